@@ -1,0 +1,59 @@
+/*  edge_redis - one Redis connection with reconnect and capped backoff.
+
+    Nothing outside this module sees a dead redisContext: after an I/O error
+    the context is dropped, and the next command reconnects once the backoff
+    has passed (one warn per failed attempt, one info when it comes back).
+    Not thread-safe: one edge_redis_t per thread.  */
+#ifndef EDGE_REDIS_H_INCLUDED
+#define EDGE_REDIS_H_INCLUDED
+#include <hiredis/hiredis.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct {
+    char *host;         //  host name or address
+    int port;           //  default 6379
+    int db;             //  /N path, default 0
+    char *password;     //  from redis://:password@host or user:password@
+    char *username;     //  Redis 6 ACL user, or NULL
+} edge_redis_url_t;
+
+//  Parse redis://[[user]:password@]host[:port][/db]. Returns 0, or -1 with
+//  why set. Call edge_redis_url_fini after success.
+int edge_redis_url_parse (const char *text, edge_redis_url_t *url, char *why,
+                          size_t whylen);
+void edge_redis_url_fini (edge_redis_url_t *url);
+
+typedef struct edge_redis edge_redis_t;
+
+//  Create a handle for url (already validated); connects lazily.
+//  timeout_ms bounds connect and every command. Caller owns the result.
+edge_redis_t *edge_redis_new (const char *url, int timeout_ms);
+//  Close and nullify; NULL-safe.
+void edge_redis_destroy (edge_redis_t **self_p);
+//  Try to connect now if not connected (respecting backoff). Returns 0 when
+//  connected, -1 otherwise.
+int edge_redis_connect (edge_redis_t *self);
+//  True when a live connection is held.
+bool edge_redis_is_connected (const edge_redis_t *self);
+
+//  Run one command (hiredis format). Returns the reply (caller owns,
+//  freeReplyObject; may be REDIS_REPLY_ERROR) or NULL when Redis could not
+//  be reached (the connection is dropped and retried later).
+redisReply *edge_redis_command (edge_redis_t *self, const char *fmt, ...);
+//  Same with an argument vector (binary safe; argvlen may be NULL).
+redisReply *edge_redis_argv (edge_redis_t *self, int argc, const char **argv,
+                             const size_t *argvlen);
+
+//  A Lua script; sha is filled lazily. Define as
+//  static edge_redis_script_t s_claim = { .source = "..." };
+typedef struct {
+    const char *source;
+    char sha[41];
+} edge_redis_script_t;
+//  EVALSHA, loading the script on NOSCRIPT. keys and args are strings.
+//  Returns the reply as edge_redis_command does.
+redisReply *edge_redis_eval (edge_redis_t *self, edge_redis_script_t *script,
+                             int nkeys, const char **keys, int nargs,
+                             const char **args);
+#endif

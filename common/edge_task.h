@@ -1,0 +1,103 @@
+/*  edge_task - task records in Redis: create, read, claim with a lease,
+    renew, finish, release, and the reaper's pass (design §1 and §4).
+
+    Keys:  e:task:{name}      hash, the record (fields below)
+           e:tasks:queued     zset name -> time it was (re)sent, ms
+           e:tasks:leases     zset name -> lease deadline, ms
+           e:{org}:tasks      zset name -> created ms (tasks of an org)
+           e:events           stream of task events (submit/begin/end/error)
+
+    Every state change and its event are written by one Lua script or one
+    MULTI/EXEC, so a crash never leaves a state without its event. Claims are
+    fenced by (owner, attempt): a worker whose lease was taken over cannot
+    record a result, so a task has exactly one result.  */
+#ifndef EDGE_TASK_H_INCLUDED
+#define EDGE_TASK_H_INCLUDED
+#include "edge_redis.h"
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define EDGE_TASK_NAME_MAX 64
+#define EDGE_EVENTS_STREAM "e:events"
+
+typedef struct {
+    const char *type;        //  "hello", "dltar", "mkraw", "deploy" (required)
+    const char *org;         //  owning organization, or NULL (admin task)
+    const char *group;       //  task group, or NULL (= the task's own name)
+    const char *app;         //  appName, or NULL
+    const char *build;       //  buildName, or NULL
+    const char *dxf;         //  dxfName, or NULL
+    const char *params;      //  compact JSON object of parameters, or NULL
+    const char *created_by;  //  audit identity (admin username, user), or NULL
+} edge_task_spec_t;
+
+typedef enum {
+    EDGE_TASK_OK = 0,     //  done
+    EDGE_TASK_GONE,       //  not in the expected state, or no longer ours
+    EDGE_TASK_REDIS       //  Redis failed; nothing was changed
+} edge_task_rc_t;
+
+//  What a successful claim hands the worker. Owned by the struct;
+//  release with edge_task_claim_fini.
+typedef struct {
+    char *name;
+    char *type;
+    char *org;           //  "" for admin tasks
+    char *params;        //  JSON text, "{}" when none
+    int attempt;         //  fencing token: the attempt number now running
+} edge_task_claim_t;
+
+//  Create a queued task: record, queue entry, org index and `submit` event
+//  in one MULTI/EXEC. Writes the new name into name (EDGE_TASK_NAME_MAX).
+//  Returns 0, or -1 when Redis failed (nothing written).
+int edge_task_create (edge_redis_t *redis, const edge_task_spec_t *spec,
+                      char *name);
+//  The public record of design §4 (caller owns), or NULL when there is no
+//  such task (*is_redis_error false) or Redis failed (*is_redis_error true).
+json_t *edge_task_get (edge_redis_t *redis, const char *name,
+                       bool *is_redis_error);
+
+//  queued -> running, owner and lease set, attempts + 1, `begin` event.
+edge_task_rc_t edge_task_claim (edge_redis_t *redis, const char *name,
+                                const char *owner, int64_t lease_ms,
+                                edge_task_claim_t *claim);
+void edge_task_claim_fini (edge_task_claim_t *claim);
+//  Extend the lease; GONE when the task is no longer ours.
+edge_task_rc_t edge_task_renew (edge_redis_t *redis, const char *name,
+                                const char *owner, int attempt,
+                                int64_t lease_ms);
+//  Record progress {doneBytes,totalBytes} while running.
+edge_task_rc_t edge_task_progress (edge_redis_t *redis, const char *name,
+                                   const char *owner, int attempt,
+                                   int64_t done_bytes, int64_t total_bytes);
+//  running -> succeeded with result (JSON object text), `end` event.
+edge_task_rc_t edge_task_succeed (edge_redis_t *redis, const char *name,
+                                  const char *owner, int attempt,
+                                  const char *result);
+//  running -> failed with message and optional exception / error JSON
+//  objects (webhook body shapes), `error` event.
+edge_task_rc_t edge_task_fail (edge_redis_t *redis, const char *name,
+                               const char *owner, int attempt,
+                               const char *message, const char *exception,
+                               const char *error);
+//  running -> queued without counting the attempt (graceful shutdown).
+edge_task_rc_t edge_task_release (edge_redis_t *redis, const char *name,
+                                  const char *owner, int attempt);
+
+//  Names (and types) of tasks the reaper wants sent to the broker again.
+typedef struct {
+    char **names;
+    char **types;
+    size_t count;
+} edge_task_list_t;
+void edge_task_list_fini (edge_task_list_t *list);
+
+//  One reaper pass at now_ms: every running task whose lease expired goes
+//  back to queued (or fails with a clear message once max_attempts were
+//  used); every queued task last sent more than resend_ms ago is stamped
+//  now and listed in resend (at most max of them). Returns 0, or -1 when
+//  Redis failed.
+int edge_task_reap (edge_redis_t *redis, int64_t now_ms, int max_attempts,
+                    int64_t resend_ms, size_t max, edge_task_list_t *resend);
+#endif

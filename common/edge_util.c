@@ -1,0 +1,179 @@
+/*  edge_util - allocation, clocks, random ids and name checks.  */
+#include "edge_util.h"
+#include "edge_assert.h"
+#include "edge_log.h"
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+
+_Noreturn void
+edge_assert_fail (const char *expr, const char *file, int line)
+{
+    edge_log_write (EDGE_LOG_ERROR, file, line, "assertion failed: %s", expr);
+    abort ();
+}
+
+
+void *
+edge_malloc (size_t size)
+{
+    void *p = malloc (size ? size : 1);
+    edge_assert (p);
+    return p;
+}
+
+
+void *
+edge_calloc (size_t count, size_t size)
+{
+    void *p = calloc (count ? count : 1, size ? size : 1);
+    edge_assert (p);
+    return p;
+}
+
+
+void *
+edge_realloc (void *ptr, size_t size)
+{
+    void *p = realloc (ptr, size ? size : 1);
+    edge_assert (p);
+    return p;
+}
+
+
+char *
+edge_strdup (const char *text)
+{
+    if (!text)
+        return NULL;
+    char *copy = strdup (text);
+    edge_assert (copy);
+    return copy;
+}
+
+
+char *
+edge_sprintf (const char *fmt, ...)
+{
+    va_list args;
+    va_start (args, fmt);
+    int len = vsnprintf (NULL, 0, fmt, args);
+    va_end (args);
+    edge_assert (len >= 0);
+    char *text = edge_malloc ((size_t) len + 1);
+    va_start (args, fmt);
+    vsnprintf (text, (size_t) len + 1, fmt, args);
+    va_end (args);
+    return text;
+}
+
+
+int64_t
+edge_now_ms (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_REALTIME, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+
+int64_t
+edge_mono_ms (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+
+void
+edge_rfc3339 (int64_t ms, char *buf, size_t size)
+{
+    time_t secs = (time_t) (ms / 1000);
+    struct tm tm;
+    gmtime_r (&secs, &tm);
+    char base[24];
+    strftime (base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf (buf, size, "%s.%03dZ", base, (int) (ms % 1000));
+}
+
+
+void
+edge_random_hex (char *buf, size_t nbytes)
+{
+    static const char digits[] = "0123456789abcdef";
+    unsigned char raw[64];
+    edge_assert (nbytes <= sizeof raw);
+    randombytes_buf (raw, nbytes);
+    for (size_t i = 0; i < nbytes; i++) {
+        buf[2 * i] = digits[raw[i] >> 4];
+        buf[2 * i + 1] = digits[raw[i] & 15];
+    }
+    buf[2 * nbytes] = 0;
+}
+
+
+bool
+edge_name_is_valid (const char *name)
+{
+    if (!name)
+        return false;
+    size_t len = 0;
+    for (const char *p = name; *p; p++, len++) {
+        char c = *p;
+        bool is_ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
+                  || (c >= '0' && c <= '9') || c == '_';
+        if (!is_ok || len >= 50)
+            return false;
+    }
+    return len >= 2;
+}
+
+
+bool
+edge_request_id_is_valid (const char *text)
+{
+    size_t len = text ? strlen (text) : 0;
+    if (len == 0 || len > 128)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        char c = text[i];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
+              || (c >= '0' && c <= '9') || strchr ("._:-", c)))
+            return false;
+    }
+    return true;
+}
+
+
+void
+edge_task_name_make (const char *type, char *buf, size_t size)
+{
+    char stamp[16], rand[21];
+    time_t now = time (NULL);
+    struct tm tm;
+    gmtime_r (&now, &tm);
+    strftime (stamp, sizeof stamp, "%Y%m%d%H%M%S", &tm);
+    edge_random_hex (rand, 5);
+    snprintf (buf, size, "%s_%s_%s", type, stamp, rand);
+}
+
+
+void
+edge_sleep_ms (int64_t ms, volatile int *stop)
+{
+    int64_t deadline = edge_mono_ms () + ms;
+    while (!(stop && *stop)) {
+        int64_t left = deadline - edge_mono_ms ();
+        if (left <= 0)
+            break;
+        if (left > 50 && stop)
+            left = 50;      //  wake up often enough to see *stop
+        struct timespec ts = {left / 1000, (left % 1000) * 1000000};
+        nanosleep (&ts, NULL);
+    }
+}

@@ -1,0 +1,36 @@
+/*  edge_util - allocation that never returns NULL, clocks, names, random ids.  */
+#ifndef EDGE_UTIL_H_INCLUDED
+#define EDGE_UTIL_H_INCLUDED
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+//  Allocators abort on out-of-memory (12-factor: the runner restarts us).
+void *edge_malloc (size_t size);
+void *edge_calloc (size_t count, size_t size);
+void *edge_realloc (void *ptr, size_t size);
+//  Caller owns the result. NULL in, NULL out.
+char *edge_strdup (const char *text);
+//  printf into a new string. Caller owns the result.
+char *edge_sprintf (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
+
+//  Wall clock in milliseconds since the epoch.
+int64_t edge_now_ms (void);
+//  Monotonic clock in milliseconds (for deadlines and latency).
+int64_t edge_mono_ms (void);
+//  Format ms since the epoch as RFC 3339 UTC with milliseconds,
+//  "2026-11-27T09:12:08.123Z", into buf (at least 32 bytes).
+void edge_rfc3339 (int64_t ms, char *buf, size_t size);
+
+//  Fill buf with 2*nbytes lowercase hex characters of randomness + NUL.
+void edge_random_hex (char *buf, size_t nbytes);
+//  True when name matches ^[A-Za-z0-9_]{2,50}$ (orgs, users, apps, roles...).
+bool edge_name_is_valid (const char *name);
+//  True when text is a safe request id: 1..128 chars of [A-Za-z0-9._:-].
+bool edge_request_id_is_valid (const char *text);
+//  Make a new unique task name for type into buf (at least 64 bytes):
+//  "<type>_<yyyymmddhhmmss>_<10 hex>", matching the name pattern.
+void edge_task_name_make (const char *type, char *buf, size_t size);
+//  Sleep for ms milliseconds (restarted on EINTR unless *stop becomes true).
+void edge_sleep_ms (int64_t ms, volatile int *stop);
+#endif

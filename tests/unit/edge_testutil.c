@@ -1,0 +1,124 @@
+/*  edge_testutil - free ports and a real redis-server for unit tests.  */
+#include "edge_testutil.h"
+#include <arpa/inet.h>
+#include <hiredis/hiredis.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+
+static int64_t
+s_mono_ms (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+
+int
+edge_testutil_free_port (void)
+{
+    int fd = socket (AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in addr = {.sin_family = AF_INET};
+    addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    if (fd < 0 || bind (fd, (struct sockaddr *) &addr, sizeof addr)
+        || getsockname (fd, (struct sockaddr *) &addr, &len)) {
+        if (fd >= 0)
+            close (fd);
+        return -1;
+    }
+    close (fd);
+    return ntohs (addr.sin_port);
+}
+
+
+static bool
+s_redis_answers (void *arg)
+{
+    edge_testutil_redis_t *redis = arg;
+    struct timeval tv = {0, 200000};
+    redisContext *ctx = redisConnectWithTimeout ("127.0.0.1", redis->port, tv);
+    bool is_up = false;
+    if (ctx && !ctx->err) {
+        redisReply *reply = redisCommand (ctx, "PING");
+        is_up = reply && reply->type == REDIS_REPLY_STATUS;
+        freeReplyObject (reply);
+    }
+    redisFree (ctx);
+    return is_up;
+}
+
+
+int
+edge_testutil_redis_start (edge_testutil_redis_t *redis)
+{
+    if (system ("command -v redis-server >/dev/null 2>&1") != 0)
+        return 77;
+    memset (redis, 0, sizeof *redis);
+    snprintf (redis->dir, sizeof redis->dir, "/tmp/edge-test-redis-XXXXXX");
+    if (!mkdtemp (redis->dir))
+        return -1;
+    redis->port = edge_testutil_free_port ();
+    snprintf (redis->url, sizeof redis->url, "redis://127.0.0.1:%d/0",
+              redis->port);
+    char port[16];
+    snprintf (port, sizeof port, "%d", redis->port);
+    redis->pid = fork ();
+    if (redis->pid == 0) {
+        freopen ("/dev/null", "w", stdout);
+        execlp ("redis-server", "redis-server", "--port", port, "--bind",
+                "127.0.0.1", "--save", "", "--appendonly", "no", "--dir",
+                redis->dir, (char *) NULL);
+        _exit (127);
+    }
+    if (redis->pid < 0)
+        return -1;
+    return edge_testutil_poll (s_redis_answers, redis, 10000) ? 0 : -1;
+}
+
+
+void
+edge_testutil_redis_stop (edge_testutil_redis_t *redis)
+{
+    if (redis->pid > 0) {
+        kill (redis->pid, SIGTERM);
+        int64_t deadline = s_mono_ms () + 5000;
+        while (waitpid (redis->pid, NULL, WNOHANG) == 0) {
+            if (s_mono_ms () > deadline) {
+                kill (redis->pid, SIGKILL);
+                waitpid (redis->pid, NULL, 0);
+                break;
+            }
+            usleep (10000);
+        }
+        redis->pid = 0;
+    }
+    if (redis->dir[0]) {
+        char cmd[200];
+        snprintf (cmd, sizeof cmd, "rm -rf '%s'", redis->dir);
+        if (system (cmd) != 0)
+            fprintf (stderr, "could not remove %s\n", redis->dir);
+        redis->dir[0] = 0;
+    }
+}
+
+
+bool
+edge_testutil_poll (bool (*cond_fn) (void *), void *arg, int64_t timeout_ms)
+{
+    int64_t deadline = s_mono_ms () + timeout_ms;
+    while (!cond_fn (arg)) {
+        if (s_mono_ms () > deadline)
+            return false;
+        usleep (10000);
+    }
+    return true;
+}

@@ -1,0 +1,27 @@
+/*  edge_testutil - helpers for unit tests: free loopback ports and a real
+    redis-server on one of them.  */
+#ifndef EDGE_TESTUTIL_H_INCLUDED
+#define EDGE_TESTUTIL_H_INCLUDED
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+//  A TCP port on 127.0.0.1 that was free a moment ago.
+int edge_testutil_free_port (void);
+
+typedef struct {
+    pid_t pid;          //  redis-server process
+    int port;           //  its port on 127.0.0.1
+    char url[64];       //  redis://127.0.0.1:<port>/0
+    char dir[128];      //  its scratch directory
+} edge_testutil_redis_t;
+
+//  Start redis-server on a free loopback port (no persistence) and wait,
+//  with a deadline, until it answers. Returns 0, -1 on failure, or 77 when
+//  redis-server is not installed (the test should then exit 77: skipped).
+int edge_testutil_redis_start (edge_testutil_redis_t *redis);
+//  Stop it (SIGTERM, then SIGKILL after a deadline) and remove its directory.
+void edge_testutil_redis_stop (edge_testutil_redis_t *redis);
+//  Poll cond_fn(arg) every 10 ms until it returns true or timeout_ms passes.
+bool edge_testutil_poll (bool (*cond_fn) (void *), void *arg, int64_t timeout_ms);
+#endif
