@@ -1,1 +1,511 @@
-/*  placeholder: being written  */
+/*  edge_redis - one hiredis connection that reconnects by itself.
+
+    The context is created lazily on the first command. After any I/O error
+    (a NULL reply or ctx->err) it is freed at once and never reused; the next
+    command reconnects. Failed attempts back off 100 ms, doubling to a 5 s
+    cap; each failed attempt logs one warn, and the first success after a
+    failure logs one info line. The password is never logged.
+
+    Scripts are sent with EVALSHA. The SHA1 of a script is computed locally
+    (OpenSSL) the first time the script is used, under one process-wide lock,
+    so a script struct shared by threads that use different connections is
+    race-free; a NOSCRIPT answer falls back to EVAL, which also loads the
+    script into that server's cache.  */
+#include "edge_redis.h"
+#include "edge_assert.h"
+#include "edge_log.h"
+#include "edge_util.h"
+#include <ctype.h>
+#include <errno.h>
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define S_BACKOFF_FIRST_MS 100
+#define S_BACKOFF_MAX_MS   5000
+#define S_DB_MAX           100000
+
+struct edge_redis {
+    edge_redis_url_t url;    //  parsed address and credentials
+    int timeout_ms;          //  connect and command timeout
+    redisContext *ctx;       //  live connection, or NULL
+    int64_t backoff_ms;      //  delay after the last failed attempt, 0 = none
+    int64_t next_attempt_ms; //  monotonic time of the next allowed attempt
+    bool has_failed;         //  a failure was logged since the last connect
+};
+
+//  Guards the lazy SHA1 of every edge_redis_script_t in the process.
+static pthread_mutex_t s_sha_lock = PTHREAD_MUTEX_INITIALIZER;
+
+
+//  Decode %XX escapes of text[0..len) into a new string. Returns NULL when
+//  an escape is malformed or decodes to NUL.
+static char *
+s_percent_decode (const char *text, size_t len)
+{
+    char *out = edge_malloc (len + 1);
+    size_t used = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (text[i] != '%') {
+            out[used++] = text[i];
+            continue;
+        }
+        if (i + 2 >= len)
+            goto malformed;
+        if (!isxdigit ((unsigned char) text[i + 1])
+            || !isxdigit ((unsigned char) text[i + 2]))
+            goto malformed;
+        char hex[3] = {text[i + 1], text[i + 2], 0};
+        char c = (char) strtol (hex, NULL, 16);
+        if (c == 0)
+            goto malformed;
+        out[used++] = c;
+        i += 2;
+    }
+    out[used] = 0;
+    return out;
+malformed:
+    free (out);
+    return NULL;
+}
+
+
+//  Parse a decimal integer of text[0..len) within min..max into *value.
+static int
+s_parse_uint (const char *text, size_t len, long min, long max, int *value)
+{
+    if (len == 0 || len > 9)
+        return -1;
+    long v = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (!isdigit ((unsigned char) text[i]))
+            return -1;
+        v = v * 10 + (text[i] - '0');
+    }
+    if (v < min || v > max)
+        return -1;
+    *value = (int) v;
+    return 0;
+}
+
+
+//  user:password before the last '@'. Returns 0 or -1 with why set.
+static int
+s_parse_userinfo (const char *text, size_t len, edge_redis_url_t *url,
+                  char *why, size_t whylen)
+{
+    const char *colon = memchr (text, ':', len);
+    if (!colon) {
+        snprintf (why, whylen, "expected [user]:password@ before the host");
+        return -1;
+    }
+    size_t userlen = (size_t) (colon - text);
+    if (userlen > 0) {
+        url->username = s_percent_decode (text, userlen);
+        if (!url->username) {
+            snprintf (why, whylen, "malformed %%-escape in the user name");
+            return -1;
+        }
+    }
+    size_t passlen = len - userlen - 1;
+    if (passlen > 0) {
+        url->password = s_percent_decode (colon + 1, passlen);
+        if (!url->password) {
+            snprintf (why, whylen, "malformed %%-escape in the password");
+            return -1;
+        }
+    }
+    if (url->username && !url->password) {
+        snprintf (why, whylen, "a user name needs a password");
+        return -1;
+    }
+    return 0;
+}
+
+
+//  True when c may appear in a host name or IPv4 address.
+static bool
+s_is_host_char (char c)
+{
+    return isalnum ((unsigned char) c) || c == '.' || c == '-' || c == '_';
+}
+
+
+//  host[:port] or [v6]:port. Returns 0 or -1 with why set.
+static int
+s_parse_hostport (const char *text, size_t len, edge_redis_url_t *url,
+                  char *why, size_t whylen)
+{
+    const char *host = text, *end = text + len, *port = NULL;
+    size_t hostlen;
+    if (len > 0 && text[0] == '[') {
+        const char *close = memchr (text, ']', len);
+        if (!close || close == text + 1)
+            goto bad_host;
+        host = text + 1;
+        hostlen = (size_t) (close - host);
+        for (size_t i = 0; i < hostlen; i++)
+            if (!isxdigit ((unsigned char) host[i]) && host[i] != ':'
+                && host[i] != '.')
+                goto bad_host;
+        if (close + 1 < end && close[1] != ':')
+            goto bad_host;
+        port = close + 1 < end ? close + 2 : NULL;
+    }
+    else {
+        const char *colon = memchr (text, ':', len);
+        hostlen = colon ? (size_t) (colon - text) : len;
+        port = colon ? colon + 1 : NULL;
+        if (hostlen == 0) {
+            snprintf (why, whylen, "missing host");
+            return -1;
+        }
+        for (size_t i = 0; i < hostlen; i++)
+            if (!s_is_host_char (host[i]))
+                goto bad_host;
+    }
+    url->port = 6379;
+    if (port && s_parse_uint (port, (size_t) (end - port), 1, 65535,
+                              &url->port)) {
+        snprintf (why, whylen, "expected a port from 1 to 65535");
+        return -1;
+    }
+    url->host = edge_malloc (hostlen + 1);
+    memcpy (url->host, host, hostlen);
+    url->host[hostlen] = 0;
+    return 0;
+bad_host:
+    snprintf (why, whylen, "malformed host (IPv6 addresses need [brackets])");
+    return -1;
+}
+
+
+//  Refuse schemes we recognise but do not support, with the reason.
+static int
+s_check_scheme (const char *text, char *why, size_t whylen)
+{
+    if (strncasecmp (text, "redis://", 8) == 0)
+        return 0;
+    if (strncasecmp (text, "rediss://", 9) == 0)
+        snprintf (why, whylen,
+                  "TLS (rediss://) is not supported: hiredis 0.14 has no "
+                  "TLS; use redis:// through a TLS tunnel");
+    else if (strncasecmp (text, "unix:", 5) == 0
+             || strncasecmp (text, "redis+unix:", 11) == 0
+             || strncasecmp (text, "redis-socket:", 13) == 0)
+        snprintf (why, whylen,
+                  "unix sockets are not supported; use redis://host:port");
+    else
+        snprintf (why, whylen,
+                  "expected redis://[[user]:password@]host[:port][/db]");
+    return -1;
+}
+
+
+int
+edge_redis_url_parse (const char *text, edge_redis_url_t *url, char *why,
+                      size_t whylen)
+{
+    edge_assert (text && url && why);
+    memset (url, 0, sizeof *url);
+    if (s_check_scheme (text, why, whylen))
+        return -1;
+    const char *rest = text + 8;
+    if (strpbrk (rest, "?#")) {
+        snprintf (why, whylen, "query parameters are not supported");
+        return -1;
+    }
+    //  The last '@' ends the user info: a password may hold '@' or '/'
+    const char *at = strrchr (rest, '@');
+    if (at && s_parse_userinfo (rest, (size_t) (at - rest), url, why, whylen))
+        goto failed;
+    const char *hostport = at ? at + 1 : rest;
+    const char *slash = strchr (hostport, '/');
+    size_t hplen = slash ? (size_t) (slash - hostport) : strlen (hostport);
+    if (s_parse_hostport (hostport, hplen, url, why, whylen))
+        goto failed;
+    if (slash && slash[1]
+        && s_parse_uint (slash + 1, strlen (slash + 1), 0, S_DB_MAX, &url->db)) {
+        snprintf (why, whylen, "expected a database number after '/'");
+        goto failed;
+    }
+    return 0;
+failed:
+    edge_redis_url_fini (url);
+    return -1;
+}
+
+
+void
+edge_redis_url_fini (edge_redis_url_t *url)
+{
+    if (!url)
+        return;
+    free (url->host);
+    url->host = NULL;
+    if (url->password)
+        memset (url->password, 0, strlen (url->password));
+    free (url->password);
+    url->password = NULL;
+    free (url->username);
+    url->username = NULL;
+}
+
+
+edge_redis_t *
+edge_redis_new (const char *url, int timeout_ms)
+{
+    edge_assert (url);
+    edge_redis_t *self = edge_calloc (1, sizeof *self);
+    char why[160];
+    if (edge_redis_url_parse (url, &self->url, why, sizeof why)) {
+        edge_error ("redis: bad URL: %s", why);
+        free (self);
+        return NULL;
+    }
+    self->timeout_ms = timeout_ms > 0 ? timeout_ms : 2000;
+    return self;
+}
+
+
+void
+edge_redis_destroy (edge_redis_t **self_p)
+{
+    edge_assert (self_p);
+    edge_redis_t *self = *self_p;
+    if (!self)
+        return;
+    redisFree (self->ctx);
+    edge_redis_url_fini (&self->url);
+    free (self);
+    *self_p = NULL;
+}
+
+
+//  Drop the context after an error; the next attempt may come at once.
+static void
+s_drop (edge_redis_t *self, const char *what)
+{
+    edge_warn ("redis: %s %s:%d failed: %s; reconnecting", what,
+               self->url.host, self->url.port,
+               self->ctx && self->ctx->err ? self->ctx->errstr
+                                           : "connection lost");
+    redisFree (self->ctx);
+    self->ctx = NULL;
+    self->has_failed = true;
+    self->next_attempt_ms = edge_mono_ms ();
+}
+
+
+//  Record a failed connection attempt and schedule the next one.
+static void
+s_backoff (edge_redis_t *self, const char *why)
+{
+    self->backoff_ms = self->backoff_ms ? self->backoff_ms * 2
+                                        : S_BACKOFF_FIRST_MS;
+    if (self->backoff_ms > S_BACKOFF_MAX_MS)
+        self->backoff_ms = S_BACKOFF_MAX_MS;
+    self->next_attempt_ms = edge_mono_ms () + self->backoff_ms;
+    self->has_failed = true;
+    edge_warn ("redis: cannot connect to %s:%d: %s (next attempt in %lld ms)",
+               self->url.host, self->url.port, why,
+               (long long) self->backoff_ms);
+}
+
+
+//  Send one setup command on a fresh context. Returns 0, or -1 with why.
+static int
+s_setup_command (redisContext *ctx, int argc, const char **argv, char *why,
+                 size_t whylen)
+{
+    redisReply *reply = redisCommandArgv (ctx, argc, argv, NULL);
+    int rc = 0;
+    if (!reply || ctx->err) {
+        snprintf (why, whylen, "%s: %s", argv[0],
+                  ctx->err ? ctx->errstr : "no reply");
+        rc = -1;
+    }
+    else if (reply->type == REDIS_REPLY_ERROR) {
+        //  The server's message names no secret ("WRONGPASS invalid ...")
+        snprintf (why, whylen, "%s refused: %.100s", argv[0], reply->str);
+        rc = -1;
+    }
+    freeReplyObject (reply);
+    return rc;
+}
+
+
+//  AUTH and SELECT on a fresh context. Returns 0, or -1 with why set.
+static int
+s_setup (edge_redis_t *self, redisContext *ctx, char *why, size_t whylen)
+{
+    if (self->url.password) {
+        const char *argv[3] = {"AUTH", self->url.username, self->url.password};
+        if (!self->url.username)
+            argv[1] = self->url.password;
+        if (s_setup_command (ctx, self->url.username ? 3 : 2, argv, why,
+                             whylen))
+            return -1;
+    }
+    if (self->url.db != 0) {
+        char db[16];
+        snprintf (db, sizeof db, "%d", self->url.db);
+        const char *argv[2] = {"SELECT", db};
+        if (s_setup_command (ctx, 2, argv, why, whylen))
+            return -1;
+    }
+    return 0;
+}
+
+
+int
+edge_redis_connect (edge_redis_t *self)
+{
+    edge_assert (self);
+    if (self->ctx)
+        return 0;
+    if (edge_mono_ms () < self->next_attempt_ms)
+        return -1;
+    struct timeval tv = {self->timeout_ms / 1000,
+                         (self->timeout_ms % 1000) * 1000};
+    redisContext *ctx = redisConnectWithTimeout (self->url.host,
+                                                 self->url.port, tv);
+    char why[200];
+    if (!ctx || ctx->err) {
+        snprintf (why, sizeof why, "%s", ctx ? ctx->errstr : "out of memory");
+        goto failed;
+    }
+    if (redisSetTimeout (ctx, tv) != REDIS_OK) {
+        snprintf (why, sizeof why, "cannot set the command timeout");
+        goto failed;
+    }
+    if (s_setup (self, ctx, why, sizeof why))
+        goto failed;
+    self->ctx = ctx;
+    self->backoff_ms = 0;
+    if (self->has_failed)
+        edge_info ("redis: connected to %s:%d", self->url.host,
+                   self->url.port);
+    else
+        edge_debug ("redis: connected to %s:%d", self->url.host,
+                    self->url.port);
+    self->has_failed = false;
+    return 0;
+failed:
+    redisFree (ctx);
+    s_backoff (self, why);
+    return -1;
+}
+
+
+bool
+edge_redis_is_connected (const edge_redis_t *self)
+{
+    edge_assert (self);
+    return self->ctx != NULL;
+}
+
+
+//  Check a reply for an I/O error; drops the context when there was one.
+static redisReply *
+s_checked (edge_redis_t *self, redisReply *reply)
+{
+    if (!reply || self->ctx->err) {
+        freeReplyObject (reply);
+        s_drop (self, "command to");
+        return NULL;
+    }
+    return reply;
+}
+
+
+redisReply *
+edge_redis_command (edge_redis_t *self, const char *fmt, ...)
+{
+    edge_assert (self && fmt);
+    if (edge_redis_connect (self))
+        return NULL;
+    va_list args;
+    va_start (args, fmt);
+    redisReply *reply = redisvCommand (self->ctx, fmt, args);
+    va_end (args);
+    return s_checked (self, reply);
+}
+
+
+redisReply *
+edge_redis_argv (edge_redis_t *self, int argc, const char **argv,
+                 const size_t *argvlen)
+{
+    edge_assert (self && argc > 0 && argv);
+    if (edge_redis_connect (self))
+        return NULL;
+    redisReply *reply = redisCommandArgv (self->ctx, argc, argv, argvlen);
+    return s_checked (self, reply);
+}
+
+
+//  Copy the script's SHA1 into sha, computing it on first use.
+static void
+s_script_sha (edge_redis_script_t *script, char sha[41])
+{
+    pthread_mutex_lock (&s_sha_lock);
+    if (!script->sha[0]) {
+        unsigned char digest[EVP_MAX_MD_SIZE];
+        unsigned int len = 0;
+        int rc = EVP_Digest (script->source, strlen (script->source), digest,
+                             &len, EVP_sha1 (), NULL);
+        edge_assert (rc == 1 && len == 20);
+        for (unsigned int i = 0; i < len; i++)
+            snprintf (script->sha + 2 * i, 3, "%02x", digest[i]);
+    }
+    memcpy (sha, script->sha, 41);
+    pthread_mutex_unlock (&s_sha_lock);
+}
+
+
+//  EVALSHA or EVAL (first argument given) with keys and args.
+static redisReply *
+s_eval (edge_redis_t *self, const char *verb, const char *first, int nkeys,
+        const char **keys, int nargs, const char **args)
+{
+    int argc = 3 + nkeys + nargs;
+    const char **argv = edge_malloc (sizeof (char *) * (size_t) argc);
+    char numkeys[16];
+    snprintf (numkeys, sizeof numkeys, "%d", nkeys);
+    argv[0] = verb;
+    argv[1] = first;
+    argv[2] = numkeys;
+    for (int i = 0; i < nkeys; i++)
+        argv[3 + i] = keys[i];
+    for (int i = 0; i < nargs; i++)
+        argv[3 + nkeys + i] = args[i];
+    redisReply *reply = edge_redis_argv (self, argc, argv, NULL);
+    free (argv);
+    return reply;
+}
+
+
+redisReply *
+edge_redis_eval (edge_redis_t *self, edge_redis_script_t *script, int nkeys,
+                 const char **keys, int nargs, const char **args)
+{
+    edge_assert (self && script && script->source && nkeys >= 0
+                 && nargs >= 0);
+    char sha[41];
+    s_script_sha (script, sha);
+    redisReply *reply = s_eval (self, "EVALSHA", sha, nkeys, keys, nargs,
+                                args);
+    if (reply && reply->type == REDIS_REPLY_ERROR
+        && strncmp (reply->str, "NOSCRIPT", 8) == 0) {
+        freeReplyObject (reply);
+        edge_debug ("redis: script %.12s not cached, sending it", sha);
+        reply = s_eval (self, "EVAL", script->source, nkeys, keys, nargs,
+                        args);
+    }
+    return reply;
+}

@@ -24,6 +24,13 @@
 
 #define PROTO_VERSION 1
 
+//  Decoders refuse longer strings (every string is 1..max bytes, no NUL):
+//  worker ids, task names, task types and DONE states; software versions;
+//  and the number of workers an ANSWER may list.
+#define PROTO_NAME_MAX           255
+#define PROTO_VERSION_MAX        64
+#define PROTO_ANSWER_WORKERS_MAX 10000
+
 typedef enum {
     PROTO_JOB       = 1,
     PROTO_READY     = 2,
@@ -34,5 +41,8 @@ typedef enum {
 } proto_type_t;
 
 //  Type of an encoded message, or -1 when it is not a message of our version.
+//  Silent: the caller decides whether to warn. Only the envelope is checked
+//  ([PROTO_VERSION, known type, ...], no trailing bytes); the type's decoder
+//  checks the fields.
 int proto_peek_type (const void *data, size_t size);
 #endif

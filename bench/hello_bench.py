@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+"""hello_bench: submits N hello tasks through the HTTP API to a local stack
+with K workers and prints end-to-end throughput (POST to the `end` event
+consumed by the notifier) and p50/p99 latency.
+
+Usage: bench/hello_bench.py [-n 10000] [-k 2] [-c 16] [--bin build/bin]
+Latency per task = notifier consumption time - task creation time, both
+taken on this machine (the notifier logs it as age_ms for each event)."""
+import argparse
+import http.client
+import json
+import os
+import re
+import sys
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "e2e"))
+
+
+def percentile(values, p):
+    values = sorted(values)
+    if not values:
+        return float("nan")
+    k = min(len(values) - 1, max(0, int(round(p / 100.0 * len(values) + 0.5)) - 1))
+    return values[k]
+
+
+def submitter(port, token, count, names, errors):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    body = json.dumps({"message": "bench", "maintenance": False})
+    headers = {"content-type": "application/json", "x-rockit-admin-token": token}
+    for _ in range(count):
+        conn.request("POST", "/adm/v1/hello", body=body, headers=headers)
+        resp = conn.getresponse()
+        data = resp.read()
+        if resp.status != 202:
+            errors.append(resp.status)
+            continue
+        names.append(json.loads(data)["taskName"])
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("-n", type=int, default=10000, help="tasks")
+    ap.add_argument("-k", type=int, default=2, help="workers")
+    ap.add_argument("-c", type=int, default=16, help="concurrent HTTP clients")
+    ap.add_argument("--bin", default=os.path.join(HERE, "..", "build", "bin"))
+    args = ap.parse_args()
+    os.environ["EDGE_BIN_DIR"] = os.path.abspath(args.bin)
+    from harness import Stack, poll
+    stack = Stack(workers=args.k, env={"EDGE_LEASE_MS": "30000",
+                                       "EDGE_REAPER_RESEND_MS": "10000"})
+    try:
+        poll(lambda: len(stack.http("GET", "/srv/v1/versions")[2]["workers"]) == args.k,
+             20, what="workers registered")
+        names, errors, threads = [], [], []
+        per = [args.n // args.c + (1 if i < args.n % args.c else 0) for i in range(args.c)]
+        t0 = time.monotonic()
+        for count in per:
+            t = threading.Thread(target=submitter,
+                                 args=(stack.http_port, stack.token, count, names, errors))
+            t.start()
+            threads.append(t)
+        for t in threads:
+            t.join()
+        t_submitted = time.monotonic()
+        r = stack.redis
+        poll(lambda: int(r.hgetall("e:notifier:counts").get("hello.end", 0)) >= len(names),
+             600, interval=0.05, what="all end events consumed")
+        t_done = time.monotonic()
+        ages = [int(m) for m in re.findall(r"event hello/end .* age_ms=(\d+)",
+                                           stack.procs["notifier"].output())]
+        print("hello_bench: N=%d tasks, K=%d workers, C=%d HTTP clients" % (args.n, args.k, args.c))
+        print("  accepted        %d (errors %d)" % (len(names), len(errors)))
+        print("  submit rate     %.0f tasks/s (HTTP 202 answers)" % (len(names) / (t_submitted - t0)))
+        print("  end-to-end      %.0f tasks/s (first POST to last `end` consumed, %.2f s)"
+              % (len(names) / (t_done - t0), t_done - t0))
+        print("  latency p50     %d ms (task created -> `end` consumed by the notifier)"
+              % percentile(ages, 50))
+        print("  latency p99     %d ms" % percentile(ages, 99))
+        print("  latency max     %d ms over %d samples" % (max(ages) if ages else -1, len(ages)))
+    finally:
+        stack.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,266 @@
+/*  nt_notifier - the event consumer: XREADGROUP, XAUTOCLAIM, count, XACK.  */
+#include "nt_notifier.h"
+#include "edge_assert.h"
+#include "edge_log.h"
+#include "edge_task.h"
+#include "edge_util.h"
+#include <stdlib.h>
+#include <string.h>
+
+#define NT_COUNTS_KEY "e:notifier:counts"
+
+struct nt_notifier {
+    edge_redis_t *redis;        //  borrowed connection
+    char *group;                //  consumer group
+    char *consumer;             //  our consumer name
+    int64_t claim_idle_ms;      //  XAUTOCLAIM min-idle-time
+    int64_t block_ms;           //  XREADGROUP BLOCK
+    int64_t batch;              //  COUNT
+    bool has_group;             //  group known to exist on this connection
+    bool is_pending_drained;    //  own pending list read since (re)connect
+    int64_t next_claim_ms;      //  monotonic time of the next XAUTOCLAIM
+    uint64_t handled;           //  entries handled since start
+};
+
+//  Acknowledge an entry and count it, once: only the XACK that removes the
+//  entry from the pending list increments the counter.
+static edge_redis_script_t s_ack_script = {
+    .source = "local n = redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])\n"
+              "if n == 1 then redis.call('HINCRBY', KEYS[2], ARGV[3], 1) end\n"
+              "return n\n"};
+
+
+nt_notifier_t *
+nt_notifier_new (edge_redis_t *redis, const nt_notifier_opts_t *opts)
+{
+    edge_assert (redis && opts);
+    nt_notifier_t *self = edge_calloc (1, sizeof *self);
+    self->redis = redis;
+    self->group = edge_strdup (opts->group);
+    self->consumer = edge_strdup (opts->consumer);
+    self->claim_idle_ms = opts->claim_idle_ms;
+    self->block_ms = opts->block_ms;
+    self->batch = opts->batch;
+    return self;
+}
+
+
+void
+nt_notifier_destroy (nt_notifier_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    nt_notifier_t *self = *self_p;
+    free (self->group);
+    free (self->consumer);
+    free (self);
+    *self_p = NULL;
+}
+
+
+uint64_t
+nt_notifier_handled (const nt_notifier_t *self)
+{
+    return self->handled;
+}
+
+
+//  Value of field name in a flat [field, value, ...] reply, or "".
+static const char *
+s_field (const redisReply *fields, const char *name)
+{
+    for (size_t i = 0; i + 1 < fields->elements; i += 2) {
+        const redisReply *key = fields->element[i];
+        const redisReply *value = fields->element[i + 1];
+        if (key->type == REDIS_REPLY_STRING && value->type == REDIS_REPLY_STRING
+            && strcmp (key->str, name) == 0)
+            return value->str;
+    }
+    return "";
+}
+
+
+//  Count, log and acknowledge one entry [id, [field, value, ...]].
+//  Returns 0, or -1 when Redis failed (the entry stays pending).
+static int
+s_handle_entry (nt_notifier_t *self, const redisReply *entry)
+{
+    if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 2
+        || entry->element[0]->type != REDIS_REPLY_STRING)
+        return 0;                   //  deleted entry: nothing to do
+    const char *id = entry->element[0]->str;
+    const redisReply *fields = entry->element[1];
+    const char *type = "?", *event = "?", *task = "?", *org = "";
+    int64_t age_ms = -1;
+    if (fields->type == REDIS_REPLY_ARRAY) {
+        type = s_field (fields, "type");
+        event = s_field (fields, "event");
+        task = s_field (fields, "taskName");
+        org = s_field (fields, "orgName");
+        const char *created = s_field (fields, "createdMs");
+        if (*created)
+            age_ms = edge_now_ms () - strtoll (created, NULL, 10);
+    }
+    char counter[80];
+    snprintf (counter, sizeof counter, "%.30s.%.30s", *type ? type : "?",
+              *event ? event : "?");
+    const char *keys[] = {EDGE_EVENTS_STREAM, NT_COUNTS_KEY};
+    const char *args[] = {self->group, id, counter};
+    redisReply *reply = edge_redis_eval (self->redis, &s_ack_script, 2, keys,
+                                         3, args);
+    if (!reply || reply->type != REDIS_REPLY_INTEGER) {
+        if (reply)
+            edge_warn ("notifier: ack of %s failed: %s", id,
+                       reply->type == REDIS_REPLY_ERROR ? reply->str : "?");
+        freeReplyObject (reply);
+        return -1;
+    }
+    if (reply->integer == 1)
+        edge_info ("event %s/%s task=%s org=%s id=%s age_ms=%lld", type, event,
+                   task, *org ? org : "-", id, (long long) age_ms);
+    freeReplyObject (reply);
+    self->handled++;
+    return 0;
+}
+
+
+//  Handle every entry of an entries array. Returns the count or -1.
+static int
+s_handle_entries (nt_notifier_t *self, const redisReply *entries)
+{
+    int count = 0;
+    if (!entries || entries->type != REDIS_REPLY_ARRAY)
+        return 0;
+    for (size_t i = 0; i < entries->elements; i++) {
+        if (s_handle_entry (self, entries->element[i]))
+            return -1;
+        count++;
+    }
+    return count;
+}
+
+
+static int
+s_ensure_group (nt_notifier_t *self)
+{
+    if (self->has_group && edge_redis_is_connected (self->redis))
+        return 0;
+    //  From id 0: events written before the first notifier ever started are
+    //  delivered too. BUSYGROUP means another notifier created it already.
+    redisReply *reply = edge_redis_command (
+        self->redis, "XGROUP CREATE %s %s 0 MKSTREAM", EDGE_EVENTS_STREAM,
+        self->group);
+    if (!reply)
+        return -1;
+    bool is_ok = reply->type != REDIS_REPLY_ERROR
+              || strncmp (reply->str, "BUSYGROUP", 9) == 0;
+    if (!is_ok)
+        edge_error ("notifier: XGROUP CREATE failed: %s", reply->str);
+    else if (reply->type != REDIS_REPLY_ERROR)
+        edge_info ("notifier: created consumer group %s", self->group);
+    freeReplyObject (reply);
+    if (!is_ok)
+        return -1;
+    self->has_group = true;
+    self->is_pending_drained = false;
+    return 0;
+}
+
+
+//  XREADGROUP from start_id ("0": our own pending list; ">": new entries).
+//  Returns entries handled, or -1.
+static int
+s_read (nt_notifier_t *self, const char *start_id, int64_t block_ms)
+{
+    redisReply *reply;
+    if (block_ms > 0)
+        reply = edge_redis_command (
+            self->redis, "XREADGROUP GROUP %s %s COUNT %lld BLOCK %lld STREAMS %s %s",
+            self->group, self->consumer, (long long) self->batch,
+            (long long) block_ms, EDGE_EVENTS_STREAM, start_id);
+    else
+        reply = edge_redis_command (
+            self->redis, "XREADGROUP GROUP %s %s COUNT %lld STREAMS %s %s",
+            self->group, self->consumer, (long long) self->batch,
+            EDGE_EVENTS_STREAM, start_id);
+    if (!reply)
+        return -1;
+    int count = 0;
+    if (reply->type == REDIS_REPLY_ERROR) {
+        edge_warn ("notifier: XREADGROUP failed: %s", reply->str);
+        if (strncmp (reply->str, "NOGROUP", 7) == 0)
+            self->has_group = false;    //  stream or group was deleted
+        count = -1;
+    }
+    else if (reply->type == REDIS_REPLY_ARRAY && reply->elements > 0) {
+        const redisReply *stream = reply->element[0];
+        if (stream->type == REDIS_REPLY_ARRAY && stream->elements == 2)
+            count = s_handle_entries (self, stream->element[1]);
+    }
+    freeReplyObject (reply);
+    return count;
+}
+
+
+//  Claim entries other consumers left pending for claim_idle_ms.
+static int
+s_claim (nt_notifier_t *self)
+{
+    char cursor[64] = "0-0";
+    int total = 0;
+    do {
+        redisReply *reply = edge_redis_command (
+            self->redis, "XAUTOCLAIM %s %s %s %lld %s COUNT %lld",
+            EDGE_EVENTS_STREAM, self->group, self->consumer,
+            (long long) self->claim_idle_ms, cursor, (long long) self->batch);
+        if (!reply)
+            return -1;
+        if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 2
+            || reply->element[0]->type != REDIS_REPLY_STRING) {
+            edge_warn ("notifier: XAUTOCLAIM failed: %s",
+                       reply->type == REDIS_REPLY_ERROR ? reply->str : "?");
+            freeReplyObject (reply);
+            return -1;
+        }
+        snprintf (cursor, sizeof cursor, "%s", reply->element[0]->str);
+        int count = s_handle_entries (self, reply->element[1]);
+        if (count > 0)
+            edge_info ("notifier: claimed %d pending entries", count);
+        freeReplyObject (reply);
+        if (count < 0)
+            return -1;
+        total += count;
+    } while (strcmp (cursor, "0-0") != 0);
+    return total;
+}
+
+
+int
+nt_notifier_poll (nt_notifier_t *self)
+{
+    if (s_ensure_group (self))
+        return -1;
+    int total = 0;
+    while (!self->is_pending_drained) {
+        int count = s_read (self, "0", 0);
+        if (count < 0)
+            return -1;
+        if (count == 0)
+            self->is_pending_drained = true;
+        total += count;
+    }
+    if (edge_mono_ms () >= self->next_claim_ms) {
+        int count = s_claim (self);
+        if (count < 0)
+            return -1;
+        total += count;
+        int64_t every = self->claim_idle_ms / 2;
+        self->next_claim_ms = edge_mono_ms () + (every > 100 ? every : 100);
+    }
+    int count = s_read (self, ">", self->block_ms);
+    if (count < 0) {
+        self->is_pending_drained = false;
+        return -1;
+    }
+    return total + count;
+}

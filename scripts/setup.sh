@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages rockit-edge needs (design §11), only those
+# that are missing. Safe to run again.
+set -euo pipefail
+packages=(
+  build-essential cmake pkg-config git curl ca-certificates python3
+  libczmq-dev libzmq3-dev libmsgpack-dev libhiredis-dev libcivetweb-dev
+  libcmocka-dev libjansson-dev libcurl4-openssl-dev libarchive-dev libssl-dev
+  libsodium-dev libzstd-dev
+  redis-server redis-tools ruby-foreman
+  wrk
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
+    || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  sudo_cmd=()
+  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -qq
+  # policy-rc.d keeps the packaged redis-server service from being started:
+  # the project starts its own Redis on the ports it chooses.
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+echo "setup: all packages present"
