@@ -16,6 +16,8 @@ static int
 s_parse_int (const char *text, int64_t *out)
 {
     char *end;
+    if (!((*text >= '0' && *text <= '9') || *text == '-'))
+        return -1;      //  no leading spaces or '+'
     errno = 0;
     long long v = strtoll (text, &end, 10);
     if (errno || end == text || *end)
@@ -170,8 +172,10 @@ edge_cfg_print (const edge_cfg_spec_t *spec, size_t count, const void *config)
                       *(const bool *) field ? "true" : "false");
         else if (row->type == EDGE_CFG_LEVEL)
             snprintf (value, sizeof value, "%d", *(const int *) field);
-        else
-            snprintf (value, sizeof value, "%s", *(char *const *) field);
+        else {
+            const char *text = *(char *const *) field;
+            snprintf (value, sizeof value, "%s", text ? text : "");
+        }
         used += (size_t) snprintf (line + used, sizeof line - used, "%s%s=%s",
                                    i ? " " : "", row->name, value);
     }

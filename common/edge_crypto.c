@@ -41,7 +41,9 @@ s_b64_value (unsigned char c, bool is_url)
 
 //  Encode len bytes with alphabet, padding with '=' when is_padded.
 static char *
-s_b64_encode (const unsigned char *data, size_t len, const char *alphabet,
+s_b64_encode (const unsigned char *data,
+              size_t len,
+              const char *alphabet,
               bool is_padded)
 {
     edge_assert (len <= (SIZE_MAX - 4) / 4 * 3);
@@ -50,7 +52,7 @@ s_b64_encode (const unsigned char *data, size_t len, const char *alphabet,
     size_t i = 0;
     for (; i + 3 <= len; i += 3) {
         uint32_t v = (uint32_t) data[i] << 16 | (uint32_t) data[i + 1] << 8
-                   | data[i + 2];
+                     | data[i + 2];
         text[used++] = alphabet[v >> 18];
         text[used++] = alphabet[(v >> 12) & 63];
         text[used++] = alphabet[(v >> 6) & 63];
@@ -78,11 +80,14 @@ s_b64_encode (const unsigned char *data, size_t len, const char *alphabet,
 
 //  Decode len characters (no padding left in them). Returns 0 or -1.
 static int
-s_b64_decode_bare (const char *text, size_t len, bool is_url,
-                   unsigned char **out, size_t *outlen)
+s_b64_decode_bare (const char *text,
+                   size_t len,
+                   bool is_url,
+                   unsigned char **out,
+                   size_t *outlen)
 {
     if (len % 4 == 1)
-        return -1;      //  one character holds only 6 bits: never encoded
+        return -1; //  one character holds only 6 bits: never encoded
     unsigned char *buf = edge_malloc (len / 4 * 3 + 2);
     size_t used = 0;
     uint32_t acc = 0;
@@ -100,7 +105,7 @@ s_b64_decode_bare (const char *text, size_t len, bool is_url,
         }
     }
     if (acc != 0)
-        goto malformed;     //  leftover bits must be zero (canonical form)
+        goto malformed; //  leftover bits must be zero (canonical form)
     *out = buf;
     *outlen = used;
     return 0;
@@ -129,15 +134,17 @@ edge_sha256_hex (const void *data, size_t len, char hex[65])
 
 
 void
-edge_hmac_sha256 (const void *key, size_t keylen, const void *data,
-                  size_t len, unsigned char out[32])
+edge_hmac_sha256 (const void *key,
+                  size_t keylen,
+                  const void *data,
+                  size_t len,
+                  unsigned char out[32])
 {
     static const unsigned char s_empty[1] = {0};
     unsigned int outlen = 0;
     edge_assert (keylen <= INT32_MAX);
-    unsigned char *mac
-        = HMAC (EVP_sha256 (), key ? key : s_empty, (int) keylen,
-                data ? data : s_empty, len, out, &outlen);
+    unsigned char *mac = HMAC (EVP_sha256 (), key ? key : s_empty, (int) keylen,
+                               data ? data : s_empty, len, out, &outlen);
     edge_assert (mac && outlen == EDGE_SHA256_LEN);
 }
 
@@ -197,7 +204,9 @@ edge_b64url_encode (const unsigned char *data, size_t len)
 
 
 int
-edge_b64url_decode (const char *text, size_t textlen, unsigned char **out,
+edge_b64url_decode (const char *text,
+                    size_t textlen,
+                    unsigned char **out,
                     size_t *outlen)
 {
     edge_assert (out && outlen);

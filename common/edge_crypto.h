@@ -1,5 +1,5 @@
 /*  edge_crypto - SHA-256, HMAC-SHA256, base64/base64url, hex, constant-time
-    comparison and random tokens (OpenSSL libcrypto and libsodium).  */
+    comparison (OpenSSL libcrypto).  */
 #ifndef EDGE_CRYPTO_H_INCLUDED
 #define EDGE_CRYPTO_H_INCLUDED
 #include <stdbool.h>

@@ -89,7 +89,8 @@ s_kind_matches (edge_json_kind_t kind, const json_t *value)
 
 //  Check the bounds of a value already known to be of its kind.
 static int
-s_check_bounds (const edge_json_field_t *spec, const json_t *value,
+s_check_bounds (const edge_json_field_t *spec,
+                const json_t *value,
                 edge_json_err_t *err)
 {
     const char *name = spec->name;
@@ -136,7 +137,8 @@ s_check_bounds (const edge_json_field_t *spec, const json_t *value,
 
 //  Check one listed field of obj: presence, null, kind, bounds.
 static int
-s_check_field (const json_t *obj, const edge_json_field_t *spec,
+s_check_field (const json_t *obj,
+               const edge_json_field_t *spec,
                edge_json_err_t *err)
 {
     const json_t *value = json_object_get (obj, spec->name);
@@ -157,8 +159,12 @@ s_check_field (const json_t *obj, const edge_json_field_t *spec,
 
 
 int
-edge_json_err_set (edge_json_err_t *err, int status, const char *code,
-                   const char *field, const char *fmt, ...)
+edge_json_err_set (edge_json_err_t *err,
+                   int status,
+                   const char *code,
+                   const char *field,
+                   const char *fmt,
+                   ...)
 {
     if (!err)
         return -1;
@@ -186,8 +192,8 @@ edge_json_parse (const char *buf, size_t len, edge_json_err_t *err)
     json_error_t error;
     //  No JSON_ALLOW_NUL, no JSON_DISABLE_EOF_CHECK: NUL and trailing
     //  garbage are errors; jansson always validates UTF-8
-    json_t *value = json_loadb (
-        buf, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &error);
+    json_t *value =
+        json_loadb (buf, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &error);
     if (!value) {
         char reason[JSON_ERROR_TEXT_LENGTH];
         s_ascii_copy (reason, sizeof reason, error.text);
@@ -200,8 +206,10 @@ edge_json_parse (const char *buf, size_t len, edge_json_err_t *err)
 
 
 int
-edge_json_check (const json_t *value, const edge_json_field_t *fields,
-                 size_t count, edge_json_err_t *err)
+edge_json_check (const json_t *value,
+                 const edge_json_field_t *fields,
+                 size_t count,
+                 edge_json_err_t *err)
 {
     if (!json_is_object (value))
         return edge_json_err_set (err, 400, "invalid_json", NULL,
@@ -209,7 +217,8 @@ edge_json_check (const json_t *value, const edge_json_field_t *fields,
     const char *key;
     json_t *member;
     //  Unknown members first, in document order
-    json_object_foreach ((json_t *) value, key, member) {
+    json_object_foreach ((json_t *) value, key, member)
+    {
         size_t i = 0;
         while (i < count && strcmp (fields[i].name, key) != 0)
             i++;
@@ -227,7 +236,8 @@ edge_json_check (const json_t *value, const edge_json_field_t *fields,
 const char *
 edge_json_str (const json_t *obj, const char *key, const char *dflt)
 {
-    const json_t *value = json_is_object (obj) ? json_object_get (obj, key) : NULL;
+    const json_t *value =
+        json_is_object (obj) ? json_object_get (obj, key) : NULL;
     return json_is_string (value) ? json_string_value (value) : dflt;
 }
 
@@ -235,15 +245,18 @@ edge_json_str (const json_t *obj, const char *key, const char *dflt)
 int64_t
 edge_json_int (const json_t *obj, const char *key, int64_t dflt)
 {
-    const json_t *value = json_is_object (obj) ? json_object_get (obj, key) : NULL;
-    return json_is_integer (value) ? (int64_t) json_integer_value (value) : dflt;
+    const json_t *value =
+        json_is_object (obj) ? json_object_get (obj, key) : NULL;
+    return json_is_integer (value) ? (int64_t) json_integer_value (value)
+                                   : dflt;
 }
 
 
 bool
 edge_json_bool (const json_t *obj, const char *key, bool dflt)
 {
-    const json_t *value = json_is_object (obj) ? json_object_get (obj, key) : NULL;
+    const json_t *value =
+        json_is_object (obj) ? json_object_get (obj, key) : NULL;
     return json_is_boolean (value) ? json_is_true (value) : dflt;
 }
 
@@ -255,6 +268,6 @@ edge_json_dumps (const json_t *value)
         return NULL;
     //  jansson >= 2.8 keeps insertion order without JSON_PRESERVE_ORDER
     char *text = json_dumps (value, JSON_COMPACT | JSON_ENCODE_ANY);
-    edge_assert (text);     //  only a bug (a cycle) or out of memory fails
+    edge_assert (text); //  only a bug (a cycle) or out of memory fails
     return text;
 }

@@ -38,7 +38,7 @@ s_split (const char *token, s_part_t parts[3])
     for (int i = 0; i < 3; i++) {
         const char *dot = memchr (start, '.', (size_t) (end - start));
         if ((i < 2) != (dot != NULL))
-            return -1;      //  fewer or more than two dots
+            return -1; //  fewer or more than two dots
         const char *stop = dot ? dot : end;
         parts[i].text = start;
         parts[i].len = (size_t) (stop - start);
@@ -60,8 +60,8 @@ s_decode_object (const s_part_t *part)
     if (edge_b64url_decode (part->text, part->len, &raw, &rawlen))
         return NULL;
     json_error_t error;
-    json_t *value
-        = json_loadb ((const char *) raw, rawlen, JSON_REJECT_DUPLICATES, &error);
+    json_t *value =
+        json_loadb ((const char *) raw, rawlen, JSON_REJECT_DUPLICATES, &error);
     free (raw);
     if (value && !json_is_object (value)) {
         json_decref (value);
@@ -92,7 +92,9 @@ s_check_header (const s_part_t *part)
 
 //  Compare the signature part with HMAC-SHA256 over "header.payload".
 static bool
-s_signature_ok (const char *token, const s_part_t parts[3], const void *key,
+s_signature_ok (const char *token,
+                const s_part_t parts[3],
+                const void *key,
                 size_t keylen)
 {
     unsigned char *sig = NULL;
@@ -150,10 +152,10 @@ edge_jwt_sign (const json_t *claims, const void *key, size_t keylen)
     edge_assert (json_is_object (claims));
     char *payload = json_dumps (claims, JSON_COMPACT);
     edge_assert (payload);
-    char *header64
-        = edge_b64url_encode ((const unsigned char *) s_header, strlen (s_header));
-    char *payload64
-        = edge_b64url_encode ((const unsigned char *) payload, strlen (payload));
+    char *header64 = edge_b64url_encode ((const unsigned char *) s_header,
+                                         strlen (s_header));
+    char *payload64 =
+        edge_b64url_encode ((const unsigned char *) payload, strlen (payload));
     char *input = edge_sprintf ("%s.%s", header64, payload64);
     unsigned char mac[EDGE_SHA256_LEN];
     edge_hmac_sha256 (key, keylen, input, strlen (input), mac);
@@ -169,7 +171,9 @@ edge_jwt_sign (const json_t *claims, const void *key, size_t keylen)
 
 
 json_t *
-edge_jwt_verify (const char *token, const void *key, size_t keylen,
+edge_jwt_verify (const char *token,
+                 const void *key,
+                 size_t keylen,
                  const char **why)
 {
     const char *reason = "malformed token";

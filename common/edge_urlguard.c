@@ -62,14 +62,13 @@ static const s_range_t s_ranges[] = {
 #define S_RANGE_COUNT (sizeof s_ranges / sizeof s_ranges[0])
 
 struct edge_urlguard {
-    s_cidr_t *allow;                    //  allowed networks (EDGE_URL_ALLOW)
-    size_t allow_count;                 //  entries in allow
-    s_cidr_t refused[S_RANGE_COUNT];    //  s_ranges, parsed
+    s_cidr_t *allow;                 //  allowed networks (EDGE_URL_ALLOW)
+    size_t allow_count;              //  entries in allow
+    s_cidr_t refused[S_RANGE_COUNT]; //  s_ranges, parsed
 };
 
 
-static void
-s_why (char *why, size_t whylen, const char *fmt, ...)
+static void s_why (char *why, size_t whylen, const char *fmt, ...)
     __attribute__ ((format (printf, 3, 4)));
 
 static void
@@ -110,10 +109,14 @@ s_parse_cidr (const char *text, size_t len, s_cidr_t *cidr)
         *slash = 0;
     memset (cidr, 0, sizeof *cidr);
     int max;
-    if (inet_pton (AF_INET, buf, cidr->addr) == 1)
-        cidr->family = AF_INET, max = 32;
-    else if (inet_pton (AF_INET6, buf, cidr->addr) == 1)
-        cidr->family = AF_INET6, max = 128;
+    if (inet_pton (AF_INET, buf, cidr->addr) == 1) {
+        cidr->family = AF_INET;
+        max = 32;
+    }
+    else if (inet_pton (AF_INET6, buf, cidr->addr) == 1) {
+        cidr->family = AF_INET6;
+        max = 128;
+    }
     else
         return -1;
     cidr->bits = slash ? s_parse_bits (slash + 1, max) : max;
@@ -148,7 +151,9 @@ s_cidr_contains (const s_cidr_t *cidr, int family, const unsigned char *addr)
 
 
 static bool
-s_is_allowed (const edge_urlguard_t *self, int family, const unsigned char *addr)
+s_is_allowed (const edge_urlguard_t *self,
+              int family,
+              const unsigned char *addr)
 {
     for (size_t i = 0; i < self->allow_count; i++)
         if (s_cidr_contains (&self->allow[i], family, addr))
@@ -159,7 +164,8 @@ s_is_allowed (const edge_urlguard_t *self, int family, const unsigned char *addr
 
 //  Index of the refused range holding addr, or -1 when it is public.
 static int
-s_refused_index (const edge_urlguard_t *self, int family,
+s_refused_index (const edge_urlguard_t *self,
+                 int family,
                  const unsigned char *addr)
 {
     for (size_t i = 0; i < S_RANGE_COUNT; i++)
@@ -191,16 +197,19 @@ s_embedded_v4 (const unsigned char *addr, const char **how)
 //  Classify one address. Returns true when it may be reached, else false
 //  with why naming the address and its range.
 static bool
-s_addr_check (const edge_urlguard_t *self, int family,
-              const unsigned char *addr, char *why, size_t whylen)
+s_addr_check (const edge_urlguard_t *self,
+              int family,
+              const unsigned char *addr,
+              char *why,
+              size_t whylen)
 {
     if (s_is_allowed (self, family, addr))
         return true;
     char text[INET6_ADDRSTRLEN];
     inet_ntop (family, addr, text, sizeof text);
     const char *how = NULL;
-    const unsigned char *v4
-        = family == AF_INET6 ? s_embedded_v4 (addr, &how) : NULL;
+    const unsigned char *v4 =
+        family == AF_INET6 ? s_embedded_v4 (addr, &how) : NULL;
     if (v4) {
         if (s_is_allowed (self, AF_INET, v4))
             return true;
@@ -222,14 +231,22 @@ s_addr_check (const edge_urlguard_t *self, int family,
 }
 
 
+static bool
+s_is_blank (char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+
 //  Parse the comma-separated allow list into self. Returns 0 or -1.
 static int
-s_parse_allow (edge_urlguard_t *self, const char *allow, char *why,
+s_parse_allow (edge_urlguard_t *self,
+               const char *allow,
+               char *why,
                size_t whylen)
 {
-    const char *blank = " \t";
-    if (strspn (allow, blank) == strlen (allow))
-        return 0;
+    if (allow[strspn (allow, " \t")] == 0)
+        return 0; //  blank: only public addresses
     size_t commas = 0;
     for (const char *p = allow; *p; p++)
         commas += *p == ',';
@@ -237,16 +254,16 @@ s_parse_allow (edge_urlguard_t *self, const char *allow, char *why,
     const char *item = allow;
     while (true) {
         size_t len = strcspn (item, ",");
-        const char *start = item + strspn (item, blank);
-        size_t trimmed = len - (size_t) (start - item);
-        if ((size_t) (start - item) > len)
-            trimmed = 0, start = item + len;
-        while (trimmed > 0 && strchr (blank, start[trimmed - 1]))
-            trimmed--;
-        if (s_parse_cidr (start, trimmed,
-                          &self->allow[self->allow_count])) {
-            s_why (why, whylen, "bad CIDR '%.*s'", (int) (trimmed < 64 ? trimmed : 64),
-                   start);
+        const char *start = item;
+        const char *end = item + len;
+        while (start < end && s_is_blank (*start))
+            start++;
+        while (end > start && s_is_blank (end[-1]))
+            end--;
+        size_t trimmed = (size_t) (end - start);
+        if (s_parse_cidr (start, trimmed, &self->allow[self->allow_count])) {
+            s_why (why, whylen, "bad CIDR '%.*s'",
+                   (int) (trimmed < 64 ? trimmed : 64), start);
             return -1;
         }
         self->allow_count++;
@@ -307,7 +324,9 @@ edge_urlguard_addr_ok (const edge_urlguard_t *self, const struct sockaddr *addr)
 
 //  Parse url with libcurl; fill target host and port.
 static edge_urlguard_result_t
-s_parse_url (const char *url, edge_urlguard_target_t *target, char *why,
+s_parse_url (const char *url,
+             edge_urlguard_target_t *target,
+             char *why,
              size_t whylen)
 {
     edge_urlguard_result_t result = EDGE_URLGUARD_BAD_URL;
@@ -340,8 +359,10 @@ s_parse_url (const char *url, edge_urlguard_target_t *target, char *why,
     }
     size_t len = strlen (host);
     const char *start = host;
-    if (len >= 2 && host[0] == '[' && host[len - 1] == ']')
-        start++, len -= 2;      //  IPv6 literal: drop the brackets
+    if (len >= 2 && host[0] == '[' && host[len - 1] == ']') {
+        start++; //  IPv6 literal: drop the brackets
+        len -= 2;
+    }
     if (len == 0 || len >= sizeof target->host) {
         s_why (why, whylen, "malformed URL: bad host length");
         goto cleanup;
@@ -349,6 +370,10 @@ s_parse_url (const char *url, edge_urlguard_target_t *target, char *why,
     memcpy (target->host, start, len);
     target->host[len] = 0;
     target->port = atoi (port);
+    if (target->port < 1 || target->port > 65535) {
+        s_why (why, whylen, "malformed URL: bad port");
+        goto cleanup;
+    }
     result = EDGE_URLGUARD_OK;
 cleanup:
     curl_free (port);
@@ -361,8 +386,10 @@ cleanup:
 
 //  Resolve target->host (numeric first) and check every address.
 static edge_urlguard_result_t
-s_resolve_check (const edge_urlguard_t *self, edge_urlguard_target_t *target,
-                 char *why, size_t whylen)
+s_resolve_check (const edge_urlguard_t *self,
+                 edge_urlguard_target_t *target,
+                 char *why,
+                 size_t whylen)
 {
     struct addrinfo hints = {.ai_family = AF_UNSPEC,
                              .ai_socktype = SOCK_STREAM,
@@ -409,8 +436,11 @@ s_resolve_check (const edge_urlguard_t *self, edge_urlguard_target_t *target,
 
 
 edge_urlguard_result_t
-edge_urlguard_check (const edge_urlguard_t *self, const char *url,
-                     edge_urlguard_target_t *target, char *why, size_t whylen)
+edge_urlguard_check (const edge_urlguard_t *self,
+                     const char *url,
+                     edge_urlguard_target_t *target,
+                     char *why,
+                     size_t whylen)
 {
     edge_assert (self);
     s_why (why, whylen, "%s", "");
@@ -425,7 +455,7 @@ edge_urlguard_check (const edge_urlguard_t *self, const char *url,
     edge_urlguard_result_t result = s_parse_url (url, target, why, whylen);
     if (result == EDGE_URLGUARD_OK)
         result = s_resolve_check (self, target, why, whylen);
-    if (result != EDGE_URLGUARD_OK && target != &local)
-        memset (target, 0, sizeof *target);
+    if (result != EDGE_URLGUARD_OK)
+        target->address[0] = 0; //  nothing checked to pin to
     return result;
 }

@@ -93,6 +93,8 @@ edge_mono_ms (void)
 void
 edge_rfc3339 (int64_t ms, char *buf, size_t size)
 {
+    if (ms < 0)
+        ms = 0;         //  before the epoch: not a time we ever store
     time_t secs = (time_t) (ms / 1000);
     struct tm tm;
     gmtime_r (&secs, &tm);

@@ -4,8 +4,8 @@
     msgpack-c allocates a container's elements as soon as it reads the
     container's header, so a five-byte array32 header claiming four billion
     elements would ask for ~100 GB. Before unpacking, proto_codec_is_sane
-    walks the bytes once without allocating and refuses any container that
-    declares more elements than bytes remain.  */
+    walks the bytes once without allocating and requires every declared
+    element to be present, so no count can exceed the bytes received.  */
 #include "proto_codec.h"
 #include "edge_assert.h"
 #include "edge_util.h"
@@ -44,8 +44,8 @@ s_format_of (uint8_t b, s_format_t *format, uint64_t *inline_len)
     *inline_len = 0;
     if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3)
         return 0; //  fixint, nil, bool
-    if (b <= 0x8f || b <= 0x9f) {
-        *inline_len = b <= 0x8f ? b & 0x0f : b & 0x0f;
+    if (b <= 0x9f) { //  fixmap 0x80..0x8f, fixarray 0x90..0x9f
+        *inline_len = b & 0x0f;
         format->per_len_items = b <= 0x8f ? 2 : 1;
         return 0;
     }
@@ -97,10 +97,35 @@ proto_codec_is_sane (const void *data, size_t size)
             return false;
         pos += skip;
         pending += len * format.per_len_items;
-        if (pending > size - pos) //  every object takes at least one byte
-            return false;
     }
     return pos == size;
+}
+
+
+//  Unpack the envelope [PROTO_VERSION, type, ...]: returns the root array
+//  (borrowed from unpacked) and sets *type, or NULL when malformed.
+static const msgpack_object *
+s_unpack_envelope (msgpack_unpacked *unpacked,
+                   const void *data,
+                   size_t size,
+                   int *type)
+{
+    size_t offset = 0;
+    uint64_t version, value;
+    if (!proto_codec_is_sane (data, size)
+        || msgpack_unpack_next (unpacked, data, size, &offset)
+               != MSGPACK_UNPACK_SUCCESS
+        || offset != size)
+        return NULL;
+    const msgpack_object *root = &unpacked->data;
+    if (root->type != MSGPACK_OBJECT_ARRAY || root->via.array.size < 2
+        || proto_codec_uint (&root->via.array.ptr[0], UINT64_MAX, &version)
+        || version != PROTO_VERSION
+        || proto_codec_uint (&root->via.array.ptr[1], PROTO_ANSWER, &value)
+        || value < PROTO_JOB)
+        return NULL;
+    *type = (int) value;
+    return root;
 }
 
 
@@ -111,22 +136,9 @@ proto_codec_unpack (msgpack_unpacked *unpacked,
                     size_t nfields,
                     int *type)
 {
-    size_t offset = 0;
-    uint64_t version, value;
-    if (!proto_codec_is_sane (data, size)
-        || msgpack_unpack_next (unpacked, data, size, &offset)
-               != MSGPACK_UNPACK_SUCCESS
-        || offset != size)
+    const msgpack_object *root = s_unpack_envelope (unpacked, data, size, type);
+    if (!root || root->via.array.size != 2 + nfields)
         return NULL;
-    const msgpack_object *root = &unpacked->data;
-    if (root->type != MSGPACK_OBJECT_ARRAY
-        || root->via.array.size != 2 + nfields
-        || proto_codec_uint (&root->via.array.ptr[0], UINT64_MAX, &version)
-        || version != PROTO_VERSION
-        || proto_codec_uint (&root->via.array.ptr[1], PROTO_ANSWER, &value)
-        || value < PROTO_JOB)
-        return NULL;
-    *type = (int) value;
     return root->via.array.ptr + 2;
 }
 
@@ -180,22 +192,8 @@ proto_peek_type (const void *data, size_t size)
     msgpack_unpacked unpacked;
     msgpack_unpacked_init (&unpacked);
     int type = -1;
-    size_t offset = 0;
-    uint64_t version, value;
-    if (proto_codec_is_sane (data, size)
-        && msgpack_unpack_next (&unpacked, data, size, &offset)
-               == MSGPACK_UNPACK_SUCCESS
-        && offset == size && unpacked.data.type == MSGPACK_OBJECT_ARRAY
-        && unpacked.data.via.array.size >= 2
-        && proto_codec_uint (&unpacked.data.via.array.ptr[0], UINT64_MAX,
-                             &version)
-               == 0
-        && version == PROTO_VERSION
-        && proto_codec_uint (&unpacked.data.via.array.ptr[1], PROTO_ANSWER,
-                             &value)
-               == 0
-        && value >= PROTO_JOB)
-        type = (int) value;
+    if (!s_unpack_envelope (&unpacked, data, size, &type))
+        type = -1;
     msgpack_unpacked_destroy (&unpacked);
     return type;
 }

@@ -10,9 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-//  True when data holds exactly one msgpack object whose containers each
-//  declare no more elements than bytes remain (so msgpack-c never allocates
-//  more than a small multiple of size), with no bytes after it.
+//  True when data holds exactly one complete msgpack object, every element
+//  its containers declare present (so msgpack-c never allocates more than a
+//  small multiple of size), and no bytes after it. Walks without allocating.
 bool proto_codec_is_sane (const void *data, size_t size);
 
 //  Unpack data (see proto_codec_is_sane) as the array [PROTO_VERSION, type,

@@ -13,6 +13,14 @@
 #include <unistd.h>
 
 
+static void
+s_nap_ms (long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+    nanosleep (&ts, NULL);
+}
+
+
 static int64_t
 s_mono_ms (void)
 {
@@ -97,7 +105,7 @@ edge_testutil_redis_stop (edge_testutil_redis_t *redis)
                 waitpid (redis->pid, NULL, 0);
                 break;
             }
-            usleep (10000);
+            s_nap_ms (10);
         }
         redis->pid = 0;
     }
@@ -118,7 +126,7 @@ edge_testutil_poll (bool (*cond_fn) (void *), void *arg, int64_t timeout_ms)
     while (!cond_fn (arg)) {
         if (s_mono_ms () > deadline)
             return false;
-        usleep (10000);
+        s_nap_ms (10);
     }
     return true;
 }

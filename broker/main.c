@@ -1,0 +1,73 @@
+/*  edge-broker - the ZeroMQ load-balancing broker between gateways (and
+    reapers) and workers. Wiring only: the broker is bk_broker.
+
+    Exit codes: 0 after SIGTERM or SIGINT, 1 when a socket cannot be bound,
+    2 on bad configuration.  */
+#include "bk_broker.h"
+#include "edge_cfg.h"
+#include "edge_log.h"
+#include <czmq.h>
+#include <stddef.h>
+
+#define S_POLL_MS 1000 //  longest wait before zsys_interrupted is rechecked
+
+typedef struct {
+    int log_level;
+    char *frontend;
+    char *backend;
+    int64_t heartbeat_ms;
+    int64_t queue_max;
+} s_config_t;
+
+static const edge_cfg_spec_t s_spec[] = {
+    {"EDGE_LOG_LEVEL", EDGE_CFG_LEVEL, offsetof (s_config_t, log_level),
+     "info", 0, 0, false, "log level: debug, info, warn or error", NULL},
+    {"EDGE_BROKER_FRONTEND", EDGE_CFG_ENDPOINT,
+     offsetof (s_config_t, frontend), "tcp://127.0.0.1:5555", 0, 0, false,
+     "endpoint the broker binds for gateways and reapers", NULL},
+    {"EDGE_BROKER_BACKEND", EDGE_CFG_ENDPOINT, offsetof (s_config_t, backend),
+     "tcp://127.0.0.1:5556", 0, 0, false,
+     "endpoint the broker binds for workers", NULL},
+    {"EDGE_HEARTBEAT_MS", EDGE_CFG_INT, offsetof (s_config_t, heartbeat_ms),
+     "1000", 10, 3600000, false,
+     "worker heartbeat interval (ms); 3 missed = forgotten", NULL},
+    {"EDGE_BROKER_QUEUE_MAX", EDGE_CFG_INT, offsetof (s_config_t, queue_max),
+     "100000", 1, 100000000, false,
+     "jobs that may wait in the broker (Redis keeps the rest)", NULL},
+};
+#define S_SPEC_COUNT (sizeof s_spec / sizeof s_spec[0])
+
+
+int
+main (void)
+{
+    zsys_init (); //  first: installs the SIGINT/SIGTERM flag handler
+    edge_log_init ("broker");
+    s_config_t config = {0};
+    if (edge_cfg_load (s_spec, S_SPEC_COUNT, &config, NULL)) {
+        edge_cfg_fini (s_spec, S_SPEC_COUNT, &config);
+        return 2;
+    }
+    edge_cfg_print (s_spec, S_SPEC_COUNT, &config);
+
+    bk_broker_config_t broker_config = {
+        .frontend = config.frontend,
+        .backend = config.backend,
+        .heartbeat_ms = config.heartbeat_ms,
+        .queue_max = (size_t) config.queue_max,
+    };
+    bk_broker_t *broker = bk_broker_new (&broker_config);
+    if (!broker) {
+        edge_cfg_fini (s_spec, S_SPEC_COUNT, &config);
+        return 1;
+    }
+    edge_info ("broker %s started", EDGE_VERSION);
+    while (!zsys_interrupted)
+        if (bk_broker_run_once (broker, S_POLL_MS))
+            break;
+
+    edge_info ("shutting down");
+    bk_broker_destroy (&broker);
+    edge_cfg_fini (s_spec, S_SPEC_COUNT, &config);
+    return 0;
+}

@@ -1,0 +1,92 @@
+/*  gw_adm - admin handlers: ping, hello task, task details.  */
+#include "gw_adm.h"
+#include "edge_json.h"
+#include "edge_log.h"
+#include "edge_task.h"
+#include "edge_util.h"
+#include <jansson.h>
+#include <stdlib.h>
+
+//  The hello task's parameters (preamble: "The hello task").
+static const edge_json_field_t s_hello_fields[] = {
+    {"message", EDGE_JSON_STRING, true, 1, 4096, false},
+    {"maintenance", EDGE_JSON_BOOL, true, 0, 0, false},
+    {"sleepMs", EDGE_JSON_INT, false, 0, 600000, false},
+    {"fail", EDGE_JSON_BOOL, false, 0, 0, false},
+};
+#define S_HELLO_FIELDS (sizeof s_hello_fields / sizeof s_hello_fields[0])
+
+
+static void
+s_redis_unavailable (gw_req_t *req)
+{
+    gw_req_reply_fail (req, 503, "redis_unavailable", NULL,
+                       "Redis is unavailable; try again later");
+}
+
+
+void
+gw_adm_ping (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
+{
+    (void) ctx;
+    int64_t start = edge_mono_ms ();
+    if (gw_thread_redis_ping (thread)) {
+        s_redis_unavailable (req);
+        return;
+    }
+    json_t *body =
+        json_pack ("{s:b,s:s,s:I}", "pong", 1, "redis", "ok", "latencyMs",
+                   (json_int_t) (edge_mono_ms () - start));
+    gw_req_reply_json (req, 200, body);
+}
+
+
+void
+gw_adm_hello (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
+{
+    (void) ctx;
+    edge_json_err_t err;
+    json_t *body = gw_req_json (req, &err);
+    if (!body || edge_json_check (body, s_hello_fields, S_HELLO_FIELDS, &err)) {
+        gw_req_reply_error (req, &err);
+        return;
+    }
+    edge_task_spec_t spec = {
+        .type = "hello",
+        .params = gw_req_adopt (req, edge_json_dumps (body)),
+        .created_by = gw_req_identity (req),
+    };
+    char name[EDGE_TASK_NAME_MAX];
+    if (edge_task_create (gw_thread_redis (thread), &spec, name)) {
+        s_redis_unavailable (req);
+        return;
+    }
+    //  Redis is the truth: a lost nudge only delays the task (the reaper
+    //  re-sends queued tasks)
+    if (gw_thread_send_job (thread, name, "hello"))
+        edge_warn ("hello: broker not reachable, task %s waits for the "
+                   "reaper",
+                   name);
+    gw_req_reply_header (req, "Location",
+                         gw_req_sprintf (req, "/adm/v1/tasks/%s", name));
+    gw_req_reply_json (
+        req, 202, json_pack ("{s:s,s:s}", "taskName", name, "state", "queued"));
+}
+
+
+void
+gw_adm_task_get (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
+{
+    (void) ctx;
+    const char *name = gw_req_param (req, "taskName");
+    bool is_redis_error = false;
+    json_t *task =
+        edge_task_get (gw_thread_redis (thread), name, &is_redis_error);
+    if (task)
+        gw_req_reply_json (req, 200, task);
+    else if (is_redis_error)
+        s_redis_unavailable (req);
+    else
+        gw_req_reply_fail (req, 404, "not_found", NULL, "task '%s' not found",
+                           name);
+}

@@ -1,0 +1,33 @@
+/*  gw_ctx - the gateway's configuration and the shared context every
+    handler gets: read-only after start, except the metrics (thread-safe).  */
+#ifndef GW_CTX_H_INCLUDED
+#define GW_CTX_H_INCLUDED
+#include "gw_metrics.h"
+#include <stddef.h>
+#include <stdint.h>
+
+//  Filled by edge_cfg_load from the table in main.c.
+typedef struct {
+    char *listen;              //  EDGE_HTTP_LISTEN, host:port
+    int64_t port;              //  PORT, overrides the port when not 0
+    char *redis_url;           //  EDGE_REDIS_URL
+    int64_t redis_timeout_ms;  //  EDGE_REDIS_TIMEOUT_MS
+    char *broker_frontend;     //  EDGE_BROKER_FRONTEND, tcp://host:port
+    char *admin_secret;        //  EDGE_ADMIN_SECRET, base64 (secret)
+    int64_t threads;           //  EDGE_GATEWAY_THREADS
+    int64_t max_body;          //  EDGE_GATEWAY_MAX_BODY, bytes
+    int64_t broker_timeout_ms; //  EDGE_GATEWAY_BROKER_TIMEOUT_MS
+    int log_level;             //  EDGE_LOG_LEVEL
+    char *url_allow;           //  EDGE_URL_ALLOW, CIDR list
+    char *openapi_path;        //  EDGE_GATEWAY_OPENAPI, "" = embedded copy
+} gw_config_t;
+
+typedef struct {
+    const gw_config_t *config;      //  borrowed from main
+    const unsigned char *admin_key; //  decoded EDGE_ADMIN_SECRET
+    size_t admin_key_len;
+    const char *openapi; //  the OpenAPI document served
+    size_t openapi_len;
+    gw_metrics_t *metrics; //  request counters, thread-safe
+} gw_ctx_t;
+#endif

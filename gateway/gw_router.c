@@ -1,0 +1,167 @@
+/*  gw_router - the route table and a segment-by-segment matcher.  */
+#include "gw_router.h"
+#include "edge_assert.h"
+#include "edge_util.h"
+#include "gw_adm.h"
+#include "gw_srv.h"
+#include <stdio.h>
+#include <string.h>
+
+#define S_MAX_PARAMS 4
+
+//  Keep docs/openapi.yaml in step: test_gw_router checks every row there.
+static const gw_route_t s_routes[] = {
+    {"GET", "/healthz", gw_srv_healthz, GW_AUTH_NONE, NULL, 0, "healthz"},
+    {"GET", "/readyz", gw_srv_readyz, GW_AUTH_NONE, NULL, 0, "readyz"},
+    {"GET", "/metrics", gw_srv_metrics, GW_AUTH_NONE, NULL, 0, "metrics"},
+    {"GET", "/openapi.yaml", gw_srv_openapi, GW_AUTH_NONE, NULL, 0, "openapi"},
+    {"GET", "/srv/v1/versions", gw_srv_versions, GW_AUTH_NONE, NULL, 0,
+     "srv_versions"},
+    {"POST", "/adm/v1/ping", gw_adm_ping, GW_AUTH_ADMIN, NULL, 0, "adm_ping"},
+    {"POST", "/adm/v1/hello", gw_adm_hello, GW_AUTH_ADMIN, NULL, 0,
+     "adm_hello"},
+    {"GET", "/adm/v1/tasks/{taskName}", gw_adm_task_get, GW_AUTH_ADMIN, NULL, 0,
+     "adm_task_get"},
+};
+#define S_NROUTES (sizeof s_routes / sizeof s_routes[0])
+
+//  One "{name}" segment of a pattern and the path segment it matched.
+typedef struct {
+    const char *name;
+    size_t name_len;
+    const char *value;
+    size_t value_len;
+} s_param_t;
+
+typedef enum { S_MATCH_NO, S_MATCH_YES, S_MATCH_BAD_PARAM } s_match_t;
+
+
+//  Path parameters are identifiers: ^[A-Za-z0-9_]{2,50}$ (design §5).
+static bool
+s_param_is_valid (const s_param_t *param)
+{
+    char value[64];
+    if (param->value_len >= sizeof value)
+        return false;
+    memcpy (value, param->value, param->value_len);
+    value[param->value_len] = 0;
+    return edge_name_is_valid (value);
+}
+
+
+//  Match one pattern against path, collecting its parameters; a parameter
+//  that fails validation is copied to *bad.
+static s_match_t
+s_match (const char *pattern,
+         const char *path,
+         s_param_t *params,
+         size_t *nparams,
+         s_param_t *bad)
+{
+    const char *p = pattern, *q = path;
+    *nparams = 0;
+    while (*p && *q) {
+        if (*p++ != '/' || *q++ != '/')
+            return S_MATCH_NO;
+        size_t plen = strcspn (p, "/"), qlen = strcspn (q, "/");
+        if (plen > 2 && p[0] == '{' && p[plen - 1] == '}') {
+            if (qlen == 0)
+                return S_MATCH_NO;
+            edge_assert (*nparams < S_MAX_PARAMS);
+            params[(*nparams)++] = (s_param_t){p + 1, plen - 2, q, qlen};
+        }
+        else if (plen != qlen || memcmp (p, q, plen) != 0)
+            return S_MATCH_NO;
+        p += plen;
+        q += qlen;
+    }
+    if (*p || *q)
+        return S_MATCH_NO;
+    for (size_t i = 0; i < *nparams; i++)
+        if (!s_param_is_valid (&params[i])) {
+            *bad = params[i];
+            return S_MATCH_BAD_PARAM;
+        }
+    return S_MATCH_YES;
+}
+
+
+//  404 for an invalid parameter: "taskName" reads as "task 'x' not found".
+static void
+s_not_found_param (const s_param_t *bad, edge_json_err_t *err)
+{
+    size_t noun_len = bad->name_len;
+    if (noun_len > 4 && memcmp (bad->name + noun_len - 4, "Name", 4) == 0)
+        noun_len -= 4;
+    int value_len = bad->value_len > 64 ? 64 : (int) bad->value_len;
+    edge_json_err_set (err, 404, "not_found", NULL, "%.*s '%.*s' not found",
+                       (int) noun_len, bad->name, value_len, bad->value);
+}
+
+
+const gw_route_t *
+gw_router_routes (size_t *count)
+{
+    edge_assert (count);
+    *count = S_NROUTES;
+    return s_routes;
+}
+
+
+//  Add a method to a comma-separated Allow list unless already there.
+static void
+s_allow_add (char *allow, size_t size, const char *method)
+{
+    size_t mlen = strlen (method);
+    for (const char *p = allow; (p = strstr (p, method)); p += mlen)
+        if ((p == allow || p[-1] == ' ') && (p[mlen] == ',' || !p[mlen]))
+            return;
+    size_t len = strlen (allow);
+    snprintf (allow + len, size - len, "%s%s", len ? ", " : "", method);
+}
+
+
+gw_router_rc_t
+gw_router_match (gw_req_t *req, const gw_route_t **route, edge_json_err_t *err)
+{
+    edge_assert (req && route && err);
+    const char *method = gw_req_method (req), *path = gw_req_path (req);
+    char allow[128] = "";
+    s_param_t params[S_MAX_PARAMS], bad = {0};
+    size_t nparams;
+    bool has_bad = false;
+    *route = NULL;
+    for (size_t r = 0; r < S_NROUTES; r++) {
+        s_match_t m =
+            s_match (s_routes[r].pattern, path, params, &nparams, &bad);
+        has_bad = has_bad || m == S_MATCH_BAD_PARAM;
+        if (m != S_MATCH_YES)
+            continue;
+        if (strcmp (s_routes[r].method, method) == 0) {
+            for (size_t i = 0; i < nparams; i++) {
+                char name[64];
+                snprintf (name, sizeof name, "%.*s", (int) params[i].name_len,
+                          params[i].name);
+                gw_req_param_add (req, name, params[i].value,
+                                  params[i].value_len);
+            }
+            *route = &s_routes[r];
+            return GW_ROUTER_FOUND;
+        }
+        s_allow_add (allow, sizeof allow, s_routes[r].method);
+    }
+    if (allow[0]) {
+        gw_req_reply_header (req, "Allow", allow);
+        edge_json_err_set (err, 405, "method_not_allowed", NULL,
+                           "method %.16s is not allowed on %.200s (allowed: "
+                           "%s)",
+                           method, path, allow);
+        return GW_ROUTER_BAD_METHOD;
+    }
+    if (has_bad)
+        s_not_found_param (&bad, err);
+    else
+        edge_json_err_set (err, 404, "not_found", NULL,
+                           "no route for %.16s %.200s", method, path);
+    return GW_ROUTER_NOT_FOUND;
+}

@@ -1,0 +1,46 @@
+/*  gw_router - the gateway's static route table and the matcher: method +
+    path segments, "{param}" segments decoded (civetweb decodes the path)
+    and validated. Unknown path: 404; known path, other method: 405 with an
+    Allow header.  */
+#ifndef GW_ROUTER_H_INCLUDED
+#define GW_ROUTER_H_INCLUDED
+#include "edge_json.h"
+#include "gw_ctx.h"
+#include "gw_req.h"
+#include "gw_thread.h"
+#include <stddef.h>
+
+typedef enum {
+    GW_AUTH_NONE = 0, //  anyone
+    GW_AUTH_ADMIN,    //  x-rockit-admin-token
+    GW_AUTH_BACKEND   //  backend token or API key + permission (later issues)
+} gw_auth_kind_t;
+
+//  A handler answers through gw_req_reply_*; everything it allocates hangs
+//  off req. ctx is shared (read-only); thread is this thread's own.
+typedef void (gw_handler_fn) (gw_req_t *req,
+                              const gw_ctx_t *ctx,
+                              gw_thread_t *thread);
+
+typedef struct {
+    const char *method;  //  "GET", "POST", ...
+    const char *pattern; //  "/adm/v1/tasks/{taskName}"
+    gw_handler_fn *handler;
+    gw_auth_kind_t auth;
+    const char *resource; //  GW_AUTH_BACKEND: permission resource, or NULL
+    int bit;              //  GW_AUTH_BACKEND: permission bit (C=1 R=2 ...)
+    const char *name;     //  route name (metrics label, logs)
+} gw_route_t;
+
+typedef enum {
+    GW_ROUTER_FOUND = 0, //  *route set, path parameters added to req
+    GW_ROUTER_NOT_FOUND, //  err: 404
+    GW_ROUTER_BAD_METHOD //  err: 405; an Allow header was added to req
+} gw_router_rc_t;
+
+//  The route table (static). Sets *count.
+const gw_route_t *gw_router_routes (size_t *count);
+//  Match req's method and path against the table.
+gw_router_rc_t
+gw_router_match (gw_req_t *req, const gw_route_t **route, edge_json_err_t *err);
+#endif

@@ -1,0 +1,390 @@
+/*  gw_server - civetweb wiring: thread resources, the per-request pipeline
+    (route, authenticate, body, handler, send, metrics, log).  */
+#include "gw_server.h"
+#include "edge_assert.h"
+#include "edge_crypto.h"
+#include "edge_log.h"
+#include "edge_util.h"
+#include "gw_auth.h"
+#include "gw_openapi_data.h"
+#include "gw_req.h"
+#include "gw_router.h"
+#include "gw_thread.h"
+#include <civetweb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#define S_REQUEST_TIMEOUT_MS "30000"
+
+struct gw_server {
+    gw_ctx_t ctx;              //  what handlers see
+    const gw_config_t *config; //  borrowed from main
+    unsigned char *admin_key;  //  decoded EDGE_ADMIN_SECRET
+    char *openapi_file;        //  EDGE_GATEWAY_OPENAPI contents, or NULL
+    const char **route_names;  //  metrics labels (borrowed strings)
+    gw_metrics_t *metrics;
+    struct mg_context *mg; //  civetweb, NULL until started
+    int port;              //  the bound port
+};
+
+
+static double
+s_now_seconds (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+
+//  Copy text for a log line: control bytes become '?', at most size-1.
+static void
+s_printable (const char *text, char *out, size_t size)
+{
+    size_t i = 0;
+    for (; text && text[i] && i + 1 < size; i++) {
+        unsigned char c = (unsigned char) text[i];
+        out[i] = c < 0x20 || c == 0x7f ? '?' : (char) c;
+    }
+    out[i] = 0;
+}
+
+
+//  The gw_req_source_t of a civetweb connection.
+typedef struct {
+    struct mg_connection *conn;
+    bool has_read; //  the body was asked for (100 Continue sent if due)
+} s_source_t;
+
+
+static const char *
+s_header (void *source, const char *name)
+{
+    return mg_get_header (((s_source_t *) source)->conn, name);
+}
+
+
+//  civetweb does not answer "Expect: 100-continue" for callback handlers:
+//  say it before the first read, so clients don't wait to send the body.
+static int
+s_read (void *source, void *buf, size_t len)
+{
+    s_source_t *self = source;
+    if (!self->has_read) {
+        self->has_read = true;
+        const char *expect = mg_get_header (self->conn, "Expect");
+        if (expect && strcasecmp (expect, "100-continue") == 0)
+            mg_write (self->conn, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+    }
+    return mg_read (self->conn, buf, len);
+}
+
+
+static int
+s_authenticate (gw_server_t *self,
+                gw_req_t *req,
+                const gw_route_t *route,
+                edge_json_err_t *err)
+{
+    if (route->auth == GW_AUTH_NONE)
+        return 0;
+    if (route->auth == GW_AUTH_ADMIN) {
+        char username[GW_AUTH_USERNAME_MAX + 1];
+        if (gw_auth_admin (gw_req_header (req, GW_AUTH_ADMIN_HEADER),
+                           self->ctx.admin_key, self->ctx.admin_key_len,
+                           username, sizeof username, err))
+            return -1;
+        gw_req_set_identity (req, username);
+        return 0;
+    }
+    return edge_json_err_set (err, 401, "unauthorized", NULL,
+                              "backend authentication is not available");
+}
+
+
+//  Route, authenticate, read the body and run the handler; every failure
+//  becomes the request's error response.
+static void
+s_dispatch (gw_server_t *self,
+            struct mg_connection *conn,
+            gw_req_t *req,
+            const gw_route_t **route)
+{
+    edge_json_err_t err;
+    if (gw_router_match (req, route, &err) != GW_ROUTER_FOUND
+        || s_authenticate (self, req, *route, &err)
+        || gw_req_read_body (req, (size_t) self->config->max_body, &err)) {
+        gw_req_reply_error (req, &err);
+        return;
+    }
+    gw_thread_t *thread = mg_get_thread_pointer (conn);
+    if (!thread) {
+        gw_req_reply_fail (req, 503, "unavailable", NULL,
+                           "this request thread has no connections");
+        return;
+    }
+    (*route)->handler (req, &self->ctx, thread);
+    if (gw_req_status (req) == 0) {
+        edge_error ("route %s gave no response", (*route)->name);
+        gw_req_reply_fail (req, 500, "internal", NULL, "internal error");
+    }
+}
+
+
+static void
+s_send (struct mg_connection *conn, const gw_req_t *req)
+{
+    size_t len;
+    const char *body = gw_req_reply_body (req, &len);
+    char length[32];
+    snprintf (length, sizeof length, "%zu", len);
+    mg_response_header_start (conn, gw_req_status (req));
+    mg_response_header_add (conn, "Content-Type", gw_req_content_type (req),
+                            -1);
+    mg_response_header_add (conn, "Content-Length", length, -1);
+    mg_response_header_add (conn, "x-request-id", gw_req_id (req), -1);
+    mg_response_header_add (conn, "Cache-Control", "no-store", -1);
+    for (size_t i = 0; i < gw_req_reply_header_count (req); i++) {
+        const char *name, *value;
+        gw_req_reply_header_at (req, i, &name, &value);
+        mg_response_header_add (conn, name, value, -1);
+    }
+    if (gw_req_must_close (req))
+        mg_response_header_add (conn, "Connection", "close", -1);
+    mg_response_header_send (conn);
+    if (strcmp (gw_req_method (req), "HEAD") != 0)
+        mg_write (conn, body, len);
+}
+
+
+static void
+s_log (const gw_req_t *req, double ms)
+{
+    char method[17], path[257], who[GW_AUTH_USERNAME_MAX + 1];
+    s_printable (gw_req_method (req), method, sizeof method);
+    s_printable (gw_req_path (req), path, sizeof path);
+    s_printable (gw_req_identity (req), who, sizeof who);
+    edge_info ("%s %s %d %.1fms rid=%s%s%s", method, path, gw_req_status (req),
+               ms, gw_req_id (req), who[0] ? " admin=" : "", who);
+}
+
+
+static int
+s_on_request (struct mg_connection *conn)
+{
+    gw_server_t *self = mg_get_user_data (mg_get_context (conn));
+    const struct mg_request_info *info = mg_get_request_info (conn);
+    double start = s_now_seconds ();
+    s_source_t client = {conn, false};
+    gw_req_source_t source = {
+        .method = info->request_method,
+        .path = info->local_uri ? info->local_uri : "/",
+        .content_length = info->content_length,
+        .header = s_header,
+        .read = s_read,
+        .source = &client,
+    };
+    gw_req_t *req = gw_req_new (&source);
+    const gw_route_t *route = NULL;
+    s_dispatch (self, conn, req, &route);
+    s_send (conn, req);
+    double seconds = s_now_seconds () - start;
+    int status = gw_req_status (req);
+    gw_metrics_observe (self->metrics, route ? route->name : NULL,
+                        gw_req_method (req), status, seconds);
+    s_log (req, seconds * 1000);
+    gw_req_destroy (&req);
+    return status;
+}
+
+
+static int
+s_on_log (const struct mg_connection *conn, const char *message)
+{
+    (void) conn;
+    edge_warn ("civetweb: %s", message);
+    return 1;
+}
+
+
+//  Worker threads (type 1) get their own Redis handle and DEALER.
+static void *
+s_on_thread_start (const struct mg_context *mg, int thread_type)
+{
+    if (thread_type != 1)
+        return NULL;
+    const gw_server_t *self = mg_get_user_data (mg);
+    const gw_config_t *config = self->config;
+    return gw_thread_new (config->redis_url, (int) config->redis_timeout_ms,
+                          config->broker_frontend);
+}
+
+
+static void
+s_on_thread_stop (const struct mg_context *mg, int thread_type, void *pointer)
+{
+    (void) mg;
+    (void) thread_type;
+    gw_thread_t *thread = pointer;
+    gw_thread_destroy (&thread);
+}
+
+
+//  Read a whole file. Returns a NUL-terminated buffer (caller owns) or NULL.
+static char *
+s_read_file (const char *path, size_t *len)
+{
+    FILE *file = fopen (path, "rb");
+    if (!file)
+        return NULL;
+    size_t cap = 65536, used = 0;
+    char *data = edge_malloc (cap);
+    size_t n;
+    while ((n = fread (data + used, 1, cap - used - 1, file)) > 0) {
+        used += n;
+        if (used + 1 == cap)
+            data = edge_realloc (data, cap *= 2);
+    }
+    bool is_error = ferror (file);
+    fclose (file);
+    if (is_error) {
+        free (data);
+        return NULL;
+    }
+    data[used] = 0;
+    *len = used;
+    return data;
+}
+
+
+//  Decode the secret, load the OpenAPI document, set up the metrics.
+static int
+s_prepare (gw_server_t *self)
+{
+    const gw_config_t *config = self->config;
+    if (edge_b64_decode (config->admin_secret, &self->admin_key,
+                         &self->ctx.admin_key_len)) {
+        edge_error ("EDGE_ADMIN_SECRET is not valid base64");
+        return -1;
+    }
+    self->ctx.admin_key = self->admin_key;
+    if (config->openapi_path && *config->openapi_path) {
+        self->openapi_file =
+            s_read_file (config->openapi_path, &self->ctx.openapi_len);
+        if (!self->openapi_file) {
+            edge_error ("cannot read EDGE_GATEWAY_OPENAPI file %s",
+                        config->openapi_path);
+            return -1;
+        }
+        self->ctx.openapi = self->openapi_file;
+    }
+    else {
+        self->ctx.openapi = (const char *) gw_openapi_data;
+        self->ctx.openapi_len = gw_openapi_data_size;
+    }
+    size_t count;
+    const gw_route_t *routes = gw_router_routes (&count);
+    self->route_names = edge_calloc (count, sizeof (char *));
+    for (size_t i = 0; i < count; i++)
+        self->route_names[i] = routes[i].name;
+    self->metrics = gw_metrics_new (self->route_names, count);
+    self->ctx.metrics = self->metrics;
+    self->ctx.config = config;
+    return 0;
+}
+
+
+//  The civetweb listening_ports value: EDGE_HTTP_LISTEN, its port
+//  replaced by PORT when that is set.
+static void
+s_listen_value (const gw_config_t *config, char *buf, size_t size)
+{
+    const char *colon = strrchr (config->listen, ':');
+    edge_assert (colon);
+    if (config->port > 0)
+        snprintf (buf, size, "%.*s:%lld", (int) (colon - config->listen),
+                  config->listen, (long long) config->port);
+    else
+        snprintf (buf, size, "%s", config->listen);
+}
+
+
+static int
+s_start (gw_server_t *self)
+{
+    char listen[300], threads[24];
+    s_listen_value (self->config, listen, sizeof listen);
+    snprintf (threads, sizeof threads, "%lld",
+              (long long) self->config->threads);
+    const char *options[] = {"listening_ports",
+                             listen,
+                             "num_threads",
+                             threads,
+                             "request_timeout_ms",
+                             S_REQUEST_TIMEOUT_MS,
+                             "enable_keep_alive",
+                             "yes",
+                             NULL};
+    struct mg_callbacks callbacks = {
+        .begin_request = s_on_request,
+        .log_message = s_on_log,
+        .init_thread = s_on_thread_start,
+        .exit_thread = s_on_thread_stop,
+    };
+    char why[256] = "";
+    struct mg_init_data init = {&callbacks, self, options};
+    struct mg_error_data error = {NULL, why, sizeof why};
+    self->mg = mg_start2 (&init, &error);
+    if (!self->mg) {
+        edge_error ("cannot listen on %s: %s", listen, why);
+        return -1;
+    }
+    struct mg_server_port port;
+    if (mg_get_server_ports (self->mg, 1, &port) == 1)
+        self->port = port.port;
+    edge_info ("listening on %s (port %d, %s threads)", listen, self->port,
+               threads);
+    return 0;
+}
+
+
+gw_server_t *
+gw_server_new (const gw_config_t *config)
+{
+    edge_assert (config);
+    gw_server_t *self = edge_calloc (1, sizeof *self);
+    self->config = config;
+    mg_init_library (0);
+    if (s_prepare (self) || s_start (self))
+        gw_server_destroy (&self);
+    return self;
+}
+
+
+void
+gw_server_destroy (gw_server_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    gw_server_t *self = *self_p;
+    if (self->mg)
+        mg_stop (self->mg);
+    mg_exit_library ();
+    gw_metrics_destroy (&self->metrics);
+    free (self->route_names);
+    free (self->openapi_file);
+    free (self->admin_key);
+    free (self);
+    *self_p = NULL;
+}
+
+
+int
+gw_server_port (const gw_server_t *self)
+{
+    edge_assert (self);
+    return self->port;
+}

@@ -1,0 +1,161 @@
+/*  gw_thread - a request thread's own Redis connection and DEALER socket
+    to the broker frontend, with the job send and the query round trip.  */
+#include "gw_thread.h"
+#include "edge_assert.h"
+#include "edge_log.h"
+#include "edge_util.h"
+#include "proto_job.h"
+#include <czmq.h>
+
+#define S_SNDHWM 1000
+#define S_RCVHWM 1000
+
+struct gw_thread {
+    edge_redis_t *redis;  //  this thread's Redis connection
+    zsock_t *dealer;      //  this thread's socket to the broker frontend
+    uint64_t next_req_id; //  request id of the next QUERY
+};
+
+
+gw_thread_t *
+gw_thread_new (const char *redis_url,
+               int redis_timeout_ms,
+               const char *broker_endpoint)
+{
+    edge_assert (redis_url && broker_endpoint);
+    zsock_t *dealer = zsock_new (ZMQ_DEALER);
+    if (!dealer) {
+        edge_error ("gateway thread: cannot create a ZeroMQ socket");
+        return NULL;
+    }
+    zsock_set_linger (dealer, 0);
+    zsock_set_sndhwm (dealer, S_SNDHWM);
+    zsock_set_rcvhwm (dealer, S_RCVHWM);
+    //  Queue only on a live connection: a down broker fails sends at once
+    zsock_set_immediate (dealer, 1);
+    if (zsock_connect (dealer, "%s", broker_endpoint)) {
+        edge_error ("gateway thread: cannot connect to %s", broker_endpoint);
+        zsock_destroy (&dealer);
+        return NULL;
+    }
+    gw_thread_t *self = edge_calloc (1, sizeof *self);
+    self->dealer = dealer;
+    self->redis = edge_redis_new (redis_url, redis_timeout_ms);
+    self->next_req_id = 1;
+    return self;
+}
+
+
+void
+gw_thread_destroy (gw_thread_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    gw_thread_t *self = *self_p;
+    zsock_destroy (&self->dealer);
+    edge_redis_destroy (&self->redis);
+    free (self);
+    *self_p = NULL;
+}
+
+
+edge_redis_t *
+gw_thread_redis (gw_thread_t *self)
+{
+    edge_assert (self);
+    return self->redis;
+}
+
+
+int
+gw_thread_redis_ping (gw_thread_t *self)
+{
+    edge_assert (self);
+    redisReply *reply = edge_redis_command (self->redis, "PING");
+    int rc = reply && reply->type == REDIS_REPLY_STATUS && reply->str
+                     && strcmp (reply->str, "PONG") == 0
+                 ? 0
+                 : -1;
+    freeReplyObject (reply);
+    return rc;
+}
+
+
+//  Send one frame without waiting. Returns 0, or -1 (not connected, full).
+static int
+s_send_frame (gw_thread_t *self, const msgpack_sbuffer *buf)
+{
+    int rc = zmq_send (zsock_resolve (self->dealer), buf->data, buf->size,
+                       ZMQ_DONTWAIT);
+    return rc < 0 ? -1 : 0;
+}
+
+
+int
+gw_thread_send_job (gw_thread_t *self, const char *task, const char *type)
+{
+    edge_assert (self && task && type);
+    proto_job_t *job = proto_job_new (task, type);
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init (&buf);
+    proto_job_encode (job, &buf);
+    int rc = s_send_frame (self, &buf);
+    msgpack_sbuffer_destroy (&buf);
+    proto_job_destroy (&job);
+    return rc;
+}
+
+
+//  Receive one waiting message; returns the ANSWER for req_id, or NULL
+//  when the message was something else (dropped).
+static proto_answer_t *
+s_recv_answer (gw_thread_t *self, uint64_t req_id)
+{
+    zmsg_t *msg = zmsg_recv (self->dealer); //  ready: the poll said so
+    if (!msg)
+        return NULL;
+    //  The payload is the last frame (a broker may add an empty delimiter)
+    zframe_t *frame = zmsg_last (msg);
+    proto_answer_t *answer = NULL;
+    if (frame
+        && proto_peek_type (zframe_data (frame), zframe_size (frame))
+               == PROTO_ANSWER)
+        answer = proto_answer_decode (zframe_data (frame), zframe_size (frame));
+    if (answer && answer->req_id != req_id) {
+        edge_debug ("gateway: dropped a stale broker answer (req %llu)",
+                    (unsigned long long) answer->req_id);
+        proto_answer_destroy (&answer);
+    }
+    zmsg_destroy (&msg);
+    return answer;
+}
+
+
+proto_answer_t *
+gw_thread_query (gw_thread_t *self, proto_query_kind_t kind, int timeout_ms)
+{
+    edge_assert (self);
+    proto_query_t query = {.kind = kind, .req_id = self->next_req_id++};
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init (&buf);
+    proto_query_encode (&query, &buf);
+    int rc = s_send_frame (self, &buf);
+    msgpack_sbuffer_destroy (&buf);
+    if (rc)
+        return NULL;
+    int64_t deadline = edge_mono_ms () + timeout_ms;
+    void *handle = zsock_resolve (self->dealer);
+    while (true) {
+        int64_t left = deadline - edge_mono_ms ();
+        if (left <= 0)
+            return NULL;
+        zmq_pollitem_t item = {handle, 0, ZMQ_POLLIN, 0};
+        if (zmq_poll (&item, 1, (long) left) < 0)
+            return NULL;
+        if (item.revents & ZMQ_POLLIN) {
+            proto_answer_t *answer = s_recv_answer (self, query.req_id);
+            if (answer)
+                return answer;
+        }
+    }
+}

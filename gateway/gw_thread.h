@@ -1,0 +1,33 @@
+/*  gw_thread - what one civetweb request thread owns: a Redis connection
+    and a DEALER socket to the broker's frontend. Made in civetweb's
+    init_thread, fetched with mg_get_thread_pointer, destroyed in
+    exit_thread. Never shared between threads.  */
+#ifndef GW_THREAD_H_INCLUDED
+#define GW_THREAD_H_INCLUDED
+#include "edge_redis.h"
+#include "proto_query.h"
+
+typedef struct gw_thread gw_thread_t;
+
+//  Create the thread's Redis handle (connects lazily) and its DEALER
+//  connected to broker_endpoint (linger 0, bounded queues, immediate).
+//  Returns NULL when the socket cannot be made. Caller owns.
+gw_thread_t *gw_thread_new (const char *redis_url,
+                            int redis_timeout_ms,
+                            const char *broker_endpoint);
+//  Close both and nullify; NULL-safe.
+void gw_thread_destroy (gw_thread_t **self_p);
+
+//  The thread's Redis handle. Borrowed: valid while self lives.
+edge_redis_t *gw_thread_redis (gw_thread_t *self);
+//  PING Redis. Returns 0 when it answered PONG, -1 otherwise.
+int gw_thread_redis_ping (gw_thread_t *self);
+//  Send a JOB (task, type) to the broker without waiting. Returns 0, or -1
+//  when the broker is not connected or its queue is full.
+int gw_thread_send_job (gw_thread_t *self, const char *task, const char *type);
+//  Send a QUERY and wait up to timeout_ms for the ANSWER with the same
+//  request id; answers to earlier queries are dropped. Returns the answer
+//  (caller owns) or NULL when the broker did not answer in time.
+proto_answer_t *
+gw_thread_query (gw_thread_t *self, proto_query_kind_t kind, int timeout_ms);
+#endif

@@ -1,0 +1,84 @@
+/*  edge-gateway - the HTTP API (civetweb). Configuration from the
+    environment; bad configuration exits 2, a failed start 1, SIGTERM 0.  */
+#include "edge_cfg.h"
+#include "edge_log.h"
+#include "edge_util.h"
+#include "gw_ctx.h"
+#include "gw_server.h"
+#include <czmq.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <unistd.h>
+
+//  EDGE_GATEWAY_OPENAPI: "" or a readable file.
+static int
+s_check_readable (const char *value, char *why, size_t whylen)
+{
+    if (*value && access (value, R_OK) != 0) {
+        snprintf (why, whylen, "cannot read the file");
+        return -1;
+    }
+    return 0;
+}
+
+static const edge_cfg_spec_t s_spec[] = {
+    {"EDGE_HTTP_LISTEN", EDGE_CFG_HOSTPORT, offsetof (gw_config_t, listen),
+     "127.0.0.1:8080", 0, 0, false, "HTTP listen address host:port", NULL},
+    {"PORT", EDGE_CFG_INT, offsetof (gw_config_t, port), "0", 0, 65535, false,
+     "HTTP port, overrides the port of EDGE_HTTP_LISTEN (0 = unset)", NULL},
+    {"EDGE_REDIS_URL", EDGE_CFG_STR, offsetof (gw_config_t, redis_url),
+     "redis://127.0.0.1:6379/0", 0, 0, false, "Redis server URL",
+     edge_cfg_check_redis_url},
+    {"EDGE_REDIS_TIMEOUT_MS", EDGE_CFG_INT,
+     offsetof (gw_config_t, redis_timeout_ms), "2000", 50, 600000, false,
+     "Redis connect and command timeout", NULL},
+    {"EDGE_BROKER_FRONTEND", EDGE_CFG_ENDPOINT,
+     offsetof (gw_config_t, broker_frontend), "tcp://127.0.0.1:5555", 0, 0,
+     false, "broker endpoint for jobs and queries", NULL},
+    {"EDGE_ADMIN_SECRET", EDGE_CFG_STR, offsetof (gw_config_t, admin_secret),
+     NULL, 0, 0, true, "base64 key of admin tokens (HS256)",
+     edge_cfg_check_secret_b64},
+    {"EDGE_GATEWAY_THREADS", EDGE_CFG_INT, offsetof (gw_config_t, threads),
+     "16", 1, 256, false, "HTTP request threads", NULL},
+    {"EDGE_GATEWAY_MAX_BODY", EDGE_CFG_INT, offsetof (gw_config_t, max_body),
+     "1048576", 1024, 1073741824, false, "largest request body, bytes", NULL},
+    {"EDGE_GATEWAY_BROKER_TIMEOUT_MS", EDGE_CFG_INT,
+     offsetof (gw_config_t, broker_timeout_ms), "500", 10, 60000, false,
+     "how long a broker query waits for its answer", NULL},
+    {"EDGE_LOG_LEVEL", EDGE_CFG_LEVEL, offsetof (gw_config_t, log_level),
+     "info", 0, 0, false, "debug, info, warn or error", NULL},
+    {"EDGE_URL_ALLOW", EDGE_CFG_STR, offsetof (gw_config_t, url_allow), "", 0,
+     0, false, "CIDRs outbound URLs may reach despite being private",
+     edge_cfg_check_cidrs},
+    {"EDGE_GATEWAY_OPENAPI", EDGE_CFG_STR, offsetof (gw_config_t, openapi_path),
+     "", 0, 0, false,
+     "serve this file at /openapi.yaml instead of the built-in copy",
+     s_check_readable},
+};
+#define S_SPEC_COUNT (sizeof s_spec / sizeof s_spec[0])
+
+
+int
+main (void)
+{
+    zsys_init ();
+    edge_log_init ("gateway");
+    gw_config_t config = {0};
+    if (edge_cfg_load (s_spec, S_SPEC_COUNT, &config, NULL)) {
+        edge_cfg_fini (s_spec, S_SPEC_COUNT, &config);
+        return 2;
+    }
+    edge_cfg_print (s_spec, S_SPEC_COUNT, &config);
+    gw_server_t *server = gw_server_new (&config);
+    if (!server) {
+        edge_cfg_fini (s_spec, S_SPEC_COUNT, &config);
+        return 1;
+    }
+    while (!zsys_interrupted)
+        edge_sleep_ms (100, &zsys_interrupted);
+    edge_info ("shutting down");
+    gw_server_destroy (&server);
+    edge_cfg_fini (s_spec, S_SPEC_COUNT, &config);
+    edge_info ("stopped");
+    return 0;
+}

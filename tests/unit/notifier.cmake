@@ -1,0 +1,1 @@
+edge_unit_test(test_nt_notifier libnt)

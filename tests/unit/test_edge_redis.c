@@ -1,0 +1,414 @@
+/*  test_edge_redis - URL parsing, commands, reconnect after a restart of
+    redis-server on the same port, scripts and NOSCRIPT, AUTH and SELECT,
+    against a real redis-server.  */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "edge_log.h"
+#include "edge_redis.h"
+#include "edge_testutil.h"
+#include "edge_util.h"
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static edge_testutil_redis_t s_server;
+
+
+//  Start redis-server on port (same flags as edge_testutil) in dir.
+static pid_t
+s_server_spawn (int port, const char *dir)
+{
+    char portstr[16];
+    snprintf (portstr, sizeof portstr, "%d", port);
+    pid_t pid = fork ();
+    if (pid == 0) {
+        if (!freopen ("/dev/null", "w", stdout))
+            _exit (127);
+        execlp ("redis-server", "redis-server", "--port", portstr, "--bind",
+                "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir,
+                (char *) NULL);
+        _exit (127);
+    }
+    return pid;
+}
+
+
+static void
+s_server_kill (pid_t pid)
+{
+    kill (pid, SIGKILL);
+    waitpid (pid, NULL, 0);
+}
+
+
+//  A plain command expected to answer a status or string; returns 0 if so.
+static int
+s_simple (edge_redis_t *redis, const char *cmd)
+{
+    redisReply *reply = edge_redis_command (redis, cmd);
+    int rc = reply
+                     && (reply->type == REDIS_REPLY_STATUS
+                         || reply->type == REDIS_REPLY_STRING
+                         || reply->type == REDIS_REPLY_INTEGER)
+                 ? 0
+                 : -1;
+    freeReplyObject (reply);
+    return rc;
+}
+
+
+typedef struct {
+    const char *text;
+    const char *host;
+    int port;
+    int db;
+    const char *user;
+    const char *password;
+} s_good_url_t;
+
+static void
+test_valid_urls_parse_into_their_parts (void **state)
+{
+    (void) state;
+    static const s_good_url_t cases[] = {
+        {"redis://127.0.0.1:6379/0", "127.0.0.1", 6379, 0, NULL, NULL},
+        {"redis://localhost", "localhost", 6379, 0, NULL, NULL},
+        {"redis://cache.example.com:7000", "cache.example.com", 7000, 0, NULL,
+         NULL},
+        {"redis://h/", "h", 6379, 0, NULL, NULL},
+        {"redis://h:1/15", "h", 1, 15, NULL, NULL},
+        {"REDIS://h:65535/3", "h", 65535, 3, NULL, NULL},
+        {"redis://:secret@h:6380/2", "h", 6380, 2, NULL, "secret"},
+        {"redis://alice:pw@h", "h", 6379, 0, "alice", "pw"},
+        {"redis://:p%40ss%2Fw%3Ard@h", "h", 6379, 0, NULL, "p@ss/w:rd"},
+        {"redis://:p@ss/w@h:1/4", "h", 1, 4, NULL, "p@ss/w"},
+        {"redis://[::1]:6390/1", "::1", 6390, 1, NULL, NULL},
+        {"redis://[::1]", "::1", 6379, 0, NULL, NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        edge_redis_url_t url;
+        char why[160] = "";
+        int rc = edge_redis_url_parse (cases[i].text, &url, why, sizeof why);
+        if (rc != 0)
+            fail_msg ("%s: %s", cases[i].text, why);
+        assert_string_equal (url.host, cases[i].host);
+        assert_int_equal (url.port, cases[i].port);
+        assert_int_equal (url.db, cases[i].db);
+        if (cases[i].user)
+            assert_string_equal (url.username, cases[i].user);
+        else
+            assert_null (url.username);
+        if (cases[i].password)
+            assert_string_equal (url.password, cases[i].password);
+        else
+            assert_null (url.password);
+        edge_redis_url_fini (&url);
+        assert_null (url.host);
+        assert_null (url.password);
+    }
+}
+
+
+typedef struct {
+    const char *text;
+    const char *why_part;
+} s_bad_url_t;
+
+static void
+test_bad_urls_are_refused_with_a_reason_that_hides_the_password (void **state)
+{
+    (void) state;
+    static const s_bad_url_t cases[] = {
+        {"rediss://h:6380", "TLS"},
+        {"unix:///tmp/redis.sock", "unix sockets"},
+        {"redis+unix:///tmp/redis.sock", "unix sockets"},
+        {"http://h:6379", "expected redis://"},
+        {"", "expected redis://"},
+        {"redis://", "missing host"},
+        {"redis://:6379", "missing host"},
+        {"redis://h:0", "port"},
+        {"redis://h:65536", "port"},
+        {"redis://h:abc", "port"},
+        {"redis://h:", "port"},
+        {"redis://h/x", "database"},
+        {"redis://h/-1", "database"},
+        {"redis://h/1/2", "database"},
+        {"redis://h?db=1", "query"},
+        {"redis://alice@h", "password"},
+        {"redis://alice:@h", "password"},
+        {"redis://:hunter2%zz@h", "escape"},
+        {"redis://:hunter2%4@h", "escape"},
+        {"redis://:hunter2%00@h", "escape"},
+        {"redis://:hunter2@bad host", "host"},
+        {"redis://:hunter2@::1:6379", "host"},
+        {"redis://[::1", "host"},
+        {"redis://[zz]:1", "host"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        edge_redis_url_t url;
+        char why[160] = "";
+        if (edge_redis_url_parse (cases[i].text, &url, why, sizeof why) == 0)
+            fail_msg ("%s was accepted", cases[i].text);
+        if (!strstr (why, cases[i].why_part))
+            fail_msg ("%s: why '%s' lacks '%s'", cases[i].text, why,
+                      cases[i].why_part);
+        assert_null (strstr (why, "hunter2"));
+    }
+}
+
+
+static void
+test_new_refuses_a_bad_url_and_destroy_nulls_and_is_null_safe (void **state)
+{
+    (void) state;
+    assert_null (edge_redis_new ("rediss://h", 100));
+    edge_redis_t *redis = edge_redis_new ("redis://127.0.0.1:1/0", 100);
+    assert_non_null (redis);
+    assert_false (edge_redis_is_connected (redis));
+    edge_redis_destroy (&redis);
+    assert_null (redis);
+    edge_redis_destroy (&redis);
+}
+
+
+static void
+test_commands_round_trip_binary_safe (void **state)
+{
+    (void) state;
+    edge_redis_t *redis = edge_redis_new (s_server.url, 2000);
+    redisReply *reply = edge_redis_command (redis, "SET %s %s", "k", "v 1");
+    assert_non_null (reply);
+    assert_int_equal (reply->type, REDIS_REPLY_STATUS);
+    freeReplyObject (reply);
+    assert_true (edge_redis_is_connected (redis));
+    const char *argv[] = {"SET", "bin", "a\0b"};
+    size_t lens[] = {3, 3, 3};
+    reply = edge_redis_argv (redis, 3, argv, lens);
+    freeReplyObject (reply);
+    reply = edge_redis_command (redis, "GET bin");
+    assert_int_equal (reply->type, REDIS_REPLY_STRING);
+    assert_int_equal (reply->len, 3);
+    assert_memory_equal (reply->str, "a\0b", 3);
+    freeReplyObject (reply);
+    reply = edge_redis_command (redis, "GET %s", "k");
+    assert_string_equal (reply->str, "v 1");
+    freeReplyObject (reply);
+    //  A Redis error is a reply, not a connection failure
+    reply = edge_redis_command (redis, "NOSUCHCOMMAND");
+    assert_int_equal (reply->type, REDIS_REPLY_ERROR);
+    freeReplyObject (reply);
+    assert_true (edge_redis_is_connected (redis));
+    edge_redis_destroy (&redis);
+}
+
+
+static bool
+s_ping_works (void *arg)
+{
+    return s_simple (arg, "PING") == 0;
+}
+
+
+static void
+test_restarted_server_is_reached_again_after_backoff (void **state)
+{
+    (void) state;
+    char dir[] = "/tmp/edge-test-redis2-XXXXXX";
+    assert_non_null (mkdtemp (dir));
+    int port = edge_testutil_free_port ();
+    pid_t pid = s_server_spawn (port, dir);
+    char url[64];
+    snprintf (url, sizeof url, "redis://127.0.0.1:%d/0", port);
+    edge_redis_t *redis = edge_redis_new (url, 1000);
+    assert_true (edge_testutil_poll (s_ping_works, redis, 10000));
+
+    s_server_kill (pid);
+    assert_null (edge_redis_command (redis, "PING"));
+    assert_false (edge_redis_is_connected (redis));
+    //  While down, commands fail fast (backoff), never block or crash
+    for (int i = 0; i < 20; i++)
+        assert_null (edge_redis_command (redis, "PING"));
+
+    pid = s_server_spawn (port, dir);
+    assert_true (edge_testutil_poll (s_ping_works, redis, 15000));
+    assert_true (edge_redis_is_connected (redis));
+    edge_redis_destroy (&redis);
+    s_server_kill (pid);
+    rmdir (dir);
+}
+
+
+static void
+test_unreachable_server_backs_off_between_attempts (void **state)
+{
+    (void) state;
+    char url[64];
+    snprintf (url, sizeof url, "redis://127.0.0.1:%d/0",
+              edge_testutil_free_port ());
+    edge_redis_t *redis = edge_redis_new (url, 200);
+    assert_int_equal (edge_redis_connect (redis), -1);
+    //  The next attempt is not due before 100 ms: this one is refused at once
+    int64_t start = edge_mono_ms ();
+    assert_int_equal (edge_redis_connect (redis), -1);
+    assert_true (edge_mono_ms () - start < 50);
+    edge_redis_destroy (&redis);
+}
+
+
+static edge_redis_script_t s_echo = {
+    .source = "return KEYS[1] .. ':' .. ARGV[1] .. ':' .. ARGV[2]"};
+
+static void
+test_eval_sends_the_script_after_noscript_and_caches_its_sha (void **state)
+{
+    (void) state;
+    edge_redis_t *redis = edge_redis_new (s_server.url, 2000);
+    assert_int_equal (s_simple (redis, "SCRIPT FLUSH"), 0);
+    const char *keys[] = {"k"};
+    const char *args[] = {"a", "b"};
+    redisReply *reply = edge_redis_eval (redis, &s_echo, 1, keys, 2, args);
+    assert_non_null (reply);
+    assert_int_equal (reply->type, REDIS_REPLY_STRING);
+    assert_string_equal (reply->str, "k:a:b");
+    freeReplyObject (reply);
+    //  The locally computed sha is the one Redis uses
+    reply = edge_redis_command (redis, "SCRIPT LOAD %s", s_echo.source);
+    assert_string_equal (reply->str, s_echo.sha);
+    freeReplyObject (reply);
+    reply = edge_redis_command (redis, "SCRIPT EXISTS %s", s_echo.sha);
+    assert_int_equal (reply->element[0]->integer, 1);
+    freeReplyObject (reply);
+
+    assert_int_equal (s_simple (redis, "SCRIPT FLUSH"), 0);
+    reply = edge_redis_eval (redis, &s_echo, 1, keys, 2, args);
+    assert_string_equal (reply->str, "k:a:b");
+    freeReplyObject (reply);
+    //  A script error is returned as an error reply
+    static edge_redis_script_t s_bad = {.source = "return redis.call('NOPE')"};
+    reply = edge_redis_eval (redis, &s_bad, 0, NULL, 0, NULL);
+    assert_int_equal (reply->type, REDIS_REPLY_ERROR);
+    freeReplyObject (reply);
+    assert_true (edge_redis_is_connected (redis));
+    edge_redis_destroy (&redis);
+}
+
+
+static edge_redis_script_t s_shared = {.source =
+                                           "return tonumber(ARGV[1]) * 2"};
+
+static void *
+s_eval_many (void *arg)
+{
+    (void) arg;
+    edge_redis_t *redis = edge_redis_new (s_server.url, 2000);
+    intptr_t failures = 0;
+    for (int i = 0; i < 50; i++) {
+        char num[16];
+        snprintf (num, sizeof num, "%d", i);
+        const char *args[] = {num};
+        redisReply *reply =
+            edge_redis_eval (redis, &s_shared, 0, NULL, 1, args);
+        if (!reply || reply->type != REDIS_REPLY_INTEGER
+            || reply->integer != 2 * i)
+            failures++;
+        freeReplyObject (reply);
+    }
+    edge_redis_destroy (&redis);
+    return (void *) failures;
+}
+
+static void
+test_one_script_shared_by_threads_on_their_own_connections (void **state)
+{
+    (void) state;
+    pthread_t threads[4];
+    for (int i = 0; i < 4; i++)
+        assert_int_equal (pthread_create (&threads[i], NULL, s_eval_many, NULL),
+                          0);
+    for (int i = 0; i < 4; i++) {
+        void *failures;
+        pthread_join (threads[i], &failures);
+        assert_int_equal ((intptr_t) failures, 0);
+    }
+}
+
+
+static void
+test_password_user_and_database_are_applied_on_connect (void **state)
+{
+    (void) state;
+    edge_redis_t *admin = edge_redis_new (s_server.url, 2000);
+    assert_int_equal (s_simple (admin, "ACL SETUSER alice on >wonder ~* &* "
+                                       "+@all"),
+                      0);
+    assert_int_equal (s_simple (admin, "DEL dbkey"), 0);
+    char url[128];
+    snprintf (url, sizeof url, "redis://alice:wonder@127.0.0.1:%d/3",
+              s_server.port);
+    edge_redis_t *alice = edge_redis_new (url, 2000);
+    assert_int_equal (s_simple (alice, "SET dbkey three"), 0);
+    redisReply *reply = edge_redis_command (alice, "ACL WHOAMI");
+    assert_string_equal (reply->str, "alice");
+    freeReplyObject (reply);
+    //  The key went to database 3, not 0
+    reply = edge_redis_command (admin, "EXISTS dbkey");
+    assert_int_equal (reply->integer, 0);
+    freeReplyObject (reply);
+    edge_redis_destroy (&alice);
+
+    snprintf (url, sizeof url, "redis://alice:wrong@127.0.0.1:%d/0",
+              s_server.port);
+    edge_redis_t *wrong = edge_redis_new (url, 2000);
+    assert_null (edge_redis_command (wrong, "PING"));
+    assert_false (edge_redis_is_connected (wrong));
+    edge_redis_destroy (&wrong);
+
+    //  A default-user password (redis://:password@)
+    assert_int_equal (s_simple (admin, "CONFIG SET requirepass s3cret"), 0);
+    snprintf (url, sizeof url, "redis://:s3cret@127.0.0.1:%d/0", s_server.port);
+    edge_redis_t *dflt = edge_redis_new (url, 2000);
+    assert_int_equal (s_simple (dflt, "PING"), 0);
+    assert_int_equal (s_simple (dflt, "CONFIG SET requirepass \"\""), 0);
+    edge_redis_destroy (&dflt);
+    edge_redis_destroy (&admin);
+}
+
+
+int
+main (void)
+{
+    edge_log_init ("test");
+    int rc = edge_testutil_redis_start (&s_server);
+    if (rc == 77)
+        return 77;
+    if (rc != 0) {
+        fprintf (stderr, "cannot start redis-server\n");
+        return 1;
+    }
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_valid_urls_parse_into_their_parts),
+        cmocka_unit_test (
+            test_bad_urls_are_refused_with_a_reason_that_hides_the_password),
+        cmocka_unit_test (
+            test_new_refuses_a_bad_url_and_destroy_nulls_and_is_null_safe),
+        cmocka_unit_test (test_commands_round_trip_binary_safe),
+        cmocka_unit_test (test_restarted_server_is_reached_again_after_backoff),
+        cmocka_unit_test (test_unreachable_server_backs_off_between_attempts),
+        cmocka_unit_test (
+            test_eval_sends_the_script_after_noscript_and_caches_its_sha),
+        cmocka_unit_test (
+            test_one_script_shared_by_threads_on_their_own_connections),
+        cmocka_unit_test (
+            test_password_user_and_database_are_applied_on_connect),
+    };
+    rc = cmocka_run_group_tests (tests, NULL, NULL);
+    edge_testutil_redis_stop (&s_server);
+    return rc;
+}

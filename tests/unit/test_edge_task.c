@@ -1,0 +1,566 @@
+/*  test_edge_task - the task store against a real redis-server: records,
+    claims with fencing, results, release, the reaper, and the events every
+    transition appends.  */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "edge_log.h"
+#include "edge_task.h"
+#include "edge_testutil.h"
+#include "edge_util.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static edge_testutil_redis_t s_server;
+static edge_redis_t *s_redis;
+
+
+static int
+s_flush (void **state)
+{
+    (void) state;
+    redisReply *reply = edge_redis_command (s_redis, "FLUSHALL");
+    int rc = reply && reply->type == REDIS_REPLY_STATUS ? 0 : -1;
+    freeReplyObject (reply);
+    return rc;
+}
+
+
+//  Create a hello task (admin, no org) into name.
+static void
+s_create_hello (char *name)
+{
+    edge_task_spec_t spec = {.type = "hello",
+                             .params = "{\"message\":\"hi\"}",
+                             .created_by = "tester"};
+    assert_int_equal (edge_task_create (s_redis, &spec, name), 0);
+}
+
+
+//  Events of task name, oldest first, as JSON objects. Caller owns.
+static json_t *
+s_events (const char *name)
+{
+    redisReply *reply = edge_redis_command (s_redis, "XRANGE e:events - +");
+    assert_non_null (reply);
+    assert_int_equal (reply->type, REDIS_REPLY_ARRAY);
+    json_t *events = json_array ();
+    for (size_t i = 0; i < reply->elements; i++) {
+        redisReply *fields = reply->element[i]->element[1];
+        json_t *event = json_object ();
+        for (size_t f = 0; f + 1 < fields->elements; f += 2)
+            json_object_set_new (event, fields->element[f]->str,
+                                 json_string (fields->element[f + 1]->str));
+        if (strcmp (json_string_value (json_object_get (event, "taskName")),
+                    name)
+            == 0)
+            json_array_append (events, event);
+        json_decref (event);
+    }
+    freeReplyObject (reply);
+    return events;
+}
+
+
+//  The field of the index-th event of name ("" when absent). Borrowed
+//  from a static copy: valid until the next call.
+static const char *
+s_event_field (const char *name, size_t index, const char *field)
+{
+    static char value[512];
+    json_t *events = s_events (name);
+    const char *text = json_string_value (
+        json_object_get (json_array_get (events, index), field));
+    snprintf (value, sizeof value, "%s", text ? text : "");
+    json_decref (events);
+    return value;
+}
+
+
+static size_t
+s_event_count (const char *name)
+{
+    json_t *events = s_events (name);
+    size_t count = json_array_size (events);
+    json_decref (events);
+    return count;
+}
+
+
+//  Score of member in zset key, or -1 when absent.
+static long long
+s_score (const char *key, const char *member)
+{
+    redisReply *reply =
+        edge_redis_command (s_redis, "ZSCORE %s %s", key, member);
+    long long score =
+        reply && reply->type == REDIS_REPLY_STRING ? atoll (reply->str) : -1;
+    freeReplyObject (reply);
+    return score;
+}
+
+
+static json_t *
+s_get (const char *name)
+{
+    bool is_redis_error = true;
+    json_t *task = edge_task_get (s_redis, name, &is_redis_error);
+    assert_false (is_redis_error);
+    assert_non_null (task);
+    return task;
+}
+
+
+static const char *
+s_str (json_t *obj, const char *key)
+{
+    return json_string_value (json_object_get (obj, key));
+}
+
+
+static void
+test_created_task_reads_back_with_the_public_shape (void **state)
+{
+    (void) state;
+    char name[EDGE_TASK_NAME_MAX];
+    s_create_hello (name);
+    assert_true (edge_name_is_valid (name));
+    assert_int_equal (strncmp (name, "hello_", 6), 0);
+    json_t *task = s_get (name);
+    assert_string_equal (s_str (task, "name"), name);
+    assert_string_equal (s_str (task, "type"), "hello");
+    assert_string_equal (s_str (task, "group"), name);
+    assert_string_equal (s_str (task, "state"), "queued");
+    assert_int_equal (json_integer_value (json_object_get (task, "attempts")),
+                      0);
+    assert_int_equal (strlen (s_str (task, "created")), 24);
+    const char *nulls[] = {"orgName", "appName",  "buildName", "dxfName",
+                           "started", "finished", "progress",  "exception",
+                           "error",   "result",   "message",   "worker"};
+    for (size_t i = 0; i < sizeof nulls / sizeof nulls[0]; i++)
+        if (!json_is_null (json_object_get (task, nulls[i])))
+            fail_msg ("%s is not null", nulls[i]);
+    assert_true (json_is_array (json_object_get (task, "warnings")));
+    assert_int_equal (json_array_size (json_object_get (task, "warnings")), 0);
+    assert_null (json_object_get (task, "leaseUntil"));
+    assert_null (json_object_get (task, "params"));
+    assert_null (json_object_get (task, "owner"));
+    json_decref (task);
+    assert_true (s_score ("e:tasks:queued", name) > 0);
+    assert_int_equal (s_event_count (name), 1);
+    assert_string_equal (s_event_field (name, 0, "event"), "submit");
+}
+
+
+static void
+test_org_task_is_indexed_and_its_event_names_the_build (void **state)
+{
+    (void) state;
+    char name[EDGE_TASK_NAME_MAX];
+    edge_task_spec_t spec = {.type = "dltar",
+                             .org = "acme",
+                             .group = "grp_1",
+                             .app = "game",
+                             .build = "b1",
+                             .params = "{\"url\":\"http://x\"}"};
+    assert_int_equal (edge_task_create (s_redis, &spec, name), 0);
+    assert_true (s_score ("e:acme:tasks", name) > 0);
+    json_t *task = s_get (name);
+    assert_string_equal (s_str (task, "orgName"), "acme");
+    assert_string_equal (s_str (task, "group"), "grp_1");
+    assert_string_equal (s_str (task, "appName"), "game");
+    assert_string_equal (s_str (task, "buildName"), "b1");
+    json_decref (task);
+    json_t *events = s_events (name);
+    json_t *submit = json_array_get (events, 0);
+    assert_string_equal (s_str (submit, "taskName"), name);
+    assert_string_equal (s_str (submit, "type"), "dltar");
+    assert_string_equal (s_str (submit, "event"), "submit");
+    assert_string_equal (s_str (submit, "orgName"), "acme");
+    assert_string_equal (s_str (submit, "appName"), "game");
+    assert_string_equal (s_str (submit, "buildName"), "b1");
+    assert_null (json_object_get (submit, "dxfName"));
+    assert_int_equal (strlen (s_str (submit, "timestamp")), 24);
+    assert_true (atoll (s_str (submit, "createdMs")) > 0);
+    json_decref (events);
+}
+
+
+static void
+test_missing_task_reads_as_absent_not_as_an_error (void **state)
+{
+    (void) state;
+    bool is_redis_error = true;
+    assert_null (edge_task_get (s_redis, "hello_nope", &is_redis_error));
+    assert_false (is_redis_error);
+    edge_task_claim_t claim;
+    assert_int_equal (
+        edge_task_claim (s_redis, "hello_nope", "w1", 1000, &claim),
+        EDGE_TASK_GONE);
+    edge_task_claim_fini (&claim);
+    edge_task_claim_fini (NULL);
+}
+
+
+static void
+test_a_task_is_claimed_once_and_the_second_claim_is_gone (void **state)
+{
+    (void) state;
+    char name[EDGE_TASK_NAME_MAX];
+    s_create_hello (name);
+    edge_task_claim_t claim;
+    assert_int_equal (edge_task_claim (s_redis, name, "w1", 30000, &claim),
+                      EDGE_TASK_OK);
+    assert_string_equal (claim.name, name);
+    assert_string_equal (claim.type, "hello");
+    assert_string_equal (claim.org, "");
+    assert_string_equal (claim.params, "{\"message\":\"hi\"}");
+    assert_int_equal (claim.attempt, 1);
+    edge_task_claim_fini (&claim);
+    assert_null (claim.name);
+    assert_int_equal (edge_task_claim (s_redis, name, "w2", 30000, &claim),
+                      EDGE_TASK_GONE);
+
+    json_t *task = s_get (name);
+    assert_string_equal (s_str (task, "state"), "running");
+    assert_string_equal (s_str (task, "worker"), "w1");
+    assert_non_null (s_str (task, "started"));
+    assert_non_null (s_str (task, "leaseUntil"));
+    json_decref (task);
+    assert_int_equal (s_score ("e:tasks:queued", name), -1);
+    assert_true (s_score ("e:tasks:leases", name) > edge_now_ms () + 20000);
+    assert_int_equal (s_event_count (name), 2);
+    assert_string_equal (s_event_field (name, 1, "event"), "begin");
+    assert_string_equal (s_event_field (name, 1, "attempt"), "1");
+}
+
+
+static void
+test_only_the_current_owner_and_attempt_record_one_result (void **state)
+{
+    (void) state;
+    char name[EDGE_TASK_NAME_MAX];
+    s_create_hello (name);
+    edge_task_claim_t claim;
+    assert_int_equal (edge_task_claim (s_redis, name, "w1", 30000, &claim),
+                      EDGE_TASK_OK);
+    const char *result = "{\"reply\":\"Hello, hi\",\"buildChanged\":true}";
+    assert_int_equal (edge_task_succeed (s_redis, name, "w1", 2, result),
+                      EDGE_TASK_GONE);
+    assert_int_equal (edge_task_succeed (s_redis, name, "w2", 1, result),
+                      EDGE_TASK_GONE);
+    assert_int_equal (edge_task_fail (s_redis, name, "w1", 0, "x", NULL, NULL),
+                      EDGE_TASK_GONE);
+    assert_int_equal (edge_task_succeed (s_redis, name, "w1", 1, result),
+                      EDGE_TASK_OK);
+    assert_int_equal (edge_task_succeed (s_redis, name, "w1", 1, "{}"),
+                      EDGE_TASK_GONE);
+    assert_int_equal (
+        edge_task_fail (s_redis, name, "w1", 1, "late", NULL, NULL),
+        EDGE_TASK_GONE);
+    assert_int_equal (edge_task_renew (s_redis, name, "w1", 1, 1000),
+                      EDGE_TASK_GONE);
+    assert_int_equal (edge_task_release (s_redis, name, "w1", 1),
+                      EDGE_TASK_GONE);
+    edge_task_claim_fini (&claim);
+
+    json_t *task = s_get (name);
+    assert_string_equal (s_str (task, "state"), "succeeded");
+    assert_string_equal (s_str (json_object_get (task, "result"), "reply"),
+                         "Hello, hi");
+    assert_non_null (s_str (task, "finished"));
+    assert_string_equal (s_str (task, "worker"), "w1");
+    assert_null (json_object_get (task, "leaseUntil"));
+    json_decref (task);
+    assert_int_equal (s_score ("e:tasks:leases", name), -1);
+    assert_int_equal (s_event_count (name), 3);
+    assert_string_equal (s_event_field (name, 2, "event"), "end");
+    assert_string_equal (s_event_field (name, 2, "attempt"), "1");
+    assert_string_equal (s_event_field (name, 2, "buildChanged"), "true");
+}
+
+
+static void
+test_failure_keeps_message_exception_and_error_objects (void **state)
+{
+    (void) state;
+    char name[EDGE_TASK_NAME_MAX];
+    s_create_hello (name);
+    edge_task_claim_t claim;
+    assert_int_equal (edge_task_claim (s_redis, name, "w1", 30000, &claim),
+                      EDGE_TASK_OK);
+    const char *exception = "{\"httpDownloadFailed\":{\"url\":\"http://x\","
+                            "\"httpStatus\":404,\"exitCode\":0,"
+                            "\"sizeBytes\":0}}";
+    const char *error = "{\"deployment\":{\"failedDeployments\":[\"d1\"],"
+                        "\"succeededDeployments\":[]}}";
+    assert_int_equal (edge_task_fail (s_redis, name, "w1", 1, "download failed",
+                                      exception, error),
+                      EDGE_TASK_OK);
+    edge_task_claim_fini (&claim);
+    json_t *task = s_get (name);
+    assert_string_equal (s_str (task, "state"), "failed");
+    assert_string_equal (s_str (task, "message"), "download failed");
+    json_t *http = json_object_get (json_object_get (task, "exception"),
+                                    "httpDownloadFailed");
+    assert_int_equal (json_integer_value (json_object_get (http, "httpStatus")),
+                      404);
+    assert_true (json_is_object (json_object_get (task, "error")));
+    assert_true (json_is_null (json_object_get (task, "result")));
+    json_decref (task);
+    assert_int_equal (s_event_count (name), 3);
+    assert_string_equal (s_event_field (name, 2, "event"), "error");
+    assert_string_equal (s_event_field (name, 2, "message"), "download failed");
+    assert_string_equal (s_event_field (name, 2, "exception"), exception);
+    assert_string_equal (s_event_field (name, 2, "error"), error);
+    assert_string_equal (s_event_field (name, 2, "attempt"), "1");
+}
+
+
+static void
+test_progress_and_renewal_apply_while_running (void **state)
+{
+    (void) state;
+    char name[EDGE_TASK_NAME_MAX];
+    s_create_hello (name);
+    edge_task_claim_t claim;
+    assert_int_equal (edge_task_claim (s_redis, name, "w1", 1000, &claim),
+                      EDGE_TASK_OK);
+    long long first = s_score ("e:tasks:leases", name);
+    assert_int_equal (edge_task_renew (s_redis, name, "w1", 1, 60000),
+                      EDGE_TASK_OK);
+    assert_true (s_score ("e:tasks:leases", name) >= first + 59000);
+    assert_int_equal (edge_task_renew (s_redis, name, "w2", 1, 60000),
+                      EDGE_TASK_GONE);
+    assert_int_equal (edge_task_progress (s_redis, name, "w1", 1, 10, 100),
+                      EDGE_TASK_OK);
+    assert_int_equal (edge_task_progress (s_redis, name, "w1", 7, 10, 100),
+                      EDGE_TASK_GONE);
+    edge_task_claim_fini (&claim);
+    json_t *task = s_get (name);
+    json_t *progress = json_object_get (task, "progress");
+    assert_int_equal (
+        json_integer_value (json_object_get (progress, "doneBytes")), 10);
+    assert_int_equal (
+        json_integer_value (json_object_get (progress, "totalBytes")), 100);
+    json_decref (task);
+    //  Neither renewals nor progress are events
+    assert_int_equal (s_event_count (name), 2);
+}
+
+
+static void
+test_release_requeues_without_counting_the_attempt (void **state)
+{
+    (void) state;
+    char name[EDGE_TASK_NAME_MAX];
+    s_create_hello (name);
+    edge_task_claim_t claim;
+    assert_int_equal (edge_task_claim (s_redis, name, "w1", 30000, &claim),
+                      EDGE_TASK_OK);
+    edge_task_claim_fini (&claim);
+    assert_int_equal (edge_task_release (s_redis, name, "w2", 1),
+                      EDGE_TASK_GONE);
+    assert_int_equal (edge_task_release (s_redis, name, "w1", 1), EDGE_TASK_OK);
+    json_t *task = s_get (name);
+    assert_string_equal (s_str (task, "state"), "queued");
+    assert_int_equal (json_integer_value (json_object_get (task, "attempts")),
+                      0);
+    assert_true (json_is_null (json_object_get (task, "worker")));
+    assert_true (json_is_null (json_object_get (task, "started")));
+    json_decref (task);
+    assert_true (s_score ("e:tasks:queued", name) > 0);
+    assert_int_equal (s_score ("e:tasks:leases", name), -1);
+    assert_int_equal (s_event_count (name), 3);
+    assert_string_equal (s_event_field (name, 2, "event"), "submit");
+    assert_non_null (strstr (s_event_field (name, 2, "message"), "released"));
+    //  The next worker runs it as attempt 1
+    assert_int_equal (edge_task_claim (s_redis, name, "w2", 30000, &claim),
+                      EDGE_TASK_OK);
+    assert_int_equal (claim.attempt, 1);
+    edge_task_claim_fini (&claim);
+}
+
+
+static void
+test_reaper_requeues_an_expired_lease_then_fails_after_max_attempts (
+    void **state)
+{
+    (void) state;
+    char name[EDGE_TASK_NAME_MAX], live[EDGE_TASK_NAME_MAX];
+    s_create_hello (name);
+    s_create_hello (live);
+    edge_task_claim_t claim;
+    assert_int_equal (edge_task_claim (s_redis, live, "w9", 60000, &claim),
+                      EDGE_TASK_OK);
+    edge_task_claim_fini (&claim);
+    assert_int_equal (edge_task_claim (s_redis, name, "w1", 1000, &claim),
+                      EDGE_TASK_OK);
+    edge_task_claim_fini (&claim);
+
+    edge_task_list_t resend;
+    int64_t later = edge_now_ms () + 5000;
+    assert_int_equal (edge_task_reap (s_redis, later, 2, 60000, 100, &resend),
+                      0);
+    assert_int_equal (resend.count, 1);
+    assert_string_equal (resend.names[0], name);
+    assert_string_equal (resend.types[0], "hello");
+    edge_task_list_fini (&resend);
+    assert_int_equal (resend.count, 0);
+    json_t *task = s_get (name);
+    assert_string_equal (s_str (task, "state"), "queued");
+    assert_int_equal (json_integer_value (json_object_get (task, "attempts")),
+                      1);
+    assert_true (json_is_null (json_object_get (task, "worker")));
+    json_decref (task);
+    assert_int_equal (s_score ("e:tasks:queued", name), later);
+    //  The lost worker cannot record anything any more
+    assert_int_equal (edge_task_succeed (s_redis, name, "w1", 1, "{}"),
+                      EDGE_TASK_GONE);
+
+    assert_int_equal (edge_task_claim (s_redis, name, "w2", 1000, &claim),
+                      EDGE_TASK_OK);
+    assert_int_equal (claim.attempt, 2);
+    edge_task_claim_fini (&claim);
+    later = edge_now_ms () + 5000;
+    assert_int_equal (edge_task_reap (s_redis, later, 2, 60000, 100, &resend),
+                      0);
+    assert_int_equal (resend.count, 0);
+    edge_task_list_fini (&resend);
+    task = s_get (name);
+    assert_string_equal (s_str (task, "state"), "failed");
+    assert_string_equal (s_str (task, "message"),
+                         "task lease expired after 2 attempts (worker lost)");
+    json_decref (task);
+    assert_int_equal (s_score ("e:tasks:leases", name), -1);
+    json_t *events = s_events (name);
+    const char *expected[] = {"submit", "begin", "submit", "begin", "error"};
+    assert_int_equal (json_array_size (events), 5);
+    for (size_t i = 0; i < 5; i++)
+        assert_string_equal (s_str (json_array_get (events, i), "event"),
+                             expected[i]);
+    assert_string_equal (s_str (json_array_get (events, 4), "attempt"), "2");
+    json_decref (events);
+    //  The task whose lease is still valid was left alone
+    task = s_get (live);
+    assert_string_equal (s_str (task, "state"), "running");
+    json_decref (task);
+}
+
+
+static void
+test_reaper_resends_only_tasks_queued_longer_than_the_delay (void **state)
+{
+    (void) state;
+    char old[EDGE_TASK_NAME_MAX], young[EDGE_TASK_NAME_MAX];
+    char gone[EDGE_TASK_NAME_MAX];
+    s_create_hello (old);
+    s_create_hello (young);
+    s_create_hello (gone);
+    int64_t now = edge_now_ms ();
+    redisReply *reply = edge_redis_command (
+        s_redis, "ZADD e:tasks:queued XX %lld %s %lld %s",
+        (long long) now - 10000, old, (long long) now - 10000, gone);
+    freeReplyObject (reply);
+    //  A stale index entry of a task that is not queued is dropped
+    reply =
+        edge_redis_command (s_redis, "HSET e:task:%s state succeeded", gone);
+    freeReplyObject (reply);
+
+    edge_task_list_t resend;
+    assert_int_equal (edge_task_reap (s_redis, now, 3, 5000, 100, &resend), 0);
+    assert_int_equal (resend.count, 1);
+    assert_string_equal (resend.names[0], old);
+    assert_string_equal (resend.types[0], "hello");
+    edge_task_list_fini (&resend);
+    assert_int_equal (s_score ("e:tasks:queued", old), now);
+    assert_int_equal (s_score ("e:tasks:queued", gone), -1);
+    assert_true (s_score ("e:tasks:queued", young) > 0);
+    //  Stamped now: not sent again before the delay passes
+    assert_int_equal (
+        edge_task_reap (s_redis, now + 1000, 3, 5000, 100, &resend), 0);
+    assert_int_equal (resend.count, 0);
+    edge_task_list_fini (&resend);
+    //  The limit bounds one pass
+    assert_int_equal (
+        edge_task_reap (s_redis, now + 60000, 3, 5000, 1, &resend), 0);
+    assert_int_equal (resend.count, 1);
+    edge_task_list_fini (&resend);
+    edge_task_list_fini (NULL);
+    //  Resending is not a transition: no event
+    assert_int_equal (s_event_count (old), 1);
+}
+
+
+static void
+test_unreachable_redis_is_reported_as_a_redis_failure (void **state)
+{
+    (void) state;
+    char url[64];
+    snprintf (url, sizeof url, "redis://127.0.0.1:%d/0",
+              edge_testutil_free_port ());
+    edge_redis_t *down = edge_redis_new (url, 200);
+    char name[EDGE_TASK_NAME_MAX];
+    edge_task_spec_t spec = {.type = "hello"};
+    assert_int_equal (edge_task_create (down, &spec, name), -1);
+    bool is_redis_error = false;
+    assert_null (edge_task_get (down, "hello_x", &is_redis_error));
+    assert_true (is_redis_error);
+    edge_task_claim_t claim;
+    assert_int_equal (edge_task_claim (down, "hello_x", "w", 1000, &claim),
+                      EDGE_TASK_REDIS);
+    assert_int_equal (edge_task_succeed (down, "hello_x", "w", 1, "{}"),
+                      EDGE_TASK_REDIS);
+    edge_task_list_t resend;
+    assert_int_equal (edge_task_reap (down, 0, 3, 1000, 10, &resend), -1);
+    assert_int_equal (resend.count, 0);
+    edge_redis_destroy (&down);
+}
+
+
+int
+main (void)
+{
+    edge_log_init ("test");
+    int rc = edge_testutil_redis_start (&s_server);
+    if (rc == 77)
+        return 77;
+    if (rc != 0) {
+        fprintf (stderr, "cannot start redis-server\n");
+        return 1;
+    }
+    s_redis = edge_redis_new (s_server.url, 2000);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup (
+            test_created_task_reads_back_with_the_public_shape, s_flush),
+        cmocka_unit_test_setup (
+            test_org_task_is_indexed_and_its_event_names_the_build, s_flush),
+        cmocka_unit_test_setup (
+            test_missing_task_reads_as_absent_not_as_an_error, s_flush),
+        cmocka_unit_test_setup (
+            test_a_task_is_claimed_once_and_the_second_claim_is_gone, s_flush),
+        cmocka_unit_test_setup (
+            test_only_the_current_owner_and_attempt_record_one_result, s_flush),
+        cmocka_unit_test_setup (
+            test_failure_keeps_message_exception_and_error_objects, s_flush),
+        cmocka_unit_test_setup (test_progress_and_renewal_apply_while_running,
+                                s_flush),
+        cmocka_unit_test_setup (
+            test_release_requeues_without_counting_the_attempt, s_flush),
+        cmocka_unit_test_setup (
+            test_reaper_requeues_an_expired_lease_then_fails_after_max_attempts,
+            s_flush),
+        cmocka_unit_test_setup (
+            test_reaper_resends_only_tasks_queued_longer_than_the_delay,
+            s_flush),
+        cmocka_unit_test (
+            test_unreachable_redis_is_reported_as_a_redis_failure),
+    };
+    rc = cmocka_run_group_tests (tests, NULL, NULL);
+    edge_redis_destroy (&s_redis);
+    edge_testutil_redis_stop (&s_server);
+    return rc;
+}

@@ -1,0 +1,194 @@
+/*  test_edge_util - name and request id rules at their edges, RFC 3339
+    formatting, task names, random ids, allocation helpers and clocks.  */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "edge_util.h"
+#include <stdlib.h>
+#include <string.h>
+
+
+//  A string of len copies of c (static, len < 200).
+static const char *
+s_repeat (char c, size_t len)
+{
+    static char buf[200];
+    assert_true (len < sizeof buf);
+    memset (buf, c, len);
+    buf[len] = 0;
+    return buf;
+}
+
+
+static void
+test_name_length_limits_are_2_to_50 (void **state)
+{
+    (void) state;
+    assert_false (edge_name_is_valid (""));
+    assert_false (edge_name_is_valid (s_repeat ('a', 1)));
+    assert_true (edge_name_is_valid (s_repeat ('a', 2)));
+    assert_true (edge_name_is_valid (s_repeat ('Z', 50)));
+    assert_false (edge_name_is_valid (s_repeat ('Z', 51)));
+    assert_false (edge_name_is_valid (s_repeat ('Z', 150)));
+    assert_false (edge_name_is_valid (NULL));
+}
+
+
+static void
+test_name_allows_only_ascii_letters_digits_underscore (void **state)
+{
+    (void) state;
+    assert_true (edge_name_is_valid ("Az_09"));
+    assert_true (edge_name_is_valid ("__"));
+    assert_true (edge_name_is_valid ("42"));
+    const char *bad[] = {"a-b",
+                         "a b",
+                         "a.b",
+                         "a/b",
+                         "ab\n",
+                         "ab[0]",
+                         "\xc3\xa9t\xc3\xa9",
+                         "ab\xc3\xa9",
+                         "\xff\xfe",
+                         "a\tb",
+                         "ab$"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        if (edge_name_is_valid (bad[i]))
+            fail_msg ("'%s' accepted", bad[i]);
+}
+
+
+static void
+test_request_id_is_1_to_128_safe_characters (void **state)
+{
+    (void) state;
+    assert_true (edge_request_id_is_valid ("a"));
+    assert_true (edge_request_id_is_valid ("req-1.2:3_ABC"));
+    assert_true (edge_request_id_is_valid (s_repeat ('x', 128)));
+    assert_false (edge_request_id_is_valid (s_repeat ('x', 129)));
+    assert_false (edge_request_id_is_valid (""));
+    assert_false (edge_request_id_is_valid (NULL));
+    const char *bad[] = {"a b", "a\r\nX-Evil: 1", "a\"b", "<script>",
+                         "a/b", "\xc3\xa9",       "a;b",  "a%20b"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        if (edge_request_id_is_valid (bad[i]))
+            fail_msg ("'%s' accepted", bad[i]);
+}
+
+
+static void
+test_rfc3339_has_milliseconds_in_utc (void **state)
+{
+    (void) state;
+    char buf[32];
+    edge_rfc3339 (0, buf, sizeof buf);
+    assert_string_equal (buf, "1970-01-01T00:00:00.000Z");
+    edge_rfc3339 (1700000000123, buf, sizeof buf);
+    assert_string_equal (buf, "2023-11-14T22:13:20.123Z");
+    edge_rfc3339 (951782400999, buf, sizeof buf); //  leap day 2000
+    assert_string_equal (buf, "2000-02-29T00:00:00.999Z");
+    edge_rfc3339 (4102444799001, buf, sizeof buf);
+    assert_string_equal (buf, "2099-12-31T23:59:59.001Z");
+    //  A short buffer is cut, never overrun
+    char small[11];
+    memset (small, 'x', sizeof small);
+    edge_rfc3339 (0, small, sizeof small);
+    assert_string_equal (small, "1970-01-01");
+}
+
+
+static void
+test_task_names_match_the_name_pattern (void **state)
+{
+    (void) state;
+    const char *types[] = {"dltar", "mkraw", "deploy", "hello"};
+    for (size_t i = 0; i < 4; i++) {
+        char a[64], b[64];
+        edge_task_name_make (types[i], a, sizeof a);
+        edge_task_name_make (types[i], b, sizeof b);
+        assert_true (edge_name_is_valid (a));
+        assert_int_equal (strlen (a), strlen (types[i]) + 1 + 14 + 1 + 10);
+        assert_memory_equal (a, types[i], strlen (types[i]));
+        assert_int_equal (a[strlen (types[i])], '_');
+        assert_string_not_equal (a, b); //  40 random bits each
+    }
+}
+
+
+static void
+test_random_hex_has_the_requested_length (void **state)
+{
+    (void) state;
+    char a[65], b[65];
+    edge_random_hex (a, 32);
+    edge_random_hex (b, 32);
+    assert_int_equal (strlen (a), 64);
+    assert_int_equal (strspn (a, "0123456789abcdef"), 64);
+    assert_string_not_equal (a, b);
+    edge_random_hex (a, 0);
+    assert_string_equal (a, "");
+}
+
+
+static void
+test_allocators_return_usable_memory (void **state)
+{
+    (void) state;
+    char *p = edge_malloc (0);
+    assert_non_null (p);
+    free (p);
+    int *zeros = edge_calloc (16, sizeof (int));
+    for (int i = 0; i < 16; i++)
+        assert_int_equal (zeros[i], 0);
+    zeros = edge_realloc (zeros, 1024 * sizeof (int));
+    zeros[1023] = 7;
+    free (zeros);
+    assert_null (edge_strdup (NULL));
+    char *copy = edge_strdup ("text");
+    assert_string_equal (copy, "text");
+    free (copy);
+    char *text = edge_sprintf ("%s-%d-%05.1f", "a", 42, 2.5);
+    assert_string_equal (text, "a-42-002.5");
+    free (text);
+    text = edge_sprintf ("%s", s_repeat ('y', 150));
+    assert_int_equal (strlen (text), 150);
+    free (text);
+}
+
+
+static void
+test_clocks_move_forward (void **state)
+{
+    (void) state;
+    int64_t now = edge_now_ms ();
+    assert_true (now > 1700000000000); //  after November 2023
+    int64_t start = edge_mono_ms ();
+    edge_sleep_ms (20, NULL);
+    assert_true (edge_mono_ms () - start >= 20);
+    //  A raised stop flag ends the sleep at once
+    volatile int stop = 1;
+    start = edge_mono_ms ();
+    edge_sleep_ms (10000, &stop);
+    assert_true (edge_mono_ms () - start < 1000);
+}
+
+
+int
+main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_name_length_limits_are_2_to_50),
+        cmocka_unit_test (
+            test_name_allows_only_ascii_letters_digits_underscore),
+        cmocka_unit_test (test_request_id_is_1_to_128_safe_characters),
+        cmocka_unit_test (test_rfc3339_has_milliseconds_in_utc),
+        cmocka_unit_test (test_task_names_match_the_name_pattern),
+        cmocka_unit_test (test_random_hex_has_the_requested_length),
+        cmocka_unit_test (test_allocators_return_usable_memory),
+        cmocka_unit_test (test_clocks_move_forward),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}

@@ -1,0 +1,268 @@
+/*  test_gw_router - route matching, path parameters, 404/405, and that
+    docs/openapi.yaml documents every route of the table.  */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "gw_router.h"
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+
+static gw_req_t *
+s_req (const char *method, const char *path)
+{
+    gw_req_source_t source = {method, path, -1, NULL, NULL, NULL};
+    return gw_req_new (&source);
+}
+
+
+//  Match and return the rc; *route and err filled.
+static gw_router_rc_t
+s_match (gw_req_t *req, const gw_route_t **route, edge_json_err_t *err)
+{
+    memset (err, 0, sizeof *err);
+    return gw_router_match (req, route, err);
+}
+
+
+static void
+test_table_rows_are_complete_and_names_unique (void **state)
+{
+    (void) state;
+    size_t count = 0;
+    const gw_route_t *routes = gw_router_routes (&count);
+    assert_true (count >= 8);
+    for (size_t i = 0; i < count; i++) {
+        assert_non_null (routes[i].method);
+        assert_non_null (routes[i].handler);
+        assert_non_null (routes[i].name);
+        assert_int_equal (routes[i].pattern[0], '/');
+        if (routes[i].auth != GW_AUTH_BACKEND) {
+            assert_null (routes[i].resource);
+            assert_int_equal (routes[i].bit, 0);
+        }
+        for (size_t j = 0; j < i; j++) {
+            assert_string_not_equal (routes[i].name, routes[j].name);
+            bool same = strcmp (routes[i].method, routes[j].method) == 0
+                        && strcmp (routes[i].pattern, routes[j].pattern) == 0;
+            assert_false (same);
+        }
+    }
+}
+
+
+static void
+test_static_path_matches_its_route (void **state)
+{
+    (void) state;
+    gw_req_t *req = s_req ("GET", "/healthz");
+    const gw_route_t *route = NULL;
+    edge_json_err_t err;
+    assert_int_equal (s_match (req, &route, &err), GW_ROUTER_FOUND);
+    assert_non_null (route);
+    assert_string_equal (route->name, "healthz");
+    assert_int_equal (route->auth, GW_AUTH_NONE);
+    gw_req_destroy (&req);
+    assert_null (req);
+}
+
+
+static void
+test_admin_routes_need_admin_auth (void **state)
+{
+    (void) state;
+    size_t count = 0;
+    const gw_route_t *routes = gw_router_routes (&count);
+    for (size_t i = 0; i < count; i++)
+        if (strncmp (routes[i].pattern, "/adm/", 5) == 0)
+            assert_int_equal (routes[i].auth, GW_AUTH_ADMIN);
+        else
+            assert_int_equal (routes[i].auth, GW_AUTH_NONE);
+}
+
+
+static void
+test_path_parameter_is_captured (void **state)
+{
+    (void) state;
+    gw_req_t *req = s_req ("GET", "/adm/v1/tasks/hello_20261127_abc");
+    const gw_route_t *route = NULL;
+    edge_json_err_t err;
+    assert_int_equal (s_match (req, &route, &err), GW_ROUTER_FOUND);
+    assert_string_equal (route->name, "adm_task_get");
+    assert_string_equal (gw_req_param (req, "taskName"), "hello_20261127_abc");
+    assert_null (gw_req_param (req, "other"));
+    gw_req_destroy (&req);
+}
+
+
+static void
+test_invalid_path_parameter_is_not_found (void **state)
+{
+    (void) state;
+    const char *bad[] = {"/adm/v1/tasks/a", "/adm/v1/tasks/a-b",
+                         "/adm/v1/tasks/has space",
+                         "/adm/v1/tasks/"
+                         "abcdefghijabcdefghijabcdefghijabcdefghijabcdefghijX",
+                         "/adm/v1/tasks/\xc3\xa9t\xc3\xa9"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        gw_req_t *req = s_req ("GET", bad[i]);
+        const gw_route_t *route = NULL;
+        edge_json_err_t err;
+        assert_int_equal (s_match (req, &route, &err), GW_ROUTER_NOT_FOUND);
+        assert_null (route);
+        assert_int_equal (err.status, 404);
+        assert_string_equal (err.code, "not_found");
+        assert_non_null (strstr (err.message, "task '"));
+        assert_non_null (strstr (err.message, "' not found"));
+        gw_req_destroy (&req);
+    }
+    gw_req_t *req = s_req ("GET", "/adm/v1/tasks/a");
+    const gw_route_t *route = NULL;
+    edge_json_err_t err;
+    s_match (req, &route, &err);
+    assert_string_equal (err.message, "task 'a' not found");
+    gw_req_destroy (&req);
+}
+
+
+static void
+test_unknown_paths_are_not_found (void **state)
+{
+    (void) state;
+    const char *paths[] = {"/",
+                           "/nope",
+                           "/healthz/",
+                           "/healthzz",
+                           "/healthz/x",
+                           "/adm/v1/tasks",
+                           "/adm/v1/tasks/",
+                           "/adm/v1/tasks/abc/def",
+                           "/adm/v1",
+                           "//healthz",
+                           ""};
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        gw_req_t *req = s_req ("GET", paths[i]);
+        const gw_route_t *route = NULL;
+        edge_json_err_t err;
+        assert_int_equal (s_match (req, &route, &err), GW_ROUTER_NOT_FOUND);
+        assert_int_equal (err.status, 404);
+        assert_string_equal (err.code, "not_found");
+        assert_int_equal (gw_req_reply_header_count (req), 0);
+        gw_req_destroy (&req);
+    }
+}
+
+
+static void
+test_wrong_method_is_405_with_allow (void **state)
+{
+    (void) state;
+    const char *cases[][3] = {{"POST", "/healthz", "GET"},
+                              {"GET", "/adm/v1/hello", "POST"},
+                              {"DELETE", "/adm/v1/tasks/abc", "GET"},
+                              {"HEAD", "/metrics", "GET"},
+                              {"get", "/healthz", "GET"}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        gw_req_t *req = s_req (cases[i][0], cases[i][1]);
+        const gw_route_t *route = NULL;
+        edge_json_err_t err;
+        assert_int_equal (s_match (req, &route, &err), GW_ROUTER_BAD_METHOD);
+        assert_int_equal (err.status, 405);
+        assert_string_equal (err.code, "method_not_allowed");
+        assert_int_equal (gw_req_reply_header_count (req), 1);
+        const char *name, *value;
+        gw_req_reply_header_at (req, 0, &name, &value);
+        assert_string_equal (name, "Allow");
+        assert_string_equal (value, cases[i][2]);
+        gw_req_destroy (&req);
+    }
+}
+
+
+//  Read the whole OpenAPI file. Caller frees.
+static char *
+s_read_openapi (void)
+{
+    FILE *file = fopen (GW_OPENAPI_PATH, "rb");
+    assert_non_null (file);
+    fseek (file, 0, SEEK_END);
+    long size = ftell (file);
+    fseek (file, 0, SEEK_SET);
+    char *text = calloc (1, (size_t) size + 1);
+    assert_int_equal (fread (text, 1, (size_t) size, file), (size_t) size);
+    fclose (file);
+    return text;
+}
+
+
+//  True when text has the line "  <pattern>:" followed, inside that path's
+//  block (lines indented deeper than 2), by the line "    <method>:".
+static bool
+s_documents (const char *text, const char *method, const char *pattern)
+{
+    char path_line[256], method_line[32];
+    snprintf (path_line, sizeof path_line, "\n  %s:\n", pattern);
+    snprintf (method_line, sizeof method_line, "    %s:", method);
+    for (char *p = method_line; *p; p++)
+        *p = (char) tolower ((unsigned char) *p);
+    const char *block = strstr (text, path_line);
+    if (!block)
+        return false;
+    const char *line = block + strlen (path_line);
+    while (*line && strncmp (line, "   ", 3) == 0) {
+        size_t len = strcspn (line, "\n");
+        if (len == strlen (method_line)
+            && strncmp (line, method_line, len) == 0)
+            return true;
+        line += len + (line[len] ? 1 : 0);
+    }
+    return false;
+}
+
+
+static void
+test_openapi_documents_every_route (void **state)
+{
+    (void) state;
+    char *text = s_read_openapi ();
+    assert_non_null (strstr (text, "openapi: 3.1"));
+    size_t count = 0;
+    const gw_route_t *routes = gw_router_routes (&count);
+    for (size_t i = 0; i < count; i++) {
+        if (!s_documents (text, routes[i].method, routes[i].pattern))
+            fail_msg ("docs/openapi.yaml lacks %s %s", routes[i].method,
+                      routes[i].pattern);
+    }
+    //  The check itself can fail
+    assert_false (s_documents (text, "DELETE", "/healthz"));
+    assert_false (s_documents (text, "GET", "/nope"));
+    assert_false (s_documents (text, "POST", "/healthz"));
+    assert_non_null (strstr (text, "\n    Error:\n"));
+    assert_non_null (strstr (text, "\n    WebhookRequestBody:\n"));
+    assert_non_null (strstr (text, "\n    Task:\n"));
+    assert_non_null (strstr (text, "name: x-rockit-admin-token"));
+    free (text);
+}
+
+
+int
+main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_table_rows_are_complete_and_names_unique),
+        cmocka_unit_test (test_static_path_matches_its_route),
+        cmocka_unit_test (test_admin_routes_need_admin_auth),
+        cmocka_unit_test (test_path_parameter_is_captured),
+        cmocka_unit_test (test_invalid_path_parameter_is_not_found),
+        cmocka_unit_test (test_unknown_paths_are_not_found),
+        cmocka_unit_test (test_wrong_method_is_405_with_allow),
+        cmocka_unit_test (test_openapi_documents_every_route),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}

@@ -1,0 +1,35 @@
+/*  edge-worker - runs tasks: takes jobs from the broker, claims them in
+    Redis, runs their handlers, and does the reaper duty. Configuration from
+    the environment (bad config: exit 2); exit 1 when a socket cannot be set
+    up; SIGTERM gives running tasks back to the queue and exits 0.  */
+#include "edge_log.h"
+#include "wk_config.h"
+#include "wk_worker.h"
+#include <czmq.h>
+
+#define S_POLL_MS 100
+
+
+int
+main (void)
+{
+    zsys_init (); //  first: installs the SIGINT/SIGTERM flag handler
+    edge_log_init ("worker");
+    wk_config_t config;
+    if (wk_config_load (&config, NULL)) {
+        wk_config_fini (&config);
+        return 2;
+    }
+    wk_config_print (&config);
+    wk_worker_t *worker = wk_worker_new (&config);
+    if (!worker) {
+        wk_config_fini (&config);
+        return 1;
+    }
+    while (!zsys_interrupted)
+        if (wk_worker_poll (worker, S_POLL_MS))
+            break;
+    wk_worker_destroy (&worker);
+    wk_config_fini (&config);
+    return 0;
+}

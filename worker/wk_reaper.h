@@ -1,0 +1,29 @@
+/*  wk_reaper - the reaper duty: every interval, under a short Redis lock
+    so that one worker at a time does it, re-queue tasks whose lease expired
+    (failing them after max attempts) and re-send queued tasks nobody
+    claimed, as JOBs to the broker frontend.  */
+#ifndef WK_REAPER_H_INCLUDED
+#define WK_REAPER_H_INCLUDED
+#include "edge_redis.h"
+#include <czmq.h>
+#include <stdint.h>
+
+#define WK_REAPER_LOCK_KEY  "e:reaper:lock"
+#define WK_REAPER_BATCH_MAX 1000
+
+typedef struct wk_reaper wk_reaper_t;
+
+//  A reaper for worker_id (copied). The first pass is due at once.
+//  Caller owns the result.
+wk_reaper_t *wk_reaper_new (const char *worker_id, int64_t interval_ms,
+                            int max_attempts, int64_t resend_ms);
+void wk_reaper_destroy (wk_reaper_t **self_p);
+//  Monotonic time (edge_mono_ms) at which the next pass is due.
+int64_t wk_reaper_due_ms (const wk_reaper_t *self);
+//  Run a pass if one is due at mono_ms: take the lock, reap, send a JOB
+//  for every listed task on frontend (a DEALER; never blocks). Returns the
+//  number of JOBs sent, 0 when not due or another worker holds the lock,
+//  or -1 when Redis failed (the next pass retries).
+int wk_reaper_tick (wk_reaper_t *self, edge_redis_t *redis,
+                    zsock_t *frontend, int64_t mono_ms);
+#endif
