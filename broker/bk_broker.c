@@ -128,8 +128,8 @@ s_list_workers (bk_broker_t *self, proto_answer_t *answer)
     for (bk_worker_t *worker = bk_worker_table_first (self->workers);
          worker && answer->nworkers < PROTO_ANSWER_WORKERS_MAX;
          worker = bk_worker_table_next (self->workers))
-        proto_answer_add (answer, worker->id, worker->version,
-                          worker->capacity, bk_worker_credit (worker),
+        proto_answer_add (answer, worker->id, worker->version, worker->capacity,
+                          bk_worker_credit (worker),
                           (uint64_t) (now - worker->seen_ms));
 }
 
@@ -202,8 +202,8 @@ s_ready (bk_broker_t *self, zframe_t *routing, const void *data, size_t size)
         return;
     }
     bool is_new;
-    bk_worker_t *worker
-        = s_worker_seen (self, routing, ready->worker, ready->last_seq, &is_new);
+    bk_worker_t *worker =
+        s_worker_seen (self, routing, ready->worker, ready->last_seq, &is_new);
     bk_worker_describe (worker, ready->version, ready->capacity);
     bk_worker_report (worker, ready->free, ready->last_seq, edge_mono_ms (),
                       S_MISSED_HEARTBEATS * self->heartbeat_ms);
@@ -230,8 +230,8 @@ s_done (bk_broker_t *self, zframe_t *routing, const void *data, size_t size)
         return;
     }
     bool is_new;
-    bk_worker_t *worker
-        = s_worker_seen (self, routing, done->worker, done->last_seq, &is_new);
+    bk_worker_t *worker =
+        s_worker_seen (self, routing, done->worker, done->last_seq, &is_new);
     bk_worker_report (worker, done->free, done->last_seq, edge_mono_ms (),
                       S_MISSED_HEARTBEATS * self->heartbeat_ms);
     if (is_new)
@@ -355,9 +355,8 @@ bk_broker_new (const bk_broker_config_t *config)
     edge_assert (config->heartbeat_ms >= 1 && config->queue_max >= 1);
     bk_broker_t *self = edge_calloc (1, sizeof *self);
     self->frontend = s_router_new (config->frontend, "gateways", false);
-    self->backend = self->frontend
-                        ? s_router_new (config->backend, "workers", true)
-                        : NULL;
+    self->backend =
+        self->frontend ? s_router_new (config->backend, "workers", true) : NULL;
     if (!self->backend) {
         bk_broker_destroy (&self);
         return NULL;

@@ -21,10 +21,10 @@
 typedef struct bk_broker bk_broker_t;
 
 typedef struct {
-    const char *frontend;  //  endpoint to bind for gateways and reapers
-    const char *backend;   //  endpoint to bind for workers
-    int64_t heartbeat_ms;  //  worker heartbeat interval (>= 1)
-    size_t queue_max;      //  jobs that may wait (>= 1)
+    const char *frontend; //  endpoint to bind for gateways and reapers
+    const char *backend;  //  endpoint to bind for workers
+    int64_t heartbeat_ms; //  worker heartbeat interval (>= 1)
+    size_t queue_max;     //  jobs that may wait (>= 1)
 } bk_broker_config_t;
 
 //  Bind both sockets (strings are copied by ZeroMQ; config is borrowed for

@@ -6,9 +6,9 @@
 #include <czmq.h>
 
 struct bk_queue {
-    zlistx_t *jobs;     //  proto_job_t *, front = next to dispatch; owned
-    zhashx_t *waiting;  //  task name -> its job in jobs (borrowed)
-    size_t max;         //  push refuses beyond this
+    zlistx_t *jobs;    //  proto_job_t *, front = next to dispatch; owned
+    zhashx_t *waiting; //  task name -> its job in jobs (borrowed)
+    size_t max;        //  push refuses beyond this
 };
 
 

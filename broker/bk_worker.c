@@ -150,7 +150,8 @@ bk_worker_table_best (bk_worker_table_t *self)
          worker = zhashx_next (self->workers)) {
         uint32_t credit = bk_worker_credit (worker);
         if (credit > best_credit
-            || (credit > 0 && credit == best_credit && worker->lru < best->lru)) {
+            || (credit > 0 && credit == best_credit
+                && worker->lru < best->lru)) {
             best = worker;
             best_credit = credit;
         }

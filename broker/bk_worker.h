@@ -10,11 +10,11 @@
 
     Resynchronisation (jobs lost on the way, or a worker restarted under the
     same id): when a worker reports last_seq > sent_seq, sent_seq follows
-    it; when it reports more jobs in flight than its capacity (once a READY
-    or HEARTBEAT told the capacity), or still
-    misses jobs lost_after_ms after the last one was sent, those jobs are
-    taken as lost (Redis still holds them; the reaper re-sends) and sent_seq
-    is set back to its last_seq, with one warning.  */
+    it. When it reports more jobs in flight than its capacity (known once a
+    READY or HEARTBEAT told it), or still misses jobs lost_after_ms after
+    the last one was sent, those jobs are taken as lost (Redis still holds
+    them; the reaper re-sends them) and sent_seq is set back to its
+    last_seq, with one warning.  */
 #ifndef BK_WORKER_H_INCLUDED
 #define BK_WORKER_H_INCLUDED
 #include <stdbool.h>
@@ -27,16 +27,16 @@
 typedef struct {
     uint8_t routing[BK_WORKER_ROUTING_MAX]; //  ZeroMQ routing id
     size_t routing_size;
-    char *id;            //  worker id from its messages
-    char *version;       //  software version ("unknown" until READY)
-    bool is_described;   //  a READY or HEARTBEAT gave version and capacity
-    uint32_t capacity;   //  total slots (0 until described)
-    uint32_t free;       //  idle slots it last reported
-    uint64_t last_seq;   //  seq of the last JOB it reported receiving
-    uint64_t sent_seq;   //  seq of the last JOB the broker sent it
-    int64_t seen_ms;     //  monotonic time of its last message
-    int64_t sent_ms;     //  monotonic time of the last JOB sent to it
-    uint64_t lru;        //  smaller = used (or joined) longer ago
+    char *id;          //  worker id from its messages
+    char *version;     //  software version ("unknown" until READY)
+    bool is_described; //  a READY or HEARTBEAT gave version and capacity
+    uint32_t capacity; //  total slots (0 until described)
+    uint32_t free;     //  idle slots it last reported
+    uint64_t last_seq; //  seq of the last JOB it reported receiving
+    uint64_t sent_seq; //  seq of the last JOB the broker sent it
+    int64_t seen_ms;   //  monotonic time of its last message
+    int64_t sent_ms;   //  monotonic time of the last JOB sent to it
+    uint64_t lru;      //  smaller = used (or joined) longer ago
 } bk_worker_t;
 
 typedef struct bk_worker_table bk_worker_table_t;
@@ -89,9 +89,8 @@ void bk_worker_report (bk_worker_t *self,
                        int64_t now_ms,
                        int64_t lost_after_ms);
 //  Update version (copied) and capacity from a READY or HEARTBEAT.
-void bk_worker_describe (bk_worker_t *self,
-                         const char *version,
-                         uint32_t capacity);
+void
+bk_worker_describe (bk_worker_t *self, const char *version, uint32_t capacity);
 //  Jobs the broker may send the worker now.
 uint32_t bk_worker_credit (const bk_worker_t *self);
 #endif

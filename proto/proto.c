@@ -40,10 +40,10 @@ static int
 s_format_of (uint8_t b, s_format_t *format, uint64_t *inline_len)
 {
     static const uint8_t pow2[] = {1, 2, 4, 8, 16};
-    *format = (s_format_t) {0, 0, 0, 0};
+    *format = (s_format_t){0, 0, 0, 0};
     *inline_len = 0;
     if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3)
-        return 0; //  fixint, nil, bool
+        return 0;    //  fixint, nil, bool
     if (b <= 0x9f) { //  fixmap 0x80..0x8f, fixarray 0x90..0x9f
         *inline_len = b & 0x0f;
         format->per_len_items = b <= 0x8f ? 2 : 1;
@@ -55,7 +55,7 @@ s_format_of (uint8_t b, s_format_t *format, uint64_t *inline_len)
         return 0;
     }
     if (b >= 0xc4 && b <= 0xc9) //  bin 8/16/32, ext 8/16/32 (+ type byte)
-        *format = (s_format_t) {pow2[(b - 0xc4) % 3], b >= 0xc7, 1, 0};
+        *format = (s_format_t){pow2[(b - 0xc4) % 3], b >= 0xc7, 1, 0};
     else if (b == 0xca || b == 0xcb) //  float 32/64
         format->fixed = b == 0xca ? 4 : 8;
     else if (b >= 0xcc && b <= 0xd3) //  uint and int 8..64
@@ -63,9 +63,9 @@ s_format_of (uint8_t b, s_format_t *format, uint64_t *inline_len)
     else if (b >= 0xd4 && b <= 0xd8) //  fixext 1..16 (+ type byte)
         format->fixed = 1 + pow2[b - 0xd4];
     else if (b >= 0xd9 && b <= 0xdb) //  str 8/16/32
-        *format = (s_format_t) {pow2[b - 0xd9], 0, 1, 0};
+        *format = (s_format_t){pow2[b - 0xd9], 0, 1, 0};
     else if (b >= 0xdc && b <= 0xdf) //  array 16/32, map 16/32
-        *format = (s_format_t) {b & 1 ? 4 : 2, 0, 0, b >= 0xde ? 2 : 1};
+        *format = (s_format_t){b & 1 ? 4 : 2, 0, 0, b >= 0xde ? 2 : 1};
     else
         return -1; //  0xc1
     return 0;

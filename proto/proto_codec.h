@@ -34,8 +34,8 @@ char *proto_codec_strdup (const msgpack_object *obj, size_t max);
 int proto_codec_uint (const msgpack_object *obj, uint64_t max, uint64_t *value);
 
 //  Begin an encoding: the array header (2 + nfields), version and type.
-void proto_codec_pack_header (msgpack_packer *pk, proto_type_t type,
-                              size_t nfields);
+void
+proto_codec_pack_header (msgpack_packer *pk, proto_type_t type, size_t nfields);
 
 //  Pack a NUL-terminated string as a msgpack str.
 void proto_codec_pack_str (msgpack_packer *pk, const char *text);

@@ -57,8 +57,8 @@ proto_job_decode (const void *data, size_t size)
     int type = -1;
     msgpack_unpacked unpacked;
     msgpack_unpacked_init (&unpacked);
-    const msgpack_object *field
-        = proto_codec_unpack (&unpacked, data, size, S_FIELDS, &type);
+    const msgpack_object *field =
+        proto_codec_unpack (&unpacked, data, size, S_FIELDS, &type);
     if (!field || type != PROTO_JOB)
         goto malformed;
     self = edge_calloc (1, sizeof *self);

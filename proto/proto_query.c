@@ -41,8 +41,8 @@ proto_query_decode (const void *data, size_t size, proto_query_t *self)
     uint64_t kind, req_id;
     msgpack_unpacked unpacked;
     msgpack_unpacked_init (&unpacked);
-    const msgpack_object *field
-        = proto_codec_unpack (&unpacked, data, size, S_QUERY_FIELDS, &type);
+    const msgpack_object *field =
+        proto_codec_unpack (&unpacked, data, size, S_QUERY_FIELDS, &type);
     if (!field || type != PROTO_QUERY
         || proto_codec_uint (&field[0], PROTO_QUERY_VERSIONS, &kind)
         || kind < PROTO_QUERY_PING
@@ -81,8 +81,8 @@ proto_answer_add (proto_answer_t *self,
                   uint64_t idle_ms)
 {
     edge_assert (self && id && version);
-    self->workers = edge_realloc (self->workers, (self->nworkers + 1)
-                                                     * sizeof *self->workers);
+    self->workers = edge_realloc (self->workers,
+                                  (self->nworkers + 1) * sizeof *self->workers);
     proto_worker_info_t *info = &self->workers[self->nworkers++];
     info->id = edge_strdup (id);
     info->version = edge_strdup (version);
@@ -163,10 +163,9 @@ proto_answer_decode (const void *data, size_t size)
     int type = -1;
     msgpack_unpacked unpacked;
     msgpack_unpacked_init (&unpacked);
-    const msgpack_object *field
-        = proto_codec_unpack (&unpacked, data, size, S_ANSWER_FIELDS, &type);
-    if (!field || type != PROTO_ANSWER
-        || field[3].type != MSGPACK_OBJECT_ARRAY
+    const msgpack_object *field =
+        proto_codec_unpack (&unpacked, data, size, S_ANSWER_FIELDS, &type);
+    if (!field || type != PROTO_ANSWER || field[3].type != MSGPACK_OBJECT_ARRAY
         || field[3].via.array.size > PROTO_ANSWER_WORKERS_MAX)
         goto malformed;
     self = edge_calloc (1, sizeof *self);

@@ -64,8 +64,8 @@ proto_ready_decode (const void *data, size_t size)
     uint64_t capacity, free_slots;
     msgpack_unpacked unpacked;
     msgpack_unpacked_init (&unpacked);
-    const msgpack_object *field
-        = proto_codec_unpack (&unpacked, data, size, S_FIELDS, &type);
+    const msgpack_object *field =
+        proto_codec_unpack (&unpacked, data, size, S_FIELDS, &type);
     if (!field || (type != PROTO_READY && type != PROTO_HEARTBEAT))
         goto malformed;
     self = edge_calloc (1, sizeof *self);

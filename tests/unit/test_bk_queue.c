@@ -146,7 +146,8 @@ main (void)
 {
     edge_log_threshold = EDGE_LOG_ERROR;
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test (test_new_queue_is_empty_and_destroy_nulls_the_pointer),
+        cmocka_unit_test (
+            test_new_queue_is_empty_and_destroy_nulls_the_pointer),
         cmocka_unit_test (test_jobs_come_out_in_arrival_order),
         cmocka_unit_test (test_a_waiting_task_is_not_queued_twice),
         cmocka_unit_test (test_a_full_queue_refuses_the_newest_job),

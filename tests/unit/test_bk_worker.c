@@ -20,8 +20,8 @@ s_add (bk_worker_table_t *table,
        uint64_t last_seq,
        int64_t now)
 {
-    bk_worker_t *worker
-        = bk_worker_table_add (table, id, strlen (id), id, last_seq, now);
+    bk_worker_t *worker =
+        bk_worker_table_add (table, id, strlen (id), id, last_seq, now);
     assert_non_null (worker);
     bk_worker_describe (worker, "0.1.0", capacity);
     bk_worker_report (worker, free, last_seq, now, S_LOST_MS);
@@ -51,8 +51,8 @@ test_workers_are_found_by_binary_routing_id (void **state)
     (void) state;
     bk_worker_table_t *table = bk_worker_table_new ();
     const uint8_t routing[] = {0x00, 0x6b, 0x8b, 0x45, 0x67};
-    bk_worker_t *worker
-        = bk_worker_table_add (table, routing, sizeof routing, "w1", 7, 100);
+    bk_worker_t *worker =
+        bk_worker_table_add (table, routing, sizeof routing, "w1", 7, 100);
     assert_string_equal (worker->id, "w1");
     assert_string_equal (worker->version, "unknown");
     assert_false (worker->is_described);
@@ -211,13 +211,16 @@ main (void)
 {
     edge_log_threshold = EDGE_LOG_ERROR;
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test (test_new_table_is_empty_and_destroy_nulls_the_pointer),
+        cmocka_unit_test (
+            test_new_table_is_empty_and_destroy_nulls_the_pointer),
         cmocka_unit_test (test_workers_are_found_by_binary_routing_id),
         cmocka_unit_test (test_credit_is_free_slots_minus_jobs_in_flight),
-        cmocka_unit_test (test_best_worker_has_most_credit_then_least_recent_use),
+        cmocka_unit_test (
+            test_best_worker_has_most_credit_then_least_recent_use),
         cmocka_unit_test (test_a_worker_ahead_of_the_broker_is_believed),
         cmocka_unit_test (test_jobs_that_never_arrive_are_given_up),
-        cmocka_unit_test (test_more_in_flight_than_capacity_means_a_restarted_worker),
+        cmocka_unit_test (
+            test_more_in_flight_than_capacity_means_a_restarted_worker),
         cmocka_unit_test (test_undescribed_worker_is_not_judged_by_capacity),
         cmocka_unit_test (test_silent_workers_expire),
     };

@@ -34,7 +34,8 @@ s_build (msgpack_sbuffer *buf, const char *format, ...)
             msgpack_pack_int64 (&pk, va_arg (args, int));
         else if (*f == 's' || *f == 'b' || *f == 'z') {
             const char *text = va_arg (args, const char *);
-            size_t len = *f == 'z' ? (size_t) va_arg (args, int) : strlen (text);
+            size_t len =
+                *f == 'z' ? (size_t) va_arg (args, int) : strlen (text);
             if (*f == 'b') {
                 msgpack_pack_bin (&pk, len);
                 msgpack_pack_bin_body (&pk, text, len);
@@ -112,8 +113,8 @@ test_unpack_checks_the_field_count (void **state)
     msgpack_unpacked unpacked;
     int type = -1;
     msgpack_unpacked_init (&unpacked);
-    const msgpack_object *field
-        = proto_codec_unpack (&unpacked, buf.data, buf.size, 2, &type);
+    const msgpack_object *field =
+        proto_codec_unpack (&unpacked, buf.data, buf.size, 2, &type);
     assert_non_null (field);
     assert_int_equal (type, PROTO_JOB);
     assert_int_equal (field[1].type, MSGPACK_OBJECT_STR);
@@ -139,17 +140,21 @@ test_sane_accepts_every_msgpack_format (void **state)
     //  fixstr, fixmap, {}, bin16, ext16, bin32, ext32, str16, str32,
     //  array32, map32, []
     static const uint8_t all[] = {
-        0xdc, 0x00, 0x25, 0x05, 0xff, 0xc0, 0xc2, 0xc3, 0xc4, 0x02, 'h', 'i',
-        0xc7, 0x01, 0x07, 'x', 0xca, 0, 0, 0, 0, 0xcb, 0, 0, 0, 0, 0, 0, 0,
-        0, 0xcc, 1, 0xcd, 0, 1, 0xce, 0, 0, 0, 1, 0xcf, 0, 0, 0, 0, 0, 0, 0,
-        1, 0xd0, 0xff, 0xd1, 0xff, 0xff, 0xd2, 0xff, 0xff, 0xff, 0xff, 0xd3,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xd4, 1, 0, 0xd5, 1,
-        0, 0, 0xd6, 1, 0, 0, 0, 0, 0xd7, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0xd8, 1,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xd9, 0x01, 'a', 0xdc,
-        0x00, 0x01, 0x01, 0xde, 0x00, 0x01, 0xa1, 'k', 0x02, 0xa1, 'z', 0x81,
-        0x01, 0x02, 0x80, 0xc5, 0x00, 0x00, 0xc8, 0x00, 0x00, 0x01, 0xc6, 0, 0,
-        0, 0, 0xc9, 0, 0, 0, 0, 5, 0xda, 0, 1, 'b', 0xdb, 0, 0, 0, 1, 'c',
-        0xdd, 0, 0, 0, 1, 7, 0xdf, 0, 0, 0, 1, 1, 2, 0x90};
+        0xdc, 0x00, 0x25, 0x05, 0xff, 0xc0, 0xc2, 0xc3, 0xc4, 0x02, 'h',  'i',
+        0xc7, 0x01, 0x07, 'x',  0xca, 0,    0,    0,    0,    0xcb, 0,    0,
+        0,    0,    0,    0,    0,    0,    0xcc, 1,    0xcd, 0,    1,    0xce,
+        0,    0,    0,    1,    0xcf, 0,    0,    0,    0,    0,    0,    0,
+        1,    0xd0, 0xff, 0xd1, 0xff, 0xff, 0xd2, 0xff, 0xff, 0xff, 0xff, 0xd3,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xd4, 1,    0,    0xd5,
+        1,    0,    0,    0xd6, 1,    0,    0,    0,    0,    0xd7, 1,    0,
+        0,    0,    0,    0,    0,    0,    0,    0xd8, 1,    0,    0,    0,
+        0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,
+        0,    0xd9, 0x01, 'a',  0xdc, 0x00, 0x01, 0x01, 0xde, 0x00, 0x01, 0xa1,
+        'k',  0x02, 0xa1, 'z',  0x81, 0x01, 0x02, 0x80, 0xc5, 0x00, 0x00, 0xc8,
+        0x00, 0x00, 0x01, 0xc6, 0,    0,    0,    0,    0xc9, 0,    0,    0,
+        0,    5,    0xda, 0,    1,    'b',  0xdb, 0,    0,    0,    1,    'c',
+        0xdd, 0,    0,    0,    1,    7,    0xdf, 0,    0,    0,    1,    1,
+        2,    0x90};
     assert_true (proto_codec_is_sane (all, sizeof all));
     msgpack_unpacked unpacked;
     msgpack_unpacked_init (&unpacked);
@@ -173,7 +178,8 @@ test_sane_refuses_counts_the_input_cannot_hold (void **state)
     static const uint8_t array32[] = {0xdd, 0xff, 0xff, 0xff, 0xff};
     static const uint8_t map32[] = {0x92, 0x01, 0xdf, 0x7f, 0xff, 0xff, 0xff};
     static const uint8_t str32[] = {0xdb, 0xff, 0xff, 0xff, 0xff, 'a'};
-    static const uint8_t fixarray[] = {0x93, 0x01, 0x02}; //  3 declared, 2 there
+    static const uint8_t fixarray[] = {0x93, 0x01,
+                                       0x02}; //  3 declared, 2 there
     static const uint8_t never_used[] = {0x91, 0xc1};
     static const uint8_t trailing[] = {0x91, 0x01, 0x01};
     assert_false (proto_codec_is_sane (array32, sizeof array32));

@@ -31,7 +31,8 @@ s_build (msgpack_sbuffer *buf, const char *format, ...)
             msgpack_pack_int64 (&pk, va_arg (args, int));
         else if (*f == 's' || *f == 'b' || *f == 'z') {
             const char *text = va_arg (args, const char *);
-            size_t len = *f == 'z' ? (size_t) va_arg (args, int) : strlen (text);
+            size_t len =
+                *f == 'z' ? (size_t) va_arg (args, int) : strlen (text);
             if (*f == 'b') {
                 msgpack_pack_bin (&pk, len);
                 msgpack_pack_bin_body (&pk, text, len);
@@ -64,7 +65,8 @@ static void
 test_job_survives_a_round_trip (void **state)
 {
     (void) state;
-    proto_job_t *job = proto_job_new ("hello_20261127091208_0123456789", "hello");
+    proto_job_t *job =
+        proto_job_new ("hello_20261127091208_0123456789", "hello");
     job->seq = UINT64_MAX;
     msgpack_sbuffer buf;
     msgpack_sbuffer_init (&buf);
@@ -225,7 +227,8 @@ main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_job_survives_a_round_trip),
         cmocka_unit_test (test_job_wire_format_is_the_documented_array),
-        cmocka_unit_test (test_new_copies_strings_and_destroy_nulls_the_pointer),
+        cmocka_unit_test (
+            test_new_copies_strings_and_destroy_nulls_the_pointer),
         cmocka_unit_test (test_every_truncated_job_is_rejected),
         cmocka_unit_test (test_trailing_bytes_are_rejected),
         cmocka_unit_test (test_wrong_version_or_type_is_rejected),

@@ -35,7 +35,8 @@ s_build (msgpack_sbuffer *buf, const char *format, ...)
             msgpack_pack_int64 (&pk, va_arg (args, int));
         else if (*f == 's' || *f == 'b' || *f == 'z') {
             const char *text = va_arg (args, const char *);
-            size_t len = *f == 'z' ? (size_t) va_arg (args, int) : strlen (text);
+            size_t len =
+                *f == 'z' ? (size_t) va_arg (args, int) : strlen (text);
             if (*f == 'b') {
                 msgpack_pack_bin (&pk, len);
                 msgpack_pack_bin_body (&pk, text, len);
@@ -271,29 +272,29 @@ test_bad_answers_are_rejected (void **state)
     s_build (&buf, "auuusu", 5, 1, 6, 5, "0.1.0", 2);
     assert_true (s_answer_rejects (&buf));
     //  one worker entry wrong: size, then each field's type
-    s_build (&buf, "auuusuaassuu", 6, 1, 6, 5, "0.1.0", 2, 1, 4, "w1", "v",
-             1, 1);
+    s_build (&buf, "auuusuaassuu", 6, 1, 6, 5, "0.1.0", 2, 1, 4, "w1", "v", 1,
+             1);
     assert_true (s_answer_rejects (&buf));
     s_build (&buf, "auuusuaauuuuu", 6, 1, 6, 5, "0.1.0", 2, 1, 5, 7, 1, 1, 1,
              1);
     assert_true (s_answer_rejects (&buf));
-    s_build (&buf, "auuusuaassiuu", 6, 1, 6, 5, "0.1.0", 2, 1, 5, "w1", "v",
-             -1, 1, 1);
+    s_build (&buf, "auuusuaassiuu", 6, 1, 6, 5, "0.1.0", 2, 1, 5, "w1", "v", -1,
+             1, 1);
     assert_true (s_answer_rejects (&buf));
-    s_build (&buf, "auuusuaassuUu", 6, 1, 6, 5, "0.1.0", 2, 1, 5, "w1", "v",
-             1, (uint64_t) UINT32_MAX + 1, 1);
+    s_build (&buf, "auuusuaassuUu", 6, 1, 6, 5, "0.1.0", 2, 1, 5, "w1", "v", 1,
+             (uint64_t) UINT32_MAX + 1, 1);
     assert_true (s_answer_rejects (&buf));
-    s_build (&buf, "auuusuaassuus", 6, 1, 6, 5, "0.1.0", 2, 1, 5, "w1", "v",
-             1, 1, "1");
+    s_build (&buf, "auuusuaassuus", 6, 1, 6, 5, "0.1.0", 2, 1, 5, "w1", "v", 1,
+             1, "1");
     assert_true (s_answer_rejects (&buf));
-    s_build (&buf, "auuusuaassuuu", 6, 1, 6, 5, "0.1.0", 2, 1, 5, "w1", "",
-             1, 1, 1);
+    s_build (&buf, "auuusuaassuuu", 6, 1, 6, 5, "0.1.0", 2, 1, 5, "w1", "", 1,
+             1, 1);
     assert_true (s_answer_rejects (&buf));
-    s_build (&buf, "auuusuaassuuuu", 6, 1, 6, 5, "0.1.0", 2, 2, 5, "w1", "v",
-             1, 1, 1, 7);
+    s_build (&buf, "auuusuaassuuuu", 6, 1, 6, 5, "0.1.0", 2, 2, 5, "w1", "v", 1,
+             1, 1, 7);
     assert_true (s_answer_rejects (&buf));
-    s_build (&buf, "auuusuaassuuu", 6, 1, 6, 5, "0.1.0", 2, 1, 5, "w1", "v",
-             1, 1, 1); //  the same entry, well formed, is accepted
+    s_build (&buf, "auuusuaassuuu", 6, 1, 6, 5, "0.1.0", 2, 1, 5, "w1", "v", 1,
+             1, 1); //  the same entry, well formed, is accepted
     assert_false (s_answer_rejects (&buf));
 }
 

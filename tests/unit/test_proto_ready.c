@@ -32,7 +32,8 @@ s_build (msgpack_sbuffer *buf, const char *format, ...)
             msgpack_pack_int64 (&pk, va_arg (args, int));
         else if (*f == 's' || *f == 'b' || *f == 'z') {
             const char *text = va_arg (args, const char *);
-            size_t len = *f == 'z' ? (size_t) va_arg (args, int) : strlen (text);
+            size_t len =
+                *f == 'z' ? (size_t) va_arg (args, int) : strlen (text);
             if (*f == 'b') {
                 msgpack_pack_bin (&pk, len);
                 msgpack_pack_bin_body (&pk, text, len);
@@ -239,7 +240,8 @@ main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_ready_and_heartbeat_survive_a_round_trip),
         cmocka_unit_test (test_ready_wire_format_is_the_documented_array),
-        cmocka_unit_test (test_new_copies_strings_and_destroy_nulls_the_pointer),
+        cmocka_unit_test (
+            test_new_copies_strings_and_destroy_nulls_the_pointer),
         cmocka_unit_test (test_every_truncated_ready_is_rejected),
         cmocka_unit_test (test_wrong_version_or_type_is_rejected),
         cmocka_unit_test (test_wrong_field_types_or_values_are_rejected),
