@@ -95,8 +95,11 @@ s_parse_uint (const char *text, size_t len, long min, long max, int *value)
 
 //  user:password before the last '@'. Returns 0 or -1 with why set.
 static int
-s_parse_userinfo (const char *text, size_t len, edge_redis_url_t *url,
-                  char *why, size_t whylen)
+s_parse_userinfo (const char *text,
+                  size_t len,
+                  edge_redis_url_t *url,
+                  char *why,
+                  size_t whylen)
 {
     const char *colon = memchr (text, ':', len);
     if (!colon) {
@@ -137,8 +140,11 @@ s_is_host_char (char c)
 
 //  host[:port] or [v6]:port. Returns 0 or -1 with why set.
 static int
-s_parse_hostport (const char *text, size_t len, edge_redis_url_t *url,
-                  char *why, size_t whylen)
+s_parse_hostport (const char *text,
+                  size_t len,
+                  edge_redis_url_t *url,
+                  char *why,
+                  size_t whylen)
 {
     const char *host = text, *end = text + len, *port = NULL;
     size_t hostlen;
@@ -169,8 +175,8 @@ s_parse_hostport (const char *text, size_t len, edge_redis_url_t *url,
                 goto bad_host;
     }
     url->port = 6379;
-    if (port && s_parse_uint (port, (size_t) (end - port), 1, 65535,
-                              &url->port)) {
+    if (port
+        && s_parse_uint (port, (size_t) (end - port), 1, 65535, &url->port)) {
         snprintf (why, whylen, "expected a port from 1 to 65535");
         return -1;
     }
@@ -207,7 +213,9 @@ s_check_scheme (const char *text, char *why, size_t whylen)
 
 
 int
-edge_redis_url_parse (const char *text, edge_redis_url_t *url, char *why,
+edge_redis_url_parse (const char *text,
+                      edge_redis_url_t *url,
+                      char *why,
                       size_t whylen)
 {
     edge_assert (text && url && why);
@@ -229,7 +237,8 @@ edge_redis_url_parse (const char *text, edge_redis_url_t *url, char *why,
     if (s_parse_hostport (hostport, hplen, url, why, whylen))
         goto failed;
     if (slash && slash[1]
-        && s_parse_uint (slash + 1, strlen (slash + 1), 0, S_DB_MAX, &url->db)) {
+        && s_parse_uint (slash + 1, strlen (slash + 1), 0, S_DB_MAX,
+                         &url->db)) {
         snprintf (why, whylen, "expected a database number after '/'");
         goto failed;
     }
@@ -290,8 +299,8 @@ edge_redis_destroy (edge_redis_t **self_p)
 static void
 s_drop (edge_redis_t *self, const char *what)
 {
-    edge_warn ("redis: %s %s:%d failed: %s; reconnecting", what,
-               self->url.host, self->url.port,
+    edge_warn ("redis: %s %s:%d failed: %s; reconnecting", what, self->url.host,
+               self->url.port,
                self->ctx && self->ctx->err ? self->ctx->errstr
                                            : "connection lost");
     redisFree (self->ctx);
@@ -305,8 +314,8 @@ s_drop (edge_redis_t *self, const char *what)
 static void
 s_backoff (edge_redis_t *self, const char *why)
 {
-    self->backoff_ms = self->backoff_ms ? self->backoff_ms * 2
-                                        : S_BACKOFF_FIRST_MS;
+    self->backoff_ms =
+        self->backoff_ms ? self->backoff_ms * 2 : S_BACKOFF_FIRST_MS;
     if (self->backoff_ms > S_BACKOFF_MAX_MS)
         self->backoff_ms = S_BACKOFF_MAX_MS;
     self->next_attempt_ms = edge_mono_ms () + self->backoff_ms;
@@ -319,8 +328,8 @@ s_backoff (edge_redis_t *self, const char *why)
 
 //  Send one setup command on a fresh context. Returns 0, or -1 with why.
 static int
-s_setup_command (redisContext *ctx, int argc, const char **argv, char *why,
-                 size_t whylen)
+s_setup_command (
+    redisContext *ctx, int argc, const char **argv, char *why, size_t whylen)
 {
     redisReply *reply = redisCommandArgv (ctx, argc, argv, NULL);
     int rc = 0;
@@ -372,8 +381,8 @@ edge_redis_connect (edge_redis_t *self)
         return -1;
     struct timeval tv = {self->timeout_ms / 1000,
                          (self->timeout_ms % 1000) * 1000};
-    redisContext *ctx = redisConnectWithTimeout (self->url.host,
-                                                 self->url.port, tv);
+    redisContext *ctx =
+        redisConnectWithTimeout (self->url.host, self->url.port, tv);
     char why[200];
     if (!ctx || ctx->err) {
         snprintf (why, sizeof why, "%s", ctx ? ctx->errstr : "out of memory");
@@ -388,8 +397,7 @@ edge_redis_connect (edge_redis_t *self)
     self->ctx = ctx;
     self->backoff_ms = 0;
     if (self->has_failed)
-        edge_info ("redis: connected to %s:%d", self->url.host,
-                   self->url.port);
+        edge_info ("redis: connected to %s:%d", self->url.host, self->url.port);
     else
         edge_debug ("redis: connected to %s:%d", self->url.host,
                     self->url.port);
@@ -438,7 +446,9 @@ edge_redis_command (edge_redis_t *self, const char *fmt, ...)
 
 
 redisReply *
-edge_redis_argv (edge_redis_t *self, int argc, const char **argv,
+edge_redis_argv (edge_redis_t *self,
+                 int argc,
+                 const char **argv,
                  const size_t *argvlen)
 {
     edge_assert (self && argc > 0 && argv);
@@ -470,8 +480,13 @@ s_script_sha (edge_redis_script_t *script, char sha[41])
 
 //  EVALSHA or EVAL (first argument given) with keys and args.
 static redisReply *
-s_eval (edge_redis_t *self, const char *verb, const char *first, int nkeys,
-        const char **keys, int nargs, const char **args)
+s_eval (edge_redis_t *self,
+        const char *verb,
+        const char *first,
+        int nkeys,
+        const char **keys,
+        int nargs,
+        const char **args)
 {
     int argc = 3 + nkeys + nargs;
     const char **argv = edge_malloc (sizeof (char *) * (size_t) argc);
@@ -491,21 +506,22 @@ s_eval (edge_redis_t *self, const char *verb, const char *first, int nkeys,
 
 
 redisReply *
-edge_redis_eval (edge_redis_t *self, edge_redis_script_t *script, int nkeys,
-                 const char **keys, int nargs, const char **args)
+edge_redis_eval (edge_redis_t *self,
+                 edge_redis_script_t *script,
+                 int nkeys,
+                 const char **keys,
+                 int nargs,
+                 const char **args)
 {
-    edge_assert (self && script && script->source && nkeys >= 0
-                 && nargs >= 0);
+    edge_assert (self && script && script->source && nkeys >= 0 && nargs >= 0);
     char sha[41];
     s_script_sha (script, sha);
-    redisReply *reply = s_eval (self, "EVALSHA", sha, nkeys, keys, nargs,
-                                args);
+    redisReply *reply = s_eval (self, "EVALSHA", sha, nkeys, keys, nargs, args);
     if (reply && reply->type == REDIS_REPLY_ERROR
         && strncmp (reply->str, "NOSCRIPT", 8) == 0) {
         freeReplyObject (reply);
         edge_debug ("redis: script %.12s not cached, sending it", sha);
-        reply = s_eval (self, "EVAL", script->source, nkeys, keys, nargs,
-                        args);
+        reply = s_eval (self, "EVAL", script->source, nkeys, keys, nargs, args);
     }
     return reply;
 }

@@ -17,9 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define S_TASK_PREFIX  "e:task:"
-#define S_QUEUED_KEY   "e:tasks:queued"
-#define S_LEASES_KEY   "e:tasks:leases"
+#define S_TASK_PREFIX   "e:task:"
+#define S_QUEUED_KEY    "e:tasks:queued"
+#define S_LEASES_KEY    "e:tasks:leases"
 #define S_EVENTS_MAXLEN "1000000"
 
 //  Shared Lua: emit(event, now_iso, extra) appends one event for KEYS[1]
@@ -88,18 +88,18 @@ static edge_redis_script_t s_claim = {
 
 //  ARGV: owner attempt lease_until   Returns 1, or 0 when GONE.
 static edge_redis_script_t s_renew = {
-    .source = S_LUA_FENCED
-    "if not fenced() then return 0 end\n"
-    "redis.call('HSET', KEYS[1], 'leaseUntil', ARGV[3])\n"
-    "redis.call('ZADD', KEYS[3], ARGV[3], redis.call('HGET', KEYS[1], 'name'))\n"
-    "return 1\n"};
+    .source =
+        S_LUA_FENCED "if not fenced() then return 0 end\n"
+                     "redis.call('HSET', KEYS[1], 'leaseUntil', ARGV[3])\n"
+                     "redis.call('ZADD', KEYS[3], ARGV[3], redis.call('HGET', "
+                     "KEYS[1], 'name'))\n"
+                     "return 1\n"};
 
 //  ARGV: owner attempt progress_json   Returns 1, or 0 when GONE.
 static edge_redis_script_t s_progress = {
-    .source = S_LUA_FENCED
-    "if not fenced() then return 0 end\n"
-    "redis.call('HSET', KEYS[1], 'progress', ARGV[3])\n"
-    "return 1\n"};
+    .source = S_LUA_FENCED "if not fenced() then return 0 end\n"
+                           "redis.call('HSET', KEYS[1], 'progress', ARGV[3])\n"
+                           "return 1\n"};
 
 //  ARGV: owner attempt now_iso result build_changed   Returns 1 or 0.
 static edge_redis_script_t s_succeed = {
@@ -197,14 +197,18 @@ static edge_redis_script_t s_resend = {
 
 //  Run a task script with the standard keys. Caller owns the reply.
 static redisReply *
-s_eval (edge_redis_t *redis, edge_redis_script_t *script, const char *name,
-        const char *orgindex, int nargs, const char **args)
+s_eval (edge_redis_t *redis,
+        edge_redis_script_t *script,
+        const char *name,
+        const char *orgindex,
+        int nargs,
+        const char **args)
 {
     char *task_key = edge_sprintf (S_TASK_PREFIX "%s", name);
     const char *keys[5] = {task_key, S_QUEUED_KEY, S_LEASES_KEY,
                            EDGE_EVENTS_STREAM, orgindex};
-    redisReply *reply = edge_redis_eval (redis, script, orgindex ? 5 : 4, keys,
-                                         nargs, args);
+    redisReply *reply =
+        edge_redis_eval (redis, script, orgindex ? 5 : 4, keys, nargs, args);
     free (task_key);
     return reply;
 }
@@ -228,8 +232,7 @@ s_fenced_rc (redisReply *reply, const char *what, const char *name)
 
 //  Append name/value to the create argument list when value is non-empty.
 static void
-s_add_field (const char **args, int *nargs, const char *name,
-             const char *value)
+s_add_field (const char **args, int *nargs, const char *name, const char *value)
 {
     if (value && *value) {
         args[(*nargs)++] = name;
@@ -241,7 +244,8 @@ s_add_field (const char **args, int *nargs, const char *name,
 //  One create attempt with the given name. Returns 1 created, 0 name
 //  taken, -1 Redis failed.
 static int
-s_create_named (edge_redis_t *redis, const edge_task_spec_t *spec,
+s_create_named (edge_redis_t *redis,
+                const edge_task_spec_t *spec,
                 const char *name)
 {
     int64_t now = edge_now_ms ();
@@ -254,7 +258,8 @@ s_create_named (edge_redis_t *redis, const edge_task_spec_t *spec,
     args[nargs++] = now_iso;
     s_add_field (args, &nargs, "name", name);
     s_add_field (args, &nargs, "type", spec->type);
-    s_add_field (args, &nargs, "group", spec->group ? spec->group : name);
+    s_add_field (args, &nargs, "group",
+                 spec->group && *spec->group ? spec->group : name);
     s_add_field (args, &nargs, "orgName", spec->org);
     s_add_field (args, &nargs, "appName", spec->app);
     s_add_field (args, &nargs, "buildName", spec->build);
@@ -265,9 +270,8 @@ s_create_named (edge_redis_t *redis, const edge_task_spec_t *spec,
     s_add_field (args, &nargs, "createdMs", now_ms);
     s_add_field (args, &nargs, "params", spec->params ? spec->params : "{}");
     s_add_field (args, &nargs, "createdBy", spec->created_by);
-    char *orgindex = spec->org && *spec->org
-                       ? edge_sprintf ("e:%s:tasks", spec->org)
-                       : NULL;
+    char *orgindex =
+        spec->org && *spec->org ? edge_sprintf ("e:%s:tasks", spec->org) : NULL;
     redisReply *reply = s_eval (redis, &s_create, name, orgindex, nargs, args);
     free (orgindex);
     int rc = -1;
@@ -283,8 +287,7 @@ s_create_named (edge_redis_t *redis, const edge_task_spec_t *spec,
 
 
 int
-edge_task_create (edge_redis_t *redis, const edge_task_spec_t *spec,
-                  char *name)
+edge_task_create (edge_redis_t *redis, const edge_task_spec_t *spec, char *name)
 {
     edge_assert (redis && spec && spec->type && name);
     //  Names hold 40 random bits and a timestamp: a clash is near
@@ -339,9 +342,9 @@ s_set_json (json_t *obj, const char *key, const char *value, json_t *dflt)
 static json_t *
 s_record (const redisReply *reply)
 {
-    static const char *strings[] = {"name",     "type",      "group",
-                                    "orgName",  "appName",   "buildName",
-                                    "dxfName",  "state"};
+    static const char *strings[] = {"name",    "type",    "group",
+                                    "orgName", "appName", "buildName",
+                                    "dxfName", "state"};
     json_t *obj = json_object ();
     for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++)
         s_set_str (obj, strings[i], s_field (reply, strings[i]));
@@ -373,9 +376,8 @@ json_t *
 edge_task_get (edge_redis_t *redis, const char *name, bool *is_redis_error)
 {
     edge_assert (redis && name && is_redis_error);
-    redisReply *reply = edge_redis_command (redis, "HGETALL " S_TASK_PREFIX
-                                                   "%s",
-                                            name);
+    redisReply *reply =
+        edge_redis_command (redis, "HGETALL " S_TASK_PREFIX "%s", name);
     *is_redis_error = !reply || reply->type != REDIS_REPLY_ARRAY;
     if (reply && reply->type == REDIS_REPLY_ERROR)
         edge_warn ("task %s: read failed: %s", name, reply->str);
@@ -397,8 +399,11 @@ s_element_str (const redisReply *reply, size_t index)
 
 
 edge_task_rc_t
-edge_task_claim (edge_redis_t *redis, const char *name, const char *owner,
-                 int64_t lease_ms, edge_task_claim_t *claim)
+edge_task_claim (edge_redis_t *redis,
+                 const char *name,
+                 const char *owner,
+                 int64_t lease_ms,
+                 edge_task_claim_t *claim)
 {
     edge_assert (redis && name && owner && claim);
     memset (claim, 0, sizeof *claim);
@@ -444,8 +449,11 @@ edge_task_claim_fini (edge_task_claim_t *claim)
 
 
 edge_task_rc_t
-edge_task_renew (edge_redis_t *redis, const char *name, const char *owner,
-                 int attempt, int64_t lease_ms)
+edge_task_renew (edge_redis_t *redis,
+                 const char *name,
+                 const char *owner,
+                 int attempt,
+                 int64_t lease_ms)
 {
     edge_assert (redis && name && owner);
     char att[16], until[24];
@@ -459,8 +467,12 @@ edge_task_renew (edge_redis_t *redis, const char *name, const char *owner,
 
 
 edge_task_rc_t
-edge_task_progress (edge_redis_t *redis, const char *name, const char *owner,
-                    int attempt, int64_t done_bytes, int64_t total_bytes)
+edge_task_progress (edge_redis_t *redis,
+                    const char *name,
+                    const char *owner,
+                    int attempt,
+                    int64_t done_bytes,
+                    int64_t total_bytes)
 {
     edge_assert (redis && name && owner);
     char att[16], progress[80];
@@ -481,16 +493,19 @@ s_build_changed (const char *result)
     json_t *obj = json_loads (result, 0, NULL);
     json_t *value = json_object_get (obj, "buildChanged");
     const char *text = json_is_boolean (value)
-                         ? (json_is_true (value) ? "true" : "false")
-                         : "";
+                           ? (json_is_true (value) ? "true" : "false")
+                           : "";
     json_decref (obj);
     return text;
 }
 
 
 edge_task_rc_t
-edge_task_succeed (edge_redis_t *redis, const char *name, const char *owner,
-                   int attempt, const char *result)
+edge_task_succeed (edge_redis_t *redis,
+                   const char *name,
+                   const char *owner,
+                   int attempt,
+                   const char *result)
 {
     edge_assert (redis && name && owner);
     if (!result)
@@ -506,8 +521,12 @@ edge_task_succeed (edge_redis_t *redis, const char *name, const char *owner,
 
 
 edge_task_rc_t
-edge_task_fail (edge_redis_t *redis, const char *name, const char *owner,
-                int attempt, const char *message, const char *exception,
+edge_task_fail (edge_redis_t *redis,
+                const char *name,
+                const char *owner,
+                int attempt,
+                const char *message,
+                const char *exception,
                 const char *error)
 {
     edge_assert (redis && name && owner);
@@ -526,7 +545,9 @@ edge_task_fail (edge_redis_t *redis, const char *name, const char *owner,
 
 
 edge_task_rc_t
-edge_task_release (edge_redis_t *redis, const char *name, const char *owner,
+edge_task_release (edge_redis_t *redis,
+                   const char *name,
+                   const char *owner,
                    int attempt)
 {
     edge_assert (redis && name && owner);
@@ -545,10 +566,10 @@ edge_task_release (edge_redis_t *redis, const char *name, const char *owner,
 static void
 s_list_add (edge_task_list_t *list, const char *name, const char *type)
 {
-    list->names = edge_realloc (list->names,
-                                sizeof (char *) * (list->count + 1));
-    list->types = edge_realloc (list->types,
-                                sizeof (char *) * (list->count + 1));
+    list->names =
+        edge_realloc (list->names, sizeof (char *) * (list->count + 1));
+    list->types =
+        edge_realloc (list->types, sizeof (char *) * (list->count + 1));
     list->names[list->count] = edge_strdup (name);
     list->types[list->count] = edge_strdup (type);
     list->count++;
@@ -573,8 +594,11 @@ edge_task_list_fini (edge_task_list_t *list)
 //  Reap one task whose lease index entry expired. Returns 0, or -1 when
 //  Redis failed. Tasks queued again are added to resend.
 static int
-s_reap_one (edge_redis_t *redis, const char *name, int64_t now_ms,
-            int max_attempts, edge_task_list_t *resend)
+s_reap_one (edge_redis_t *redis,
+            const char *name,
+            int64_t now_ms,
+            int max_attempts,
+            edge_task_list_t *resend)
 {
     char now[24], now_iso[32], max[16];
     snprintf (now, sizeof now, "%lld", (long long) now_ms);
@@ -593,8 +617,8 @@ s_reap_one (edge_redis_t *redis, const char *name, int64_t now_ms,
             free (type);
         }
         else if (outcome == 2)
-            edge_warn ("reaper: task %s lost its worker %d times, failed",
-                       name, max_attempts);
+            edge_warn ("reaper: task %s lost its worker %d times, failed", name,
+                       max_attempts);
         rc = 0;
     }
     else if (reply)
@@ -608,8 +632,11 @@ s_reap_one (edge_redis_t *redis, const char *name, int64_t now_ms,
 
 //  Re-queue or fail every task whose lease expired by now_ms.
 static int
-s_reap_leases (edge_redis_t *redis, int64_t now_ms, int max_attempts,
-               size_t max, edge_task_list_t *resend)
+s_reap_leases (edge_redis_t *redis,
+               int64_t now_ms,
+               int max_attempts,
+               size_t max,
+               edge_task_list_t *resend)
 {
     redisReply *reply = edge_redis_command (
         redis, "ZRANGEBYSCORE " S_LEASES_KEY " -inf %lld LIMIT 0 %lld",
@@ -634,8 +661,11 @@ s_reap_leases (edge_redis_t *redis, int64_t now_ms, int max_attempts,
 
 //  List queued tasks last sent at or before now_ms - resend_ms.
 static int
-s_resend_queued (edge_redis_t *redis, int64_t now_ms, int64_t resend_ms,
-                 size_t max, edge_task_list_t *resend)
+s_resend_queued (edge_redis_t *redis,
+                 int64_t now_ms,
+                 int64_t resend_ms,
+                 size_t max,
+                 edge_task_list_t *resend)
 {
     char cutoff[24], now[24], count[24];
     snprintf (cutoff, sizeof cutoff, "%lld", (long long) (now_ms - resend_ms));
@@ -665,8 +695,12 @@ s_resend_queued (edge_redis_t *redis, int64_t now_ms, int64_t resend_ms,
 
 
 int
-edge_task_reap (edge_redis_t *redis, int64_t now_ms, int max_attempts,
-                int64_t resend_ms, size_t max, edge_task_list_t *resend)
+edge_task_reap (edge_redis_t *redis,
+                int64_t now_ms,
+                int max_attempts,
+                int64_t resend_ms,
+                size_t max,
+                edge_task_list_t *resend)
 {
     edge_assert (redis && resend && max_attempts >= 1);
     memset (resend, 0, sizeof *resend);
@@ -674,8 +708,8 @@ edge_task_reap (edge_redis_t *redis, int64_t now_ms, int max_attempts,
         return 0;
     if (s_reap_leases (redis, now_ms, max_attempts, max, resend)
         || (resend->count < max
-            && s_resend_queued (redis, now_ms, resend_ms,
-                                max - resend->count, resend))) {
+            && s_resend_queued (redis, now_ms, resend_ms, max - resend->count,
+                                resend))) {
         edge_task_list_fini (resend);
         return -1;
     }

@@ -21,9 +21,11 @@ s_check_worker_id (const char *value, char *why, size_t whylen)
     return 0;
 }
 
+//  EDGE_REDIS_URL is marked secret: it may hold a password, which must not
+//  reach the log (edge_cfg prints non-secret values whole).
 static const edge_cfg_spec_t s_spec[] = {
     {"EDGE_REDIS_URL", EDGE_CFG_STR, offsetof (wk_config_t, redis_url),
-     "redis://127.0.0.1:6379/0", 0, 0, false, "Redis server URL",
+     "redis://127.0.0.1:6379/0", 0, 0, true, "Redis server URL",
      edge_cfg_check_redis_url},
     {"EDGE_REDIS_TIMEOUT_MS", EDGE_CFG_INT,
      offsetof (wk_config_t, redis_timeout_ms), "2000", 50, 600000, false,
@@ -72,8 +74,8 @@ wk_config_load (wk_config_t *config, edge_cfg_getenv_fn *env)
             snprintf (host, sizeof host, "worker");
         edge_random_hex (rand, 2);
         free (config->worker_id);
-        config->worker_id = edge_sprintf ("%s-%d-%s", host, (int) getpid (),
-                                          rand);
+        config->worker_id =
+            edge_sprintf ("%s-%d-%s", host, (int) getpid (), rand);
     }
     return 0;
 }

@@ -6,18 +6,18 @@
 #include <stdint.h>
 
 typedef struct {
-    char *redis_url;             //  EDGE_REDIS_URL
-    int64_t redis_timeout_ms;    //  EDGE_REDIS_TIMEOUT_MS
-    int log_level;               //  EDGE_LOG_LEVEL
-    char *frontend;              //  EDGE_BROKER_FRONTEND (reaper re-sends)
-    char *backend;               //  EDGE_BROKER_BACKEND (jobs, READY...)
-    int64_t heartbeat_ms;        //  EDGE_HEARTBEAT_MS
-    int64_t capacity;            //  EDGE_WORKER_CAPACITY (slots)
-    char *worker_id;             //  EDGE_WORKER_ID, or a generated id
-    int64_t lease_ms;            //  EDGE_LEASE_MS
-    int64_t reaper_interval_ms;  //  EDGE_REAPER_INTERVAL_MS
-    int64_t reaper_resend_ms;    //  EDGE_REAPER_RESEND_MS
-    int64_t max_attempts;        //  EDGE_TASK_MAX_ATTEMPTS
+    char *redis_url;            //  EDGE_REDIS_URL
+    int64_t redis_timeout_ms;   //  EDGE_REDIS_TIMEOUT_MS
+    int log_level;              //  EDGE_LOG_LEVEL
+    char *frontend;             //  EDGE_BROKER_FRONTEND (reaper re-sends)
+    char *backend;              //  EDGE_BROKER_BACKEND (jobs, READY...)
+    int64_t heartbeat_ms;       //  EDGE_HEARTBEAT_MS
+    int64_t capacity;           //  EDGE_WORKER_CAPACITY (slots)
+    char *worker_id;            //  EDGE_WORKER_ID, or a generated id
+    int64_t lease_ms;           //  EDGE_LEASE_MS
+    int64_t reaper_interval_ms; //  EDGE_REAPER_INTERVAL_MS
+    int64_t reaper_resend_ms;   //  EDGE_REAPER_RESEND_MS
+    int64_t max_attempts;       //  EDGE_TASK_MAX_ATTEMPTS
 } wk_config_t;
 
 //  Fill config from the environment (env as in edge_cfg_load; NULL =

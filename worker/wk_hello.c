@@ -16,11 +16,12 @@ wk_hello_run (wk_job_t *job)
         return wk_job_fail (job, "hello task: \"message\" must be a string");
     if (maintenance && !json_is_boolean (maintenance))
         return wk_job_fail (job, "hello task: \"maintenance\" must be a bool");
-    if (sleep_ms && (!json_is_integer (sleep_ms)
-                     || json_integer_value (sleep_ms) < 0
-                     || json_integer_value (sleep_ms) > WK_HELLO_SLEEP_MAX_MS))
-        return wk_job_fail (job, "hello task: \"sleepMs\" must be an integer "
-                                 "from 0 to %d",
+    if (sleep_ms
+        && (!json_is_integer (sleep_ms) || json_integer_value (sleep_ms) < 0
+            || json_integer_value (sleep_ms) > WK_HELLO_SLEEP_MAX_MS))
+        return wk_job_fail (job,
+                            "hello task: \"sleepMs\" must be an integer "
+                            "from 0 to %d",
                             WK_HELLO_SLEEP_MAX_MS);
     if (fail && !json_is_boolean (fail))
         return wk_job_fail (job, "hello task: \"fail\" must be a bool");
@@ -33,8 +34,9 @@ wk_hello_run (wk_job_t *job)
         return wk_job_fail (job, "hello task asked to fail");
 
     json_t *result = json_object ();
-    json_object_set_new (result, "reply",
-                         json_sprintf ("Hello, %s", json_string_value (message)));
+    json_object_set_new (
+        result, "reply",
+        json_sprintf ("Hello, %s", json_string_value (message)));
     json_object_set_new (result, "maintenance",
                          json_boolean (json_is_true (maintenance)));
     json_object_set_new (result, "worker", json_string (job->worker));

@@ -15,9 +15,9 @@
 #include <stdint.h>
 
 typedef enum {
-    WK_JOB_DONE,      //  succeeded: result is set
-    WK_JOB_FAILED,    //  failed for good: message is set
-    WK_JOB_CANCELLED  //  stopped because the job was cancelled
+    WK_JOB_DONE,     //  succeeded: result is set
+    WK_JOB_FAILED,   //  failed for good: message is set
+    WK_JOB_CANCELLED //  stopped because the job was cancelled
 } wk_job_rc_t;
 
 typedef struct {
@@ -31,10 +31,10 @@ typedef struct {
     edge_redis_t *redis;      //  the slot's connection (progress)
     const atomic_int *cancel; //  non-zero once the job must stop
     //  Outcome, owned by the job (freed by wk_job_fini)
-    char *result;             //  JSON object text (WK_JOB_DONE)
-    char *message;            //  why it failed (WK_JOB_FAILED)
-    char *exception;          //  optional JSON object text (webhook shape)
-    char *error;              //  optional JSON object text (webhook shape)
+    char *result;    //  JSON object text (WK_JOB_DONE)
+    char *message;   //  why it failed (WK_JOB_FAILED)
+    char *exception; //  optional JSON object text (webhook shape)
+    char *error;     //  optional JSON object text (webhook shape)
 } wk_job_t;
 
 typedef wk_job_rc_t (wk_job_fn) (wk_job_t *job);

@@ -8,11 +8,11 @@
 #include <stdlib.h>
 
 struct wk_reaper {
-    char *worker_id;       //  lock value: who holds the duty
-    int64_t interval_ms;   //  pass period and lock lifetime
-    int max_attempts;      //  attempts before an orphaned task fails
-    int64_t resend_ms;     //  re-send queued tasks older than this
-    int64_t due_ms;        //  monotonic time of the next pass
+    char *worker_id;     //  lock value: who holds the duty
+    int64_t interval_ms; //  pass period and lock lifetime
+    int max_attempts;    //  attempts before an orphaned task fails
+    int64_t resend_ms;   //  re-send queued tasks older than this
+    int64_t due_ms;      //  monotonic time of the next pass
 };
 
 //  Take the lock, or keep it when we already hold it. Returns 1 if held.
@@ -27,7 +27,9 @@ static edge_redis_script_t s_lock = {
 
 
 wk_reaper_t *
-wk_reaper_new (const char *worker_id, int64_t interval_ms, int max_attempts,
+wk_reaper_new (const char *worker_id,
+               int64_t interval_ms,
+               int max_attempts,
                int64_t resend_ms)
 {
     edge_assert (worker_id && interval_ms > 0 && max_attempts > 0);
@@ -76,9 +78,9 @@ s_lock_duty (wk_reaper_t *self, edge_redis_t *redis)
     if (reply && reply->type == REDIS_REPLY_INTEGER)
         rc = reply->integer == 1 ? 1 : 0;
     else if (reply)
-        edge_warn ("reaper: lock failed: %s",
-                   reply->type == REDIS_REPLY_ERROR ? reply->str
-                                                    : "unexpected reply");
+        edge_warn ("reaper: lock failed: %s", reply->type == REDIS_REPLY_ERROR
+                                                  ? reply->str
+                                                  : "unexpected reply");
     freeReplyObject (reply);
     return rc;
 }
@@ -92,8 +94,8 @@ s_send_job (zsock_t *frontend, const char *name, const char *type)
     msgpack_sbuffer buf;
     msgpack_sbuffer_init (&buf);
     proto_job_encode (job, &buf);
-    int rc = zmq_send (zsock_resolve (frontend), buf.data, buf.size,
-                       ZMQ_DONTWAIT);
+    int rc =
+        zmq_send (zsock_resolve (frontend), buf.data, buf.size, ZMQ_DONTWAIT);
     msgpack_sbuffer_destroy (&buf);
     proto_job_destroy (&job);
     return rc < 0 ? -1 : 0;
@@ -101,7 +103,9 @@ s_send_job (zsock_t *frontend, const char *name, const char *type)
 
 
 int
-wk_reaper_tick (wk_reaper_t *self, edge_redis_t *redis, zsock_t *frontend,
+wk_reaper_tick (wk_reaper_t *self,
+                edge_redis_t *redis,
+                zsock_t *frontend,
                 int64_t mono_ms)
 {
     edge_assert (self && redis && frontend);
@@ -124,7 +128,7 @@ wk_reaper_tick (wk_reaper_t *self, edge_redis_t *redis, zsock_t *frontend,
                    "not re-sent (a later pass retries)",
                    resend.count - (size_t) sent, resend.count);
     if (sent > 0)
-        edge_info ("reaper: re-sent %d queued tasks to the broker", sent);
+        edge_info ("reaper: re-sent %d tasks to the broker", sent);
     edge_task_list_fini (&resend);
     return sent;
 }

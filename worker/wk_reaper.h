@@ -15,8 +15,10 @@ typedef struct wk_reaper wk_reaper_t;
 
 //  A reaper for worker_id (copied). The first pass is due at once.
 //  Caller owns the result.
-wk_reaper_t *wk_reaper_new (const char *worker_id, int64_t interval_ms,
-                            int max_attempts, int64_t resend_ms);
+wk_reaper_t *wk_reaper_new (const char *worker_id,
+                            int64_t interval_ms,
+                            int max_attempts,
+                            int64_t resend_ms);
 void wk_reaper_destroy (wk_reaper_t **self_p);
 //  Monotonic time (edge_mono_ms) at which the next pass is due.
 int64_t wk_reaper_due_ms (const wk_reaper_t *self);
@@ -24,6 +26,8 @@ int64_t wk_reaper_due_ms (const wk_reaper_t *self);
 //  for every listed task on frontend (a DEALER; never blocks). Returns the
 //  number of JOBs sent, 0 when not due or another worker holds the lock,
 //  or -1 when Redis failed (the next pass retries).
-int wk_reaper_tick (wk_reaper_t *self, edge_redis_t *redis,
-                    zsock_t *frontend, int64_t mono_ms);
+int wk_reaper_tick (wk_reaper_t *self,
+                    edge_redis_t *redis,
+                    zsock_t *frontend,
+                    int64_t mono_ms);
 #endif

@@ -17,33 +17,34 @@
 #include <string.h>
 
 typedef enum {
-    S_CANCEL_NONE = 0,     //  run on
-    S_CANCEL_LOST = 1,     //  the lease was taken over: stop, record nothing
-    S_CANCEL_SHUTDOWN = 2  //  the worker stops: stop, give the task back
+    S_CANCEL_NONE = 0,    //  run on
+    S_CANCEL_LOST = 1,    //  the lease was taken over: stop, record nothing
+    S_CANCEL_SHUTDOWN = 2 //  the worker stops: stop, give the task back
 } s_cancel_t;
 
 #define S_RECORD_RETRY_MS 200
 
 struct wk_slot {
-    int index;               //  slot number, sent in end messages
-    char *worker_id;         //  owner id on claims
-    char *redis_url;         //  for the thread's connection
+    int index;       //  slot number, sent in end messages
+    char *worker_id; //  owner id on claims
+    char *redis_url; //  for the thread's connection
     int redis_timeout_ms;
     int64_t lease_ms;
-    char *done_endpoint;     //  owner's inproc PULL
+    char *done_endpoint; //  owner's inproc PULL
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t cond;
     //  Under lock:
-    char *next_task;         //  handed over, not yet taken by the thread
+    char *next_task; //  handed over, not yet taken by the thread
     char *next_type;
-    bool is_stopping;        //  take no more jobs; exit the thread
-    char *claimed;           //  task claimed and running, or NULL
-    int claimed_attempt;     //  its attempt (fencing token)
+    bool is_stopping;          //  take no more jobs; exit the thread
+    char *claimed;             //  task claimed and running, or NULL
+    int claimed_attempt;       //  its attempt (fencing token)
+    bool is_released_by_owner; //  wk_slot_release gives the claim back
     //  Shared without the lock:
-    atomic_int cancel;       //  s_cancel_t for the running job
+    atomic_int cancel; //  s_cancel_t for the running job
     //  Main thread only:
-    char *task;              //  task handed over, until wk_slot_done
+    char *task; //  task handed over, until wk_slot_done
 };
 
 
@@ -62,8 +63,11 @@ s_set_claimed (wk_slot_t *self, const char *name, int attempt)
 //  Record the outcome, retrying while Redis is unreachable (bounded by the
 //  lease: past it the reaper gives the task to another worker anyway).
 static edge_task_rc_t
-s_record (wk_slot_t *self, edge_redis_t *redis, const edge_task_claim_t *claim,
-          wk_job_rc_t outcome, const wk_job_t *job)
+s_record (wk_slot_t *self,
+          edge_redis_t *redis,
+          const edge_task_claim_t *claim,
+          wk_job_rc_t outcome,
+          const wk_job_t *job)
 {
     int64_t deadline = edge_mono_ms () + self->lease_ms;
     while (true) {
@@ -72,8 +76,8 @@ s_record (wk_slot_t *self, edge_redis_t *redis, const edge_task_claim_t *claim,
                 ? edge_task_succeed (redis, claim->name, self->worker_id,
                                      claim->attempt, job->result)
                 : edge_task_fail (redis, claim->name, self->worker_id,
-                                  claim->attempt, job->message,
-                                  job->exception, job->error);
+                                  claim->attempt, job->message, job->exception,
+                                  job->error);
         if (rc != EDGE_TASK_REDIS || edge_mono_ms () >= deadline
             || atomic_load (&self->cancel) == S_CANCEL_SHUTDOWN)
             return rc;
@@ -84,8 +88,11 @@ s_record (wk_slot_t *self, edge_redis_t *redis, const edge_task_claim_t *claim,
 
 //  Log the outcome of a finished job; returns the end message's state.
 static const char *
-s_report (const edge_task_claim_t *claim, wk_job_rc_t outcome,
-          const wk_job_t *job, edge_task_rc_t rc, int64_t took_ms)
+s_report (const edge_task_claim_t *claim,
+          wk_job_rc_t outcome,
+          const wk_job_t *job,
+          edge_task_rc_t rc,
+          int64_t took_ms)
 {
     if (rc == EDGE_TASK_GONE) {
         edge_warn ("task %s (%s) attempt %d: outcome not recorded, the task "
@@ -100,9 +107,8 @@ s_report (const edge_task_claim_t *claim, wk_job_rc_t outcome,
         return "released";
     }
     if (outcome == WK_JOB_DONE) {
-        edge_info ("task %s (%s) attempt %d succeeded in %lld ms",
-                   claim->name, claim->type, claim->attempt,
-                   (long long) took_ms);
+        edge_info ("task %s (%s) attempt %d succeeded in %lld ms", claim->name,
+                   claim->type, claim->attempt, (long long) took_ms);
         return "succeeded";
     }
     edge_warn ("task %s (%s) attempt %d failed: %s", claim->name, claim->type,
@@ -113,7 +119,8 @@ s_report (const edge_task_claim_t *claim, wk_job_rc_t outcome,
 
 //  A job that stopped on cancellation; returns the end message's state.
 static const char *
-s_cancelled (wk_slot_t *self, edge_redis_t *redis,
+s_cancelled (wk_slot_t *self,
+             edge_redis_t *redis,
              const edge_task_claim_t *claim)
 {
     if (atomic_load (&self->cancel) == S_CANCEL_LOST) {
@@ -121,13 +128,16 @@ s_cancelled (wk_slot_t *self, edge_redis_t *redis,
                    claim->name, claim->type, claim->attempt);
         return "released";
     }
-    //  Shutdown: the main thread releases too; whichever comes second
-    //  finds the task gone, which is fine
-    if (edge_task_release (redis, claim->name, self->worker_id,
-                           claim->attempt)
-        == EDGE_TASK_OK)
-        edge_info ("task %s (%s) attempt %d released at shutdown",
-                   claim->name, claim->type, claim->attempt);
+    //  Shutdown: give the task back, unless the owner does it
+    pthread_mutex_lock (&self->lock);
+    bool is_owners_job = self->is_released_by_owner;
+    pthread_mutex_unlock (&self->lock);
+    if (!is_owners_job
+        && edge_task_release (redis, claim->name, self->worker_id,
+                              claim->attempt)
+               == EDGE_TASK_OK)
+        edge_info ("task %s (%s) attempt %d released at shutdown", claim->name,
+                   claim->type, claim->attempt);
     return "released";
 }
 
@@ -172,12 +182,11 @@ s_execute (wk_slot_t *self, edge_redis_t *redis, const edge_task_claim_t *claim)
 
 //  Claim task and run it. Returns the end message's state.
 static const char *
-s_run (wk_slot_t *self, edge_redis_t *redis, const char *task,
-       const char *type)
+s_run (wk_slot_t *self, edge_redis_t *redis, const char *task, const char *type)
 {
     edge_task_claim_t claim;
-    edge_task_rc_t rc = edge_task_claim (redis, task, self->worker_id,
-                                         self->lease_ms, &claim);
+    edge_task_rc_t rc =
+        edge_task_claim (redis, task, self->worker_id, self->lease_ms, &claim);
     if (rc == EDGE_TASK_GONE) {
         edge_debug ("task %s (%s) is not queued (taken or finished), "
                     "skipped",
@@ -209,8 +218,8 @@ s_take (wk_slot_t *self, char **task, char **type)
     *task = self->next_task;
     *type = self->next_type;
     self->next_task = self->next_type = NULL;
-    atomic_store (&self->cancel, self->is_stopping ? S_CANCEL_SHUTDOWN
-                                                   : S_CANCEL_NONE);
+    atomic_store (&self->cancel,
+                  self->is_stopping ? S_CANCEL_SHUTDOWN : S_CANCEL_NONE);
     pthread_mutex_unlock (&self->lock);
     if (!has_job) {
         free (*task);
@@ -224,8 +233,8 @@ static void *
 s_thread (void *arg)
 {
     wk_slot_t *self = arg;
-    edge_redis_t *redis = edge_redis_new (self->redis_url,
-                                          self->redis_timeout_ms);
+    edge_redis_t *redis =
+        edge_redis_new (self->redis_url, self->redis_timeout_ms);
     zsock_t *push = zsock_new (ZMQ_PUSH);
     edge_assert (redis && push);
     zsock_set_linger (push, 0);
@@ -239,8 +248,8 @@ s_thread (void *arg)
         char index[16];
         snprintf (index, sizeof index, "%d", self->index);
         if (zstr_sendx (push, index, state, NULL))
-            edge_warn ("slot %d: cannot report the end of task %s",
-                       self->index, task);
+            edge_warn ("slot %d: cannot report the end of task %s", self->index,
+                       task);
         free (task);
         free (type);
     }
@@ -359,18 +368,15 @@ wk_slot_renew (wk_slot_t *self, edge_redis_t *redis, int64_t lease_ms)
     int attempt;
     if (!s_get_claimed (self, name, sizeof name, &attempt))
         return EDGE_TASK_OK;
-    edge_task_rc_t rc = edge_task_renew (redis, name, self->worker_id,
-                                         attempt, lease_ms);
+    edge_task_rc_t rc =
+        edge_task_renew (redis, name, self->worker_id, attempt, lease_ms);
     if (rc != EDGE_TASK_GONE)
         return rc;
     //  Cancel only if the slot still runs that very claim
     pthread_mutex_lock (&self->lock);
     if (self->claimed && strcmp (self->claimed, name) == 0
-        && self->claimed_attempt == attempt) {
-        atomic_store (&self->cancel, S_CANCEL_LOST);
-        edge_warn ("task %s attempt %d: lease renewal refused, cancelling",
-                   name, attempt);
-    }
+        && self->claimed_attempt == attempt)
+        atomic_store (&self->cancel, S_CANCEL_LOST); //  the slot logs it
     pthread_mutex_unlock (&self->lock);
     return rc;
 }
@@ -380,17 +386,22 @@ bool
 wk_slot_release (wk_slot_t *self, edge_redis_t *redis)
 {
     edge_assert (self && redis);
+    char name[EDGE_TASK_NAME_MAX * 4];
+    int attempt = 0;
     pthread_mutex_lock (&self->lock);
     self->is_stopping = true;
+    bool has_claim = self->claimed != NULL;
+    if (has_claim) {
+        snprintf (name, sizeof name, "%s", self->claimed);
+        attempt = self->claimed_attempt;
+        self->is_released_by_owner = true;
+    }
     atomic_store (&self->cancel, S_CANCEL_SHUTDOWN);
     pthread_cond_signal (&self->cond);
     pthread_mutex_unlock (&self->lock);
-    char name[EDGE_TASK_NAME_MAX * 4];
-    int attempt;
-    if (!s_get_claimed (self, name, sizeof name, &attempt))
-        return false;
-    if (edge_task_release (redis, name, self->worker_id, attempt)
-        != EDGE_TASK_OK)
+    if (!has_claim
+        || edge_task_release (redis, name, self->worker_id, attempt)
+               != EDGE_TASK_OK)
         return false;
     edge_info ("task %s attempt %d released at shutdown", name, attempt);
     return true;

@@ -14,11 +14,11 @@
 #include <stdint.h>
 
 typedef struct {
-    const char *worker_id;      //  owner written on claims
-    const char *redis_url;      //  for the slot's own connection
+    const char *worker_id; //  owner written on claims
+    const char *redis_url; //  for the slot's own connection
     int redis_timeout_ms;
-    int64_t lease_ms;           //  lease taken at claim and each renewal
-    const char *done_endpoint;  //  inproc endpoint of the owner's PULL
+    int64_t lease_ms;          //  lease taken at claim and each renewal
+    const char *done_endpoint; //  inproc endpoint of the owner's PULL
 } wk_slot_opts_t;
 
 typedef struct wk_slot wk_slot_t;
@@ -39,8 +39,8 @@ void wk_slot_done (wk_slot_t *self);
 //  Renew the lease of the task the slot runs, if any (with the owner's
 //  connection). GONE cancels the job. Returns the renewal's outcome, OK
 //  when there was nothing to renew.
-edge_task_rc_t wk_slot_renew (wk_slot_t *self, edge_redis_t *redis,
-                              int64_t lease_ms);
+edge_task_rc_t
+wk_slot_renew (wk_slot_t *self, edge_redis_t *redis, int64_t lease_ms);
 //  Shutdown: cancel the job, take no other, and give its task back to the
 //  queue (with the owner's connection). Returns true when a task was
 //  released.

@@ -20,23 +20,23 @@
 #include <string.h>
 
 #define S_BACKEND_SNDHWM 100
-#define S_BACKEND_LINGER 500
+#define S_BACKEND_LINGER 250
 
 struct wk_worker {
-    const wk_config_t *config;   //  borrowed
-    zsock_t *backend;            //  DEALER to the broker backend
-    zsock_t *frontend;           //  DEALER to the broker frontend (reaper)
-    zsock_t *done;               //  PULL: slot completions
+    const wk_config_t *config; //  borrowed
+    zsock_t *backend;          //  DEALER to the broker backend
+    zsock_t *frontend;         //  DEALER to the broker frontend (reaper)
+    zsock_t *done;             //  PULL: slot completions
     zpoller_t *poller;
-    edge_redis_t *redis;         //  renewals and reaper
+    edge_redis_t *redis; //  renewals and reaper
     wk_reaper_t *reaper;
     wk_slot_t **slots;
     size_t nslots;
     proto_job_t *backlog[WK_WORKER_BACKLOG_MAX]; //  FIFO of waiting jobs
     size_t nbacklog;
-    uint64_t last_seq;           //  seq of the last JOB received
-    int64_t next_heartbeat_ms;   //  monotonic
-    int64_t next_renew_ms;       //  monotonic
+    uint64_t last_seq;         //  seq of the last JOB received
+    int64_t next_heartbeat_ms; //  monotonic
+    int64_t next_renew_ms;     //  monotonic
     char done_endpoint[64];
 };
 
@@ -56,8 +56,8 @@ s_send (zsock_t *sock, const msgpack_sbuffer *buf)
 static void
 s_send_ready (wk_worker_t *self, bool is_heartbeat, bool is_closing)
 {
-    proto_ready_t *ready = proto_ready_new (self->config->worker_id,
-                                            EDGE_VERSION);
+    proto_ready_t *ready =
+        proto_ready_new (self->config->worker_id, EDGE_VERSION);
     ready->is_heartbeat = is_heartbeat;
     ready->capacity = (uint32_t) self->nslots;
     ready->free = is_closing ? 0 : (uint32_t) wk_worker_free (self);
@@ -131,8 +131,8 @@ s_open_sockets (wk_worker_t *self)
     self->frontend = s_dealer (self->config->frontend, NULL);
     if (!self->backend || !self->frontend)
         return -1;
-    self->poller = zpoller_new (self->backend, self->frontend, self->done,
-                                NULL);
+    self->poller =
+        zpoller_new (self->backend, self->frontend, self->done, NULL);
     return self->poller ? 0 : -1;
 }
 
@@ -159,12 +159,12 @@ wk_worker_new (const wk_config_t *config)
         free (self);
         return NULL;
     }
-    self->redis = edge_redis_new (config->redis_url,
-                                  (int) config->redis_timeout_ms);
+    self->redis =
+        edge_redis_new (config->redis_url, (int) config->redis_timeout_ms);
     edge_assert (self->redis); //  the URL was validated with the config
-    self->reaper = wk_reaper_new (config->worker_id, config->reaper_interval_ms,
-                                  (int) config->max_attempts,
-                                  config->reaper_resend_ms);
+    self->reaper =
+        wk_reaper_new (config->worker_id, config->reaper_interval_ms,
+                       (int) config->max_attempts, config->reaper_resend_ms);
     self->nslots = (size_t) config->capacity;
     self->slots = edge_calloc (self->nslots, sizeof (wk_slot_t *));
     wk_slot_opts_t opts = {config->worker_id, config->redis_url,

@@ -1,2 +1,7 @@
-# Worker area (libwk). test_edge_redis and test_edge_task are registered by
-# common.cmake.
+# Worker area (libwk): one cmocka executable per module (keep sorted).
+# test_edge_redis and test_edge_task are registered by common.cmake.
+edge_unit_test(test_wk_config libwk)
+edge_unit_test(test_wk_hello libwk)
+edge_unit_test(test_wk_reaper libwk)
+edge_unit_test(test_wk_slot libwk)
+edge_unit_test(test_wk_worker libwk)
