@@ -82,6 +82,8 @@ gw_adm_task_get (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
     bool is_redis_error = false;
     json_t *task =
         edge_task_get (gw_thread_redis (thread), name, &is_redis_error);
+    if (!task && is_redis_error) //  a read: retry once on a fresh connection
+        task = edge_task_get (gw_thread_redis (thread), name, &is_redis_error);
     if (task)
         gw_req_reply_json (req, 200, task);
     else if (is_redis_error)

@@ -310,11 +310,9 @@ too_large:
 
 
 int
-gw_req_read_body (gw_req_t *self, size_t max, edge_json_err_t *err)
+gw_req_check_length (gw_req_t *self, size_t max, edge_json_err_t *err)
 {
     edge_assert (self);
-    if (self->is_body_read)
-        return 0;
     long long declared = self->source.content_length;
     if (declared > 0 && (unsigned long long) declared > max) {
         self->must_close = true;
@@ -323,6 +321,19 @@ gw_req_read_body (gw_req_t *self, size_t max, edge_json_err_t *err)
             "request body of %lld bytes exceeds the limit of %zu bytes",
             declared, max);
     }
+    return 0;
+}
+
+
+int
+gw_req_read_body (gw_req_t *self, size_t max, edge_json_err_t *err)
+{
+    edge_assert (self);
+    if (self->is_body_read)
+        return 0;
+    long long declared = self->source.content_length;
+    if (gw_req_check_length (self, max, err))
+        return -1;
     if (declared > 0 || (declared < 0 && s_is_chunked (self)))
         if (s_read_all (self, max, err))
             return -1;
@@ -491,5 +502,6 @@ bool
 gw_req_must_close (const gw_req_t *self)
 {
     edge_assert (self);
-    return self->must_close;
+    bool has_body = self->source.content_length > 0 || s_is_chunked (self);
+    return self->must_close || (has_body && !self->is_body_read);
 }

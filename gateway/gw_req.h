@@ -68,6 +68,9 @@ void *gw_req_adopt (gw_req_t *self, void *ptr);
 //  request. Returns value, borrowed from then on.
 json_t *gw_req_adopt_json (gw_req_t *self, json_t *value);
 
+//  Refuse a declared Content-Length over max (413, connection to close)
+//  without reading anything. Returns 0, or -1 with err set.
+int gw_req_check_length (gw_req_t *self, size_t max, edge_json_err_t *err);
 //  Read the body, at most max bytes. Content-Length over max: 413 at once,
 //  without reading. A body of unknown length (chunked) is read until it
 //  ends or passes max (413). A body whose Content-Type is not
@@ -114,7 +117,8 @@ void gw_req_reply_header_at (const gw_req_t *self,
                              size_t index,
                              const char **name,
                              const char **value);
-//  True when the connection should close after the response (the body was
-//  not read completely).
+//  True when the connection should close after the response: the client
+//  sent a body that was not read completely (answered before reading it,
+//  413, or a read error).
 bool gw_req_must_close (const gw_req_t *self);
 #endif

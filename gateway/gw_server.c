@@ -11,13 +11,20 @@
 #include "gw_router.h"
 #include "gw_thread.h"
 #include <civetweb.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #define S_REQUEST_TIMEOUT_MS "30000"
+#define S_DRAIN_MAX_BYTES    (64 * 1024 * 1024)
+#define S_DRAIN_MAX_MS       2000
 
 struct gw_server {
     gw_ctx_t ctx;              //  what handlers see
@@ -114,9 +121,11 @@ s_dispatch (gw_server_t *self,
             const gw_route_t **route)
 {
     edge_json_err_t err;
+    size_t max_body = (size_t) self->config->max_body;
     if (gw_router_match (req, route, &err) != GW_ROUTER_FOUND
+        || gw_req_check_length (req, max_body, &err)
         || s_authenticate (self, req, *route, &err)
-        || gw_req_read_body (req, (size_t) self->config->max_body, &err)) {
+        || gw_req_read_body (req, max_body, &err)) {
         gw_req_reply_error (req, &err);
         return;
     }
@@ -134,29 +143,98 @@ s_dispatch (gw_server_t *self,
 }
 
 
+//  True when the comma-separated header value holds token.
+static bool
+s_has_token (const char *value, const char *token)
+{
+    size_t len = strlen (token);
+    while (value && *value) {
+        value += strspn (value, " \t,");
+        size_t n = strcspn (value, " \t,");
+        if (n == len && strncasecmp (value, token, len) == 0)
+            return true;
+        value += n;
+    }
+    return false;
+}
+
+
+//  True when the connection may serve another request: the body was read
+//  and the client did not ask to close (HTTP/1.0 must ask to keep alive).
+static bool
+s_is_keep_alive (const struct mg_connection *conn, const gw_req_t *req)
+{
+    if (gw_req_must_close (req))
+        return false;
+    const char *version = mg_get_request_info (conn)->http_version;
+    const char *option = mg_get_header (conn, "Connection");
+    if (s_has_token (option, "close"))
+        return false;
+    return (version && strcmp (version, "1.1") == 0)
+           || s_has_token (option, "keep-alive");
+}
+
+
+//  Write the response head and body. The head is written here rather than
+//  with mg_response_header_*, which refuse once a 100 Continue went out.
 static void
 s_send (struct mg_connection *conn, const gw_req_t *req)
 {
-    size_t len;
+    size_t len, head_len = 0;
     const char *body = gw_req_reply_body (req, &len);
-    char length[32];
-    snprintf (length, sizeof length, "%zu", len);
-    mg_response_header_start (conn, gw_req_status (req));
-    mg_response_header_add (conn, "Content-Type", gw_req_content_type (req),
-                            -1);
-    mg_response_header_add (conn, "Content-Length", length, -1);
-    mg_response_header_add (conn, "x-request-id", gw_req_id (req), -1);
-    mg_response_header_add (conn, "Cache-Control", "no-store", -1);
+    int status = gw_req_status (req);
+    bool is_keep_alive = s_is_keep_alive (conn, req);
+    char date[64];
+    time_t now = time (NULL);
+    struct tm tm;
+    gmtime_r (&now, &tm);
+    strftime (date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    char *head = NULL;
+    FILE *stream = open_memstream (&head, &head_len);
+    edge_assert (stream);
+    fprintf (stream,
+             "HTTP/1.1 %d %s\r\nDate: %s\r\nContent-Type: %s\r\n"
+             "Content-Length: %zu\r\nx-request-id: %s\r\n"
+             "Cache-Control: no-store\r\n",
+             status, mg_get_response_code_text (conn, status), date,
+             gw_req_content_type (req), len, gw_req_id (req));
     for (size_t i = 0; i < gw_req_reply_header_count (req); i++) {
         const char *name, *value;
         gw_req_reply_header_at (req, i, &name, &value);
-        mg_response_header_add (conn, name, value, -1);
+        fprintf (stream, "%s: %s\r\n", name, value);
     }
-    if (gw_req_must_close (req))
-        mg_response_header_add (conn, "Connection", "close", -1);
-    mg_response_header_send (conn);
+    fprintf (stream, "Connection: %s\r\n\r\n",
+             is_keep_alive ? "keep-alive" : "close");
+    fclose (stream);
+    if (!is_keep_alive)
+        mg_disable_connection_keep_alive (conn);
+    mg_write (conn, head, head_len);
     if (strcmp (gw_req_method (req), "HEAD") != 0)
         mg_write (conn, body, len);
+    free (head);
+}
+
+
+//  After a response that left the body unread (413), discard what the
+//  client is still sending, within bounds, before closing: a client that
+//  sends the whole body before reading then sees the 413, not a reset
+//  (nginx's lingering close). A client waiting for 100 Continue sends
+//  nothing more, so there is nothing to drain.
+static void
+s_drain (struct mg_connection *conn)
+{
+    const char *expect = mg_get_header (conn, "Expect");
+    if (expect && strcasecmp (expect, "100-continue") == 0)
+        return;
+    char buf[16384];
+    size_t total = 0;
+    int64_t deadline = edge_mono_ms () + S_DRAIN_MAX_MS;
+    while (total < S_DRAIN_MAX_BYTES && edge_mono_ms () < deadline) {
+        int n = mg_read (conn, buf, sizeof buf);
+        if (n <= 0)
+            break;
+        total += (size_t) n;
+    }
 }
 
 
@@ -196,6 +274,8 @@ s_on_request (struct mg_connection *conn)
     gw_metrics_observe (self->metrics, route ? route->name : NULL,
                         gw_req_method (req), status, seconds);
     s_log (req, seconds * 1000);
+    if (gw_req_must_close (req))
+        s_drain (conn);
     gw_req_destroy (&req);
     return status;
 }
@@ -351,6 +431,64 @@ s_start (gw_server_t *self)
 }
 
 
+//  civetweb's master thread sees mg_stop's flag only when its poll of the
+//  listener times out (one to two seconds); knocking on our own port while
+//  mg_stop runs wakes it at once.
+typedef struct {
+    char host[256]; //  where we listen (a wildcard becomes loopback)
+    char port[8];
+    atomic_int is_done; //  mg_stop returned
+} s_knock_t;
+
+
+static void *
+s_knock_run (void *arg)
+{
+    s_knock_t *knock = arg;
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_NUMERICSERV};
+    struct addrinfo *addr = NULL;
+    if (getaddrinfo (knock->host, knock->port, &hints, &addr))
+        return NULL;
+    while (!atomic_load (&knock->is_done)) {
+        int fd = socket (addr->ai_family, addr->ai_socktype, addr->ai_protocol);
+        if (fd >= 0) {
+            connect (fd, addr->ai_addr, addr->ai_addrlen);
+            close (fd);
+        }
+        edge_sleep_ms (20, NULL);
+    }
+    freeaddrinfo (addr);
+    return NULL;
+}
+
+
+//  mg_stop, with a knocker thread to make it quick.
+static void
+s_stop (gw_server_t *self)
+{
+    s_knock_t knock = {.is_done = 0};
+    const char *listen = self->config->listen;
+    const char *colon = strrchr (listen, ':');
+    int len = (int) (colon - listen);
+    if (len >= 2 && listen[0] == '[')
+        snprintf (knock.host, sizeof knock.host, "%.*s", len - 2, listen + 1);
+    else
+        snprintf (knock.host, sizeof knock.host, "%.*s", len, listen);
+    if (strcmp (knock.host, "0.0.0.0") == 0 || !knock.host[0])
+        snprintf (knock.host, sizeof knock.host, "127.0.0.1");
+    else if (strcmp (knock.host, "::") == 0)
+        snprintf (knock.host, sizeof knock.host, "::1");
+    snprintf (knock.port, sizeof knock.port, "%d", self->port);
+    pthread_t thread;
+    bool has_knocker = pthread_create (&thread, NULL, s_knock_run, &knock) == 0;
+    mg_stop (self->mg);
+    atomic_store (&knock.is_done, 1);
+    if (has_knocker)
+        pthread_join (thread, NULL);
+}
+
+
 gw_server_t *
 gw_server_new (const gw_config_t *config)
 {
@@ -371,11 +509,13 @@ gw_server_destroy (gw_server_t **self_p)
         return;
     gw_server_t *self = *self_p;
     if (self->mg)
-        mg_stop (self->mg);
+        s_stop (self);
     mg_exit_library ();
     gw_metrics_destroy (&self->metrics);
     free (self->route_names);
     free (self->openapi_file);
+    if (self->admin_key)
+        memset (self->admin_key, 0, self->ctx.admin_key_len);
     free (self->admin_key);
     free (self);
     *self_p = NULL;

@@ -36,12 +36,24 @@ gw_srv_readyz (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
         thread, PROTO_QUERY_PING, (int) ctx->config->broker_timeout_ms);
     bool is_broker_ok = answer != NULL;
     proto_answer_destroy (&answer);
-    bool is_ready = is_redis_ok && is_broker_ok;
+    const char *redis = is_redis_ok ? "ok" : "unavailable";
+    const char *broker = is_broker_ok ? "ok" : "unavailable";
+    if (is_redis_ok && is_broker_ok) {
+        gw_req_reply_json (req, 200,
+                           json_pack ("{s:s,s:s,s:s}", "status", "ready",
+                                      "redis", redis, "broker", broker));
+        return;
+    }
+    //  The error format, plus which dependency failed
+    const char *message = !is_redis_ok && !is_broker_ok
+                              ? "not ready: redis and broker unavailable"
+                          : !is_redis_ok ? "not ready: redis unavailable"
+                                         : "not ready: broker unavailable";
     json_t *body =
-        json_pack ("{s:s,s:s,s:s}", "status", is_ready ? "ready" : "not_ready",
-                   "redis", is_redis_ok ? "ok" : "unavailable", "broker",
-                   is_broker_ok ? "ok" : "unavailable");
-    gw_req_reply_json (req, is_ready ? 200 : 503, body);
+        json_pack ("{s:{s:i,s:s,s:s},s:s,s:s,s:s}", "error", "status", 503,
+                   "code", "not_ready", "message", message, "status",
+                   "not_ready", "redis", redis, "broker", broker);
+    gw_req_reply_json (req, 503, body);
 }
 
 

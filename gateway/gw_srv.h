@@ -9,7 +9,8 @@
 //  GET /healthz: 200 {"status":"ok"}.
 void gw_srv_healthz (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread);
 //  GET /readyz: 200 {"status":"ready","redis":"ok","broker":"ok"}, or 503
-//  {"status":"not_ready",...} with "unavailable" for each failed dependency.
+//  {"error":{"status":503,"code":"not_ready","message"},"status":
+//  "not_ready","redis","broker"} with "unavailable" for what failed.
 void gw_srv_readyz (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread);
 //  GET /metrics: Prometheus text format 0.0.4.
 void gw_srv_metrics (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread);

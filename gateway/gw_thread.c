@@ -6,6 +6,7 @@
 #include "edge_util.h"
 #include "proto_job.h"
 #include <czmq.h>
+#include <errno.h>
 
 #define S_SNDHWM 1000
 #define S_RCVHWM 1000
@@ -71,23 +72,36 @@ int
 gw_thread_redis_ping (gw_thread_t *self)
 {
     edge_assert (self);
-    redisReply *reply = edge_redis_command (self->redis, "PING");
-    int rc = reply && reply->type == REDIS_REPLY_STATUS && reply->str
-                     && strcmp (reply->str, "PONG") == 0
-                 ? 0
-                 : -1;
-    freeReplyObject (reply);
-    return rc;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        redisReply *reply = edge_redis_command (self->redis, "PING");
+        if (!reply)
+            continue; //  a connection Redis closed fails once: retry
+        bool is_pong = reply->type == REDIS_REPLY_STATUS && reply->str
+                       && strcmp (reply->str, "PONG") == 0;
+        freeReplyObject (reply);
+        return is_pong ? 0 : -1;
+    }
+    return -1;
 }
 
 
-//  Send one frame without waiting. Returns 0, or -1 (not connected, full).
+//  Send one frame, waiting until deadline (ms, monotonic; 0 = do not
+//  wait) for a connection with room: a socket still reconnecting to a
+//  broker that just came up gets its chance. Returns 0, or -1.
 static int
-s_send_frame (gw_thread_t *self, const msgpack_sbuffer *buf)
+s_send_frame (gw_thread_t *self, const msgpack_sbuffer *buf, int64_t deadline)
 {
-    int rc = zmq_send (zsock_resolve (self->dealer), buf->data, buf->size,
-                       ZMQ_DONTWAIT);
-    return rc < 0 ? -1 : 0;
+    void *handle = zsock_resolve (self->dealer);
+    while (true) {
+        if (zmq_send (handle, buf->data, buf->size, ZMQ_DONTWAIT) >= 0)
+            return 0;
+        int64_t left = deadline - edge_mono_ms ();
+        if (errno != EAGAIN || left <= 0)
+            return -1;
+        zmq_pollitem_t item = {handle, 0, ZMQ_POLLOUT, 0};
+        if (zmq_poll (&item, 1, (long) left) < 0)
+            return -1;
+    }
 }
 
 
@@ -99,7 +113,7 @@ gw_thread_send_job (gw_thread_t *self, const char *task, const char *type)
     msgpack_sbuffer buf;
     msgpack_sbuffer_init (&buf);
     proto_job_encode (job, &buf);
-    int rc = s_send_frame (self, &buf);
+    int rc = s_send_frame (self, &buf, 0);
     msgpack_sbuffer_destroy (&buf);
     proto_job_destroy (&job);
     return rc;
@@ -136,14 +150,14 @@ gw_thread_query (gw_thread_t *self, proto_query_kind_t kind, int timeout_ms)
 {
     edge_assert (self);
     proto_query_t query = {.kind = kind, .req_id = self->next_req_id++};
+    int64_t deadline = edge_mono_ms () + timeout_ms;
     msgpack_sbuffer buf;
     msgpack_sbuffer_init (&buf);
     proto_query_encode (&query, &buf);
-    int rc = s_send_frame (self, &buf);
+    int rc = s_send_frame (self, &buf, deadline);
     msgpack_sbuffer_destroy (&buf);
     if (rc)
         return NULL;
-    int64_t deadline = edge_mono_ms () + timeout_ms;
     void *handle = zsock_resolve (self->dealer);
     while (true) {
         int64_t left = deadline - edge_mono_ms ();

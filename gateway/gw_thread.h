@@ -20,13 +20,15 @@ void gw_thread_destroy (gw_thread_t **self_p);
 
 //  The thread's Redis handle. Borrowed: valid while self lives.
 edge_redis_t *gw_thread_redis (gw_thread_t *self);
-//  PING Redis. Returns 0 when it answered PONG, -1 otherwise.
+//  PING Redis (once more on a fresh connection when the held one was
+//  lost). Returns 0 when it answered PONG, -1 otherwise.
 int gw_thread_redis_ping (gw_thread_t *self);
 //  Send a JOB (task, type) to the broker without waiting. Returns 0, or -1
 //  when the broker is not connected or its queue is full.
 int gw_thread_send_job (gw_thread_t *self, const char *task, const char *type);
-//  Send a QUERY and wait up to timeout_ms for the ANSWER with the same
-//  request id; answers to earlier queries are dropped. Returns the answer
+//  Send a QUERY and wait up to timeout_ms, in all, for a connection to
+//  send it on and for the ANSWER with the same request id; answers to
+//  earlier queries are dropped. Returns the answer
 //  (caller owns) or NULL when the broker did not answer in time.
 proto_answer_t *
 gw_thread_query (gw_thread_t *self, proto_query_kind_t kind, int timeout_ms);

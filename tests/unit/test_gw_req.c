@@ -298,6 +298,30 @@ test_no_body_needs_no_content_type (void **state)
 
 
 static void
+test_unread_body_means_the_connection_must_close (void **state)
+{
+    (void) state;
+    s_client_t client = {.headers = {{"Content-Type", "application/json"}},
+                         .body = "{}",
+                         .body_len = 2};
+    gw_req_t *req = s_req (&client, "POST", 2);
+    assert_true (gw_req_must_close (req));
+    edge_json_err_t err;
+    assert_int_equal (gw_req_read_body (req, 1024, &err), 0);
+    assert_false (gw_req_must_close (req));
+    gw_req_destroy (&req);
+    s_client_t chunked = {.headers = {{"Transfer-Encoding", "chunked"}}};
+    req = s_req (&chunked, "POST", -1);
+    assert_true (gw_req_must_close (req));
+    gw_req_destroy (&req);
+    s_client_t none = {0};
+    req = s_req (&none, "GET", -1);
+    assert_false (gw_req_must_close (req));
+    gw_req_destroy (&req);
+}
+
+
+static void
 test_malformed_json_body_is_400 (void **state)
 {
     (void) state;
@@ -383,6 +407,7 @@ main (void)
         cmocka_unit_test (test_short_or_failing_body_is_400),
         cmocka_unit_test (test_body_with_other_content_type_is_415),
         cmocka_unit_test (test_no_body_needs_no_content_type),
+        cmocka_unit_test (test_unread_body_means_the_connection_must_close),
         cmocka_unit_test (test_malformed_json_body_is_400),
         cmocka_unit_test (test_error_reply_has_the_documented_shape),
         cmocka_unit_test (test_scope_owns_allocations_params_and_headers),
