@@ -3,7 +3,9 @@
 with K workers and prints end-to-end throughput (POST to the `end` event
 consumed by the notifier) and p50/p99 latency.
 
-Usage: bench/hello_bench.py [-n 10000] [-k 2] [-c 16] [--bin build/bin]
+Usage: bench/hello_bench.py [-n 10000] [-k 2] [-c 16] [--rate R] [--bin build/bin]
+Unpaced, the run measures throughput and the latency includes queueing;
+with --rate below the throughput it measures latency of an unsaturated stack.
 Latency per task = notifier consumption time - task creation time, both
 taken on this machine (the notifier logs it as age_ms for each event)."""
 import argparse
@@ -27,11 +29,18 @@ def percentile(values, p):
     return values[k]
 
 
-def submitter(port, token, count, names, errors):
+def submitter(port, token, count, names, errors, interval=0.0):
+    """Submit count tasks; with interval > 0, one every interval seconds
+    (open loop: the schedule does not wait for slow answers)."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    start = time.monotonic()
     body = json.dumps({"message": "bench", "maintenance": False})
     headers = {"content-type": "application/json", "x-rockit-admin-token": token}
-    for _ in range(count):
+    for i in range(count):
+        if interval:
+            delay = start + i * interval - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)     # pacing the load, not synchronisation
         conn.request("POST", "/adm/v1/hello", body=body, headers=headers)
         resp = conn.getresponse()
         data = resp.read()
@@ -46,6 +55,8 @@ def main():
     ap.add_argument("-n", type=int, default=10000, help="tasks")
     ap.add_argument("-k", type=int, default=2, help="workers")
     ap.add_argument("-c", type=int, default=16, help="concurrent HTTP clients")
+    ap.add_argument("--rate", type=float, default=0,
+                    help="submit at this many tasks/s in total (0: as fast as possible)")
     ap.add_argument("--bin", default=os.path.join(HERE, "..", "build", "bin"))
     args = ap.parse_args()
     os.environ["EDGE_BIN_DIR"] = os.path.abspath(args.bin)
@@ -59,8 +70,10 @@ def main():
         per = [args.n // args.c + (1 if i < args.n % args.c else 0) for i in range(args.c)]
         t0 = time.monotonic()
         for count in per:
+            interval = args.c / args.rate if args.rate else 0.0
             t = threading.Thread(target=submitter,
-                                 args=(stack.http_port, stack.token, count, names, errors))
+                                 args=(stack.http_port, stack.token, count, names, errors,
+                                       interval))
             t.start()
             threads.append(t)
         for t in threads:
@@ -72,7 +85,8 @@ def main():
         t_done = time.monotonic()
         ages = [int(m) for m in re.findall(r"event hello/end .* age_ms=(\d+)",
                                            stack.procs["notifier"].output())]
-        print("hello_bench: N=%d tasks, K=%d workers, C=%d HTTP clients" % (args.n, args.k, args.c))
+        print("hello_bench: N=%d tasks, K=%d workers, C=%d HTTP clients, rate %s"
+              % (args.n, args.k, args.c, "%g/s" % args.rate if args.rate else "unpaced"))
         print("  accepted        %d (errors %d)" % (len(names), len(errors)))
         print("  submit rate     %.0f tasks/s (HTTP 202 answers)" % (len(names) / (t_submitted - t0)))
         print("  end-to-end      %.0f tasks/s (first POST to last `end` consumed, %.2f s)"

@@ -17,7 +17,7 @@ s_parse_int (const char *text, int64_t *out)
 {
     char *end;
     if (!((*text >= '0' && *text <= '9') || *text == '-'))
-        return -1;      //  no leading spaces or '+'
+        return -1; //  no leading spaces or '+'
     errno = 0;
     long long v = strtoll (text, &end, 10);
     if (errno || end == text || *end)
@@ -72,10 +72,31 @@ s_check_endpoint (const char *text, char *why, size_t whylen)
 }
 
 
+//  Copy text into out with the password of any "scheme://user:password@"
+//  masked, so URLs can be logged.
+static void
+s_mask_userinfo (const char *text, char *out, size_t size)
+{
+    snprintf (out, size, "%s", text);
+    char *scheme = strstr (out, "://");
+    char *at = scheme ? strchr (scheme + 3, '@') : NULL;
+    if (!at)
+        return;
+    char *colon = memchr (scheme + 3, ':', (size_t) (at - scheme - 3));
+    char *start = colon ? colon + 1 : scheme + 3;
+    char tail[512];
+    snprintf (tail, sizeof tail, "********%s", at);
+    snprintf (start, size - (size_t) (start - out), "%s", tail);
+}
+
+
 //  Parse one row's text into its field. Returns 0, or -1 with why set.
 static int
-s_parse_row (const edge_cfg_spec_t *row, const char *text, void *config,
-             char *why, size_t whylen)
+s_parse_row (const edge_cfg_spec_t *row,
+             const char *text,
+             void *config,
+             char *why,
+             size_t whylen)
 {
     char *field = (char *) config + row->offset;
     switch (row->type) {
@@ -124,7 +145,9 @@ s_parse_row (const edge_cfg_spec_t *row, const char *text, void *config,
 
 
 int
-edge_cfg_load (const edge_cfg_spec_t *spec, size_t count, void *config,
+edge_cfg_load (const edge_cfg_spec_t *spec,
+               size_t count,
+               void *config,
                edge_cfg_getenv_fn *env)
 {
     int problems = 0;
@@ -140,11 +163,13 @@ edge_cfg_load (const edge_cfg_spec_t *spec, size_t count, void *config,
         }
         char why[160] = "";
         if (s_parse_row (row, text, config, why, sizeof why)) {
+            char shown[256];
+            s_mask_userinfo (text, shown, sizeof shown);
             if (row->is_secret)
                 edge_error ("config: %s is invalid: %s", row->name, why);
             else
-                edge_error ("config: %s='%s' is invalid: %s", row->name,
-                            text, why);
+                edge_error ("config: %s='%s' is invalid: %s", row->name, shown,
+                            why);
             problems++;
         }
     }
@@ -170,11 +195,17 @@ edge_cfg_print (const edge_cfg_spec_t *spec, size_t count, const void *config)
         else if (row->type == EDGE_CFG_BOOL)
             snprintf (value, sizeof value, "%s",
                       *(const bool *) field ? "true" : "false");
-        else if (row->type == EDGE_CFG_LEVEL)
-            snprintf (value, sizeof value, "%d", *(const int *) field);
+        else if (row->type == EDGE_CFG_LEVEL) {
+            static const char *names[] = {"debug", "info", "warn", "error"};
+            int level = *(const int *) field;
+            snprintf (value, sizeof value, "%s",
+                      names[level < 0   ? 0
+                            : level > 3 ? 3
+                                        : level]);
+        }
         else {
             const char *text = *(char *const *) field;
-            snprintf (value, sizeof value, "%s", text ? text : "");
+            s_mask_userinfo (text ? text : "", value, sizeof value);
         }
         used += (size_t) snprintf (line + used, sizeof line - used, "%s%s=%s",
                                    i ? " " : "", row->name, value);

@@ -4,11 +4,11 @@
     Keys:  e:task:{name}      hash, the record (fields below)
            e:tasks:queued     zset name -> time it was (re)sent, ms
            e:tasks:leases     zset name -> lease deadline, ms
-           e:{org}:tasks      zset name -> created ms (tasks of an org)
+           e:<org>:tasks      zset name -> created ms (tasks of an org)
            e:events           stream of task events (submit/begin/end/error)
 
-    Every state change and its event are written by one Lua script or one
-    MULTI/EXEC, so a crash never leaves a state without its event. Claims are
+    Every state change and its event are written by one Lua script, so a
+    crash never leaves a state without its event. Claims are
     fenced by (owner, attempt): a worker whose lease was taken over cannot
     record a result, so a task has exactly one result.  */
 #ifndef EDGE_TASK_H_INCLUDED
@@ -49,7 +49,7 @@ typedef struct {
 } edge_task_claim_t;
 
 //  Create a queued task: record, queue entry, org index and `submit` event
-//  in one MULTI/EXEC. Writes the new name into name (EDGE_TASK_NAME_MAX).
+//  in one Lua script. Writes the new name into name (EDGE_TASK_NAME_MAX).
 //  Returns 0, or -1 when Redis failed (nothing written).
 int edge_task_create (edge_redis_t *redis, const edge_task_spec_t *spec,
                       char *name);

@@ -94,7 +94,7 @@ void
 edge_rfc3339 (int64_t ms, char *buf, size_t size)
 {
     if (ms < 0)
-        ms = 0;         //  before the epoch: not a time we ever store
+        ms = 0; //  before the epoch: not a time we ever store
     time_t secs = (time_t) (ms / 1000);
     struct tm tm;
     gmtime_r (&secs, &tm);
@@ -128,7 +128,7 @@ edge_name_is_valid (const char *name)
     for (const char *p = name; *p; p++, len++) {
         char c = *p;
         bool is_ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
-                  || (c >= '0' && c <= '9') || c == '_';
+                     || (c >= '0' && c <= '9') || c == '_';
         if (!is_ok || len >= 50)
             return false;
     }
@@ -174,7 +174,7 @@ edge_sleep_ms (int64_t ms, volatile int *stop)
         if (left <= 0)
             break;
         if (left > 50 && stop)
-            left = 50;      //  wake up often enough to see *stop
+            left = 50; //  wake up often enough to see *stop
         struct timespec ts = {left / 1000, (left % 1000) * 1000000};
         nanosleep (&ts, NULL);
     }

@@ -205,12 +205,14 @@ s_send (struct mg_connection *conn, const gw_req_t *req)
     }
     fprintf (stream, "Connection: %s\r\n\r\n",
              is_keep_alive ? "keep-alive" : "close");
+    //  Head and body in one write: two small writes meet Nagle and the
+    //  client's delayed ACK, which costs 40 ms a request.
+    if (strcmp (gw_req_method (req), "HEAD") != 0)
+        fwrite (body, 1, len, stream);
     fclose (stream);
     if (!is_keep_alive)
         mg_disable_connection_keep_alive (conn);
     mg_write (conn, head, head_len);
-    if (strcmp (gw_req_method (req), "HEAD") != 0)
-        mg_write (conn, body, len);
     free (head);
 }
 
@@ -407,6 +409,8 @@ s_start (gw_server_t *self)
                              S_REQUEST_TIMEOUT_MS,
                              "enable_keep_alive",
                              "yes",
+                             "tcp_nodelay",
+                             "1",
                              NULL};
     struct mg_callbacks callbacks = {
         .begin_request = s_on_request,

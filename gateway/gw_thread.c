@@ -18,6 +18,9 @@ struct gw_thread {
 };
 
 
+#define S_JOB_SEND_WAIT_MS 20
+
+
 gw_thread_t *
 gw_thread_new (const char *redis_url,
                int redis_timeout_ms,
@@ -113,7 +116,9 @@ gw_thread_send_job (gw_thread_t *self, const char *task, const char *type)
     msgpack_sbuffer buf;
     msgpack_sbuffer_init (&buf);
     proto_job_encode (job, &buf);
-    int rc = s_send_frame (self, &buf, 0);
+    //  A thread's socket may still be connecting (first request, broker just
+    //  restarted): give it a moment rather than leave the job to the reaper.
+    int rc = s_send_frame (self, &buf, edge_mono_ms () + S_JOB_SEND_WAIT_MS);
     msgpack_sbuffer_destroy (&buf);
     proto_job_destroy (&job);
     return rc;

@@ -60,8 +60,10 @@ main (void)
 {
     edge_log_init ("notifier");
     nt_config_t cfg = {0};
-    if (edge_cfg_load (s_spec, S_SPEC_COUNT, &cfg, NULL))
+    if (edge_cfg_load (s_spec, S_SPEC_COUNT, &cfg, NULL)) {
+        edge_cfg_fini (s_spec, S_SPEC_COUNT, &cfg);
         return 2;
+    }
     char consumer[128];
     if (*cfg.consumer)
         snprintf (consumer, sizeof consumer, "%s", cfg.consumer);

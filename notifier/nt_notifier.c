@@ -10,16 +10,16 @@
 #define NT_COUNTS_KEY "e:notifier:counts"
 
 struct nt_notifier {
-    edge_redis_t *redis;        //  borrowed connection
-    char *group;                //  consumer group
-    char *consumer;             //  our consumer name
-    int64_t claim_idle_ms;      //  XAUTOCLAIM min-idle-time
-    int64_t block_ms;           //  XREADGROUP BLOCK
-    int64_t batch;              //  COUNT
-    bool has_group;             //  group known to exist on this connection
-    bool is_pending_drained;    //  own pending list read since (re)connect
-    int64_t next_claim_ms;      //  monotonic time of the next XAUTOCLAIM
-    uint64_t handled;           //  entries handled since start
+    edge_redis_t *redis;     //  borrowed connection
+    char *group;             //  consumer group
+    char *consumer;          //  our consumer name
+    int64_t claim_idle_ms;   //  XAUTOCLAIM min-idle-time
+    int64_t block_ms;        //  XREADGROUP BLOCK
+    int64_t batch;           //  COUNT
+    bool has_group;          //  group known to exist on this connection
+    bool is_pending_drained; //  own pending list read since (re)connect
+    int64_t next_claim_ms;   //  monotonic time of the next XAUTOCLAIM
+    uint64_t handled;        //  entries handled since start
 };
 
 //  Acknowledge an entry and count it, once: only the XACK that removes the
@@ -87,7 +87,7 @@ s_handle_entry (nt_notifier_t *self, const redisReply *entry)
 {
     if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 2
         || entry->element[0]->type != REDIS_REPLY_STRING)
-        return 0;                   //  deleted entry: nothing to do
+        return 0; //  deleted entry: nothing to do
     const char *id = entry->element[0]->str;
     const redisReply *fields = entry->element[1];
     const char *type = "?", *event = "?", *task = "?", *org = "";
@@ -106,8 +106,8 @@ s_handle_entry (nt_notifier_t *self, const redisReply *entry)
               *event ? event : "?");
     const char *keys[] = {EDGE_EVENTS_STREAM, NT_COUNTS_KEY};
     const char *args[] = {self->group, id, counter};
-    redisReply *reply = edge_redis_eval (self->redis, &s_ack_script, 2, keys,
-                                         3, args);
+    redisReply *reply =
+        edge_redis_eval (self->redis, &s_ack_script, 2, keys, 3, args);
     if (!reply || reply->type != REDIS_REPLY_INTEGER) {
         if (reply)
             edge_warn ("notifier: ack of %s failed: %s", id,
@@ -147,13 +147,13 @@ s_ensure_group (nt_notifier_t *self)
         return 0;
     //  From id 0: events written before the first notifier ever started are
     //  delivered too. BUSYGROUP means another notifier created it already.
-    redisReply *reply = edge_redis_command (
-        self->redis, "XGROUP CREATE %s %s 0 MKSTREAM", EDGE_EVENTS_STREAM,
-        self->group);
+    redisReply *reply =
+        edge_redis_command (self->redis, "XGROUP CREATE %s %s 0 MKSTREAM",
+                            EDGE_EVENTS_STREAM, self->group);
     if (!reply)
         return -1;
     bool is_ok = reply->type != REDIS_REPLY_ERROR
-              || strncmp (reply->str, "BUSYGROUP", 9) == 0;
+                 || strncmp (reply->str, "BUSYGROUP", 9) == 0;
     if (!is_ok)
         edge_error ("notifier: XGROUP CREATE failed: %s", reply->str);
     else if (reply->type != REDIS_REPLY_ERROR)
@@ -175,7 +175,8 @@ s_read (nt_notifier_t *self, const char *start_id, int64_t block_ms)
     redisReply *reply;
     if (block_ms > 0)
         reply = edge_redis_command (
-            self->redis, "XREADGROUP GROUP %s %s COUNT %lld BLOCK %lld STREAMS %s %s",
+            self->redis,
+            "XREADGROUP GROUP %s %s COUNT %lld BLOCK %lld STREAMS %s %s",
             self->group, self->consumer, (long long) self->batch,
             (long long) block_ms, EDGE_EVENTS_STREAM, start_id);
     else
@@ -189,7 +190,7 @@ s_read (nt_notifier_t *self, const char *start_id, int64_t block_ms)
     if (reply->type == REDIS_REPLY_ERROR) {
         edge_warn ("notifier: XREADGROUP failed: %s", reply->str);
         if (strncmp (reply->str, "NOGROUP", 7) == 0)
-            self->has_group = false;    //  stream or group was deleted
+            self->has_group = false; //  stream or group was deleted
         count = -1;
     }
     else if (reply->type == REDIS_REPLY_ARRAY && reply->elements > 0) {

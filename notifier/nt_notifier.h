@@ -12,18 +12,19 @@
 #include <stdint.h>
 
 typedef struct {
-    const char *group;        //  consumer group name
-    const char *consumer;     //  this notifier's consumer name
-    int64_t claim_idle_ms;    //  claim others' pending entries idle this long
-    int64_t block_ms;         //  XREADGROUP BLOCK
-    int64_t batch;            //  entries per read
+    const char *group;     //  consumer group name
+    const char *consumer;  //  this notifier's consumer name
+    int64_t claim_idle_ms; //  claim others' pending entries idle this long
+    int64_t block_ms;      //  XREADGROUP BLOCK
+    int64_t batch;         //  entries per read
 } nt_notifier_opts_t;
 
 typedef struct nt_notifier nt_notifier_t;
 
 //  Create a notifier over redis (borrowed: must outlive the notifier).
 //  Copies opts' strings. Caller owns the result.
-nt_notifier_t *nt_notifier_new (edge_redis_t *redis, const nt_notifier_opts_t *opts);
+nt_notifier_t *nt_notifier_new (edge_redis_t *redis,
+                                const nt_notifier_opts_t *opts);
 void nt_notifier_destroy (nt_notifier_t **self_p);
 //  One round: (re)create the group if needed, process own pending entries
 //  once after (re)connecting, claim idle entries of others when due, then

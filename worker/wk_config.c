@@ -25,7 +25,7 @@ s_check_worker_id (const char *value, char *why, size_t whylen)
 //  reach the log (edge_cfg prints non-secret values whole).
 static const edge_cfg_spec_t s_spec[] = {
     {"EDGE_REDIS_URL", EDGE_CFG_STR, offsetof (wk_config_t, redis_url),
-     "redis://127.0.0.1:6379/0", 0, 0, true, "Redis server URL",
+     "redis://127.0.0.1:6379/0", 0, 0, false, "Redis server URL",
      edge_cfg_check_redis_url},
     {"EDGE_REDIS_TIMEOUT_MS", EDGE_CFG_INT,
      offsetof (wk_config_t, redis_timeout_ms), "2000", 50, 600000, false,

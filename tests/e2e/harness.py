@@ -165,6 +165,13 @@ class Stack:
         self.procs = {}
         self.worker_seq = 0
         self.redis_proc = None
+        try:
+            self._start_all(workers, notifier)
+        except BaseException:
+            self.close()            # never leave processes behind
+            raise
+
+    def _start_all(self, workers, notifier):
         self.start_redis()
         self.redis = Resp(self.redis_port)
         self.start("broker")
@@ -223,10 +230,11 @@ class Stack:
         codes = {}
         for name, proc in list(self.procs.items()):
             codes[name] = proc.stop()
-        try:
-            self.redis.close()
-        except OSError:
-            pass
+        if getattr(self, "redis", None):
+            try:
+                self.redis.close()
+            except OSError:
+                pass
         if self.redis_proc:
             self.redis_proc.stop()
         if os.environ.get("EDGE_E2E_KEEP"):

@@ -36,7 +36,8 @@ s_int (edge_redis_t *redis, const char *fmt, const char *arg)
 static long long
 s_pending (edge_redis_t *redis)
 {
-    redisReply *reply = edge_redis_command (redis, "XPENDING e:events notifiers");
+    redisReply *reply =
+        edge_redis_command (redis, "XPENDING e:events notifiers");
     assert_non_null (reply);
     assert_int_equal (reply->type, REDIS_REPLY_ARRAY);
     long long count = reply->element[0]->integer;
@@ -78,7 +79,7 @@ s_teardown (void **state)
     fixture_t *fx = *state;
     nt_notifier_destroy (&fx->notifier);
     assert_null (fx->notifier);
-    nt_notifier_destroy (&fx->notifier);        //  NULL-safe
+    nt_notifier_destroy (&fx->notifier); //  NULL-safe
     edge_redis_destroy (&fx->redis);
     free (fx);
     return 0;
@@ -89,7 +90,7 @@ static void
 test_events_written_before_the_group_exists_are_counted_once (void **state)
 {
     fixture_t *fx = *state;
-    for (int i = 0; i < 25; i++)        //  more than one batch of 10
+    for (int i = 0; i < 25; i++) //  more than one batch of 10
         s_add_event (fx->redis, "hello_a", i % 2 ? "begin" : "submit");
     int total = 0;
     for (int round = 0; round < 10 && total < 25; round++) {
@@ -99,8 +100,10 @@ test_events_written_before_the_group_exists_are_counted_once (void **state)
     }
     assert_int_equal (total, 25);
     assert_int_equal (nt_notifier_poll (fx->notifier), 0);
-    assert_int_equal (s_int (fx->redis, "HGET e:notifier:counts %s", "hello.submit"), 13);
-    assert_int_equal (s_int (fx->redis, "HGET e:notifier:counts %s", "hello.begin"), 12);
+    assert_int_equal (
+        s_int (fx->redis, "HGET e:notifier:counts %s", "hello.submit"), 13);
+    assert_int_equal (
+        s_int (fx->redis, "HGET e:notifier:counts %s", "hello.begin"), 12);
     assert_int_equal (s_pending (fx->redis), 0);
     assert_int_equal (nt_notifier_handled (fx->notifier), 25);
 }
@@ -110,12 +113,13 @@ static void
 test_entries_pending_on_a_dead_consumer_are_claimed_after_idle (void **state)
 {
     fixture_t *fx = *state;
-    assert_int_equal (nt_notifier_poll (fx->notifier), 0);     //  creates group
+    assert_int_equal (nt_notifier_poll (fx->notifier), 0); //  creates group
     for (int i = 0; i < 3; i++)
         s_add_event (fx->redis, "hello_b", "end");
     //  A consumer that read the entries and died before acknowledging them.
     redisReply *reply = edge_redis_command (
-        fx->redis, "XREADGROUP GROUP notifiers ghost COUNT 10 STREAMS e:events >");
+        fx->redis,
+        "XREADGROUP GROUP notifiers ghost COUNT 10 STREAMS e:events >");
     assert_non_null (reply);
     freeReplyObject (reply);
     assert_int_equal (s_pending (fx->redis), 3);
@@ -123,7 +127,8 @@ test_entries_pending_on_a_dead_consumer_are_claimed_after_idle (void **state)
     while (s_pending (fx->redis) > 0 && edge_mono_ms () < deadline)
         assert_true (nt_notifier_poll (fx->notifier) >= 0);
     assert_int_equal (s_pending (fx->redis), 0);
-    assert_int_equal (s_int (fx->redis, "HGET e:notifier:counts %s", "hello.end"), 3);
+    assert_int_equal (
+        s_int (fx->redis, "HGET e:notifier:counts %s", "hello.end"), 3);
 }
 
 
@@ -181,7 +186,8 @@ main (void)
             test_own_pending_entries_are_handled_after_a_restart, s_setup,
             s_teardown),
         cmocka_unit_test_setup_teardown (
-            test_unreachable_redis_is_reported_as_an_error, s_setup, s_teardown),
+            test_unreachable_redis_is_reported_as_an_error, s_setup,
+            s_teardown),
     };
     rc = cmocka_run_group_tests (tests, NULL, NULL);
     edge_testutil_redis_stop (&s_server);
