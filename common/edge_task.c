@@ -271,7 +271,7 @@ s_create_named (edge_redis_t *redis,
     s_add_field (args, &nargs, "params", spec->params ? spec->params : "{}");
     s_add_field (args, &nargs, "createdBy", spec->created_by);
     char *orgindex =
-        spec->org && *spec->org ? edge_sprintf ("e:%s:tasks", spec->org) : NULL;
+        spec->org && *spec->org ? edge_sprintf ("e:{%s}:tasks", spec->org) : NULL;
     redisReply *reply = s_eval (redis, &s_create, name, orgindex, nargs, args);
     free (orgindex);
     int rc = -1;

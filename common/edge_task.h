@@ -4,7 +4,7 @@
     Keys:  e:task:{name}      hash, the record (fields below)
            e:tasks:queued     zset name -> time it was (re)sent, ms
            e:tasks:leases     zset name -> lease deadline, ms
-           e:<org>:tasks      zset name -> created ms (tasks of an org)
+           e:{org}:tasks      zset name -> created ms (tasks of an org; braces literal)
            e:events           stream of task events (submit/begin/end/error)
 
     Every state change and its event are written by one Lua script, so a

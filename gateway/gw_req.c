@@ -24,6 +24,7 @@ struct gw_req {
     char *path;                    //  copy of the decoded path
     char request_id[129];          //  echoed or generated x-request-id
     char *identity;                //  audit identity, or NULL
+    gw_principal_t *principal;     //  backend caller, or NULL
     s_pair_t params[S_MAX_PARAMS]; //  path parameters (scope strings)
     size_t nparams;
     void **ptrs; //  scope allocations, freed at destroy
@@ -200,6 +201,25 @@ gw_req_set_identity (gw_req_t *self, const char *identity)
 {
     edge_assert (self);
     self->identity = gw_req_strdup (self, identity);
+}
+
+
+void
+gw_req_set_principal (gw_req_t *self, const gw_principal_t *principal)
+{
+    edge_assert (self && principal);
+    self->principal = gw_req_alloc (self, sizeof *principal);
+    *self->principal = *principal;
+    self->identity = gw_req_sprintf (self, "%s@%s", principal->username,
+                                     principal->org);
+}
+
+
+const gw_principal_t *
+gw_req_principal (const gw_req_t *self)
+{
+    edge_assert (self);
+    return self->principal;
 }
 
 

@@ -8,6 +8,7 @@
 #ifndef GW_REQ_H_INCLUDED
 #define GW_REQ_H_INCLUDED
 #include "edge_json.h"
+#include "gw_principal.h"
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -54,6 +55,10 @@ const char *gw_req_param (const gw_req_t *self, const char *name);
 void gw_req_set_identity (gw_req_t *self, const char *identity);
 //  The identity, or NULL when the request is anonymous. Borrowed.
 const char *gw_req_identity (const gw_req_t *self);
+//  The backend principal (copied), also set as the identity "user@org".
+void gw_req_set_principal (gw_req_t *self, const gw_principal_t *principal);
+//  The backend principal, or NULL when none was set. Borrowed.
+const gw_principal_t *gw_req_principal (const gw_req_t *self);
 
 //  Scope allocations: zeroed memory, a copy, a formatted string. Freed by
 //  gw_req_destroy; never free them yourself.

@@ -2,8 +2,14 @@
 #include "gw_router.h"
 #include "edge_assert.h"
 #include "edge_util.h"
+#include "edge_perm.h"
 #include "gw_adm.h"
+#include "gw_apikeys.h"
+#include "gw_login.h"
+#include "gw_orgs.h"
+#include "gw_roles.h"
 #include "gw_srv.h"
+#include "gw_users.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -11,17 +17,61 @@
 
 //  Keep docs/openapi.yaml in step: test_gw_router checks every row there.
 static const gw_route_t s_routes[] = {
-    {"GET", "/healthz", gw_srv_healthz, GW_AUTH_NONE, NULL, 0, "healthz"},
-    {"GET", "/readyz", gw_srv_readyz, GW_AUTH_NONE, NULL, 0, "readyz"},
-    {"GET", "/metrics", gw_srv_metrics, GW_AUTH_NONE, NULL, 0, "metrics"},
-    {"GET", "/openapi.yaml", gw_srv_openapi, GW_AUTH_NONE, NULL, 0, "openapi"},
+    {"GET", "/healthz", gw_srv_healthz, GW_AUTH_NONE, NULL, 0, "healthz",
+     false},
+    {"GET", "/readyz", gw_srv_readyz, GW_AUTH_NONE, NULL, 0, "readyz", false},
+    {"GET", "/metrics", gw_srv_metrics, GW_AUTH_NONE, NULL, 0, "metrics",
+     false},
+    {"GET", "/openapi.yaml", gw_srv_openapi, GW_AUTH_NONE, NULL, 0, "openapi",
+     false},
     {"GET", "/srv/v1/versions", gw_srv_versions, GW_AUTH_NONE, NULL, 0,
-     "srv_versions"},
-    {"POST", "/adm/v1/ping", gw_adm_ping, GW_AUTH_ADMIN, NULL, 0, "adm_ping"},
-    {"POST", "/adm/v1/hello", gw_adm_hello, GW_AUTH_ADMIN, NULL, 0,
-     "adm_hello"},
+     "srv_versions", false},
+    {"POST", "/adm/v1/ping", gw_adm_ping, GW_AUTH_ADMIN, NULL, 0, "adm_ping",
+     false},
+    {"POST", "/adm/v1/hello", gw_adm_hello, GW_AUTH_ADMIN, NULL, 0, "adm_hello",
+     false},
     {"GET", "/adm/v1/tasks/{taskName}", gw_adm_task_get, GW_AUTH_ADMIN, NULL, 0,
-     "adm_task_get"},
+     "adm_task_get", false},
+    {"POST", "/adm/v1/orgs", gw_orgs_adm_create, GW_AUTH_ADMIN, NULL, 0,
+     "adm_orgs_create", false},
+    {"DELETE", "/adm/v1/orgs/{orgName}", gw_orgs_adm_delete, GW_AUTH_ADMIN,
+     NULL, 0, "adm_orgs_delete", false},
+    //  Backend routes with resource NULL check their own rule (documented
+    //  in the handler): org creation and deletion, login, auth, logout.
+    {"POST", "/be/v1/orgs", gw_orgs_be_create, GW_AUTH_BACKEND, NULL, 0,
+     "be_orgs_create", false},
+    {"DELETE", "/be/v1/orgs/{orgName}", gw_orgs_be_delete, GW_AUTH_BACKEND,
+     NULL, 0, "be_orgs_delete", false},
+    {"POST", "/be/v1/login", gw_login_login, GW_AUTH_NONE, NULL, 0, "be_login",
+     false},
+    {"POST", "/be/v1/auth", gw_login_auth, GW_AUTH_NONE, NULL, 0, "be_auth",
+     false},
+    {"POST", "/be/v1/logout", gw_login_logout, GW_AUTH_NONE, NULL, 0,
+     "be_logout", false},
+    {"GET", "/be/v1/users", gw_users_list, GW_AUTH_BACKEND, "beUsers",
+     EDGE_PERM_R, "be_users_list", false},
+    {"GET", "/be/v1/users/{username}", gw_users_get, GW_AUTH_BACKEND, "beUsers",
+     EDGE_PERM_R, "be_users_get", false},
+    {"POST", "/be/v1/users", gw_users_create, GW_AUTH_BACKEND, "beUsers",
+     EDGE_PERM_C, "be_users_create", false},
+    {"PATCH", "/be/v1/users", gw_users_patch, GW_AUTH_BACKEND, "beUsers",
+     EDGE_PERM_U, "be_users_patch", true},
+    {"DELETE", "/be/v1/users/{username}", gw_users_delete, GW_AUTH_BACKEND,
+     "beUsers", EDGE_PERM_D, "be_users_delete", false},
+    {"GET", "/be/v1/roles", gw_roles_list, GW_AUTH_BACKEND, "roles",
+     EDGE_PERM_R, "be_roles_list", false},
+    {"GET", "/be/v1/roles/{roleName}", gw_roles_get, GW_AUTH_BACKEND, "roles",
+     EDGE_PERM_R, "be_roles_get", false},
+    {"POST", "/be/v1/roles", gw_roles_create, GW_AUTH_BACKEND, "roles",
+     EDGE_PERM_C, "be_roles_create", false},
+    {"PATCH", "/be/v1/roles", gw_roles_patch, GW_AUTH_BACKEND, "roles",
+     EDGE_PERM_U, "be_roles_patch", false},
+    {"DELETE", "/be/v1/roles/{roleName}", gw_roles_delete, GW_AUTH_BACKEND,
+     "roles", EDGE_PERM_D, "be_roles_delete", false},
+    {"POST", "/be/v1/apikeys", gw_apikeys_create, GW_AUTH_BACKEND, "keys",
+     EDGE_PERM_C, "be_apikeys_create", false},
+    {"DELETE", "/be/v1/apikeys", gw_apikeys_delete, GW_AUTH_BACKEND, "keys",
+     EDGE_PERM_D, "be_apikeys_delete", false},
 };
 #define S_NROUTES (sizeof s_routes / sizeof s_routes[0])
 

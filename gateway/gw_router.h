@@ -8,6 +8,7 @@
 #include "gw_ctx.h"
 #include "gw_req.h"
 #include "gw_thread.h"
+#include <stdbool.h>
 #include <stddef.h>
 
 typedef enum {
@@ -30,6 +31,8 @@ typedef struct {
     const char *resource; //  GW_AUTH_BACKEND: permission resource, or NULL
     int bit;              //  GW_AUTH_BACKEND: permission bit (C=1 R=2 ...)
     const char *name;     //  route name (metrics label, logs)
+    bool is_self_ok;      //  GW_AUTH_BACKEND: a caller without the bit may
+                          //  still act on itself (the handler checks)
 } gw_route_t;
 
 typedef enum {

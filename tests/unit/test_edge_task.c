@@ -167,7 +167,7 @@ test_org_task_is_indexed_and_its_event_names_the_build (void **state)
                              .build = "b1",
                              .params = "{\"url\":\"http://x\"}"};
     assert_int_equal (edge_task_create (s_redis, &spec, name), 0);
-    assert_true (s_score ("e:acme:tasks", name) > 0);
+    assert_true (s_score ("e:{acme}:tasks", name) > 0);
     json_t *task = s_get (name);
     assert_string_equal (s_str (task, "orgName"), "acme");
     assert_string_equal (s_str (task, "group"), "grp_1");
