@@ -23,6 +23,7 @@ struct gw_req {
     char *method;                  //  copy of the request method
     char *path;                    //  copy of the decoded path
     char request_id[129];          //  echoed or generated x-request-id
+    char *query;                   //  raw query string, "" when none
     char *identity;                //  audit identity, or NULL
     gw_principal_t *principal;     //  backend caller, or NULL
     s_pair_t params[S_MAX_PARAMS]; //  path parameters (scope strings)
@@ -107,6 +108,7 @@ gw_req_new (const gw_req_source_t *source)
     self->source = *source;
     self->method = edge_strdup (source->method);
     self->path = edge_strdup (source->path);
+    self->query = edge_strdup (source->query ? source->query : "");
     const char *rid = gw_req_header (self, "x-request-id");
     if (rid && edge_request_id_is_valid (rid))
         snprintf (self->request_id, sizeof self->request_id, "%s", rid);
@@ -129,6 +131,7 @@ gw_req_destroy (gw_req_t **self_p)
     free (self->jsons);
     free (self->ptrs);
     free (self->headers);
+    free (self->query);
     free (self->path);
     free (self->method);
     free (self);
@@ -220,6 +223,14 @@ gw_req_principal (const gw_req_t *self)
 {
     edge_assert (self);
     return self->principal;
+}
+
+
+const char *
+gw_req_query (const gw_req_t *self)
+{
+    edge_assert (self);
+    return self->query;
 }
 
 

@@ -23,6 +23,7 @@ typedef int (gw_req_read_fn) (void *source, void *buf, size_t len);
 typedef struct {
     const char *method;       //  "GET", "POST", ...
     const char *path;         //  decoded path, no query string
+    const char *query;        //  raw query string (no '?'), or NULL
     long long content_length; //  -1 when the client sent none
     gw_req_header_fn *header; //  may be NULL (no headers)
     gw_req_read_fn *read;     //  may be NULL (no body)
@@ -40,6 +41,8 @@ void gw_req_destroy (gw_req_t **self_p);
 const char *gw_req_method (const gw_req_t *self);
 const char *gw_req_path (const gw_req_t *self);
 const char *gw_req_id (const gw_req_t *self);
+//  The raw query string without '?' ("" when none). Borrowed.
+const char *gw_req_query (const gw_req_t *self);
 //  A request header (case-insensitive name), or NULL. Borrowed.
 const char *gw_req_header (const gw_req_t *self, const char *name);
 

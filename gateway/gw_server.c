@@ -262,6 +262,7 @@ s_on_request (struct mg_connection *conn)
     gw_req_source_t source = {
         .method = info->request_method,
         .path = info->local_uri ? info->local_uri : "/",
+        .query = info->query_string,
         .content_length = info->content_length,
         .header = s_header,
         .read = s_read,

@@ -56,7 +56,7 @@ s_read (void *source, void *buf, size_t len)
 static gw_req_t *
 s_req (s_client_t *client, const char *method, long long content_length)
 {
-    gw_req_source_t source = {method,   "/adm/v1/hello", content_length,
+    gw_req_source_t source = {method,   "/adm/v1/hello", NULL,  content_length,
                               s_header, s_read,          client};
     return gw_req_new (&source);
 }

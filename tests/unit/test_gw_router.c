@@ -16,7 +16,7 @@
 static gw_req_t *
 s_req (const char *method, const char *path)
 {
-    gw_req_source_t source = {method, path, -1, NULL, NULL, NULL};
+    gw_req_source_t source = {method, path, NULL, -1, NULL, NULL, NULL};
     return gw_req_new (&source);
 }
 
