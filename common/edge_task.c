@@ -10,6 +10,7 @@
     A queued task that goes back to the queue (release, expired lease) gets
     a `submit` event again, with a message saying why.  */
 #include "edge_task.h"
+#include "edge_task_lua.h"
 #include "edge_assert.h"
 #include "edge_log.h"
 #include "edge_util.h"
@@ -20,32 +21,6 @@
 #define S_TASK_PREFIX   "e:task:"
 #define S_QUEUED_KEY    "e:tasks:queued"
 #define S_LEASES_KEY    "e:tasks:leases"
-#define S_EVENTS_MAXLEN "1000000"
-
-//  Shared Lua: emit(event, now_iso, extra) appends one event for KEYS[1]
-//  to KEYS[4]; extra holds name/value pairs, empty values are left out.
-#define S_LUA_EMIT                                                             \
-    "local function emit(event, now_iso, extra)\n"                             \
-    "  local f = redis.call('HMGET', KEYS[1], 'name', 'type', 'orgName',\n"    \
-    "    'appName', 'buildName', 'dxfName', 'createdMs')\n"                    \
-    "  local a = {'XADD', KEYS[4], 'MAXLEN', '~', '" S_EVENTS_MAXLEN "',\n"    \
-    "    '*', 'taskName', f[1], 'type', f[2], 'event', event}\n"               \
-    "  local names = {'orgName', 'appName', 'buildName', 'dxfName'}\n"         \
-    "  for i = 1, 4 do\n"                                                      \
-    "    if f[i + 2] and f[i + 2] ~= '' then\n"                                \
-    "      a[#a + 1] = names[i]; a[#a + 1] = f[i + 2]\n"                       \
-    "    end\n"                                                                \
-    "  end\n"                                                                  \
-    "  a[#a + 1] = 'timestamp'; a[#a + 1] = now_iso\n"                         \
-    "  if f[7] then a[#a + 1] = 'createdMs'; a[#a + 1] = f[7] end\n"           \
-    "  for i = 1, #extra, 2 do\n"                                              \
-    "    if extra[i + 1] and extra[i + 1] ~= '' then\n"                        \
-    "      a[#a + 1] = extra[i]; a[#a + 1] = extra[i + 1]\n"                   \
-    "    end\n"                                                                \
-    "  end\n"                                                                  \
-    "  redis.call(unpack(a))\n"                                                \
-    "end\n"
-
 //  Shared Lua: true when KEYS[1] is running, owned by ARGV[1] at attempt
 //  ARGV[2].
 #define S_LUA_FENCED                                                           \
@@ -57,7 +32,7 @@
 //  KEYS: task queued leases events [orgindex]
 //  ARGV: now_ms now_iso field value ...   Returns 1, or 0 if the name exists.
 static edge_redis_script_t s_create = {
-    .source = S_LUA_EMIT
+    .source = EDGE_TASK_LUA_EMIT
     "if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end\n"
     "local fields = {}\n"
     "for i = 3, #ARGV do fields[#fields + 1] = ARGV[i] end\n"
@@ -71,7 +46,7 @@ static edge_redis_script_t s_create = {
 //  ARGV: owner now_ms lease_until now_iso
 //  Returns {attempt, type, orgName, params}, or nil when not queued.
 static edge_redis_script_t s_claim = {
-    .source = S_LUA_EMIT
+    .source = EDGE_TASK_LUA_EMIT
     "if redis.call('HGET', KEYS[1], 'state') ~= 'queued' then\n"
     "  return false\n"
     "end\n"
@@ -103,7 +78,7 @@ static edge_redis_script_t s_progress = {
 
 //  ARGV: owner attempt now_iso result build_changed   Returns 1 or 0.
 static edge_redis_script_t s_succeed = {
-    .source = S_LUA_EMIT S_LUA_FENCED
+    .source = EDGE_TASK_LUA_EMIT S_LUA_FENCED
     "if not fenced() then return 0 end\n"
     "redis.call('HSET', KEYS[1], 'state', 'succeeded', 'finished', ARGV[3],\n"
     "  'result', ARGV[4])\n"
@@ -115,7 +90,7 @@ static edge_redis_script_t s_succeed = {
 
 //  ARGV: owner attempt now_iso message exception error   Returns 1 or 0.
 static edge_redis_script_t s_fail = {
-    .source = S_LUA_EMIT S_LUA_FENCED
+    .source = EDGE_TASK_LUA_EMIT S_LUA_FENCED
     "if not fenced() then return 0 end\n"
     "redis.call('HSET', KEYS[1], 'state', 'failed', 'finished', ARGV[3],\n"
     "  'message', ARGV[4])\n"
@@ -131,7 +106,7 @@ static edge_redis_script_t s_fail = {
 
 //  ARGV: owner attempt now_ms now_iso   Returns 1 or 0.
 static edge_redis_script_t s_release = {
-    .source = S_LUA_EMIT S_LUA_FENCED
+    .source = EDGE_TASK_LUA_EMIT S_LUA_FENCED
     "if not fenced() then return 0 end\n"
     "redis.call('HINCRBY', KEYS[1], 'attempts', -1)\n"
     "redis.call('HSET', KEYS[1], 'state', 'queued')\n"
@@ -146,7 +121,7 @@ static edge_redis_script_t s_release = {
 //  ARGV: name now_ms now_iso max_attempts
 //  Returns {0} (nothing to do), {1, type} (queued again) or {2} (failed).
 static edge_redis_script_t s_reap = {
-    .source = S_LUA_EMIT
+    .source = EDGE_TASK_LUA_EMIT
     "local f = redis.call('HMGET', KEYS[1], 'state', 'leaseUntil',\n"
     "  'attempts', 'type')\n"
     "if f[1] ~= 'running' then\n"
@@ -338,9 +313,8 @@ s_set_json (json_t *obj, const char *key, const char *value, json_t *dflt)
 }
 
 
-//  Build the public record from an HGETALL reply. Caller owns the result.
-static json_t *
-s_record (const redisReply *reply)
+json_t *
+edge_task_record (const redisReply *reply)
 {
     static const char *strings[] = {"name",    "type",    "group",
                                     "orgName", "appName", "buildName",
@@ -383,7 +357,7 @@ edge_task_get (edge_redis_t *redis, const char *name, bool *is_redis_error)
         edge_warn ("task %s: read failed: %s", name, reply->str);
     json_t *record = NULL;
     if (!*is_redis_error && reply->elements > 0)
-        record = s_record (reply);
+        record = edge_task_record (reply);
     freeReplyObject (reply);
     return record;
 }

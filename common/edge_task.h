@@ -58,6 +58,9 @@ int edge_task_create (edge_redis_t *redis, const edge_task_spec_t *spec,
 json_t *edge_task_get (edge_redis_t *redis, const char *name,
                        bool *is_redis_error);
 
+//  The public record from an HGETALL reply of e:task:{name}. Caller owns.
+json_t *edge_task_record (const redisReply *hash);
+
 //  queued -> running, owner and lease set, attempts + 1, `begin` event.
 edge_task_rc_t edge_task_claim (edge_redis_t *redis, const char *name,
                                 const char *owner, int64_t lease_ms,

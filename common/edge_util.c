@@ -104,6 +104,48 @@ edge_rfc3339 (int64_t ms, char *buf, size_t size)
 }
 
 
+int
+edge_rfc3339_parse (const char *text, int64_t *ms)
+{
+    struct tm tm = {0};
+    int millis = 0, used = 0;
+    if (sscanf (text, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon,
+                &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &used)
+            != 6
+        || used != 19)
+        return -1;
+    const char *rest = text + used;
+    if (*rest == '.') {
+        int digits = 0;
+        for (rest++; *rest >= '0' && *rest <= '9'; rest++, digits++)
+            if (digits < 3)
+                millis = millis * 10 + (*rest - '0');
+        if (digits == 0)
+            return -1;
+        for (; digits < 3; digits++)
+            millis *= 10;
+    }
+    if (strcmp (rest, "Z") != 0 || tm.tm_mon < 1 || tm.tm_mon > 12
+        || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23
+        || tm.tm_min > 59 || tm.tm_sec > 60)
+        return -1;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    //  timegm is not POSIX: count the days from the civil date (the
+    //  proleptic Gregorian calendar in 400-year eras).
+    int y = tm.tm_year + 1900 - (tm.tm_mon < 2);
+    int era = (y >= 0 ? y : y - 399) / 400;
+    int yoe = y - era * 400;
+    int mp = (tm.tm_mon + 10) % 12;     //  March = 0 (tm_mon is 0-based)
+    int doy = (153 * mp + 2) / 5 + tm.tm_mday - 1;
+    int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    int64_t days = (int64_t) era * 146097 + doe - 719468;
+    *ms = ((days * 24 + tm.tm_hour) * 60 + tm.tm_min) * 60000
+        + (int64_t) tm.tm_sec * 1000 + millis;
+    return 0;
+}
+
+
 void
 edge_random_hex (char *buf, size_t nbytes)
 {

@@ -21,6 +21,9 @@ int64_t edge_mono_ms (void);
 //  Format ms since the epoch as RFC 3339 UTC with milliseconds,
 //  "2026-11-27T09:12:08.123Z", into buf (at least 32 bytes).
 void edge_rfc3339 (int64_t ms, char *buf, size_t size);
+//  Parse "2026-11-27T09:12:08Z" (optionally ".123" fractions, UTC "Z"
+//  only) into ms since the epoch. Returns 0, or -1 when malformed.
+int edge_rfc3339_parse (const char *text, int64_t *ms);
 
 //  Fill buf with 2*nbytes lowercase hex characters of randomness + NUL.
 void edge_random_hex (char *buf, size_t nbytes);

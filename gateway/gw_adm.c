@@ -13,6 +13,7 @@ static const edge_json_field_t s_hello_fields[] = {
     {"maintenance", EDGE_JSON_BOOL, true, 0, 0, false},
     {"sleepMs", EDGE_JSON_INT, false, 0, 600000, false},
     {"fail", EDGE_JSON_BOOL, false, 0, 0, false},
+    {"orgName", EDGE_JSON_NAME, false, 0, 0, false},
 };
 #define S_HELLO_FIELDS (sizeof s_hello_fields / sizeof s_hello_fields[0])
 
@@ -22,6 +23,19 @@ s_redis_unavailable (gw_req_t *req)
 {
     gw_req_reply_fail (req, 503, "redis_unavailable", NULL,
                        "Redis is unavailable; try again later");
+}
+
+
+//  1 when org exists, 0 when not, -1 when Redis failed.
+static int
+s_org_exists (edge_redis_t *redis, const char *org)
+{
+    redisReply *reply = edge_redis_command (redis, "ZSCORE e:orgs %s", org);
+    int rc = !reply || reply->type == REDIS_REPLY_ERROR ? -1
+             : reply->type == REDIS_REPLY_NIL           ? 0
+                                                        : 1;
+    freeReplyObject (reply);
+    return rc;
 }
 
 
@@ -51,8 +65,21 @@ gw_adm_hello (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
         gw_req_reply_error (req, &err);
         return;
     }
+    const char *org = edge_json_str (body, "orgName", NULL);
+    if (org) {
+        int rc = s_org_exists (gw_thread_redis (thread), org);
+        if (rc != 1) {
+            if (rc < 0)
+                s_redis_unavailable (req);
+            else
+                gw_req_reply_fail (req, 404, "not_found", "orgName",
+                                   "organization '%s' not found", org);
+            return;
+        }
+    }
     edge_task_spec_t spec = {
         .type = "hello",
+        .org = org,
         .params = gw_req_adopt (req, edge_json_dumps (body)),
         .created_by = gw_req_identity (req),
     };

@@ -176,11 +176,39 @@ test_clocks_move_forward (void **state)
 }
 
 
+static void
+test_rfc3339_parses_back_what_it_formats (void **state)
+{
+    (void) state;
+    int64_t samples[] = {0, 1, 999, 1000, 951782400000LL /* 2000-02-29 */,
+                         1795771928123LL, 4102444799999LL};
+    for (size_t i = 0; i < sizeof samples / sizeof samples[0]; i++) {
+        char text[32];
+        int64_t back = -1;
+        edge_rfc3339 (samples[i], text, sizeof text);
+        assert_int_equal (edge_rfc3339_parse (text, &back), 0);
+        assert_int_equal (back, samples[i]);
+    }
+    int64_t ms = 0;
+    assert_int_equal (edge_rfc3339_parse ("2026-11-27T09:12:08Z", &ms), 0);
+    assert_int_equal (ms, 1795770728000LL);
+    assert_int_equal (edge_rfc3339_parse ("2026-11-27T09:12:08.5Z", &ms), 0);
+    assert_int_equal (ms, 1795770728500LL);
+    const char *bad[] = {"", "2026-11-27", "2026-11-27T09:12:08",
+                         "2026-11-27T09:12:08+01:00", "2026-13-01T00:00:00Z",
+                         "2026-11-27T24:00:00Z", "2026-11-27T09:12:08.Z",
+                         "2026-11-27T09:12:08Zjunk", "x026-11-27T09:12:08Z"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal (edge_rfc3339_parse (bad[i], &ms), -1);
+}
+
+
 int
 main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_name_length_limits_are_2_to_50),
+        cmocka_unit_test (test_rfc3339_parses_back_what_it_formats),
         cmocka_unit_test (
             test_name_allows_only_ascii_letters_digits_underscore),
         cmocka_unit_test (test_request_id_is_1_to_128_safe_characters),

@@ -1,0 +1,34 @@
+/*  edge_task_lua - Lua shared by the task scripts (internal to common/).  */
+#ifndef EDGE_TASK_LUA_H_INCLUDED
+#define EDGE_TASK_LUA_H_INCLUDED
+
+#define EDGE_TASK_PREFIX "e:task:"
+#define EDGE_TASK_QUEUED_KEY "e:tasks:queued"
+#define EDGE_TASK_LEASES_KEY "e:tasks:leases"
+#define EDGE_TASK_EVENTS_MAXLEN "1000000"
+
+//  Shared Lua: emit(event, now_iso, extra) appends one event for KEYS[1]
+//  to KEYS[4]; extra holds name/value pairs, empty values are left out.
+#define EDGE_TASK_LUA_EMIT                                                             \
+    "local function emit(event, now_iso, extra)\n"                             \
+    "  local f = redis.call('HMGET', KEYS[1], 'name', 'type', 'orgName',\n"    \
+    "    'appName', 'buildName', 'dxfName', 'createdMs')\n"                    \
+    "  local a = {'XADD', KEYS[4], 'MAXLEN', '~', '" EDGE_TASK_EVENTS_MAXLEN "',\n"    \
+    "    '*', 'taskName', f[1], 'type', f[2], 'event', event}\n"               \
+    "  local names = {'orgName', 'appName', 'buildName', 'dxfName'}\n"         \
+    "  for i = 1, 4 do\n"                                                      \
+    "    if f[i + 2] and f[i + 2] ~= '' then\n"                                \
+    "      a[#a + 1] = names[i]; a[#a + 1] = f[i + 2]\n"                       \
+    "    end\n"                                                                \
+    "  end\n"                                                                  \
+    "  a[#a + 1] = 'timestamp'; a[#a + 1] = now_iso\n"                         \
+    "  if f[7] then a[#a + 1] = 'createdMs'; a[#a + 1] = f[7] end\n"           \
+    "  for i = 1, #extra, 2 do\n"                                              \
+    "    if extra[i + 1] and extra[i + 1] ~= '' then\n"                        \
+    "      a[#a + 1] = extra[i]; a[#a + 1] = extra[i + 1]\n"                   \
+    "    end\n"                                                                \
+    "  end\n"                                                                  \
+    "  redis.call(unpack(a))\n"                                                \
+    "end\n"
+
+#endif

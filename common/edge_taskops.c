@@ -1,0 +1,265 @@
+/*  edge_taskops - organization-side task operations (list, acknowledge,
+    expire, retry), each checked against the task's owning organization.  */
+#include "edge_taskops.h"
+#include "edge_assert.h"
+#include "edge_log.h"
+#include "edge_task.h"
+#include "edge_task_lua.h"
+#include "edge_util.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+//  KEYS: task queued leases events   ARGV: org ...
+//  Every script starts by checking the owner: another org's task is 0.
+#define S_LUA_OWNED                                                            \
+    "if redis.call('HGET', KEYS[1], 'orgName') ~= ARGV[1] then\n"              \
+    "  return 0\n"                                                             \
+    "end\n"
+
+//  ARGV: org   Returns 1, 0 not found, -1 no warnings.
+static edge_redis_script_t s_acknowledge = {
+    .source = S_LUA_OWNED
+    "local w = redis.call('HGET', KEYS[1], 'warnings')\n"
+    "if not w then return -1 end\n"
+    "local list = cjson.decode(w)\n"
+    "if #list == 0 then return -1 end\n"
+    "for _, item in ipairs(list) do item.acknowledged = true end\n"
+    "redis.call('HSET', KEYS[1], 'warnings', cjson.encode(list))\n"
+    "return 1\n"};
+
+//  ARGV: org now_iso message   Returns 1, 0 not found, -1 not waiting.
+static edge_redis_script_t s_expire = {
+    .source = EDGE_TASK_LUA_EMIT S_LUA_OWNED
+    "if redis.call('HGET', KEYS[1], 'state') ~= 'waiting' then return -1 end\n"
+    "redis.call('HSET', KEYS[1], 'state', 'expired', 'finished', ARGV[2],\n"
+    "  'message', ARGV[3])\n"
+    "redis.call('ZREM', KEYS[2], redis.call('HGET', KEYS[1], 'name'))\n"
+    "emit('error', ARGV[2], {'message', ARGV[3]})\n"
+    "return 1\n"};
+
+//  ARGV: org now_iso now_ms message   Returns the type, 0 not found,
+//  -1 not failed.
+static edge_redis_script_t s_retry = {
+    .source = EDGE_TASK_LUA_EMIT S_LUA_OWNED
+    "if redis.call('HGET', KEYS[1], 'state') ~= 'failed' then return -1 end\n"
+    "redis.call('HSET', KEYS[1], 'state', 'queued', 'attempts', 0,\n"
+    "  'message', ARGV[4])\n"
+    "redis.call('HINCRBY', KEYS[1], 'retries', 1)\n"
+    "redis.call('HDEL', KEYS[1], 'finished', 'started', 'owner', 'result',\n"
+    "  'exception', 'error', 'leaseUntil', 'progress')\n"
+    "redis.call('ZADD', KEYS[2], ARGV[3], redis.call('HGET', KEYS[1], "
+    "'name'))\n"
+    "emit('submit', ARGV[2], {'message', ARGV[4]})\n"
+    "return redis.call('HGET', KEYS[1], 'type')\n"};
+
+//  KEYS: org task index   ARGV: min max rev app type state group offset
+//  limit byname(0 no, 1 asc, 2 desc)
+//  Returns {total, hash1, hash2, ...} for the page.
+static edge_redis_script_t s_list = {
+    .source =
+        "local ids\n"
+        "if ARGV[3] == '1' then\n"
+        "  ids = redis.call('ZRANGE', KEYS[1], ARGV[2], ARGV[1], 'BYSCORE', "
+        "'REV')\n"
+        "else\n"
+        "  ids = redis.call('ZRANGE', KEYS[1], ARGV[1], ARGV[2], 'BYSCORE')\n"
+        "end\n"
+        "local want = {type = ARGV[5], state = ARGV[6], group = ARGV[7]}\n"
+        "local app = ARGV[4]\n"
+        "local matches = {}\n"
+        "for _, id in ipairs(ids) do\n"
+        "  local f = redis.call('HMGET', 'e:task:' .. id, 'type', 'state',\n"
+        "    'group', 'appName')\n"
+        "  local ok = f[1] ~= false\n"
+        "  if ok and want.type ~= '' and f[1] ~= want.type then ok = false "
+        "end\n"
+        "  if ok and want.state ~= '' and f[2] ~= want.state then ok = false "
+        "end\n"
+        "  if ok and want.group ~= '' and f[3] ~= want.group then ok = false "
+        "end\n"
+        "  if ok and app ~= '' then\n"
+        "    ok = f[4] and string.find(string.lower(f[4]), app, 1, true) ~= "
+        "nil\n"
+        "  end\n"
+        "  if ok then matches[#matches + 1] = id end\n"
+        "end\n"
+        "if ARGV[10] == '1' then table.sort(matches)\n"
+        "elseif ARGV[10] == '2' then\n"
+        "  table.sort(matches, function (a, b) return a > b end)\n"
+        "end\n"
+        "local out = {#matches}\n"
+        "local first = tonumber(ARGV[8]) + 1\n"
+        "local last = math.min(#matches, first + tonumber(ARGV[9]) - 1)\n"
+        "for i = first, last do\n"
+        "  out[#out + 1] = redis.call('HGETALL', 'e:task:' .. matches[i])\n"
+        "end\n"
+        "return out\n"};
+
+
+json_t *
+edge_taskops_get (edge_redis_t *redis,
+                  const char *org,
+                  const char *name,
+                  edge_taskops_rc_t *rc)
+{
+    edge_assert (redis && org && name && rc);
+    bool is_redis_error = false;
+    json_t *record = edge_task_get (redis, name, &is_redis_error);
+    *rc = is_redis_error ? EDGE_TASKOPS_REDIS : EDGE_TASKOPS_NOT_FOUND;
+    if (!record)
+        return NULL;
+    const char *owner = json_string_value (json_object_get (record, "orgName"));
+    if (!owner || strcmp (owner, org) != 0) {
+        json_decref (record); //  another org's task: exactly as absent
+        return NULL;
+    }
+    *rc = EDGE_TASKOPS_OK;
+    return record;
+}
+
+
+//  Run an org-checked script on one task. Returns its reply (caller frees)
+//  or NULL when Redis failed.
+static redisReply *
+s_eval (edge_redis_t *redis,
+        edge_redis_script_t *script,
+        const char *name,
+        int nargs,
+        const char **args)
+{
+    char *task_key = edge_sprintf (EDGE_TASK_PREFIX "%s", name);
+    const char *keys[] = {task_key, EDGE_TASK_QUEUED_KEY, EDGE_TASK_LEASES_KEY,
+                          EDGE_EVENTS_STREAM};
+    redisReply *reply = edge_redis_eval (redis, script, 4, keys, nargs, args);
+    free (task_key);
+    if (reply && reply->type == REDIS_REPLY_ERROR) {
+        edge_warn ("task %s: script failed: %s", name, reply->str);
+        freeReplyObject (reply);
+        return NULL;
+    }
+    return reply;
+}
+
+
+//  Map an integer script answer: 1 OK, 0 not found, -1 conflict.
+static edge_taskops_rc_t
+s_rc (redisReply *reply)
+{
+    edge_taskops_rc_t rc = EDGE_TASKOPS_REDIS;
+    if (reply && reply->type == REDIS_REPLY_INTEGER)
+        rc = reply->integer == 1   ? EDGE_TASKOPS_OK
+             : reply->integer == 0 ? EDGE_TASKOPS_NOT_FOUND
+                                   : EDGE_TASKOPS_CONFLICT;
+    freeReplyObject (reply);
+    return rc;
+}
+
+
+edge_taskops_rc_t
+edge_taskops_acknowledge (edge_redis_t *redis,
+                          const char *org,
+                          const char *name)
+{
+    edge_assert (redis && org && name);
+    const char *args[] = {org};
+    return s_rc (s_eval (redis, &s_acknowledge, name, 1, args));
+}
+
+
+edge_taskops_rc_t
+edge_taskops_expire (edge_redis_t *redis,
+                     const char *org,
+                     const char *name,
+                     const char *by)
+{
+    edge_assert (redis && org && name && by);
+    char now_iso[32];
+    edge_rfc3339 (edge_now_ms (), now_iso, sizeof now_iso);
+    char *message = edge_sprintf ("upload expired by %s", by);
+    const char *args[] = {org, now_iso, message};
+    edge_taskops_rc_t rc = s_rc (s_eval (redis, &s_expire, name, 3, args));
+    free (message);
+    return rc;
+}
+
+
+edge_taskops_rc_t
+edge_taskops_retry (edge_redis_t *redis,
+                    const char *org,
+                    const char *name,
+                    const char *by,
+                    char *type,
+                    size_t typelen)
+{
+    edge_assert (redis && org && name && by && type);
+    int64_t now = edge_now_ms ();
+    char now_iso[32], now_ms[24];
+    edge_rfc3339 (now, now_iso, sizeof now_iso);
+    snprintf (now_ms, sizeof now_ms, "%lld", (long long) now);
+    char *message = edge_sprintf ("retry requested by %s", by);
+    const char *args[] = {org, now_iso, now_ms, message};
+    redisReply *reply = s_eval (redis, &s_retry, name, 4, args);
+    free (message);
+    if (reply && reply->type == REDIS_REPLY_STRING) {
+        snprintf (type, typelen, "%s", reply->str);
+        freeReplyObject (reply);
+        return EDGE_TASKOPS_OK;
+    }
+    return s_rc (reply);
+}
+
+
+json_t *
+edge_taskops_list (edge_redis_t *redis,
+                   const edge_taskops_query_t *query,
+                   int64_t *total)
+{
+    edge_assert (redis && query && query->org && total);
+    char min[24] = "-inf", max[24] = "+inf", offset[24], limit[24], app[256];
+    if (query->created_after_ms)
+        snprintf (min, sizeof min, "(%lld",
+                  (long long) query->created_after_ms);
+    if (query->created_before_ms)
+        snprintf (max, sizeof max, "(%lld",
+                  (long long) query->created_before_ms);
+    snprintf (offset, sizeof offset, "%lld", (long long) query->offset);
+    snprintf (limit, sizeof limit, "%lld", (long long) query->limit);
+    snprintf (app, sizeof app, "%s",
+              query->app_contains ? query->app_contains : "");
+    for (char *p = app; *p; p++)
+        if (*p >= 'A' && *p <= 'Z')
+            *p = (char) (*p - 'A' + 'a');
+    const char *byname = query->order == EDGE_TASKOPS_NAME_ASC    ? "1"
+                         : query->order == EDGE_TASKOPS_NAME_DESC ? "2"
+                                                                  : "0";
+    const char *rev = query->order == EDGE_TASKOPS_OLDEST_FIRST ? "0" : "1";
+    char *index = edge_sprintf ("e:{%s}:tasks", query->org);
+    const char *keys[] = {index};
+    const char *args[] = {min,
+                          max,
+                          rev,
+                          app,
+                          query->type ? query->type : "",
+                          query->state ? query->state : "",
+                          query->group ? query->group : "",
+                          offset,
+                          limit,
+                          byname};
+    redisReply *reply = edge_redis_eval (redis, &s_list, 1, keys, 10, args);
+    free (index);
+    if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements < 1) {
+        if (reply && reply->type == REDIS_REPLY_ERROR)
+            edge_warn ("tasks: list failed: %s", reply->str);
+        freeReplyObject (reply);
+        return NULL;
+    }
+    *total = reply->element[0]->integer;
+    json_t *items = json_array ();
+    for (size_t i = 1; i < reply->elements; i++)
+        if (reply->element[i]->type == REDIS_REPLY_ARRAY
+            && reply->element[i]->elements > 0)
+            json_array_append_new (items, edge_task_record (reply->element[i]));
+    freeReplyObject (reply);
+    return items;
+}

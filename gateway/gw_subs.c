@@ -1,0 +1,437 @@
+/*  gw_subs - subscriptions: storage per the webhook contract (e:{O}:subs,
+    e:{O}:sub:N, e:{O}:sub:N:attempts, e:{O}:sub:N:failed); the notifier
+    delivers.  */
+#include "gw_subs.h"
+#include "edge_crypto.h"
+#include "edge_json.h"
+#include "edge_log.h"
+#include "edge_urlguard.h"
+#include "edge_util.h"
+#include "gw_list.h"
+#include <jansson.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define S_REDELIVER_WINDOW_MS (7LL * 24 * 3600 * 1000)
+#define S_ATTEMPTS_SHOWN      50
+
+static const char *const s_sub_fields[] = {
+    "name",           "url",     "slackChannel", "types", "events", "state",
+    "disabledReason", "created", "updated",      NULL};
+static const gw_list_spec_t s_spec = {s_sub_fields, NULL};
+
+static const char *s_types[] = {"dltar", "mkraw", "deploy", "hello", NULL};
+static const char *s_events[] = {"submit", "begin", "end", "error", NULL};
+
+static const edge_json_field_t s_create_fields[] = {
+    {"name", EDGE_JSON_NAME, true, 0, 0, false},
+    {"url", EDGE_JSON_STRING, false, 1, 2048, false},
+    {"slackChannel", EDGE_JSON_STRING, false, 1, 80, false},
+    {"types", EDGE_JSON_ARRAY, true, 1, 16, false},
+    {"events", EDGE_JSON_ARRAY, true, 1, 16, false},
+};
+
+//  KEYS: hash index   ARGV: created_ms field value ...   1, or 0 if it exists
+static edge_redis_script_t s_create = {
+    .source = "if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end\n"
+              "redis.call('HSET', KEYS[1], unpack(ARGV, 2))\n"
+              "redis.call('ZADD', KEYS[2], ARGV[1],\n"
+              "  redis.call('HGET', KEYS[1], 'name'))\n"
+              "return 1\n"};
+
+//  KEYS: hash index attempts failed   ARGV: name   1, or 0 when absent
+static edge_redis_script_t s_delete = {
+    .source = "if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end\n"
+              "redis.call('UNLINK', KEYS[1], KEYS[3], KEYS[4])\n"
+              "redis.call('ZREM', KEYS[2], ARGV[1])\n"
+              "return 1\n"};
+
+//  KEYS: hash failed due   ARGV: since_ms now_ms chain_prefix
+//  Returns the number re-queued, or -1 when the subscription is absent.
+static edge_redis_script_t s_redeliver = {
+    .source = "if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end\n"
+              "local ids = redis.call('ZRANGE', KEYS[2], ARGV[1], '+inf', "
+              "'BYSCORE')\n"
+              "local n = 0\n"
+              "for _, id in ipairs(ids) do\n"
+              "  local dlv = 'e:dlv:' .. id\n"
+              "  local task = redis.call('HGET', dlv, 'taskName')\n"
+              "  if task then\n"
+              "    redis.call('HSET', dlv, 'status', 'pending', 'attempt', 0,\n"
+              "      'nextAt', ARGV[2])\n"
+              "    redis.call('RPUSH', ARGV[3] .. task, id)\n"
+              "    redis.call('ZADD', KEYS[3], ARGV[2], id)\n"
+              "    n = n + 1\n"
+              "  end\n"
+              "  redis.call('ZREM', KEYS[2], id)\n"
+              "end\n"
+              "return n\n"};
+
+
+static void
+s_unavailable (gw_req_t *req)
+{
+    gw_req_reply_fail (req, 503, "redis_unavailable", NULL,
+                       "Redis is unavailable; try again later");
+}
+
+
+//  Key of subscription name in the caller's org. Freed with the request.
+static char *
+s_key (gw_req_t *req, const char *name, const char *suffix)
+{
+    return gw_req_sprintf (req, "e:{%s}:sub:%s%s", gw_req_principal (req)->org,
+                           name, suffix);
+}
+
+
+//  Check that every item of array is one of allowed; returns a deduplicated
+//  compact JSON array text (freed with the request), or NULL with err set.
+static char *
+s_enum_array (gw_req_t *req,
+              const json_t *array,
+              const char *field,
+              const char **allowed,
+              edge_json_err_t *err)
+{
+    json_t *out = gw_req_adopt_json (req, json_array ());
+    size_t i;
+    json_t *item;
+    json_array_foreach (array, i, item)
+    {
+        const char *text = json_string_value (item);
+        bool is_known = false;
+        for (size_t k = 0; text && allowed[k] && !is_known; k++)
+            is_known = strcmp (text, allowed[k]) == 0;
+        if (!is_known) {
+            char list[80] = "";
+            for (size_t k = 0; allowed[k]; k++)
+                snprintf (list + strlen (list), sizeof list - strlen (list),
+                          "%s%s", k ? ", " : "", allowed[k]);
+            edge_json_err_set (err, 400, "invalid_field", field,
+                               "field '%s' items must be one of %s", field,
+                               list);
+            return NULL;
+        }
+        bool is_dup = false;
+        for (size_t k = 0; k < json_array_size (out) && !is_dup; k++)
+            is_dup =
+                strcmp (json_string_value (json_array_get (out, k)), text) == 0;
+        if (!is_dup)
+            json_array_append_new (out, json_string (text));
+    }
+    return gw_req_adopt (req, edge_json_dumps (out));
+}
+
+
+//  Validate the target: exactly one of url and slackChannel; a URL that the
+//  guard lets through. Returns 0, or -1 with err set.
+static int
+s_check_target (const gw_ctx_t *ctx,
+                const char *url,
+                const char *slack,
+                edge_json_err_t *err)
+{
+    if (!url == !slack)
+        return edge_json_err_set (err, 400, "invalid_json", NULL,
+                                  "give exactly one of \"url\" and "
+                                  "\"slackChannel\"");
+    if (!url)
+        return 0;
+    char why[256] = "";
+    edge_urlguard_t *guard =
+        edge_urlguard_new (ctx->config->url_allow, why, sizeof why);
+    edge_urlguard_result_t rc =
+        guard ? edge_urlguard_check (guard, url, NULL, why, sizeof why)
+              : EDGE_URLGUARD_FORBIDDEN;
+    edge_urlguard_destroy (&guard);
+    if (rc == EDGE_URLGUARD_OK)
+        return 0;
+    if (rc == EDGE_URLGUARD_BAD_URL || rc == EDGE_URLGUARD_BAD_SCHEME)
+        return edge_json_err_set (err, 400, "invalid_field", "url",
+                                  "field 'url' must be an http or https URL: "
+                                  "%s",
+                                  why);
+    return edge_json_err_set (err, 422, "url_refused", "url",
+                              "webhook URL refused: %s", why);
+}
+
+
+//  "whsec_" + base64 of 32 random bytes. Freed with the request.
+static char *
+s_new_secret (gw_req_t *req)
+{
+    unsigned char raw[32];
+    randombytes_buf (raw, sizeof raw);
+    char *b64 = edge_b64_encode (raw, sizeof raw);
+    sodium_memzero (raw, sizeof raw);
+    char *secret = gw_req_sprintf (req, "whsec_%s", b64);
+    free (b64);
+    return secret;
+}
+
+
+//  The public object of an HGETALL reply (never the secret). Caller owns.
+static json_t *
+s_object (const redisReply *hash)
+{
+    json_t *obj = json_object ();
+    for (size_t i = 0; i + 1 < hash->elements; i += 2) {
+        const char *key = hash->element[i]->str;
+        const char *value = hash->element[i + 1]->str;
+        if (strcmp (key, "types") == 0 || strcmp (key, "events") == 0)
+            json_object_set_new (obj, key, json_loads (value, 0, NULL));
+        else if (strcmp (key, "secret") != 0)
+            json_object_set_new (obj, key, json_string (value));
+    }
+    return obj;
+}
+
+
+void
+gw_subs_create (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
+{
+    edge_json_err_t err;
+    json_t *body = gw_req_json (req, &err);
+    if (!body || edge_json_check (body, s_create_fields, 5, &err)) {
+        gw_req_reply_error (req, &err);
+        return;
+    }
+    const char *name = edge_json_str (body, "name", "");
+    const char *url = edge_json_str (body, "url", NULL);
+    const char *slack = edge_json_str (body, "slackChannel", NULL);
+    char *types = s_enum_array (req, json_object_get (body, "types"), "types",
+                                s_types, &err);
+    char *events = types ? s_enum_array (req, json_object_get (body, "events"),
+                                         "events", s_events, &err)
+                         : NULL;
+    if (!types || !events || s_check_target (ctx, url, slack, &err)) {
+        gw_req_reply_error (req, &err);
+        return;
+    }
+    int64_t now = edge_now_ms ();
+    char created[32], now_ms[24];
+    edge_rfc3339 (now, created, sizeof created);
+    snprintf (now_ms, sizeof now_ms, "%lld", (long long) now);
+    char *secret = s_new_secret (req);
+    const char *keys[] = {
+        s_key (req, name, ""),
+        gw_req_sprintf (req, "e:{%s}:subs", gw_req_principal (req)->org)};
+    const char *args[] = {now_ms,
+                          "name",
+                          name,
+                          url ? "url" : "slackChannel",
+                          url ? url : slack,
+                          "types",
+                          types,
+                          "events",
+                          events,
+                          "secret",
+                          secret,
+                          "state",
+                          "enabled",
+                          "created",
+                          created,
+                          "updated",
+                          created};
+    redisReply *reply = edge_redis_eval (gw_thread_redis (thread), &s_create, 2,
+                                         keys, 17, args);
+    if (!reply || reply->type != REDIS_REPLY_INTEGER) {
+        freeReplyObject (reply);
+        s_unavailable (req);
+        return;
+    }
+    bool is_new = reply->integer == 1;
+    freeReplyObject (reply);
+    if (!is_new) {
+        gw_req_reply_fail (req, 409, "conflict", "name",
+                           "subscription '%s' already exists", name);
+        return;
+    }
+    json_t *out = json_pack ("{s:s,s:s,s:o,s:o,s:s,s:s,s:s}", "name", name,
+                             url ? "url" : "slackChannel", url ? url : slack,
+                             "types", json_loads (types, 0, NULL), "events",
+                             json_loads (events, 0, NULL), "state", "enabled",
+                             "created", created, "secret", secret);
+    edge_info ("subscription %s created for %s", name, gw_req_identity (req));
+    gw_req_reply_json (req, 201, out);
+}
+
+
+//  The objects of the page's names (one HGETALL each; a page is <= 1000).
+//  Returns an array (caller owns), or NULL when Redis failed.
+static json_t *
+s_fetch (gw_req_t *req,
+         edge_redis_t *redis,
+         const gw_list_t *list,
+         const gw_list_page_t *page)
+{
+    json_t *items = json_array ();
+    for (size_t i = 0; i < page->count; i++) {
+        redisReply *reply = edge_redis_command (
+            redis, "HGETALL %s", s_key (req, page->names[i], ""));
+        if (!reply || reply->type != REDIS_REPLY_ARRAY) {
+            freeReplyObject (reply);
+            json_decref (items);
+            return NULL;
+        }
+        if (reply->elements > 0)
+            json_array_append_new (items,
+                                   gw_list_project (list, s_object (reply)));
+        freeReplyObject (reply);
+    }
+    return items;
+}
+
+
+void
+gw_subs_list (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
+{
+    (void) ctx;
+    edge_json_err_t err;
+    gw_list_t list;
+    if (gw_list_parse (gw_req_query (req), &s_spec, &list, &err)) {
+        gw_req_reply_error (req, &err);
+        return;
+    }
+    edge_redis_t *redis = gw_thread_redis (thread);
+    gw_list_page_t page = {0};
+    const char *index =
+        gw_req_sprintf (req, "e:{%s}:subs", gw_req_principal (req)->org);
+    json_t *items = gw_list_fetch (redis, index, &list, &page) == 0
+                        ? s_fetch (req, redis, &list, &page)
+                        : NULL;
+    size_t total = page.total;
+    gw_list_page_fini (&page);
+    if (!items) {
+        s_unavailable (req);
+        return;
+    }
+    gw_req_reply_json (req, 200, gw_list_answer (&list, total, items));
+}
+
+
+//  The last attempts (newest first) as an array. Caller owns; NULL on error.
+static json_t *
+s_attempts (gw_req_t *req, edge_redis_t *redis, const char *name)
+{
+    redisReply *reply = edge_redis_command (redis, "LRANGE %s 0 %d",
+                                            s_key (req, name, ":attempts"),
+                                            S_ATTEMPTS_SHOWN - 1);
+    if (!reply || reply->type != REDIS_REPLY_ARRAY) {
+        freeReplyObject (reply);
+        return NULL;
+    }
+    json_t *out = json_array ();
+    for (size_t i = 0; i < reply->elements; i++) {
+        json_t *attempt = json_loads (reply->element[i]->str, 0, NULL);
+        if (attempt)
+            json_array_append_new (out, attempt);
+    }
+    freeReplyObject (reply);
+    return out;
+}
+
+
+void
+gw_subs_get (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
+{
+    (void) ctx;
+    const char *name = gw_req_param (req, "name");
+    edge_redis_t *redis = gw_thread_redis (thread);
+    redisReply *hash =
+        edge_redis_command (redis, "HGETALL %s", s_key (req, name, ""));
+    if (!hash || hash->type != REDIS_REPLY_ARRAY) {
+        freeReplyObject (hash);
+        s_unavailable (req);
+        return;
+    }
+    if (hash->elements == 0) {
+        freeReplyObject (hash);
+        gw_req_reply_fail (req, 404, "not_found", NULL,
+                           "subscription '%s' not found", name);
+        return;
+    }
+    json_t *obj = s_object (hash);
+    freeReplyObject (hash);
+    json_t *attempts = s_attempts (req, redis, name);
+    redisReply *failed =
+        edge_redis_command (redis, "ZCARD %s", s_key (req, name, ":failed"));
+    if (!attempts || !failed || failed->type != REDIS_REPLY_INTEGER) {
+        json_decref (obj);
+        json_decref (attempts);
+        freeReplyObject (failed);
+        s_unavailable (req);
+        return;
+    }
+    json_object_set_new (obj, "deliveries", attempts);
+    json_object_set_new (obj, "failedDeliveries",
+                         json_integer (failed->integer));
+    freeReplyObject (failed);
+    gw_req_reply_json (req, 200, obj);
+}
+
+
+void
+gw_subs_delete (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
+{
+    (void) ctx;
+    const char *name = gw_req_param (req, "name");
+    const char *keys[] = {
+        s_key (req, name, ""),
+        gw_req_sprintf (req, "e:{%s}:subs", gw_req_principal (req)->org),
+        s_key (req, name, ":attempts"), s_key (req, name, ":failed")};
+    const char *args[] = {name};
+    redisReply *reply =
+        edge_redis_eval (gw_thread_redis (thread), &s_delete, 4, keys, 1, args);
+    if (!reply || reply->type != REDIS_REPLY_INTEGER) {
+        freeReplyObject (reply);
+        s_unavailable (req);
+        return;
+    }
+    bool is_deleted = reply->integer == 1;
+    freeReplyObject (reply);
+    if (!is_deleted) {
+        gw_req_reply_fail (req, 404, "not_found", NULL,
+                           "subscription '%s' not found", name);
+        return;
+    }
+    edge_info ("subscription %s deleted by %s", name, gw_req_identity (req));
+    gw_req_reply_data (req, 204, "application/json", "", 0);
+}
+
+
+void
+gw_subs_redeliver (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
+{
+    (void) ctx;
+    const char *name = gw_req_param (req, "name");
+    int64_t now = edge_now_ms ();
+    char since[24], now_ms[24];
+    snprintf (since, sizeof since, "%lld",
+              (long long) (now - S_REDELIVER_WINDOW_MS));
+    snprintf (now_ms, sizeof now_ms, "%lld", (long long) now);
+    const char *keys[] = {s_key (req, name, ""), s_key (req, name, ":failed"),
+                          "e:deliveries:due"};
+    const char *args[] = {since, now_ms, s_key (req, name, ":chain:")};
+    redisReply *reply = edge_redis_eval (gw_thread_redis (thread), &s_redeliver,
+                                         3, keys, 3, args);
+    if (!reply || reply->type != REDIS_REPLY_INTEGER) {
+        freeReplyObject (reply);
+        s_unavailable (req);
+        return;
+    }
+    long long count = reply->integer;
+    freeReplyObject (reply);
+    if (count < 0) {
+        gw_req_reply_fail (req, 404, "not_found", NULL,
+                           "subscription '%s' not found", name);
+        return;
+    }
+    edge_info ("subscription %s: %lld deliveries re-queued by %s", name, count,
+               gw_req_identity (req));
+    gw_req_reply_json (req, 200,
+                       json_pack ("{s:I}", "redelivered", (json_int_t) count));
+}
