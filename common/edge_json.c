@@ -181,12 +181,44 @@ edge_json_err_set (edge_json_err_t *err,
 }
 
 
+bool
+edge_json_is_shallow (const char *buf, size_t len, int max_depth)
+{
+    int depth = 0;
+    bool is_in_string = false;
+    for (size_t i = 0; i < len; i++) {
+        char c = buf[i];
+        if (is_in_string) {
+            if (c == '\\')
+                i++; //  skip the escaped character
+            else if (c == '"')
+                is_in_string = false;
+        }
+        else if (c == '"')
+            is_in_string = true;
+        else if (c == '[' || c == '{') {
+            if (++depth > max_depth)
+                return false;
+        }
+        else if (c == ']' || c == '}')
+            depth--;
+    }
+    return true;
+}
+
+
 json_t *
 edge_json_parse (const char *buf, size_t len, edge_json_err_t *err)
 {
     if (!buf || len == 0) {
         edge_json_err_set (err, 400, "malformed_json", NULL,
                            "request body is empty");
+        return NULL;
+    }
+    if (!edge_json_is_shallow (buf, len, EDGE_JSON_MAX_DEPTH)) {
+        edge_json_err_set (err, 400, "malformed_json", NULL,
+                           "JSON nested deeper than %d levels",
+                           EDGE_JSON_MAX_DEPTH);
         return NULL;
     }
     json_error_t error;

@@ -5,6 +5,7 @@
     then compare the signature in constant time, and only then decode and
     look at the payload.  */
 #include "edge_jwt.h"
+#include "edge_json.h"
 #include "edge_assert.h"
 #include "edge_crypto.h"
 #include "edge_util.h"
@@ -60,8 +61,10 @@ s_decode_object (const s_part_t *part)
     if (edge_b64url_decode (part->text, part->len, &raw, &rawlen))
         return NULL;
     json_error_t error;
-    json_t *value =
-        json_loadb ((const char *) raw, rawlen, JSON_REJECT_DUPLICATES, &error);
+    json_t *value = NULL;
+    if (edge_json_is_shallow ((const char *) raw, rawlen, EDGE_JSON_MAX_DEPTH))
+        value = json_loadb ((const char *) raw, rawlen, JSON_REJECT_DUPLICATES,
+                            &error);
     free (raw);
     if (value && !json_is_object (value)) {
         json_decref (value);
@@ -181,12 +184,15 @@ edge_jwt_verify (const char *token,
     s_part_t parts[3];
     if (!token || s_split (token, parts))
         goto refused;
-    if ((reason = s_check_header (&parts[0])))
-        goto refused;
+    //  The signature first: nothing an unauthenticated sender wrote is
+    //  parsed before it (we only ever verify HMAC-SHA256, so checking the
+    //  header's alg afterwards loses nothing).
     if (!s_signature_ok (token, parts, key, keylen)) {
         reason = "bad signature";
         goto refused;
     }
+    if ((reason = s_check_header (&parts[0])))
+        goto refused;
     //  From here the payload is authentic: decode and check its claims
     claims = s_decode_object (&parts[1]);
     if (!claims) {

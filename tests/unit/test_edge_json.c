@@ -146,12 +146,22 @@ test_deep_nesting_fails_cleanly (void **state)
     memset (doc, '[', depth);
     memset (doc + depth, ']', depth);
     s_parse_refused (doc, 2 * depth);
-    //  Reasonable nesting is fine
+    //  The limit is exact: 64 levels parse, 65 do not (a request thread's
+    //  stack must never meet jansson's recursion)
     edge_json_err_t err;
-    json_t *value = edge_json_parse (doc + depth - 100, 200, &err);
+    size_t max = EDGE_JSON_MAX_DEPTH;
+    json_t *value = edge_json_parse (doc + depth - max, 2 * max, &err);
     assert_non_null (value);
     json_decref (value);
+    value = edge_json_parse (doc + depth - max - 1, 2 * max + 2, &err);
+    assert_null (value);
+    assert_int_equal (err.status, 400);
+    assert_non_null (strstr (err.message, "nested deeper"));
     free (doc);
+    //  Brackets inside strings do not count, escaped quotes included
+    const char *text = "{\"a\":\"[[[[\\\"{{{{\"}";
+    assert_true (edge_json_is_shallow (text, strlen (text), 1));
+    assert_false (edge_json_is_shallow ("[[]]", 4, 1));
 }
 
 

@@ -138,6 +138,25 @@ test_signed_token_verifies_and_returns_the_claims (void **state)
 
 
 static void
+test_deeply_nested_parts_are_refused_without_parsing (void **state)
+{
+    (void) state;
+    char deep[601];
+    memset (deep, '[', 300);
+    memset (deep + 300, ']', 300);
+    deep[600] = 0;
+    //  Correctly signed but nested 300 deep: refused, no recursion
+    s_assert_refused (s_make_token (s_hs256, deep, s_key, S_KEYLEN),
+                      "malformed token");
+    //  A forged token's parts are never parsed: the signature fails first
+    char forged[2048];
+    snprintf (forged, sizeof forged, "%s",
+              s_make_token ("{\"alg\":\"none\"}", deep, "other", 5));
+    s_assert_refused (forged, "bad signature");
+}
+
+
+static void
 test_independently_made_token_verifies (void **state)
 {
     (void) state;
@@ -348,6 +367,7 @@ main (void)
         cmocka_unit_test (test_signing_matches_an_independent_hmac),
         cmocka_unit_test (test_signed_token_verifies_and_returns_the_claims),
         cmocka_unit_test (test_independently_made_token_verifies),
+        cmocka_unit_test (test_deeply_nested_parts_are_refused_without_parsing),
         cmocka_unit_test (test_tampered_payload_is_refused),
         cmocka_unit_test (test_tampered_signature_is_refused),
         cmocka_unit_test (test_wrong_key_is_refused),
