@@ -91,6 +91,42 @@ class Resp:
         flat = self("HGETALL", key) or []
         return dict(zip(flat[0::2], flat[1::2]))
 
+    def scan(self, pattern):
+        """Every key matching pattern (SCAN MATCH), sorted."""
+        keys, cursor = set(), "0"
+        while True:
+            cursor, batch = self("SCAN", cursor, "MATCH", pattern, "COUNT", 1000)
+            keys.update(batch)
+            if cursor == "0":
+                return sorted(keys)
+
+    def dump(self, key):
+        """A key's type and value as plain data (None when absent)."""
+        kind = self("TYPE", key)
+        if kind == "hash":
+            return kind, self.hgetall(key)
+        if kind == "zset":
+            flat = self("ZRANGE", key, 0, -1, "WITHSCORES")
+            return kind, list(zip(flat[0::2], flat[1::2]))
+        if kind == "set":
+            return kind, sorted(self("SMEMBERS", key))
+        if kind == "string":
+            return kind, self("GET", key)
+        if kind == "list":
+            return kind, self("LRANGE", key, 0, -1)
+        if kind == "stream":
+            return kind, self("XRANGE", key, "-", "+")
+        return None
+
+    def snapshot(self, pattern):
+        """{key: (type, value)} of every key matching pattern."""
+        out = {}
+        for key in self.scan(pattern):
+            value = self.dump(key)
+            if value is not None:
+                out[key] = value
+        return out
+
     def events(self, task=None):
         """Entries of e:events as dicts (with 'id'), optionally for one task."""
         out = []
@@ -100,6 +136,17 @@ class Resp:
             if task is None or fields.get("taskName") == task:
                 out.append(fields)
         return out
+
+
+def token_headers(token):
+    """Backend auth-token header."""
+    return {"x-rockit-beauth-token": token}
+
+
+def key_headers(org, username, api_key):
+    """The three backend API-key headers."""
+    return {"x-rockit-orgname": org, "x-rockit-username": username,
+            "x-rockit-api-key": api_key}
 
 
 class Proc:
@@ -265,6 +312,30 @@ class Stack:
             return resp.status, {k.lower(): v for k, v in resp.getheaders()}, parsed
         finally:
             conn.close()
+
+    # -- identity (issue 3) ------------------------------------------------
+    def create_org(self, name, email="owner@example.com", **extra):
+        """POST /adm/v1/orgs; returns the 201 document (holds the password)."""
+        body = {"orgName": name, "email": email}
+        body.update(extra)
+        status, _, doc = self.http("POST", "/adm/v1/orgs", body, admin=True)
+        assert status == 201, (status, doc)
+        return doc
+
+    def login(self, org, username, password):
+        """POST /be/v1/login; returns (status, headers, doc)."""
+        return self.http("POST", "/be/v1/login",
+                         {"orgName": org, "username": username, "password": password})
+
+    def auth_token(self, org, username, password):
+        """login then auth; returns (sessionToken, authToken)."""
+        status, _, doc = self.login(org, username, password)
+        assert status == 200, (status, doc)
+        session = doc["sessionToken"]
+        status, _, doc = self.http("POST", "/be/v1/auth",
+                                   headers={"x-rockit-besession-token": session})
+        assert status == 200, (status, doc)
+        return session, doc["authToken"]
 
     def hello(self, message="hi", **extra):
         body = {"message": message, "maintenance": False}
