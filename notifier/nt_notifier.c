@@ -1,33 +1,26 @@
-/*  nt_notifier - the event consumer: XREADGROUP, XAUTOCLAIM, count, XACK.  */
+/*  nt_notifier - the event consumer: XREADGROUP, XAUTOCLAIM, then one
+    script per entry that counts it, creates its deliveries and XACKs it.  */
 #include "nt_notifier.h"
 #include "edge_assert.h"
 #include "edge_log.h"
 #include "edge_task.h"
 #include "edge_util.h"
+#include "nt_body.h"
+#include "nt_store.h"
 #include <stdlib.h>
 #include <string.h>
-
-#define NT_COUNTS_KEY "e:notifier:counts"
 
 struct nt_notifier {
     edge_redis_t *redis;     //  borrowed connection
     char *group;             //  consumer group
     char *consumer;          //  our consumer name
     int64_t claim_idle_ms;   //  XAUTOCLAIM min-idle-time
-    int64_t block_ms;        //  XREADGROUP BLOCK
     int64_t batch;           //  COUNT
     bool has_group;          //  group known to exist on this connection
     bool is_pending_drained; //  own pending list read since (re)connect
     int64_t next_claim_ms;   //  monotonic time of the next XAUTOCLAIM
     uint64_t handled;        //  entries handled since start
 };
-
-//  Acknowledge an entry and count it, once: only the XACK that removes the
-//  entry from the pending list increments the counter.
-static edge_redis_script_t s_ack_script = {
-    .source = "local n = redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])\n"
-              "if n == 1 then redis.call('HINCRBY', KEYS[2], ARGV[3], 1) end\n"
-              "return n\n"};
 
 
 nt_notifier_t *
@@ -39,7 +32,6 @@ nt_notifier_new (edge_redis_t *redis, const nt_notifier_opts_t *opts)
     self->group = edge_strdup (opts->group);
     self->consumer = edge_strdup (opts->consumer);
     self->claim_idle_ms = opts->claim_idle_ms;
-    self->block_ms = opts->block_ms;
     self->batch = opts->batch;
     return self;
 }
@@ -65,22 +57,7 @@ nt_notifier_handled (const nt_notifier_t *self)
 }
 
 
-//  Value of field name in a flat [field, value, ...] reply, or "".
-static const char *
-s_field (const redisReply *fields, const char *name)
-{
-    for (size_t i = 0; i + 1 < fields->elements; i += 2) {
-        const redisReply *key = fields->element[i];
-        const redisReply *value = fields->element[i + 1];
-        if (key->type == REDIS_REPLY_STRING && value->type == REDIS_REPLY_STRING
-            && strcmp (key->str, name) == 0)
-            return value->str;
-    }
-    return "";
-}
-
-
-//  Count, log and acknowledge one entry [id, [field, value, ...]].
+//  Count, deliver, log and acknowledge one entry [id, [field, value, ...]].
 //  Returns 0, or -1 when Redis failed (the entry stays pending).
 static int
 s_handle_entry (nt_notifier_t *self, const redisReply *entry)
@@ -88,37 +65,25 @@ s_handle_entry (nt_notifier_t *self, const redisReply *entry)
     if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 2
         || entry->element[0]->type != REDIS_REPLY_STRING)
         return 0; //  deleted entry: nothing to do
-    const char *id = entry->element[0]->str;
-    const redisReply *fields = entry->element[1];
-    const char *type = "?", *event = "?", *task = "?", *org = "";
-    int64_t age_ms = -1;
-    if (fields->type == REDIS_REPLY_ARRAY) {
-        type = s_field (fields, "type");
-        event = s_field (fields, "event");
-        task = s_field (fields, "taskName");
-        org = s_field (fields, "orgName");
-        const char *created = s_field (fields, "createdMs");
-        if (*created)
-            age_ms = edge_now_ms () - strtoll (created, NULL, 10);
-    }
-    char counter[80];
-    snprintf (counter, sizeof counter, "%.30s.%.30s", *type ? type : "?",
-              *event ? event : "?");
-    const char *keys[] = {EDGE_EVENTS_STREAM, NT_COUNTS_KEY};
-    const char *args[] = {self->group, id, counter};
-    redisReply *reply =
-        edge_redis_eval (self->redis, &s_ack_script, 2, keys, 3, args);
-    if (!reply || reply->type != REDIS_REPLY_INTEGER) {
-        if (reply)
-            edge_warn ("notifier: ack of %s failed: %s", id,
-                       reply->type == REDIS_REPLY_ERROR ? reply->str : "?");
-        freeReplyObject (reply);
+    nt_event_t event;
+    nt_event_init (&event, entry->element[0]->str, entry->element[1]);
+    bool is_acked = false;
+    int created = 0;
+    if (nt_store_ingest (self->redis, self->group, &event, edge_now_ms (),
+                         &is_acked, &created))
         return -1;
+    if (is_acked) {
+        int64_t age_ms = -1;
+        if (*event.created_ms)
+            age_ms = edge_now_ms () - strtoll (event.created_ms, NULL, 10);
+        edge_info ("event %s/%s task=%s org=%s id=%s age_ms=%lld "
+                   "deliveries=%d",
+                   *event.type ? event.type : "?",
+                   *event.event ? event.event : "?",
+                   *event.task_name ? event.task_name : "?",
+                   *event.org ? event.org : "-", event.id, (long long) age_ms,
+                   created);
     }
-    if (reply->integer == 1)
-        edge_info ("event %s/%s task=%s org=%s id=%s age_ms=%lld", type, event,
-                   task, *org ? org : "-", id, (long long) age_ms);
-    freeReplyObject (reply);
     self->handled++;
     return 0;
 }
@@ -237,7 +202,7 @@ s_claim (nt_notifier_t *self)
 
 
 int
-nt_notifier_poll (nt_notifier_t *self)
+nt_notifier_poll (nt_notifier_t *self, int64_t block_ms)
 {
     if (s_ensure_group (self))
         return -1;
@@ -258,7 +223,7 @@ nt_notifier_poll (nt_notifier_t *self)
         int64_t every = self->claim_idle_ms / 2;
         self->next_claim_ms = edge_mono_ms () + (every > 100 ? every : 100);
     }
-    int count = s_read (self, ">", self->block_ms);
+    int count = s_read (self, ">", block_ms);
     if (count < 0) {
         self->is_pending_drained = false;
         return -1;

@@ -1,10 +1,11 @@
 /*  nt_notifier - consumes task events from the Redis stream e:events through
-    a consumer group, counts and logs each one, and acknowledges it.
+    a consumer group: counts and logs each one, creates its webhook and Slack
+    deliveries (nt_store), and acknowledges it.
 
     Entries left pending by a notifier that died are claimed (XAUTOCLAIM)
-    once idle for claim_idle_ms, so nothing is lost; counting and XACK happen
-    in one Lua script, so an entry is counted exactly once even when two
-    notifiers race for it.  */
+    once idle for claim_idle_ms, so nothing is lost; counting, creating the
+    deliveries and XACK happen in one Lua script, so an entry is counted and
+    delivered exactly once even when two notifiers race for it.  */
 #ifndef NT_NOTIFIER_H_INCLUDED
 #define NT_NOTIFIER_H_INCLUDED
 #include "edge_redis.h"
@@ -15,7 +16,6 @@ typedef struct {
     const char *group;     //  consumer group name
     const char *consumer;  //  this notifier's consumer name
     int64_t claim_idle_ms; //  claim others' pending entries idle this long
-    int64_t block_ms;      //  XREADGROUP BLOCK
     int64_t batch;         //  entries per read
 } nt_notifier_opts_t;
 
@@ -28,9 +28,10 @@ nt_notifier_t *nt_notifier_new (edge_redis_t *redis,
 void nt_notifier_destroy (nt_notifier_t **self_p);
 //  One round: (re)create the group if needed, process own pending entries
 //  once after (re)connecting, claim idle entries of others when due, then
-//  block for new entries. Returns the number of entries handled, or -1 when
-//  Redis failed (the caller backs off and calls again).
-int nt_notifier_poll (nt_notifier_t *self);
+//  read new entries, waiting up to block_ms for them (0: do not wait).
+//  Returns the number of entries handled, or -1 when Redis failed (the
+//  caller backs off and calls again).
+int nt_notifier_poll (nt_notifier_t *self, int64_t block_ms);
 //  Entries handled since start.
 uint64_t nt_notifier_handled (const nt_notifier_t *self);
 #endif

@@ -1,4 +1,5 @@
-/*  test_nt_notifier - the event consumer against a real redis-server.  */
+/*  test_nt_notifier - the event consumer against a real redis-server:
+    counting, claiming, and creating deliveries for matching subscriptions.  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,6 +8,7 @@
 #include "edge_testutil.h"
 #include "edge_util.h"
 #include "nt_notifier.h"
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -66,7 +68,7 @@ s_setup (void **state)
     redisReply *reply = edge_redis_command (fx->redis, "FLUSHALL");
     assert_non_null (reply);
     freeReplyObject (reply);
-    nt_notifier_opts_t opts = {"notifiers", "n1", 200, 50, 10};
+    nt_notifier_opts_t opts = {"notifiers", "n1", 200, 10};
     fx->notifier = nt_notifier_new (fx->redis, &opts);
     *state = fx;
     return 0;
@@ -94,12 +96,12 @@ test_events_written_before_the_group_exists_are_counted_once (void **state)
         s_add_event (fx->redis, "hello_a", i % 2 ? "begin" : "submit");
     int total = 0;
     for (int round = 0; round < 10 && total < 25; round++) {
-        int count = nt_notifier_poll (fx->notifier);
+        int count = nt_notifier_poll (fx->notifier, 50);
         assert_true (count >= 0);
         total += count;
     }
     assert_int_equal (total, 25);
-    assert_int_equal (nt_notifier_poll (fx->notifier), 0);
+    assert_int_equal (nt_notifier_poll (fx->notifier, 50), 0);
     assert_int_equal (
         s_int (fx->redis, "HGET e:notifier:counts %s", "hello.submit"), 13);
     assert_int_equal (
@@ -113,7 +115,7 @@ static void
 test_entries_pending_on_a_dead_consumer_are_claimed_after_idle (void **state)
 {
     fixture_t *fx = *state;
-    assert_int_equal (nt_notifier_poll (fx->notifier), 0); //  creates group
+    assert_int_equal (nt_notifier_poll (fx->notifier, 50), 0); //  creates group
     for (int i = 0; i < 3; i++)
         s_add_event (fx->redis, "hello_b", "end");
     //  A consumer that read the entries and died before acknowledging them.
@@ -125,7 +127,7 @@ test_entries_pending_on_a_dead_consumer_are_claimed_after_idle (void **state)
     assert_int_equal (s_pending (fx->redis), 3);
     int64_t deadline = edge_mono_ms () + 5000;
     while (s_pending (fx->redis) > 0 && edge_mono_ms () < deadline)
-        assert_true (nt_notifier_poll (fx->notifier) >= 0);
+        assert_true (nt_notifier_poll (fx->notifier, 50) >= 0);
     assert_int_equal (s_pending (fx->redis), 0);
     assert_int_equal (
         s_int (fx->redis, "HGET e:notifier:counts %s", "hello.end"), 3);
@@ -136,18 +138,147 @@ static void
 test_own_pending_entries_are_handled_after_a_restart (void **state)
 {
     fixture_t *fx = *state;
-    assert_int_equal (nt_notifier_poll (fx->notifier), 0);
+    assert_int_equal (nt_notifier_poll (fx->notifier, 50), 0);
     s_add_event (fx->redis, "hello_c", "submit");
     //  The same consumer name read it in a previous life and crashed.
     redisReply *reply = edge_redis_command (
         fx->redis, "XREADGROUP GROUP notifiers n2 COUNT 10 STREAMS e:events >");
     assert_non_null (reply);
     freeReplyObject (reply);
-    nt_notifier_opts_t opts = {"notifiers", "n2", 60000, 50, 10};
+    nt_notifier_opts_t opts = {"notifiers", "n2", 60000, 10};
     nt_notifier_t *restarted = nt_notifier_new (fx->redis, &opts);
-    assert_int_equal (nt_notifier_poll (restarted), 1);
+    assert_int_equal (nt_notifier_poll (restarted, 50), 1);
     assert_int_equal (s_pending (fx->redis), 0);
     nt_notifier_destroy (&restarted);
+}
+
+
+static void
+s_ok (redisReply *reply)
+{
+    assert_non_null (reply);
+    assert_int_not_equal (reply->type, REDIS_REPLY_ERROR);
+    freeReplyObject (reply);
+}
+
+
+//  A subscription of org acme as the gateway writes it.
+static void
+s_subscribe (edge_redis_t *redis,
+             const char *name,
+             const char *state,
+             const char *types,
+             const char *events)
+{
+    s_ok (edge_redis_command (redis, "ZADD e:{acme}:subs 1 %s", name));
+    s_ok (edge_redis_command (
+        redis,
+        "HSET e:{acme}:sub:%s name %s url http://hooks.test/x types %s "
+        "events %s secret whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= "
+        "state %s",
+        name, name, types, events, state));
+}
+
+
+static void
+s_add_org_event (edge_redis_t *redis,
+                 const char *org,
+                 const char *type,
+                 const char *task,
+                 const char *event,
+                 char *id,
+                 size_t size)
+{
+    redisReply *reply = edge_redis_command (
+        redis,
+        "XADD e:events * taskName %s type %s event %s orgName %s "
+        "timestamp 2026-01-01T00:00:00.000Z",
+        task, type, event, org);
+    assert_non_null (reply);
+    assert_int_equal (reply->type, REDIS_REPLY_STRING);
+    snprintf (id, size, "%s", reply->str);
+    freeReplyObject (reply);
+}
+
+
+static bool
+s_exists (edge_redis_t *redis, const char *event_id, const char *sub)
+{
+    char id[160];
+    snprintf (id, sizeof id, "%s-%s", event_id, sub);
+    return s_int (redis, "EXISTS e:dlv:%s", id) == 1;
+}
+
+
+static void
+test_deliveries_are_created_for_matching_enabled_subscriptions (void **state)
+{
+    fixture_t *fx = *state;
+    s_subscribe (fx->redis, "ends", "enabled", "[\"dltar\"]", "[\"end\"]");
+    s_subscribe (fx->redis, "off", "disabled", "[\"dltar\"]", "[\"end\"]");
+    s_subscribe (fx->redis, "broken", "enabled", "not json", "[\"end\"]");
+    char match[64], wrong_event[64], wrong_type[64], other_org[64];
+    s_add_org_event (fx->redis, "acme", "dltar", "dltar_t1", "end", match,
+                     sizeof match);
+    s_add_org_event (fx->redis, "acme", "dltar", "dltar_t1", "begin",
+                     wrong_event, sizeof wrong_event);
+    s_add_org_event (fx->redis, "acme", "mkraw", "mkraw_t1", "end", wrong_type,
+                     sizeof wrong_type);
+    s_add_org_event (fx->redis, "other", "dltar", "dltar_t2", "end", other_org,
+                     sizeof other_org);
+    s_add_event (fx->redis, "hello_noorg", "end"); //  no org: no deliveries
+    assert_int_equal (nt_notifier_poll (fx->notifier, 50), 5);
+    assert_true (s_exists (fx->redis, match, "ends"));
+    assert_false (s_exists (fx->redis, match, "off"));
+    assert_false (s_exists (fx->redis, match, "broken"));
+    assert_false (s_exists (fx->redis, wrong_event, "ends"));
+    assert_false (s_exists (fx->redis, wrong_type, "ends"));
+    redisReply *reply = edge_redis_command (fx->redis, "KEYS e:dlv:*");
+    assert_non_null (reply);
+    assert_int_equal (reply->elements, 1);
+    freeReplyObject (reply);
+    //  The delivery record as the contract lays it out
+    char key[128];
+    snprintf (key, sizeof key, "e:dlv:%s-ends", match);
+    reply = edge_redis_command (fx->redis, "HGETALL %s", key);
+    assert_non_null (reply);
+    assert_int_equal (reply->elements, 2 * 14);
+    freeReplyObject (reply);
+    assert_int_equal (s_int (fx->redis, "ZCARD %s", "e:deliveries:due"), 1);
+    assert_int_equal (
+        s_int (fx->redis, "LLEN %s", "e:{acme}:sub:ends:chain:dltar_t1"), 1);
+    assert_int_equal (
+        s_int (fx->redis, "SCARD %s", "e:{acme}:sub:ends:pending"), 1);
+    assert_int_equal (s_pending (fx->redis), 0);
+}
+
+
+static void
+test_later_events_of_a_task_wait_behind_the_chain_head (void **state)
+{
+    fixture_t *fx = *state;
+    s_subscribe (fx->redis, "all", "enabled", "[\"dltar\"]",
+                 "[\"submit\",\"begin\",\"end\"]");
+    char first[64], second[64], other[64];
+    s_add_org_event (fx->redis, "acme", "dltar", "dltar_a", "submit", first,
+                     sizeof first);
+    s_add_org_event (fx->redis, "acme", "dltar", "dltar_a", "begin", second,
+                     sizeof second);
+    s_add_org_event (fx->redis, "acme", "dltar", "dltar_b", "submit", other,
+                     sizeof other);
+    assert_int_equal (nt_notifier_poll (fx->notifier, 50), 3);
+    char id[128];
+    snprintf (id, sizeof id, "%s-all", first);
+    assert_true (s_int (fx->redis, "ZSCORE e:deliveries:due %s", id) > 0);
+    snprintf (id, sizeof id, "%s-all", other);
+    assert_true (s_int (fx->redis, "ZSCORE e:deliveries:due %s", id) > 0);
+    snprintf (id, sizeof id, "%s-all", second);
+    assert_int_equal (s_int (fx->redis, "ZSCORE e:deliveries:due %s", id), 0);
+    char key[160];
+    snprintf (key, sizeof key, "e:dlv:%s", id);
+    assert_int_equal (s_int (fx->redis, "HGET %s nextAt", key), 0);
+    assert_int_equal (
+        s_int (fx->redis, "LLEN %s", "e:{acme}:sub:all:chain:dltar_a"), 2);
 }
 
 
@@ -156,9 +287,9 @@ test_unreachable_redis_is_reported_as_an_error (void **state)
 {
     fixture_t *fx = *state;
     edge_redis_t *dead = edge_redis_new ("redis://127.0.0.1:1/0", 200);
-    nt_notifier_opts_t opts = {"notifiers", "n3", 1000, 50, 10};
+    nt_notifier_opts_t opts = {"notifiers", "n3", 1000, 10};
     nt_notifier_t *notifier = nt_notifier_new (dead, &opts);
-    assert_int_equal (nt_notifier_poll (notifier), -1);
+    assert_int_equal (nt_notifier_poll (notifier, 50), -1);
     nt_notifier_destroy (&notifier);
     edge_redis_destroy (&dead);
     (void) fx;
@@ -184,6 +315,12 @@ main (void)
             s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (
             test_own_pending_entries_are_handled_after_a_restart, s_setup,
+            s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_deliveries_are_created_for_matching_enabled_subscriptions,
+            s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_later_events_of_a_task_wait_behind_the_chain_head, s_setup,
             s_teardown),
         cmocka_unit_test_setup_teardown (
             test_unreachable_redis_is_reported_as_an_error, s_setup,
