@@ -8,18 +8,24 @@
 
 //  Filled by edge_cfg_load from the table in main.c.
 typedef struct {
-    char *listen;              //  EDGE_HTTP_LISTEN, host:port
-    int64_t port;              //  PORT, overrides the port when not 0
-    char *redis_url;           //  EDGE_REDIS_URL
-    int64_t redis_timeout_ms;  //  EDGE_REDIS_TIMEOUT_MS
-    char *broker_frontend;     //  EDGE_BROKER_FRONTEND, tcp://host:port
-    char *admin_secret;        //  EDGE_ADMIN_SECRET, base64 (secret)
-    int64_t threads;           //  EDGE_GATEWAY_THREADS
-    int64_t max_body;          //  EDGE_GATEWAY_MAX_BODY, bytes
-    int64_t broker_timeout_ms; //  EDGE_GATEWAY_BROKER_TIMEOUT_MS
-    int log_level;             //  EDGE_LOG_LEVEL
-    char *url_allow;           //  EDGE_URL_ALLOW, CIDR list
-    char *openapi_path;        //  EDGE_GATEWAY_OPENAPI, "" = embedded copy
+    char *listen;                  //  EDGE_HTTP_LISTEN, host:port
+    int64_t port;                  //  PORT, overrides the port when not 0
+    char *redis_url;               //  EDGE_REDIS_URL
+    int64_t redis_timeout_ms;      //  EDGE_REDIS_TIMEOUT_MS
+    char *broker_frontend;         //  EDGE_BROKER_FRONTEND, tcp://host:port
+    char *admin_secret;            //  EDGE_ADMIN_SECRET, base64 (secret)
+    int64_t threads;               //  EDGE_GATEWAY_THREADS
+    int64_t max_body;              //  EDGE_GATEWAY_MAX_BODY, bytes
+    int64_t broker_timeout_ms;     //  EDGE_GATEWAY_BROKER_TIMEOUT_MS
+    int log_level;                 //  EDGE_LOG_LEVEL
+    char *url_allow;               //  EDGE_URL_ALLOW, CIDR list
+    char *openapi_path;            //  EDGE_GATEWAY_OPENAPI, "" = embedded copy
+    int64_t session_ttl_s;         //  EDGE_SESSION_TOKEN_TTL_S
+    int64_t auth_ttl_s;            //  EDGE_AUTH_TOKEN_TTL_S
+    int64_t login_max_failures;    //  EDGE_LOGIN_MAX_FAILURES, per user
+    int64_t login_max_failures_ip; //  EDGE_LOGIN_MAX_FAILURES_IP, per address
+    int64_t login_window_s;        //  EDGE_LOGIN_WINDOW_S
+    char *operator_org; //  EDGE_OPERATOR_ORG, "" = none (POST /be/v1/orgs)
 } gw_config_t;
 
 typedef struct {

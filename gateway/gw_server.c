@@ -6,6 +6,8 @@
 #include "edge_log.h"
 #include "edge_util.h"
 #include "gw_auth.h"
+#include "gw_bauth.h"
+#include "gw_ident.h"
 #include "gw_openapi_data.h"
 #include "gw_req.h"
 #include "gw_router.h"
@@ -70,7 +72,10 @@ typedef struct {
 static const char *
 s_header (void *source, const char *name)
 {
-    return mg_get_header (((s_source_t *) source)->conn, name);
+    struct mg_connection *conn = ((s_source_t *) source)->conn;
+    if (strcmp (name, GW_SERVER_CLIENT_ADDR) == 0)
+        return mg_get_request_info (conn)->remote_addr;
+    return mg_get_header (conn, name);
 }
 
 
@@ -90,25 +95,41 @@ s_read (void *source, void *buf, size_t len)
 }
 
 
+//  Backend routes: authenticate from the headers (before the body is
+//  read), then check the route's permission. Returns 0, or -1 with the
+//  response set.
 static int
-s_authenticate (gw_server_t *self,
-                gw_req_t *req,
-                const gw_route_t *route,
-                edge_json_err_t *err)
+s_authenticate_backend (gw_req_t *req,
+                        const gw_route_t *route,
+                        gw_thread_t *thread)
 {
-    if (route->auth == GW_AUTH_NONE)
-        return 0;
-    if (route->auth == GW_AUTH_ADMIN) {
-        char username[GW_AUTH_USERNAME_MAX + 1];
-        if (gw_auth_admin (gw_req_header (req, GW_AUTH_ADMIN_HEADER),
-                           self->ctx.admin_key, self->ctx.admin_key_len,
-                           username, sizeof username, err))
-            return -1;
-        gw_req_set_identity (req, username);
-        return 0;
+    edge_json_err_t err;
+    gw_principal_t principal;
+    if (gw_bauth_authenticate (req, gw_thread_redis (thread), &principal,
+                               &err)) {
+        gw_req_reply_error (req, &err);
+        return -1;
     }
-    return edge_json_err_set (err, 401, "unauthorized", NULL,
-                              "backend authentication is not available");
+    bool is_allowed = gw_bauth_authorize (route, &principal);
+    gw_req_set_principal (req, &principal); //  the log line names the caller
+    if (!is_allowed) {
+        gw_bauth_reply_forbidden (req, route->resource, route->bit);
+        return -1;
+    }
+    return 0;
+}
+
+
+static int
+s_authenticate_admin (gw_server_t *self, gw_req_t *req, edge_json_err_t *err)
+{
+    char username[GW_AUTH_USERNAME_MAX + 1];
+    if (gw_auth_admin (gw_req_header (req, GW_AUTH_ADMIN_HEADER),
+                       self->ctx.admin_key, self->ctx.admin_key_len, username,
+                       sizeof username, err))
+        return -1;
+    gw_req_set_identity (req, username);
+    return 0;
 }
 
 
@@ -124,8 +145,8 @@ s_dispatch (gw_server_t *self,
     size_t max_body = (size_t) self->config->max_body;
     if (gw_router_match (req, route, &err) != GW_ROUTER_FOUND
         || gw_req_check_length (req, max_body, &err)
-        || s_authenticate (self, req, *route, &err)
-        || gw_req_read_body (req, max_body, &err)) {
+        || ((*route)->auth == GW_AUTH_ADMIN
+            && s_authenticate_admin (self, req, &err))) {
         gw_req_reply_error (req, &err);
         return;
     }
@@ -133,6 +154,13 @@ s_dispatch (gw_server_t *self,
     if (!thread) {
         gw_req_reply_fail (req, 503, "unavailable", NULL,
                            "this request thread has no connections");
+        return;
+    }
+    if ((*route)->auth == GW_AUTH_BACKEND
+        && s_authenticate_backend (req, *route, thread))
+        return;
+    if (gw_req_read_body (req, max_body, &err)) {
+        gw_req_reply_error (req, &err);
         return;
     }
     (*route)->handler (req, &self->ctx, thread);
@@ -192,12 +220,15 @@ s_send (struct mg_connection *conn, const gw_req_t *req)
     char *head = NULL;
     FILE *stream = open_memstream (&head, &head_len);
     edge_assert (stream);
-    fprintf (stream,
-             "HTTP/1.1 %d %s\r\nDate: %s\r\nContent-Type: %s\r\n"
-             "Content-Length: %zu\r\nx-request-id: %s\r\n"
-             "Cache-Control: no-store\r\n",
-             status, mg_get_response_code_text (conn, status), date,
-             gw_req_content_type (req), len, gw_req_id (req));
+    fprintf (stream, "HTTP/1.1 %d %s\r\nDate: %s\r\n", status,
+             mg_get_response_code_text (conn, status), date);
+    if (status == 204) //  no content: no Content-Length (RFC 9110 §8.6)
+        len = 0;
+    else
+        fprintf (stream, "Content-Type: %s\r\nContent-Length: %zu\r\n",
+                 gw_req_content_type (req), len);
+    fprintf (stream, "x-request-id: %s\r\nCache-Control: no-store\r\n",
+             gw_req_id (req));
     for (size_t i = 0; i < gw_req_reply_header_count (req); i++) {
         const char *name, *value;
         gw_req_reply_header_at (req, i, &name, &value);
@@ -247,8 +278,9 @@ s_log (const gw_req_t *req, double ms)
     s_printable (gw_req_method (req), method, sizeof method);
     s_printable (gw_req_path (req), path, sizeof path);
     s_printable (gw_req_identity (req), who, sizeof who);
+    const char *label = gw_req_principal (req) ? " user=" : " admin=";
     edge_info ("%s %s %d %.1fms rid=%s%s%s", method, path, gw_req_status (req),
-               ms, gw_req_id (req), who[0] ? " admin=" : "", who);
+               ms, gw_req_id (req), who[0] ? label : "", who);
 }
 
 
@@ -348,6 +380,8 @@ static int
 s_prepare (gw_server_t *self)
 {
     const gw_config_t *config = self->config;
+    if (gw_ident_init ())
+        return -1;
     if (edge_b64_decode (config->admin_secret, &self->admin_key,
                          &self->ctx.admin_key_len)) {
         edge_error ("EDGE_ADMIN_SECRET is not valid base64");

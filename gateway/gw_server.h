@@ -6,6 +6,10 @@
 #define GW_SERVER_H_INCLUDED
 #include "gw_ctx.h"
 
+//  A pseudo-header (a name no HTTP/1 client can send): gw_req_header (req,
+//  GW_SERVER_CLIENT_ADDR) gives the client's address, e.g. "127.0.0.1".
+#define GW_SERVER_CLIENT_ADDR ":client-addr"
+
 typedef struct gw_server gw_server_t;
 
 //  Start serving on config->listen (or its host with config->port) with

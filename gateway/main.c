@@ -21,6 +21,17 @@ s_check_readable (const char *value, char *why, size_t whylen)
     return 0;
 }
 
+//  EDGE_OPERATOR_ORG: "" or an organization name.
+static int
+s_check_org (const char *value, char *why, size_t whylen)
+{
+    if (*value && !edge_name_is_valid (value)) {
+        snprintf (why, whylen, "not an organization name ^[A-Za-z0-9_]{2,50}$");
+        return -1;
+    }
+    return 0;
+}
+
 static const edge_cfg_spec_t s_spec[] = {
     {"EDGE_HTTP_LISTEN", EDGE_CFG_HOSTPORT, offsetof (gw_config_t, listen),
      "127.0.0.1:8080", 0, 0, false, "HTTP listen address host:port", NULL},
@@ -54,6 +65,27 @@ static const edge_cfg_spec_t s_spec[] = {
      "", 0, 0, false,
      "serve this file at /openapi.yaml instead of the built-in copy",
      s_check_readable},
+    {"EDGE_SESSION_TOKEN_TTL_S", EDGE_CFG_INT,
+     offsetof (gw_config_t, session_ttl_s), "86400", 1, 2592000, false,
+     "lifetime of session tokens (POST /be/v1/login), seconds", NULL},
+    {"EDGE_AUTH_TOKEN_TTL_S", EDGE_CFG_INT, offsetof (gw_config_t, auth_ttl_s),
+     "300", 1, 86400, false,
+     "lifetime of auth tokens (POST /be/v1/auth), seconds", NULL},
+    {"EDGE_LOGIN_MAX_FAILURES", EDGE_CFG_INT,
+     offsetof (gw_config_t, login_max_failures), "5", 1, 1000000, false,
+     "failed logins of one user within the window before 429", NULL},
+    {"EDGE_LOGIN_MAX_FAILURES_IP", EDGE_CFG_INT,
+     offsetof (gw_config_t, login_max_failures_ip), "50", 1, 1000000, false,
+     "failed logins from one client address within the window before 429",
+     NULL},
+    {"EDGE_LOGIN_WINDOW_S", EDGE_CFG_INT,
+     offsetof (gw_config_t, login_window_s), "900", 1, 86400, false,
+     "failed-login counting window, seconds", NULL},
+    {"EDGE_OPERATOR_ORG", EDGE_CFG_STR, offsetof (gw_config_t, operator_org),
+     "", 0, 0, false,
+     "organization whose Administrators may create organizations through "
+     "POST /be/v1/orgs (\"\" = nobody)",
+     s_check_org},
 };
 #define S_SPEC_COUNT (sizeof s_spec / sizeof s_spec[0])
 

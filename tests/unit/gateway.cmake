@@ -1,5 +1,7 @@
 # gateway unit tests (keep sorted)
 edge_unit_test(test_gw_auth libgw)
+edge_unit_test(test_gw_bauth libgw)
+edge_unit_test(test_gw_ident libgw)
 edge_unit_test(test_gw_metrics libgw)
 edge_unit_test(test_gw_req libgw)
 edge_unit_test(test_gw_router libgw)

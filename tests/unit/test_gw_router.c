@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "edge_perm.h"
 #include "gw_router.h"
 #include <ctype.h>
 #include <stdio.h>
@@ -73,16 +74,74 @@ test_static_path_matches_its_route (void **state)
 
 
 static void
-test_admin_routes_need_admin_auth (void **state)
+test_admin_and_backend_routes_need_their_auth (void **state)
 {
     (void) state;
     size_t count = 0;
     const gw_route_t *routes = gw_router_routes (&count);
-    for (size_t i = 0; i < count; i++)
-        if (strncmp (routes[i].pattern, "/adm/", 5) == 0)
+    const char *open[] = {"/be/v1/login", "/be/v1/auth", "/be/v1/logout"};
+    for (size_t i = 0; i < count; i++) {
+        const char *pattern = routes[i].pattern;
+        bool is_open = false;
+        for (size_t j = 0; j < sizeof open / sizeof open[0]; j++)
+            is_open = is_open || strcmp (pattern, open[j]) == 0;
+        if (strncmp (pattern, "/adm/", 5) == 0)
             assert_int_equal (routes[i].auth, GW_AUTH_ADMIN);
+        else if (strncmp (pattern, "/be/", 4) == 0 && !is_open)
+            assert_int_equal (routes[i].auth, GW_AUTH_BACKEND);
         else
             assert_int_equal (routes[i].auth, GW_AUTH_NONE);
+        if (routes[i].resource) {
+            assert_true (edge_perm_index (routes[i].resource) >= 0);
+            int bit = routes[i].bit;
+            assert_true (bit == EDGE_PERM_C || bit == EDGE_PERM_R
+                         || bit == EDGE_PERM_U || bit == EDGE_PERM_D
+                         || bit == EDGE_PERM_X);
+        }
+        else
+            assert_int_equal (routes[i].bit, 0);
+    }
+}
+
+
+static void
+test_identity_routes_name_their_permission (void **state)
+{
+    (void) state;
+    const struct {
+        const char *method, *pattern, *resource;
+        int bit;
+    } cases[] = {
+        {"GET", "/be/v1/users", "beUsers", EDGE_PERM_R},
+        {"GET", "/be/v1/users/ann", "beUsers", EDGE_PERM_R},
+        {"POST", "/be/v1/users", "beUsers", EDGE_PERM_C},
+        {"PATCH", "/be/v1/users", "beUsers", EDGE_PERM_U},
+        {"DELETE", "/be/v1/users/ann", "beUsers", EDGE_PERM_D},
+        {"GET", "/be/v1/roles", "roles", EDGE_PERM_R},
+        {"PATCH", "/be/v1/roles", "roles", EDGE_PERM_U},
+        {"DELETE", "/be/v1/roles/r1", "roles", EDGE_PERM_D},
+        {"POST", "/be/v1/apikeys", "keys", EDGE_PERM_C},
+        {"DELETE", "/be/v1/apikeys", "keys", EDGE_PERM_D},
+        {"POST", "/be/v1/orgs", NULL, 0},
+        {"DELETE", "/be/v1/orgs/acme", NULL, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        gw_req_t *req = s_req (cases[i].method, cases[i].pattern);
+        const gw_route_t *route = NULL;
+        edge_json_err_t err;
+        assert_int_equal (s_match (req, &route, &err), GW_ROUTER_FOUND);
+        assert_int_equal (route->auth, GW_AUTH_BACKEND);
+        if (cases[i].resource)
+            assert_string_equal (route->resource, cases[i].resource);
+        else
+            assert_null (route->resource);
+        assert_int_equal (route->bit, cases[i].bit);
+        assert_int_equal (route->is_self_ok,
+                          strcmp (cases[i].method, "PATCH") == 0
+                              && strcmp (cases[i].pattern, "/be/v1/users")
+                                     == 0);
+        gw_req_destroy (&req);
+    }
 }
 
 
@@ -251,18 +310,106 @@ test_openapi_documents_every_route (void **state)
 }
 
 
+//  The operation block of method on pattern in text ("" when absent): the
+//  lines after "    <method>:" indented deeper than 4. Caller frees.
+static char *
+s_operation (const char *text, const char *method, const char *pattern)
+{
+    char path_line[256], method_line[32];
+    snprintf (path_line, sizeof path_line, "\n  %s:\n", pattern);
+    snprintf (method_line, sizeof method_line, "    %s:\n", method);
+    for (char *p = method_line; *p; p++)
+        *p = (char) tolower ((unsigned char) *p);
+    const char *block = strstr (text, path_line);
+    if (!block)
+        return strdup ("");
+    const char *line = block + strlen (path_line);
+    while (*line && strncmp (line, "   ", 3) == 0) {
+        size_t len = strcspn (line, "\n");
+        if (strncmp (line, method_line, strlen (method_line)) == 0) {
+            const char *start = line + len + 1, *end = start;
+            while (*end && (strncmp (end, "     ", 5) == 0 || *end == '\n')) {
+                size_t n = strcspn (end, "\n");
+                end += n + (end[n] ? 1 : 0);
+            }
+            return strndup (start, (size_t) (end - start));
+        }
+        line += len + (line[len] ? 1 : 0);
+    }
+    return strdup ("");
+}
+
+
+//  The x-rockit-permission a route should carry in the document.
+static void
+s_expected_permission (const gw_route_t *route, char *buf, size_t size)
+{
+    if (route->resource)
+        snprintf (buf, size,
+                  "      x-rockit-permission: {resource: %s, bit: %d}\n",
+                  route->resource, route->bit);
+    else
+        snprintf (buf, size, "      x-rockit-permission: none\n");
+}
+
+
+static void
+test_openapi_permissions_match_the_route_table (void **state)
+{
+    (void) state;
+    char *text = s_read_openapi ();
+    size_t count = 0;
+    const gw_route_t *routes = gw_router_routes (&count);
+    size_t checked = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (strncmp (routes[i].pattern, "/be/v1/", 7) != 0)
+            continue;
+        char *op = s_operation (text, routes[i].method, routes[i].pattern);
+        char expected[160];
+        s_expected_permission (&routes[i], expected, sizeof expected);
+        const char *found = strstr (op, "x-rockit-permission:");
+        if (!found)
+            fail_msg ("%s %s has no x-rockit-permission", routes[i].method,
+                      routes[i].pattern);
+        if (!strstr (op, expected) || strstr (found + 1, "x-rockit-perm"))
+            fail_msg ("%s %s: x-rockit-permission differs from the table "
+                      "(expected '%.*s')",
+                      routes[i].method, routes[i].pattern,
+                      (int) strlen (expected) - 1, expected);
+        free (op);
+        checked++;
+    }
+    assert_true (checked >= 15);
+    //  the check itself can fail
+    gw_route_t wrong = {"GET",     "/be/v1/users", NULL, GW_AUTH_BACKEND,
+                        "beUsers", EDGE_PERM_D,    "x",  false};
+    char expected[160];
+    s_expected_permission (&wrong, expected, sizeof expected);
+    char *op = s_operation (text, "GET", "/be/v1/users");
+    assert_non_null (strstr (op, "x-rockit-permission"));
+    assert_null (strstr (op, expected));
+    free (op);
+    op = s_operation (text, "PUT", "/be/v1/users");
+    assert_string_equal (op, "");
+    free (op);
+    free (text);
+}
+
+
 int
 main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_table_rows_are_complete_and_names_unique),
         cmocka_unit_test (test_static_path_matches_its_route),
-        cmocka_unit_test (test_admin_routes_need_admin_auth),
+        cmocka_unit_test (test_admin_and_backend_routes_need_their_auth),
+        cmocka_unit_test (test_identity_routes_name_their_permission),
         cmocka_unit_test (test_path_parameter_is_captured),
         cmocka_unit_test (test_invalid_path_parameter_is_not_found),
         cmocka_unit_test (test_unknown_paths_are_not_found),
         cmocka_unit_test (test_wrong_method_is_405_with_allow),
         cmocka_unit_test (test_openapi_documents_every_route),
+        cmocka_unit_test (test_openapi_permissions_match_the_route_table),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -1,0 +1,661 @@
+/*  gw_ident - the identity store. Scripts live in gw_ident_lua.h; this
+    file builds their keys and arguments and reads their replies. Each
+    request-path lookup (principal by token or key) is one EVALSHA.
+    Organizations are in gw_ident_org.c.  */
+#include "gw_ident.h"
+#include "gw_ident_lua.h"
+#include "edge_assert.h"
+#include "edge_crypto.h"
+#include "edge_json.h"
+#include "edge_log.h"
+#include "edge_perm.h"
+#include "edge_util.h"
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define S_TOKEN_BYTES  32
+#define S_SECRET_BYTES 32
+#define S_MAX_ARGS     (8 + EDGE_PERM_COUNT)
+
+_Static_assert(GW_IDENT_PWHASH_MAX == crypto_pwhash_STRBYTES,
+               "GW_IDENT_PWHASH_MAX must be crypto_pwhash_STRBYTES");
+
+static edge_redis_script_t s_session_new = {.source = GW_IDENT_LUA_SESSION_NEW};
+static edge_redis_script_t s_principal = {.source = GW_IDENT_LUA_PRINCIPAL};
+static edge_redis_script_t s_auth_new = {.source = GW_IDENT_LUA_AUTH_NEW};
+static edge_redis_script_t s_logout = {.source = GW_IDENT_LUA_LOGOUT};
+static edge_redis_script_t s_revoke_user = {.source = GW_IDENT_LUA_REVOKE_USER};
+static edge_redis_script_t s_key_new = {.source = GW_IDENT_LUA_KEY_NEW};
+static edge_redis_script_t s_key_delete = {.source = GW_IDENT_LUA_KEY_DELETE};
+static edge_redis_script_t s_key_principal = {.source =
+                                                  GW_IDENT_LUA_KEY_PRINCIPAL};
+static edge_redis_script_t s_login_begin = {.source = GW_IDENT_LUA_LOGIN_BEGIN};
+static edge_redis_script_t s_login_succeeded = {
+    .source = GW_IDENT_LUA_LOGIN_SUCCEEDED};
+
+//  A hash of a random password, verified when the user is unknown so that
+//  a failed login costs the same whether the user exists or not.
+static char s_dummy_hash[crypto_pwhash_STRBYTES];
+
+
+int
+gw_ident_init (void)
+{
+    if (sodium_init () < 0) {
+        edge_error ("libsodium cannot be initialized");
+        return -1;
+    }
+    if (s_dummy_hash[0])
+        return 0;
+    char password[GW_IDENT_PASSWORD_LEN + 1];
+    gw_ident_random_password (password);
+    int rc = gw_ident_hash_password (password, s_dummy_hash);
+    sodium_memzero (password, sizeof password);
+    return rc;
+}
+
+
+int
+gw_ident_hash_password (const char *password, char *hash)
+{
+    edge_assert (password && hash);
+    if (crypto_pwhash_str (hash, password, strlen (password),
+                           crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                           crypto_pwhash_MEMLIMIT_INTERACTIVE)
+        != 0) {
+        edge_error ("argon2id hashing failed (out of memory?)");
+        return -1;
+    }
+    return 0;
+}
+
+
+bool
+gw_ident_verify_password (const char *hash, const char *password)
+{
+    edge_assert (password && s_dummy_hash[0]);
+    bool is_real = hash && *hash;
+    int rc = crypto_pwhash_str_verify (is_real ? hash : s_dummy_hash, password,
+                                       strlen (password));
+    return is_real && rc == 0;
+}
+
+
+void
+gw_ident_random_password (char *password)
+{
+    static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                   "abcdefghijklmnopqrstuvwxyz0123456789";
+    for (int i = 0; i < GW_IDENT_PASSWORD_LEN; i++)
+        password[i] = alphabet[randombytes_uniform (sizeof alphabet - 1)];
+    password[GW_IDENT_PASSWORD_LEN] = 0;
+}
+
+
+void
+gw_ident_sha (const char *secret, char *sha)
+{
+    edge_assert (secret && sha);
+    edge_sha256_hex (secret, strlen (secret), sha);
+}
+
+
+//  A new random token (base64url of 32 bytes) and its sha.
+static void
+s_token_make (char *token, char *sha)
+{
+    unsigned char raw[S_TOKEN_BYTES];
+    randombytes_buf (raw, sizeof raw);
+    char *text = edge_b64url_encode (raw, sizeof raw);
+    sodium_memzero (raw, sizeof raw);
+    snprintf (token, GW_IDENT_TOKEN_MAX, "%s", text);
+    sodium_memzero (text, strlen (text));
+    free (text);
+    gw_ident_sha (token, sha);
+}
+
+
+//  Log a script failure once; NULL replies were logged by edge_redis.
+static void
+s_warn_reply (const redisReply *reply, const char *what)
+{
+    if (reply)
+        edge_warn ("identity: %s failed: %s", what,
+                   reply->type == REDIS_REPLY_ERROR ? reply->str
+                                                    : "unexpected reply");
+}
+
+
+//  The resource names, appended to args from *nargs.
+static void
+s_add_resources (const char **args, int *nargs)
+{
+    for (size_t i = 0; i < EDGE_PERM_COUNT; i++)
+        args[(*nargs)++] = edge_perm_name (i);
+}
+
+
+//  Element i of an array reply as a string, or "" when not a string.
+static const char *
+s_str_at (const redisReply *reply, size_t i)
+{
+    if (i >= reply->elements || reply->element[i]->type != REDIS_REPLY_STRING)
+        return "";
+    return reply->element[i]->str;
+}
+
+
+//  Map a failure word ({'none'}, {'kind'}, {'gone'}, {'user'}) to its rc.
+static gw_ident_rc_t
+s_failure_rc (const redisReply *reply, const char *what)
+{
+    const char *word = s_str_at (reply, 0);
+    if (strcmp (word, "none") == 0)
+        return GW_IDENT_NOT_FOUND;
+    if (strcmp (word, "kind") == 0)
+        return GW_IDENT_WRONG_KIND;
+    if (strcmp (word, "gone") == 0)
+        return GW_IDENT_USER_GONE;
+    if (strcmp (word, "user") == 0)
+        return GW_IDENT_WRONG_USER;
+    s_warn_reply (reply, what);
+    return GW_IDENT_REDIS;
+}
+
+
+//  Fill principal's machine flag, Administrators flag and permissions from
+//  reply elements first.. (machine, admin, perms...). Returns 0 or -1.
+static int
+s_read_rights (const redisReply *reply, size_t first, gw_principal_t *p)
+{
+    if (reply->elements != first + 2 + EDGE_PERM_COUNT)
+        return -1;
+    p->is_machine = strcmp (s_str_at (reply, first), "1") == 0;
+    for (size_t i = 0; i < 1 + EDGE_PERM_COUNT; i++)
+        if (reply->element[first + 1 + i]->type != REDIS_REPLY_INTEGER)
+            return -1;
+    p->is_administrator = reply->element[first + 1]->integer == 1;
+    for (size_t i = 0; i < EDGE_PERM_COUNT; i++)
+        p->perms[i] = (int) reply->element[first + 2 + i]->integer;
+    return 0;
+}
+
+
+//  Read {'ok', org, user, machine, admin, perms...} into principal.
+static gw_ident_rc_t
+s_read_principal (const redisReply *reply,
+                  gw_principal_t *principal,
+                  const char *what)
+{
+    memset (principal, 0, sizeof *principal);
+    snprintf (principal->org, sizeof principal->org, "%s", s_str_at (reply, 1));
+    snprintf (principal->username, sizeof principal->username, "%s",
+              s_str_at (reply, 2));
+    if (!principal->org[0] || !principal->username[0]
+        || s_read_rights (reply, 3, principal)) {
+        s_warn_reply (reply, what);
+        return GW_IDENT_REDIS;
+    }
+    return GW_IDENT_OK;
+}
+
+
+//  True when reply is an array whose first element is the string "ok".
+static bool
+s_is_ok (const redisReply *reply)
+{
+    return reply && reply->type == REDIS_REPLY_ARRAY
+           && strcmp (s_str_at (reply, 0), "ok") == 0;
+}
+
+
+//  Map an array script reply with a failure word to an rc (NULL: Redis).
+static gw_ident_rc_t
+s_array_failure (const redisReply *reply, const char *what)
+{
+    if (!reply)
+        return GW_IDENT_REDIS;
+    if (reply->type != REDIS_REPLY_ARRAY) {
+        s_warn_reply (reply, what);
+        return GW_IDENT_REDIS;
+    }
+    return s_failure_rc (reply, what);
+}
+
+
+//  ----------------------------------------------------------------------
+//  Tokens
+
+gw_ident_rc_t
+gw_ident_session_new (edge_redis_t *redis,
+                      const char *org,
+                      const char *username,
+                      int64_t ttl_s,
+                      char *token,
+                      gw_principal_t *principal)
+{
+    edge_assert (redis && org && username && ttl_s > 0 && token && principal);
+    char sha[GW_IDENT_SHA_HEX], ttl[24], iso[32];
+    s_token_make (token, sha);
+    snprintf (ttl, sizeof ttl, "%lld", (long long) ttl_s * 1000);
+    edge_rfc3339 (edge_now_ms (), iso, sizeof iso);
+    char *key = edge_sprintf ("e:tok:%s", sha);
+    const char *keys[1] = {key};
+    const char *args[S_MAX_ARGS] = {org, username, ttl, iso, sha};
+    int nargs = 5;
+    s_add_resources (args, &nargs);
+    redisReply *reply =
+        edge_redis_eval (redis, &s_session_new, 1, keys, nargs, args);
+    gw_ident_rc_t rc;
+    if (s_is_ok (reply)) {
+        rc = s_read_principal (reply, principal, "session");
+        snprintf (principal->token_sha, sizeof principal->token_sha, "%s", sha);
+    }
+    else {
+        rc = s_array_failure (reply, "session");
+        rc = rc == GW_IDENT_USER_GONE ? GW_IDENT_NOT_FOUND : rc;
+    }
+    if (rc != GW_IDENT_OK)
+        sodium_memzero (token, GW_IDENT_TOKEN_MAX);
+    freeReplyObject (reply);
+    free (key);
+    return rc;
+}
+
+
+gw_ident_rc_t
+gw_ident_auth_new (edge_redis_t *redis,
+                   const char *session_token,
+                   int64_t ttl_s,
+                   char *token,
+                   int64_t *expires_in_s)
+{
+    edge_assert (redis && session_token && ttl_s > 0 && token && expires_in_s);
+    char session_sha[GW_IDENT_SHA_HEX], sha[GW_IDENT_SHA_HEX], ttl[24], iso[32];
+    gw_ident_sha (session_token, session_sha);
+    s_token_make (token, sha);
+    snprintf (ttl, sizeof ttl, "%lld", (long long) ttl_s * 1000);
+    edge_rfc3339 (edge_now_ms (), iso, sizeof iso);
+    char *session_key = edge_sprintf ("e:tok:%s", session_sha);
+    char *key = edge_sprintf ("e:tok:%s", sha);
+    const char *keys[2] = {session_key, key};
+    const char *args[5] = {"session", ttl, iso, session_sha, sha};
+    redisReply *reply = edge_redis_eval (redis, &s_auth_new, 2, keys, 5, args);
+    gw_ident_rc_t rc;
+    if (s_is_ok (reply) && reply->elements == 2
+        && reply->element[1]->type == REDIS_REPLY_INTEGER) {
+        *expires_in_s = (reply->element[1]->integer + 999) / 1000;
+        rc = GW_IDENT_OK;
+    }
+    else
+        rc = s_array_failure (reply, "auth token");
+    if (rc != GW_IDENT_OK)
+        sodium_memzero (token, GW_IDENT_TOKEN_MAX);
+    freeReplyObject (reply);
+    free (key);
+    free (session_key);
+    return rc;
+}
+
+
+gw_ident_rc_t
+gw_ident_principal_by_token (edge_redis_t *redis,
+                             const char *token,
+                             gw_ident_kind_t kind,
+                             gw_principal_t *principal)
+{
+    edge_assert (redis && token && principal);
+    char sha[GW_IDENT_SHA_HEX];
+    gw_ident_sha (token, sha);
+    char *key = edge_sprintf ("e:tok:%s", sha);
+    const char *keys[1] = {key};
+    const char *args[S_MAX_ARGS] = {kind == GW_IDENT_AUTH ? "auth" : "session"};
+    int nargs = 1;
+    s_add_resources (args, &nargs);
+    redisReply *reply =
+        edge_redis_eval (redis, &s_principal, 1, keys, nargs, args);
+    gw_ident_rc_t rc;
+    if (s_is_ok (reply)) {
+        rc = s_read_principal (reply, principal, "token lookup");
+        snprintf (principal->token_sha, sizeof principal->token_sha, "%s", sha);
+    }
+    else
+        rc = s_array_failure (reply, "token lookup");
+    freeReplyObject (reply);
+    free (key);
+    return rc;
+}
+
+
+gw_ident_rc_t
+gw_ident_logout (edge_redis_t *redis, const char *token)
+{
+    edge_assert (redis && token);
+    char sha[GW_IDENT_SHA_HEX];
+    gw_ident_sha (token, sha);
+    char *key = edge_sprintf ("e:tok:%s", sha);
+    const char *keys[1] = {key};
+    const char *args[1] = {sha};
+    redisReply *reply = edge_redis_eval (redis, &s_logout, 1, keys, 1, args);
+    gw_ident_rc_t rc = GW_IDENT_REDIS;
+    if (reply && reply->type == REDIS_REPLY_INTEGER)
+        rc = reply->integer == 1 ? GW_IDENT_OK : GW_IDENT_NOT_FOUND;
+    else
+        s_warn_reply (reply, "logout");
+    freeReplyObject (reply);
+    free (key);
+    return rc;
+}
+
+
+gw_ident_rc_t
+gw_ident_revoke_user_tokens (edge_redis_t *redis,
+                             const char *org,
+                             const char *username)
+{
+    edge_assert (redis && org && username);
+    char *user_tokens = edge_sprintf ("e:{%s}:user:%s:tokens", org, username);
+    char *org_tokens = edge_sprintf ("e:{%s}:tokens", org);
+    const char *keys[2] = {user_tokens, org_tokens};
+    redisReply *reply =
+        edge_redis_eval (redis, &s_revoke_user, 2, keys, 0, NULL);
+    gw_ident_rc_t rc = GW_IDENT_REDIS;
+    if (reply && reply->type == REDIS_REPLY_INTEGER)
+        rc = GW_IDENT_OK;
+    else
+        s_warn_reply (reply, "token revocation");
+    freeReplyObject (reply);
+    free (org_tokens);
+    free (user_tokens);
+    return rc;
+}
+
+
+//  ----------------------------------------------------------------------
+//  API keys
+
+void
+gw_ident_api_key_make (char *key_id, char *api_key, char *sha)
+{
+    edge_assert (key_id && api_key && sha);
+    unsigned char id[GW_IDENT_KEY_ID_LEN / 2], secret[S_SECRET_BYTES];
+    randombytes_buf (id, sizeof id);
+    randombytes_buf (secret, sizeof secret);
+    edge_hex (id, sizeof id, key_id);
+    char *text = edge_b64url_encode (secret, sizeof secret);
+    sodium_memzero (secret, sizeof secret);
+    gw_ident_sha (text, sha);
+    snprintf (api_key, GW_IDENT_API_KEY_MAX, "%s.%s", key_id, text);
+    sodium_memzero (text, strlen (text));
+    free (text);
+}
+
+
+gw_ident_rc_t
+gw_ident_api_key_new (edge_redis_t *redis,
+                      const char *org,
+                      const char *username,
+                      char *key_id,
+                      char *api_key)
+{
+    edge_assert (redis && org && username && key_id && api_key);
+    char sha[GW_IDENT_SHA_HEX], ms[24], iso[32];
+    gw_ident_api_key_make (key_id, api_key, sha);
+    int64_t now = edge_now_ms ();
+    snprintf (ms, sizeof ms, "%lld", (long long) now);
+    edge_rfc3339 (now, iso, sizeof iso);
+    char *owned[4] = {edge_sprintf ("e:{%s}:user:%s", org, username),
+                      edge_sprintf ("e:{%s}:keys", org),
+                      edge_sprintf ("e:{%s}:key:%s", org, key_id),
+                      edge_sprintf ("e:{%s}:user:%s:keys", org, username)};
+    const char *keys[4] = {owned[0], owned[1], owned[2], owned[3]};
+    const char *args[5] = {key_id, username, sha, ms, iso};
+    redisReply *reply = edge_redis_eval (redis, &s_key_new, 4, keys, 5, args);
+    gw_ident_rc_t rc = GW_IDENT_REDIS;
+    if (reply && reply->type == REDIS_REPLY_STRING) {
+        if (strcmp (reply->str, "ok") == 0)
+            rc = GW_IDENT_OK;
+        else if (strcmp (reply->str, "none") == 0)
+            rc = GW_IDENT_NOT_FOUND;
+        else if (strcmp (reply->str, "person") == 0)
+            rc = GW_IDENT_NOT_MACHINE;
+        else
+            rc = GW_IDENT_CONFLICT; //  64 random bits collided
+    }
+    else
+        s_warn_reply (reply, "API key create");
+    if (rc != GW_IDENT_OK)
+        sodium_memzero (api_key, GW_IDENT_API_KEY_MAX);
+    freeReplyObject (reply);
+    for (size_t i = 0; i < 4; i++)
+        free (owned[i]);
+    return rc;
+}
+
+
+gw_ident_rc_t
+gw_ident_api_key_delete (edge_redis_t *redis,
+                         const char *org,
+                         const char *username,
+                         const char *key_id)
+{
+    edge_assert (redis && org && username && key_id);
+    char *owned[3] = {edge_sprintf ("e:{%s}:key:%s", org, key_id),
+                      edge_sprintf ("e:{%s}:keys", org),
+                      edge_sprintf ("e:{%s}:user:%s:keys", org, username)};
+    const char *keys[3] = {owned[0], owned[1], owned[2]};
+    const char *args[2] = {key_id, username};
+    redisReply *reply =
+        edge_redis_eval (redis, &s_key_delete, 3, keys, 2, args);
+    gw_ident_rc_t rc = GW_IDENT_REDIS;
+    if (reply && reply->type == REDIS_REPLY_INTEGER)
+        rc = reply->integer == 1 ? GW_IDENT_OK : GW_IDENT_NOT_FOUND;
+    else
+        s_warn_reply (reply, "API key delete");
+    freeReplyObject (reply);
+    for (size_t i = 0; i < 3; i++)
+        free (owned[i]);
+    return rc;
+}
+
+
+//  Split "keyId.secret": key_id must be GW_IDENT_KEY_ID_LEN lowercase hex.
+//  Returns the secret (borrowed from api_key) or NULL when malformed.
+static const char *
+s_key_split (const char *api_key, char *key_id)
+{
+    const char *dot = strchr (api_key, '.');
+    if (!dot || dot - api_key != GW_IDENT_KEY_ID_LEN || !dot[1])
+        return NULL;
+    for (const char *p = api_key; p < dot; p++)
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+            return NULL;
+    memcpy (key_id, api_key, GW_IDENT_KEY_ID_LEN);
+    key_id[GW_IDENT_KEY_ID_LEN] = 0;
+    return dot + 1;
+}
+
+
+//  Compare the stored sha (reply element 1) with the secret's, in
+//  constant time, then read the rights.
+static gw_ident_rc_t
+s_key_check (const redisReply *reply,
+             const char *secret,
+             gw_principal_t *principal)
+{
+    char sha[GW_IDENT_SHA_HEX];
+    gw_ident_sha (secret, sha);
+    const char *stored = s_str_at (reply, 1);
+    if (strlen (stored) != GW_IDENT_SHA_HEX - 1) {
+        s_warn_reply (reply, "API key lookup");
+        return GW_IDENT_REDIS;
+    }
+    if (!edge_ct_equal (stored, sha, GW_IDENT_SHA_HEX - 1))
+        return GW_IDENT_MISMATCH;
+    if (s_read_rights (reply, 2, principal)) {
+        s_warn_reply (reply, "API key lookup");
+        return GW_IDENT_REDIS;
+    }
+    return GW_IDENT_OK;
+}
+
+
+gw_ident_rc_t
+gw_ident_principal_by_key (edge_redis_t *redis,
+                           const char *org,
+                           const char *username,
+                           const char *api_key,
+                           gw_principal_t *principal)
+{
+    edge_assert (redis && org && username && api_key && principal);
+    memset (principal, 0, sizeof *principal);
+    char key_id[GW_IDENT_KEY_ID_LEN + 1];
+    const char *secret = s_key_split (api_key, key_id);
+    if (!secret || !edge_name_is_valid (org) || !edge_name_is_valid (username))
+        return GW_IDENT_NOT_FOUND; //  names become key names: never unchecked
+    char *owned[3] = {edge_sprintf ("e:{%s}:key:%s", org, key_id),
+                      edge_sprintf ("e:{%s}:user:%s", org, username),
+                      edge_sprintf ("e:{%s}:user:%s:keys", org, username)};
+    const char *keys[3] = {owned[0], owned[1], owned[2]};
+    const char *args[S_MAX_ARGS] = {org, username, key_id};
+    int nargs = 3;
+    s_add_resources (args, &nargs);
+    redisReply *reply =
+        edge_redis_eval (redis, &s_key_principal, 3, keys, nargs, args);
+    gw_ident_rc_t rc;
+    if (s_is_ok (reply))
+        rc = s_key_check (reply, secret, principal);
+    else
+        rc = s_array_failure (reply, "API key lookup");
+    if (rc == GW_IDENT_OK) {
+        snprintf (principal->org, sizeof principal->org, "%s", org);
+        snprintf (principal->username, sizeof principal->username, "%s",
+                  username);
+        principal->is_api_key = true;
+    }
+    else
+        memset (principal, 0, sizeof *principal);
+    freeReplyObject (reply);
+    for (size_t i = 0; i < 3; i++)
+        free (owned[i]);
+    return rc;
+}
+
+
+//  ----------------------------------------------------------------------
+//  Login support
+
+gw_ident_rc_t
+gw_ident_user_pwhash (edge_redis_t *redis,
+                      const char *org,
+                      const char *username,
+                      char *pwhash,
+                      bool *is_machine)
+{
+    edge_assert (redis && org && username && pwhash && is_machine);
+    pwhash[0] = 0;
+    *is_machine = false;
+    redisReply *reply = edge_redis_command (
+        redis, "HMGET e:{%s}:user:%s username machine pwhash", org, username);
+    gw_ident_rc_t rc = GW_IDENT_REDIS;
+    if (reply && reply->type == REDIS_REPLY_ARRAY && reply->elements == 3) {
+        rc = reply->element[0]->type == REDIS_REPLY_STRING ? GW_IDENT_OK
+                                                           : GW_IDENT_NOT_FOUND;
+        *is_machine = strcmp (s_str_at (reply, 1), "1") == 0;
+        const char *hash = s_str_at (reply, 2);
+        if (strlen (hash) < GW_IDENT_PWHASH_MAX)
+            snprintf (pwhash, GW_IDENT_PWHASH_MAX, "%s", hash);
+    }
+    else
+        s_warn_reply (reply, "user lookup");
+    freeReplyObject (reply);
+    return rc;
+}
+
+
+//  The counter keys of a login: user, and address when given.
+static int
+s_login_keys (const char *org,
+              const char *username,
+              const char *addr,
+              char **keys)
+{
+    keys[0] = edge_sprintf ("e:rl:user:{%s}:%s", org, username);
+    keys[1] = addr && *addr ? edge_sprintf ("e:rl:ip:%s", addr) : NULL;
+    return keys[1] ? 2 : 1;
+}
+
+
+gw_ident_rc_t
+gw_ident_login_begin (edge_redis_t *redis,
+                      const char *org,
+                      const char *username,
+                      const char *addr,
+                      int64_t max_user,
+                      int64_t max_addr,
+                      int64_t window_s,
+                      int64_t *retry_after_s)
+{
+    edge_assert (redis && org && username && window_s > 0 && retry_after_s);
+    char *keys[2];
+    int nkeys = s_login_keys (org, username, addr, keys);
+    char args_text[3][24];
+    snprintf (args_text[0], sizeof args_text[0], "%lld", (long long) max_user);
+    snprintf (args_text[1], sizeof args_text[1], "%lld", (long long) max_addr);
+    snprintf (args_text[2], sizeof args_text[2], "%lld", (long long) window_s);
+    const char *args[3] = {args_text[0], args_text[1], args_text[2]};
+    redisReply *reply = edge_redis_eval (redis, &s_login_begin, nkeys,
+                                         (const char **) keys, 3, args);
+    gw_ident_rc_t rc = GW_IDENT_REDIS;
+    *retry_after_s = 0;
+    if (reply && reply->type == REDIS_REPLY_INTEGER) {
+        rc = reply->integer > 0 ? GW_IDENT_LIMITED : GW_IDENT_OK;
+        *retry_after_s = (reply->integer + 999) / 1000;
+    }
+    else
+        s_warn_reply (reply, "login rate check");
+    freeReplyObject (reply);
+    free (keys[0]);
+    free (keys[1]);
+    return rc;
+}
+
+
+gw_ident_rc_t
+gw_ident_login_succeeded (edge_redis_t *redis,
+                          const char *org,
+                          const char *username,
+                          const char *addr)
+{
+    edge_assert (redis && org && username);
+    char *keys[2];
+    int nkeys = s_login_keys (org, username, addr, keys);
+    redisReply *reply = edge_redis_eval (redis, &s_login_succeeded, nkeys,
+                                         (const char **) keys, 0, NULL);
+    gw_ident_rc_t rc = GW_IDENT_REDIS;
+    if (reply && reply->type == REDIS_REPLY_INTEGER)
+        rc = GW_IDENT_OK;
+    else
+        s_warn_reply (reply, "login success count");
+    freeReplyObject (reply);
+    free (keys[0]);
+    free (keys[1]);
+    return rc;
+}
+
+
+//  ----------------------------------------------------------------------
+//  Permissions
+
+json_t *
+gw_ident_perms_json (const int *perms)
+{
+    edge_assert (perms);
+    json_t *object = json_object ();
+    for (size_t i = 0; i < EDGE_PERM_COUNT; i++)
+        json_object_set_new (object, edge_perm_name (i),
+                             json_integer (perms[i]));
+    return object;
+}
