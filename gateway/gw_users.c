@@ -1,13 +1,448 @@
-/*  gw_users - backend users and machine users (/be/v1/users).  */
+/*  gw_users - backend users and machine users (/be/v1/users): list, get,
+    create (a machine user gets its first API key in the same script),
+    patch (profile, roles, passwords; self-service for the caller) and
+    delete (the user's keys and tokens go in the same script).
+
+    Layout: notes/identity-contract.md. Every key is built from the
+    caller's org, so another org's user is a 404 like a missing one. Every
+    multi-key write is one Lua script; pwhash never leaves this file except
+    into Redis.  */
 #include "gw_users.h"
+#include "edge_assert.h"
+#include "edge_log.h"
+#include "edge_perm.h"
+#include "edge_util.h"
+#include "gw_bauth.h"
+#include "gw_ident.h"
+#include "gw_list.h"
+#include "gw_users_lua.h"
+#include <stdlib.h>
+#include <string.h>
+
+#define S_ROLES_MAX 32 //  roles of one user
+#define S_ARGS_MAX  48 //  script arguments
+#define S_KEYS_MAX  40 //  script keys (fixed ones + roles)
+#define S_ADMIN     GW_IDENT_ADMIN_ROLE
+
+//  A user record as stored; NULL for absent fields.
+typedef struct {
+    const char *username;
+    const char *email;
+    const char *firstname;
+    const char *surname;
+    const char *title;
+    const char *label;
+    const char *roles; //  JSON array text
+    bool is_machine;
+    const char *pwhash; //  never answered
+    const char *created;
+    const char *updated;
+} s_user_t;
+
+//  The role names of a body's "roles", duplicates dropped.
+typedef struct {
+    const char *names[S_ROLES_MAX];
+    size_t count;
+    char *text; //  JSON array text (request scope)
+} s_roles_t;
+
+//  A script's keys and arguments (strings in request scope).
+typedef struct {
+    const char *keys[S_KEYS_MAX];
+    int nkeys;
+    const char *args[S_ARGS_MAX];
+    int nargs;
+} s_call_t;
+
+static const char *const s_fields[] = {
+    "username", "email",   "firstname", "surname", "title",   "label",
+    "roles",    "machine", "keys",      "created", "updated", NULL};
+static const gw_list_spec_t s_spec = {s_fields, "username"};
+
+static const edge_json_field_t s_person_fields[] = {
+    {"username", EDGE_JSON_NAME, true, 0, 0, false},
+    {"email", EDGE_JSON_STRING, true, 3, 254, false},
+    {"firstname", EDGE_JSON_STRING, true, 1, 256, false},
+    {"surname", EDGE_JSON_STRING, true, 1, 256, false},
+    {"title", EDGE_JSON_STRING, false, 1, 256, false},
+    {"label", EDGE_JSON_STRING, false, 1, 256, false},
+    {"roles", EDGE_JSON_ARRAY, true, 1, S_ROLES_MAX, false},
+    {"password", EDGE_JSON_STRING, false, 12, 256, false},
+    {"machine", EDGE_JSON_BOOL, false, 0, 0, false},
+};
+static const edge_json_field_t s_machine_fields[] = {
+    {"username", EDGE_JSON_NAME, true, 0, 0, false},
+    {"label", EDGE_JSON_STRING, true, 1, 256, false},
+    {"roles", EDGE_JSON_ARRAY, true, 1, S_ROLES_MAX, false},
+    {"machine", EDGE_JSON_BOOL, true, 0, 0, false},
+};
+static const edge_json_field_t s_patch_fields[] = {
+    {"username", EDGE_JSON_NAME, true, 0, 0, false},
+    {"email", EDGE_JSON_STRING, false, 3, 254, false},
+    {"firstname", EDGE_JSON_STRING, false, 1, 256, false},
+    {"surname", EDGE_JSON_STRING, false, 1, 256, false},
+    {"title", EDGE_JSON_STRING, false, 1, 256, true},
+    {"label", EDGE_JSON_STRING, false, 1, 256, true},
+    {"roles", EDGE_JSON_ARRAY, false, 1, S_ROLES_MAX, false},
+    {"oldPW", EDGE_JSON_STRING, false, 1, 1024, false},
+    {"newPW", EDGE_JSON_STRING, false, 12, 256, false},
+    {"resetCreds", EDGE_JSON_STRING, false, 12, 256, false},
+};
+#define S_COUNT(table) (sizeof (table) / sizeof (table)[0])
+
+//  What a caller without beUsers U may send about itself.
+static const char *const s_self_fields[] = {"username", "email", "firstname",
+                                            "surname",  "title", "oldPW",
+                                            "newPW",    NULL};
+
+static edge_redis_script_t s_fetch = {.source = GW_USERS_LUA_FETCH};
+static edge_redis_script_t s_create = {.source = GW_USERS_LUA_CREATE};
+static edge_redis_script_t s_patch = {.source = GW_USERS_LUA_PATCH};
+static edge_redis_script_t s_delete = {.source = GW_USERS_LUA_DELETE};
+
+
+static void
+s_internal (gw_req_t *req)
+{
+    gw_req_reply_fail (req, 500, "internal", NULL, "internal error");
+}
+
+
+//  Redis could not be reached (reply NULL): 503; an odd reply: 500, logged.
+static void
+s_redis_failed (gw_req_t *req, const redisReply *reply, const char *what)
+{
+    if (!reply) {
+        gw_req_reply_fail (req, 503, "redis_unavailable", NULL,
+                           "Redis is unavailable; try again later");
+        return;
+    }
+    edge_error ("users: %s: unexpected Redis reply (type %d%s%.200s)", what,
+                reply->type, reply->type == REDIS_REPLY_ERROR ? ": " : "",
+                reply->type == REDIS_REPLY_ERROR ? reply->str : "");
+    s_internal (req);
+}
+
+
+//  The caller (set by the auth step); a missing one is a wiring bug: 500.
+static const gw_principal_t *
+s_principal (gw_req_t *req)
+{
+    const gw_principal_t *principal = gw_req_principal (req);
+    if (!principal) {
+        edge_error ("users: route %s %s ran without a principal",
+                    gw_req_method (req), gw_req_path (req));
+        s_internal (req);
+    }
+    return principal;
+}
+
+
+static void
+s_not_found (gw_req_t *req, const char *username)
+{
+    gw_req_reply_fail (req, 404, "not_found", NULL, "user '%s' not found",
+                       username);
+}
+
+
+//  The status string of a script's answer {'status', ...}, or NULL.
+static const char *
+s_status (const redisReply *reply)
+{
+    if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements < 1
+        || reply->element[0]->type != REDIS_REPLY_STRING)
+        return NULL;
+    return reply->element[0]->str;
+}
+
+
+static void
+s_call_key (s_call_t *call, const char *key)
+{
+    edge_assert (call->nkeys < S_KEYS_MAX);
+    call->keys[call->nkeys++] = key;
+}
+
+
+static void
+s_call_arg (s_call_t *call, const char *arg)
+{
+    edge_assert (call->nargs < S_ARGS_MAX);
+    call->args[call->nargs++] = arg;
+}
+
+
+//  A field/value pair, skipped when value is NULL.
+static void
+s_call_pair (s_call_t *call, const char *name, const char *value)
+{
+    if (!value)
+        return;
+    s_call_arg (call, name);
+    s_call_arg (call, value);
+}
+
+
+static redisReply *
+s_call_eval (gw_thread_t *thread, edge_redis_script_t *script, s_call_t *call)
+{
+    return edge_redis_eval (gw_thread_redis (thread), script, call->nkeys,
+                            call->keys, call->nargs, call->args);
+}
+
+
+static const char *
+s_hash_get (const redisReply *hash, const char *name)
+{
+    if (!hash || hash->type != REDIS_REPLY_ARRAY)
+        return NULL;
+    for (size_t i = 0; i + 1 < hash->elements; i += 2)
+        if (hash->element[i]->type == REDIS_REPLY_STRING
+            && hash->element[i + 1]->type == REDIS_REPLY_STRING
+            && strcmp (hash->element[i]->str, name) == 0)
+            return hash->element[i + 1]->str;
+    return NULL;
+}
+
+
+//  Read a user hash (HGETALL reply); borrowed strings. False when empty.
+static bool
+s_user_from_hash (const redisReply *hash, s_user_t *user)
+{
+    const char *machine = s_hash_get (hash, "machine");
+    *user = (s_user_t){
+        .username = s_hash_get (hash, "username"),
+        .email = s_hash_get (hash, "email"),
+        .firstname = s_hash_get (hash, "firstname"),
+        .surname = s_hash_get (hash, "surname"),
+        .title = s_hash_get (hash, "title"),
+        .label = s_hash_get (hash, "label"),
+        .roles = s_hash_get (hash, "roles"),
+        .is_machine = machine && strcmp (machine, "1") == 0,
+        .created = s_hash_get (hash, "created"),
+        .updated = s_hash_get (hash, "updated"),
+    };
+    return user->username != NULL;
+}
+
+
+static json_t *
+s_text (const char *text)
+{
+    json_t *value = text ? json_string (text) : NULL;
+    return value ? value : json_null ();
+}
+
+
+static int
+s_strcmp_p (const void *a, const void *b)
+{
+    return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+
+//  The key ids of a SMEMBERS reply, sorted.
+static json_t *
+s_key_ids (const redisReply *set)
+{
+    json_t *ids = json_array ();
+    if (!set || set->type != REDIS_REPLY_ARRAY || set->elements == 0)
+        return ids;
+    const char **names = edge_calloc (set->elements, sizeof *names);
+    size_t count = 0;
+    for (size_t i = 0; i < set->elements; i++)
+        if (set->element[i]->type == REDIS_REPLY_STRING)
+            names[count++] = set->element[i]->str;
+    qsort (names, count, sizeof *names, s_strcmp_p);
+    for (size_t i = 0; i < count; i++)
+        json_array_append_new (ids, s_text (names[i]));
+    free (names);
+    return ids;
+}
+
+
+//  The user object; keys (machine users) is taken, NULL for persons.
+static json_t *
+s_user_json (const s_user_t *user, json_t *keys)
+{
+    json_t *roles = user->roles ? json_loads (user->roles, 0, NULL) : NULL;
+    if (!json_is_array (roles)) {
+        json_decref (roles);
+        roles = json_array ();
+    }
+    json_t *obj = json_object ();
+    json_object_set_new (obj, "username", s_text (user->username));
+    json_object_set_new (obj, "email", s_text (user->email));
+    json_object_set_new (obj, "firstname", s_text (user->firstname));
+    json_object_set_new (obj, "surname", s_text (user->surname));
+    json_object_set_new (obj, "title", s_text (user->title));
+    json_object_set_new (obj, "label", s_text (user->label));
+    json_object_set_new (obj, "roles", roles);
+    json_object_set_new (obj, "machine", json_boolean (user->is_machine));
+    if (user->is_machine)
+        json_object_set_new (obj, "keys", keys ? keys : json_array ());
+    else
+        json_decref (keys);
+    json_object_set_new (obj, "created", s_text (user->created));
+    json_object_set_new (obj, "updated", s_text (user->updated));
+    return obj;
+}
+
+
+//  The object of one {HGETALL, SMEMBERS} pair, or NULL when the user is
+//  gone (empty hash) or the pair is malformed.
+static json_t *
+s_user_json_of_pair (const redisReply *pair)
+{
+    s_user_t user = {0};
+    if (pair->type != REDIS_REPLY_ARRAY || pair->elements != 2
+        || !s_user_from_hash (pair->element[0], &user))
+        return NULL;
+    return s_user_json (&user, s_key_ids (pair->element[1]));
+}
+
+
+static char *
+s_user_key (gw_req_t *req, const char *org, const char *username)
+{
+    return gw_req_sprintf (req, "e:{%s}:user:%s", org, username);
+}
+
+
+//  Run the fetch script for names; the reply (caller frees) or NULL.
+static redisReply *
+s_fetch_users (gw_req_t *req,
+               gw_thread_t *thread,
+               const char *org,
+               char *const *names,
+               size_t count)
+{
+    const char **keys = gw_req_alloc (req, (2 * count + 1) * sizeof *keys);
+    for (size_t i = 0; i < count; i++) {
+        keys[2 * i] = s_user_key (req, org, names[i]);
+        keys[2 * i + 1] = gw_req_sprintf (req, "%s:keys", keys[2 * i]);
+    }
+    return edge_redis_eval (gw_thread_redis (thread), &s_fetch,
+                            (int) (2 * count), keys, 0, NULL);
+}
+
+
+//  An email: the contract's 3..254 bytes (checked) and exactly one '@',
+//  neither first nor last.
+static int
+s_check_email (const json_t *body, edge_json_err_t *err)
+{
+    const char *email = edge_json_str (body, "email", NULL);
+    if (!email)
+        return 0;
+    const char *at = strchr (email, '@');
+    if (!at || at == email || !at[1] || strchr (at + 1, '@'))
+        return edge_json_err_set (err, 400, "invalid_field", "email",
+                                  "field 'email' must be an address with "
+                                  "one '@'");
+    return 0;
+}
+
+
+//  Role names from "roles" (each a name; duplicates dropped).
+static int
+s_roles_parse (gw_req_t *req,
+               const json_t *array,
+               s_roles_t *roles,
+               edge_json_err_t *err)
+{
+    roles->count = 0;
+    json_t *text = json_array ();
+    size_t i;
+    json_t *item;
+    json_array_foreach (array, i, item)
+    {
+        const char *name = json_string_value (item);
+        if (!name || !edge_name_is_valid (name)) {
+            json_decref (text);
+            return edge_json_err_set (err, 400, "invalid_field", "roles",
+                                      "field 'roles' must hold role names "
+                                      "(^[A-Za-z0-9_]{2,50}$)");
+        }
+        size_t j = 0;
+        while (j < roles->count && strcmp (roles->names[j], name) != 0)
+            j++;
+        if (j < roles->count)
+            continue;
+        roles->names[roles->count++] = name;
+        json_array_append_new (text, json_string (name));
+    }
+    roles->text = gw_req_adopt (req, edge_json_dumps (text));
+    json_decref (text);
+    return 0;
+}
+
+
+static void
+s_unknown_role (gw_req_t *req, const redisReply *reply, const s_roles_t *roles)
+{
+    long index = 0;
+    if (reply->elements > 1 && reply->element[1]->type == REDIS_REPLY_STRING)
+        index = strtol (reply->element[1]->str, NULL, 10);
+    const char *name = index >= 1 && (size_t) index <= roles->count
+                           ? roles->names[index - 1]
+                           : "?";
+    gw_req_reply_fail (req, 422, "unknown_role", "roles",
+                       "role '%s' does not exist", name);
+}
+
+
+static void
+s_last_administrator (gw_req_t *req, const char *username)
+{
+    gw_req_reply_fail (req, 409, "last_administrator", NULL,
+                       "user '%s' is the last member of %s; give the role "
+                       "to another user first",
+                       username, S_ADMIN);
+}
 
 
 void
 gw_users_list (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
 {
     (void) ctx;
-    (void) thread;
-    gw_req_reply_fail (req, 501, "not_implemented", NULL, "being written");
+    const gw_principal_t *principal = s_principal (req);
+    edge_json_err_t err;
+    gw_list_t list;
+    if (!principal)
+        return;
+    if (gw_list_parse (gw_req_query (req), &s_spec, &list, &err)) {
+        gw_req_reply_error (req, &err);
+        return;
+    }
+    char *index = gw_req_sprintf (req, "e:{%s}:users", principal->org);
+    gw_list_page_t page;
+    redisReply *reply = NULL;
+    if (gw_list_fetch (gw_thread_redis (thread), index, &list, &page))
+        goto unavailable;
+    json_t *items = json_array ();
+    if (page.count > 0) {
+        reply =
+            s_fetch_users (req, thread, principal->org, page.names, page.count);
+        if (!reply || reply->type != REDIS_REPLY_ARRAY) {
+            json_decref (items);
+            s_redis_failed (req, reply, "list");
+            goto cleanup;
+        }
+        for (size_t i = 0; i < reply->elements; i++) {
+            json_t *user = s_user_json_of_pair (reply->element[i]);
+            if (user) //  a user deleted meanwhile is left out
+                json_array_append_new (items, gw_list_project (&list, user));
+        }
+    }
+    gw_req_reply_json (req, 200, gw_list_answer (&list, page.total, items));
+    goto cleanup;
+unavailable:
+    s_redis_failed (req, NULL, "list");
+cleanup:
+    freeReplyObject (reply);
+    gw_list_page_fini (&page);
 }
 
 
@@ -15,8 +450,135 @@ void
 gw_users_get (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
 {
     (void) ctx;
-    (void) thread;
-    gw_req_reply_fail (req, 501, "not_implemented", NULL, "being written");
+    const gw_principal_t *principal = s_principal (req);
+    edge_json_err_t err;
+    gw_list_t list;
+    if (!principal)
+        return;
+    if (gw_list_parse_fields (gw_req_query (req), &s_spec, &list, &err)) {
+        gw_req_reply_error (req, &err);
+        return;
+    }
+    char *name = gw_req_strdup (req, gw_req_param (req, "username"));
+    redisReply *reply = s_fetch_users (req, thread, principal->org, &name, 1);
+    if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != 1)
+        s_redis_failed (req, reply, "get");
+    else {
+        json_t *user = s_user_json_of_pair (reply->element[0]);
+        if (user)
+            gw_req_reply_json (req, 200, gw_list_project (&list, user));
+        else
+            s_not_found (req, name);
+    }
+    freeReplyObject (reply);
+}
+
+
+//  Check a create body into user and roles; *password is the given one or
+//  NULL.
+static int
+s_create_parse (gw_req_t *req,
+                s_user_t *user,
+                s_roles_t *roles,
+                const char **password,
+                edge_json_err_t *err)
+{
+    json_t *body = gw_req_json (req, err);
+    if (!body)
+        return -1;
+    const json_t *machine = json_object_get (body, "machine");
+    if (machine && !json_is_boolean (machine))
+        return edge_json_err_set (err, 400, "invalid_field", "machine",
+                                  "field 'machine' must be a boolean");
+    bool is_machine = json_is_true (machine);
+    if (is_machine ? edge_json_check (body, s_machine_fields,
+                                      S_COUNT (s_machine_fields), err)
+                   : edge_json_check (body, s_person_fields,
+                                      S_COUNT (s_person_fields), err))
+        return -1;
+    if (s_check_email (body, err)
+        || s_roles_parse (req, json_object_get (body, "roles"), roles, err))
+        return -1;
+    *user = (s_user_t){
+        .username = edge_json_str (body, "username", NULL),
+        .email = edge_json_str (body, "email", NULL),
+        .firstname = edge_json_str (body, "firstname", NULL),
+        .surname = edge_json_str (body, "surname", NULL),
+        .title = edge_json_str (body, "title", NULL),
+        .label = edge_json_str (body, "label", NULL),
+        .roles = roles->text,
+        .is_machine = is_machine,
+    };
+    *password = edge_json_str (body, "password", NULL);
+    return 0;
+}
+
+
+//  The create script's keys and arguments.
+static void
+s_create_call (gw_req_t *req,
+               const char *org,
+               const s_user_t *user,
+               const s_roles_t *roles,
+               const char *key_id,
+               const char *key_sha,
+               int64_t now_ms,
+               s_call_t *call)
+{
+    char *user_key = s_user_key (req, org, user->username);
+    s_call_key (call, gw_req_sprintf (req, "e:{%s}:info", org));
+    s_call_key (call, gw_req_sprintf (req, "e:{%s}:users", org));
+    s_call_key (call, user_key);
+    s_call_key (call, gw_req_sprintf (req, "e:{%s}:keys", org));
+    s_call_key (call, gw_req_sprintf (req, "e:{%s}:key:%s", org,
+                                      key_id ? key_id : "-"));
+    s_call_key (call, gw_req_sprintf (req, "%s:keys", user_key));
+    for (size_t i = 0; i < roles->count; i++)
+        s_call_key (
+            call, gw_req_sprintf (req, "e:{%s}:role:%s", org, roles->names[i]));
+    s_call_arg (call, user->username);
+    s_call_arg (call, gw_req_sprintf (req, "%lld", (long long) now_ms));
+    s_call_arg (call, key_id ? key_id : "");
+    s_call_arg (call, key_sha ? key_sha : "");
+    s_call_arg (call, user->created);
+    s_call_pair (call, "username", user->username);
+    s_call_pair (call, "email", user->email);
+    s_call_pair (call, "firstname", user->firstname);
+    s_call_pair (call, "surname", user->surname);
+    s_call_pair (call, "title", user->title);
+    s_call_pair (call, "label", user->label);
+    s_call_pair (call, "machine", user->is_machine ? "1" : "0");
+    s_call_pair (call, "roles", user->roles);
+    s_call_pair (call, "pwhash", user->pwhash);
+    s_call_pair (call, "created", user->created);
+    s_call_pair (call, "updated", user->updated);
+}
+
+
+//  Answer a successful create: the user, plus the secret shown once.
+static void
+s_create_reply (gw_req_t *req,
+                const s_user_t *user,
+                const char *password,
+                const char *key_id,
+                const char *api_key)
+{
+    json_t *keys = NULL;
+    if (key_id) {
+        keys = json_array ();
+        json_array_append_new (keys, json_string (key_id));
+    }
+    json_t *body = s_user_json (user, keys);
+    if (password)
+        json_object_set_new (body, "password", json_string (password));
+    if (api_key) {
+        json_object_set_new (body, "apiKey", json_string (api_key));
+        json_object_set_new (body, "keyId", json_string (key_id));
+    }
+    gw_req_reply_header (
+        req, "Location",
+        gw_req_sprintf (req, "/be/v1/users/%s", user->username));
+    gw_req_reply_json (req, 201, body);
 }
 
 
@@ -24,8 +586,249 @@ void
 gw_users_create (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
 {
     (void) ctx;
-    (void) thread;
-    gw_req_reply_fail (req, 501, "not_implemented", NULL, "being written");
+    const gw_principal_t *principal = s_principal (req);
+    s_user_t user = {0};
+    s_roles_t roles = {.count = 0};
+    const char *given = NULL;
+    edge_json_err_t err;
+    if (!principal)
+        return;
+    if (s_create_parse (req, &user, &roles, &given, &err)) {
+        gw_req_reply_error (req, &err);
+        return;
+    }
+    char password[GW_IDENT_PASSWORD_LEN + 1] = "";
+    char pwhash[GW_IDENT_PWHASH_MAX] = "";
+    char key_id[GW_IDENT_KEY_ID_LEN + 1] = "";
+    char api_key[GW_IDENT_API_KEY_MAX] = "", sha[GW_IDENT_SHA_HEX] = "";
+    if (user.is_machine)
+        gw_ident_api_key_make (key_id, api_key, sha);
+    else {
+        if (!given)
+            gw_ident_random_password (password);
+        if (gw_ident_hash_password (given ? given : password, pwhash)) {
+            gw_req_reply_fail (req, 503, "redis_unavailable", NULL,
+                               "password hashing failed; try again later");
+            goto cleanup;
+        }
+        user.pwhash = pwhash;
+    }
+    int64_t now_ms = edge_now_ms ();
+    char created[32];
+    edge_rfc3339 (now_ms, created, sizeof created);
+    user.created = user.updated = created;
+    s_call_t call = {.nkeys = 0};
+    s_create_call (req, principal->org, &user, &roles,
+                   user.is_machine ? key_id : NULL, sha, now_ms, &call);
+    redisReply *reply = s_call_eval (thread, &s_create, &call);
+    const char *status = s_status (reply);
+    if (status && strcmp (status, "ok") == 0) {
+        edge_info ("user %s created in %s by %s%s", user.username,
+                   principal->org, principal->username,
+                   user.is_machine ? " (machine, 1 key)" : "");
+        s_create_reply (req, &user, user.is_machine || given ? NULL : password,
+                        user.is_machine ? key_id : NULL,
+                        user.is_machine ? api_key : NULL);
+    }
+    else if (status && strcmp (status, "conflict") == 0)
+        gw_req_reply_fail (req, 409, "conflict", "username",
+                           "user '%s' already exists", user.username);
+    else if (status && strcmp (status, "unknown_role") == 0)
+        s_unknown_role (req, reply, &roles);
+    else if (status && strcmp (status, "no_org") == 0)
+        gw_req_reply_fail (req, 404, "not_found", NULL,
+                           "organization '%s' not found", principal->org);
+    else
+        s_redis_failed (req, reply, "create");
+    freeReplyObject (reply);
+cleanup:
+    //  The secrets live on the stack only; wipe them
+    memset (password, 0, sizeof password);
+    memset (api_key, 0, sizeof api_key);
+}
+
+
+//  A checked PATCH body (strings borrowed from the request's JSON).
+typedef struct {
+    const json_t *body;
+    const char *username;
+    bool has_roles;
+    s_roles_t roles;
+    const char *old_pw; //  with new_pw: the caller's own password
+    const char *new_pw;
+    const char *reset; //  resetCreds: an administrator sets it
+} s_patch_t;
+
+
+//  A caller without beUsers U may change only its own profile and
+//  password (notes/identity-contract.md, "self-service OK").
+static bool
+s_is_self_service (const json_t *body, const gw_principal_t *principal)
+{
+    const char *username = edge_json_str (body, "username", NULL);
+    if (!json_is_object (body) || !username
+        || strcmp (username, principal->username) != 0)
+        return false;
+    const char *key;
+    json_t *value;
+    json_object_foreach ((json_t *) body, key, value)
+    {
+        size_t i = 0;
+        while (s_self_fields[i] && strcmp (s_self_fields[i], key) != 0)
+            i++;
+        if (!s_self_fields[i])
+            return false;
+    }
+    return true;
+}
+
+
+static int
+s_patch_parse (gw_req_t *req,
+               const json_t *body,
+               const gw_principal_t *principal,
+               s_patch_t *patch,
+               edge_json_err_t *err)
+{
+    if (edge_json_check (body, s_patch_fields, S_COUNT (s_patch_fields), err)
+        || s_check_email (body, err))
+        return -1;
+    *patch = (s_patch_t){
+        .body = body,
+        .username = edge_json_str (body, "username", NULL),
+        .has_roles = json_object_get (body, "roles") != NULL,
+        .old_pw = edge_json_str (body, "oldPW", NULL),
+        .new_pw = edge_json_str (body, "newPW", NULL),
+        .reset = edge_json_str (body, "resetCreds", NULL),
+    };
+    if (patch->old_pw && !patch->new_pw)
+        return edge_json_err_set (err, 400, "missing_field", "newPW",
+                                  "field 'newPW' goes with 'oldPW'");
+    if (patch->new_pw && !patch->old_pw)
+        return edge_json_err_set (err, 400, "missing_field", "oldPW",
+                                  "field 'oldPW' goes with 'newPW'");
+    if (patch->new_pw && patch->reset)
+        return edge_json_err_set (err, 400, "invalid_field", "resetCreds",
+                                  "give either oldPW and newPW, or "
+                                  "resetCreds");
+    if (patch->old_pw && strcmp (patch->username, principal->username) != 0)
+        return edge_json_err_set (err, 400, "invalid_field", "oldPW",
+                                  "oldPW and newPW change the caller's own "
+                                  "password; use resetCreds for another "
+                                  "user");
+    if (patch->has_roles
+        && s_roles_parse (req, json_object_get (body, "roles"), &patch->roles,
+                          err))
+        return -1;
+    return 0;
+}
+
+
+//  For a password change: check oldPW against the stored hash and hash
+//  the new one into hash; *guard is the stored hash the script compares.
+//  Returns 0 (hash "" when the password does not change), or -1 after
+//  answering.
+static int
+s_patch_password (gw_req_t *req,
+                  const s_patch_t *patch,
+                  const redisReply *target,
+                  char *hash,
+                  const char **guard)
+{
+    const char *new_pw = patch->new_pw ? patch->new_pw : patch->reset;
+    hash[0] = 0;
+    *guard = "";
+    if (!new_pw)
+        return 0;
+    const redisReply *machine = target->element[1], *old = target->element[2];
+    const char *old_hash = old->type == REDIS_REPLY_STRING ? old->str : NULL;
+    if (machine->type == REDIS_REPLY_STRING
+        && strcmp (machine->str, "1") == 0) {
+        gw_req_reply_fail (
+            req, 422, "machine_user", patch->reset ? "resetCreds" : "newPW",
+            "user '%s' is a machine user and has no password", patch->username);
+        return -1;
+    }
+    if (patch->old_pw && !gw_ident_verify_password (old_hash, patch->old_pw)) {
+        gw_req_reply_fail (req, 422, "wrong_password", "oldPW",
+                           "oldPW is not the current password");
+        return -1;
+    }
+    if (gw_ident_hash_password (new_pw, hash)) {
+        gw_req_reply_fail (req, 503, "redis_unavailable", NULL,
+                           "password hashing failed; try again later");
+        return -1;
+    }
+    *guard = old_hash ? gw_req_strdup (req, old_hash) : "";
+    return 0;
+}
+
+
+//  The patch script's keys and arguments.
+static void
+s_patch_call (gw_req_t *req,
+              const char *org,
+              const s_patch_t *patch,
+              const char *pwhash,
+              const char *guard,
+              s_call_t *call)
+{
+    static const char *const profile[] = {"email", "firstname", "surname",
+                                          "title", "label",     NULL};
+    char *user_key = s_user_key (req, org, patch->username);
+    s_call_key (call, user_key);
+    s_call_key (call, gw_req_sprintf (req, "e:{%s}:users", org));
+    s_call_key (call, gw_req_sprintf (req, "%s:keys", user_key));
+    for (size_t i = 0; patch->has_roles && i < patch->roles.count; i++)
+        s_call_key (call, gw_req_sprintf (req, "e:{%s}:role:%s", org,
+                                          patch->roles.names[i]));
+    s_call_arg (call, patch->username);
+    s_call_arg (call, patch->has_roles ? patch->roles.text : "");
+    s_call_arg (call, guard);
+    s_call_arg (call, "0"); //  the pair count, set below
+    for (size_t i = 0; profile[i]; i++)
+        s_call_pair (call, profile[i],
+                     edge_json_str (patch->body, profile[i], NULL));
+    s_call_pair (call, "roles", patch->has_roles ? patch->roles.text : NULL);
+    s_call_pair (call, "pwhash", pwhash[0] ? pwhash : NULL);
+    bool has_null = false; //  title or label null: cleared
+    for (size_t i = 3; profile[i]; i++)
+        has_null |= json_is_null (json_object_get (patch->body, profile[i]));
+    if (call->nargs > 4 || has_null) {
+        char updated[32];
+        edge_rfc3339 (edge_now_ms (), updated, sizeof updated);
+        s_call_pair (call, "updated", gw_req_strdup (req, updated));
+    }
+    call->args[3] = gw_req_sprintf (req, "%d", (call->nargs - 4) / 2);
+    for (size_t i = 3; profile[i]; i++)
+        if (json_is_null (json_object_get (patch->body, profile[i])))
+            s_call_arg (call, profile[i]);
+}
+
+
+//  Map the patch script's answer to the response.
+static void
+s_patch_reply (gw_req_t *req, const redisReply *reply, const s_patch_t *patch)
+{
+    const char *status = s_status (reply);
+    s_user_t user = {0};
+    if (status && strcmp (status, "ok") == 0 && reply->elements == 3
+        && s_user_from_hash (reply->element[1], &user))
+        gw_req_reply_json (req, 200,
+                           s_user_json (&user, s_key_ids (reply->element[2])));
+    else if (status && strcmp (status, "not_found") == 0)
+        s_not_found (req, patch->username);
+    else if (status && strcmp (status, "conflict") == 0)
+        gw_req_reply_fail (req, 409, "conflict", NULL,
+                           "the password of user '%s' changed meanwhile; try "
+                           "again",
+                           patch->username);
+    else if (status && strcmp (status, "unknown_role") == 0)
+        s_unknown_role (req, reply, &patch->roles);
+    else if (status && strcmp (status, "last_administrator") == 0)
+        s_last_administrator (req, patch->username);
+    else
+        s_redis_failed (req, reply, "patch");
 }
 
 
@@ -33,8 +836,46 @@ void
 gw_users_patch (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
 {
     (void) ctx;
-    (void) thread;
-    gw_req_reply_fail (req, 501, "not_implemented", NULL, "being written");
+    const gw_principal_t *principal = s_principal (req);
+    edge_json_err_t err;
+    s_patch_t patch;
+    if (!principal)
+        return;
+    json_t *body = gw_req_json (req, &err);
+    if (!body) {
+        gw_req_reply_error (req, &err);
+        return;
+    }
+    if (principal->lacks_route_bit && !s_is_self_service (body, principal)) {
+        gw_bauth_reply_forbidden (req, "beUsers", EDGE_PERM_U);
+        return;
+    }
+    if (s_patch_parse (req, body, principal, &patch, &err)) {
+        gw_req_reply_error (req, &err);
+        return;
+    }
+    char *user_key = s_user_key (req, principal->org, patch.username);
+    redisReply *target = edge_redis_command (
+        gw_thread_redis (thread), "HMGET %s username machine pwhash", user_key);
+    char pwhash[GW_IDENT_PWHASH_MAX];
+    const char *guard;
+    redisReply *reply = NULL;
+    if (!target || target->type != REDIS_REPLY_ARRAY || target->elements != 3)
+        s_redis_failed (req, target, "patch");
+    else if (target->element[0]->type != REDIS_REPLY_STRING)
+        s_not_found (req, patch.username);
+    else if (s_patch_password (req, &patch, target, pwhash, &guard) == 0) {
+        s_call_t call = {.nkeys = 0};
+        s_patch_call (req, principal->org, &patch, pwhash, guard, &call);
+        reply = s_call_eval (thread, &s_patch, &call);
+        s_patch_reply (req, reply, &patch);
+        if (pwhash[0] && gw_req_status (req) == 200)
+            edge_info ("user %s of %s: password %s by %s", patch.username,
+                       principal->org, patch.reset ? "reset" : "changed",
+                       principal->username);
+    }
+    freeReplyObject (reply);
+    freeReplyObject (target);
 }
 
 
@@ -42,6 +883,33 @@ void
 gw_users_delete (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
 {
     (void) ctx;
-    (void) thread;
-    gw_req_reply_fail (req, 501, "not_implemented", NULL, "being written");
+    const gw_principal_t *principal = s_principal (req);
+    if (!principal)
+        return;
+    const char *org = principal->org;
+    const char *username = gw_req_param (req, "username");
+    char *user_key = s_user_key (req, org, username);
+    s_call_t call = {.nkeys = 0};
+    s_call_key (&call, user_key);
+    s_call_key (&call, gw_req_sprintf (req, "e:{%s}:users", org));
+    s_call_key (&call, gw_req_sprintf (req, "%s:keys", user_key));
+    s_call_key (&call, gw_req_sprintf (req, "e:{%s}:keys", org));
+    s_call_key (&call, gw_req_sprintf (req, "%s:tokens", user_key));
+    s_call_key (&call, gw_req_sprintf (req, "e:{%s}:tokens", org));
+    s_call_arg (&call, username);
+    s_call_arg (&call, gw_req_sprintf (req, "e:{%s}:key:", org));
+    redisReply *reply = s_call_eval (thread, &s_delete, &call);
+    const char *status = s_status (reply);
+    if (status && strcmp (status, "ok") == 0) {
+        edge_info ("user %s of %s deleted by %s (tokens and keys revoked)",
+                   username, org, principal->username);
+        gw_req_reply_data (req, 204, "application/json", "", 0);
+    }
+    else if (status && strcmp (status, "not_found") == 0)
+        s_not_found (req, username);
+    else if (status && strcmp (status, "last_administrator") == 0)
+        s_last_administrator (req, username);
+    else
+        s_redis_failed (req, reply, "delete");
+    freeReplyObject (reply);
 }
