@@ -9,6 +9,8 @@
 
 //  Shared Lua: emit(event, now_iso, extra) appends one event for KEYS[1]
 //  to KEYS[4]; extra holds name/value pairs, empty values are left out.
+//  Every event carries "seq", 1, 2, 3 ... per task (the task's evseq), so
+//  consumers can take a task's events in order whoever reads them first.
 #define EDGE_TASK_LUA_EMIT                                                             \
     "local function emit(event, now_iso, extra)\n"                             \
     "  local f = redis.call('HMGET', KEYS[1], 'name', 'type', 'orgName',\n"    \
@@ -22,6 +24,8 @@
     "    end\n"                                                                \
     "  end\n"                                                                  \
     "  a[#a + 1] = 'timestamp'; a[#a + 1] = now_iso\n"                         \
+    "  a[#a + 1] = 'seq'\n"                                                     \
+    "  a[#a + 1] = tostring(redis.call('HINCRBY', KEYS[1], 'evseq', 1))\n"                         \
     "  if f[7] then a[#a + 1] = 'createdMs'; a[#a + 1] = f[7] end\n"           \
     "  for i = 1, #extra, 2 do\n"                                              \
     "    if extra[i + 1] and extra[i + 1] ~= '' then\n"                        \

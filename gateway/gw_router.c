@@ -9,6 +9,8 @@
 #include "gw_orgs.h"
 #include "gw_roles.h"
 #include "gw_srv.h"
+#include "gw_subs.h"
+#include "gw_tasks.h"
 #include "gw_users.h"
 #include <stdio.h>
 #include <string.h>
@@ -72,6 +74,24 @@ static const gw_route_t s_routes[] = {
      EDGE_PERM_C, "be_apikeys_create", false},
     {"DELETE", "/be/v1/apikeys", gw_apikeys_delete, GW_AUTH_BACKEND, "keys",
      EDGE_PERM_D, "be_apikeys_delete", false},
+    {"GET", "/be/v1/tasks", gw_tasks_list, GW_AUTH_BACKEND, "tasks",
+     EDGE_PERM_R, "be_tasks_list", false},
+    {"GET", "/be/v1/tasks/{taskName}", gw_tasks_get, GW_AUTH_BACKEND, "tasks",
+     EDGE_PERM_R, "be_tasks_get", false},
+    {"PATCH", "/be/v1/tasks", gw_tasks_patch, GW_AUTH_BACKEND, "tasks",
+     EDGE_PERM_U, "be_tasks_patch", false},
+    {"POST", "/be/v1/trigger", gw_tasks_trigger, GW_AUTH_BACKEND, "tasks",
+     EDGE_PERM_X, "be_trigger", false},
+    {"GET", "/be/v1/subscriptions", gw_subs_list, GW_AUTH_BACKEND,
+     "subscriptions", EDGE_PERM_R, "be_subs_list", false},
+    {"GET", "/be/v1/subscriptions/{name}", gw_subs_get, GW_AUTH_BACKEND,
+     "subscriptions", EDGE_PERM_R, "be_subs_get", false},
+    {"POST", "/be/v1/subscriptions", gw_subs_create, GW_AUTH_BACKEND,
+     "subscriptions", EDGE_PERM_C, "be_subs_create", false},
+    {"DELETE", "/be/v1/subscriptions/{name}", gw_subs_delete, GW_AUTH_BACKEND,
+     "subscriptions", EDGE_PERM_D, "be_subs_delete", false},
+    {"POST", "/be/v1/subscriptions/{name}/redeliver", gw_subs_redeliver,
+     GW_AUTH_BACKEND, "subscriptions", EDGE_PERM_U, "be_subs_redeliver", false},
 };
 #define S_NROUTES (sizeof s_routes / sizeof s_routes[0])
 

@@ -41,33 +41,70 @@ static edge_redis_script_t s_create = {
               "  redis.call('HGET', KEYS[1], 'name'))\n"
               "return 1\n"};
 
-//  KEYS: hash index attempts failed   ARGV: name   1, or 0 when absent
+//  KEYS: hash index attempts failed pending due   ARGV: name chain_prefix
+//  Drops the pending deliveries and their chains too, so a subscription
+//  re-created under the same name never receives the old ones.
+//  Returns 1, or 0 when absent.
 static edge_redis_script_t s_delete = {
-    .source = "if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end\n"
-              "redis.call('UNLINK', KEYS[1], KEYS[3], KEYS[4])\n"
-              "redis.call('ZREM', KEYS[2], ARGV[1])\n"
-              "return 1\n"};
+    .source =
+        "if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end\n"
+        "for _, id in ipairs(redis.call('SMEMBERS', KEYS[5])) do\n"
+        "  local task = redis.call('HGET', 'e:dlv:' .. id, 'taskName')\n"
+        "  if task then redis.call('UNLINK', ARGV[2] .. task) end\n"
+        "  redis.call('UNLINK', 'e:dlv:' .. id)\n"
+        "  redis.call('ZREM', KEYS[6], id)\n"
+        "end\n"
+        "redis.call('UNLINK', KEYS[1], KEYS[3], KEYS[4], KEYS[5])\n"
+        "redis.call('ZREM', KEYS[2], ARGV[1])\n"
+        "return 1\n"};
 
-//  KEYS: hash failed due   ARGV: since_ms now_ms chain_prefix
+//  KEYS: hash failed due pending   ARGV: since_ms now_ms chain_prefix
+//  A delivery goes back to the tail of its task's chain; it is due at once
+//  only when it is the chain's head (order per task holds).
 //  Returns the number re-queued, or -1 when the subscription is absent.
 static edge_redis_script_t s_redeliver = {
-    .source = "if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end\n"
-              "local ids = redis.call('ZRANGE', KEYS[2], ARGV[1], '+inf', "
-              "'BYSCORE')\n"
-              "local n = 0\n"
-              "for _, id in ipairs(ids) do\n"
-              "  local dlv = 'e:dlv:' .. id\n"
-              "  local task = redis.call('HGET', dlv, 'taskName')\n"
-              "  if task then\n"
-              "    redis.call('HSET', dlv, 'status', 'pending', 'attempt', 0,\n"
-              "      'nextAt', ARGV[2])\n"
-              "    redis.call('RPUSH', ARGV[3] .. task, id)\n"
-              "    redis.call('ZADD', KEYS[3], ARGV[2], id)\n"
-              "    n = n + 1\n"
-              "  end\n"
-              "  redis.call('ZREM', KEYS[2], id)\n"
-              "end\n"
-              "return n\n"};
+    .source =
+        "if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end\n"
+        "local ids = redis.call('ZRANGE', KEYS[2], ARGV[1], '+inf', 'BYSCORE')\n"
+        "local n = 0\n"
+        "for _, id in ipairs(ids) do\n"
+        "  local dlv = 'e:dlv:' .. id\n"
+        "  local task = redis.call('HGET', dlv, 'taskName')\n"
+        "  if task then\n"
+        "    redis.call('HSET', dlv, 'status', 'pending', 'attempt', 0,\n"
+        "      'lastError', '')\n"
+        "    redis.call('PERSIST', dlv)\n"
+        "    redis.call('SADD', KEYS[4], id)\n"
+        "    if redis.call('RPUSH', ARGV[3] .. task, id) == 1 then\n"
+        "      redis.call('ZADD', KEYS[3], ARGV[2], id)\n"
+        "      redis.call('HSET', dlv, 'nextAt', ARGV[2])\n"
+        "    else\n"
+        "      redis.call('HSET', dlv, 'nextAt', 0)\n"
+        "    end\n"
+        "    n = n + 1\n"
+        "  end\n"
+        "  redis.call('ZREM', KEYS[2], id)\n"
+        "end\n"
+        "return n\n"};
+
+
+//  Free reply; when it is not an integer, log why (once, here) and answer
+//  503. Returns true when the reply was an integer (in *value).
+static bool
+s_integer (gw_req_t *req, redisReply *reply, long long *value)
+{
+    bool is_int = reply && reply->type == REDIS_REPLY_INTEGER;
+    if (is_int)
+        *value = reply->integer;
+    else {
+        if (reply && reply->type == REDIS_REPLY_ERROR)
+            edge_warn ("subscriptions: script failed: %s", reply->str);
+        gw_req_reply_fail (req, 503, "redis_unavailable", NULL,
+                           "Redis is unavailable; try again later");
+    }
+    freeReplyObject (reply);
+    return is_int;
+}
 
 
 static void
@@ -238,14 +275,10 @@ gw_subs_create (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
                           created};
     redisReply *reply = edge_redis_eval (gw_thread_redis (thread), &s_create, 2,
                                          keys, 17, args);
-    if (!reply || reply->type != REDIS_REPLY_INTEGER) {
-        freeReplyObject (reply);
-        s_unavailable (req);
+    long long created_rc = 0;
+    if (!s_integer (req, reply, &created_rc))
         return;
-    }
-    bool is_new = reply->integer == 1;
-    freeReplyObject (reply);
-    if (!is_new) {
+    if (created_rc != 1) {
         gw_req_reply_fail (req, 409, "conflict", "name",
                            "subscription '%s' already exists", name);
         return;
@@ -382,18 +415,17 @@ gw_subs_delete (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
     const char *keys[] = {
         s_key (req, name, ""),
         gw_req_sprintf (req, "e:{%s}:subs", gw_req_principal (req)->org),
-        s_key (req, name, ":attempts"), s_key (req, name, ":failed")};
-    const char *args[] = {name};
+        s_key (req, name, ":attempts"),
+        s_key (req, name, ":failed"),
+        s_key (req, name, ":pending"),
+        "e:deliveries:due"};
+    const char *args[] = {name, s_key (req, name, ":chain:")};
     redisReply *reply =
-        edge_redis_eval (gw_thread_redis (thread), &s_delete, 4, keys, 1, args);
-    if (!reply || reply->type != REDIS_REPLY_INTEGER) {
-        freeReplyObject (reply);
-        s_unavailable (req);
+        edge_redis_eval (gw_thread_redis (thread), &s_delete, 6, keys, 2, args);
+    long long deleted = 0;
+    if (!s_integer (req, reply, &deleted))
         return;
-    }
-    bool is_deleted = reply->integer == 1;
-    freeReplyObject (reply);
-    if (!is_deleted) {
+    if (deleted != 1) {
         gw_req_reply_fail (req, 404, "not_found", NULL,
                            "subscription '%s' not found", name);
         return;
@@ -414,17 +446,13 @@ gw_subs_redeliver (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
               (long long) (now - S_REDELIVER_WINDOW_MS));
     snprintf (now_ms, sizeof now_ms, "%lld", (long long) now);
     const char *keys[] = {s_key (req, name, ""), s_key (req, name, ":failed"),
-                          "e:deliveries:due"};
+                          "e:deliveries:due", s_key (req, name, ":pending")};
     const char *args[] = {since, now_ms, s_key (req, name, ":chain:")};
-    redisReply *reply = edge_redis_eval (gw_thread_redis (thread), &s_redeliver,
-                                         3, keys, 3, args);
-    if (!reply || reply->type != REDIS_REPLY_INTEGER) {
-        freeReplyObject (reply);
-        s_unavailable (req);
+    redisReply *reply = edge_redis_eval (gw_thread_redis (thread),
+                                         &s_redeliver, 4, keys, 3, args);
+    long long count = 0;
+    if (!s_integer (req, reply, &count))
         return;
-    }
-    long long count = reply->integer;
-    freeReplyObject (reply);
     if (count < 0) {
         gw_req_reply_fail (req, 404, "not_found", NULL,
                            "subscription '%s' not found", name);

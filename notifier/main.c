@@ -87,7 +87,7 @@ main (void)
                           : cfg.block_ms + 1000;
     edge_redis_t *redis = edge_redis_new (cfg.redis_url, (int) timeout);
     nt_notifier_opts_t opts = {cfg.group, cfg.consumer, cfg.claim_idle_ms,
-                               cfg.batch};
+                               cfg.batch, cfg.order_wait_ms};
     nt_notifier_t *notifier = nt_notifier_new (redis, &opts);
     nt_deliver_opts_t dopts = {
         guard,          &cfg.schedule,         cfg.timeout_ms,

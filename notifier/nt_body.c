@@ -66,6 +66,7 @@ nt_event_init (nt_event_t *event, const char *id, const redisReply *fields)
     event->exception = s_field (fields, "exception");
     event->error = s_field (fields, "error");
     event->message = s_field (fields, "message");
+    event->seq = s_field (fields, "seq");
 }
 
 

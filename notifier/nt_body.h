@@ -22,6 +22,7 @@ typedef struct {
     const char *exception;     //  JSON object text
     const char *error;         //  JSON object text
     const char *message;       //  human-readable
+    const char *seq;           //  the event's number within its task, or ""
 } nt_event_t;
 
 //  Fill event from entry id and its flat [field, value, ...] reply.

@@ -13,6 +13,7 @@ typedef struct {
     char *group;              //  EDGE_NOTIFIER_GROUP
     char *consumer;           //  EDGE_NOTIFIER_CONSUMER, or "<host>-<pid>"
     int64_t claim_idle_ms;    //  EDGE_NOTIFIER_CLAIM_IDLE_MS
+    int64_t order_wait_ms;    //  EDGE_NOTIFIER_ORDER_WAIT_MS
     int64_t block_ms;         //  EDGE_NOTIFIER_BLOCK_MS (idle read wait)
     int64_t batch;            //  EDGE_NOTIFIER_BATCH
     char *retry_schedule;     //  EDGE_WEBHOOK_RETRY_SCHEDULE (text)

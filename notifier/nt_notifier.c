@@ -7,8 +7,12 @@
 #include "edge_util.h"
 #include "nt_body.h"
 #include "nt_store.h"
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+//  How soon entries deferred for their task's earlier events are retried.
+#define S_PENDING_RETRY_MS 50
 
 struct nt_notifier {
     edge_redis_t *redis;     //  borrowed connection
@@ -16,8 +20,11 @@ struct nt_notifier {
     char *consumer;          //  our consumer name
     int64_t claim_idle_ms;   //  XAUTOCLAIM min-idle-time
     int64_t batch;           //  COUNT
+    int64_t order_wait_ms;   //  longest wait for a task's earlier events
     bool has_group;          //  group known to exist on this connection
-    bool is_pending_drained; //  own pending list read since (re)connect
+    int64_t next_pending_ms; //  monotonic time to read our own pending
+                             //  entries again (0: now; INT64_MAX: never)
+    int deferred;            //  entries deferred in the current read
     int64_t next_claim_ms;   //  monotonic time of the next XAUTOCLAIM
     uint64_t handled;        //  entries handled since start
 };
@@ -33,6 +40,7 @@ nt_notifier_new (edge_redis_t *redis, const nt_notifier_opts_t *opts)
     self->consumer = edge_strdup (opts->consumer);
     self->claim_idle_ms = opts->claim_idle_ms;
     self->batch = opts->batch;
+    self->order_wait_ms = opts->order_wait_ms;
     return self;
 }
 
@@ -67,12 +75,24 @@ s_handle_entry (nt_notifier_t *self, const redisReply *entry)
         return 0; //  deleted entry: nothing to do
     nt_event_t event;
     nt_event_init (&event, entry->element[0]->str, entry->element[1]);
-    bool is_acked = false;
-    int created = 0;
+    //  Stream ids start with their time: an event that waited too long for
+    //  its task's earlier ones (trimmed away, say) goes anyway.
+    int64_t age = edge_now_ms () - strtoll (event.id, NULL, 10);
+    bool is_forced = age > self->order_wait_ms;
+    int acked = 0, created = 0;
     if (nt_store_ingest (self->redis, self->group, &event, edge_now_ms (),
-                         &is_acked, &created))
+                         is_forced, &acked, &created))
         return -1;
-    if (is_acked) {
+    if (acked < 0) {
+        self->deferred++;
+        edge_debug ("event %s of task %s waits for its earlier events",
+                    event.id, event.task_name);
+        return 0;
+    }
+    if (is_forced && acked == 1 && *event.seq)
+        edge_warn ("event %s of task %s taken out of order after %lld ms",
+                   event.id, event.task_name, (long long) age);
+    if (acked == 1) {
         int64_t age_ms = -1;
         if (*event.created_ms)
             age_ms = edge_now_ms () - strtoll (event.created_ms, NULL, 10);
@@ -127,7 +147,7 @@ s_ensure_group (nt_notifier_t *self)
     if (!is_ok)
         return -1;
     self->has_group = true;
-    self->is_pending_drained = false;
+    self->next_pending_ms = 0;
     return 0;
 }
 
@@ -165,6 +185,44 @@ s_read (nt_notifier_t *self, const char *start_id, int64_t block_ms)
     }
     freeReplyObject (reply);
     return count;
+}
+
+
+//  Read our own pending list from start to end (entries we read before a
+//  restart, and those deferred for their task's earlier events).
+//  Returns the entries handled, or -1.
+static int
+s_read_pending (nt_notifier_t *self)
+{
+    char cursor[64] = "0";
+    int total = 0;
+    while (true) {
+        redisReply *reply = edge_redis_command (
+            self->redis, "XREADGROUP GROUP %s %s COUNT %lld STREAMS %s %s",
+            self->group, self->consumer, (long long) self->batch,
+            EDGE_EVENTS_STREAM, cursor);
+        if (!reply || reply->type != REDIS_REPLY_ARRAY
+            || reply->elements == 0) {
+            bool is_error = !reply || reply->type == REDIS_REPLY_ERROR;
+            freeReplyObject (reply);
+            if (is_error)
+                return -1;
+            break;
+        }
+        const redisReply *entries = reply->element[0]->element[1];
+        size_t n = entries->elements;
+        if (n > 0)
+            snprintf (cursor, sizeof cursor, "%s",
+                      entries->element[n - 1]->element[0]->str);
+        int count = s_handle_entries (self, entries);
+        freeReplyObject (reply);
+        if (count < 0)
+            return -1;
+        total += count;
+        if ((int64_t) n < self->batch)
+            break;
+    }
+    return total;
 }
 
 
@@ -207,12 +265,14 @@ nt_notifier_poll (nt_notifier_t *self, int64_t block_ms)
     if (s_ensure_group (self))
         return -1;
     int total = 0;
-    while (!self->is_pending_drained) {
-        int count = s_read (self, "0", 0);
-        if (count < 0)
+    self->deferred = 0;
+    if (edge_mono_ms () >= self->next_pending_ms) {
+        self->next_pending_ms = INT64_MAX;
+        int count = s_read_pending (self);
+        if (count < 0) {
+            self->next_pending_ms = 0;
             return -1;
-        if (count == 0)
-            self->is_pending_drained = true;
+        }
         total += count;
     }
     if (edge_mono_ms () >= self->next_claim_ms) {
@@ -223,10 +283,12 @@ nt_notifier_poll (nt_notifier_t *self, int64_t block_ms)
         int64_t every = self->claim_idle_ms / 2;
         self->next_claim_ms = edge_mono_ms () + (every > 100 ? every : 100);
     }
-    int count = s_read (self, ">", block_ms);
+    int count = s_read (self, ">", self->deferred ? 0 : block_ms);
     if (count < 0) {
-        self->is_pending_drained = false;
+        self->next_pending_ms = 0;
         return -1;
     }
+    if (self->deferred > 0)
+        self->next_pending_ms = edge_mono_ms () + S_PENDING_RETRY_MS;
     return total + count;
 }

@@ -17,6 +17,8 @@ typedef struct {
     const char *consumer;  //  this notifier's consumer name
     int64_t claim_idle_ms; //  claim others' pending entries idle this long
     int64_t batch;         //  entries per read
+    int64_t order_wait_ms; //  an event waits at most this long for its
+                           //  task's earlier events, then goes anyway
 } nt_notifier_opts_t;
 
 typedef struct nt_notifier nt_notifier_t;
@@ -27,7 +29,8 @@ nt_notifier_t *nt_notifier_new (edge_redis_t *redis,
                                 const nt_notifier_opts_t *opts);
 void nt_notifier_destroy (nt_notifier_t **self_p);
 //  One round: (re)create the group if needed, process own pending entries
-//  once after (re)connecting, claim idle entries of others when due, then
+//  after (re)connecting and while some wait for their task's earlier
+//  events (every 50 ms), claim idle entries of others when due, then
 //  read new entries, waiting up to block_ms for them (0: do not wait).
 //  Returns the number of entries handled, or -1 when Redis failed (the
 //  caller backs off and calls again).

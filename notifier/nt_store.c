@@ -52,8 +52,13 @@
     "end\n"
 
 //  KEYS: due events counts
-//  ARGV: group entry counter org type event task body slacktext now
-//  Returns {acked, created}.
+//  ARGV: group entry counter org type event task body slacktext now seq
+//  forced
+//  A task's events are taken in seq order (e:evseq:<task> holds the last
+//  one taken): an event whose predecessor was not taken yet (another
+//  notifier holds it, or a dead one left it pending) is deferred, neither
+//  acknowledged nor delivered, unless forced.
+//  Returns {acked (1, 0 already handled, -1 deferred), created}.
 static edge_redis_script_t s_ingest = {
     .source = S_LUA_HELPERS
     "local function has(list, item)\n"
@@ -62,8 +67,22 @@ static edge_redis_script_t s_ingest = {
     "  for _, x in ipairs(v) do if x == item then return true end end\n"
     "  return false\n"
     "end\n"
+    "local seqkey = nil\n"
+    "if ARGV[11] ~= '' and ARGV[7] ~= '' then\n"
+    "  seqkey = 'e:evseq:' .. ARGV[7]\n"
+    "  local last = tonumber(redis.call('GET', seqkey) or '0')\n"
+    "  if tonumber(ARGV[11]) > last + 1 and ARGV[12] ~= '1' then\n"
+    "    return {-1, 0}\n"
+    "  end\n"
+    "end\n"
     "if redis.call('XACK', KEYS[2], ARGV[1], ARGV[2]) ~= 1 then\n"
     "  return {0, 0}\n"
+    "end\n"
+    "if seqkey then\n"
+    "  local last = tonumber(redis.call('GET', seqkey) or '0')\n"
+    "  if tonumber(ARGV[11]) > last then\n"
+    "    redis.call('SET', seqkey, ARGV[11], 'PX', 2592000000)\n"
+    "  end\n"
     "end\n"
     "redis.call('HINCRBY', KEYS[3], ARGV[3], 1)\n"
     "if ARGV[4] == '' or ARGV[7] == '' then return {1, 0} end\n"
@@ -223,11 +242,12 @@ nt_store_ingest (edge_redis_t *redis,
                  const char *group,
                  const nt_event_t *event,
                  int64_t now_ms,
-                 bool *is_acked,
+                 bool is_forced,
+                 int *acked,
                  int *created)
 {
-    edge_assert (redis && group && event && is_acked && created);
-    *is_acked = false;
+    edge_assert (redis && group && event && acked && created);
+    *acked = 0;
     *created = 0;
     char counter[80], now[24];
     snprintf (counter, sizeof counter, "%.30s.%.30s",
@@ -240,16 +260,17 @@ nt_store_ingest (edge_redis_t *redis,
     const char *keys[] = {NT_STORE_DUE_KEY, EDGE_EVENTS_STREAM,
                           NT_STORE_COUNTS_KEY};
     const char *args[] = {
-        group,        event->id,        counter, event->org, event->type,
-        event->event, event->task_name, body,    slack,      now};
-    redisReply *reply = edge_redis_eval (redis, &s_ingest, 3, keys, 10, args);
+        group,       event->id,    counter,          event->org,
+        event->type, event->event, event->task_name, body,
+        slack,       now,          event->seq,       is_forced ? "1" : "0"};
+    redisReply *reply = edge_redis_eval (redis, &s_ingest, 3, keys, 12, args);
     free (slack);
     free (body);
     int rc = -1;
     if (reply && reply->type == REDIS_REPLY_ARRAY && reply->elements == 2
         && reply->element[0]->type == REDIS_REPLY_INTEGER
         && reply->element[1]->type == REDIS_REPLY_INTEGER) {
-        *is_acked = reply->element[0]->integer == 1;
+        *acked = (int) reply->element[0]->integer;
         *created = (int) reply->element[1]->integer;
         rc = 0;
     }

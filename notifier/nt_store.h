@@ -61,13 +61,17 @@ void nt_store_dlv_destroy (nt_store_dlv_t **self_p);
 //  one delivery per enabled subscription of its org whose types and events
 //  match, all in one script. Only the XACK that removes the entry from the
 //  pending list counts and creates, and an existing delivery is never
-//  created again. Sets *is_acked (false: already handled) and *created.
-//  Returns 0, or -1 when Redis failed (the entry stays pending).
+//  created again. A task's events are taken in their seq order: one whose
+//  predecessor was not taken yet is deferred (left pending, untouched)
+//  unless is_forced. Sets *acked (1 taken, 0 already handled, -1 deferred)
+//  and *created. Returns 0, or -1 when Redis failed (the entry stays
+//  pending).
 int nt_store_ingest (edge_redis_t *redis,
                      const char *group,
                      const nt_event_t *event,
                      int64_t now_ms,
-                     bool *is_acked,
+                     bool is_forced,
+                     int *acked,
                      int *created);
 
 //  Take up to max deliveries due at now_ms, pushing their due time to

@@ -44,8 +44,12 @@ class Tasks(OrgStack):
     def setUpClass(cls):
         super().setUpClass()
         s = cls.stack
-        cls.ok = [s.hello("one", orgName="acme"), s.hello("two", orgName="acme")]
-        cls.failed = s.hello("three", orgName="acme", fail=True)
+        # listco holds exactly these three tasks; other tests add to acme
+        doc = s.create_org("listco")
+        _, token = s.auth_token("listco", doc["adminUsername"], doc["password"])
+        cls.auth["listco"] = token_headers(token)
+        cls.ok = [s.hello("one", orgName="listco"), s.hello("two", orgName="listco")]
+        cls.failed = s.hello("three", orgName="listco", fail=True)
         cls.other = s.hello("zeta", orgName="zeta")
         for name in cls.ok + [cls.other]:
             s.wait_state(name)
@@ -57,7 +61,7 @@ class Tasks(OrgStack):
         return doc
 
     def test_list_shows_only_the_orgs_tasks_newest_first(self):
-        doc = self.list("acme")
+        doc = self.list("listco")
         names = [t["name"] for t in doc["items"]]
         self.assertEqual(doc["total"], 3)
         self.assertEqual(set(names), set(self.ok + [self.failed]))
@@ -65,44 +69,44 @@ class Tasks(OrgStack):
         created = [t["created"] for t in doc["items"]]
         self.assertEqual(created, sorted(created, reverse=True))
         self.assertEqual((doc["offset"], doc["limit"]), (0, 10))
-        oldest = self.list("acme", "?order[]=created")["items"]
+        oldest = self.list("listco", "?order[]=created")["items"]
         self.assertEqual([t["created"] for t in oldest], sorted(created))
 
     def test_filters_pagination_and_projection(self):
-        self.assertEqual(self.list("acme", "?state=failed")["total"], 1)
-        self.assertEqual(self.list("acme", "?state=failed")["items"][0]["name"], self.failed)
-        self.assertEqual(self.list("acme", "?type=hello")["total"], 3)
-        self.assertEqual(self.list("acme", "?type=dltar")["total"], 0)
-        self.assertEqual(self.list("acme", "?appName=game")["total"], 0)
-        page = self.list("acme", "?limit=2")
+        self.assertEqual(self.list("listco", "?state=failed")["total"], 1)
+        self.assertEqual(self.list("listco", "?state=failed")["items"][0]["name"], self.failed)
+        self.assertEqual(self.list("listco", "?type=hello")["total"], 3)
+        self.assertEqual(self.list("listco", "?type=dltar")["total"], 0)
+        self.assertEqual(self.list("listco", "?appName=game")["total"], 0)
+        page = self.list("listco", "?limit=2")
         self.assertEqual((page["total"], len(page["items"])), (3, 2))
-        rest = self.list("acme", "?offset=2&limit=2")
+        rest = self.list("listco", "?offset=2&limit=2")
         self.assertEqual(len(rest["items"]), 1)
         seen = {t["name"] for t in page["items"] + rest["items"]}
         self.assertEqual(len(seen), 3)
-        slim = self.list("acme", "?fields[]=name&fields[]=state")["items"]
+        slim = self.list("listco", "?fields[]=name&fields[]=state")["items"]
         self.assertTrue(all(set(t) == {"name", "state"} for t in slim), slim)
-        first = self.list("acme", "?order[]=created")["items"][0]["created"]
+        first = self.list("listco", "?order[]=created")["items"][0]["created"]
         after = urllib.parse.quote(first)
-        self.assertEqual(self.list("acme", "?createdAfter=" + after)["total"], 2)
-        self.assertEqual(self.list("acme", "?createdBefore=2000-01-01T00:00:00Z")["total"], 0)
+        self.assertEqual(self.list("listco", "?createdAfter=" + after)["total"], 2)
+        self.assertEqual(self.list("listco", "?createdBefore=2000-01-01T00:00:00Z")["total"], 0)
 
     def test_bad_list_parameters_are_400_naming_them(self):
         for query, field in (("?createdAfter=yesterday", "createdAfter"),
                              ("?limit=0", "limit"), ("?limit=1001", "limit"),
                              ("?offset=-1", "offset"), ("?colour=red", "colour"),
                              ("?fields[]=secret", "fields[]")):
-            status, _, doc = self.be("acme", "GET", "/be/v1/tasks" + query)
+            status, _, doc = self.be("listco", "GET", "/be/v1/tasks" + query)
             self.assertEqual(status, 400, query)
             self.assertEqual(doc["error"]["field"], field, (query, doc))
 
     def test_details_and_isolation(self):
-        status, _, doc = self.be("acme", "GET", "/be/v1/tasks/" + self.failed)
+        status, _, doc = self.be("listco", "GET", "/be/v1/tasks/" + self.failed)
         self.assertEqual(status, 200)
         self.assertEqual(doc["state"], "failed")
         self.assertEqual(doc["message"], "hello task asked to fail")
-        self.assertEqual(doc["orgName"], "acme")
-        status, _, doc = self.be("acme", "GET", "/be/v1/tasks/" + self.other)
+        self.assertEqual(doc["orgName"], "listco")
+        status, _, doc = self.be("listco", "GET", "/be/v1/tasks/" + self.other)
         self.assertEqual(status, 404)
         status, _, doc = self.be("zeta", "GET", "/be/v1/tasks/" + self.failed)
         self.assertEqual(status, 404)
@@ -117,13 +121,13 @@ class Tasks(OrgStack):
                      {"name": self.ok[0], "acknowledgeWarnings": True, "expire": True},
                      {"name": self.ok[0], "acknowledgeWarnings": False},
                      {"name": self.ok[0], "expire": True, "colour": 1}):
-            status, _, doc = self.be("acme", "PATCH", "/be/v1/tasks", body)
+            status, _, doc = self.be("listco", "PATCH", "/be/v1/tasks", body)
             self.assertEqual(status, 400, (body, doc))
-        status, _, doc = self.be("acme", "PATCH", "/be/v1/tasks",
+        status, _, doc = self.be("listco", "PATCH", "/be/v1/tasks",
                                  {"name": self.ok[0], "acknowledgeWarnings": True})
         self.assertEqual(status, 409, doc)
         self.assertIn("no warnings", doc["error"]["message"])
-        status, _, doc = self.be("acme", "PATCH", "/be/v1/tasks",
+        status, _, doc = self.be("listco", "PATCH", "/be/v1/tasks",
                                  {"name": self.ok[0], "expire": True})
         self.assertEqual(status, 409, doc)
 
@@ -172,14 +176,14 @@ class Tasks(OrgStack):
         self.stack.wait_state(name, ("succeeded",))
 
     def test_trigger_refusals(self):
-        status, _, doc = self.be("acme", "POST", "/be/v1/trigger", {"taskName": self.ok[0]})
+        status, _, doc = self.be("listco", "POST", "/be/v1/trigger", {"taskName": self.ok[0]})
         self.assertEqual(status, 409, doc)
         self.assertIn("not failed", doc["error"]["message"])
-        status, _, _ = self.be("acme", "POST", "/be/v1/trigger", {"taskName": "hello_nope"})
+        status, _, _ = self.be("listco", "POST", "/be/v1/trigger", {"taskName": "hello_nope"})
         self.assertEqual(status, 404)
-        status, _, _ = self.be("acme", "POST", "/be/v1/trigger", {})
+        status, _, _ = self.be("listco", "POST", "/be/v1/trigger", {})
         self.assertEqual(status, 400)
-        status, _, _ = self.be("acme", "POST", "/be/v1/trigger",
+        status, _, _ = self.be("listco", "POST", "/be/v1/trigger",
                                {"taskName": self.ok[0], "appName": "game"})
         self.assertEqual(status, 400)
         status, _, doc = self.be("acme", "POST", "/be/v1/trigger", {"appName": "nogame"})

@@ -294,7 +294,7 @@ s_setup (void **state)
     assert_int_equal (
         nt_schedule_parse ("100ms,200ms,300ms", &fx->schedule, why, sizeof why),
         0);
-    nt_notifier_opts_t opts = {"notifiers", "n1", 60000, 100};
+    nt_notifier_opts_t opts = {"notifiers", "n1", 60000, 100, 60000};
     fx->notifier = nt_notifier_new (fx->redis, &opts);
     fx->deliver = s_engine (fx, fx->guard, 2000, 5000);
     for (int i = 0; i < S_KEY_BYTES; i++)
@@ -821,7 +821,7 @@ test_the_same_event_handled_twice_creates_one_delivery (void **state)
     //  reading and a racing notifier's XACK) and is handled again.
     s_ok (edge_redis_command (fx->redis,
                               "XCLAIM e:events notifiers n2 0 %s FORCE", eid));
-    nt_notifier_opts_t opts = {"notifiers", "n2", 60000, 100};
+    nt_notifier_opts_t opts = {"notifiers", "n2", 60000, 100, 60000};
     nt_notifier_t *again = nt_notifier_new (fx->redis, &opts);
     assert_int_equal (nt_notifier_poll (again, 0), 1);
     nt_notifier_destroy (&again);
@@ -846,13 +846,14 @@ test_the_same_event_handled_twice_creates_one_delivery (void **state)
                         .created_ms = "",
                         .exception = "",
                         .error = "",
-                        .message = ""};
-    bool is_acked = true;
+                        .message = "",
+                        .seq = ""};
+    int acked = 1;
     int created = -1;
     assert_int_equal (nt_store_ingest (fx->redis, "notifiers", &event,
-                                       edge_now_ms (), &is_acked, &created),
+                                       edge_now_ms (), false, &acked, &created),
                       0);
-    assert_false (is_acked);
+    assert_int_equal (acked, 0);
     assert_int_equal (created, 0);
 }
 

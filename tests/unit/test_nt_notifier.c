@@ -68,7 +68,7 @@ s_setup (void **state)
     redisReply *reply = edge_redis_command (fx->redis, "FLUSHALL");
     assert_non_null (reply);
     freeReplyObject (reply);
-    nt_notifier_opts_t opts = {"notifiers", "n1", 200, 10};
+    nt_notifier_opts_t opts = {"notifiers", "n1", 200, 10, 60000};
     fx->notifier = nt_notifier_new (fx->redis, &opts);
     *state = fx;
     return 0;
@@ -145,7 +145,7 @@ test_own_pending_entries_are_handled_after_a_restart (void **state)
         fx->redis, "XREADGROUP GROUP notifiers n2 COUNT 10 STREAMS e:events >");
     assert_non_null (reply);
     freeReplyObject (reply);
-    nt_notifier_opts_t opts = {"notifiers", "n2", 60000, 10};
+    nt_notifier_opts_t opts = {"notifiers", "n2", 60000, 10, 60000};
     nt_notifier_t *restarted = nt_notifier_new (fx->redis, &opts);
     assert_int_equal (nt_notifier_poll (restarted, 50), 1);
     assert_int_equal (s_pending (fx->redis), 0);
@@ -282,12 +282,97 @@ test_later_events_of_a_task_wait_behind_the_chain_head (void **state)
 }
 
 
+//  An event of org acme with its task sequence number.
+static void
+s_add_seq_event (edge_redis_t *redis,
+                 const char *task,
+                 const char *event,
+                 const char *seq,
+                 char *id,
+                 size_t size)
+{
+    redisReply *reply = edge_redis_command (
+        redis,
+        "XADD e:events * taskName %s type dltar event %s orgName acme "
+        "seq %s timestamp 2026-01-01T00:00:00.000Z",
+        task, event, seq);
+    assert_non_null (reply);
+    assert_int_equal (reply->type, REDIS_REPLY_STRING);
+    snprintf (id, size, "%s", reply->str);
+    freeReplyObject (reply);
+}
+
+
+static void
+test_a_tasks_events_are_taken_in_order_when_a_dead_consumer_holds_one (
+    void **state)
+{
+    fixture_t *fx = *state; //  n1 claims after 200 ms idle
+    s_subscribe (fx->redis, "all", "enabled", "[\"dltar\"]",
+                 "[\"submit\",\"begin\",\"end\"]");
+    assert_true (nt_notifier_poll (fx->notifier, 0) >= 0); //  the group
+    char submit[64], begin[64], end[64];
+    s_add_seq_event (fx->redis, "dltar_o", "submit", "1", submit,
+                     sizeof submit);
+    //  A notifier that read the first event and died
+    s_ok (edge_redis_command (
+        fx->redis, "XREADGROUP GROUP notifiers ghost COUNT 1 STREAMS "
+                   "e:events >"));
+    s_add_seq_event (fx->redis, "dltar_o", "begin", "2", begin, sizeof begin);
+    s_add_seq_event (fx->redis, "dltar_o", "end", "3", end, sizeof end);
+    //  The later events wait: neither acknowledged nor delivered
+    assert_true (nt_notifier_poll (fx->notifier, 0) >= 0);
+    assert_int_equal (s_pending (fx->redis), 3);
+    assert_false (s_exists (fx->redis, begin, "all"));
+    assert_int_equal (
+        s_int (fx->redis, "HGET e:notifier:counts %s", "dltar.begin"), 0);
+    //  Once the first is claimed from the dead consumer, all go in order
+    int64_t deadline = edge_mono_ms () + 5000;
+    while (s_pending (fx->redis) > 0 && edge_mono_ms () < deadline)
+        assert_true (nt_notifier_poll (fx->notifier, 20) >= 0);
+    assert_int_equal (s_pending (fx->redis), 0);
+    redisReply *chain = edge_redis_command (
+        fx->redis, "LRANGE e:{acme}:sub:all:chain:dltar_o 0 -1");
+    assert_non_null (chain);
+    assert_int_equal (chain->elements, 3);
+    char want[3][128];
+    snprintf (want[0], sizeof want[0], "%s-all", submit);
+    snprintf (want[1], sizeof want[1], "%s-all", begin);
+    snprintf (want[2], sizeof want[2], "%s-all", end);
+    for (int i = 0; i < 3; i++)
+        assert_string_equal (chain->element[i]->str, want[i]);
+    freeReplyObject (chain);
+    assert_int_equal (s_int (fx->redis, "GET %s", "e:evseq:dltar_o"), 3);
+}
+
+
+static void
+test_an_event_whose_predecessor_never_comes_goes_after_the_wait (void **state)
+{
+    fixture_t *fx = *state;
+    nt_notifier_opts_t opts = {"notifiers", "impatient", 60000, 10, 1000};
+    nt_notifier_t *notifier = nt_notifier_new (fx->redis, &opts);
+    assert_true (nt_notifier_poll (notifier, 0) >= 0);
+    char lone[64];
+    //  seq 5: events 1..4 were trimmed from the stream long ago
+    s_add_seq_event (fx->redis, "dltar_lost", "end", "5", lone, sizeof lone);
+    assert_true (nt_notifier_poll (notifier, 0) >= 0);
+    assert_int_equal (s_pending (fx->redis), 1); //  waits
+    int64_t deadline = edge_mono_ms () + 5000;
+    while (s_pending (fx->redis) > 0 && edge_mono_ms () < deadline)
+        assert_true (nt_notifier_poll (notifier, 20) >= 0);
+    assert_int_equal (s_pending (fx->redis), 0); //  then goes
+    assert_int_equal (s_int (fx->redis, "GET %s", "e:evseq:dltar_lost"), 5);
+    nt_notifier_destroy (&notifier);
+}
+
+
 static void
 test_unreachable_redis_is_reported_as_an_error (void **state)
 {
     fixture_t *fx = *state;
     edge_redis_t *dead = edge_redis_new ("redis://127.0.0.1:1/0", 200);
-    nt_notifier_opts_t opts = {"notifiers", "n3", 1000, 10};
+    nt_notifier_opts_t opts = {"notifiers", "n3", 1000, 10, 60000};
     nt_notifier_t *notifier = nt_notifier_new (dead, &opts);
     assert_int_equal (nt_notifier_poll (notifier, 50), -1);
     nt_notifier_destroy (&notifier);
@@ -322,6 +407,12 @@ main (void)
         cmocka_unit_test_setup_teardown (
             test_later_events_of_a_task_wait_behind_the_chain_head, s_setup,
             s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_a_tasks_events_are_taken_in_order_when_a_dead_consumer_holds_one,
+            s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_an_event_whose_predecessor_never_comes_goes_after_the_wait,
+            s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (
             test_unreachable_redis_is_reported_as_an_error, s_setup,
             s_teardown),
