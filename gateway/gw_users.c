@@ -16,6 +16,7 @@
 #include "gw_ident.h"
 #include "gw_list.h"
 #include "gw_users_lua.h"
+#include "gw_users_rec.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,21 +24,6 @@
 #define S_ARGS_MAX  48 //  script arguments
 #define S_KEYS_MAX  40 //  script keys (fixed ones + roles)
 #define S_ADMIN     GW_IDENT_ADMIN_ROLE
-
-//  A user record as stored; NULL for absent fields.
-typedef struct {
-    const char *username;
-    const char *email;
-    const char *firstname;
-    const char *surname;
-    const char *title;
-    const char *label;
-    const char *roles; //  JSON array text
-    bool is_machine;
-    const char *pwhash; //  never answered
-    const char *created;
-    const char *updated;
-} s_user_t;
 
 //  The role names of a body's "roles", duplicates dropped.
 typedef struct {
@@ -192,117 +178,6 @@ s_call_eval (gw_thread_t *thread, edge_redis_script_t *script, s_call_t *call)
 }
 
 
-static const char *
-s_hash_get (const redisReply *hash, const char *name)
-{
-    if (!hash || hash->type != REDIS_REPLY_ARRAY)
-        return NULL;
-    for (size_t i = 0; i + 1 < hash->elements; i += 2)
-        if (hash->element[i]->type == REDIS_REPLY_STRING
-            && hash->element[i + 1]->type == REDIS_REPLY_STRING
-            && strcmp (hash->element[i]->str, name) == 0)
-            return hash->element[i + 1]->str;
-    return NULL;
-}
-
-
-//  Read a user hash (HGETALL reply); borrowed strings. False when empty.
-static bool
-s_user_from_hash (const redisReply *hash, s_user_t *user)
-{
-    const char *machine = s_hash_get (hash, "machine");
-    *user = (s_user_t){
-        .username = s_hash_get (hash, "username"),
-        .email = s_hash_get (hash, "email"),
-        .firstname = s_hash_get (hash, "firstname"),
-        .surname = s_hash_get (hash, "surname"),
-        .title = s_hash_get (hash, "title"),
-        .label = s_hash_get (hash, "label"),
-        .roles = s_hash_get (hash, "roles"),
-        .is_machine = machine && strcmp (machine, "1") == 0,
-        .created = s_hash_get (hash, "created"),
-        .updated = s_hash_get (hash, "updated"),
-    };
-    return user->username != NULL;
-}
-
-
-static json_t *
-s_text (const char *text)
-{
-    json_t *value = text ? json_string (text) : NULL;
-    return value ? value : json_null ();
-}
-
-
-static int
-s_strcmp_p (const void *a, const void *b)
-{
-    return strcmp (*(const char *const *) a, *(const char *const *) b);
-}
-
-
-//  The key ids of a SMEMBERS reply, sorted.
-static json_t *
-s_key_ids (const redisReply *set)
-{
-    json_t *ids = json_array ();
-    if (!set || set->type != REDIS_REPLY_ARRAY || set->elements == 0)
-        return ids;
-    const char **names = edge_calloc (set->elements, sizeof *names);
-    size_t count = 0;
-    for (size_t i = 0; i < set->elements; i++)
-        if (set->element[i]->type == REDIS_REPLY_STRING)
-            names[count++] = set->element[i]->str;
-    qsort (names, count, sizeof *names, s_strcmp_p);
-    for (size_t i = 0; i < count; i++)
-        json_array_append_new (ids, s_text (names[i]));
-    free (names);
-    return ids;
-}
-
-
-//  The user object; keys (machine users) is taken, NULL for persons.
-static json_t *
-s_user_json (const s_user_t *user, json_t *keys)
-{
-    json_t *roles = user->roles ? json_loads (user->roles, 0, NULL) : NULL;
-    if (!json_is_array (roles)) {
-        json_decref (roles);
-        roles = json_array ();
-    }
-    json_t *obj = json_object ();
-    json_object_set_new (obj, "username", s_text (user->username));
-    json_object_set_new (obj, "email", s_text (user->email));
-    json_object_set_new (obj, "firstname", s_text (user->firstname));
-    json_object_set_new (obj, "surname", s_text (user->surname));
-    json_object_set_new (obj, "title", s_text (user->title));
-    json_object_set_new (obj, "label", s_text (user->label));
-    json_object_set_new (obj, "roles", roles);
-    json_object_set_new (obj, "machine", json_boolean (user->is_machine));
-    if (user->is_machine)
-        json_object_set_new (obj, "keys", keys ? keys : json_array ());
-    else
-        json_decref (keys);
-    json_object_set_new (obj, "created", s_text (user->created));
-    json_object_set_new (obj, "updated", s_text (user->updated));
-    return obj;
-}
-
-
-//  The object of one {HGETALL, SMEMBERS} pair, or NULL when the user is
-//  gone (empty hash) or the pair is malformed.
-static json_t *
-s_user_json_of_pair (const redisReply *pair)
-{
-    s_user_t user = {0};
-    if (pair->type != REDIS_REPLY_ARRAY || pair->elements != 2
-        || !s_user_from_hash (pair->element[0], &user))
-        return NULL;
-    return s_user_json (&user, s_key_ids (pair->element[1]));
-}
-
-
 static char *
 s_user_key (gw_req_t *req, const char *org, const char *username)
 {
@@ -431,7 +306,7 @@ gw_users_list (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
             goto cleanup;
         }
         for (size_t i = 0; i < reply->elements; i++) {
-            json_t *user = s_user_json_of_pair (reply->element[i]);
+            json_t *user = gw_users_rec_json_of_pair (reply->element[i]);
             if (user) //  a user deleted meanwhile is left out
                 json_array_append_new (items, gw_list_project (&list, user));
         }
@@ -464,7 +339,7 @@ gw_users_get (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
     if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != 1)
         s_redis_failed (req, reply, "get");
     else {
-        json_t *user = s_user_json_of_pair (reply->element[0]);
+        json_t *user = gw_users_rec_json_of_pair (reply->element[0]);
         if (user)
             gw_req_reply_json (req, 200, gw_list_project (&list, user));
         else
@@ -478,7 +353,7 @@ gw_users_get (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
 //  NULL.
 static int
 s_create_parse (gw_req_t *req,
-                s_user_t *user,
+                gw_users_rec_t *user,
                 s_roles_t *roles,
                 const char **password,
                 edge_json_err_t *err)
@@ -499,7 +374,7 @@ s_create_parse (gw_req_t *req,
     if (s_check_email (body, err)
         || s_roles_parse (req, json_object_get (body, "roles"), roles, err))
         return -1;
-    *user = (s_user_t){
+    *user = (gw_users_rec_t){
         .username = edge_json_str (body, "username", NULL),
         .email = edge_json_str (body, "email", NULL),
         .firstname = edge_json_str (body, "firstname", NULL),
@@ -518,7 +393,7 @@ s_create_parse (gw_req_t *req,
 static void
 s_create_call (gw_req_t *req,
                const char *org,
-               const s_user_t *user,
+               const gw_users_rec_t *user,
                const s_roles_t *roles,
                const char *key_id,
                const char *key_sha,
@@ -558,7 +433,7 @@ s_create_call (gw_req_t *req,
 //  Answer a successful create: the user, plus the secret shown once.
 static void
 s_create_reply (gw_req_t *req,
-                const s_user_t *user,
+                const gw_users_rec_t *user,
                 const char *password,
                 const char *key_id,
                 const char *api_key)
@@ -568,7 +443,7 @@ s_create_reply (gw_req_t *req,
         keys = json_array ();
         json_array_append_new (keys, json_string (key_id));
     }
-    json_t *body = s_user_json (user, keys);
+    json_t *body = gw_users_rec_json (user, keys);
     if (password)
         json_object_set_new (body, "password", json_string (password));
     if (api_key) {
@@ -587,7 +462,7 @@ gw_users_create (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
 {
     (void) ctx;
     const gw_principal_t *principal = s_principal (req);
-    s_user_t user = {0};
+    gw_users_rec_t user = {0};
     s_roles_t roles = {.count = 0};
     const char *given = NULL;
     edge_json_err_t err;
@@ -811,11 +686,12 @@ static void
 s_patch_reply (gw_req_t *req, const redisReply *reply, const s_patch_t *patch)
 {
     const char *status = s_status (reply);
-    s_user_t user = {0};
+    gw_users_rec_t user = {0};
     if (status && strcmp (status, "ok") == 0 && reply->elements == 3
-        && s_user_from_hash (reply->element[1], &user))
+        && gw_users_rec_from_hash (reply->element[1], &user))
         gw_req_reply_json (req, 200,
-                           s_user_json (&user, s_key_ids (reply->element[2])));
+                           gw_users_rec_json (&user, gw_users_rec_key_ids (
+                                                         reply->element[2])));
     else if (status && strcmp (status, "not_found") == 0)
         s_not_found (req, patch->username);
     else if (status && strcmp (status, "conflict") == 0)

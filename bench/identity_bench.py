@@ -1,0 +1,87 @@
+#!/usr/bin/env python3
+"""identity_bench: authenticated reads against a local stack, next to raw
+Redis, plus the latency of a login (argon2id, deliberately slow).
+
+Usage: bench/identity_bench.py [--duration 10] [--threads 2] [--connections 64]
+                               [--logins 20] [--bin build/bin]
+Runs wrk (GET /be/v1/users/{username}, once with an auth token and once with
+an API key) and `redis-benchmark -t get -n 200000 -q` on the stack's own Redis,
+and prints requests per second and their ratio."""
+import argparse
+import os
+import re
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "e2e"))
+
+
+def wrk(url, headers, args):
+    argv = ["wrk", "-t%d" % args.threads, "-c%d" % args.connections,
+            "-d%ds" % args.duration, "--latency"]
+    for k, v in headers.items():
+        argv += ["-H", "%s: %s" % (k, v)]
+    out = subprocess.run(argv + [url], capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p50 = re.search(r"50%\s+(\S+)", out).group(1)
+    p99 = re.search(r"99%\s+(\S+)", out).group(1)
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return rps, p50, p99, int(bad.group(1)) if bad else 0
+
+
+def percentile(values, p):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(p / 100.0 * len(values)))]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--duration", type=int, default=10)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--connections", type=int, default=64)
+    ap.add_argument("--logins", type=int, default=20)
+    ap.add_argument("--bin", default=os.path.join(HERE, "..", "build", "bin"))
+    args = ap.parse_args()
+    os.environ["EDGE_BIN_DIR"] = os.path.abspath(args.bin)
+    from harness import Stack, key_headers, token_headers
+    stack = Stack(workers=1, env={"EDGE_AUTH_TOKEN_TTL_S": "3600",
+                                  "EDGE_LOG_LEVEL": "warn"})
+    try:
+        doc = stack.create_org("bench")
+        admin, password = doc["adminUsername"], doc["password"]
+        _, token = stack.auth_token("bench", admin, password)
+        status, _, bot = stack.http("POST", "/be/v1/users",
+                                    {"username": "bench_bot", "label": "bench",
+                                     "roles": ["Administrators"], "machine": True},
+                                    headers=token_headers(token))
+        assert status == 201, (status, bot)
+        url = "http://127.0.0.1:%d/be/v1/users/%s" % (stack.http_port, admin)
+        print("identity_bench: wrk -t%d -c%d -d%ds GET /be/v1/users/{username}"
+              % (args.threads, args.connections, args.duration))
+        t_rps, t50, t99, t_bad = wrk(url, token_headers(token), args)
+        print("  auth token      %8.0f req/s  p50 %s  p99 %s  non-2xx %d" % (t_rps, t50, t99, t_bad))
+        k_rps, k50, k99, k_bad = wrk(url, key_headers("bench", "bench_bot", bot["apiKey"]), args)
+        print("  API key         %8.0f req/s  p50 %s  p99 %s  non-2xx %d" % (k_rps, k50, k99, k_bad))
+        out = subprocess.run(["redis-benchmark", "-p", str(stack.redis_port), "-t", "get",
+                              "-n", "200000", "-q"], capture_output=True, text=True,
+                             check=True).stdout
+        r_rps = float(re.search(r"GET: ([\d.]+) requests per second", out).group(1))
+        print("  redis GET       %8.0f req/s  (redis-benchmark -t get -n 200000 -q)" % r_rps)
+        print("  ratio           token %.2f, API key %.2f of raw Redis GET"
+              % (t_rps / r_rps, k_rps / r_rps))
+        times = []
+        for _ in range(args.logins):
+            t0 = time.monotonic()
+            status, _, _ = stack.login("bench", admin, password)
+            times.append((time.monotonic() - t0) * 1000)
+            assert status == 200, status
+        print("  login (argon2id) p50 %.0f ms  p99 %.0f ms over %d logins"
+              % (percentile(times, 50), percentile(times, 99), len(times)))
+    finally:
+        stack.close()
+
+
+if __name__ == "__main__":
+    main()

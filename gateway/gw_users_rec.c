@@ -1,0 +1,116 @@
+/*  gw_users_rec - user records: Redis hash in, public JSON out.  */
+#include "gw_users_rec.h"
+#include "edge_util.h"
+#include <stdlib.h>
+#include <string.h>
+
+
+const char *
+gw_users_rec_field (const redisReply *hash, const char *name)
+{
+    if (!hash || hash->type != REDIS_REPLY_ARRAY)
+        return NULL;
+    for (size_t i = 0; i + 1 < hash->elements; i += 2)
+        if (hash->element[i]->type == REDIS_REPLY_STRING
+            && hash->element[i + 1]->type == REDIS_REPLY_STRING
+            && strcmp (hash->element[i]->str, name) == 0)
+            return hash->element[i + 1]->str;
+    return NULL;
+}
+
+
+//  Read a user hash (HGETALL reply); borrowed strings. False when empty.
+bool
+gw_users_rec_from_hash (const redisReply *hash, gw_users_rec_t *user)
+{
+    const char *machine = gw_users_rec_field (hash, "machine");
+    *user = (gw_users_rec_t){
+        .username = gw_users_rec_field (hash, "username"),
+        .email = gw_users_rec_field (hash, "email"),
+        .firstname = gw_users_rec_field (hash, "firstname"),
+        .surname = gw_users_rec_field (hash, "surname"),
+        .title = gw_users_rec_field (hash, "title"),
+        .label = gw_users_rec_field (hash, "label"),
+        .roles = gw_users_rec_field (hash, "roles"),
+        .is_machine = machine && strcmp (machine, "1") == 0,
+        .created = gw_users_rec_field (hash, "created"),
+        .updated = gw_users_rec_field (hash, "updated"),
+    };
+    return user->username != NULL;
+}
+
+
+static json_t *
+s_text (const char *text)
+{
+    json_t *value = text ? json_string (text) : NULL;
+    return value ? value : json_null ();
+}
+
+
+static int
+s_strcmp_p (const void *a, const void *b)
+{
+    return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+
+//  The key ids of a SMEMBERS reply, sorted.
+json_t *
+gw_users_rec_key_ids (const redisReply *set)
+{
+    json_t *ids = json_array ();
+    if (!set || set->type != REDIS_REPLY_ARRAY || set->elements == 0)
+        return ids;
+    const char **names = edge_calloc (set->elements, sizeof *names);
+    size_t count = 0;
+    for (size_t i = 0; i < set->elements; i++)
+        if (set->element[i]->type == REDIS_REPLY_STRING)
+            names[count++] = set->element[i]->str;
+    qsort (names, count, sizeof *names, s_strcmp_p);
+    for (size_t i = 0; i < count; i++)
+        json_array_append_new (ids, s_text (names[i]));
+    free (names);
+    return ids;
+}
+
+
+//  The user object; keys (machine users) is taken, NULL for persons.
+json_t *
+gw_users_rec_json (const gw_users_rec_t *user, json_t *keys)
+{
+    json_t *roles = user->roles ? json_loads (user->roles, 0, NULL) : NULL;
+    if (!json_is_array (roles)) {
+        json_decref (roles);
+        roles = json_array ();
+    }
+    json_t *obj = json_object ();
+    json_object_set_new (obj, "username", s_text (user->username));
+    json_object_set_new (obj, "email", s_text (user->email));
+    json_object_set_new (obj, "firstname", s_text (user->firstname));
+    json_object_set_new (obj, "surname", s_text (user->surname));
+    json_object_set_new (obj, "title", s_text (user->title));
+    json_object_set_new (obj, "label", s_text (user->label));
+    json_object_set_new (obj, "roles", roles);
+    json_object_set_new (obj, "machine", json_boolean (user->is_machine));
+    if (user->is_machine)
+        json_object_set_new (obj, "keys", keys ? keys : json_array ());
+    else
+        json_decref (keys);
+    json_object_set_new (obj, "created", s_text (user->created));
+    json_object_set_new (obj, "updated", s_text (user->updated));
+    return obj;
+}
+
+
+//  The object of one {HGETALL, SMEMBERS} pair, or NULL when the user is
+//  gone (empty hash) or the pair is malformed.
+json_t *
+gw_users_rec_json_of_pair (const redisReply *pair)
+{
+    gw_users_rec_t user = {0};
+    if (pair->type != REDIS_REPLY_ARRAY || pair->elements != 2
+        || !gw_users_rec_from_hash (pair->element[0], &user))
+        return NULL;
+    return gw_users_rec_json (&user, gw_users_rec_key_ids (pair->element[1]));
+}
