@@ -18,14 +18,6 @@ static const edge_json_field_t s_hello_fields[] = {
 #define S_HELLO_FIELDS (sizeof s_hello_fields / sizeof s_hello_fields[0])
 
 
-static void
-s_redis_unavailable (gw_req_t *req)
-{
-    gw_req_reply_fail (req, 503, "redis_unavailable", NULL,
-                       "Redis is unavailable; try again later");
-}
-
-
 //  1 when org exists, 0 when not, -1 when Redis failed.
 static int
 s_org_exists (edge_redis_t *redis, const char *org)
@@ -45,7 +37,7 @@ gw_adm_ping (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
     (void) ctx;
     int64_t start = edge_mono_ms ();
     if (gw_thread_redis_ping (thread)) {
-        s_redis_unavailable (req);
+        gw_req_reply_redis_failed (req, NULL, NULL);
         return;
     }
     json_t *body =
@@ -70,7 +62,7 @@ gw_adm_hello (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
         int rc = s_org_exists (gw_thread_redis (thread), org);
         if (rc != 1) {
             if (rc < 0)
-                s_redis_unavailable (req);
+                gw_req_reply_redis_failed (req, NULL, NULL);
             else
                 gw_req_reply_fail (req, 404, "not_found", "orgName",
                                    "organization '%s' not found", org);
@@ -85,7 +77,7 @@ gw_adm_hello (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
     };
     char name[EDGE_TASK_NAME_MAX];
     if (edge_task_create (gw_thread_redis (thread), &spec, name)) {
-        s_redis_unavailable (req);
+        gw_req_reply_redis_failed (req, NULL, NULL);
         return;
     }
     //  Redis is the truth: a lost nudge only delays the task (the reaper
@@ -114,7 +106,7 @@ gw_adm_task_get (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
     if (task)
         gw_req_reply_json (req, 200, task);
     else if (is_redis_error)
-        s_redis_unavailable (req);
+        gw_req_reply_redis_failed (req, NULL, NULL);
     else
         gw_req_reply_fail (req, 404, "not_found", NULL, "task '%s' not found",
                            name);

@@ -33,14 +33,6 @@ s_principal (gw_req_t *req)
 }
 
 
-static void
-s_unavailable (gw_req_t *req)
-{
-    gw_req_reply_fail (req, 503, "redis_unavailable", NULL,
-                       "Redis is unavailable; try again later");
-}
-
-
 //  True when key_id has the form gw_ident makes: 16 lowercase hex.
 static bool
 s_key_id_is_valid (const char *key_id)
@@ -91,7 +83,7 @@ gw_apikeys_create (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
                            "for machine users only",
                            username);
     else if (rc == GW_IDENT_REDIS)
-        s_unavailable (req);
+        gw_req_reply_redis_failed (req, NULL, NULL);
     else //  a key id collided (64 random bits): a retry will do
         gw_req_reply_fail (req, 500, "internal", NULL,
                            "internal error; try again");
@@ -130,5 +122,5 @@ gw_apikeys_delete (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
                            "API key '%s' of user '%s' not found",
                            s_key_id_is_valid (key_id) ? key_id : "?", username);
     else
-        s_unavailable (req);
+        gw_req_reply_redis_failed (req, NULL, NULL);
 }

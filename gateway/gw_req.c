@@ -2,6 +2,7 @@
     and the response, all freed by one gw_req_destroy.  */
 #include "gw_req.h"
 #include "edge_assert.h"
+#include "edge_log.h"
 #include "edge_util.h"
 #include <stdarg.h>
 #include <stdio.h>
@@ -213,8 +214,8 @@ gw_req_set_principal (gw_req_t *self, const gw_principal_t *principal)
     edge_assert (self && principal);
     self->principal = gw_req_alloc (self, sizeof *principal);
     *self->principal = *principal;
-    self->identity = gw_req_sprintf (self, "%s@%s", principal->username,
-                                     principal->org);
+    self->identity =
+        gw_req_sprintf (self, "%s@%s", principal->username, principal->org);
 }
 
 
@@ -450,6 +451,24 @@ gw_req_reply_fail (gw_req_t *self,
     vsnprintf (err.message, sizeof err.message, fmt, args);
     va_end (args);
     gw_req_reply_error (self, &err);
+}
+
+
+void
+gw_req_reply_redis_failed (gw_req_t *self,
+                           const redisReply *reply,
+                           const char *what)
+{
+    if (!reply) {
+        gw_req_reply_fail (self, 503, "redis_unavailable", NULL,
+                           "Redis is unavailable; try again later");
+        return;
+    }
+    edge_error ("%s: unexpected Redis reply (type %d%s%.200s)",
+                what ? what : gw_req_path (self), reply->type,
+                reply->type == REDIS_REPLY_ERROR ? ": " : "",
+                reply->type == REDIS_REPLY_ERROR ? reply->str : "");
+    gw_req_reply_fail (self, 500, "internal", NULL, "internal error");
 }
 
 

@@ -9,6 +9,7 @@
 #define GW_REQ_H_INCLUDED
 #include "edge_json.h"
 #include "gw_principal.h"
+#include <hiredis/hiredis.h>
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -105,6 +106,12 @@ void gw_req_reply_fail (gw_req_t *self,
                         const char *field,
                         const char *fmt,
                         ...) __attribute__ ((format (printf, 5, 6)));
+//  A Redis failure: reply NULL (Redis not reached) is 503
+//  redis_unavailable; any other reply is unexpected: logged once here with
+//  what (e.g. "roles: list") and answered 500 internal.
+void gw_req_reply_redis_failed (gw_req_t *self,
+                                const redisReply *reply,
+                                const char *what);
 //  Raw bytes with a content type. Borrowed: data must stay valid while the
 //  request lives (static, or from the scope allocators).
 void gw_req_reply_data (gw_req_t *self,

@@ -103,22 +103,6 @@ static edge_redis_script_t s_delete = {
         "return {'ok'}\n"};
 
 
-//  Redis could not be reached (reply NULL): 503; an odd reply: 500, logged.
-static void
-s_redis_failed (gw_req_t *req, const redisReply *reply, const char *what)
-{
-    if (!reply) {
-        gw_req_reply_fail (req, 503, "redis_unavailable", NULL,
-                           "Redis is unavailable; try again later");
-        return;
-    }
-    edge_error ("roles: %s: unexpected Redis reply (type %d%s%.200s)", what,
-                reply->type, reply->type == REDIS_REPLY_ERROR ? ": " : "",
-                reply->type == REDIS_REPLY_ERROR ? reply->str : "");
-    gw_req_reply_fail (req, 500, "internal", NULL, "internal error");
-}
-
-
 //  The caller (set by the auth step); a missing one is a wiring bug: 500.
 static const gw_principal_t *
 s_principal (gw_req_t *req)
@@ -278,7 +262,7 @@ s_reply_role (gw_req_t *req, const redisReply *reply, int status)
     if (role)
         gw_req_reply_json (req, status, role);
     else
-        s_redis_failed (req, reply, "write");
+        gw_req_reply_redis_failed (req, reply, "roles: write");
 }
 
 
@@ -300,7 +284,7 @@ gw_roles_list (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
     gw_list_page_t page;
     redisReply *reply = NULL;
     if (gw_list_fetch (redis, index, &list, &page)) {
-        s_redis_failed (req, NULL, "list");
+        gw_req_reply_redis_failed (req, NULL, "roles: list");
         goto cleanup;
     }
     const char **keys = gw_req_alloc (req, (page.count + 1) * sizeof *keys);
@@ -313,7 +297,7 @@ gw_roles_list (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
             edge_redis_eval (redis, &s_fetch, (int) page.count, keys, 0, NULL);
         if (!reply || reply->type != REDIS_REPLY_ARRAY) {
             json_decref (items);
-            s_redis_failed (req, reply, "list");
+            gw_req_reply_redis_failed (req, reply, "roles: list");
             goto cleanup;
         }
         for (size_t i = 0; i < reply->elements; i++) {
@@ -347,7 +331,7 @@ gw_roles_get (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
     redisReply *reply =
         edge_redis_command (gw_thread_redis (thread), "HGETALL %s", key);
     if (!reply || reply->type != REDIS_REPLY_ARRAY)
-        s_redis_failed (req, reply, "get");
+        gw_req_reply_redis_failed (req, reply, "roles: get");
     else {
         json_t *role = s_role_json (reply);
         if (role)
@@ -411,7 +395,7 @@ gw_roles_create (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
         gw_req_reply_fail (req, 404, "not_found", NULL,
                            "organization '%s' not found", org);
     else
-        s_redis_failed (req, reply, "create");
+        gw_req_reply_redis_failed (req, reply, "roles: create");
     freeReplyObject (reply);
 }
 
@@ -460,7 +444,7 @@ gw_roles_patch (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
     else if (s_is_status (reply, "not_found"))
         s_not_found (req, name);
     else
-        s_redis_failed (req, reply, "patch");
+        gw_req_reply_redis_failed (req, reply, "roles: patch");
     freeReplyObject (reply);
 }
 
@@ -504,6 +488,6 @@ gw_roles_delete (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
                            name, n);
     }
     else
-        s_redis_failed (req, reply, "delete");
+        gw_req_reply_redis_failed (req, reply, "roles: delete");
     freeReplyObject (reply);
 }

@@ -46,72 +46,59 @@ static edge_redis_script_t s_create = {
 //  re-created under the same name never receives the old ones.
 //  Returns 1, or 0 when absent.
 static edge_redis_script_t s_delete = {
-    .source =
-        "if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end\n"
-        "for _, id in ipairs(redis.call('SMEMBERS', KEYS[5])) do\n"
-        "  local task = redis.call('HGET', 'e:dlv:' .. id, 'taskName')\n"
-        "  if task then redis.call('UNLINK', ARGV[2] .. task) end\n"
-        "  redis.call('UNLINK', 'e:dlv:' .. id)\n"
-        "  redis.call('ZREM', KEYS[6], id)\n"
-        "end\n"
-        "redis.call('UNLINK', KEYS[1], KEYS[3], KEYS[4], KEYS[5])\n"
-        "redis.call('ZREM', KEYS[2], ARGV[1])\n"
-        "return 1\n"};
+    .source = "if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end\n"
+              "for _, id in ipairs(redis.call('SMEMBERS', KEYS[5])) do\n"
+              "  local task = redis.call('HGET', 'e:dlv:' .. id, 'taskName')\n"
+              "  if task then redis.call('UNLINK', ARGV[2] .. task) end\n"
+              "  redis.call('UNLINK', 'e:dlv:' .. id)\n"
+              "  redis.call('ZREM', KEYS[6], id)\n"
+              "end\n"
+              "redis.call('UNLINK', KEYS[1], KEYS[3], KEYS[4], KEYS[5])\n"
+              "redis.call('ZREM', KEYS[2], ARGV[1])\n"
+              "return 1\n"};
 
 //  KEYS: hash failed due pending   ARGV: since_ms now_ms chain_prefix
 //  A delivery goes back to the tail of its task's chain; it is due at once
 //  only when it is the chain's head (order per task holds).
 //  Returns the number re-queued, or -1 when the subscription is absent.
 static edge_redis_script_t s_redeliver = {
-    .source =
-        "if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end\n"
-        "local ids = redis.call('ZRANGE', KEYS[2], ARGV[1], '+inf', 'BYSCORE')\n"
-        "local n = 0\n"
-        "for _, id in ipairs(ids) do\n"
-        "  local dlv = 'e:dlv:' .. id\n"
-        "  local task = redis.call('HGET', dlv, 'taskName')\n"
-        "  if task then\n"
-        "    redis.call('HSET', dlv, 'status', 'pending', 'attempt', 0,\n"
-        "      'lastError', '')\n"
-        "    redis.call('PERSIST', dlv)\n"
-        "    redis.call('SADD', KEYS[4], id)\n"
-        "    if redis.call('RPUSH', ARGV[3] .. task, id) == 1 then\n"
-        "      redis.call('ZADD', KEYS[3], ARGV[2], id)\n"
-        "      redis.call('HSET', dlv, 'nextAt', ARGV[2])\n"
-        "    else\n"
-        "      redis.call('HSET', dlv, 'nextAt', 0)\n"
-        "    end\n"
-        "    n = n + 1\n"
-        "  end\n"
-        "  redis.call('ZREM', KEYS[2], id)\n"
-        "end\n"
-        "return n\n"};
+    .source = "if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end\n"
+              "local ids = redis.call('ZRANGE', KEYS[2], ARGV[1], '+inf', "
+              "'BYSCORE')\n"
+              "local n = 0\n"
+              "for _, id in ipairs(ids) do\n"
+              "  local dlv = 'e:dlv:' .. id\n"
+              "  local task = redis.call('HGET', dlv, 'taskName')\n"
+              "  if task then\n"
+              "    redis.call('HSET', dlv, 'status', 'pending', 'attempt', 0,\n"
+              "      'lastError', '')\n"
+              "    redis.call('PERSIST', dlv)\n"
+              "    redis.call('SADD', KEYS[4], id)\n"
+              "    if redis.call('RPUSH', ARGV[3] .. task, id) == 1 then\n"
+              "      redis.call('ZADD', KEYS[3], ARGV[2], id)\n"
+              "      redis.call('HSET', dlv, 'nextAt', ARGV[2])\n"
+              "    else\n"
+              "      redis.call('HSET', dlv, 'nextAt', 0)\n"
+              "    end\n"
+              "    n = n + 1\n"
+              "  end\n"
+              "  redis.call('ZREM', KEYS[2], id)\n"
+              "end\n"
+              "return n\n"};
 
 
-//  Free reply; when it is not an integer, log why (once, here) and answer
-//  503. Returns true when the reply was an integer (in *value).
+//  Free reply; when it is not an integer, answer the failure. Returns true
+//  when the reply was an integer (in *value).
 static bool
 s_integer (gw_req_t *req, redisReply *reply, long long *value)
 {
     bool is_int = reply && reply->type == REDIS_REPLY_INTEGER;
     if (is_int)
         *value = reply->integer;
-    else {
-        if (reply && reply->type == REDIS_REPLY_ERROR)
-            edge_warn ("subscriptions: script failed: %s", reply->str);
-        gw_req_reply_fail (req, 503, "redis_unavailable", NULL,
-                           "Redis is unavailable; try again later");
-    }
+    else
+        gw_req_reply_redis_failed (req, reply, "subscriptions");
     freeReplyObject (reply);
     return is_int;
-}
-
-
-static void
-s_unavailable (gw_req_t *req)
-{
-    gw_req_reply_fail (req, 503, "redis_unavailable", NULL,
-                       "Redis is unavailable; try again later");
 }
 
 
@@ -339,7 +326,7 @@ gw_subs_list (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
     size_t total = page.total;
     gw_list_page_fini (&page);
     if (!items) {
-        s_unavailable (req);
+        gw_req_reply_redis_failed (req, NULL, NULL);
         return;
     }
     gw_req_reply_json (req, 200, gw_list_answer (&list, total, items));
@@ -378,7 +365,7 @@ gw_subs_get (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
         edge_redis_command (redis, "HGETALL %s", s_key (req, name, ""));
     if (!hash || hash->type != REDIS_REPLY_ARRAY) {
         freeReplyObject (hash);
-        s_unavailable (req);
+        gw_req_reply_redis_failed (req, NULL, NULL);
         return;
     }
     if (hash->elements == 0) {
@@ -396,7 +383,7 @@ gw_subs_get (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
         json_decref (obj);
         json_decref (attempts);
         freeReplyObject (failed);
-        s_unavailable (req);
+        gw_req_reply_redis_failed (req, NULL, NULL);
         return;
     }
     json_object_set_new (obj, "deliveries", attempts);
@@ -448,8 +435,8 @@ gw_subs_redeliver (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
     const char *keys[] = {s_key (req, name, ""), s_key (req, name, ":failed"),
                           "e:deliveries:due", s_key (req, name, ":pending")};
     const char *args[] = {since, now_ms, s_key (req, name, ":chain:")};
-    redisReply *reply = edge_redis_eval (gw_thread_redis (thread),
-                                         &s_redeliver, 4, keys, 3, args);
+    redisReply *reply = edge_redis_eval (gw_thread_redis (thread), &s_redeliver,
+                                         4, keys, 3, args);
     long long count = 0;
     if (!s_integer (req, reply, &count))
         return;

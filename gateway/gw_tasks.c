@@ -36,14 +36,6 @@ static const edge_json_field_t s_trigger_fields[] = {
 
 
 static void
-s_unavailable (gw_req_t *req)
-{
-    gw_req_reply_fail (req, 503, "redis_unavailable", NULL,
-                       "Redis is unavailable; try again later");
-}
-
-
-static void
 s_not_found (gw_req_t *req, const char *name)
 {
     gw_req_reply_fail (req, 404, "not_found", NULL, "task '%s' not found",
@@ -141,7 +133,7 @@ gw_tasks_list (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
     json_t *records =
         edge_taskops_list (gw_thread_redis (thread), &query, &total);
     if (!records) {
-        s_unavailable (req);
+        gw_req_reply_redis_failed (req, NULL, NULL);
         return;
     }
     json_t *items = json_array ();
@@ -170,7 +162,7 @@ gw_tasks_get (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
                                        gw_req_principal (req)->org, name, &rc);
     if (!record) {
         if (rc == EDGE_TASKOPS_REDIS)
-            s_unavailable (req);
+            gw_req_reply_redis_failed (req, NULL, NULL);
         else
             s_not_found (req, name);
         return;
@@ -188,7 +180,7 @@ s_reply_after (gw_req_t *req,
                const char *conflict)
 {
     if (rc == EDGE_TASKOPS_REDIS)
-        s_unavailable (req);
+        gw_req_reply_redis_failed (req, NULL, NULL);
     else if (rc == EDGE_TASKOPS_NOT_FOUND)
         s_not_found (req, name);
     else if (rc == EDGE_TASKOPS_CONFLICT)
@@ -281,7 +273,7 @@ s_process_traces (gw_req_t *req, gw_thread_t *thread, const char *app)
                                             "EXISTS e:{%s}:app:%s", org, app);
     if (!reply || reply->type != REDIS_REPLY_INTEGER) {
         freeReplyObject (reply);
-        s_unavailable (req);
+        gw_req_reply_redis_failed (req, NULL, NULL);
         return;
     }
     bool is_app = reply->integer == 1;

@@ -94,22 +94,6 @@ s_internal (gw_req_t *req)
 }
 
 
-//  Redis could not be reached (reply NULL): 503; an odd reply: 500, logged.
-static void
-s_redis_failed (gw_req_t *req, const redisReply *reply, const char *what)
-{
-    if (!reply) {
-        gw_req_reply_fail (req, 503, "redis_unavailable", NULL,
-                           "Redis is unavailable; try again later");
-        return;
-    }
-    edge_error ("users: %s: unexpected Redis reply (type %d%s%.200s)", what,
-                reply->type, reply->type == REDIS_REPLY_ERROR ? ": " : "",
-                reply->type == REDIS_REPLY_ERROR ? reply->str : "");
-    s_internal (req);
-}
-
-
 //  The caller (set by the auth step); a missing one is a wiring bug: 500.
 static const gw_principal_t *
 s_principal (gw_req_t *req)
@@ -302,7 +286,7 @@ gw_users_list (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
             s_fetch_users (req, thread, principal->org, page.names, page.count);
         if (!reply || reply->type != REDIS_REPLY_ARRAY) {
             json_decref (items);
-            s_redis_failed (req, reply, "list");
+            gw_req_reply_redis_failed (req, reply, "users: list");
             goto cleanup;
         }
         for (size_t i = 0; i < reply->elements; i++) {
@@ -314,7 +298,7 @@ gw_users_list (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
     gw_req_reply_json (req, 200, gw_list_answer (&list, page.total, items));
     goto cleanup;
 unavailable:
-    s_redis_failed (req, NULL, "list");
+    gw_req_reply_redis_failed (req, NULL, "users: list");
 cleanup:
     freeReplyObject (reply);
     gw_list_page_fini (&page);
@@ -337,7 +321,7 @@ gw_users_get (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
     char *name = gw_req_strdup (req, gw_req_param (req, "username"));
     redisReply *reply = s_fetch_users (req, thread, principal->org, &name, 1);
     if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != 1)
-        s_redis_failed (req, reply, "get");
+        gw_req_reply_redis_failed (req, reply, "users: get");
     else {
         json_t *user = gw_users_rec_json_of_pair (reply->element[0]);
         if (user)
@@ -514,7 +498,7 @@ gw_users_create (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
         gw_req_reply_fail (req, 404, "not_found", NULL,
                            "organization '%s' not found", principal->org);
     else
-        s_redis_failed (req, reply, "create");
+        gw_req_reply_redis_failed (req, reply, "users: create");
     freeReplyObject (reply);
 cleanup:
     //  The secrets live on the stack only; wipe them
@@ -704,7 +688,7 @@ s_patch_reply (gw_req_t *req, const redisReply *reply, const s_patch_t *patch)
     else if (status && strcmp (status, "last_administrator") == 0)
         s_last_administrator (req, patch->username);
     else
-        s_redis_failed (req, reply, "patch");
+        gw_req_reply_redis_failed (req, reply, "users: patch");
 }
 
 
@@ -737,7 +721,7 @@ gw_users_patch (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
     const char *guard;
     redisReply *reply = NULL;
     if (!target || target->type != REDIS_REPLY_ARRAY || target->elements != 3)
-        s_redis_failed (req, target, "patch");
+        gw_req_reply_redis_failed (req, target, "users: patch");
     else if (target->element[0]->type != REDIS_REPLY_STRING)
         s_not_found (req, patch.username);
     else if (s_patch_password (req, &patch, target, pwhash, &guard) == 0) {
@@ -786,6 +770,6 @@ gw_users_delete (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
     else if (status && strcmp (status, "last_administrator") == 0)
         s_last_administrator (req, username);
     else
-        s_redis_failed (req, reply, "delete");
+        gw_req_reply_redis_failed (req, reply, "users: delete");
     freeReplyObject (reply);
 }
