@@ -88,12 +88,16 @@ s_teardown (void **state)
 
 
 //  Decode one message from the worker on the fake backend into msg.
+//  False for a message of another routing id: the previous test's worker
+//  (same id) is handed over to this one, and what its closing connection
+//  still had in flight arrives under a generated id, as at a real broker.
 static bool
 s_decode (zmsg_t *zmsg, s_msg_t *msg)
 {
     memset (msg, 0, sizeof *msg);
     zframe_t *id = zmsg_first (zmsg);
-    assert_true (zframe_streq (id, S_WORKER_ID));
+    if (!zframe_streq (id, S_WORKER_ID))
+        return false;
     zframe_t *frame = zmsg_last (zmsg);
     msg->type = proto_peek_type (zframe_data (frame), zframe_size (frame));
     if (msg->type == PROTO_DONE) {
@@ -129,9 +133,9 @@ s_pump_for (int type, s_msg_t *msg, int64_t timeout_ms)
     while (edge_mono_ms () < deadline) {
         zmsg_t *zmsg = zmsg_recv (s_backend);
         if (zmsg) {
-            s_decode (zmsg, msg);
+            bool is_ours = s_decode (zmsg, msg);
             zmsg_destroy (&zmsg);
-            if (msg->type == type)
+            if (is_ours && msg->type == type)
                 return true;
             continue;
         }
@@ -341,8 +345,8 @@ test_shutdown_gives_running_tasks_back_quickly (void **state)
             edge_sleep_ms (10, NULL);
             continue;
         }
-        s_decode (zmsg, &msg);
-        has_goodbye = msg.type == PROTO_HEARTBEAT && msg.free == 0;
+        has_goodbye = s_decode (zmsg, &msg) && msg.type == PROTO_HEARTBEAT
+                      && msg.free == 0;
         zmsg_destroy (&zmsg);
     }
     assert_true (has_goodbye);
