@@ -43,7 +43,7 @@ s_run (nt_notifier_t *notifier, nt_deliver_t *deliver, int64_t block_ms)
 {
     int64_t backoff = 100;
     while (!s_interrupted) {
-        bool is_busy = nt_deliver_in_flight (deliver) > 0;
+        bool is_busy = nt_deliver_has_work (deliver);
         int events = nt_notifier_poll (notifier, is_busy ? 0 : block_ms);
         int done = events < 0 ? -1
                               : nt_deliver_run (deliver,

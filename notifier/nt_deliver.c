@@ -55,6 +55,9 @@ struct nt_deliver {
     size_t in_flight;             //  entries in xfers
     int finished;                 //  attempts finished this run
     bool is_redis_failed;         //  a finish failed this run
+    bool has_more_due;            //  the last take filled every free slot,
+                                  //  or attempts finished (their chains'
+                                  //  next deliveries may be due now)
 };
 
 
@@ -136,6 +139,14 @@ nt_deliver_destroy (nt_deliver_t **self_p)
     free (self->slack_token);
     free (self);
     *self_p = NULL;
+}
+
+
+bool
+nt_deliver_has_work (const nt_deliver_t *self)
+{
+    edge_assert (self);
+    return self->in_flight > 0 || self->has_more_due;
 }
 
 
@@ -516,6 +527,7 @@ s_take (nt_deliver_t *self)
     for (size_t i = 0; i < count; i++)
         s_start (self, dlvs[i]);
     free (dlvs);
+    self->has_more_due = (int) count == free_slots;
 }
 
 
@@ -535,5 +547,7 @@ nt_deliver_run (nt_deliver_t *self, int wait_ms, bool is_taking)
         curl_multi_perform (self->multi, &running);
         s_reap (self);
     }
+    if (self->finished > 0)
+        self->has_more_due = true;
     return self->is_redis_failed ? -1 : self->finished;
 }

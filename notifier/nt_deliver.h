@@ -45,4 +45,8 @@ void nt_deliver_destroy (nt_deliver_t **self_p);
 int nt_deliver_run (nt_deliver_t *self, int wait_ms, bool is_taking);
 //  Attempts in flight now.
 size_t nt_deliver_in_flight (const nt_deliver_t *self);
+//  True while attempts are in flight or more deliveries may be due at once
+//  (the last take filled every free slot, or attempts just finished): the
+//  caller must not block waiting for new events then.
+bool nt_deliver_has_work (const nt_deliver_t *self);
 #endif

@@ -167,6 +167,11 @@ class Receiver:
         with self.server.state.lock:
             return [dict(r) for r in self.server.state.requests]
 
+    def count(self):
+        """How many requests arrived (cheap: no copy)."""
+        with self.server.state.lock:
+            return len(self.server.state.requests)
+
     def reset(self):
         self.server.state.apply({"reset": True})
 
