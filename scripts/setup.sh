@@ -25,4 +25,12 @@ if ((${#missing[@]})); then
   # the project starts its own Redis on the ports it chooses.
   "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
+# npm (test-only: the S3-compatible s3rver, installed by scripts/s3rver.sh).
+# Machines that already have Node.js from elsewhere keep it.
+if ! command -v npm >/dev/null 2>&1; then
+  echo "setup: installing nodejs npm"
+  sudo_cmd=()
+  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq nodejs npm
+fi
 echo "setup: all packages present"

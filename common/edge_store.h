@@ -1,0 +1,117 @@
+/*  edge_store - one object-store interface over a local directory ("fs")
+    and S3-compatible object storage ("s3": AWS SigV4, path-style URLs,
+    libcurl). Used for the internal depot (EDGE_STORE) and for deployments.
+
+    Keys are relative paths like "dxf/org/app/0001/x/manifest": 1..1024
+    bytes, no leading '/', no empty, "." or ".." segment, no control byte
+    or backslash. Every write is overwrite-safe and idempotent: fs writes
+    a temporary file in the target directory then rename(2)s it; S3 PUTs
+    are atomic per object. Big objects stream from and to files and are
+    never held in memory.
+
+    Errors stay on the object, as hiredis does: each call resets them, and
+    a failed call sets edge_store_err (an edge_store_err_t), a short
+    edge_store_errstr (never a secret) and, for S3, the HTTP status. One
+    store is used by one thread at a time.  */
+#ifndef EDGE_STORE_H_INCLUDED
+#define EDGE_STORE_H_INCLUDED
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct edge_store edge_store_t;
+
+typedef enum {
+    EDGE_STORE_OK = 0,
+    EDGE_STORE_ERR_KEY,       //  the key is not acceptable
+    EDGE_STORE_ERR_IO,        //  local file or directory error
+    EDGE_STORE_ERR_NOT_FOUND, //  no such object (get)
+    EDGE_STORE_ERR_CONNECT,   //  the endpoint could not be reached
+    EDGE_STORE_ERR_HTTP,      //  the server answered with an error
+    EDGE_STORE_ERR_PROTOCOL   //  the server's answer made no sense
+} edge_store_err_t;
+
+//  S3 parameters (design §7). Borrowed: the store copies what it keeps.
+typedef struct {
+    const char *endpoint; //  "https://s3.example.com:9000", no bucket
+    const char *region;   //  NULL or "" means "us-east-1"
+    const char *bucket;
+    const char *access_key_id;
+    const char *secret_access_key; //  secret: never logged
+    const char *prefix;            //  NULL/"" or "a/b": keys live under it
+} edge_store_s3_opts_t;
+
+//  Called once per listed object; key is relative to the store (and its
+//  prefix), borrowed for the call. Return 0 to go on, -1 to stop.
+typedef int (edge_store_list_fn) (const char *key, uint64_t size, void *arg);
+
+//  Default multipart threshold and part size for S3 puts from files.
+#define EDGE_STORE_MULTIPART_THRESHOLD (64ull << 20)
+#define EDGE_STORE_PART_SIZE           (16ull << 20)
+//  S3's minimum part size (all parts but the last).
+#define EDGE_STORE_MIN_PART_SIZE (5ull << 20)
+
+//  A store over the directory path (created when missing). Returns NULL
+//  (and logs why) if it cannot be created. Caller owns the result.
+edge_store_t *edge_store_new_fs (const char *path);
+//  A store over an S3 bucket. Returns NULL (and logs why) when a
+//  parameter is missing or the endpoint is not an http(s) URL. Nothing is
+//  contacted yet. Caller owns the result.
+edge_store_t *edge_store_new_s3 (const edge_store_s3_opts_t *opts);
+//  A store from a URL: "file:///abs/path", or "s3://bucket[/prefix]" whose
+//  endpoint, region and keys come from s3 (its bucket and prefix are
+//  ignored). Returns NULL (and logs why) on a bad URL. Caller owns it.
+edge_store_t *edge_store_new_from_url (const char *url,
+                                       const edge_store_s3_opts_t *s3);
+//  Destroy the store and nullify the caller's reference; NULL-safe.
+void edge_store_destroy (edge_store_t **self_p);
+
+//  "fs" or "s3".
+const char *edge_store_kind (const edge_store_t *self);
+//  S3 only: puts from files bigger than threshold use multipart uploads
+//  with parts of part_size. Returns 0, or -1 if part_size is below
+//  EDGE_STORE_MIN_PART_SIZE or above threshold.
+int edge_store_set_multipart (edge_store_t *self,
+                              uint64_t threshold,
+                              uint64_t part_size);
+//  S3 only: connect timeout (default 5000 ms).
+void edge_store_set_connect_timeout (edge_store_t *self, int64_t ms);
+
+//  True when key is acceptable (see above).
+bool edge_store_key_is_valid (const char *key);
+
+//  Store the file at path as key, streaming. Returns 0 or -1.
+int edge_store_put_file (edge_store_t *self, const char *key, const char *path);
+//  Store size bytes of data as key (small objects). Returns 0 or -1.
+int edge_store_put_mem (edge_store_t *self,
+                        const char *key,
+                        const void *data,
+                        size_t size);
+//  Write object key to the file path (replaced atomically: written to a
+//  temporary name in its directory, then renamed). Returns 0, or -1 (err
+//  EDGE_STORE_ERR_NOT_FOUND when there is no such object).
+int edge_store_get_file (edge_store_t *self, const char *key, const char *path);
+//  Whether key exists, and its size (size may be NULL). Returns 0 (also
+//  when it does not exist), or -1 when that could not be found out.
+int edge_store_head (edge_store_t *self,
+                     const char *key,
+                     bool *exists,
+                     uint64_t *size);
+//  Delete key. Deleting a missing key succeeds. Returns 0 or -1.
+int edge_store_delete (edge_store_t *self, const char *key);
+//  Call fn for every object whose key starts with prefix ("" for all).
+//  S3 lists in key order; fs in directory order. Returns 0, or -1 on
+//  error or when fn returned -1 (then err stays EDGE_STORE_OK).
+int edge_store_list (edge_store_t *self,
+                     const char *prefix,
+                     edge_store_list_fn *fn,
+                     void *arg);
+//  S3 only: keys per ListObjectsV2 page (1..1000, default 1000).
+void edge_store_set_list_page (edge_store_t *self, int max_keys);
+
+//  Last error code, message ("" when none) and HTTP status (0 if none).
+//  Borrowed: valid until the next call on self.
+edge_store_err_t edge_store_err (const edge_store_t *self);
+const char *edge_store_errstr (const edge_store_t *self);
+int edge_store_http_status (const edge_store_t *self);
+#endif
