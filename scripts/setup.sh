@@ -31,6 +31,7 @@ if ! command -v npm >/dev/null 2>&1; then
   echo "setup: installing nodejs npm"
   sudo_cmd=()
   [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq nodejs npm
 fi
 echo "setup: all packages present"
