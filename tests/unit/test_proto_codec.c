@@ -8,48 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include "proto_testutil.h"
 #include "edge_log.h"
 #include "proto_codec.h"
-
-
-//  Pack a message from a format: a = array header (int count), u = uint
-//  (int), U = uint64_t, i = negative int (int), s = string, z = string with
-//  length (const char *, int), b = bin (const char *), n = nil.
-static void
-s_build (msgpack_sbuffer *buf, const char *format, ...)
-{
-    msgpack_packer pk;
-    msgpack_sbuffer_init (buf);
-    msgpack_packer_init (&pk, buf, msgpack_sbuffer_write);
-    va_list args;
-    va_start (args, format);
-    for (const char *f = format; *f; f++) {
-        if (*f == 'a')
-            msgpack_pack_array (&pk, (size_t) va_arg (args, int));
-        else if (*f == 'u')
-            msgpack_pack_uint64 (&pk, (uint64_t) va_arg (args, int));
-        else if (*f == 'U')
-            msgpack_pack_uint64 (&pk, va_arg (args, uint64_t));
-        else if (*f == 'i')
-            msgpack_pack_int64 (&pk, va_arg (args, int));
-        else if (*f == 's' || *f == 'b' || *f == 'z') {
-            const char *text = va_arg (args, const char *);
-            size_t len =
-                *f == 'z' ? (size_t) va_arg (args, int) : strlen (text);
-            if (*f == 'b') {
-                msgpack_pack_bin (&pk, len);
-                msgpack_pack_bin_body (&pk, text, len);
-            }
-            else {
-                msgpack_pack_str (&pk, len);
-                msgpack_pack_str_body (&pk, text, len);
-            }
-        }
-        else if (*f == 'n')
-            msgpack_pack_nil (&pk);
-    }
-    va_end (args);
-}
 
 
 static void
@@ -58,10 +19,10 @@ test_every_message_type_is_peeked (void **state)
     (void) state;
     for (int type = PROTO_JOB; type <= PROTO_ANSWER; type++) {
         msgpack_sbuffer buf;
-        s_build (&buf, "auu", 2, PROTO_VERSION, type);
+        proto_testutil_build (&buf, "auu", 2, PROTO_VERSION, type);
         assert_int_equal (proto_peek_type (buf.data, buf.size), type);
         msgpack_sbuffer_destroy (&buf);
-        s_build (&buf, "auusn", 4, PROTO_VERSION, type, "field");
+        proto_testutil_build (&buf, "auusn", 4, PROTO_VERSION, type, "field");
         assert_int_equal (proto_peek_type (buf.data, buf.size), type);
         msgpack_sbuffer_destroy (&buf);
     }
@@ -83,21 +44,21 @@ test_peek_refuses_what_is_not_our_envelope (void **state)
 {
     (void) state;
     msgpack_sbuffer buf;
-    s_build (&buf, "auu", 2, PROTO_VERSION + 1, PROTO_JOB);
+    proto_testutil_build (&buf, "auu", 2, PROTO_VERSION + 1, PROTO_JOB);
     assert_true (s_peek_refuses (&buf));
-    s_build (&buf, "aiu", 2, -1, PROTO_JOB);
+    proto_testutil_build (&buf, "aiu", 2, -1, PROTO_JOB);
     assert_true (s_peek_refuses (&buf));
-    s_build (&buf, "auu", 2, PROTO_VERSION, 0);
+    proto_testutil_build (&buf, "auu", 2, PROTO_VERSION, 0);
     assert_true (s_peek_refuses (&buf));
-    s_build (&buf, "auu", 2, PROTO_VERSION, PROTO_ANSWER + 1);
+    proto_testutil_build (&buf, "auu", 2, PROTO_VERSION, PROTO_ANSWER + 1);
     assert_true (s_peek_refuses (&buf));
-    s_build (&buf, "aus", 2, PROTO_VERSION, "1");
+    proto_testutil_build (&buf, "aus", 2, PROTO_VERSION, "1");
     assert_true (s_peek_refuses (&buf));
-    s_build (&buf, "au", 1, PROTO_VERSION);
+    proto_testutil_build (&buf, "au", 1, PROTO_VERSION);
     assert_true (s_peek_refuses (&buf));
-    s_build (&buf, "s", "[1,1]");
+    proto_testutil_build (&buf, "s", "[1,1]");
     assert_true (s_peek_refuses (&buf));
-    s_build (&buf, "n");
+    proto_testutil_build (&buf, "n");
     assert_true (s_peek_refuses (&buf));
     assert_int_equal (proto_peek_type (NULL, 0), -1);
     assert_int_equal (proto_peek_type ("", 0), -1);
@@ -109,7 +70,7 @@ test_unpack_checks_the_field_count (void **state)
 {
     (void) state;
     msgpack_sbuffer buf;
-    s_build (&buf, "auuss", 4, PROTO_VERSION, PROTO_JOB, "a", "b");
+    proto_testutil_build (&buf, "auuss", 4, PROTO_VERSION, PROTO_JOB, "a", "b");
     msgpack_unpacked unpacked;
     int type = -1;
     msgpack_unpacked_init (&unpacked);

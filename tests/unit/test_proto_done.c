@@ -6,48 +6,9 @@
 #include <stdint.h>
 #include <string.h>
 #include <cmocka.h>
+#include "proto_testutil.h"
 #include "edge_log.h"
 #include "proto_done.h"
-
-
-//  Pack a message from a format: a = array header (int count), u = uint
-//  (int), U = uint64_t, i = negative int (int), s = string, z = string with
-//  length (const char *, int), b = bin (const char *), n = nil.
-static void
-s_build (msgpack_sbuffer *buf, const char *format, ...)
-{
-    msgpack_packer pk;
-    msgpack_sbuffer_init (buf);
-    msgpack_packer_init (&pk, buf, msgpack_sbuffer_write);
-    va_list args;
-    va_start (args, format);
-    for (const char *f = format; *f; f++) {
-        if (*f == 'a')
-            msgpack_pack_array (&pk, (size_t) va_arg (args, int));
-        else if (*f == 'u')
-            msgpack_pack_uint64 (&pk, (uint64_t) va_arg (args, int));
-        else if (*f == 'U')
-            msgpack_pack_uint64 (&pk, va_arg (args, uint64_t));
-        else if (*f == 'i')
-            msgpack_pack_int64 (&pk, va_arg (args, int));
-        else if (*f == 's' || *f == 'b' || *f == 'z') {
-            const char *text = va_arg (args, const char *);
-            size_t len =
-                *f == 'z' ? (size_t) va_arg (args, int) : strlen (text);
-            if (*f == 'b') {
-                msgpack_pack_bin (&pk, len);
-                msgpack_pack_bin_body (&pk, text, len);
-            }
-            else {
-                msgpack_pack_str (&pk, len);
-                msgpack_pack_str_body (&pk, text, len);
-            }
-        }
-        else if (*f == 'n')
-            msgpack_pack_nil (&pk);
-    }
-    va_end (args);
-}
 
 
 //  True when the decoder refuses buf; destroys buf.
@@ -91,7 +52,8 @@ test_done_wire_format_is_the_documented_array (void **state)
 {
     (void) state;
     msgpack_sbuffer buf;
-    s_build (&buf, "auusssuu", 7, 1, 4, "w1", "t1", "released", 3, 12);
+    proto_testutil_build (&buf, "auusssuu", 7, 1, 4, "w1", "t1", "released", 3,
+                          12);
     proto_done_t *done = proto_done_decode (buf.data, buf.size);
     assert_non_null (done);
     assert_string_equal (done->worker, "w1");
@@ -150,11 +112,14 @@ test_wrong_version_or_type_is_rejected (void **state)
 {
     (void) state;
     msgpack_sbuffer buf;
-    s_build (&buf, "auusssuu", 7, 3, 4, "w1", "t1", "failed", 1, 0);
+    proto_testutil_build (&buf, "auusssuu", 7, 3, 4, "w1", "t1", "failed", 1,
+                          0);
     assert_true (s_rejects (&buf));
-    s_build (&buf, "auusssuu", 7, 1, 3, "w1", "t1", "failed", 1, 0);
+    proto_testutil_build (&buf, "auusssuu", 7, 1, 3, "w1", "t1", "failed", 1,
+                          0);
     assert_true (s_rejects (&buf));
-    s_build (&buf, "auusssuu", 7, 1, 6, "w1", "t1", "failed", 1, 0);
+    proto_testutil_build (&buf, "auusssuu", 7, 1, 6, "w1", "t1", "failed", 1,
+                          0);
     assert_true (s_rejects (&buf));
 }
 
@@ -164,22 +129,26 @@ test_wrong_field_types_or_counts_are_rejected (void **state)
 {
     (void) state;
     msgpack_sbuffer buf;
-    s_build (&buf, "auussbuu", 7, 1, 4, "w1", "t1", "failed", 1, 0);
+    proto_testutil_build (&buf, "auussbuu", 7, 1, 4, "w1", "t1", "failed", 1,
+                          0);
     assert_true (s_rejects (&buf));
-    s_build (&buf, "auusnsuu", 7, 1, 4, "w1", "failed", 1, 0);
+    proto_testutil_build (&buf, "auusnsuu", 7, 1, 4, "w1", "failed", 1, 0);
     assert_true (s_rejects (&buf));
-    s_build (&buf, "auusssiu", 7, 1, 4, "w1", "t1", "failed", -1, 0);
+    proto_testutil_build (&buf, "auusssiu", 7, 1, 4, "w1", "t1", "failed", -1,
+                          0);
     assert_true (s_rejects (&buf));
-    s_build (&buf, "auusssUu", 7, 1, 4, "w1", "t1", "failed",
-             (uint64_t) UINT32_MAX + 1, 0);
+    proto_testutil_build (&buf, "auusssUu", 7, 1, 4, "w1", "t1", "failed",
+                          (uint64_t) UINT32_MAX + 1, 0);
     assert_true (s_rejects (&buf));
-    s_build (&buf, "auussssu", 7, 1, 4, "w1", "t1", "failed", "1", 0);
+    proto_testutil_build (&buf, "auussssu", 7, 1, 4, "w1", "t1", "failed", "1",
+                          0);
     assert_true (s_rejects (&buf));
-    s_build (&buf, "auusssun", 7, 1, 4, "w1", "t1", "failed", 1);
+    proto_testutil_build (&buf, "auusssun", 7, 1, 4, "w1", "t1", "failed", 1);
     assert_true (s_rejects (&buf));
-    s_build (&buf, "auusssu", 6, 1, 4, "w1", "t1", "failed", 1);
+    proto_testutil_build (&buf, "auusssu", 6, 1, 4, "w1", "t1", "failed", 1);
     assert_true (s_rejects (&buf));
-    s_build (&buf, "auusssuuu", 8, 1, 4, "w1", "t1", "failed", 1, 0, 0);
+    proto_testutil_build (&buf, "auusssuuu", 8, 1, 4, "w1", "t1", "failed", 1,
+                          0, 0);
     assert_true (s_rejects (&buf));
 }
 
@@ -192,14 +161,15 @@ test_strings_must_be_short_nonempty_and_free_of_nul (void **state)
     memset (name, 's', sizeof name);
     name[PROTO_NAME_MAX + 1] = '\0';
     msgpack_sbuffer buf;
-    s_build (&buf, "auusssuu", 7, 1, 4, "w1", "t1", name, 1, 0);
+    proto_testutil_build (&buf, "auusssuu", 7, 1, 4, "w1", "t1", name, 1, 0);
     assert_true (s_rejects (&buf));
     name[PROTO_NAME_MAX] = '\0';
-    s_build (&buf, "auusssuu", 7, 1, 4, name, name, name, 1, 0);
+    proto_testutil_build (&buf, "auusssuu", 7, 1, 4, name, name, name, 1, 0);
     assert_false (s_rejects (&buf));
-    s_build (&buf, "auusssuu", 7, 1, 4, "w1", "", "failed", 1, 0);
+    proto_testutil_build (&buf, "auusssuu", 7, 1, 4, "w1", "", "failed", 1, 0);
     assert_true (s_rejects (&buf));
-    s_build (&buf, "auuszsuu", 7, 1, 4, "w1", "\0t1", 3, "failed", 1, 0);
+    proto_testutil_build (&buf, "auuszsuu", 7, 1, 4, "w1", "\0t1", 3, "failed",
+                          1, 0);
     assert_true (s_rejects (&buf));
 }
 

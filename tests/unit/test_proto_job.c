@@ -5,48 +5,9 @@
 #include <stdint.h>
 #include <string.h>
 #include <cmocka.h>
+#include "proto_testutil.h"
 #include "edge_log.h"
 #include "proto_job.h"
-
-
-//  Pack a message from a format: a = array header (int count), u = uint
-//  (int), U = uint64_t, i = negative int (int), s = string, z = string with
-//  length (const char *, int), b = bin (const char *), n = nil.
-static void
-s_build (msgpack_sbuffer *buf, const char *format, ...)
-{
-    msgpack_packer pk;
-    msgpack_sbuffer_init (buf);
-    msgpack_packer_init (&pk, buf, msgpack_sbuffer_write);
-    va_list args;
-    va_start (args, format);
-    for (const char *f = format; *f; f++) {
-        if (*f == 'a')
-            msgpack_pack_array (&pk, (size_t) va_arg (args, int));
-        else if (*f == 'u')
-            msgpack_pack_uint64 (&pk, (uint64_t) va_arg (args, int));
-        else if (*f == 'U')
-            msgpack_pack_uint64 (&pk, va_arg (args, uint64_t));
-        else if (*f == 'i')
-            msgpack_pack_int64 (&pk, va_arg (args, int));
-        else if (*f == 's' || *f == 'b' || *f == 'z') {
-            const char *text = va_arg (args, const char *);
-            size_t len =
-                *f == 'z' ? (size_t) va_arg (args, int) : strlen (text);
-            if (*f == 'b') {
-                msgpack_pack_bin (&pk, len);
-                msgpack_pack_bin_body (&pk, text, len);
-            }
-            else {
-                msgpack_pack_str (&pk, len);
-                msgpack_pack_str_body (&pk, text, len);
-            }
-        }
-        else if (*f == 'n')
-            msgpack_pack_nil (&pk);
-    }
-    va_end (args);
-}
 
 
 //  True when the decoder refuses buf; destroys buf.
@@ -88,7 +49,7 @@ test_job_wire_format_is_the_documented_array (void **state)
 {
     (void) state;
     msgpack_sbuffer buf;
-    s_build (&buf, "auussu", 5, 1, 1, "t1", "hello", 7);
+    proto_testutil_build (&buf, "auussu", 5, 1, 1, "t1", "hello", 7);
     proto_job_t *job = proto_job_decode (buf.data, buf.size);
     assert_non_null (job);
     assert_string_equal (job->task, "t1");
@@ -158,17 +119,17 @@ test_wrong_version_or_type_is_rejected (void **state)
 {
     (void) state;
     msgpack_sbuffer buf;
-    s_build (&buf, "auussu", 5, 2, 1, "t1", "hello", 0);
+    proto_testutil_build (&buf, "auussu", 5, 2, 1, "t1", "hello", 0);
     assert_true (s_rejects (&buf));
-    s_build (&buf, "auussu", 5, 0, 1, "t1", "hello", 0);
+    proto_testutil_build (&buf, "auussu", 5, 0, 1, "t1", "hello", 0);
     assert_true (s_rejects (&buf));
-    s_build (&buf, "aiussu", 5, -1, 1, "t1", "hello", 0);
+    proto_testutil_build (&buf, "aiussu", 5, -1, 1, "t1", "hello", 0);
     assert_true (s_rejects (&buf));
-    s_build (&buf, "auussu", 5, 1, 2, "t1", "hello", 0); //  READY
+    proto_testutil_build (&buf, "auussu", 5, 1, 2, "t1", "hello", 0); //  READY
     assert_true (s_rejects (&buf));
-    s_build (&buf, "auussu", 5, 1, 9, "t1", "hello", 0);
+    proto_testutil_build (&buf, "auussu", 5, 1, 9, "t1", "hello", 0);
     assert_true (s_rejects (&buf));
-    s_build (&buf, "ausssu", 5, 1, "1", "t1", "hello", 0);
+    proto_testutil_build (&buf, "ausssu", 5, 1, "1", "t1", "hello", 0);
     assert_true (s_rejects (&buf));
 }
 
@@ -178,23 +139,23 @@ test_wrong_field_types_or_counts_are_rejected (void **state)
 {
     (void) state;
     msgpack_sbuffer buf;
-    s_build (&buf, "auuusu", 5, 1, 1, 5, "hello", 0);
+    proto_testutil_build (&buf, "auuusu", 5, 1, 1, 5, "hello", 0);
     assert_true (s_rejects (&buf));
-    s_build (&buf, "auusbu", 5, 1, 1, "t1", "hello", 0);
+    proto_testutil_build (&buf, "auusbu", 5, 1, 1, "t1", "hello", 0);
     assert_true (s_rejects (&buf));
-    s_build (&buf, "auusnu", 5, 1, 1, "t1", 0);
+    proto_testutil_build (&buf, "auusnu", 5, 1, 1, "t1", 0);
     assert_true (s_rejects (&buf));
-    s_build (&buf, "auussi", 5, 1, 1, "t1", "hello", -1);
+    proto_testutil_build (&buf, "auussi", 5, 1, 1, "t1", "hello", -1);
     assert_true (s_rejects (&buf));
-    s_build (&buf, "auusss", 5, 1, 1, "t1", "hello", "0");
+    proto_testutil_build (&buf, "auusss", 5, 1, 1, "t1", "hello", "0");
     assert_true (s_rejects (&buf));
-    s_build (&buf, "auuss", 4, 1, 1, "t1", "hello");
+    proto_testutil_build (&buf, "auuss", 4, 1, 1, "t1", "hello");
     assert_true (s_rejects (&buf));
-    s_build (&buf, "auussuu", 6, 1, 1, "t1", "hello", 0, 0);
+    proto_testutil_build (&buf, "auussuu", 6, 1, 1, "t1", "hello", 0, 0);
     assert_true (s_rejects (&buf));
-    s_build (&buf, "s", "not an array");
+    proto_testutil_build (&buf, "s", "not an array");
     assert_true (s_rejects (&buf));
-    s_build (&buf, "n");
+    proto_testutil_build (&buf, "n");
     assert_true (s_rejects (&buf));
 }
 
@@ -207,14 +168,15 @@ test_strings_must_be_short_nonempty_and_free_of_nul (void **state)
     memset (name, 'a', sizeof name);
     name[PROTO_NAME_MAX + 1] = '\0';
     msgpack_sbuffer buf;
-    s_build (&buf, "auussu", 5, 1, 1, name, "hello", 0); //  256 bytes
+    proto_testutil_build (&buf, "auussu", 5, 1, 1, name, "hello",
+                          0); //  256 bytes
     assert_true (s_rejects (&buf));
-    s_build (&buf, "auussu", 5, 1, 1, "", "hello", 0);
+    proto_testutil_build (&buf, "auussu", 5, 1, 1, "", "hello", 0);
     assert_true (s_rejects (&buf));
-    s_build (&buf, "auuszu", 5, 1, 1, "t1", "hel\0lo", 6, 0);
+    proto_testutil_build (&buf, "auuszu", 5, 1, 1, "t1", "hel\0lo", 6, 0);
     assert_true (s_rejects (&buf));
     name[PROTO_NAME_MAX] = '\0'; //  255 bytes: the largest accepted
-    s_build (&buf, "auussu", 5, 1, 1, name, name, 0);
+    proto_testutil_build (&buf, "auussu", 5, 1, 1, name, name, 0);
     assert_false (s_rejects (&buf));
 }
 

@@ -9,48 +9,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
+#include "proto_testutil.h"
 #include "edge_log.h"
 #include "proto_query.h"
-
-
-//  Pack a message from a format: a = array header (int count), u = uint
-//  (int), U = uint64_t, i = negative int (int), s = string, z = string with
-//  length (const char *, int), b = bin (const char *), n = nil.
-static void
-s_build (msgpack_sbuffer *buf, const char *format, ...)
-{
-    msgpack_packer pk;
-    msgpack_sbuffer_init (buf);
-    msgpack_packer_init (&pk, buf, msgpack_sbuffer_write);
-    va_list args;
-    va_start (args, format);
-    for (const char *f = format; *f; f++) {
-        if (*f == 'a')
-            msgpack_pack_array (&pk, (size_t) va_arg (args, int));
-        else if (*f == 'u')
-            msgpack_pack_uint64 (&pk, (uint64_t) va_arg (args, int));
-        else if (*f == 'U')
-            msgpack_pack_uint64 (&pk, va_arg (args, uint64_t));
-        else if (*f == 'i')
-            msgpack_pack_int64 (&pk, va_arg (args, int));
-        else if (*f == 's' || *f == 'b' || *f == 'z') {
-            const char *text = va_arg (args, const char *);
-            size_t len =
-                *f == 'z' ? (size_t) va_arg (args, int) : strlen (text);
-            if (*f == 'b') {
-                msgpack_pack_bin (&pk, len);
-                msgpack_pack_bin_body (&pk, text, len);
-            }
-            else {
-                msgpack_pack_str (&pk, len);
-                msgpack_pack_str_body (&pk, text, len);
-            }
-        }
-        else if (*f == 'n')
-            msgpack_pack_nil (&pk);
-    }
-    va_end (args);
-}
 
 
 //  True when the QUERY decoder refuses buf (and leaves the output alone);
@@ -101,7 +62,7 @@ test_query_wire_format_is_the_documented_array (void **state)
 {
     (void) state;
     msgpack_sbuffer buf;
-    s_build (&buf, "auuuu", 4, 1, 5, 2, 42);
+    proto_testutil_build (&buf, "auuuu", 4, 1, 5, 2, 42);
     proto_query_t query;
     assert_int_equal (proto_query_decode (buf.data, buf.size, &query), 0);
     assert_int_equal (query.kind, PROTO_QUERY_VERSIONS);
@@ -133,23 +94,23 @@ test_bad_queries_are_rejected (void **state)
 {
     (void) state;
     msgpack_sbuffer buf;
-    s_build (&buf, "auuuu", 4, 2, 5, 1, 1); //  version 2
+    proto_testutil_build (&buf, "auuuu", 4, 2, 5, 1, 1); //  version 2
     assert_true (s_query_rejects (&buf));
-    s_build (&buf, "auuuu", 4, 1, 6, 1, 1); //  ANSWER type
+    proto_testutil_build (&buf, "auuuu", 4, 1, 6, 1, 1); //  ANSWER type
     assert_true (s_query_rejects (&buf));
-    s_build (&buf, "auuuu", 4, 1, 5, 0, 1); //  unknown kinds
+    proto_testutil_build (&buf, "auuuu", 4, 1, 5, 0, 1); //  unknown kinds
     assert_true (s_query_rejects (&buf));
-    s_build (&buf, "auuuu", 4, 1, 5, 3, 1);
+    proto_testutil_build (&buf, "auuuu", 4, 1, 5, 3, 1);
     assert_true (s_query_rejects (&buf));
-    s_build (&buf, "auusu", 4, 1, 5, "1", 1);
+    proto_testutil_build (&buf, "auusu", 4, 1, 5, "1", 1);
     assert_true (s_query_rejects (&buf));
-    s_build (&buf, "auuui", 4, 1, 5, 1, -1);
+    proto_testutil_build (&buf, "auuui", 4, 1, 5, 1, -1);
     assert_true (s_query_rejects (&buf));
-    s_build (&buf, "auuun", 4, 1, 5, 1);
+    proto_testutil_build (&buf, "auuun", 4, 1, 5, 1);
     assert_true (s_query_rejects (&buf));
-    s_build (&buf, "auuu", 3, 1, 5, 1);
+    proto_testutil_build (&buf, "auuu", 3, 1, 5, 1);
     assert_true (s_query_rejects (&buf));
-    s_build (&buf, "auuuuu", 5, 1, 5, 1, 1, 1);
+    proto_testutil_build (&buf, "auuuuu", 5, 1, 5, 1, 1, 1);
     assert_true (s_query_rejects (&buf));
 }
 
@@ -193,7 +154,7 @@ test_answer_without_workers_survives_a_round_trip (void **state)
 {
     (void) state;
     msgpack_sbuffer buf;
-    s_build (&buf, "auuusua", 6, 1, 6, 5, "0.1.0", 2, 0);
+    proto_testutil_build (&buf, "auuusua", 6, 1, 6, 5, "0.1.0", 2, 0);
     proto_answer_t *answer = proto_answer_decode (buf.data, buf.size);
     assert_non_null (answer);
     assert_int_equal (answer->req_id, 5);
@@ -257,44 +218,47 @@ test_bad_answers_are_rejected (void **state)
 {
     (void) state;
     msgpack_sbuffer buf;
-    s_build (&buf, "auuusua", 6, 9, 6, 5, "0.1.0", 2, 0); //  version 9
+    proto_testutil_build (&buf, "auuusua", 6, 9, 6, 5, "0.1.0", 2,
+                          0); //  version 9
     assert_true (s_answer_rejects (&buf));
-    s_build (&buf, "auuusua", 6, 1, 5, 5, "0.1.0", 2, 0); //  QUERY type
+    proto_testutil_build (&buf, "auuusua", 6, 1, 5, 5, "0.1.0", 2,
+                          0); //  QUERY type
     assert_true (s_answer_rejects (&buf));
-    s_build (&buf, "auussua", 6, 1, 6, "5", "0.1.0", 2, 0);
+    proto_testutil_build (&buf, "auussua", 6, 1, 6, "5", "0.1.0", 2, 0);
     assert_true (s_answer_rejects (&buf));
-    s_build (&buf, "auuuuua", 6, 1, 6, 5, 1, 2, 0);
+    proto_testutil_build (&buf, "auuuuua", 6, 1, 6, 5, 1, 2, 0);
     assert_true (s_answer_rejects (&buf));
-    s_build (&buf, "auuusia", 6, 1, 6, 5, "0.1.0", -2, 0);
+    proto_testutil_build (&buf, "auuusia", 6, 1, 6, 5, "0.1.0", -2, 0);
     assert_true (s_answer_rejects (&buf));
-    s_build (&buf, "auuusus", 6, 1, 6, 5, "0.1.0", 2, "none");
+    proto_testutil_build (&buf, "auuusus", 6, 1, 6, 5, "0.1.0", 2, "none");
     assert_true (s_answer_rejects (&buf));
-    s_build (&buf, "auuusu", 5, 1, 6, 5, "0.1.0", 2);
+    proto_testutil_build (&buf, "auuusu", 5, 1, 6, 5, "0.1.0", 2);
     assert_true (s_answer_rejects (&buf));
     //  one worker entry wrong: size, then each field's type
-    s_build (&buf, "auuusuaassuu", 6, 1, 6, 5, "0.1.0", 2, 1, 4, "w1", "v", 1,
-             1);
+    proto_testutil_build (&buf, "auuusuaassuu", 6, 1, 6, 5, "0.1.0", 2, 1, 4,
+                          "w1", "v", 1, 1);
     assert_true (s_answer_rejects (&buf));
-    s_build (&buf, "auuusuaauuuuu", 6, 1, 6, 5, "0.1.0", 2, 1, 5, 7, 1, 1, 1,
-             1);
+    proto_testutil_build (&buf, "auuusuaauuuuu", 6, 1, 6, 5, "0.1.0", 2, 1, 5,
+                          7, 1, 1, 1, 1);
     assert_true (s_answer_rejects (&buf));
-    s_build (&buf, "auuusuaassiuu", 6, 1, 6, 5, "0.1.0", 2, 1, 5, "w1", "v", -1,
-             1, 1);
+    proto_testutil_build (&buf, "auuusuaassiuu", 6, 1, 6, 5, "0.1.0", 2, 1, 5,
+                          "w1", "v", -1, 1, 1);
     assert_true (s_answer_rejects (&buf));
-    s_build (&buf, "auuusuaassuUu", 6, 1, 6, 5, "0.1.0", 2, 1, 5, "w1", "v", 1,
-             (uint64_t) UINT32_MAX + 1, 1);
+    proto_testutil_build (&buf, "auuusuaassuUu", 6, 1, 6, 5, "0.1.0", 2, 1, 5,
+                          "w1", "v", 1, (uint64_t) UINT32_MAX + 1, 1);
     assert_true (s_answer_rejects (&buf));
-    s_build (&buf, "auuusuaassuus", 6, 1, 6, 5, "0.1.0", 2, 1, 5, "w1", "v", 1,
-             1, "1");
+    proto_testutil_build (&buf, "auuusuaassuus", 6, 1, 6, 5, "0.1.0", 2, 1, 5,
+                          "w1", "v", 1, 1, "1");
     assert_true (s_answer_rejects (&buf));
-    s_build (&buf, "auuusuaassuuu", 6, 1, 6, 5, "0.1.0", 2, 1, 5, "w1", "", 1,
-             1, 1);
+    proto_testutil_build (&buf, "auuusuaassuuu", 6, 1, 6, 5, "0.1.0", 2, 1, 5,
+                          "w1", "", 1, 1, 1);
     assert_true (s_answer_rejects (&buf));
-    s_build (&buf, "auuusuaassuuuu", 6, 1, 6, 5, "0.1.0", 2, 2, 5, "w1", "v", 1,
-             1, 1, 7);
+    proto_testutil_build (&buf, "auuusuaassuuuu", 6, 1, 6, 5, "0.1.0", 2, 2, 5,
+                          "w1", "v", 1, 1, 1, 7);
     assert_true (s_answer_rejects (&buf));
-    s_build (&buf, "auuusuaassuuu", 6, 1, 6, 5, "0.1.0", 2, 1, 5, "w1", "v", 1,
-             1, 1); //  the same entry, well formed, is accepted
+    proto_testutil_build (&buf, "auuusuaassuuu", 6, 1, 6, 5, "0.1.0", 2, 1, 5,
+                          "w1", "v", 1, 1,
+                          1); //  the same entry, well formed, is accepted
     assert_false (s_answer_rejects (&buf));
 }
 

@@ -6,48 +6,9 @@
 #include <stdint.h>
 #include <string.h>
 #include <cmocka.h>
+#include "proto_testutil.h"
 #include "edge_log.h"
 #include "proto_ready.h"
-
-
-//  Pack a message from a format: a = array header (int count), u = uint
-//  (int), U = uint64_t, i = negative int (int), s = string, z = string with
-//  length (const char *, int), b = bin (const char *), n = nil.
-static void
-s_build (msgpack_sbuffer *buf, const char *format, ...)
-{
-    msgpack_packer pk;
-    msgpack_sbuffer_init (buf);
-    msgpack_packer_init (&pk, buf, msgpack_sbuffer_write);
-    va_list args;
-    va_start (args, format);
-    for (const char *f = format; *f; f++) {
-        if (*f == 'a')
-            msgpack_pack_array (&pk, (size_t) va_arg (args, int));
-        else if (*f == 'u')
-            msgpack_pack_uint64 (&pk, (uint64_t) va_arg (args, int));
-        else if (*f == 'U')
-            msgpack_pack_uint64 (&pk, va_arg (args, uint64_t));
-        else if (*f == 'i')
-            msgpack_pack_int64 (&pk, va_arg (args, int));
-        else if (*f == 's' || *f == 'b' || *f == 'z') {
-            const char *text = va_arg (args, const char *);
-            size_t len =
-                *f == 'z' ? (size_t) va_arg (args, int) : strlen (text);
-            if (*f == 'b') {
-                msgpack_pack_bin (&pk, len);
-                msgpack_pack_bin_body (&pk, text, len);
-            }
-            else {
-                msgpack_pack_str (&pk, len);
-                msgpack_pack_str_body (&pk, text, len);
-            }
-        }
-        else if (*f == 'n')
-            msgpack_pack_nil (&pk);
-    }
-    va_end (args);
-}
 
 
 //  True when the decoder refuses buf; destroys buf.
@@ -108,7 +69,7 @@ test_ready_wire_format_is_the_documented_array (void **state)
 {
     (void) state;
     msgpack_sbuffer buf;
-    s_build (&buf, "auussuuu", 7, 1, 3, "w1", "0.1.0", 4, 2, 9);
+    proto_testutil_build (&buf, "auussuuu", 7, 1, 3, "w1", "0.1.0", 4, 2, 9);
     proto_ready_t *ready = proto_ready_decode (buf.data, buf.size);
     assert_non_null (ready);
     assert_true (ready->is_heartbeat);
@@ -169,11 +130,13 @@ test_wrong_version_or_type_is_rejected (void **state)
 {
     (void) state;
     msgpack_sbuffer buf;
-    s_build (&buf, "auussuuu", 7, 2, 2, "w1", "0.1.0", 1, 1, 0);
+    proto_testutil_build (&buf, "auussuuu", 7, 2, 2, "w1", "0.1.0", 1, 1, 0);
     assert_true (s_rejects (&buf));
-    s_build (&buf, "auussuuu", 7, 1, 4, "w1", "0.1.0", 1, 1, 0); //  DONE
+    proto_testutil_build (&buf, "auussuuu", 7, 1, 4, "w1", "0.1.0", 1, 1,
+                          0); //  DONE
     assert_true (s_rejects (&buf));
-    s_build (&buf, "auussuuu", 7, 1, 1, "w1", "0.1.0", 1, 1, 0); //  JOB
+    proto_testutil_build (&buf, "auussuuu", 7, 1, 1, "w1", "0.1.0", 1, 1,
+                          0); //  JOB
     assert_true (s_rejects (&buf));
 }
 
@@ -183,24 +146,26 @@ test_wrong_field_types_or_values_are_rejected (void **state)
 {
     (void) state;
     msgpack_sbuffer buf;
-    s_build (&buf, "auuusuuu", 7, 1, 2, 1, "0.1.0", 1, 1, 0);
+    proto_testutil_build (&buf, "auuusuuu", 7, 1, 2, 1, "0.1.0", 1, 1, 0);
     assert_true (s_rejects (&buf));
-    s_build (&buf, "auusnuuu", 7, 1, 2, "w1", 1, 1, 0);
+    proto_testutil_build (&buf, "auusnuuu", 7, 1, 2, "w1", 1, 1, 0);
     assert_true (s_rejects (&buf));
-    s_build (&buf, "auusssuu", 7, 1, 2, "w1", "0.1.0", "1", 1, 0);
+    proto_testutil_build (&buf, "auusssuu", 7, 1, 2, "w1", "0.1.0", "1", 1, 0);
     assert_true (s_rejects (&buf));
-    s_build (&buf, "auussiuu", 7, 1, 2, "w1", "0.1.0", -1, 1, 0);
+    proto_testutil_build (&buf, "auussiuu", 7, 1, 2, "w1", "0.1.0", -1, 1, 0);
     assert_true (s_rejects (&buf));
-    s_build (&buf, "auussUuu", 7, 1, 2, "w1", "0.1.0",
-             (uint64_t) UINT32_MAX + 1, 1, 0);
+    proto_testutil_build (&buf, "auussUuu", 7, 1, 2, "w1", "0.1.0",
+                          (uint64_t) UINT32_MAX + 1, 1, 0);
     assert_true (s_rejects (&buf));
-    s_build (&buf, "auussuuu", 7, 1, 2, "w1", "0.1.0", 1, 2, 0); //  free > cap
+    proto_testutil_build (&buf, "auussuuu", 7, 1, 2, "w1", "0.1.0", 1, 2,
+                          0); //  free > cap
     assert_true (s_rejects (&buf));
-    s_build (&buf, "auussuui", 7, 1, 2, "w1", "0.1.0", 1, 1, -5);
+    proto_testutil_build (&buf, "auussuui", 7, 1, 2, "w1", "0.1.0", 1, 1, -5);
     assert_true (s_rejects (&buf));
-    s_build (&buf, "auussuu", 6, 1, 2, "w1", "0.1.0", 1, 1);
+    proto_testutil_build (&buf, "auussuu", 6, 1, 2, "w1", "0.1.0", 1, 1);
     assert_true (s_rejects (&buf));
-    s_build (&buf, "auussuuuu", 8, 1, 2, "w1", "0.1.0", 1, 1, 0, 0);
+    proto_testutil_build (&buf, "auussuuuu", 8, 1, 2, "w1", "0.1.0", 1, 1, 0,
+                          0);
     assert_true (s_rejects (&buf));
 }
 
@@ -213,21 +178,22 @@ test_strings_must_be_short_nonempty_and_free_of_nul (void **state)
     memset (text, 'v', sizeof text);
     msgpack_sbuffer buf;
     text[PROTO_VERSION_MAX + 1] = '\0';
-    s_build (&buf, "auussuuu", 7, 1, 2, "w1", text, 1, 1, 0);
+    proto_testutil_build (&buf, "auussuuu", 7, 1, 2, "w1", text, 1, 1, 0);
     assert_true (s_rejects (&buf));
     text[PROTO_VERSION_MAX] = '\0';
-    s_build (&buf, "auussuuu", 7, 1, 2, "w1", text, 1, 1, 0);
+    proto_testutil_build (&buf, "auussuuu", 7, 1, 2, "w1", text, 1, 1, 0);
     assert_false (s_rejects (&buf));
     memset (text, 'w', sizeof text);
     text[PROTO_NAME_MAX + 1] = '\0';
-    s_build (&buf, "auussuuu", 7, 1, 2, text, "0.1.0", 1, 1, 0);
+    proto_testutil_build (&buf, "auussuuu", 7, 1, 2, text, "0.1.0", 1, 1, 0);
     assert_true (s_rejects (&buf));
     text[PROTO_NAME_MAX] = '\0';
-    s_build (&buf, "auussuuu", 7, 1, 2, text, "0.1.0", 1, 1, 0);
+    proto_testutil_build (&buf, "auussuuu", 7, 1, 2, text, "0.1.0", 1, 1, 0);
     assert_false (s_rejects (&buf));
-    s_build (&buf, "auussuuu", 7, 1, 2, "", "0.1.0", 1, 1, 0);
+    proto_testutil_build (&buf, "auussuuu", 7, 1, 2, "", "0.1.0", 1, 1, 0);
     assert_true (s_rejects (&buf));
-    s_build (&buf, "auuzsuuu", 7, 1, 2, "w\0", 2, "0.1.0", 1, 1, 0);
+    proto_testutil_build (&buf, "auuzsuuu", 7, 1, 2, "w\0", 2, "0.1.0", 1, 1,
+                          0);
     assert_true (s_rejects (&buf));
 }
 
