@@ -5,6 +5,8 @@
 #include "edge_perm.h"
 #include "gw_adm.h"
 #include "gw_apikeys.h"
+#include "gw_apps.h"
+#include "gw_deployments.h"
 #include "gw_login.h"
 #include "gw_orgs.h"
 #include "gw_roles.h"
@@ -92,6 +94,28 @@ static const gw_route_t s_routes[] = {
      "subscriptions", EDGE_PERM_D, "be_subs_delete", false},
     {"POST", "/be/v1/subscriptions/{name}/redeliver", gw_subs_redeliver,
      GW_AUTH_BACKEND, "subscriptions", EDGE_PERM_U, "be_subs_redeliver", false},
+    //  {deploymentName} also admits '[' and ']' (s_param_is_valid).
+    {"GET", "/be/v1/deployments", gw_deployments_list, GW_AUTH_BACKEND,
+     "deployments", EDGE_PERM_R, "be_deployments_list", false},
+    {"GET", "/be/v1/deployments/{deploymentName}", gw_deployments_get,
+     GW_AUTH_BACKEND, "deployments", EDGE_PERM_R, "be_deployments_get", false},
+    {"POST", "/be/v1/deployments", gw_deployments_create, GW_AUTH_BACKEND,
+     "deployments", EDGE_PERM_C, "be_deployments_create", false},
+    {"PATCH", "/be/v1/deployments", gw_deployments_patch, GW_AUTH_BACKEND,
+     "deployments", EDGE_PERM_U, "be_deployments_patch", false},
+    {"DELETE", "/be/v1/deployments/{deploymentName}", gw_deployments_delete,
+     GW_AUTH_BACKEND, "deployments", EDGE_PERM_D, "be_deployments_delete",
+     false},
+    {"GET", "/be/v1/apps", gw_apps_list, GW_AUTH_BACKEND, "apps", EDGE_PERM_R,
+     "be_apps_list", false},
+    {"GET", "/be/v1/apps/{appName}", gw_apps_get, GW_AUTH_BACKEND, "apps",
+     EDGE_PERM_R, "be_apps_get", false},
+    {"POST", "/be/v1/apps", gw_apps_create, GW_AUTH_BACKEND, "apps",
+     EDGE_PERM_C, "be_apps_create", false},
+    {"PATCH", "/be/v1/apps", gw_apps_patch, GW_AUTH_BACKEND, "apps",
+     EDGE_PERM_U, "be_apps_patch", false},
+    {"DELETE", "/be/v1/apps/{appName}", gw_apps_delete, GW_AUTH_BACKEND, "apps",
+     EDGE_PERM_D, "be_apps_delete", false},
 };
 #define S_NROUTES (sizeof s_routes / sizeof s_routes[0])
 
@@ -106,7 +130,9 @@ typedef struct {
 typedef enum { S_MATCH_NO, S_MATCH_YES, S_MATCH_BAD_PARAM } s_match_t;
 
 
-//  Path parameters are identifiers: ^[A-Za-z0-9_]{2,50}$ (design §5).
+//  Path parameters are identifiers: ^[A-Za-z0-9_]{2,50}$ (design §5); a
+//  parameter named "deploymentName" declares the deployment pattern, which
+//  also admits '[' and ']'.
 static bool
 s_param_is_valid (const s_param_t *param)
 {
@@ -115,6 +141,10 @@ s_param_is_valid (const s_param_t *param)
         return false;
     memcpy (value, param->value, param->value_len);
     value[param->value_len] = 0;
+    static const char deployment[] = "deploymentName";
+    if (param->name_len == sizeof deployment - 1
+        && memcmp (param->name, deployment, param->name_len) == 0)
+        return gw_deployments_name_is_valid (value);
     return edge_name_is_valid (value);
 }
 

@@ -73,6 +73,38 @@ test_static_path_matches_its_route (void **state)
 }
 
 
+//  {deploymentName} admits '[' and ']' (design §5); other parameters do not.
+static void
+test_deployment_parameter_admits_brackets_and_others_do_not (void **state)
+{
+    (void) state;
+    const char *cases[][3] = {
+        {"/be/v1/deployments/cdn[1]", "be_deployments_get", "cdn[1]"},
+        {"/be/v1/deployments/[]", "be_deployments_get", "[]"},
+        {"/be/v1/apps/cdn[1]", NULL, NULL},
+        {"/be/v1/deployments/a", NULL, NULL},
+        {"/be/v1/deployments/a-b", NULL, NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        gw_req_t *req = s_req ("GET", cases[i][0]);
+        const gw_route_t *route = NULL;
+        edge_json_err_t err;
+        gw_router_rc_t rc = s_match (req, &route, &err);
+        if (cases[i][1]) {
+            assert_int_equal (rc, GW_ROUTER_FOUND);
+            assert_string_equal (route->name, cases[i][1]);
+            assert_string_equal (gw_req_param (req, "deploymentName"),
+                                 cases[i][2]);
+        }
+        else {
+            assert_int_equal (rc, GW_ROUTER_NOT_FOUND);
+            assert_int_equal (err.status, 404);
+        }
+        gw_req_destroy (&req);
+    }
+}
+
+
 static void
 test_admin_and_backend_routes_need_their_auth (void **state)
 {
@@ -408,6 +440,8 @@ main (void)
         cmocka_unit_test (test_invalid_path_parameter_is_not_found),
         cmocka_unit_test (test_unknown_paths_are_not_found),
         cmocka_unit_test (test_wrong_method_is_405_with_allow),
+        cmocka_unit_test (
+            test_deployment_parameter_admits_brackets_and_others_do_not),
         cmocka_unit_test (test_openapi_documents_every_route),
         cmocka_unit_test (test_openapi_permissions_match_the_route_table),
     };

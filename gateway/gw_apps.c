@@ -1,0 +1,522 @@
+/*  gw_apps - apps of an organization.
+
+    Redis layout (O = org; keys built from the caller's org, so another
+    org's app is a 404 like a missing one):
+    - e:{O}:apps                    zset name -> created ms
+    - e:{O}:app:<name>              hash name, label, maxBuilds, deployments
+                                    (JSON array of deployment names; [] =
+                                    every deployment of the org), created,
+                                    updated; and the pipeline's state, with
+                                    these defaults when absent: iCurBuild
+                                    (0), dxfName (null), builds / patches
+                                    (JSON arrays, []), processing /
+                                    exporting / locked ("0"|"1"), error
+                                    (JSON object text; absent = null),
+                                    sizeBytes (0). gw_tasks checks
+                                    EXISTS e:{O}:app:<name>.
+    - e:{O}:deployment:<d>:apps     set of the apps registered to deployment
+                                    d, kept by the scripts below so that
+                                    deleting a deployment can refuse in one
+                                    script (gw_deployments).  */
+#include "gw_apps.h"
+#include "edge_json.h"
+#include "edge_log.h"
+#include "edge_util.h"
+#include "gw_deployments.h"
+#include "gw_list.h"
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define S_COUNT(table)      (sizeof (table) / sizeof (table)[0])
+#define S_MAX_DEPLOYMENTS   64
+#define S_DEFAULT_MAXBUILDS 5
+
+static const char *const s_fields[] = {
+    "name",      "label",   "maxBuilds",  "deployments", "iCurBuild", "dxfName",
+    "builds",    "patches", "processing", "exporting",   "locked",    "error",
+    "sizeBytes", "created", "updated",    NULL};
+static const gw_list_spec_t s_spec = {s_fields, NULL};
+
+static const edge_json_field_t s_create_fields[] = {
+    {"name", EDGE_JSON_NAME, true, 0, 0, false},
+    {"label", EDGE_JSON_STRING, true, 1, 256, false},
+    {"maxBuilds", EDGE_JSON_INT, false, 1, 100, false},
+    {"deployments", EDGE_JSON_ARRAY, false, 0, S_MAX_DEPLOYMENTS, false},
+};
+static const edge_json_field_t s_patch_fields[] = {
+    {"name", EDGE_JSON_NAME, true, 0, 0, false},
+    {"label", EDGE_JSON_STRING, false, 1, 256, false},
+    {"maxBuilds", EDGE_JSON_INT, false, 1, 100, false},
+    {"deployments", EDGE_JSON_ARRAY, false, 0, S_MAX_DEPLOYMENTS, true},
+};
+
+//  Lua: every deployment ARGV[from..to] exists (prefix ARGV[3]), else
+//  return {'unknown_deployment', name}.
+#define S_LUA_CHECK_DEPLOYMENTS                                                \
+    "for i = from, to do\n"                                                    \
+    "  if redis.call ('EXISTS', ARGV[3] .. ARGV[i]) == 0 then\n"               \
+    "    return {'unknown_deployment', ARGV[i]}\n"                             \
+    "  end\n"                                                                  \
+    "end\n"
+//  Lua: deregister the app ARGV[1] from the deployments of its hash.
+#define S_LUA_DEREGISTER                                                       \
+    "local ok, old = pcall (cjson.decode,\n"                                   \
+    "  redis.call ('HGET', KEYS[1], 'deployments') or '[]')\n"                 \
+    "if ok and type (old) == 'table' then\n"                                   \
+    "  for _, d in ipairs (old) do\n"                                          \
+    "    redis.call ('SREM', ARGV[3] .. d .. ':apps', ARGV[1])\n"              \
+    "  end\n"                                                                  \
+    "end\n"
+
+//  KEYS: app hash, apps index, org info. ARGV: name, created ms,
+//  deployment key prefix, n, n deployment names, hash field/value pairs.
+static edge_redis_script_t s_create = {
+    .source =
+        "if redis.call ('EXISTS', KEYS[3]) == 0 then return {'no_org'} end\n"
+        "if redis.call ('EXISTS', KEYS[1]) == 1 then return {'conflict'} end\n"
+        "local n = tonumber (ARGV[4])\n"
+        "local from, to = 5, 4 + n\n" S_LUA_CHECK_DEPLOYMENTS
+        "for i = from, to do\n"
+        "  redis.call ('SADD', ARGV[3] .. ARGV[i] .. ':apps', ARGV[1])\n"
+        "end\n"
+        "redis.call ('HSET', KEYS[1], unpack (ARGV, 5 + n))\n"
+        "redis.call ('ZADD', KEYS[2], ARGV[2], ARGV[1])\n"
+        "return {'ok', redis.call ('HGETALL', KEYS[1])}\n"};
+
+//  KEYS: app hash. ARGV: name, (unused), deployment key prefix, n (-1:
+//  deployments unchanged), n names, hash field/value pairs. Clears the
+//  lock and the error (design §4: patching the app unlocks it).
+static edge_redis_script_t s_patch = {
+    .source =
+        "if redis.call ('EXISTS', KEYS[1]) == 0 then return {'not_found'} "
+        "end\n"
+        "local n = tonumber (ARGV[4])\n"
+        "if n >= 0 then\n"
+        "  local from, to = 5, 4 + n\n" S_LUA_CHECK_DEPLOYMENTS S_LUA_DEREGISTER
+        "  for i = from, to do\n"
+        "    redis.call ('SADD', ARGV[3] .. ARGV[i] .. ':apps', ARGV[1])\n"
+        "  end\n"
+        "end\n"
+        "redis.call ('HSET', KEYS[1], unpack (ARGV, 5 + math.max (n, 0)))\n"
+        "redis.call ('HDEL', KEYS[1], 'error')\n"
+        "return {'ok', redis.call ('HGETALL', KEYS[1])}\n"};
+
+//  KEYS: app hash, apps index. ARGV: name, (unused), deployment key
+//  prefix.
+static edge_redis_script_t s_delete = {
+    .source =
+        "if redis.call ('EXISTS', KEYS[1]) == 0 then return {'not_found'} "
+        "end\n" S_LUA_DEREGISTER "redis.call ('DEL', KEYS[1])\n"
+        "redis.call ('ZREM', KEYS[2], ARGV[1])\n"
+        "return {'ok'}\n"};
+
+//  KEYS: app hashes. One HGETALL each.
+static edge_redis_script_t s_fetch = {
+    .source = "local out = {}\n"
+              "for i = 1, #KEYS do\n"
+              "  out[i] = redis.call ('HGETALL', KEYS[i])\n"
+              "end\n"
+              "return out\n"};
+
+
+static const char *
+s_org (gw_req_t *req)
+{
+    return gw_req_principal (req)->org;
+}
+
+
+static char *
+s_key (gw_req_t *req, const char *name)
+{
+    return gw_req_sprintf (req, "e:{%s}:app:%s", s_org (req), name);
+}
+
+
+static char *
+s_dep_prefix (gw_req_t *req)
+{
+    return gw_req_sprintf (req, "e:{%s}:deployment:", s_org (req));
+}
+
+
+static bool
+s_is_status (const redisReply *reply, const char *status)
+{
+    return reply && reply->type == REDIS_REPLY_ARRAY && reply->elements >= 1
+           && reply->element[0]->type == REDIS_REPLY_STRING
+           && strcmp (reply->element[0]->str, status) == 0;
+}
+
+
+static const char *
+s_hash_get (const redisReply *hash, const char *name)
+{
+    if (!hash || hash->type != REDIS_REPLY_ARRAY)
+        return NULL;
+    for (size_t i = 0; i + 1 < hash->elements; i += 2)
+        if (hash->element[i]->type == REDIS_REPLY_STRING
+            && hash->element[i + 1]->type == REDIS_REPLY_STRING
+            && strcmp (hash->element[i]->str, name) == 0)
+            return hash->element[i + 1]->str;
+    return NULL;
+}
+
+
+static json_t *
+s_text (const char *text)
+{
+    json_t *value = text ? json_string (text) : NULL;
+    return value ? value : json_null ();
+}
+
+
+//  Stored JSON text of the given type, else dflt (taken).
+static json_t *
+s_json (const char *text, json_type type, json_t *dflt)
+{
+    json_t *value = text ? json_loads (text, JSON_DECODE_ANY, NULL) : NULL;
+    if (value && json_typeof (value) == type) {
+        json_decref (dflt);
+        return value;
+    }
+    json_decref (value);
+    return dflt;
+}
+
+
+static json_t *
+s_int (const char *text, long long dflt)
+{
+    return json_integer (text ? strtoll (text, NULL, 10) : dflt);
+}
+
+
+static json_t *
+s_bool (const char *text)
+{
+    return json_boolean (text && strcmp (text, "1") == 0);
+}
+
+
+static void
+s_not_found (gw_req_t *req, const char *name)
+{
+    gw_req_reply_fail (req, 404, "not_found", NULL, "app '%s' not found", name);
+}
+
+
+//  The app object of a HGETALL reply (design §6.1), or NULL when the app
+//  is gone. Caller owns.
+static json_t *
+s_object (const redisReply *hash)
+{
+    const char *name = s_hash_get (hash, "name");
+    if (!name)
+        return NULL;
+#define S_GET(field) s_hash_get (hash, field)
+    json_t *obj = json_object ();
+    json_object_set_new (obj, "name", json_string (name));
+    json_object_set_new (obj, "label", s_text (S_GET ("label")));
+    json_object_set_new (obj, "maxBuilds",
+                         s_int (S_GET ("maxBuilds"), S_DEFAULT_MAXBUILDS));
+    json_object_set_new (
+        obj, "deployments",
+        s_json (S_GET ("deployments"), JSON_ARRAY, json_array ()));
+    json_object_set_new (obj, "iCurBuild", s_int (S_GET ("iCurBuild"), 0));
+    json_object_set_new (obj, "dxfName", s_text (S_GET ("dxfName")));
+    json_object_set_new (obj, "builds",
+                         s_json (S_GET ("builds"), JSON_ARRAY, json_array ()));
+    json_object_set_new (obj, "patches",
+                         s_json (S_GET ("patches"), JSON_ARRAY, json_array ()));
+    json_object_set_new (obj, "processing", s_bool (S_GET ("processing")));
+    json_object_set_new (obj, "exporting", s_bool (S_GET ("exporting")));
+    json_object_set_new (obj, "locked", s_bool (S_GET ("locked")));
+    json_object_set_new (obj, "error",
+                         s_json (S_GET ("error"), JSON_OBJECT, json_null ()));
+    json_object_set_new (obj, "sizeBytes", s_int (S_GET ("sizeBytes"), 0));
+    json_object_set_new (obj, "created", s_text (S_GET ("created")));
+    json_object_set_new (obj, "updated", s_text (S_GET ("updated")));
+#undef S_GET
+    return obj;
+}
+
+
+//  The body's "deployments" (absent or null: none) as deduplicated names
+//  into names[S_MAX_DEPLOYMENTS]; *json gets their JSON array text (freed
+//  with the request). Returns the count, or -1 with err set.
+static int
+s_deployments (gw_req_t *req,
+               const json_t *body,
+               const char **names,
+               char **json,
+               edge_json_err_t *err)
+{
+    json_t *array = json_object_get (body, "deployments");
+    json_t *out = gw_req_adopt_json (req, json_array ());
+    int count = 0;
+    size_t i;
+    json_t *item;
+    json_array_foreach (array, i, item)
+    {
+        const char *name = json_string_value (item);
+        if (!gw_deployments_name_is_valid (name))
+            return edge_json_err_set (err, 400, "invalid_field", "deployments",
+                                      "field 'deployments' items must be "
+                                      "deployment names "
+                                      "(^[A-Za-z0-9_\\[\\]]{2,50}$)");
+        bool is_dup = false;
+        for (int k = 0; k < count && !is_dup; k++)
+            is_dup = strcmp (names[k], name) == 0;
+        if (!is_dup) {
+            names[count++] = name;
+            json_array_append_new (out, json_string (name));
+        }
+    }
+    *json = gw_req_adopt (req, edge_json_dumps (out));
+    return count;
+}
+
+
+//  Answer a script's reply: {'ok', HGETALL} with status, or the refusals
+//  shared by create and patch.
+static void
+s_reply (gw_req_t *req,
+         const redisReply *reply,
+         int status,
+         const char *name,
+         const char *what)
+{
+    json_t *obj = s_is_status (reply, "ok") && reply->elements == 2
+                      ? s_object (reply->element[1])
+                      : NULL;
+    if (obj) {
+        edge_info ("app %s %s by %s", name, what, gw_req_identity (req));
+        gw_req_reply_json (req, status, obj);
+    }
+    else if (s_is_status (reply, "unknown_deployment") && reply->elements == 2)
+        gw_req_reply_fail (req, 422, "unknown_deployment", "deployments",
+                           "deployment '%s' does not exist",
+                           reply->element[1]->str);
+    else if (s_is_status (reply, "conflict"))
+        gw_req_reply_fail (req, 409, "conflict", "name",
+                           "app '%s' already exists", name);
+    else if (s_is_status (reply, "not_found"))
+        s_not_found (req, name);
+    else if (s_is_status (reply, "no_org"))
+        gw_req_reply_fail (req, 404, "not_found", NULL,
+                           "organization '%s' not found", s_org (req));
+    else
+        gw_req_reply_redis_failed (req, reply, "apps: write");
+}
+
+
+void
+gw_apps_create (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
+{
+    (void) ctx;
+    edge_json_err_t err;
+    const char *deps[S_MAX_DEPLOYMENTS];
+    char *deps_json = NULL;
+    json_t *body = gw_req_json (req, &err);
+    int ndeps = -1;
+    if (!body
+        || edge_json_check (body, s_create_fields, S_COUNT (s_create_fields),
+                            &err)
+        || (ndeps = s_deployments (req, body, deps, &deps_json, &err)) < 0) {
+        gw_req_reply_error (req, &err);
+        return;
+    }
+    const char *name = edge_json_str (body, "name", NULL);
+    int64_t now_ms = edge_now_ms ();
+    char created[32];
+    edge_rfc3339 (now_ms, created, sizeof created);
+    const char *keys[] = {s_key (req, name),
+                          gw_req_sprintf (req, "e:{%s}:apps", s_org (req)),
+                          gw_req_sprintf (req, "e:{%s}:info", s_org (req))};
+    const char *args[4 + S_MAX_DEPLOYMENTS + 32] = {
+        name, gw_req_sprintf (req, "%lld", (long long) now_ms),
+        s_dep_prefix (req), gw_req_sprintf (req, "%d", ndeps)};
+    int nargs = 4;
+    for (int i = 0; i < ndeps; i++)
+        args[nargs++] = deps[i];
+    const char *pairs[] = {
+        "name",
+        name,
+        "label",
+        edge_json_str (body, "label", ""),
+        "maxBuilds",
+        gw_req_sprintf (
+            req, "%lld",
+            (long long) edge_json_int (body, "maxBuilds", S_DEFAULT_MAXBUILDS)),
+        "deployments",
+        deps_json,
+        "iCurBuild",
+        "0",
+        "processing",
+        "0",
+        "exporting",
+        "0",
+        "locked",
+        "0",
+        "sizeBytes",
+        "0",
+        "created",
+        created,
+        "updated",
+        created};
+    for (size_t i = 0; i < S_COUNT (pairs); i++)
+        args[nargs++] = pairs[i];
+    redisReply *reply = edge_redis_eval (gw_thread_redis (thread), &s_create, 3,
+                                         keys, nargs, args);
+    if (s_is_status (reply, "ok"))
+        gw_req_reply_header (req, "Location",
+                             gw_req_sprintf (req, "/be/v1/apps/%s", name));
+    s_reply (req, reply, 201, name, "created");
+    freeReplyObject (reply);
+}
+
+
+void
+gw_apps_list (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
+{
+    (void) ctx;
+    edge_json_err_t err;
+    gw_list_t list;
+    if (gw_list_parse (gw_req_query (req), &s_spec, &list, &err)) {
+        gw_req_reply_error (req, &err);
+        return;
+    }
+    edge_redis_t *redis = gw_thread_redis (thread);
+    gw_list_page_t page;
+    redisReply *reply = NULL;
+    if (gw_list_fetch (redis, gw_req_sprintf (req, "e:{%s}:apps", s_org (req)),
+                       &list, &page)) {
+        gw_req_reply_redis_failed (req, NULL, "apps: list");
+        goto cleanup;
+    }
+    json_t *items = json_array ();
+    if (page.count > 0) {
+        const char **keys = gw_req_alloc (req, page.count * sizeof *keys);
+        for (size_t i = 0; i < page.count; i++)
+            keys[i] = s_key (req, page.names[i]);
+        reply =
+            edge_redis_eval (redis, &s_fetch, (int) page.count, keys, 0, NULL);
+        if (!reply || reply->type != REDIS_REPLY_ARRAY) {
+            json_decref (items);
+            gw_req_reply_redis_failed (req, reply, "apps: list");
+            goto cleanup;
+        }
+        for (size_t i = 0; i < reply->elements; i++) {
+            json_t *obj = s_object (reply->element[i]);
+            if (obj) //  an app deleted meanwhile is left out
+                json_array_append_new (items, gw_list_project (&list, obj));
+        }
+    }
+    gw_req_reply_json (req, 200, gw_list_answer (&list, page.total, items));
+cleanup:
+    freeReplyObject (reply);
+    gw_list_page_fini (&page);
+}
+
+
+void
+gw_apps_get (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
+{
+    (void) ctx;
+    edge_json_err_t err;
+    gw_list_t list;
+    if (gw_list_parse_fields (gw_req_query (req), &s_spec, &list, &err)) {
+        gw_req_reply_error (req, &err);
+        return;
+    }
+    const char *name = gw_req_param (req, "appName");
+    redisReply *reply = edge_redis_command (gw_thread_redis (thread),
+                                            "HGETALL %s", s_key (req, name));
+    json_t *obj = NULL;
+    if (!reply || reply->type != REDIS_REPLY_ARRAY)
+        gw_req_reply_redis_failed (req, reply, "apps: get");
+    else if ((obj = s_object (reply)))
+        gw_req_reply_json (req, 200, gw_list_project (&list, obj));
+    else
+        s_not_found (req, name);
+    freeReplyObject (reply);
+}
+
+
+void
+gw_apps_patch (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
+{
+    (void) ctx;
+    edge_json_err_t err;
+    const char *deps[S_MAX_DEPLOYMENTS];
+    char *deps_json = NULL;
+    json_t *body = gw_req_json (req, &err);
+    int ndeps = -1;
+    if (!body
+        || edge_json_check (body, s_patch_fields, S_COUNT (s_patch_fields),
+                            &err)
+        || (ndeps = s_deployments (req, body, deps, &deps_json, &err)) < 0) {
+        gw_req_reply_error (req, &err);
+        return;
+    }
+    bool has_deps = json_object_get (body, "deployments") != NULL;
+    const char *name = edge_json_str (body, "name", NULL);
+    char now[32];
+    edge_rfc3339 (edge_now_ms (), now, sizeof now);
+    const char *keys[] = {s_key (req, name)};
+    const char *args[4 + S_MAX_DEPLOYMENTS + 16] = {
+        name, "", s_dep_prefix (req),
+        has_deps ? gw_req_sprintf (req, "%d", ndeps) : "-1"};
+    int nargs = 4;
+    for (int i = 0; has_deps && i < ndeps; i++)
+        args[nargs++] = deps[i];
+    const char *label = edge_json_str (body, "label", NULL);
+    json_t *max_builds = json_object_get (body, "maxBuilds");
+    const char *pairs[] = {
+        "updated",
+        now,
+        "locked",
+        "0",
+        "label",
+        label,
+        "maxBuilds",
+        max_builds ? gw_req_sprintf (
+            req, "%lld", (long long) json_integer_value (max_builds))
+                   : NULL,
+        "deployments",
+        has_deps ? deps_json : NULL};
+    for (size_t i = 0; i < S_COUNT (pairs); i += 2)
+        if (pairs[i + 1]) {
+            args[nargs++] = pairs[i];
+            args[nargs++] = pairs[i + 1];
+        }
+    redisReply *reply = edge_redis_eval (gw_thread_redis (thread), &s_patch, 1,
+                                         keys, nargs, args);
+    s_reply (req, reply, 200, name, "patched");
+    freeReplyObject (reply);
+}
+
+
+void
+gw_apps_delete (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
+{
+    (void) ctx;
+    const char *name = gw_req_param (req, "appName");
+    const char *keys[] = {s_key (req, name),
+                          gw_req_sprintf (req, "e:{%s}:apps", s_org (req))};
+    const char *args[] = {name, "", s_dep_prefix (req)};
+    redisReply *reply =
+        edge_redis_eval (gw_thread_redis (thread), &s_delete, 2, keys, 3, args);
+    if (s_is_status (reply, "ok")) {
+        edge_info ("app %s deleted by %s", name, gw_req_identity (req));
+        gw_req_reply_data (req, 204, "application/json", "", 0);
+    }
+    else if (s_is_status (reply, "not_found"))
+        s_not_found (req, name);
+    else
+        gw_req_reply_redis_failed (req, reply, "apps: delete");
+    freeReplyObject (reply);
+}

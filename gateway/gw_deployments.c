@@ -1,0 +1,897 @@
+/*  gw_deployments - deployments (publication targets) of an organization.
+
+    Redis layout (O = org; every key is built from the caller's org, so
+    another org's deployment is a 404 like a missing one):
+    - e:{O}:deployments             zset name -> created ms
+    - e:{O}:deployment:<name>       hash name, kind ("s3"|"fs"), originPrefix,
+                                    s3: endpoint, region, bucket, accessKeyId,
+                                    secretAccessKey (as given: the deploy task
+                                    needs it; never returned, never logged);
+                                    fs: path; status ("new" until the first
+                                    publish, then "ok"|"error", set by the
+                                    deploy task), message (absent = null),
+                                    created, updated (RFC 3339 ms)
+    - e:{O}:deployment:<name>:apps  set of the apps registered to it
+                                    (maintained by gw_apps' scripts); DELETE
+                                    checks it and deletes in one script.  */
+#include "gw_deployments.h"
+#include "edge_json.h"
+#include "edge_log.h"
+#include "edge_urlguard.h"
+#include "edge_util.h"
+#include "gw_list.h"
+#include <civetweb.h>
+#include <ctype.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define S_COUNT(table) (sizeof (table) / sizeof (table)[0])
+#define S_PATCH_TRIES  3
+
+static const char *const s_fields[] = {
+    "name",   "kind",    "originPrefix", "s3",      "fs",
+    "status", "message", "created",      "updated", NULL};
+static const gw_list_spec_t s_spec = {s_fields, NULL};
+
+static const edge_json_field_t s_create_fields[] = {
+    {"name", EDGE_JSON_STRING, true, 2, 50, false},
+    {"kind", EDGE_JSON_STRING, true, 1, 8, false},
+    {"originPrefix", EDGE_JSON_STRING, false, 0, 512, false},
+    {"s3", EDGE_JSON_OBJECT, false, 0, 0, false},
+    {"fs", EDGE_JSON_OBJECT, false, 0, 0, false},
+};
+static const edge_json_field_t s_patch_fields[] = {
+    {"name", EDGE_JSON_STRING, true, 2, 50, false},
+    {"kind", EDGE_JSON_STRING, false, 1, 8, false},
+    {"originPrefix", EDGE_JSON_STRING, false, 0, 512, true},
+    {"s3", EDGE_JSON_OBJECT, false, 0, 0, false},
+    {"fs", EDGE_JSON_OBJECT, false, 0, 0, false},
+};
+static const edge_json_field_t s_s3_fields[] = {
+    {"endpoint", EDGE_JSON_STRING, false, 1, 2048, false},
+    {"region", EDGE_JSON_STRING, false, 1, 64, false},
+    {"bucket", EDGE_JSON_STRING, false, 3, 63, false},
+    {"accessKeyId", EDGE_JSON_STRING, false, 1, 256, false},
+    {"secretAccessKey", EDGE_JSON_STRING, false, 1, 1024, false},
+};
+static const edge_json_field_t s_fs_fields[] = {
+    {"path", EDGE_JSON_STRING, false, 1, 4096, false},
+};
+
+//  A deployment's settings (borrowed strings; NULL = absent).
+typedef struct {
+    const char *name, *kind, *prefix;
+    const char *endpoint, *region, *bucket, *key_id, *secret; //  s3
+    const char *path;                                         //  fs
+} s_dep_t;
+
+//  KEYS: org info, index, hash. ARGV: name, created ms, field/value pairs.
+static edge_redis_script_t s_create = {
+    .source =
+        "if redis.call ('EXISTS', KEYS[1]) == 0 then return {'no_org'} end\n"
+        "if redis.call ('EXISTS', KEYS[3]) == 1 then return {'conflict'} end\n"
+        "redis.call ('HSET', KEYS[3], unpack (ARGV, 3))\n"
+        "redis.call ('ZADD', KEYS[2], ARGV[2], ARGV[1])\n"
+        "return {'ok', redis.call ('HGETALL', KEYS[3])}\n"};
+
+//  KEYS: hash. ARGV: the 'updated' value read before, the number n of
+//  fields to delete, n names, then field/value pairs. Refused ('changed')
+//  when another write came in between.
+static edge_redis_script_t s_patch = {
+    .source =
+        "if redis.call ('EXISTS', KEYS[1]) == 0 then return {'not_found'} "
+        "end\n"
+        "if redis.call ('HGET', KEYS[1], 'updated') ~= ARGV[1] then\n"
+        "  return {'changed'}\n"
+        "end\n"
+        "local n = tonumber (ARGV[2])\n"
+        "if n > 0 then redis.call ('HDEL', KEYS[1], unpack (ARGV, 3, 2 + n)) "
+        "end\n"
+        "redis.call ('HSET', KEYS[1], unpack (ARGV, 3 + n))\n"
+        "return {'ok', redis.call ('HGETALL', KEYS[1])}\n"};
+
+//  KEYS: hash, index, apps set. ARGV: name. Refused while an app is
+//  registered to the deployment: {'in_use', app...}.
+static edge_redis_script_t s_delete = {
+    .source =
+        "if redis.call ('EXISTS', KEYS[1]) == 0 then return {'not_found'} "
+        "end\n"
+        "local apps = redis.call ('SORT', KEYS[3], 'ALPHA', 'LIMIT', 0, 5)\n"
+        "if #apps > 0 then return {'in_use', unpack (apps)} end\n"
+        "redis.call ('DEL', KEYS[1], KEYS[3])\n"
+        "redis.call ('ZREM', KEYS[2], ARGV[1])\n"
+        "return {'ok'}\n"};
+
+//  KEYS: index. ARGV: hash key prefix. Flat {name, created ms, status}...
+static edge_redis_script_t s_index = {
+    .source = "local out = {}\n"
+              "local all = redis.call ('ZRANGE', KEYS[1], 0, -1, "
+              "'WITHSCORES')\n"
+              "for i = 1, #all, 2 do\n"
+              "  out[#out + 1] = all[i]\n"
+              "  out[#out + 1] = all[i + 1]\n"
+              "  out[#out + 1] = redis.call ('HGET', ARGV[1] .. all[i], "
+              "'status') or ''\n"
+              "end\n"
+              "return out\n"};
+
+//  KEYS: hashes. One HGETALL each.
+static edge_redis_script_t s_fetch = {
+    .source = "local out = {}\n"
+              "for i = 1, #KEYS do\n"
+              "  out[i] = redis.call ('HGETALL', KEYS[i])\n"
+              "end\n"
+              "return out\n"};
+
+
+bool
+gw_deployments_name_is_valid (const char *name)
+{
+    if (!name)
+        return false;
+    size_t len = strspn (name, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                               "abcdefghijklmnopqrstuvwxyz0123456789_[]");
+    return name[len] == 0 && len >= 2 && len <= 50;
+}
+
+
+static const char *
+s_org (gw_req_t *req)
+{
+    return gw_req_principal (req)->org;
+}
+
+
+static char *
+s_key (gw_req_t *req, const char *name, const char *suffix)
+{
+    return gw_req_sprintf (req, "e:{%s}:deployment:%s%s", s_org (req), name,
+                           suffix);
+}
+
+
+static const char *
+s_status (const redisReply *reply)
+{
+    if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements < 1
+        || reply->element[0]->type != REDIS_REPLY_STRING)
+        return NULL;
+    return reply->element[0]->str;
+}
+
+
+static bool
+s_is_status (const redisReply *reply, const char *status)
+{
+    const char *text = s_status (reply);
+    return text && strcmp (text, status) == 0;
+}
+
+
+static const char *
+s_hash_get (const redisReply *hash, const char *name)
+{
+    if (!hash || hash->type != REDIS_REPLY_ARRAY)
+        return NULL;
+    for (size_t i = 0; i + 1 < hash->elements; i += 2)
+        if (hash->element[i]->type == REDIS_REPLY_STRING
+            && hash->element[i + 1]->type == REDIS_REPLY_STRING
+            && strcmp (hash->element[i]->str, name) == 0)
+            return hash->element[i + 1]->str;
+    return NULL;
+}
+
+
+static json_t *
+s_text (const char *text)
+{
+    json_t *value = text ? json_string (text) : NULL;
+    return value ? value : json_null ();
+}
+
+
+static void
+s_not_found (gw_req_t *req, const char *name)
+{
+    gw_req_reply_fail (req, 404, "not_found", NULL, "deployment '%s' not found",
+                       name);
+}
+
+
+//  The public object of a HGETALL reply (secret masked), or NULL when the
+//  deployment is gone. Caller owns.
+static json_t *
+s_object (const redisReply *hash)
+{
+    const char *name = s_hash_get (hash, "name");
+    if (!name)
+        return NULL;
+    const char *kind = s_hash_get (hash, "kind");
+    bool is_s3 = kind && strcmp (kind, "s3") == 0;
+    json_t *s3 = json_null (), *fs = json_null ();
+    if (is_s3)
+        s3 = json_pack ("{s:o,s:o,s:o,s:o,s:s}", "endpoint",
+                        s_text (s_hash_get (hash, "endpoint")), "region",
+                        s_text (s_hash_get (hash, "region")), "bucket",
+                        s_text (s_hash_get (hash, "bucket")), "accessKeyId",
+                        s_text (s_hash_get (hash, "accessKeyId")),
+                        "secretAccessKey", GW_DEPLOYMENTS_MASK);
+    else
+        fs = json_pack ("{s:o}", "path", s_text (s_hash_get (hash, "path")));
+    const char *prefix = s_hash_get (hash, "originPrefix");
+    const char *status = s_hash_get (hash, "status");
+    return json_pack ("{s:s,s:o,s:s,s:o,s:o,s:s,s:o,s:o,s:o}", "name", name,
+                      "kind", s_text (kind), "originPrefix",
+                      prefix ? prefix : "", "s3", s3, "fs", fs, "status",
+                      status ? status : "new", "message",
+                      s_text (s_hash_get (hash, "message")), "created",
+                      s_text (s_hash_get (hash, "created")), "updated",
+                      s_text (s_hash_get (hash, "updated")));
+}
+
+
+//  Check a sub-object ("s3" or "fs") and name its fields "s3.endpoint".
+static int
+s_check_sub (const json_t *obj,
+             const char *prefix,
+             const edge_json_field_t *fields,
+             size_t count,
+             edge_json_err_t *err)
+{
+    if (!obj || !edge_json_check (obj, fields, count, err))
+        return 0;
+    if (err->field[0]) {
+        char field[64];
+        snprintf (field, sizeof field, "%s.%.40s", prefix, err->field);
+        snprintf (err->field, sizeof err->field, "%s", field);
+    }
+    else
+        snprintf (err->field, sizeof err->field, "%s", prefix);
+    return -1;
+}
+
+
+//  originPrefix: a relative key prefix: printable ASCII without '\', no
+//  leading '/', no empty, '.' or '..' segment.
+static int
+s_check_prefix (const char *prefix, edge_json_err_t *err)
+{
+    bool is_ok = prefix[0] != '/';
+    for (const char *p = prefix; *p && is_ok; p++)
+        is_ok = *p > 0x20 && *p < 0x7f && *p != '\\';
+    for (const char *seg = prefix; is_ok && *prefix;) {
+        size_t len = strcspn (seg, "/");
+        is_ok = len > 0 && !(len == 1 && seg[0] == '.')
+                && !(len == 2 && seg[0] == '.' && seg[1] == '.');
+        if (!seg[len] || (seg[len] == '/' && !seg[len + 1]))
+            break; //  a trailing '/' is allowed
+        seg += len + 1;
+    }
+    if (is_ok)
+        return 0;
+    return edge_json_err_set (err, 400, "invalid_field", "originPrefix",
+                              "field 'originPrefix' must be a relative path "
+                              "of printable characters without empty, '.' "
+                              "or '..' segments");
+}
+
+
+//  fs.path: absolute, no '..' segment.
+static int
+s_check_path (const char *path, edge_json_err_t *err)
+{
+    bool is_ok = path[0] == '/';
+    for (const char *p = path; *p && is_ok; p++)
+        is_ok = (unsigned char) *p >= 0x20 && *p != 0x7f;
+    for (const char *seg = path + 1; is_ok;) {
+        size_t len = strcspn (seg, "/");
+        is_ok = !(len == 2 && seg[0] == '.' && seg[1] == '.');
+        if (!seg[len])
+            break;
+        seg += len + 1;
+    }
+    if (is_ok)
+        return 0;
+    return edge_json_err_set (err, 400, "invalid_field", "fs.path",
+                              "field 'fs.path' must be an absolute path "
+                              "without '..' segments");
+}
+
+
+//  The endpoint's shape: http(s)://host[:port][/], no credentials, query,
+//  path or bucket (virtual-hosted style). Returns 0, or -1 with err set.
+static int
+s_check_endpoint_shape (const char *endpoint,
+                        const char *bucket,
+                        edge_json_err_t *err)
+{
+    const char *rest = strstr (endpoint, "://");
+    if (!rest)
+        return edge_json_err_set (err, 400, "invalid_field", "s3.endpoint",
+                                  "field 's3.endpoint' must be an http or "
+                                  "https URL");
+    rest += 3;
+    size_t authority = strcspn (rest, "/?#");
+    const char *tail = rest + authority;
+    if (memchr (rest, '@', authority) || (*tail && strcmp (tail, "/") != 0))
+        return edge_json_err_set (err, 400, "invalid_field", "s3.endpoint",
+                                  "field 's3.endpoint' must be "
+                                  "scheme://host[:port] without credentials, "
+                                  "path or query");
+    size_t blen = bucket ? strlen (bucket) : 0;
+    if (blen && authority > blen && strncasecmp (rest, bucket, blen) == 0
+        && rest[blen] == '.')
+        return edge_json_err_set (err, 400, "invalid_field", "s3.endpoint",
+                                  "field 's3.endpoint' must not contain the "
+                                  "bucket name");
+    return 0;
+}
+
+
+//  The endpoint passes the URL guard (EDGE_URL_ALLOW).
+static int
+s_check_endpoint_guard (const gw_ctx_t *ctx,
+                        const char *endpoint,
+                        edge_json_err_t *err)
+{
+    char why[256] = "";
+    edge_urlguard_t *guard =
+        edge_urlguard_new (ctx->config->url_allow, why, sizeof why);
+    edge_urlguard_result_t rc =
+        guard ? edge_urlguard_check (guard, endpoint, NULL, why, sizeof why)
+              : EDGE_URLGUARD_FORBIDDEN;
+    edge_urlguard_destroy (&guard);
+    if (rc == EDGE_URLGUARD_OK)
+        return 0;
+    if (rc == EDGE_URLGUARD_BAD_URL || rc == EDGE_URLGUARD_BAD_SCHEME)
+        return edge_json_err_set (err, 400, "invalid_field", "s3.endpoint",
+                                  "field 's3.endpoint' must be an http or "
+                                  "https URL: %s",
+                                  why);
+    return edge_json_err_set (err, 422, "url_refused", "s3.endpoint",
+                              "s3 endpoint refused: %s", why);
+}
+
+
+//  Bucket: [a-z0-9.-], starting and ending with a letter or digit; region:
+//  [A-Za-z0-9-]; key id: printable ASCII. Lengths are checked by the JSON
+//  table.
+static int
+s_check_s3_text (const s_dep_t *dep, edge_json_err_t *err)
+{
+    const char *b = dep->bucket;
+    size_t blen = strlen (b);
+    if (b[strspn (b, "abcdefghijklmnopqrstuvwxyz0123456789.-")] || b[0] == '.'
+        || b[0] == '-' || b[blen - 1] == '.' || b[blen - 1] == '-')
+        return edge_json_err_set (err, 400, "invalid_field", "s3.bucket",
+                                  "field 's3.bucket' must be an S3 bucket "
+                                  "name (a-z, 0-9, '.', '-')");
+    if (dep->region[strspn (dep->region, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                         "abcdefghijklmnopqrstuvwxyz"
+                                         "0123456789-")])
+        return edge_json_err_set (err, 400, "invalid_field", "s3.region",
+                                  "field 's3.region' must be made of letters, "
+                                  "digits and '-'");
+    for (const char *p = dep->key_id; *p; p++)
+        if (*p <= 0x20 || *p >= 0x7f)
+            return edge_json_err_set (err, 400, "invalid_field",
+                                      "s3.accessKeyId",
+                                      "field 's3.accessKeyId' must be "
+                                      "printable ASCII without spaces");
+    if (strcmp (dep->secret, GW_DEPLOYMENTS_MASK) == 0)
+        return edge_json_err_set (err, 400, "invalid_field",
+                                  "s3.secretAccessKey",
+                                  "field 's3.secretAccessKey' is the mask "
+                                  "shown on reads, not a secret");
+    return 0;
+}
+
+
+//  The merged settings are complete and valid. The endpoint goes through
+//  the URL guard only when is_new_endpoint (create, or a patch giving it).
+static int
+s_check_dep (const gw_ctx_t *ctx,
+             const s_dep_t *dep,
+             bool is_new_endpoint,
+             edge_json_err_t *err)
+{
+    if (s_check_prefix (dep->prefix, err))
+        return -1;
+    if (strcmp (dep->kind, "fs") == 0) {
+        if (!dep->path)
+            return edge_json_err_set (err, 400, "missing_field", "fs.path",
+                                      "field 'fs.path' is required for kind "
+                                      "'fs'");
+        return s_check_path (dep->path, err);
+    }
+    const char *names[] = {"endpoint", "region", "bucket", "accessKeyId",
+                           "secretAccessKey"};
+    const char *values[] = {dep->endpoint, dep->region, dep->bucket,
+                            dep->key_id, dep->secret};
+    for (size_t i = 0; i < S_COUNT (names); i++) {
+        char field[32];
+        snprintf (field, sizeof field, "s3.%s", names[i]);
+        if (!values[i])
+            return edge_json_err_set (err, 400, "missing_field", field,
+                                      "field '%s' is required for kind 's3'",
+                                      field);
+    }
+    if (s_check_s3_text (dep, err)
+        || s_check_endpoint_shape (dep->endpoint, dep->bucket, err))
+        return -1;
+    return is_new_endpoint ? s_check_endpoint_guard (ctx, dep->endpoint, err)
+                           : 0;
+}
+
+
+//  Apply the body's kind, originPrefix and sub-object onto dep (a patch
+//  starts from the stored settings, a create from nothing). A changed kind
+//  drops the other kind's settings. In a patch, the mask as the secret
+//  keeps the stored secret. Returns 0, or -1 with err set.
+static int
+s_apply (const json_t *body, s_dep_t *dep, edge_json_err_t *err)
+{
+    const char *kind = edge_json_str (body, "kind", NULL);
+    if (kind && strcmp (kind, "s3") != 0 && strcmp (kind, "fs") != 0)
+        return edge_json_err_set (err, 400, "invalid_field", "kind",
+                                  "field 'kind' must be one of s3, fs");
+    if (kind && dep->kind && strcmp (kind, dep->kind) != 0)
+        *dep =
+            (s_dep_t){.name = dep->name, .kind = kind, .prefix = dep->prefix};
+    dep->kind = kind ? kind : dep->kind;
+    json_t *prefix = json_object_get (body, "originPrefix");
+    if (prefix)
+        dep->prefix = json_is_null (prefix) ? "" : json_string_value (prefix);
+    json_t *s3 = json_object_get (body, "s3"),
+           *fs = json_object_get (body, "fs");
+    const char *wrong =
+        strcmp (dep->kind, "s3") == 0 ? (fs ? "fs" : NULL) : (s3 ? "s3" : NULL);
+    if (wrong)
+        return edge_json_err_set (err, 400, "invalid_field", wrong,
+                                  "field '%s' does not go with kind '%s'",
+                                  wrong, dep->kind);
+    if (s_check_sub (s3, "s3", s_s3_fields, S_COUNT (s_s3_fields), err)
+        || s_check_sub (fs, "fs", s_fs_fields, S_COUNT (s_fs_fields), err))
+        return -1;
+    dep->endpoint = edge_json_str (s3, "endpoint", dep->endpoint);
+    dep->region = edge_json_str (s3, "region", dep->region);
+    dep->bucket = edge_json_str (s3, "bucket", dep->bucket);
+    dep->key_id = edge_json_str (s3, "accessKeyId", dep->key_id);
+    const char *secret = edge_json_str (s3, "secretAccessKey", NULL);
+    if (secret && !(dep->secret && strcmp (secret, GW_DEPLOYMENTS_MASK) == 0))
+        dep->secret = secret;
+    dep->path = edge_json_str (fs, "path", dep->path);
+    return 0;
+}
+
+
+//  The hash's settings pairs of dep into args (>= 16 slots). Returns the
+//  count.
+static int
+s_pairs (const s_dep_t *dep, const char **args)
+{
+    int n = 0;
+    const char *pairs[][2] = {{"name", dep->name},
+                              {"kind", dep->kind},
+                              {"originPrefix", dep->prefix},
+                              {"endpoint", dep->endpoint},
+                              {"region", dep->region},
+                              {"bucket", dep->bucket},
+                              {"accessKeyId", dep->key_id},
+                              {"secretAccessKey", dep->secret},
+                              {"path", dep->path}};
+    for (size_t i = 0; i < S_COUNT (pairs); i++)
+        if (pairs[i][1]) {
+            args[n++] = pairs[i][0];
+            args[n++] = pairs[i][1];
+        }
+    return n;
+}
+
+
+//  Answer the {'ok', HGETALL} of the create and patch scripts.
+static void
+s_reply_object (gw_req_t *req, const redisReply *reply, int status)
+{
+    json_t *obj = reply->elements == 2 ? s_object (reply->element[1]) : NULL;
+    if (obj)
+        gw_req_reply_json (req, status, obj);
+    else
+        gw_req_reply_redis_failed (req, reply, "deployments: write");
+}
+
+
+//  The body of a create or patch, checked against fields, with a valid
+//  deployment name. Returns the body (borrowed) or NULL with err set.
+static json_t *
+s_body (gw_req_t *req,
+        const edge_json_field_t *fields,
+        size_t count,
+        edge_json_err_t *err)
+{
+    json_t *body = gw_req_json (req, err);
+    if (!body || edge_json_check (body, fields, count, err))
+        return NULL;
+    if (!gw_deployments_name_is_valid (edge_json_str (body, "name", NULL))) {
+        edge_json_err_set (err, 400, "invalid_field", "name",
+                           "field 'name' must match "
+                           "^[A-Za-z0-9_\\[\\]]{2,50}$");
+        return NULL;
+    }
+    return body;
+}
+
+
+void
+gw_deployments_create (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
+{
+    edge_json_err_t err;
+    json_t *body =
+        s_body (req, s_create_fields, S_COUNT (s_create_fields), &err);
+    s_dep_t dep = {.name = edge_json_str (body, "name", NULL), .prefix = ""};
+    if (!body || s_apply (body, &dep, &err)
+        || s_check_dep (ctx, &dep, true, &err)) {
+        gw_req_reply_error (req, &err);
+        return;
+    }
+    int64_t now_ms = edge_now_ms ();
+    char created[32];
+    edge_rfc3339 (now_ms, created, sizeof created);
+    const char *keys[] = {
+        gw_req_sprintf (req, "e:{%s}:info", s_org (req)),
+        gw_req_sprintf (req, "e:{%s}:deployments", s_org (req)),
+        s_key (req, dep.name, "")};
+    const char *args[32] = {dep.name,
+                            gw_req_sprintf (req, "%lld", (long long) now_ms)};
+    int nargs = 2 + s_pairs (&dep, args + 2);
+    const char *tail[] = {"status", "new",     "created",
+                          created,  "updated", created};
+    for (size_t i = 0; i < S_COUNT (tail); i++)
+        args[nargs++] = tail[i];
+    redisReply *reply = edge_redis_eval (gw_thread_redis (thread), &s_create, 3,
+                                         keys, nargs, args);
+    if (s_is_status (reply, "ok")) {
+        edge_info ("deployment %s (%s) created by %s", dep.name, dep.kind,
+                   gw_req_identity (req));
+        gw_req_reply_header (
+            req, "Location",
+            gw_req_sprintf (req, "/be/v1/deployments/%s", dep.name));
+        s_reply_object (req, reply, 201);
+    }
+    else if (s_is_status (reply, "conflict"))
+        gw_req_reply_fail (req, 409, "conflict", "name",
+                           "deployment '%s' already exists", dep.name);
+    else if (s_is_status (reply, "no_org"))
+        gw_req_reply_fail (req, 404, "not_found", NULL,
+                           "organization '%s' not found", s_org (req));
+    else
+        gw_req_reply_redis_failed (req, reply, "deployments: create");
+    freeReplyObject (reply);
+}
+
+
+//  Filters of GET /be/v1/deployments beyond the list parameters.
+static const char *s_filters[] = {"name", "error"};
+#define S_NFILTERS S_COUNT (s_filters)
+
+//  Split the raw query into the filters (decoded into values[]) and the
+//  rest, for gw_list_parse. Returns 0, or -1 with err set.
+static int
+s_split_query (gw_req_t *req, char **values, char **rest, edge_json_err_t *err)
+{
+    const char *query = gw_req_query (req);
+    size_t len = strlen (query);
+    *rest = gw_req_alloc (req, len + 1);
+    for (size_t i = 0; i < S_NFILTERS; i++) {
+        char buf[64];
+        int n = mg_get_var (query, len, s_filters[i], buf, sizeof buf);
+        if (n == -2 || n == -3)
+            return edge_json_err_set (err, 400, "invalid_field", s_filters[i],
+                                      "query parameter '%s' is too long",
+                                      s_filters[i]);
+        values[i] = n >= 0 ? gw_req_strdup (req, buf) : NULL;
+    }
+    for (const char *p = query; *p;) {
+        size_t part = strcspn (p, "&"), key = strcspn (p, "=&");
+        bool is_filter = false;
+        for (size_t i = 0; i < S_NFILTERS && !is_filter; i++)
+            is_filter = key == strlen (s_filters[i])
+                        && memcmp (p, s_filters[i], key) == 0;
+        if (!is_filter && part > 0) {
+            if (**rest)
+                strcat (*rest, "&");
+            strncat (*rest, p, part);
+        }
+        p += part + (p[part] == '&');
+    }
+    if (values[1] && strcmp (values[1], "true") != 0
+        && strcmp (values[1], "false") != 0)
+        return edge_json_err_set (err, 400, "invalid_field", "error",
+                                  "query parameter 'error' must be true or "
+                                  "false");
+    return 0;
+}
+
+
+//  True when part occurs in text, ignoring ASCII case.
+static bool
+s_contains (const char *text, const char *part)
+{
+    size_t plen = strlen (part);
+    for (const char *p = text; strlen (p) >= plen; p++)
+        if (strncasecmp (p, part, plen) == 0)
+            return true;
+    return false;
+}
+
+
+//  The index entries ({name, created, status} triples of s_index) that
+//  pass the filters, into entries (names borrowed from reply). Returns the
+//  count, or -1 when the reply is odd.
+static ssize_t
+s_filtered (const redisReply *reply, char **values, gw_list_entry_t *entries)
+{
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements % 3)
+        return -1;
+    size_t count = 0;
+    for (size_t i = 0; i < reply->elements; i += 3) {
+        redisReply **e = reply->element + i;
+        if (e[0]->type != REDIS_REPLY_STRING || e[1]->type != REDIS_REPLY_STRING
+            || e[2]->type != REDIS_REPLY_STRING)
+            return -1;
+        bool is_error = strcmp (e[2]->str, "error") == 0;
+        if (values[0] && !s_contains (e[0]->str, values[0]))
+            continue;
+        if (values[1] && is_error != (strcmp (values[1], "true") == 0))
+            continue;
+        entries[count++] =
+            (gw_list_entry_t){e[0]->str, (int64_t) strtod (e[1]->str, NULL)};
+    }
+    return (ssize_t) count;
+}
+
+
+//  The objects of the page (one script). Returns an array (caller owns),
+//  or NULL with the answer set.
+static json_t *
+s_page_items (gw_req_t *req,
+              edge_redis_t *redis,
+              const gw_list_t *list,
+              const gw_list_entry_t *page,
+              size_t count)
+{
+    json_t *items = json_array ();
+    if (count == 0)
+        return items;
+    const char **keys = gw_req_alloc (req, count * sizeof *keys);
+    for (size_t i = 0; i < count; i++)
+        keys[i] = s_key (req, page[i].name, "");
+    redisReply *reply =
+        edge_redis_eval (redis, &s_fetch, (int) count, keys, 0, NULL);
+    if (!reply || reply->type != REDIS_REPLY_ARRAY) {
+        gw_req_reply_redis_failed (req, reply, "deployments: list");
+        json_decref (items);
+        items = NULL;
+    }
+    for (size_t i = 0; items && i < reply->elements; i++) {
+        json_t *obj = s_object (reply->element[i]);
+        if (obj) //  one deleted meanwhile is left out
+            json_array_append_new (items, gw_list_project (list, obj));
+    }
+    freeReplyObject (reply);
+    return items;
+}
+
+
+void
+gw_deployments_list (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
+{
+    (void) ctx;
+    edge_json_err_t err;
+    char *values[S_NFILTERS] = {NULL}, *rest;
+    gw_list_t list;
+    if (s_split_query (req, values, &rest, &err)
+        || gw_list_parse (rest, &s_spec, &list, &err)) {
+        gw_req_reply_error (req, &err);
+        return;
+    }
+    edge_redis_t *redis = gw_thread_redis (thread);
+    const char *keys[] = {
+        gw_req_sprintf (req, "e:{%s}:deployments", s_org (req))};
+    const char *args[] = {s_key (req, "", "")};
+    redisReply *reply = edge_redis_eval (redis, &s_index, 1, keys, 1, args);
+    gw_list_entry_t *entries =
+        reply && reply->type == REDIS_REPLY_ARRAY
+            ? gw_req_alloc (req, (reply->elements / 3 + 1) * sizeof *entries)
+            : NULL;
+    ssize_t total = entries ? s_filtered (reply, values, entries) : -1;
+    if (total < 0) {
+        gw_req_reply_redis_failed (req, reply, "deployments: index");
+        freeReplyObject (reply);
+        return;
+    }
+    gw_list_sort (&list, entries, (size_t) total);
+    size_t first, count = gw_list_bounds (&list, (size_t) total, &first);
+    json_t *items = s_page_items (req, redis, &list, entries + first, count);
+    if (items)
+        gw_req_reply_json (req, 200,
+                           gw_list_answer (&list, (size_t) total, items));
+    freeReplyObject (reply);
+}
+
+
+//  HGETALL of the deployment. Returns the reply (caller frees) with an
+//  answer set when it is NULL (Redis) or empty (404).
+static redisReply *
+s_read (gw_req_t *req, gw_thread_t *thread, const char *name)
+{
+    redisReply *hash = edge_redis_command (gw_thread_redis (thread),
+                                           "HGETALL %s", s_key (req, name, ""));
+    if (!hash || hash->type != REDIS_REPLY_ARRAY) {
+        gw_req_reply_redis_failed (req, hash, "deployments: get");
+        freeReplyObject (hash);
+        return NULL;
+    }
+    if (hash->elements == 0)
+        s_not_found (req, name);
+    return hash;
+}
+
+
+void
+gw_deployments_get (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
+{
+    (void) ctx;
+    edge_json_err_t err;
+    gw_list_t list;
+    if (gw_list_parse_fields (gw_req_query (req), &s_spec, &list, &err)) {
+        gw_req_reply_error (req, &err);
+        return;
+    }
+    const char *name = gw_req_param (req, "deploymentName");
+    redisReply *hash = s_read (req, thread, name);
+    json_t *obj = hash ? s_object (hash) : NULL;
+    if (obj)
+        gw_req_reply_json (req, 200, gw_list_project (&list, obj));
+    freeReplyObject (hash);
+}
+
+
+//  The stored settings of a HGETALL reply (borrowed from it).
+static s_dep_t
+s_stored (const redisReply *hash)
+{
+    const char *prefix = s_hash_get (hash, "originPrefix");
+    const char *kind = s_hash_get (hash, "kind");
+    return (s_dep_t){s_hash_get (hash, "name"),
+                     kind ? kind : "fs",
+                     prefix ? prefix : "",
+                     s_hash_get (hash, "endpoint"),
+                     s_hash_get (hash, "region"),
+                     s_hash_get (hash, "bucket"),
+                     s_hash_get (hash, "accessKeyId"),
+                     s_hash_get (hash, "secretAccessKey"),
+                     s_hash_get (hash, "path")};
+}
+
+
+//  One read-check-write round of a patch. Returns the script's reply
+//  (caller frees; {'changed'} means: try again), or NULL with the answer
+//  set.
+static redisReply *
+s_patch_once (gw_req_t *req,
+              const gw_ctx_t *ctx,
+              gw_thread_t *thread,
+              const json_t *body)
+{
+    edge_json_err_t err;
+    const char *name = edge_json_str (body, "name", NULL);
+    redisReply *hash = s_read (req, thread, name), *reply = NULL;
+    if (!hash || hash->elements == 0)
+        goto cleanup;
+    s_dep_t dep = s_stored (hash);
+    const char *was_kind = dep.kind;
+    json_t *s3 = json_object_get (body, "s3");
+    if (s_apply (body, &dep, &err)
+        || s_check_dep (ctx, &dep,
+                        json_object_get (s3, "endpoint")
+                            || strcmp (was_kind, dep.kind) != 0,
+                        &err)) {
+        gw_req_reply_error (req, &err);
+        goto cleanup;
+    }
+    const char *updated = s_hash_get (hash, "updated");
+    char now[32];
+    edge_rfc3339 (edge_now_ms (), now, sizeof now);
+    const char *s3_names[] = {"endpoint", "region", "bucket", "accessKeyId",
+                              "secretAccessKey"};
+    bool is_s3 = strcmp (dep.kind, "s3") == 0;
+    const char *args[40] = {updated ? updated : "", is_s3 ? "1" : "5"};
+    int nargs = 2;
+    if (is_s3)
+        args[nargs++] = "path";
+    for (size_t i = 0; !is_s3 && i < S_COUNT (s3_names); i++)
+        args[nargs++] = s3_names[i];
+    nargs += s_pairs (&dep, args + nargs);
+    args[nargs++] = "updated";
+    args[nargs++] = now;
+    const char *keys[] = {s_key (req, name, "")};
+    reply = edge_redis_eval (gw_thread_redis (thread), &s_patch, 1, keys, nargs,
+                             args);
+    if (!s_status (reply)) {
+        gw_req_reply_redis_failed (req, reply, "deployments: patch");
+        freeReplyObject (reply);
+        reply = NULL;
+    }
+cleanup:
+    freeReplyObject (hash);
+    return reply;
+}
+
+
+void
+gw_deployments_patch (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
+{
+    edge_json_err_t err;
+    json_t *body = s_body (req, s_patch_fields, S_COUNT (s_patch_fields), &err);
+    if (!body) {
+        gw_req_reply_error (req, &err);
+        return;
+    }
+    const char *name = edge_json_str (body, "name", NULL);
+    redisReply *reply = NULL;
+    for (int i = 0; i < S_PATCH_TRIES; i++) {
+        freeReplyObject (reply);
+        reply = s_patch_once (req, ctx, thread, body);
+        if (!s_is_status (reply, "changed"))
+            break;
+    }
+    if (s_is_status (reply, "ok")) {
+        edge_info ("deployment %s patched by %s", name, gw_req_identity (req));
+        s_reply_object (req, reply, 200);
+    }
+    else if (s_is_status (reply, "not_found"))
+        s_not_found (req, name);
+    else if (s_is_status (reply, "changed"))
+        gw_req_reply_fail (req, 409, "conflict", NULL,
+                           "deployment '%s' kept changing; try again", name);
+    freeReplyObject (reply);
+}
+
+
+void
+gw_deployments_delete (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
+{
+    (void) ctx;
+    const char *name = gw_req_param (req, "deploymentName");
+    const char *keys[] = {
+        s_key (req, name, ""),
+        gw_req_sprintf (req, "e:{%s}:deployments", s_org (req)),
+        s_key (req, name, ":apps")};
+    const char *args[] = {name};
+    redisReply *reply =
+        edge_redis_eval (gw_thread_redis (thread), &s_delete, 3, keys, 1, args);
+    if (s_is_status (reply, "ok")) {
+        edge_info ("deployment %s deleted by %s", name, gw_req_identity (req));
+        gw_req_reply_data (req, 204, "application/json", "", 0);
+    }
+    else if (s_is_status (reply, "not_found"))
+        s_not_found (req, name);
+    else if (s_is_status (reply, "in_use")) {
+        char apps[400] = "";
+        for (size_t i = 1; i < reply->elements; i++)
+            if (reply->element[i]->type == REDIS_REPLY_STRING)
+                snprintf (apps + strlen (apps), sizeof apps - strlen (apps),
+                          "%s%s", i > 1 ? ", " : "", reply->element[i]->str);
+        gw_req_reply_fail (req, 409, "deployment_in_use", NULL,
+                           "deployment '%s' is used by app(s) %s%s; "
+                           "deregister it with PATCH /be/v1/apps first",
+                           name, apps, reply->elements > 5 ? ", ..." : "");
+    }
+    else
+        gw_req_reply_redis_failed (req, reply, "deployments: delete");
+    freeReplyObject (reply);
+}
