@@ -15,6 +15,7 @@
                                     (maintained by gw_apps' scripts); DELETE
                                     checks it and deletes in one script.  */
 #include "gw_deployments.h"
+#include "gw_deployments_check.h"
 #include "edge_json.h"
 #include "edge_log.h"
 #include "edge_urlguard.h"
@@ -61,12 +62,6 @@ static const edge_json_field_t s_fs_fields[] = {
     {"path", EDGE_JSON_STRING, false, 1, 4096, false},
 };
 
-//  A deployment's settings (borrowed strings; NULL = absent).
-typedef struct {
-    const char *name, *kind, *prefix;
-    const char *endpoint, *region, *bucket, *key_id, *secret; //  s3
-    const char *path;                                         //  fs
-} s_dep_t;
 
 //  KEYS: org info, index, hash. ARGV: name, created ms, field/value pairs.
 static edge_redis_script_t s_create = {
@@ -254,193 +249,20 @@ s_check_sub (const json_t *obj,
 }
 
 
-//  originPrefix: a relative key prefix: printable ASCII without '\', no
-//  leading '/', no empty, '.' or '..' segment.
-static int
-s_check_prefix (const char *prefix, edge_json_err_t *err)
-{
-    bool is_ok = prefix[0] != '/';
-    for (const char *p = prefix; *p && is_ok; p++)
-        is_ok = *p > 0x20 && *p < 0x7f && *p != '\\';
-    for (const char *seg = prefix; is_ok && *prefix;) {
-        size_t len = strcspn (seg, "/");
-        is_ok = len > 0 && !(len == 1 && seg[0] == '.')
-                && !(len == 2 && seg[0] == '.' && seg[1] == '.');
-        if (!seg[len] || (seg[len] == '/' && !seg[len + 1]))
-            break; //  a trailing '/' is allowed
-        seg += len + 1;
-    }
-    if (is_ok)
-        return 0;
-    return edge_json_err_set (err, 400, "invalid_field", "originPrefix",
-                              "field 'originPrefix' must be a relative path "
-                              "of printable characters without empty, '.' "
-                              "or '..' segments");
-}
-
-
-//  fs.path: absolute, no '..' segment.
-static int
-s_check_path (const char *path, edge_json_err_t *err)
-{
-    bool is_ok = path[0] == '/';
-    for (const char *p = path; *p && is_ok; p++)
-        is_ok = (unsigned char) *p >= 0x20 && *p != 0x7f;
-    for (const char *seg = path + 1; is_ok;) {
-        size_t len = strcspn (seg, "/");
-        is_ok = !(len == 2 && seg[0] == '.' && seg[1] == '.');
-        if (!seg[len])
-            break;
-        seg += len + 1;
-    }
-    if (is_ok)
-        return 0;
-    return edge_json_err_set (err, 400, "invalid_field", "fs.path",
-                              "field 'fs.path' must be an absolute path "
-                              "without '..' segments");
-}
-
-
-//  The endpoint's shape: http(s)://host[:port][/], no credentials, query,
-//  path or bucket (virtual-hosted style). Returns 0, or -1 with err set.
-static int
-s_check_endpoint_shape (const char *endpoint,
-                        const char *bucket,
-                        edge_json_err_t *err)
-{
-    const char *rest = strstr (endpoint, "://");
-    if (!rest)
-        return edge_json_err_set (err, 400, "invalid_field", "s3.endpoint",
-                                  "field 's3.endpoint' must be an http or "
-                                  "https URL");
-    rest += 3;
-    size_t authority = strcspn (rest, "/?#");
-    const char *tail = rest + authority;
-    if (memchr (rest, '@', authority) || (*tail && strcmp (tail, "/") != 0))
-        return edge_json_err_set (err, 400, "invalid_field", "s3.endpoint",
-                                  "field 's3.endpoint' must be "
-                                  "scheme://host[:port] without credentials, "
-                                  "path or query");
-    size_t blen = bucket ? strlen (bucket) : 0;
-    if (blen && authority > blen && strncasecmp (rest, bucket, blen) == 0
-        && rest[blen] == '.')
-        return edge_json_err_set (err, 400, "invalid_field", "s3.endpoint",
-                                  "field 's3.endpoint' must not contain the "
-                                  "bucket name");
-    return 0;
-}
-
-
-//  The endpoint passes the URL guard (EDGE_URL_ALLOW).
-static int
-s_check_endpoint_guard (const gw_ctx_t *ctx,
-                        const char *endpoint,
-                        edge_json_err_t *err)
-{
-    char why[256] = "";
-    edge_urlguard_t *guard =
-        edge_urlguard_new (ctx->config->url_allow, why, sizeof why);
-    edge_urlguard_result_t rc =
-        guard ? edge_urlguard_check (guard, endpoint, NULL, why, sizeof why)
-              : EDGE_URLGUARD_FORBIDDEN;
-    edge_urlguard_destroy (&guard);
-    if (rc == EDGE_URLGUARD_OK)
-        return 0;
-    if (rc == EDGE_URLGUARD_BAD_URL || rc == EDGE_URLGUARD_BAD_SCHEME)
-        return edge_json_err_set (err, 400, "invalid_field", "s3.endpoint",
-                                  "field 's3.endpoint' must be an http or "
-                                  "https URL: %s",
-                                  why);
-    return edge_json_err_set (err, 422, "url_refused", "s3.endpoint",
-                              "s3 endpoint refused: %s", why);
-}
-
-
-//  Bucket: [a-z0-9.-], starting and ending with a letter or digit; region:
-//  [A-Za-z0-9-]; key id: printable ASCII. Lengths are checked by the JSON
-//  table.
-static int
-s_check_s3_text (const s_dep_t *dep, edge_json_err_t *err)
-{
-    const char *b = dep->bucket;
-    size_t blen = strlen (b);
-    if (b[strspn (b, "abcdefghijklmnopqrstuvwxyz0123456789.-")] || b[0] == '.'
-        || b[0] == '-' || b[blen - 1] == '.' || b[blen - 1] == '-')
-        return edge_json_err_set (err, 400, "invalid_field", "s3.bucket",
-                                  "field 's3.bucket' must be an S3 bucket "
-                                  "name (a-z, 0-9, '.', '-')");
-    if (dep->region[strspn (dep->region, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                         "abcdefghijklmnopqrstuvwxyz"
-                                         "0123456789-")])
-        return edge_json_err_set (err, 400, "invalid_field", "s3.region",
-                                  "field 's3.region' must be made of letters, "
-                                  "digits and '-'");
-    for (const char *p = dep->key_id; *p; p++)
-        if (*p <= 0x20 || *p >= 0x7f)
-            return edge_json_err_set (err, 400, "invalid_field",
-                                      "s3.accessKeyId",
-                                      "field 's3.accessKeyId' must be "
-                                      "printable ASCII without spaces");
-    if (strcmp (dep->secret, GW_DEPLOYMENTS_MASK) == 0)
-        return edge_json_err_set (err, 400, "invalid_field",
-                                  "s3.secretAccessKey",
-                                  "field 's3.secretAccessKey' is the mask "
-                                  "shown on reads, not a secret");
-    return 0;
-}
-
-
-//  The merged settings are complete and valid. The endpoint goes through
-//  the URL guard only when is_new_endpoint (create, or a patch giving it).
-static int
-s_check_dep (const gw_ctx_t *ctx,
-             const s_dep_t *dep,
-             bool is_new_endpoint,
-             edge_json_err_t *err)
-{
-    if (s_check_prefix (dep->prefix, err))
-        return -1;
-    if (strcmp (dep->kind, "fs") == 0) {
-        if (!dep->path)
-            return edge_json_err_set (err, 400, "missing_field", "fs.path",
-                                      "field 'fs.path' is required for kind "
-                                      "'fs'");
-        return s_check_path (dep->path, err);
-    }
-    const char *names[] = {"endpoint", "region", "bucket", "accessKeyId",
-                           "secretAccessKey"};
-    const char *values[] = {dep->endpoint, dep->region, dep->bucket,
-                            dep->key_id, dep->secret};
-    for (size_t i = 0; i < S_COUNT (names); i++) {
-        char field[32];
-        snprintf (field, sizeof field, "s3.%s", names[i]);
-        if (!values[i])
-            return edge_json_err_set (err, 400, "missing_field", field,
-                                      "field '%s' is required for kind 's3'",
-                                      field);
-    }
-    if (s_check_s3_text (dep, err)
-        || s_check_endpoint_shape (dep->endpoint, dep->bucket, err))
-        return -1;
-    return is_new_endpoint ? s_check_endpoint_guard (ctx, dep->endpoint, err)
-                           : 0;
-}
-
-
 //  Apply the body's kind, originPrefix and sub-object onto dep (a patch
 //  starts from the stored settings, a create from nothing). A changed kind
 //  drops the other kind's settings. In a patch, the mask as the secret
 //  keeps the stored secret. Returns 0, or -1 with err set.
 static int
-s_apply (const json_t *body, s_dep_t *dep, edge_json_err_t *err)
+s_apply (const json_t *body, gw_deployments_dep_t *dep, edge_json_err_t *err)
 {
     const char *kind = edge_json_str (body, "kind", NULL);
     if (kind && strcmp (kind, "s3") != 0 && strcmp (kind, "fs") != 0)
         return edge_json_err_set (err, 400, "invalid_field", "kind",
                                   "field 'kind' must be one of s3, fs");
     if (kind && dep->kind && strcmp (kind, dep->kind) != 0)
-        *dep =
-            (s_dep_t){.name = dep->name, .kind = kind, .prefix = dep->prefix};
+        *dep = (gw_deployments_dep_t){
+            .name = dep->name, .kind = kind, .prefix = dep->prefix};
     dep->kind = kind ? kind : dep->kind;
     json_t *prefix = json_object_get (body, "originPrefix");
     if (prefix)
@@ -471,7 +293,7 @@ s_apply (const json_t *body, s_dep_t *dep, edge_json_err_t *err)
 //  The hash's settings pairs of dep into args (>= 16 slots). Returns the
 //  count.
 static int
-s_pairs (const s_dep_t *dep, const char **args)
+s_pairs (const gw_deployments_dep_t *dep, const char **args)
 {
     int n = 0;
     const char *pairs[][2] = {{"name", dep->name},
@@ -531,9 +353,10 @@ gw_deployments_create (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
     edge_json_err_t err;
     json_t *body =
         s_body (req, s_create_fields, S_COUNT (s_create_fields), &err);
-    s_dep_t dep = {.name = edge_json_str (body, "name", NULL), .prefix = ""};
+    gw_deployments_dep_t dep = {.name = edge_json_str (body, "name", NULL),
+                                .prefix = ""};
     if (!body || s_apply (body, &dep, &err)
-        || s_check_dep (ctx, &dep, true, &err)) {
+        || gw_deployments_check (ctx, &dep, true, &err)) {
         gw_req_reply_error (req, &err);
         return;
     }
@@ -761,20 +584,20 @@ gw_deployments_get (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
 
 
 //  The stored settings of a HGETALL reply (borrowed from it).
-static s_dep_t
+static gw_deployments_dep_t
 s_stored (const redisReply *hash)
 {
     const char *prefix = s_hash_get (hash, "originPrefix");
     const char *kind = s_hash_get (hash, "kind");
-    return (s_dep_t){s_hash_get (hash, "name"),
-                     kind ? kind : "fs",
-                     prefix ? prefix : "",
-                     s_hash_get (hash, "endpoint"),
-                     s_hash_get (hash, "region"),
-                     s_hash_get (hash, "bucket"),
-                     s_hash_get (hash, "accessKeyId"),
-                     s_hash_get (hash, "secretAccessKey"),
-                     s_hash_get (hash, "path")};
+    return (gw_deployments_dep_t){s_hash_get (hash, "name"),
+                                  kind ? kind : "fs",
+                                  prefix ? prefix : "",
+                                  s_hash_get (hash, "endpoint"),
+                                  s_hash_get (hash, "region"),
+                                  s_hash_get (hash, "bucket"),
+                                  s_hash_get (hash, "accessKeyId"),
+                                  s_hash_get (hash, "secretAccessKey"),
+                                  s_hash_get (hash, "path")};
 }
 
 
@@ -792,14 +615,14 @@ s_patch_once (gw_req_t *req,
     redisReply *hash = s_read (req, thread, name), *reply = NULL;
     if (!hash || hash->elements == 0)
         goto cleanup;
-    s_dep_t dep = s_stored (hash);
+    gw_deployments_dep_t dep = s_stored (hash);
     const char *was_kind = dep.kind;
     json_t *s3 = json_object_get (body, "s3");
     if (s_apply (body, &dep, &err)
-        || s_check_dep (ctx, &dep,
-                        json_object_get (s3, "endpoint")
-                            || strcmp (was_kind, dep.kind) != 0,
-                        &err)) {
+        || gw_deployments_check (ctx, &dep,
+                                 json_object_get (s3, "endpoint")
+                                     || strcmp (was_kind, dep.kind) != 0,
+                                 &err)) {
         gw_req_reply_error (req, &err);
         goto cleanup;
     }

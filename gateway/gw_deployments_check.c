@@ -1,0 +1,184 @@
+/*  gw_deployments_check - a deployment's settings, checked.  */
+#include "gw_deployments_check.h"
+#include "edge_urlguard.h"
+#include "edge_util.h"
+#include "gw_deployments.h"
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#define S_COUNT(table) (sizeof (table) / sizeof (table)[0])
+
+
+//  originPrefix: a relative key prefix: printable ASCII without '\', no
+//  leading '/', no empty, '.' or '..' segment.
+static int
+s_check_prefix (const char *prefix, edge_json_err_t *err)
+{
+    bool is_ok = prefix[0] != '/';
+    for (const char *p = prefix; *p && is_ok; p++)
+        is_ok = *p > 0x20 && *p < 0x7f && *p != '\\';
+    for (const char *seg = prefix; is_ok && *prefix;) {
+        size_t len = strcspn (seg, "/");
+        is_ok = len > 0 && !(len == 1 && seg[0] == '.')
+                && !(len == 2 && seg[0] == '.' && seg[1] == '.');
+        if (!seg[len] || (seg[len] == '/' && !seg[len + 1]))
+            break; //  a trailing '/' is allowed
+        seg += len + 1;
+    }
+    if (is_ok)
+        return 0;
+    return edge_json_err_set (err, 400, "invalid_field", "originPrefix",
+                              "field 'originPrefix' must be a relative path "
+                              "of printable characters without empty, '.' "
+                              "or '..' segments");
+}
+
+
+//  fs.path: absolute, no '..' segment.
+static int
+s_check_path (const char *path, edge_json_err_t *err)
+{
+    bool is_ok = path[0] == '/';
+    for (const char *p = path; *p && is_ok; p++)
+        is_ok = (unsigned char) *p >= 0x20 && *p != 0x7f;
+    for (const char *seg = path + 1; is_ok;) {
+        size_t len = strcspn (seg, "/");
+        is_ok = !(len == 2 && seg[0] == '.' && seg[1] == '.');
+        if (!seg[len])
+            break;
+        seg += len + 1;
+    }
+    if (is_ok)
+        return 0;
+    return edge_json_err_set (err, 400, "invalid_field", "fs.path",
+                              "field 'fs.path' must be an absolute path "
+                              "without '..' segments");
+}
+
+
+//  The endpoint's shape: http(s)://host[:port][/], no credentials, query,
+//  path or bucket (virtual-hosted style). Returns 0, or -1 with err set.
+static int
+s_check_endpoint_shape (const char *endpoint,
+                        const char *bucket,
+                        edge_json_err_t *err)
+{
+    const char *rest = strstr (endpoint, "://");
+    if (!rest)
+        return edge_json_err_set (err, 400, "invalid_field", "s3.endpoint",
+                                  "field 's3.endpoint' must be an http or "
+                                  "https URL");
+    rest += 3;
+    size_t authority = strcspn (rest, "/?#");
+    const char *tail = rest + authority;
+    if (memchr (rest, '@', authority) || (*tail && strcmp (tail, "/") != 0))
+        return edge_json_err_set (err, 400, "invalid_field", "s3.endpoint",
+                                  "field 's3.endpoint' must be "
+                                  "scheme://host[:port] without credentials, "
+                                  "path or query");
+    size_t blen = bucket ? strlen (bucket) : 0;
+    if (blen && authority > blen && strncasecmp (rest, bucket, blen) == 0
+        && rest[blen] == '.')
+        return edge_json_err_set (err, 400, "invalid_field", "s3.endpoint",
+                                  "field 's3.endpoint' must not contain the "
+                                  "bucket name");
+    return 0;
+}
+
+
+//  The endpoint passes the URL guard (EDGE_URL_ALLOW).
+static int
+s_check_endpoint_guard (const gw_ctx_t *ctx,
+                        const char *endpoint,
+                        edge_json_err_t *err)
+{
+    char why[256] = "";
+    edge_urlguard_t *guard =
+        edge_urlguard_new (ctx->config->url_allow, why, sizeof why);
+    edge_urlguard_result_t rc =
+        guard ? edge_urlguard_check (guard, endpoint, NULL, why, sizeof why)
+              : EDGE_URLGUARD_FORBIDDEN;
+    edge_urlguard_destroy (&guard);
+    if (rc == EDGE_URLGUARD_OK)
+        return 0;
+    if (rc == EDGE_URLGUARD_BAD_URL || rc == EDGE_URLGUARD_BAD_SCHEME)
+        return edge_json_err_set (err, 400, "invalid_field", "s3.endpoint",
+                                  "field 's3.endpoint' must be an http or "
+                                  "https URL: %s",
+                                  why);
+    return edge_json_err_set (err, 422, "url_refused", "s3.endpoint",
+                              "s3 endpoint refused: %s", why);
+}
+
+
+//  Bucket: [a-z0-9.-], starting and ending with a letter or digit; region:
+//  [A-Za-z0-9-]; key id: printable ASCII. Lengths are checked by the JSON
+//  table.
+static int
+s_check_s3_text (const gw_deployments_dep_t *dep, edge_json_err_t *err)
+{
+    const char *b = dep->bucket;
+    size_t blen = strlen (b);
+    if (b[strspn (b, "abcdefghijklmnopqrstuvwxyz0123456789.-")] || b[0] == '.'
+        || b[0] == '-' || b[blen - 1] == '.' || b[blen - 1] == '-')
+        return edge_json_err_set (err, 400, "invalid_field", "s3.bucket",
+                                  "field 's3.bucket' must be an S3 bucket "
+                                  "name (a-z, 0-9, '.', '-')");
+    if (dep->region[strspn (dep->region, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                         "abcdefghijklmnopqrstuvwxyz"
+                                         "0123456789-")])
+        return edge_json_err_set (err, 400, "invalid_field", "s3.region",
+                                  "field 's3.region' must be made of letters, "
+                                  "digits and '-'");
+    for (const char *p = dep->key_id; *p; p++)
+        if (*p <= 0x20 || *p >= 0x7f)
+            return edge_json_err_set (err, 400, "invalid_field",
+                                      "s3.accessKeyId",
+                                      "field 's3.accessKeyId' must be "
+                                      "printable ASCII without spaces");
+    if (strcmp (dep->secret, GW_DEPLOYMENTS_MASK) == 0)
+        return edge_json_err_set (err, 400, "invalid_field",
+                                  "s3.secretAccessKey",
+                                  "field 's3.secretAccessKey' is the mask "
+                                  "shown on reads, not a secret");
+    return 0;
+}
+
+
+//  The merged settings are complete and valid. The endpoint goes through
+//  the URL guard only when is_new_endpoint (create, or a patch giving it).
+int
+gw_deployments_check (const gw_ctx_t *ctx,
+                      const gw_deployments_dep_t *dep,
+                      bool is_new_endpoint,
+                      edge_json_err_t *err)
+{
+    if (s_check_prefix (dep->prefix, err))
+        return -1;
+    if (strcmp (dep->kind, "fs") == 0) {
+        if (!dep->path)
+            return edge_json_err_set (err, 400, "missing_field", "fs.path",
+                                      "field 'fs.path' is required for kind "
+                                      "'fs'");
+        return s_check_path (dep->path, err);
+    }
+    const char *names[] = {"endpoint", "region", "bucket", "accessKeyId",
+                           "secretAccessKey"};
+    const char *values[] = {dep->endpoint, dep->region, dep->bucket,
+                            dep->key_id, dep->secret};
+    for (size_t i = 0; i < S_COUNT (names); i++) {
+        char field[32];
+        snprintf (field, sizeof field, "s3.%s", names[i]);
+        if (!values[i])
+            return edge_json_err_set (err, 400, "missing_field", field,
+                                      "field '%s' is required for kind 's3'",
+                                      field);
+    }
+    if (s_check_s3_text (dep, err)
+        || s_check_endpoint_shape (dep->endpoint, dep->bucket, err))
+        return -1;
+    return is_new_endpoint ? s_check_endpoint_guard (ctx, dep->endpoint, err)
+                           : 0;
+}
