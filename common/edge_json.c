@@ -303,3 +303,11 @@ edge_json_dumps (const json_t *value)
     edge_assert (text); //  only a bug (a cycle) or out of memory fails
     return text;
 }
+
+
+json_t *
+edge_json_text (const char *text)
+{
+    json_t *value = text ? json_string (text) : NULL;
+    return value ? value : json_null ();
+}

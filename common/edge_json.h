@@ -70,6 +70,9 @@ edge_json_str (const json_t *obj, const char *key, const char *dflt);
 int64_t edge_json_int (const json_t *obj, const char *key, int64_t dflt);
 bool edge_json_bool (const json_t *obj, const char *key, bool dflt);
 
+//  A JSON string of text, or null when text is NULL. Caller owns.
+json_t *edge_json_text (const char *text);
+
 //  Compact encoding, keys in insertion order. Caller owns (free).
 char *edge_json_dumps (const json_t *value);
 #endif

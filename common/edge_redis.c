@@ -525,3 +525,17 @@ edge_redis_eval (edge_redis_t *self,
     }
     return reply;
 }
+
+
+const char *
+edge_redis_hash_field (const redisReply *reply, const char *name)
+{
+    if (!reply || reply->type != REDIS_REPLY_ARRAY || !name)
+        return NULL;
+    for (size_t i = 0; i + 1 < reply->elements; i += 2)
+        if (reply->element[i]->type == REDIS_REPLY_STRING
+            && reply->element[i + 1]->type == REDIS_REPLY_STRING
+            && strcmp (reply->element[i]->str, name) == 0)
+            return reply->element[i + 1]->str;
+    return NULL;
+}

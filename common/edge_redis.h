@@ -11,16 +11,18 @@
 #include <stddef.h>
 
 typedef struct {
-    char *host;         //  host name or address
-    int port;           //  default 6379
-    int db;             //  /N path, default 0
-    char *password;     //  from redis://:password@host or user:password@
-    char *username;     //  Redis 6 ACL user, or NULL
+    char *host;     //  host name or address
+    int port;       //  default 6379
+    int db;         //  /N path, default 0
+    char *password; //  from redis://:password@host or user:password@
+    char *username; //  Redis 6 ACL user, or NULL
 } edge_redis_url_t;
 
 //  Parse redis://[[user]:password@]host[:port][/db]. Returns 0, or -1 with
 //  why set. Call edge_redis_url_fini after success.
-int edge_redis_url_parse (const char *text, edge_redis_url_t *url, char *why,
+int edge_redis_url_parse (const char *text,
+                          edge_redis_url_t *url,
+                          char *why,
                           size_t whylen);
 void edge_redis_url_fini (edge_redis_url_t *url);
 
@@ -42,8 +44,15 @@ bool edge_redis_is_connected (const edge_redis_t *self);
 //  be reached (the connection is dropped and retried later).
 redisReply *edge_redis_command (edge_redis_t *self, const char *fmt, ...);
 //  Same with an argument vector (binary safe; argvlen may be NULL).
-redisReply *edge_redis_argv (edge_redis_t *self, int argc, const char **argv,
+redisReply *edge_redis_argv (edge_redis_t *self,
+                             int argc,
+                             const char **argv,
                              const size_t *argvlen);
+
+//  The string value of field name in an HGETALL reply (flat field, value
+//  pairs), or NULL when absent or the reply is not such an array.
+//  Borrowed: valid while reply lives.
+const char *edge_redis_hash_field (const redisReply *reply, const char *name);
 
 //  A Lua script; sha is filled lazily. Define as
 //  static edge_redis_script_t s_claim = { .source = "..." };
@@ -53,7 +62,10 @@ typedef struct {
 } edge_redis_script_t;
 //  EVALSHA, loading the script on NOSCRIPT. keys and args are strings.
 //  Returns the reply as edge_redis_command does.
-redisReply *edge_redis_eval (edge_redis_t *self, edge_redis_script_t *script,
-                             int nkeys, const char **keys, int nargs,
+redisReply *edge_redis_eval (edge_redis_t *self,
+                             edge_redis_script_t *script,
+                             int nkeys,
+                             const char **keys,
+                             int nargs,
                              const char **args);
 #endif

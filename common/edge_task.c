@@ -18,9 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define S_TASK_PREFIX   "e:task:"
-#define S_QUEUED_KEY    "e:tasks:queued"
-#define S_LEASES_KEY    "e:tasks:leases"
+#define S_TASK_PREFIX "e:task:"
+#define S_QUEUED_KEY  "e:tasks:queued"
+#define S_LEASES_KEY  "e:tasks:leases"
 //  Shared Lua: true when KEYS[1] is running, owned by ARGV[1] at attempt
 //  ARGV[2].
 #define S_LUA_FENCED                                                           \
@@ -245,8 +245,9 @@ s_create_named (edge_redis_t *redis,
     s_add_field (args, &nargs, "createdMs", now_ms);
     s_add_field (args, &nargs, "params", spec->params ? spec->params : "{}");
     s_add_field (args, &nargs, "createdBy", spec->created_by);
-    char *orgindex =
-        spec->org && *spec->org ? edge_sprintf ("e:{%s}:tasks", spec->org) : NULL;
+    char *orgindex = spec->org && *spec->org
+                         ? edge_sprintf ("e:{%s}:tasks", spec->org)
+                         : NULL;
     redisReply *reply = s_eval (redis, &s_create, name, orgindex, nargs, args);
     free (orgindex);
     int rc = -1;
@@ -275,19 +276,6 @@ edge_task_create (edge_redis_t *redis, const edge_task_spec_t *spec, char *name)
     }
     edge_warn ("task: could not find a free name for a %s task", spec->type);
     return -1;
-}
-
-
-//  The value of field in an HGETALL reply, or NULL. Borrowed.
-static const char *
-s_field (const redisReply *reply, const char *field)
-{
-    for (size_t i = 0; i + 1 < reply->elements; i += 2)
-        if (reply->element[i]->type == REDIS_REPLY_STRING
-            && strcmp (reply->element[i]->str, field) == 0
-            && reply->element[i + 1]->type == REDIS_REPLY_STRING)
-            return reply->element[i + 1]->str;
-    return NULL;
 }
 
 
@@ -321,22 +309,25 @@ edge_task_record (const redisReply *reply)
                                     "dxfName", "state"};
     json_t *obj = json_object ();
     for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++)
-        s_set_str (obj, strings[i], s_field (reply, strings[i]));
-    const char *attempts = s_field (reply, "attempts");
+        s_set_str (obj, strings[i], edge_redis_hash_field (reply, strings[i]));
+    const char *attempts = edge_redis_hash_field (reply, "attempts");
     json_object_set_new (obj, "attempts",
                          json_integer (attempts ? atoll (attempts) : 0));
-    s_set_str (obj, "created", s_field (reply, "created"));
-    s_set_str (obj, "started", s_field (reply, "started"));
-    s_set_str (obj, "finished", s_field (reply, "finished"));
-    s_set_json (obj, "progress", s_field (reply, "progress"), NULL);
-    s_set_json (obj, "warnings", s_field (reply, "warnings"), json_array ());
-    s_set_json (obj, "exception", s_field (reply, "exception"), NULL);
-    s_set_json (obj, "error", s_field (reply, "error"), NULL);
-    s_set_json (obj, "result", s_field (reply, "result"), NULL);
-    s_set_str (obj, "message", s_field (reply, "message"));
-    s_set_str (obj, "worker", s_field (reply, "owner"));
-    const char *state = s_field (reply, "state");
-    const char *lease = s_field (reply, "leaseUntil");
+    s_set_str (obj, "created", edge_redis_hash_field (reply, "created"));
+    s_set_str (obj, "started", edge_redis_hash_field (reply, "started"));
+    s_set_str (obj, "finished", edge_redis_hash_field (reply, "finished"));
+    s_set_json (obj, "progress", edge_redis_hash_field (reply, "progress"),
+                NULL);
+    s_set_json (obj, "warnings", edge_redis_hash_field (reply, "warnings"),
+                json_array ());
+    s_set_json (obj, "exception", edge_redis_hash_field (reply, "exception"),
+                NULL);
+    s_set_json (obj, "error", edge_redis_hash_field (reply, "error"), NULL);
+    s_set_json (obj, "result", edge_redis_hash_field (reply, "result"), NULL);
+    s_set_str (obj, "message", edge_redis_hash_field (reply, "message"));
+    s_set_str (obj, "worker", edge_redis_hash_field (reply, "owner"));
+    const char *state = edge_redis_hash_field (reply, "state");
+    const char *lease = edge_redis_hash_field (reply, "leaseUntil");
     if (state && strcmp (state, "running") == 0 && lease) {
         char iso[32];
         edge_rfc3339 (atoll (lease), iso, sizeof iso);

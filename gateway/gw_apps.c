@@ -151,28 +151,6 @@ s_is_status (const redisReply *reply, const char *status)
 }
 
 
-static const char *
-s_hash_get (const redisReply *hash, const char *name)
-{
-    if (!hash || hash->type != REDIS_REPLY_ARRAY)
-        return NULL;
-    for (size_t i = 0; i + 1 < hash->elements; i += 2)
-        if (hash->element[i]->type == REDIS_REPLY_STRING
-            && hash->element[i + 1]->type == REDIS_REPLY_STRING
-            && strcmp (hash->element[i]->str, name) == 0)
-            return hash->element[i + 1]->str;
-    return NULL;
-}
-
-
-static json_t *
-s_text (const char *text)
-{
-    json_t *value = text ? json_string (text) : NULL;
-    return value ? value : json_null ();
-}
-
-
 //  Stored JSON text of the given type, else dflt (taken).
 static json_t *
 s_json (const char *text, json_type type, json_t *dflt)
@@ -213,20 +191,20 @@ s_not_found (gw_req_t *req, const char *name)
 static json_t *
 s_object (const redisReply *hash)
 {
-    const char *name = s_hash_get (hash, "name");
+    const char *name = edge_redis_hash_field (hash, "name");
     if (!name)
         return NULL;
-#define S_GET(field) s_hash_get (hash, field)
+#define S_GET(field) edge_redis_hash_field (hash, field)
     json_t *obj = json_object ();
     json_object_set_new (obj, "name", json_string (name));
-    json_object_set_new (obj, "label", s_text (S_GET ("label")));
+    json_object_set_new (obj, "label", edge_json_text (S_GET ("label")));
     json_object_set_new (obj, "maxBuilds",
                          s_int (S_GET ("maxBuilds"), S_DEFAULT_MAXBUILDS));
     json_object_set_new (
         obj, "deployments",
         s_json (S_GET ("deployments"), JSON_ARRAY, json_array ()));
     json_object_set_new (obj, "iCurBuild", s_int (S_GET ("iCurBuild"), 0));
-    json_object_set_new (obj, "dxfName", s_text (S_GET ("dxfName")));
+    json_object_set_new (obj, "dxfName", edge_json_text (S_GET ("dxfName")));
     json_object_set_new (obj, "builds",
                          s_json (S_GET ("builds"), JSON_ARRAY, json_array ()));
     json_object_set_new (obj, "patches",
@@ -237,8 +215,8 @@ s_object (const redisReply *hash)
     json_object_set_new (obj, "error",
                          s_json (S_GET ("error"), JSON_OBJECT, json_null ()));
     json_object_set_new (obj, "sizeBytes", s_int (S_GET ("sizeBytes"), 0));
-    json_object_set_new (obj, "created", s_text (S_GET ("created")));
-    json_object_set_new (obj, "updated", s_text (S_GET ("updated")));
+    json_object_set_new (obj, "created", edge_json_text (S_GET ("created")));
+    json_object_set_new (obj, "updated", edge_json_text (S_GET ("updated")));
 #undef S_GET
     return obj;
 }

@@ -166,28 +166,6 @@ s_is_status (const redisReply *reply, const char *status)
 }
 
 
-static const char *
-s_hash_get (const redisReply *hash, const char *name)
-{
-    if (!hash || hash->type != REDIS_REPLY_ARRAY)
-        return NULL;
-    for (size_t i = 0; i + 1 < hash->elements; i += 2)
-        if (hash->element[i]->type == REDIS_REPLY_STRING
-            && hash->element[i + 1]->type == REDIS_REPLY_STRING
-            && strcmp (hash->element[i]->str, name) == 0)
-            return hash->element[i + 1]->str;
-    return NULL;
-}
-
-
-static json_t *
-s_text (const char *text)
-{
-    json_t *value = text ? json_string (text) : NULL;
-    return value ? value : json_null ();
-}
-
-
 static void
 s_not_found (gw_req_t *req, const char *name)
 {
@@ -201,30 +179,33 @@ s_not_found (gw_req_t *req, const char *name)
 static json_t *
 s_object (const redisReply *hash)
 {
-    const char *name = s_hash_get (hash, "name");
+    const char *name = edge_redis_hash_field (hash, "name");
     if (!name)
         return NULL;
-    const char *kind = s_hash_get (hash, "kind");
+    const char *kind = edge_redis_hash_field (hash, "kind");
     bool is_s3 = kind && strcmp (kind, "s3") == 0;
     json_t *s3 = json_null (), *fs = json_null ();
     if (is_s3)
-        s3 = json_pack ("{s:o,s:o,s:o,s:o,s:s}", "endpoint",
-                        s_text (s_hash_get (hash, "endpoint")), "region",
-                        s_text (s_hash_get (hash, "region")), "bucket",
-                        s_text (s_hash_get (hash, "bucket")), "accessKeyId",
-                        s_text (s_hash_get (hash, "accessKeyId")),
-                        "secretAccessKey", GW_DEPLOYMENTS_MASK);
+        s3 = json_pack (
+            "{s:o,s:o,s:o,s:o,s:s}", "endpoint",
+            edge_json_text (edge_redis_hash_field (hash, "endpoint")), "region",
+            edge_json_text (edge_redis_hash_field (hash, "region")), "bucket",
+            edge_json_text (edge_redis_hash_field (hash, "bucket")),
+            "accessKeyId",
+            edge_json_text (edge_redis_hash_field (hash, "accessKeyId")),
+            "secretAccessKey", GW_DEPLOYMENTS_MASK);
     else
-        fs = json_pack ("{s:o}", "path", s_text (s_hash_get (hash, "path")));
-    const char *prefix = s_hash_get (hash, "originPrefix");
-    const char *status = s_hash_get (hash, "status");
-    return json_pack ("{s:s,s:o,s:s,s:o,s:o,s:s,s:o,s:o,s:o}", "name", name,
-                      "kind", s_text (kind), "originPrefix",
-                      prefix ? prefix : "", "s3", s3, "fs", fs, "status",
-                      status ? status : "new", "message",
-                      s_text (s_hash_get (hash, "message")), "created",
-                      s_text (s_hash_get (hash, "created")), "updated",
-                      s_text (s_hash_get (hash, "updated")));
+        fs = json_pack ("{s:o}", "path",
+                        edge_json_text (edge_redis_hash_field (hash, "path")));
+    const char *prefix = edge_redis_hash_field (hash, "originPrefix");
+    const char *status = edge_redis_hash_field (hash, "status");
+    return json_pack (
+        "{s:s,s:o,s:s,s:o,s:o,s:s,s:o,s:o,s:o}", "name", name, "kind",
+        edge_json_text (kind), "originPrefix", prefix ? prefix : "", "s3", s3,
+        "fs", fs, "status", status ? status : "new", "message",
+        edge_json_text (edge_redis_hash_field (hash, "message")), "created",
+        edge_json_text (edge_redis_hash_field (hash, "created")), "updated",
+        edge_json_text (edge_redis_hash_field (hash, "updated")));
 }
 
 
@@ -397,39 +378,15 @@ gw_deployments_create (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
 
 
 //  Filters of GET /be/v1/deployments beyond the list parameters.
-static const char *s_filters[] = {"name", "error"};
+static const char *const s_filters[] = {"name", "error"};
 #define S_NFILTERS S_COUNT (s_filters)
 
-//  Split the raw query into the filters (decoded into values[]) and the
-//  rest, for gw_list_parse. Returns 0, or -1 with err set.
+//  The filters of the list. Returns 0, or -1 with err set.
 static int
 s_split_query (gw_req_t *req, char **values, char **rest, edge_json_err_t *err)
 {
-    const char *query = gw_req_query (req);
-    size_t len = strlen (query);
-    *rest = gw_req_alloc (req, len + 1);
-    for (size_t i = 0; i < S_NFILTERS; i++) {
-        char buf[64];
-        int n = mg_get_var (query, len, s_filters[i], buf, sizeof buf);
-        if (n == -2 || n == -3)
-            return edge_json_err_set (err, 400, "invalid_field", s_filters[i],
-                                      "query parameter '%s' is too long",
-                                      s_filters[i]);
-        values[i] = n >= 0 ? gw_req_strdup (req, buf) : NULL;
-    }
-    for (const char *p = query; *p;) {
-        size_t part = strcspn (p, "&"), key = strcspn (p, "=&");
-        bool is_filter = false;
-        for (size_t i = 0; i < S_NFILTERS && !is_filter; i++)
-            is_filter = key == strlen (s_filters[i])
-                        && memcmp (p, s_filters[i], key) == 0;
-        if (!is_filter && part > 0) {
-            if (**rest)
-                strcat (*rest, "&");
-            strncat (*rest, p, part);
-        }
-        p += part + (p[part] == '&');
-    }
+    if (gw_list_split_query (req, s_filters, S_NFILTERS, values, rest, err))
+        return -1;
     if (values[1] && strcmp (values[1], "true") != 0
         && strcmp (values[1], "false") != 0)
         return edge_json_err_set (err, 400, "invalid_field", "error",
@@ -587,17 +544,18 @@ gw_deployments_get (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
 static gw_deployments_dep_t
 s_stored (const redisReply *hash)
 {
-    const char *prefix = s_hash_get (hash, "originPrefix");
-    const char *kind = s_hash_get (hash, "kind");
-    return (gw_deployments_dep_t){s_hash_get (hash, "name"),
-                                  kind ? kind : "fs",
-                                  prefix ? prefix : "",
-                                  s_hash_get (hash, "endpoint"),
-                                  s_hash_get (hash, "region"),
-                                  s_hash_get (hash, "bucket"),
-                                  s_hash_get (hash, "accessKeyId"),
-                                  s_hash_get (hash, "secretAccessKey"),
-                                  s_hash_get (hash, "path")};
+    const char *prefix = edge_redis_hash_field (hash, "originPrefix");
+    const char *kind = edge_redis_hash_field (hash, "kind");
+    return (gw_deployments_dep_t){
+        edge_redis_hash_field (hash, "name"),
+        kind ? kind : "fs",
+        prefix ? prefix : "",
+        edge_redis_hash_field (hash, "endpoint"),
+        edge_redis_hash_field (hash, "region"),
+        edge_redis_hash_field (hash, "bucket"),
+        edge_redis_hash_field (hash, "accessKeyId"),
+        edge_redis_hash_field (hash, "secretAccessKey"),
+        edge_redis_hash_field (hash, "path")};
 }
 
 
@@ -626,7 +584,7 @@ s_patch_once (gw_req_t *req,
         gw_req_reply_error (req, &err);
         goto cleanup;
     }
-    const char *updated = s_hash_get (hash, "updated");
+    const char *updated = edge_redis_hash_field (hash, "updated");
     char now[32];
     edge_rfc3339 (edge_now_ms (), now, sizeof now);
     const char *s3_names[] = {"endpoint", "region", "bucket", "accessKeyId",

@@ -5,6 +5,7 @@
     Parameter names and values are echoed in error messages only as
     printable ASCII, so an error body is always valid UTF-8.  */
 #include "gw_list.h"
+#include <civetweb.h>
 #include "edge_assert.h"
 #include "edge_log.h"
 #include "edge_util.h"
@@ -460,4 +461,42 @@ gw_list_page_fini (gw_list_page_t *page)
         free (page->names[i]);
     free (page->names);
     *page = (gw_list_page_t){0};
+}
+
+
+int
+gw_list_split_query (gw_req_t *req,
+                     const char *const *names,
+                     size_t count,
+                     char **values,
+                     char **rest,
+                     edge_json_err_t *err)
+{
+    const char *query = gw_req_query (req);
+    size_t len = strlen (query);
+    *rest = gw_req_alloc (req, len + 1);
+    for (size_t i = 0; i < count; i++) {
+        char buf[512];
+        int n = mg_get_var (query, len, names[i], buf, sizeof buf);
+        if (n == -2 || n == -3)
+            return edge_json_err_set (err, 400, "invalid_field", names[i],
+                                      "query parameter '%s' is too long",
+                                      names[i]);
+        values[i] = n >= 0 ? gw_req_strdup (req, buf) : NULL;
+    }
+    for (const char *p = query; *p;) {
+        size_t part = strcspn (p, "&");
+        size_t key = strcspn (p, "=&");
+        bool is_filter = false;
+        for (size_t i = 0; i < count && !is_filter; i++)
+            is_filter =
+                key == strlen (names[i]) && memcmp (p, names[i], key) == 0;
+        if (!is_filter && part > 0) {
+            if (**rest)
+                strcat (*rest, "&");
+            strncat (*rest, p, part);
+        }
+        p += part + (p[part] == '&');
+    }
+    return 0;
 }

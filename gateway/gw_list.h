@@ -5,6 +5,7 @@
 #ifndef GW_LIST_H_INCLUDED
 #define GW_LIST_H_INCLUDED
 #include "edge_json.h"
+#include "gw_req.h"
 #include "edge_redis.h"
 #include <jansson.h>
 #include <stdbool.h>
@@ -57,6 +58,18 @@ int gw_list_parse (const char *query,
                    const gw_list_spec_t *spec,
                    gw_list_t *list,
                    edge_json_err_t *err);
+//  Take the endpoint's own filter parameters (names[0..count-1]) out of a
+//  raw query: values[i] gets the decoded value of names[i] (NULL when
+//  absent; at most 511 bytes, longer is 400 invalid_field), and *rest the
+//  other parameters, still encoded, for gw_list_parse. Strings live in
+//  req's scope. Returns 0, or -1 with err set.
+int gw_list_split_query (gw_req_t *req,
+                         const char *const *names,
+                         size_t count,
+                         char **values,
+                         char **rest,
+                         edge_json_err_t *err);
+
 //  Same for a single object's GET: only fields[] is accepted.
 int gw_list_parse_fields (const char *query,
                           const gw_list_spec_t *spec,

@@ -152,37 +152,15 @@ s_immutable (gw_req_t *req)
 }
 
 
-static const char *
-s_hash_get (const redisReply *hash, const char *name)
-{
-    if (!hash || hash->type != REDIS_REPLY_ARRAY)
-        return NULL;
-    for (size_t i = 0; i + 1 < hash->elements; i += 2)
-        if (hash->element[i]->type == REDIS_REPLY_STRING
-            && hash->element[i + 1]->type == REDIS_REPLY_STRING
-            && strcmp (hash->element[i]->str, name) == 0)
-            return hash->element[i + 1]->str;
-    return NULL;
-}
-
-
-static json_t *
-s_text (const char *text)
-{
-    json_t *value = text ? json_string (text) : NULL;
-    return value ? value : json_null ();
-}
-
-
 //  The role object of a HGETALL reply, or NULL when the role is gone.
 //  Stored values that are not valid grants read as 0.
 static json_t *
 s_role_json (const redisReply *hash)
 {
-    const char *name = s_hash_get (hash, "name");
+    const char *name = edge_redis_hash_field (hash, "name");
     if (!name)
         return NULL;
-    const char *text = s_hash_get (hash, "permissions");
+    const char *text = edge_redis_hash_field (hash, "permissions");
     json_t *stored = text ? json_loads (text, 0, NULL) : NULL;
     int perms[EDGE_PERM_COUNT];
     for (size_t i = 0; i < EDGE_PERM_COUNT; i++) {
@@ -192,11 +170,16 @@ s_role_json (const redisReply *hash)
     }
     json_decref (stored);
     json_t *obj = json_object ();
-    json_object_set_new (obj, "name", s_text (name));
-    json_object_set_new (obj, "label", s_text (s_hash_get (hash, "label")));
+    json_object_set_new (obj, "name", edge_json_text (name));
+    json_object_set_new (
+        obj, "label", edge_json_text (edge_redis_hash_field (hash, "label")));
     json_object_set_new (obj, "permissions", gw_ident_perms_json (perms));
-    json_object_set_new (obj, "created", s_text (s_hash_get (hash, "created")));
-    json_object_set_new (obj, "updated", s_text (s_hash_get (hash, "updated")));
+    json_object_set_new (
+        obj, "created",
+        edge_json_text (edge_redis_hash_field (hash, "created")));
+    json_object_set_new (
+        obj, "updated",
+        edge_json_text (edge_redis_hash_field (hash, "updated")));
     return obj;
 }
 

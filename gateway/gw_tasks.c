@@ -20,8 +20,8 @@ static const char *const s_task_fields[] = {
 static const gw_list_spec_t s_spec = {s_task_fields, NULL};
 
 //  Filters of GET /be/v1/tasks beyond the list parameters.
-static const char *s_filters[] = {"appName", "type",         "state",
-                                  "group",   "createdAfter", "createdBefore"};
+static const char *const s_filters[] = {
+    "appName", "type", "state", "group", "createdAfter", "createdBefore"};
 #define S_NFILTERS (sizeof s_filters / sizeof s_filters[0])
 
 static const edge_json_field_t s_patch_fields[] = {
@@ -40,41 +40,6 @@ s_not_found (gw_req_t *req, const char *name)
 {
     gw_req_reply_fail (req, 404, "not_found", NULL, "task '%s' not found",
                        name);
-}
-
-
-//  Split the raw query into the filters (decoded into values[]) and the
-//  rest, which goes to gw_list_parse. Returns 0, or -1 with err set.
-static int
-s_split_query (gw_req_t *req, char **values, char **rest, edge_json_err_t *err)
-{
-    const char *query = gw_req_query (req);
-    size_t len = strlen (query);
-    *rest = gw_req_alloc (req, len + 1);
-    for (size_t i = 0; i < S_NFILTERS; i++) {
-        char buf[512];
-        int n = mg_get_var (query, len, s_filters[i], buf, sizeof buf);
-        if (n == -2 || n == -3)
-            return edge_json_err_set (err, 400, "invalid_field", s_filters[i],
-                                      "query parameter '%s' is too long",
-                                      s_filters[i]);
-        values[i] = n >= 0 ? gw_req_strdup (req, buf) : NULL;
-    }
-    for (const char *p = query; *p;) {
-        size_t part = strcspn (p, "&");
-        size_t key = strcspn (p, "=&");
-        bool is_filter = false;
-        for (size_t i = 0; i < S_NFILTERS && !is_filter; i++)
-            is_filter = key == strlen (s_filters[i])
-                        && memcmp (p, s_filters[i], key) == 0;
-        if (!is_filter && part > 0) {
-            if (**rest)
-                strcat (*rest, "&");
-            strncat (*rest, p, part);
-        }
-        p += part + (p[part] == '&');
-    }
-    return 0;
 }
 
 
@@ -113,7 +78,7 @@ gw_tasks_list (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
     char *values[S_NFILTERS], *rest;
     gw_list_t list;
     edge_taskops_query_t query = {.org = gw_req_principal (req)->org};
-    if (s_split_query (req, values, &rest, &err)
+    if (gw_list_split_query (req, s_filters, S_NFILTERS, values, &rest, &err)
         || gw_list_parse (rest, &s_spec, &list, &err)
         || s_filters_to_query (values, &query, &err)) {
         gw_req_reply_error (req, &err);

@@ -1,50 +1,30 @@
 /*  gw_users_rec - user records: Redis hash in, public JSON out.  */
 #include "gw_users_rec.h"
+#include "edge_json.h"
+#include "edge_redis.h"
 #include "edge_util.h"
 #include <stdlib.h>
 #include <string.h>
-
-
-const char *
-gw_users_rec_field (const redisReply *hash, const char *name)
-{
-    if (!hash || hash->type != REDIS_REPLY_ARRAY)
-        return NULL;
-    for (size_t i = 0; i + 1 < hash->elements; i += 2)
-        if (hash->element[i]->type == REDIS_REPLY_STRING
-            && hash->element[i + 1]->type == REDIS_REPLY_STRING
-            && strcmp (hash->element[i]->str, name) == 0)
-            return hash->element[i + 1]->str;
-    return NULL;
-}
 
 
 //  Read a user hash (HGETALL reply); borrowed strings. False when empty.
 bool
 gw_users_rec_from_hash (const redisReply *hash, gw_users_rec_t *user)
 {
-    const char *machine = gw_users_rec_field (hash, "machine");
+    const char *machine = edge_redis_hash_field (hash, "machine");
     *user = (gw_users_rec_t){
-        .username = gw_users_rec_field (hash, "username"),
-        .email = gw_users_rec_field (hash, "email"),
-        .firstname = gw_users_rec_field (hash, "firstname"),
-        .surname = gw_users_rec_field (hash, "surname"),
-        .title = gw_users_rec_field (hash, "title"),
-        .label = gw_users_rec_field (hash, "label"),
-        .roles = gw_users_rec_field (hash, "roles"),
+        .username = edge_redis_hash_field (hash, "username"),
+        .email = edge_redis_hash_field (hash, "email"),
+        .firstname = edge_redis_hash_field (hash, "firstname"),
+        .surname = edge_redis_hash_field (hash, "surname"),
+        .title = edge_redis_hash_field (hash, "title"),
+        .label = edge_redis_hash_field (hash, "label"),
+        .roles = edge_redis_hash_field (hash, "roles"),
         .is_machine = machine && strcmp (machine, "1") == 0,
-        .created = gw_users_rec_field (hash, "created"),
-        .updated = gw_users_rec_field (hash, "updated"),
+        .created = edge_redis_hash_field (hash, "created"),
+        .updated = edge_redis_hash_field (hash, "updated"),
     };
     return user->username != NULL;
-}
-
-
-static json_t *
-s_text (const char *text)
-{
-    json_t *value = text ? json_string (text) : NULL;
-    return value ? value : json_null ();
 }
 
 
@@ -69,7 +49,7 @@ gw_users_rec_key_ids (const redisReply *set)
             names[count++] = set->element[i]->str;
     qsort (names, count, sizeof *names, s_strcmp_p);
     for (size_t i = 0; i < count; i++)
-        json_array_append_new (ids, s_text (names[i]));
+        json_array_append_new (ids, edge_json_text (names[i]));
     free (names);
     return ids;
 }
@@ -85,20 +65,20 @@ gw_users_rec_json (const gw_users_rec_t *user, json_t *keys)
         roles = json_array ();
     }
     json_t *obj = json_object ();
-    json_object_set_new (obj, "username", s_text (user->username));
-    json_object_set_new (obj, "email", s_text (user->email));
-    json_object_set_new (obj, "firstname", s_text (user->firstname));
-    json_object_set_new (obj, "surname", s_text (user->surname));
-    json_object_set_new (obj, "title", s_text (user->title));
-    json_object_set_new (obj, "label", s_text (user->label));
+    json_object_set_new (obj, "username", edge_json_text (user->username));
+    json_object_set_new (obj, "email", edge_json_text (user->email));
+    json_object_set_new (obj, "firstname", edge_json_text (user->firstname));
+    json_object_set_new (obj, "surname", edge_json_text (user->surname));
+    json_object_set_new (obj, "title", edge_json_text (user->title));
+    json_object_set_new (obj, "label", edge_json_text (user->label));
     json_object_set_new (obj, "roles", roles);
     json_object_set_new (obj, "machine", json_boolean (user->is_machine));
     if (user->is_machine)
         json_object_set_new (obj, "keys", keys ? keys : json_array ());
     else
         json_decref (keys);
-    json_object_set_new (obj, "created", s_text (user->created));
-    json_object_set_new (obj, "updated", s_text (user->updated));
+    json_object_set_new (obj, "created", edge_json_text (user->created));
+    json_object_set_new (obj, "updated", edge_json_text (user->updated));
     return obj;
 }
 

@@ -21,8 +21,6 @@ typedef struct {
     const char *updated;
 } gw_users_rec_t;
 
-//  A field of an HGETALL reply, or NULL. Borrowed from hash.
-const char *gw_users_rec_field (const redisReply *hash, const char *name);
 //  Read a user hash (HGETALL reply) into user; borrowed strings, pwhash
 //  left NULL. False when the hash is empty.
 bool gw_users_rec_from_hash (const redisReply *hash, gw_users_rec_t *user);

@@ -8,6 +8,7 @@
     does not list, and every documented field has its documented type.  */
 #include "nt_body.h"
 #include "edge_assert.h"
+#include "edge_redis.h"
 #include "edge_json.h"
 #include "edge_util.h"
 #include <jansson.h>
@@ -35,16 +36,8 @@ static const s_field_t s_read_fields[] = {
 static const char *
 s_field (const redisReply *fields, const char *name)
 {
-    if (!fields || fields->type != REDIS_REPLY_ARRAY)
-        return "";
-    for (size_t i = 0; i + 1 < fields->elements; i += 2) {
-        const redisReply *key = fields->element[i];
-        const redisReply *value = fields->element[i + 1];
-        if (key->type == REDIS_REPLY_STRING && value->type == REDIS_REPLY_STRING
-            && strcmp (key->str, name) == 0)
-            return value->str;
-    }
-    return "";
+    const char *value = edge_redis_hash_field (fields, name);
+    return value ? value : "";
 }
 
 
