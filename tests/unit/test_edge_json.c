@@ -508,6 +508,22 @@ test_dumps_is_compact_in_insertion_order (void **state)
 }
 
 
+static void
+test_text_is_a_string_or_null (void **state)
+{
+    (void) state;
+    json_t *value = edge_json_text ("abc");
+    assert_string_equal (json_string_value (value), "abc");
+    json_decref (value);
+    value = edge_json_text (NULL);
+    assert_true (json_is_null (value));
+    json_decref (value);
+    value = edge_json_text ("\xff\xfe"); //  not UTF-8: null, no crash
+    assert_true (json_is_null (value));
+    json_decref (value);
+}
+
+
 int
 main (void)
 {
@@ -535,6 +551,7 @@ main (void)
         cmocka_unit_test (test_err_set_fills_every_member),
         cmocka_unit_test (test_getters_fall_back_to_the_default),
         cmocka_unit_test (test_dumps_is_compact_in_insertion_order),
+        cmocka_unit_test (test_text_is_a_string_or_null),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

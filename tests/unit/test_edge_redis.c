@@ -381,6 +381,29 @@ test_password_user_and_database_are_applied_on_connect (void **state)
 }
 
 
+static void
+test_hash_field_reads_an_hgetall_reply (void **state)
+{
+    (void) state;
+    edge_redis_t *redis = edge_redis_new (s_server.url, 2000);
+    redisReply *reply = edge_redis_command (redis, "HSET h:field a 1 b two");
+    assert_non_null (reply);
+    freeReplyObject (reply);
+    reply = edge_redis_command (redis, "HGETALL h:field");
+    assert_non_null (reply);
+    assert_string_equal (edge_redis_hash_field (reply, "a"), "1");
+    assert_string_equal (edge_redis_hash_field (reply, "b"), "two");
+    assert_null (edge_redis_hash_field (reply, "two")); //  values are not names
+    assert_null (edge_redis_hash_field (reply, NULL));
+    freeReplyObject (reply);
+    reply = edge_redis_command (redis, "GET h:none"); //  not an array
+    assert_null (edge_redis_hash_field (reply, "a"));
+    freeReplyObject (reply);
+    assert_null (edge_redis_hash_field (NULL, "a"));
+    edge_redis_destroy (&redis);
+}
+
+
 int
 main (void)
 {
@@ -393,6 +416,7 @@ main (void)
         return 1;
     }
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_hash_field_reads_an_hgetall_reply),
         cmocka_unit_test (test_valid_urls_parse_into_their_parts),
         cmocka_unit_test (
             test_bad_urls_are_refused_with_a_reason_that_hides_the_password),
