@@ -4,6 +4,7 @@
     up; SIGTERM gives running tasks back to the queue and exits 0.  */
 #include "edge_log.h"
 #include "wk_config.h"
+#include "wk_dltar.h"
 #include "wk_worker.h"
 #include <czmq.h>
 
@@ -21,8 +22,16 @@ main (void)
         return 2;
     }
     wk_config_print (&config);
+    wk_dltar_opts_t dltar = {.store_url = config.store_url,
+                             .data_dir = config.data_dir,
+                             .url_allow = config.url_allow};
+    if (wk_dltar_setup (&dltar)) {
+        wk_config_fini (&config);
+        return 2;
+    }
     wk_worker_t *worker = wk_worker_new (&config);
     if (!worker) {
+        wk_dltar_cleanup ();
         wk_config_fini (&config);
         return 1;
     }
@@ -30,6 +39,7 @@ main (void)
         if (wk_worker_poll (worker, S_POLL_MS))
             break;
     wk_worker_destroy (&worker);
+    wk_dltar_cleanup ();
     wk_config_fini (&config);
     return 0;
 }

@@ -18,6 +18,9 @@ typedef struct {
     int64_t reaper_interval_ms; //  EDGE_REAPER_INTERVAL_MS
     int64_t reaper_resend_ms;   //  EDGE_REAPER_RESEND_MS
     int64_t max_attempts;       //  EDGE_TASK_MAX_ATTEMPTS
+    char *store_url;            //  EDGE_STORE (internal depot)
+    char *data_dir;             //  EDGE_DATA_DIR (scratch files)
+    char *url_allow;            //  EDGE_URL_ALLOW (CIDRs for downloads)
 } wk_config_t;
 
 //  Fill config from the environment (env as in edge_cfg_load; NULL =

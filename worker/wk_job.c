@@ -2,6 +2,7 @@
 #include "wk_job.h"
 #include "edge_assert.h"
 #include "edge_util.h"
+#include "wk_dltar.h"
 #include "wk_hello.h"
 #include <stdarg.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@ static const struct {
     wk_job_fn *fn;
 } s_handlers[] = {
     {"hello", wk_hello_run},
+    {"dltar", wk_dltar_run},
 };
 
 

@@ -1,6 +1,7 @@
 # Worker area (libwk): one cmocka executable per module (keep sorted).
 # test_edge_redis and test_edge_task are registered by common.cmake.
 edge_unit_test(test_wk_config libwk)
+edge_unit_test(test_wk_dltar libwk CivetWeb::CivetWeb)
 edge_unit_test(test_wk_hello libwk)
 edge_unit_test(test_wk_reaper libwk)
 edge_unit_test(test_wk_slot libwk)

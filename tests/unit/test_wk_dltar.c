@@ -1,0 +1,731 @@
+/*  test_wk_dltar - the dltar handler against a real HTTP server (civetweb,
+    started here), a real redis-server and an fs store in a temp dir.  */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "edge_crypto.h"
+#include "edge_log.h"
+#include "edge_store.h"
+#include "edge_task.h"
+#include "edge_testutil.h"
+#include "edge_util.h"
+#include "wk_config.h"
+#include "wk_dltar.h"
+#include "wk_job.h"
+#include <civetweb.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define S_SIZE  (3 * 1024 * 1024 + 123)
+#define S_CHUNK (64 * 1024)
+#define S_ETAG  "\"v1\""
+
+static unsigned char *s_data; //  the served file
+static atomic_llong s_served; //  body bytes the server wrote
+static atomic_llong s_cut;    //  next file answer stops after this
+static atomic_int s_stop;     //  slow answers end
+static struct mg_context *s_ctx;
+static int s_port;
+static edge_testutil_redis_t s_redis;
+static edge_redis_t *s_conn;  //  the handler's connection
+static edge_redis_t *s_check; //  the test's own connection
+static char s_dir[] = "/tmp/test_wk_dltar_XXXXXX";
+static char *s_store_url, *s_data_dir;
+
+
+//  --- the HTTP server -------------------------------------------------------
+
+//  Write the body bytes [from, to) of the file, slowly if asked.
+static void
+s_body (struct mg_connection *conn, long long from, long long to, bool is_slow)
+{
+    long long cut = atomic_exchange (&s_cut, 0);
+    if (cut > 0 && from + cut < to)
+        to = from + cut;
+    while (from < to && !atomic_load (&s_stop)) {
+        long long n = to - from < S_CHUNK ? to - from : S_CHUNK;
+        if (is_slow)
+            n = 4096;
+        if (mg_write (conn, s_data + from, (size_t) n) <= 0)
+            return;
+        atomic_fetch_add (&s_served, n);
+        from += n;
+        if (is_slow)
+            edge_sleep_ms (20, NULL);
+    }
+}
+
+
+//  GET of the file: query "ranges=0" (no Accept-Ranges, no ETag, Range
+//  ignored), "ignore=1" (advertised but every answer 200), "slow=1".
+static int
+s_file (struct mg_connection *conn, const char *query)
+{
+    bool has_ranges = !query || !strstr (query, "ranges=0");
+    bool is_ignoring = query && strstr (query, "ignore=1");
+    bool is_slow = query && strstr (query, "slow=1");
+    const char *range = mg_get_header (conn, "Range");
+    const char *if_range = mg_get_header (conn, "If-Range");
+    long long start = 0, size = S_SIZE;
+    bool is_partial = has_ranges && !is_ignoring && range
+                      && sscanf (range, "bytes=%lld-", &start) == 1
+                      && (!if_range || strcmp (if_range, S_ETAG) == 0);
+    if (is_partial && start >= size) {
+        mg_printf (conn, "HTTP/1.1 416 Range Not Satisfiable\r\n"
+                         "Content-Length: 0\r\n\r\n");
+        return 416;
+    }
+    if (!is_partial)
+        start = 0;
+    mg_printf (conn, "HTTP/1.1 %s\r\n%sContent-Length: %lld\r\n",
+               is_partial ? "206 Partial Content" : "200 OK",
+               has_ranges ? "Accept-Ranges: bytes\r\nETag: " S_ETAG "\r\n" : "",
+               size - start);
+    if (is_partial)
+        mg_printf (conn, "Content-Range: bytes %lld-%lld/%lld\r\n", start,
+                   size - 1, size);
+    mg_printf (conn, "\r\n");
+    s_body (conn, start, size, is_slow);
+    return is_partial ? 206 : 200;
+}
+
+
+static int
+s_redirect (struct mg_connection *conn, const char *location)
+{
+    mg_printf (conn,
+               "HTTP/1.1 302 Found\r\nLocation: %s\r\n"
+               "Content-Length: 5\r\n\r\nmoved",
+               location);
+    return 302;
+}
+
+
+static int
+s_handler (struct mg_connection *conn, void *arg)
+{
+    (void) arg;
+    const struct mg_request_info *ri = mg_get_request_info (conn);
+    const char *uri = ri->local_uri;
+    char location[128];
+    int hops;
+    if (strcmp (uri, "/file") == 0)
+        return s_file (conn, ri->query_string);
+    if (sscanf (uri, "/r/%d", &hops) == 1 && hops > 0) {
+        snprintf (location, sizeof location, "/r/%d", hops - 1);
+        return s_redirect (conn, location);
+    }
+    if (strcmp (uri, "/r/0") == 0)
+        return s_file (conn, NULL);
+    if (strcmp (uri, "/to10") == 0) {
+        snprintf (location, sizeof location, "http://10.0.0.1:%d/file", s_port);
+        return s_redirect (conn, location);
+    }
+    mg_printf (conn, "HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\n"
+                     "not found");
+    return 404;
+}
+
+
+//  --- fixtures --------------------------------------------------------------
+
+static int
+s_setup_dltar (const char *allow)
+{
+    wk_dltar_opts_t opts = {.store_url = s_store_url,
+                            .data_dir = s_data_dir,
+                            .url_allow = allow,
+                            .progress_ms = 100};
+    return wk_dltar_setup (&opts);
+}
+
+
+static int
+s_group_setup (void **state)
+{
+    (void) state;
+    edge_log_init ("test");
+    int rc = edge_testutil_redis_start (&s_redis);
+    if (rc == 77)
+        exit (77);
+    if (rc != 0 || !mkdtemp (s_dir))
+        return -1;
+    s_store_url = edge_sprintf ("file://%s/store", s_dir);
+    s_data_dir = edge_sprintf ("%s/data", s_dir);
+    s_data = malloc (S_SIZE);
+    uint32_t x = 2463534242u;
+    for (size_t i = 0; i < S_SIZE; i++) {
+        x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+        s_data[i] = (unsigned char) x;
+    }
+    s_port = edge_testutil_free_port ();
+    char listen[32];
+    snprintf (listen, sizeof listen, "127.0.0.1:%d", s_port);
+    const char *options[] = {"listening_ports", listen, "num_threads", "8",
+                             NULL};
+    s_ctx = mg_start (NULL, NULL, options);
+    if (!s_ctx)
+        return -1;
+    mg_set_request_handler (s_ctx, "/", s_handler, NULL);
+    s_conn = edge_redis_new (s_redis.url, 2000);
+    s_check = edge_redis_new (s_redis.url, 2000);
+    return s_conn && s_check ? s_setup_dltar ("127.0.0.0/8") : -1;
+}
+
+
+static int
+s_group_teardown (void **state)
+{
+    (void) state;
+    atomic_store (&s_stop, 1);
+    wk_dltar_cleanup ();
+    if (s_ctx)
+        mg_stop (s_ctx);
+    edge_redis_destroy (&s_conn);
+    edge_redis_destroy (&s_check);
+    edge_testutil_redis_stop (&s_redis);
+    char *cmd = edge_sprintf ("rm -rf '%s'", s_dir);
+    assert_int_equal (system (cmd), 0);
+    free (cmd);
+    free (s_store_url);
+    free (s_data_dir);
+    free (s_data);
+    return 0;
+}
+
+
+//  A running dltar task of org "acme" for params (JSON text); fills job.
+static void
+s_task (const char *params, wk_job_t *job, edge_task_claim_t *claim)
+{
+    edge_task_spec_t spec = {.type = "dltar", .org = "acme", .params = params};
+    char name[EDGE_TASK_NAME_MAX];
+    assert_int_equal (edge_task_create (s_check, &spec, name), 0);
+    assert_int_equal (edge_task_claim (s_check, name, "w-1", 60000, claim),
+                      EDGE_TASK_OK);
+    memset (job, 0, sizeof *job);
+    job->worker = "w-1";
+    job->name = claim->name;
+    job->type = "dltar";
+    job->org = "acme";
+    job->params = json_loads (claim->params, 0, NULL);
+    assert_non_null (job->params);
+    job->attempt = claim->attempt;
+    job->redis = s_conn;
+}
+
+
+static void
+s_task_fini (wk_job_t *job, edge_task_claim_t *claim)
+{
+    json_decref ((json_t *) job->params);
+    wk_job_fini (job);
+    edge_task_claim_fini (claim);
+}
+
+
+//  params for url path (on the test server) and an optional size.
+static char *
+s_params (const char *build, const char *path, long long size)
+{
+    if (size < 0)
+        return edge_sprintf ("{\"appName\":\"app1\",\"buildName\":\"%s\","
+                             "\"url\":\"http://127.0.0.1:%d%s\"}",
+                             build, s_port, path);
+    return edge_sprintf ("{\"appName\":\"app1\",\"buildName\":\"%s\","
+                         "\"url\":\"http://127.0.0.1:%d%s\",\"size\":%lld}",
+                         build, s_port, path, size);
+}
+
+
+//  Run a dltar job for path; the caller finishes job and claim.
+static wk_job_rc_t
+s_run (const char *build,
+       const char *path,
+       long long size,
+       atomic_int *cancel,
+       wk_job_t *job,
+       edge_task_claim_t *claim)
+{
+    char *params = s_params (build, path, size);
+    s_task (params, job, claim);
+    free (params);
+    job->cancel = cancel;
+    return wk_dltar_run (job);
+}
+
+
+//  The stored object of build equals the served bytes (SHA-256).
+static void
+s_assert_stored (const char *build)
+{
+    char *key = edge_sprintf ("builds/acme/app1/%s.tar", build);
+    char *path = edge_sprintf ("%s/copy", s_dir);
+    edge_store_t *store = edge_store_new_from_url (s_store_url, NULL);
+    assert_non_null (store);
+    assert_int_equal (edge_store_get_file (store, key, path), 0);
+    edge_store_destroy (&store);
+    FILE *file = fopen (path, "rb");
+    assert_non_null (file);
+    unsigned char *copy = malloc (S_SIZE + 1);
+    assert_int_equal (fread (copy, 1, S_SIZE + 1, file), S_SIZE);
+    fclose (file);
+    char want[65], got[65];
+    edge_sha256_hex (s_data, S_SIZE, want);
+    edge_sha256_hex (copy, S_SIZE, got);
+    assert_string_equal (got, want);
+    free (copy);
+    unlink (path);
+    free (path);
+    free (key);
+}
+
+
+//  The httpDownloadFailed object of a failed job. Caller owns.
+static json_t *
+s_exception (const wk_job_t *job)
+{
+    assert_non_null (job->exception);
+    json_t *exception = json_loads (job->exception, 0, NULL);
+    assert_non_null (exception);
+    json_t *fields = json_object_get (exception, "httpDownloadFailed");
+    assert_true (json_is_object (fields));
+    json_incref (fields);
+    json_decref (exception);
+    return fields;
+}
+
+
+static long long
+s_int (const json_t *object, const char *field)
+{
+    json_t *value = json_object_get (object, field);
+    assert_true (json_is_integer (value));
+    return json_integer_value (value);
+}
+
+
+static bool
+s_exists (const wk_job_t *job, const char *suffix)
+{
+    char *path = edge_sprintf ("%s/dltar/%s%s", s_data_dir, job->name, suffix);
+    struct stat st;
+    bool is_there = stat (path, &st) == 0;
+    free (path);
+    return is_there;
+}
+
+
+//  --- tests -----------------------------------------------------------------
+
+static void
+test_download_is_stored_byte_for_byte_with_progress (void **state)
+{
+    (void) state;
+    atomic_int cancel = 0;
+    wk_job_t job;
+    edge_task_claim_t claim;
+    atomic_store (&s_served, 0);
+    assert_int_equal (s_run ("b1", "/file", S_SIZE, &cancel, &job, &claim),
+                      WK_JOB_DONE);
+    assert_int_equal (atomic_load (&s_served), S_SIZE);
+    s_assert_stored ("b1");
+    json_t *result = json_loads (job.result, 0, NULL);
+    assert_string_equal (json_string_value (json_object_get (result, "key")),
+                         "builds/acme/app1/b1.tar");
+    assert_int_equal (s_int (result, "sizeBytes"), S_SIZE);
+    assert_int_equal (s_int (result, "httpStatus"), 200);
+    json_decref (result);
+    bool is_error;
+    json_t *record = edge_task_get (s_check, job.name, &is_error);
+    json_t *progress = json_object_get (record, "progress");
+    assert_int_equal (s_int (progress, "doneBytes"), S_SIZE);
+    assert_int_equal (s_int (progress, "totalBytes"), S_SIZE);
+    json_decref (record);
+    assert_false (s_exists (&job, ".part"));
+    assert_false (s_exists (&job, ".meta"));
+    s_task_fini (&job, &claim);
+}
+
+
+static void
+test_redirect_chain_of_two_hops_is_followed (void **state)
+{
+    (void) state;
+    atomic_int cancel = 0;
+    wk_job_t job;
+    edge_task_claim_t claim;
+    assert_int_equal (s_run ("b2", "/r/2", -1, &cancel, &job, &claim),
+                      WK_JOB_DONE);
+    s_assert_stored ("b2");
+    s_task_fini (&job, &claim);
+}
+
+
+static void
+test_redirect_chain_of_six_hops_fails (void **state)
+{
+    (void) state;
+    atomic_int cancel = 0;
+    wk_job_t job;
+    edge_task_claim_t claim;
+    assert_int_equal (s_run ("b3", "/r/6", -1, &cancel, &job, &claim),
+                      WK_JOB_FAILED);
+    json_t *fields = s_exception (&job);
+    assert_int_equal (s_int (fields, "httpStatus"), 302);
+    assert_int_equal (s_int (fields, "exitCode"), 47);
+    assert_int_equal (s_int (fields, "sizeBytes"), 0);
+    json_decref (fields);
+    s_task_fini (&job, &claim);
+}
+
+
+static void
+test_not_found_fails_with_the_documented_fields (void **state)
+{
+    (void) state;
+    atomic_int cancel = 0;
+    wk_job_t job;
+    edge_task_claim_t claim;
+    assert_int_equal (s_run ("b4", "/missing", -1, &cancel, &job, &claim),
+                      WK_JOB_FAILED);
+    json_t *fields = s_exception (&job);
+    char *url = edge_sprintf ("http://127.0.0.1:%d/missing", s_port);
+    assert_string_equal (json_string_value (json_object_get (fields, "url")),
+                         url);
+    free (url);
+    assert_int_equal (json_object_size (fields), 4);
+    assert_int_equal (s_int (fields, "httpStatus"), 404);
+    assert_int_equal (s_int (fields, "exitCode"), 22);
+    assert_int_equal (s_int (fields, "sizeBytes"), 0);
+    json_decref (fields);
+    assert_non_null (strstr (job.message, "404"));
+    assert_false (s_exists (&job, ".part"));
+    s_task_fini (&job, &claim);
+}
+
+
+static void
+test_connection_refused_fails_with_status_zero (void **state)
+{
+    (void) state;
+    atomic_int cancel = 0;
+    wk_job_t job;
+    edge_task_claim_t claim;
+    char *params = edge_sprintf ("{\"appName\":\"app1\",\"buildName\":\"b5\","
+                                 "\"url\":\"http://127.0.0.1:%d/file\"}",
+                                 edge_testutil_free_port ());
+    s_task (params, &job, &claim);
+    free (params);
+    job.cancel = &cancel;
+    assert_int_equal (wk_dltar_run (&job), WK_JOB_FAILED);
+    json_t *fields = s_exception (&job);
+    assert_int_equal (s_int (fields, "httpStatus"), 0);
+    assert_int_equal (s_int (fields, "exitCode"), 7);
+    json_decref (fields);
+    s_task_fini (&job, &claim);
+}
+
+
+static void
+test_size_mismatch_fails_with_actual_and_expected (void **state)
+{
+    (void) state;
+    atomic_int cancel = 0;
+    wk_job_t job;
+    edge_task_claim_t claim;
+    assert_int_equal (s_run ("b6", "/file", S_SIZE + 1, &cancel, &job, &claim),
+                      WK_JOB_FAILED);
+    json_t *fields = s_exception (&job);
+    assert_int_equal (s_int (fields, "httpStatus"), 200);
+    assert_int_equal (s_int (fields, "exitCode"), 0);
+    assert_int_equal (s_int (fields, "sizeBytes"), S_SIZE);
+    assert_int_equal (s_int (fields, "sizeBytesActual"), S_SIZE);
+    assert_int_equal (s_int (fields, "sizeBytesExpected"), S_SIZE + 1);
+    json_decref (fields);
+    assert_non_null (strstr (job.message, "sizeBytesActual 3145851"));
+    assert_non_null (strstr (job.message, "sizeBytesExpected 3145852"));
+    assert_false (s_exists (&job, ".part"));
+    s_task_fini (&job, &claim);
+}
+
+
+//  First attempt cut after cut bytes, then a second attempt of the same
+//  task; returns the bytes served to the second one.
+static long long
+s_interrupted_then_resumed (const char *build, const char *path)
+{
+    atomic_int cancel = 0;
+    wk_job_t job;
+    edge_task_claim_t claim;
+    atomic_store (&s_cut, 1000000);
+    assert_int_equal (s_run (build, path, -1, &cancel, &job, &claim),
+                      WK_JOB_FAILED);
+    json_t *fields = s_exception (&job);
+    assert_int_equal (s_int (fields, "exitCode"), 18); //  partial file
+    assert_int_equal (s_int (fields, "sizeBytes"), 1000000);
+    json_decref (fields);
+    assert_true (s_exists (&job, ".part"));
+    assert_true (s_exists (&job, ".meta"));
+    wk_job_fini (&job);
+    atomic_store (&s_served, 0);
+    assert_int_equal (wk_dltar_run (&job), WK_JOB_DONE); //  same task
+    s_assert_stored (build);
+    s_task_fini (&job, &claim);
+    return atomic_load (&s_served);
+}
+
+
+static void
+test_resume_after_an_interrupted_attempt_fetches_only_the_rest (void **state)
+{
+    (void) state;
+    assert_int_equal (s_interrupted_then_resumed ("b7", "/file"),
+                      S_SIZE - 1000000);
+}
+
+
+static void
+test_resume_without_range_support_starts_over (void **state)
+{
+    (void) state;
+    assert_int_equal (s_interrupted_then_resumed ("b8", "/file?ranges=0"),
+                      S_SIZE);
+}
+
+
+static void
+test_range_answered_with_200_starts_over (void **state)
+{
+    (void) state;
+    assert_int_equal (s_interrupted_then_resumed ("b9", "/file?ignore=1"),
+                      S_SIZE);
+}
+
+
+static void
+test_loopback_is_refused_unless_allowed (void **state)
+{
+    (void) state;
+    assert_int_equal (s_setup_dltar (""), 0);
+    atomic_int cancel = 0;
+    wk_job_t job;
+    edge_task_claim_t claim;
+    atomic_store (&s_served, 0);
+    wk_job_rc_t rc = s_run ("b10", "/file", -1, &cancel, &job, &claim);
+    assert_int_equal (s_setup_dltar ("127.0.0.0/8"), 0);
+    assert_int_equal (rc, WK_JOB_FAILED);
+    assert_int_equal (atomic_load (&s_served), 0);
+    json_t *fields = s_exception (&job);
+    assert_int_equal (s_int (fields, "httpStatus"), 0);
+    assert_int_equal (s_int (fields, "exitCode"), 7);
+    json_decref (fields);
+    assert_non_null (strstr (job.message, "URL guard"));
+    s_task_fini (&job, &claim);
+}
+
+
+static void
+test_redirect_to_a_private_address_is_refused_before_connecting (void **state)
+{
+    (void) state;
+    atomic_int cancel = 0;
+    wk_job_t job;
+    edge_task_claim_t claim;
+    int64_t start = edge_mono_ms ();
+    assert_int_equal (s_run ("b11", "/to10", -1, &cancel, &job, &claim),
+                      WK_JOB_FAILED);
+    assert_true (edge_mono_ms () - start < 1000); //  no connect attempt
+    json_t *fields = s_exception (&job);
+    assert_int_equal (s_int (fields, "httpStatus"), 0);
+    assert_int_equal (s_int (fields, "exitCode"), 7);
+    json_decref (fields);
+    assert_non_null (strstr (job.message, "after a redirect"));
+    assert_non_null (strstr (job.message, "10.0.0.1"));
+    s_task_fini (&job, &claim);
+}
+
+
+static void
+test_other_schemes_are_refused (void **state)
+{
+    (void) state;
+    atomic_int cancel = 0;
+    wk_job_t job;
+    edge_task_claim_t claim;
+    s_task ("{\"appName\":\"app1\",\"buildName\":\"b12\","
+            "\"url\":\"ftp://127.0.0.1/x.tar\"}",
+            &job, &claim);
+    job.cancel = &cancel;
+    assert_int_equal (wk_dltar_run (&job), WK_JOB_FAILED);
+    json_t *fields = s_exception (&job);
+    assert_int_equal (s_int (fields, "exitCode"), 1);
+    json_decref (fields);
+    s_task_fini (&job, &claim);
+}
+
+
+typedef struct {
+    wk_job_t *job;
+    atomic_int is_done;
+    wk_job_rc_t rc;
+} s_runner_t;
+
+static void *
+s_runner (void *arg)
+{
+    s_runner_t *runner = (s_runner_t *) arg;
+    runner->rc = wk_dltar_run (runner->job);
+    atomic_store (&runner->is_done, 1);
+    return NULL;
+}
+
+static bool
+s_has_progress (void *arg)
+{
+    bool is_error;
+    json_t *record = edge_task_get (s_check, (const char *) arg, &is_error);
+    json_t *done =
+        json_object_get (json_object_get (record, "progress"), "doneBytes");
+    bool has = json_integer_value (done) > 0;
+    json_decref (record);
+    return has;
+}
+
+static bool
+s_is_done (void *arg)
+{
+    return atomic_load (&((s_runner_t *) arg)->is_done) != 0;
+}
+
+static void
+test_cancel_stops_a_slow_download_promptly (void **state)
+{
+    (void) state;
+    atomic_int cancel = 0;
+    wk_job_t job;
+    edge_task_claim_t claim;
+    char *params = s_params ("b13", "/file?slow=1", -1);
+    s_task (params, &job, &claim);
+    free (params);
+    job.cancel = &cancel;
+    s_runner_t runner = {.job = &job};
+    pthread_t thread;
+    assert_int_equal (pthread_create (&thread, NULL, s_runner, &runner), 0);
+    assert_true (edge_testutil_poll (s_has_progress, (void *) job.name, 5000));
+    int64_t start = edge_mono_ms ();
+    atomic_store (&cancel, 1);
+    assert_true (edge_testutil_poll (s_is_done, &runner, 1000));
+    assert_true (edge_mono_ms () - start < 500);
+    pthread_join (thread, NULL);
+    assert_int_equal (runner.rc, WK_JOB_CANCELLED);
+    assert_null (job.message);
+    assert_true (s_exists (&job, ".part")); //  kept for the next attempt
+    s_task_fini (&job, &claim);
+}
+
+
+static void
+test_bad_params_fail_with_a_message (void **state)
+{
+    (void) state;
+    atomic_int cancel = 0;
+    wk_job_t job;
+    edge_task_claim_t claim;
+    s_task ("{\"appName\":\"app1\",\"buildName\":\"b14\"}", &job, &claim);
+    job.cancel = &cancel;
+    assert_int_equal (wk_dltar_run (&job), WK_JOB_FAILED);
+    assert_non_null (strstr (job.message, "\"url\""));
+    assert_null (job.exception);
+    s_task_fini (&job, &claim);
+    s_task ("{\"appName\":\"app1\",\"buildName\":\"b14\",\"url\":\"x\","
+            "\"size\":-1}",
+            &job, &claim);
+    job.cancel = &cancel;
+    assert_int_equal (wk_dltar_run (&job), WK_JOB_FAILED);
+    assert_non_null (strstr (job.message, "\"size\""));
+    s_task_fini (&job, &claim);
+}
+
+
+static const char **s_env;
+
+static const char *
+s_getenv (const char *name)
+{
+    for (size_t i = 0; s_env[i]; i += 2)
+        if (strcmp (s_env[i], name) == 0)
+            return s_env[i + 1];
+    return NULL;
+}
+
+static void
+test_worker_config_checks_store_data_dir_and_allow_list (void **state)
+{
+    (void) state;
+    const char *good[] = {"EDGE_STORE", "file:///srv/depot", "EDGE_URL_ALLOW",
+                          "127.0.0.0/8", NULL};
+    s_env = good;
+    wk_config_t config;
+    assert_int_equal (wk_config_load (&config, s_getenv), 0);
+    assert_string_equal (config.store_url, "file:///srv/depot");
+    assert_string_equal (config.data_dir, "/var/tmp/rockit-edge/data");
+    assert_string_equal (config.url_allow, "127.0.0.0/8");
+    wk_config_fini (&config);
+    const char *bad[][2] = {{"EDGE_STORE", "ftp://x"},
+                            {"EDGE_STORE", "file://relative"},
+                            {"EDGE_STORE", "s3://bucket/p"}, //  not yet
+                            {"EDGE_DATA_DIR", "relative"},
+                            {"EDGE_URL_ALLOW", "10.0.0.0/99"}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        const char *env[] = {bad[i][0], bad[i][1], NULL};
+        s_env = env;
+        assert_int_equal (wk_config_load (&config, s_getenv), -1);
+        wk_config_fini (&config);
+    }
+}
+
+
+static void
+test_dltar_is_registered_and_a_bad_allow_list_is_refused (void **state)
+{
+    (void) state;
+    assert_ptr_equal (wk_job_handler ("dltar"), wk_dltar_run);
+    assert_int_equal (s_setup_dltar ("not-a-cidr"), -1);
+}
+
+
+int
+main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_download_is_stored_byte_for_byte_with_progress),
+        cmocka_unit_test (test_redirect_chain_of_two_hops_is_followed),
+        cmocka_unit_test (test_redirect_chain_of_six_hops_fails),
+        cmocka_unit_test (test_not_found_fails_with_the_documented_fields),
+        cmocka_unit_test (test_connection_refused_fails_with_status_zero),
+        cmocka_unit_test (test_size_mismatch_fails_with_actual_and_expected),
+        cmocka_unit_test (
+            test_resume_after_an_interrupted_attempt_fetches_only_the_rest),
+        cmocka_unit_test (test_resume_without_range_support_starts_over),
+        cmocka_unit_test (test_range_answered_with_200_starts_over),
+        cmocka_unit_test (test_loopback_is_refused_unless_allowed),
+        cmocka_unit_test (
+            test_redirect_to_a_private_address_is_refused_before_connecting),
+        cmocka_unit_test (test_other_schemes_are_refused),
+        cmocka_unit_test (test_cancel_stops_a_slow_download_promptly),
+        cmocka_unit_test (test_bad_params_fail_with_a_message),
+        cmocka_unit_test (
+            test_worker_config_checks_store_data_dir_and_allow_list),
+        cmocka_unit_test (
+            test_dltar_is_registered_and_a_bad_allow_list_is_refused),
+    };
+    return cmocka_run_group_tests (tests, s_group_setup, s_group_teardown);
+}

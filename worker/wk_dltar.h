@@ -1,0 +1,58 @@
+/*  wk_dltar - the dltar task: download a native build tar over http(s)
+    into the internal depot.
+
+    params {"appName","buildName","url","size"?}; the org is the claim's.
+    The tar is streamed (never held in memory) to a scratch file under the
+    data directory, <data_dir>/dltar/<task name>.part, with the server's
+    validators beside it in <task name>.meta, then put into the store
+    (EDGE_STORE) at builds/<org>/<appName>/<buildName>.tar, where the mkraw
+    step reads it. Scratch files are removed once stored or when the
+    download fails for good (an HTTP error answer, a size mismatch).
+
+    Redirects are followed by hand, at most WK_DLTAR_MAX_REDIRECTS hops; the
+    URL guard checks every hop (http/https only, no private or loopback
+    address unless allowed) and the connection is pinned to the address it
+    checked (CURLOPT_RESOLVE), proxies off. Progress {doneBytes,totalBytes}
+    is recorded at most every progress_ms, plus once at the end. A worker
+    that dies leaves the .part file: the next attempt resumes it with a
+    Range request (If-Range: the ETag, else Last-Modified) when the server
+    had advertised Accept-Ranges: bytes or an ETag; a 200 answer to it
+    starts over. Cancellation stops the transfer within ~100 ms and keeps
+    the partial file for the next attempt.
+
+    Failures set exception {"httpDownloadFailed": {"url", "httpStatus" (0
+    when nothing answered), "exitCode" (a CURLcode), "sizeBytes" (bytes of
+    the file received)}}, plus "sizeBytesActual" and "sizeBytesExpected"
+    for a size mismatch. exitCode is the transfer's CURLcode; an HTTP error
+    answer gives 22 (CURLE_HTTP_RETURNED_ERROR, as curl -f), too many
+    redirects 47, and a URL the guard refused: 3 (malformed), 1 (scheme),
+    6 (name did not resolve), 7 (forbidden address, nothing contacted).
+    Success records {"key","sizeBytes","url","httpStatus"}.  */
+#ifndef WK_DLTAR_H_INCLUDED
+#define WK_DLTAR_H_INCLUDED
+#include "wk_job.h"
+#include <stdint.h>
+
+#define WK_DLTAR_MAX_REDIRECTS 5
+#define WK_DLTAR_PROGRESS_MS   500
+
+//  Process-wide settings. Borrowed: wk_dltar_setup copies them.
+typedef struct {
+    const char *store_url; //  EDGE_STORE: file:///path (s3 needs options)
+    const char *data_dir;  //  EDGE_DATA_DIR: scratch files
+    const char *url_allow; //  EDGE_URL_ALLOW: CIDRs allowed although private
+    int64_t progress_ms;   //  0: WK_DLTAR_PROGRESS_MS
+    int64_t connect_timeout_ms; //  0: 10000
+    int64_t stall_timeout_ms;   //  no byte for this long fails; 0: 120000
+} wk_dltar_opts_t;
+
+//  Set the settings (replacing earlier ones). Call before any slot runs a
+//  job, from one thread. Returns 0, or -1 (logged) when url_allow is
+//  malformed; the old settings then stay.
+int wk_dltar_setup (const wk_dltar_opts_t *opts);
+//  Forget the settings (end of the process or of a test); jobs run after
+//  this fail with a clear message.
+void wk_dltar_cleanup (void);
+//  Run a dltar job (a wk_job_fn).
+wk_job_rc_t wk_dltar_run (wk_job_t *job);
+#endif
