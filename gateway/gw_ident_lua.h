@@ -107,11 +107,17 @@
 //  Shared head of the token scripts: t = the token's kind, org, username,
 //  session, userCreated; u = its user's username, machine, roles, created.
 //  Ends the script with {'none'}, {'kind'} or {'gone'}. ARGV[1] = kind.
+//  An auth token is valid only while its session exists: it never outlives
+//  it, whatever the rounding of their expiry times.
 #define GW_IDENT_LUA_TOKEN_HEAD                                                \
     "local t = redis.call('HMGET', KEYS[1], 'kind', 'org', 'username',\n"      \
     "  'session', 'userCreated')\n"                                            \
     "if not t[1] or not t[2] or not t[3] then return {'none'} end\n"           \
     "if t[1] ~= ARGV[1] then return {'kind'} end\n"                            \
+    "if t[1] == 'auth' and (not t[4]\n"                                        \
+    "    or redis.call('EXISTS', 'e:tok:' .. t[4]) == 0) then\n"               \
+    "  return {'none'}\n"                                                      \
+    "end\n"                                                                    \
     "local pre = 'e:{' .. t[2] .. '}:'\n"                                      \
     "local u = redis.call('HMGET', pre .. 'user:' .. t[3], 'username',\n"      \
     "  'machine', 'roles', 'created')\n"                                       \
