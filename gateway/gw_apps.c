@@ -112,15 +112,6 @@ static edge_redis_script_t s_delete = {
         "redis.call ('ZREM', KEYS[2], ARGV[1])\n"
         "return {'ok'}\n"};
 
-//  KEYS: app hashes. One HGETALL each.
-static edge_redis_script_t s_fetch = {
-    .source = "local out = {}\n"
-              "for i = 1, #KEYS do\n"
-              "  out[i] = redis.call ('HGETALL', KEYS[i])\n"
-              "end\n"
-              "return out\n"};
-
-
 static const char *
 s_org (gw_req_t *req)
 {
@@ -361,42 +352,10 @@ void
 gw_apps_list (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
 {
     (void) ctx;
-    edge_json_err_t err;
-    gw_list_t list;
-    if (gw_list_parse (gw_req_query (req), &s_spec, &list, &err)) {
-        gw_req_reply_error (req, &err);
-        return;
-    }
-    edge_redis_t *redis = gw_thread_redis (thread);
-    gw_list_page_t page;
-    redisReply *reply = NULL;
-    if (gw_list_fetch (redis, gw_req_sprintf (req, "e:{%s}:apps", s_org (req)),
-                       &list, &page)) {
-        gw_req_reply_redis_failed (req, NULL, "apps: list");
-        goto cleanup;
-    }
-    json_t *items = json_array ();
-    if (page.count > 0) {
-        const char **keys = gw_req_alloc (req, page.count * sizeof *keys);
-        for (size_t i = 0; i < page.count; i++)
-            keys[i] = s_key (req, page.names[i]);
-        reply =
-            edge_redis_eval (redis, &s_fetch, (int) page.count, keys, 0, NULL);
-        if (!reply || reply->type != REDIS_REPLY_ARRAY) {
-            json_decref (items);
-            gw_req_reply_redis_failed (req, reply, "apps: list");
-            goto cleanup;
-        }
-        for (size_t i = 0; i < reply->elements; i++) {
-            json_t *obj = s_object (reply->element[i]);
-            if (obj) //  an app deleted meanwhile is left out
-                json_array_append_new (items, gw_list_project (&list, obj));
-        }
-    }
-    gw_req_reply_json (req, 200, gw_list_answer (&list, page.total, items));
-cleanup:
-    freeReplyObject (reply);
-    gw_list_page_fini (&page);
+    gw_list_reply_hashes (req, gw_thread_redis (thread), &s_spec,
+                          gw_req_sprintf (req, "e:{%s}:apps", s_org (req)),
+                          gw_req_sprintf (req, "e:{%s}:app:", s_org (req)),
+                          s_object, "apps: list");
 }
 
 

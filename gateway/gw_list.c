@@ -500,3 +500,58 @@ gw_list_split_query (gw_req_t *req,
     }
     return 0;
 }
+
+
+//  KEYS: hashes. One HGETALL each, in order.
+static edge_redis_script_t s_hashes = {
+    .source = "local out = {}\n"
+              "for i = 1, #KEYS do\n"
+              "  out[i] = redis.call ('HGETALL', KEYS[i])\n"
+              "end\n"
+              "return out\n"};
+
+
+void
+gw_list_reply_hashes (gw_req_t *req,
+                      edge_redis_t *redis,
+                      const gw_list_spec_t *spec,
+                      const char *index,
+                      const char *key_prefix,
+                      gw_list_object_fn *object_fn,
+                      const char *what)
+{
+    edge_json_err_t err;
+    gw_list_t list;
+    if (gw_list_parse (gw_req_query (req), spec, &list, &err)) {
+        gw_req_reply_error (req, &err);
+        return;
+    }
+    gw_list_page_t page;
+    redisReply *reply = NULL;
+    if (gw_list_fetch (redis, index, &list, &page)) {
+        gw_req_reply_redis_failed (req, NULL, what);
+        goto cleanup;
+    }
+    json_t *items = json_array ();
+    if (page.count > 0) {
+        const char **keys = gw_req_alloc (req, page.count * sizeof *keys);
+        for (size_t i = 0; i < page.count; i++)
+            keys[i] = gw_req_sprintf (req, "%s%s", key_prefix, page.names[i]);
+        reply =
+            edge_redis_eval (redis, &s_hashes, (int) page.count, keys, 0, NULL);
+        if (!reply || reply->type != REDIS_REPLY_ARRAY) {
+            json_decref (items);
+            gw_req_reply_redis_failed (req, reply, what);
+            goto cleanup;
+        }
+        for (size_t i = 0; i < reply->elements; i++) {
+            json_t *obj = object_fn (reply->element[i]);
+            if (obj) //  gone meanwhile: left out
+                json_array_append_new (items, gw_list_project (&list, obj));
+        }
+    }
+    gw_req_reply_json (req, 200, gw_list_answer (&list, page.total, items));
+cleanup:
+    freeReplyObject (reply);
+    gw_list_page_fini (&page);
+}

@@ -99,6 +99,24 @@ int gw_list_fetch (edge_redis_t *redis,
                    gw_list_page_t *page);
 //  Free the page's names; the page becomes empty. NULL-safe.
 void gw_list_page_fini (gw_list_page_t *page);
+//  An object from one HGETALL reply, or NULL when the hash is gone (empty)
+//  or cannot be read. Caller owns the result.
+typedef json_t *(gw_list_object_fn) (const redisReply *hash);
+
+//  Answer a list request over a zset index of hashes: parse the query
+//  (list parameters only), page the index (gw_list_fetch), read the page's
+//  hashes <key_prefix><name> in one script, turn each into an object with
+//  object_fn (objects gone meanwhile are left out), project them and answer
+//  200 {"total","offset","limit","items"}; or the error (400, or a Redis
+//  failure logged with what).
+void gw_list_reply_hashes (gw_req_t *req,
+                           edge_redis_t *redis,
+                           const gw_list_spec_t *spec,
+                           const char *index,
+                           const char *key_prefix,
+                           gw_list_object_fn *object_fn,
+                           const char *what);
+
 //  Keep only the list's fields of item (all when none were asked).
 //  Takes ownership of item; caller owns the result.
 json_t *gw_list_project (const gw_list_t *list, json_t *item);

@@ -33,14 +33,6 @@ static const edge_json_field_t s_patch_fields[] = {
     {"permissions", EDGE_JSON_OBJECT, false, 0, 0, false},
 };
 
-//  KEYS: role hashes. One HGETALL each.
-static edge_redis_script_t s_fetch = {
-    .source = "local out = {}\n"
-              "for i = 1, #KEYS do\n"
-              "  out[i] = redis.call ('HGETALL', KEYS[i])\n"
-              "end\n"
-              "return out\n"};
-
 //  KEYS: org info, roles index, role hash. ARGV: name, created ms, role
 //  hash field/value pairs...
 static edge_redis_script_t s_create = {
@@ -254,45 +246,12 @@ gw_roles_list (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
 {
     (void) ctx;
     const gw_principal_t *principal = s_principal (req);
-    edge_json_err_t err;
-    gw_list_t list;
     if (!principal)
         return;
-    if (gw_list_parse (gw_req_query (req), &s_spec, &list, &err)) {
-        gw_req_reply_error (req, &err);
-        return;
-    }
-    edge_redis_t *redis = gw_thread_redis (thread);
-    char *index = gw_req_sprintf (req, "e:{%s}:roles", principal->org);
-    gw_list_page_t page;
-    redisReply *reply = NULL;
-    if (gw_list_fetch (redis, index, &list, &page)) {
-        gw_req_reply_redis_failed (req, NULL, "roles: list");
-        goto cleanup;
-    }
-    const char **keys = gw_req_alloc (req, (page.count + 1) * sizeof *keys);
-    for (size_t i = 0; i < page.count; i++)
-        keys[i] = gw_req_sprintf (req, "e:{%s}:role:%s", principal->org,
-                                  page.names[i]);
-    json_t *items = json_array ();
-    if (page.count > 0) {
-        reply =
-            edge_redis_eval (redis, &s_fetch, (int) page.count, keys, 0, NULL);
-        if (!reply || reply->type != REDIS_REPLY_ARRAY) {
-            json_decref (items);
-            gw_req_reply_redis_failed (req, reply, "roles: list");
-            goto cleanup;
-        }
-        for (size_t i = 0; i < reply->elements; i++) {
-            json_t *role = s_role_json (reply->element[i]);
-            if (role) //  a role deleted meanwhile is left out
-                json_array_append_new (items, gw_list_project (&list, role));
-        }
-    }
-    gw_req_reply_json (req, 200, gw_list_answer (&list, page.total, items));
-cleanup:
-    freeReplyObject (reply);
-    gw_list_page_fini (&page);
+    gw_list_reply_hashes (req, gw_thread_redis (thread), &s_spec,
+                          gw_req_sprintf (req, "e:{%s}:roles", principal->org),
+                          gw_req_sprintf (req, "e:{%s}:role:", principal->org),
+                          s_role_json, "roles: list");
 }
 
 

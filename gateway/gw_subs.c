@@ -197,10 +197,13 @@ s_new_secret (gw_req_t *req)
 }
 
 
-//  The public object of an HGETALL reply (never the secret). Caller owns.
+//  The public object of an HGETALL reply (never the secret), or NULL when
+//  the subscription is gone. Caller owns.
 static json_t *
 s_object (const redisReply *hash)
 {
+    if (!hash || hash->type != REDIS_REPLY_ARRAY || hash->elements == 0)
+        return NULL;
     json_t *obj = json_object ();
     for (size_t i = 0; i + 1 < hash->elements; i += 2) {
         const char *key = hash->element[i]->str;
@@ -280,56 +283,15 @@ gw_subs_create (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
 }
 
 
-//  The objects of the page's names (one HGETALL each; a page is <= 1000).
-//  Returns an array (caller owns), or NULL when Redis failed.
-static json_t *
-s_fetch (gw_req_t *req,
-         edge_redis_t *redis,
-         const gw_list_t *list,
-         const gw_list_page_t *page)
-{
-    json_t *items = json_array ();
-    for (size_t i = 0; i < page->count; i++) {
-        redisReply *reply = edge_redis_command (
-            redis, "HGETALL %s", s_key (req, page->names[i], ""));
-        if (!reply || reply->type != REDIS_REPLY_ARRAY) {
-            freeReplyObject (reply);
-            json_decref (items);
-            return NULL;
-        }
-        if (reply->elements > 0)
-            json_array_append_new (items,
-                                   gw_list_project (list, s_object (reply)));
-        freeReplyObject (reply);
-    }
-    return items;
-}
-
-
 void
 gw_subs_list (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
 {
     (void) ctx;
-    edge_json_err_t err;
-    gw_list_t list;
-    if (gw_list_parse (gw_req_query (req), &s_spec, &list, &err)) {
-        gw_req_reply_error (req, &err);
-        return;
-    }
-    edge_redis_t *redis = gw_thread_redis (thread);
-    gw_list_page_t page = {0};
-    const char *index =
-        gw_req_sprintf (req, "e:{%s}:subs", gw_req_principal (req)->org);
-    json_t *items = gw_list_fetch (redis, index, &list, &page) == 0
-                        ? s_fetch (req, redis, &list, &page)
-                        : NULL;
-    size_t total = page.total;
-    gw_list_page_fini (&page);
-    if (!items) {
-        gw_req_reply_redis_failed (req, NULL, NULL);
-        return;
-    }
-    gw_req_reply_json (req, 200, gw_list_answer (&list, total, items));
+    const char *org = gw_req_principal (req)->org;
+    gw_list_reply_hashes (req, gw_thread_redis (thread), &s_spec,
+                          gw_req_sprintf (req, "e:{%s}:subs", org),
+                          gw_req_sprintf (req, "e:{%s}:sub:", org), s_object,
+                          "subscriptions: list");
 }
 
 
