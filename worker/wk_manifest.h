@@ -75,6 +75,13 @@ wk_manifest_t *
 wk_manifest_decode (const char *text, size_t len, char *err, size_t errsize);
 //  Read and decode a manifest file. Caller owns the result.
 wk_manifest_t *wk_manifest_load (const char *path, char *err, size_t errsize);
+//  Read only a manifest file's chunk table: chunks, load_order, segments
+//  and the index for wk_manifest_find (files stays empty and unchecked),
+//  streaming the text through a fixed buffer so that memory grows with
+//  the number of chunks (about 100 bytes each), never with the text.
+//  Checks those members as wk_manifest_load does. Caller owns the result.
+wk_manifest_t *
+wk_manifest_load_chunks (const char *path, char *err, size_t errsize);
 //  Destroy and nullify the caller's reference; NULL-safe.
 void wk_manifest_destroy (wk_manifest_t **self_p);
 //  Index of the chunk named sha, or -1.

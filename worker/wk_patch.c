@@ -22,7 +22,8 @@ typedef struct {
     const char *dir_b;     //  borrowed
     wk_manifest_t *a, *b;  //  the two manifests
     wk_imgout_segs_t segs; //  patch segment writer
-    json_t *refs;          //  [[chunk, segment, offset] …]
+    FILE *json;            //  patch.json being written, or NULL
+    const char *json_path; //  its path
     int fd;                //  open segment of B, or -1
     uint32_t fd_segment;   //  its index
     uint8_t *buf;          //  one stored chunk
@@ -70,9 +71,19 @@ s_read_chunk (s_patch_t *patch, uint32_t index)
 }
 
 
+//  Copy the chunks and write patch.json as they go: memory stays
+//  independent of the number of chunks in the patch.
 static int
 s_copy_new_chunks (s_patch_t *patch, wk_patch_info_t *info)
 {
+    patch->json = fopen (patch->json_path, "wb");
+    if (!patch->json)
+        return s_fail (patch, "cannot write %s: %s", patch->json_path,
+                       strerror (errno));
+    fprintf (patch->json,
+             "{\"version\":1,\"fromDxf\":\"%s\",\"toDxf\":\"%s\","
+             "\"chunks\":[",
+             info->from_dxf, info->to_dxf);
     patch->buf = edge_malloc (S_STORED_MAX);
     for (size_t i = 0; i < patch->b->nload; i++) {
         uint32_t index = patch->b->load_order[i];
@@ -88,9 +99,8 @@ s_copy_new_chunks (s_patch_t *patch, wk_patch_info_t *info)
             != 0)
             return s_fail (patch, "cannot write a patch segment: %s",
                            strerror (errno));
-        json_array_append_new (
-            patch->refs, json_pack ("[I,I,I]", (json_int_t) index,
-                                    (json_int_t) segment, (json_int_t) offset));
+        fprintf (patch->json, "%s[%u,%u,%llu]", info->chunks ? "," : "", index,
+                 segment, (unsigned long long) offset);
         info->chunks++;
         info->stored_bytes += chunk->stored;
     }
@@ -122,29 +132,28 @@ s_copy_file (const char *from, const char *to)
 }
 
 
-//  Write patch.json and copy B's manifest.
+//  Finish patch.json and copy B's manifest.
 static int
 s_write_files (s_patch_t *patch, const char *out_dir, wk_patch_info_t *info)
 {
-    json_t *segments = json_array ();
+    fputs ("],\"segments\":[", patch->json);
     char name[32];
     for (uint32_t i = 0; i < patch->segs.count; i++) {
         wk_image_segment_name (i, name, sizeof (name));
-        json_array_append_new (segments,
-                               json_pack ("{s:s,s:I}", "name", name, "size",
-                                          (json_int_t) patch->segs.sizes[i]));
+        fprintf (patch->json, "%s{\"name\":\"%s\",\"size\":%llu}", i ? "," : "",
+                 name, (unsigned long long) patch->segs.sizes[i]);
         info->total_bytes += patch->segs.sizes[i];
     }
     info->segments = patch->segs.count;
-    json_t *root = json_pack ("{s:i,s:s,s:s,s:O,s:o}", "version", 1, "fromDxf",
-                              info->from_dxf, "toDxf", info->to_dxf, "chunks",
-                              patch->refs, "segments", segments);
-    char *path = edge_sprintf ("%s/%s", out_dir, WK_PATCH_FILE);
+    fputs ("]}", patch->json);
+    bool is_written = !ferror (patch->json);
+    is_written = fclose (patch->json) == 0 && is_written;
+    patch->json = NULL;
+    const char *path = patch->json_path;
     char *from = edge_sprintf ("%s/%s", patch->dir_b, WK_IMAGE_MANIFEST);
     char *to = edge_sprintf ("%s/%s", out_dir, WK_IMAGE_MANIFEST);
     int rc = 0;
-    if (json_dump_file (root, path, JSON_COMPACT | JSON_PRESERVE_ORDER) != 0
-        || s_copy_file (from, to) != 0)
+    if (!is_written || s_copy_file (from, to) != 0)
         rc = s_fail (patch, "cannot write the patch files in %s", out_dir);
     FILE *sizes[2] = {fopen (path, "rb"), fopen (to, "rb")};
     for (int i = 0; i < 2; i++)
@@ -155,8 +164,6 @@ s_write_files (s_patch_t *patch, const char *out_dir, wk_patch_info_t *info)
         }
     free (to);
     free (from);
-    free (path);
-    json_decref (root);
     return rc;
 }
 
@@ -166,7 +173,7 @@ s_load_manifest (s_patch_t *patch, const char *dir, char *dxf_name)
 {
     char *path = edge_sprintf ("%s/%s", dir, WK_IMAGE_MANIFEST);
     char why[256];
-    wk_manifest_t *manifest = wk_manifest_load (path, why, sizeof (why));
+    wk_manifest_t *manifest = wk_manifest_load_chunks (path, why, sizeof (why));
     if (!manifest)
         s_fail (patch, "%s: %s", path, why);
     else if (wk_image_dxf_name (path, dxf_name) != 0) {
@@ -193,7 +200,8 @@ wk_patch_build (const char *dir_a,
         .dir_b = dir_b, .fd = -1, .err = err, .errsize = errsize};
     wk_imgout_segs_init (&patch.segs, out_dir,
                          segment_max ? segment_max : WK_IMAGE_SEGMENT_MAX);
-    patch.refs = json_array ();
+    char *json_path = edge_sprintf ("%s/%s", out_dir, WK_PATCH_FILE);
+    patch.json_path = json_path;
     int rc = -1;
     patch.a = s_load_manifest (&patch, dir_a, info->from_dxf);
     patch.b = patch.a ? s_load_manifest (&patch, dir_b, info->to_dxf) : NULL;
@@ -216,7 +224,9 @@ cleanup:
     if (patch.fd >= 0)
         close (patch.fd);
     free (patch.buf);
-    json_decref (patch.refs);
+    if (patch.json)
+        fclose (patch.json);
+    free (json_path);
     wk_imgout_segs_fini (&patch.segs);
     wk_manifest_destroy (&patch.b);
     wk_manifest_destroy (&patch.a);
