@@ -4,6 +4,7 @@
     up; SIGTERM gives running tasks back to the queue and exits 0.  */
 #include "edge_log.h"
 #include "wk_config.h"
+#include "wk_deploy.h"
 #include "wk_dltar.h"
 #include "wk_worker.h"
 #include <czmq.h>
@@ -29,8 +30,10 @@ main (void)
         wk_config_fini (&config);
         return 2;
     }
+    wk_deploy_setup (&(wk_deploy_opts_t){.store_url = config.store_url});
     wk_worker_t *worker = wk_worker_new (&config);
     if (!worker) {
+        wk_deploy_cleanup ();
         wk_dltar_cleanup ();
         wk_config_fini (&config);
         return 1;
@@ -39,6 +42,7 @@ main (void)
         if (wk_worker_poll (worker, S_POLL_MS))
             break;
     wk_worker_destroy (&worker);
+    wk_deploy_cleanup ();
     wk_dltar_cleanup ();
     wk_config_fini (&config);
     return 0;

@@ -2,6 +2,7 @@
 #include "wk_job.h"
 #include "edge_assert.h"
 #include "edge_util.h"
+#include "wk_deploy.h"
 #include "wk_dltar.h"
 #include "wk_hello.h"
 #include <stdarg.h>
@@ -18,6 +19,7 @@ static const struct {
 } s_handlers[] = {
     {"hello", wk_hello_run},
     {"dltar", wk_dltar_run},
+    {"deploy", wk_deploy_run},
 };
 
 

@@ -1,0 +1,738 @@
+/*  test_wk_deploy - the deploy task against a real redis-server, a depot
+    in a temporary directory, two fs origins and one S3 origin on a real
+    s3rver (scripts/s3rver.sh). Without npm the S3 origin is left out (said
+    on stderr) and everything else still runs. s3rver checks only the
+    access key id, so the broken S3 deployment has a wrong key id.  */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "edge_log.h"
+#include "edge_redis.h"
+#include "edge_store.h"
+#include "edge_testutil.h"
+#include "edge_util.h"
+#include "wk_deploy.h"
+#include "wk_job.h"
+#include <arpa/inet.h>
+#include <jansson.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define S_BUCKET  "edge-test"
+#define S_KEYS    5
+#define S_MAX_LOG 64
+
+static edge_testutil_redis_t s_redis;
+static edge_redis_t *s_conn;  //  the handler's connection
+static edge_redis_t *s_check; //  the test's own connection
+static char s_dir[] = "/tmp/test_wk_deploy_XXXXXX";
+static bool s_has_s3;
+static pid_t s_s3rver_pid;
+static int s_s3rver_port;
+static char s_endpoint[64];
+
+//  The depot keys of the fake image and patch (manifests included).
+static const char *const s_keys[S_KEYS] = {
+    "dxf/acme/app1/0002/img-a/manifest.json",
+    "dxf/acme/app1/0002/img-a/seg_000.bin",
+    "dxf/acme/app1/0002/img-a/seg_001.bin",
+    "pat/acme/app1/0002/0001/manifest.json",
+    "pat/acme/app1/0002/0001/seg_000.bin",
+};
+static const char *const s_params_text =
+    "{\"appName\":\"app1\",\"buildId\":2,\"dxfName\":\"img-a\","
+    "\"patches\":[{\"fromBuildId\":1}]}";
+
+//  Writes seen by the hook: "deployment key".
+static char *s_log[S_MAX_LOG];
+static size_t s_logged;
+
+
+//  ---------------------------------------------------------------------
+//  Helpers
+
+static void
+s_hook (const char *deployment, const char *key, void *arg)
+{
+    (void) arg;
+    if (s_logged < S_MAX_LOG)
+        s_log[s_logged++] = edge_sprintf ("%s %s", deployment, key);
+}
+
+
+static void
+s_log_clear (void)
+{
+    for (size_t i = 0; i < s_logged; i++)
+        free (s_log[i]);
+    s_logged = 0;
+}
+
+
+//  Deterministic content of depot key index i (some KiB, distinct).
+static char *
+s_content (size_t i, size_t *size)
+{
+    *size = 3000 + i * 1111;
+    char *data = edge_malloc (*size);
+    uint32_t x = (uint32_t) (i * 2654435761u) | 1;
+    for (size_t b = 0; b < *size; b++) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        data[b] = (char) (x >> 24);
+    }
+    return data;
+}
+
+
+//  Run a command on the test's connection; it must not fail.
+#define S_REDIS(...)                                                           \
+    do {                                                                       \
+        redisReply *reply_ = edge_redis_command (s_check, __VA_ARGS__);        \
+        assert_non_null (reply_);                                              \
+        assert_int_not_equal (reply_->type, REDIS_REPLY_ERROR);                \
+        freeReplyObject (reply_);                                              \
+    } while (0)
+
+
+//  A hash field (caller frees), or NULL when absent.
+static char *
+s_hget (const char *key, const char *field)
+{
+    redisReply *reply = edge_redis_command (s_check, "HGET %s %s", key, field);
+    assert_non_null (reply);
+    char *value =
+        reply->type == REDIS_REPLY_STRING ? edge_strdup (reply->str) : NULL;
+    freeReplyObject (reply);
+    return value;
+}
+
+
+static void
+s_assert_field (const char *key, const char *field, const char *want)
+{
+    char *value = s_hget (key, field);
+    if (!want)
+        assert_null (value);
+    else {
+        assert_non_null (value);
+        assert_string_equal (value, want);
+    }
+    free (value);
+}
+
+
+//  Run a deploy job with params text; the caller calls wk_job_fini.
+static wk_job_rc_t
+s_run (const char *params_text, atomic_int *cancel, wk_job_t *job)
+{
+    json_t *params = json_loads (params_text, 0, NULL);
+    assert_non_null (params);
+    *job = (wk_job_t){.worker = "w1",
+                      .name = "task-deploy-1",
+                      .type = "deploy",
+                      .org = "acme",
+                      .params = params,
+                      .attempt = 1,
+                      .redis = s_conn,
+                      .cancel = cancel};
+    wk_job_rc_t rc = wk_deploy_run (job);
+    json_decref (params);
+    job->params = NULL;
+    return rc;
+}
+
+
+//  The store of a test origin: "fsA" (prefix cdn/a/), "fsB" (no prefix),
+//  "s3C" (prefix pre/). Caller owns. *prefix is borrowed.
+static edge_store_t *
+s_origin (const char *name, const char **prefix)
+{
+    edge_store_t *store = NULL;
+    if (strcmp (name, "fsA") == 0) {
+        char *path = edge_sprintf ("%s/originA", s_dir);
+        store = edge_store_new_fs (path);
+        free (path);
+        *prefix = "cdn/a/";
+    }
+    else if (strcmp (name, "fsB") == 0) {
+        char *path = edge_sprintf ("%s/originB", s_dir);
+        store = edge_store_new_fs (path);
+        free (path);
+        *prefix = "";
+    }
+    else {
+        edge_store_s3_opts_t opts = {s_endpoint, "us-east-1", S_BUCKET,
+                                     "S3RVER",   "S3RVER",    NULL};
+        store = edge_store_new_s3 (&opts);
+        *prefix = "pre/";
+    }
+    assert_non_null (store);
+    return store;
+}
+
+
+//  Origin name holds every depot key under its prefix, byte for byte.
+static void
+s_assert_origin (const char *name)
+{
+    const char *prefix;
+    edge_store_t *store = s_origin (name, &prefix);
+    char *path = edge_sprintf ("%s/copy", s_dir);
+    for (size_t i = 0; i < S_KEYS; i++) {
+        char *key = edge_sprintf ("%s%s", prefix, s_keys[i]);
+        assert_int_equal (edge_store_get_file (store, key, path), 0);
+        size_t size;
+        char *want = s_content (i, &size);
+        FILE *file = fopen (path, "rb");
+        assert_non_null (file);
+        char *got = edge_malloc (size + 1);
+        assert_int_equal (fread (got, 1, size + 1, file), size);
+        fclose (file);
+        assert_memory_equal (got, want, size);
+        free (got);
+        free (want);
+        free (key);
+    }
+    unlink (path);
+    free (path);
+    edge_store_destroy (&store);
+}
+
+
+//  The names of the origins in use (s3C only with s3rver).
+static size_t
+s_origins (const char **names)
+{
+    names[0] = "fsA";
+    names[1] = "fsB";
+    names[2] = "s3C";
+    return s_has_s3 ? 3 : 2;
+}
+
+
+//  In the hook log of deployment name, every manifest comes after every
+//  segment, and the image's manifest is the very last write. Returns the
+//  number of writes to name.
+static size_t
+s_assert_manifests_last (const char *name, const char *prefix)
+{
+    char *image = edge_sprintf ("%s %s%s", name, prefix, s_keys[0]);
+    size_t writes = 0, last = 0;
+    bool seen_manifest = false;
+    for (size_t i = 0; i < s_logged; i++) {
+        size_t len = strlen (name);
+        if (strncmp (s_log[i], name, len) != 0 || s_log[i][len] != ' ')
+            continue;
+        writes++;
+        last = i;
+        bool is_manifest = strstr (s_log[i], "/manifest.json") != NULL;
+        if (!is_manifest)
+            assert_false (seen_manifest); //  a segment after a manifest
+        seen_manifest = seen_manifest || is_manifest;
+    }
+    if (writes > 0)
+        assert_string_equal (s_log[last], image);
+    free (image);
+    return writes;
+}
+
+
+//  job->error is exactly the deployment object with these lists.
+static void
+s_assert_error (const wk_job_t *job, const char *failed, const char *ok)
+{
+    char *text = edge_sprintf ("{\"deployment\":{\"failedDeployments\":%s,"
+                               "\"succeededDeployments\":%s}}",
+                               failed, ok);
+    json_t *want = json_loads (text, 0, NULL);
+    json_t *got = job->error ? json_loads (job->error, 0, NULL) : NULL;
+    assert_non_null (want);
+    assert_non_null (got);
+    assert_true (json_equal (got, want));
+    json_decref (got);
+    json_decref (want);
+    free (text);
+}
+
+
+//  ---------------------------------------------------------------------
+//  s3rver
+
+static bool
+s_port_answers (void *arg)
+{
+    (void) arg;
+    int status;
+    if (waitpid (s_s3rver_pid, &status, WNOHANG) == s_s3rver_pid) {
+        s_s3rver_pid = 0;
+        return true; //  exited: stop polling, start fails
+    }
+    int fd = socket (AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in addr = {.sin_family = AF_INET};
+    addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+    addr.sin_port = htons ((uint16_t) s_s3rver_port);
+    bool is_up = connect (fd, (struct sockaddr *) &addr, sizeof addr) == 0;
+    close (fd);
+    return is_up;
+}
+
+
+static int
+s_s3rver_start (void)
+{
+    s_s3rver_port = edge_testutil_free_port ();
+    snprintf (s_endpoint, sizeof s_endpoint, "http://127.0.0.1:%d",
+              s_s3rver_port);
+    char *data = edge_sprintf ("%s/s3rver", s_dir);
+    char port[16];
+    snprintf (port, sizeof port, "%d", s_s3rver_port);
+    s_s3rver_pid = fork ();
+    if (s_s3rver_pid == 0) {
+        setpgid (0, 0);
+        execl (EDGE_S3RVER_SCRIPT, EDGE_S3RVER_SCRIPT, port, data, S_BUCKET,
+               (char *) NULL);
+        _exit (127);
+    }
+    free (data);
+    //  The first run installs s3rver from npm: allow for that.
+    bool is_up = edge_testutil_poll (s_port_answers, NULL, 180000);
+    if (!is_up || s_s3rver_pid == 0) {
+        fprintf (stderr, "s3rver did not start (see scripts/s3rver.sh)\n");
+        return -1;
+    }
+    return 0;
+}
+
+
+static void
+s_s3rver_stop (void)
+{
+    if (s_s3rver_pid <= 0)
+        return;
+    kill (-s_s3rver_pid, SIGTERM);
+    int64_t deadline = edge_mono_ms () + 5000;
+    while (waitpid (s_s3rver_pid, NULL, WNOHANG) == 0) {
+        if (edge_mono_ms () > deadline) {
+            kill (-s_s3rver_pid, SIGKILL);
+            waitpid (s_s3rver_pid, NULL, 0);
+            break;
+        }
+        edge_sleep_ms (10, NULL);
+    }
+    s_s3rver_pid = 0;
+}
+
+
+//  ---------------------------------------------------------------------
+//  Fixture: the depot image, the app and its deployments
+
+static int
+s_setup (void **state)
+{
+    (void) state;
+    char *depot = edge_sprintf ("%s/depot", s_dir);
+    edge_store_t *store = edge_store_new_fs (depot);
+    free (depot);
+    if (!store)
+        return -1;
+    for (size_t i = 0; i < S_KEYS; i++) {
+        size_t size;
+        char *data = s_content (i, &size);
+        int rc = edge_store_put_mem (store, s_keys[i], data, size);
+        free (data);
+        if (rc != 0)
+            return -1;
+    }
+    edge_store_destroy (&store);
+    char *url = edge_sprintf ("file://%s/depot", s_dir);
+    wk_deploy_setup (&(wk_deploy_opts_t){.store_url = url, .retry_ms = 20});
+    free (url);
+    wk_deploy_set_hook (s_hook, NULL);
+    return 0;
+}
+
+
+static int
+s_teardown (void **state)
+{
+    (void) state;
+    wk_deploy_cleanup ();
+    s_log_clear ();
+    return 0;
+}
+
+
+//  Empty every origin.
+static void
+s_clear_origins (void)
+{
+    char *cmd = edge_sprintf ("rm -rf '%s/originA' '%s/originB'", s_dir, s_dir);
+    if (system (cmd) != 0)
+        fprintf (stderr, "could not clear the fs origins\n");
+    free (cmd);
+    if (!s_has_s3)
+        return;
+    const char *prefix;
+    edge_store_t *store = s_origin ("s3C", &prefix);
+    for (size_t i = 0; i < S_KEYS; i++) {
+        char *key = edge_sprintf ("%s%s", prefix, s_keys[i]);
+        if (edge_store_delete (store, key) != 0)
+            fprintf (stderr, "could not delete %s\n", key);
+        free (key);
+    }
+    edge_store_destroy (&store);
+}
+
+
+//  Fresh Redis state and empty origins: app1 registered to every origin in use.
+static int
+s_reset (void **state)
+{
+    (void) state;
+    redisReply *reply = edge_redis_command (s_check, "FLUSHALL");
+    if (!reply)
+        return -1;
+    freeReplyObject (reply);
+    const char *names[3];
+    size_t count = s_origins (names);
+    json_t *list = json_array ();
+    for (size_t i = 0; i < count; i++) {
+        json_array_append_new (list, json_string (names[i]));
+        S_REDIS ("ZADD e:{acme}:deployments %d %s", (int) i + 1, names[i]);
+    }
+    char *text = json_dumps (list, JSON_COMPACT);
+    json_decref (list);
+    S_REDIS ("HSET e:{acme}:app:app1 name app1 locked 0 deployments %s", text);
+    free (text);
+    S_REDIS ("HSET e:{acme}:deployment:fsA name fsA kind fs originPrefix "
+             "/cdn/a/ path %s/originA status new",
+             s_dir);
+    S_REDIS ("HSET e:{acme}:deployment:fsB name fsB kind fs originPrefix %s "
+             "path %s/originB status new",
+             "", s_dir);
+    S_REDIS ("HSET e:{acme}:deployment:s3C name s3C kind s3 originPrefix pre "
+             "endpoint %s region us-east-1 bucket %s accessKeyId S3RVER "
+             "secretAccessKey S3RVER status new",
+             s_endpoint, S_BUCKET);
+    s_clear_origins ();
+    s_log_clear ();
+    return 0;
+}
+
+
+//  ---------------------------------------------------------------------
+//  Tests
+
+static void
+test_deploy_publishes_every_key_to_every_origin_manifests_last (void **state)
+{
+    (void) state;
+    atomic_int cancel = 0;
+    wk_job_t job;
+    assert_int_equal (s_run (s_params_text, &cancel, &job), WK_JOB_DONE);
+    assert_null (job.error);
+    assert_null (job.message);
+    json_t *result = json_loads (job.result, 0, NULL);
+    assert_non_null (result);
+    assert_string_equal (
+        json_string_value (json_object_get (result, "dxfName")), "img-a");
+    const char *names[3];
+    size_t count = s_origins (names);
+    json_t *deployments = json_object_get (result, "deployments");
+    assert_int_equal (json_array_size (deployments), count);
+    for (size_t i = 0; i < count; i++) {
+        assert_string_equal (
+            json_string_value (json_array_get (deployments, i)), names[i]);
+        s_assert_origin (names[i]);
+        const char *prefix;
+        edge_store_t *store = s_origin (names[i], &prefix);
+        edge_store_destroy (&store);
+        assert_int_equal (s_assert_manifests_last (names[i], prefix), S_KEYS);
+        char *key = edge_sprintf ("e:{acme}:deployment:%s", names[i]);
+        s_assert_field (key, "status", "ok");
+        char *message = s_hget (key, "message");
+        assert_non_null (strstr (message, "5 files written"));
+        free (message);
+        free (key);
+    }
+    assert_int_equal (s_logged, S_KEYS * count);
+    s_assert_field ("e:{acme}:app:app1", "locked", "0");
+    s_assert_field ("e:{acme}:app:app1", "error", NULL);
+    json_decref (result);
+    wk_job_fini (&job);
+}
+
+
+static void
+test_deploy_again_skips_what_is_there_and_overwrites_what_differs (void **state)
+{
+    (void) state;
+    atomic_int cancel = 0;
+    wk_job_t job;
+    assert_int_equal (s_run (s_params_text, &cancel, &job), WK_JOB_DONE);
+    wk_job_fini (&job);
+    s_log_clear ();
+    //  A truncated segment on fsB is rewritten; nothing else is
+    char *path = edge_sprintf ("%s/originB/%s", s_dir, s_keys[1]);
+    assert_int_equal (truncate (path, 10), 0);
+    free (path);
+    assert_int_equal (s_run (s_params_text, &cancel, &job), WK_JOB_DONE);
+    wk_job_fini (&job);
+    assert_int_equal (s_logged, 1);
+    char *want = edge_sprintf ("fsB %s", s_keys[1]);
+    assert_string_equal (s_log[0], want);
+    free (want);
+    const char *names[3];
+    size_t count = s_origins (names);
+    for (size_t i = 0; i < count; i++)
+        s_assert_origin (names[i]);
+    s_assert_field ("e:{acme}:deployment:fsA", "message",
+                    "published img-a of build 0002: 0 files written, 5 "
+                    "were already there");
+}
+
+
+static void
+test_failed_deployments_fail_the_task_and_lock_the_app_until_fixed (
+    void **state)
+{
+    (void) state;
+    //  fsB under a regular file: no directory can be made there
+    char *file = edge_sprintf ("%s/plainfile", s_dir);
+    FILE *f = fopen (file, "w");
+    assert_non_null (f);
+    fclose (f);
+    S_REDIS ("HSET e:{acme}:deployment:fsB path %s/sub", file);
+    S_REDIS ("HSET e:{acme}:deployment:s3C accessKeyId WRONGKEY");
+    atomic_int cancel = 0;
+    wk_job_t job;
+    int64_t start = edge_mono_ms ();
+    assert_int_equal (s_run (s_params_text, &cancel, &job), WK_JOB_FAILED);
+    int64_t took = edge_mono_ms () - start;
+    assert_null (job.result);
+    assert_non_null (job.message);
+    if (s_has_s3) {
+        s_assert_error (&job, "[\"fsB\",\"s3C\"]", "[\"fsA\"]");
+        assert_true (took >= 20 + 40); //  the S3 object was tried 3 times
+        s_assert_field ("e:{acme}:deployment:s3C", "status", "error");
+        char *message = s_hget ("e:{acme}:deployment:s3C", "message");
+        assert_non_null (strstr (message, "HTTP 403"));
+        assert_null (strstr (message, "S3RVER")); //  no secret
+        free (message);
+    }
+    else
+        s_assert_error (&job, "[\"fsB\"]", "[\"fsA\"]");
+    s_assert_field ("e:{acme}:deployment:fsA", "status", "ok");
+    s_assert_field ("e:{acme}:deployment:fsB", "status", "error");
+    s_assert_field ("e:{acme}:app:app1", "locked", "1");
+    s_assert_field ("e:{acme}:app:app1", "error", job.error);
+    wk_job_fini (&job);
+    s_assert_origin ("fsA");
+    //  Fix the deployments, retry: succeeds, unlocks, same objects
+    S_REDIS ("HSET e:{acme}:deployment:fsB path %s/originB", s_dir);
+    S_REDIS ("HSET e:{acme}:deployment:s3C accessKeyId S3RVER");
+    s_log_clear ();
+    assert_int_equal (s_run (s_params_text, &cancel, &job), WK_JOB_DONE);
+    assert_null (job.error);
+    wk_job_fini (&job);
+    assert_int_equal (s_assert_manifests_last ("fsA", "cdn/a/"), 0);
+    assert_int_equal (s_assert_manifests_last ("fsB", ""), S_KEYS);
+    if (s_has_s3)
+        assert_int_equal (s_assert_manifests_last ("s3C", "pre/"), S_KEYS);
+    const char *names[3];
+    size_t count = s_origins (names);
+    for (size_t i = 0; i < count; i++) {
+        s_assert_origin (names[i]);
+        char *key = edge_sprintf ("e:{acme}:deployment:%s", names[i]);
+        s_assert_field (key, "status", "ok");
+        free (key);
+    }
+    s_assert_field ("e:{acme}:app:app1", "locked", "0");
+    s_assert_field ("e:{acme}:app:app1", "error", NULL);
+    unlink (file);
+    free (file);
+}
+
+
+static void
+test_an_app_without_deployments_publishes_to_all_of_the_org (void **state)
+{
+    (void) state;
+    S_REDIS ("HSET e:{acme}:app:app1 deployments []");
+    S_REDIS ("ZREM e:{acme}:deployments s3C");
+    S_REDIS ("ZADD e:{acme}:deployments 0 fsB");
+    atomic_int cancel = 0;
+    wk_job_t job;
+    assert_int_equal (s_run (s_params_text, &cancel, &job), WK_JOB_DONE);
+    assert_string_equal (job.result, "{\"dxfName\":\"img-a\",\"deployments\":"
+                                     "[\"fsB\",\"fsA\"]}");
+    wk_job_fini (&job);
+    S_REDIS ("HDEL e:{acme}:app:app1 deployments");
+    assert_int_equal (s_run (s_params_text, &cancel, &job), WK_JOB_DONE);
+    assert_string_equal (job.result, "{\"dxfName\":\"img-a\",\"deployments\":"
+                                     "[\"fsB\",\"fsA\"]}");
+    wk_job_fini (&job);
+}
+
+
+static void
+test_a_missing_deployment_is_a_failed_deployment (void **state)
+{
+    (void) state;
+    S_REDIS ("HSET e:{acme}:app:app1 deployments [\"fsA\",\"gone\"]");
+    atomic_int cancel = 0;
+    wk_job_t job;
+    assert_int_equal (s_run (s_params_text, &cancel, &job), WK_JOB_FAILED);
+    s_assert_error (&job, "[\"gone\"]", "[\"fsA\"]");
+    wk_job_fini (&job);
+    //  Its status is not recorded into a hash that does not exist
+    redisReply *reply =
+        edge_redis_command (s_check, "EXISTS e:{acme}:deployment:gone");
+    assert_non_null (reply);
+    assert_int_equal (reply->integer, 0);
+    freeReplyObject (reply);
+}
+
+
+static void
+test_missing_image_or_bad_params_fail_without_locking (void **state)
+{
+    (void) state;
+    const char *bad[] = {
+        "{\"appName\":\"app1\",\"buildId\":2,\"dxfName\":\"nope\"}",
+        "{\"appName\":\"app1\",\"buildId\":2,\"dxfName\":\"img-a\","
+        "\"patches\":[{\"fromBuildId\":7}]}",
+        "{\"appName\":\"app1\",\"buildId\":2,\"dxfName\":\"img-a\","
+        "\"patches\":[{\"fromBuildId\":2}]}",
+        "{\"appName\":\"app1\",\"dxfName\":\"img-a\"}",
+        "{\"appName\":\"app1\",\"buildId\":10000,\"dxfName\":\"img-a\"}",
+        "{\"appName\":\"app1\",\"buildId\":2,\"dxfName\":\"../x\"}",
+        "{\"buildId\":2,\"dxfName\":\"img-a\"}",
+        "{\"appName\":\"app1\",\"buildId\":2,\"dxfName\":\"img-a\","
+        "\"patches\":{}}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        atomic_int cancel = 0;
+        wk_job_t job;
+        assert_int_equal (s_run (bad[i], &cancel, &job), WK_JOB_FAILED);
+        assert_non_null (job.message);
+        assert_null (job.error);
+        assert_null (job.result);
+        wk_job_fini (&job);
+    }
+    assert_int_equal (s_logged, 0);
+    s_assert_field ("e:{acme}:app:app1", "locked", "0");
+    s_assert_field ("e:{acme}:deployment:fsA", "status", "new");
+    //  A deleted app publishes nothing
+    S_REDIS ("DEL e:{acme}:app:app1");
+    atomic_int cancel = 0;
+    wk_job_t job;
+    assert_int_equal (s_run (s_params_text, &cancel, &job), WK_JOB_FAILED);
+    assert_non_null (strstr (job.message, "no such app"));
+    assert_null (job.error);
+    wk_job_fini (&job);
+    assert_int_equal (s_logged, 0);
+}
+
+
+static void
+test_a_cancelled_job_stops_and_records_nothing (void **state)
+{
+    (void) state;
+    atomic_int cancel = 1;
+    wk_job_t job;
+    assert_int_equal (s_run (s_params_text, &cancel, &job), WK_JOB_CANCELLED);
+    assert_null (job.result);
+    assert_null (job.error);
+    wk_job_fini (&job);
+    assert_int_equal (s_logged, 0);
+    s_assert_field ("e:{acme}:deployment:fsA", "status", "new");
+    s_assert_field ("e:{acme}:app:app1", "locked", "0");
+}
+
+
+static void
+test_without_setup_the_job_fails_clearly (void **state)
+{
+    (void) state;
+    wk_deploy_cleanup ();
+    atomic_int cancel = 0;
+    wk_job_t job;
+    assert_int_equal (s_run (s_params_text, &cancel, &job), WK_JOB_FAILED);
+    assert_non_null (strstr (job.message, "no depot settings"));
+    wk_job_fini (&job);
+    wk_deploy_setup (&(wk_deploy_opts_t){.store_url = "s3://bucket"});
+    assert_int_equal (s_run (s_params_text, &cancel, &job), WK_JOB_FAILED);
+    assert_non_null (strstr (job.message, "file://"));
+    wk_job_fini (&job);
+    assert_int_equal (s_setup (NULL), 0); //  back for later tests
+    assert_true (wk_job_handler ("deploy") == wk_deploy_run);
+}
+
+
+int
+main (void)
+{
+    edge_log_init ("test");
+    int rc = edge_testutil_redis_start (&s_redis);
+    if (rc != 0)
+        return rc == 77 ? 77 : 1;
+    if (!mkdtemp (s_dir)) {
+        edge_testutil_redis_stop (&s_redis);
+        return 1;
+    }
+    s_conn = edge_redis_new (s_redis.url, 2000);
+    s_check = edge_redis_new (s_redis.url, 2000);
+    if (system ("command -v npm >/dev/null 2>&1") != 0)
+        fprintf (stderr, "npm is not installed: the s3 origin is left out "
+                         "(fs origins only)\n");
+    else if (s_s3rver_start () == 0)
+        s_has_s3 = true;
+    else
+        rc = 1;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup (
+            test_deploy_publishes_every_key_to_every_origin_manifests_last,
+            s_reset),
+        cmocka_unit_test_setup (
+            test_deploy_again_skips_what_is_there_and_overwrites_what_differs,
+            s_reset),
+        cmocka_unit_test_setup (
+            test_failed_deployments_fail_the_task_and_lock_the_app_until_fixed,
+            s_reset),
+        cmocka_unit_test_setup (
+            test_an_app_without_deployments_publishes_to_all_of_the_org,
+            s_reset),
+        cmocka_unit_test_setup (
+            test_a_missing_deployment_is_a_failed_deployment, s_reset),
+        cmocka_unit_test_setup (
+            test_missing_image_or_bad_params_fail_without_locking, s_reset),
+        cmocka_unit_test_setup (test_a_cancelled_job_stops_and_records_nothing,
+                                s_reset),
+        cmocka_unit_test_setup (test_without_setup_the_job_fails_clearly,
+                                s_reset),
+    };
+    if (rc == 0)
+        rc = cmocka_run_group_tests (tests, s_setup, s_teardown);
+    s_s3rver_stop ();
+    edge_redis_destroy (&s_check);
+    edge_redis_destroy (&s_conn);
+    edge_testutil_redis_stop (&s_redis);
+    char *cmd = edge_sprintf ("rm -rf '%s'", s_dir);
+    if (system (cmd) != 0)
+        fprintf (stderr, "could not remove %s\n", s_dir);
+    free (cmd);
+    return rc;
+}
