@@ -539,3 +539,21 @@ edge_redis_hash_field (const redisReply *reply, const char *name)
             return reply->element[i + 1]->str;
     return NULL;
 }
+
+
+const char *
+edge_redis_script_status (const redisReply *reply)
+{
+    if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements < 1
+        || reply->element[0]->type != REDIS_REPLY_STRING)
+        return NULL;
+    return reply->element[0]->str;
+}
+
+
+bool
+edge_redis_script_is (const redisReply *reply, const char *status)
+{
+    const char *text = edge_redis_script_status (reply);
+    return text && status && strcmp (text, status) == 0;
+}

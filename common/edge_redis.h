@@ -54,6 +54,12 @@ redisReply *edge_redis_argv (edge_redis_t *self,
 //  Borrowed: valid while reply lives.
 const char *edge_redis_hash_field (const redisReply *reply, const char *name);
 
+//  The status word of a script's answer {'status', ...} (its first
+//  element, a string), or NULL. Borrowed: valid while reply lives.
+const char *edge_redis_script_status (const redisReply *reply);
+//  True when that status word is status.
+bool edge_redis_script_is (const redisReply *reply, const char *status);
+
 //  A Lua script; sha is filled lazily. Define as
 //  static edge_redis_script_t s_claim = { .source = "..." };
 typedef struct {

@@ -133,15 +133,6 @@ s_dep_prefix (gw_req_t *req)
 }
 
 
-static bool
-s_is_status (const redisReply *reply, const char *status)
-{
-    return reply && reply->type == REDIS_REPLY_ARRAY && reply->elements >= 1
-           && reply->element[0]->type == REDIS_REPLY_STRING
-           && strcmp (reply->element[0]->str, status) == 0;
-}
-
-
 //  Stored JSON text of the given type, else dflt (taken).
 static json_t *
 s_json (const char *text, json_type type, json_t *dflt)
@@ -258,23 +249,24 @@ s_reply (gw_req_t *req,
          const char *name,
          const char *what)
 {
-    json_t *obj = s_is_status (reply, "ok") && reply->elements == 2
+    json_t *obj = edge_redis_script_is (reply, "ok") && reply->elements == 2
                       ? s_object (reply->element[1])
                       : NULL;
     if (obj) {
         edge_info ("app %s %s by %s", name, what, gw_req_identity (req));
         gw_req_reply_json (req, status, obj);
     }
-    else if (s_is_status (reply, "unknown_deployment") && reply->elements == 2)
+    else if (edge_redis_script_is (reply, "unknown_deployment")
+             && reply->elements == 2)
         gw_req_reply_fail (req, 422, "unknown_deployment", "deployments",
                            "deployment '%s' does not exist",
                            reply->element[1]->str);
-    else if (s_is_status (reply, "conflict"))
+    else if (edge_redis_script_is (reply, "conflict"))
         gw_req_reply_fail (req, 409, "conflict", "name",
                            "app '%s' already exists", name);
-    else if (s_is_status (reply, "not_found"))
+    else if (edge_redis_script_is (reply, "not_found"))
         s_not_found (req, name);
-    else if (s_is_status (reply, "no_org"))
+    else if (edge_redis_script_is (reply, "no_org"))
         gw_req_reply_fail (req, 404, "not_found", NULL,
                            "organization '%s' not found", s_org (req));
     else
@@ -340,7 +332,7 @@ gw_apps_create (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
         args[nargs++] = pairs[i];
     redisReply *reply = edge_redis_eval (gw_thread_redis (thread), &s_create, 3,
                                          keys, nargs, args);
-    if (s_is_status (reply, "ok"))
+    if (edge_redis_script_is (reply, "ok"))
         gw_req_reply_header (req, "Location",
                              gw_req_sprintf (req, "/be/v1/apps/%s", name));
     s_reply (req, reply, 201, name, "created");
@@ -447,11 +439,11 @@ gw_apps_delete (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
     const char *args[] = {name, "", s_dep_prefix (req)};
     redisReply *reply =
         edge_redis_eval (gw_thread_redis (thread), &s_delete, 2, keys, 3, args);
-    if (s_is_status (reply, "ok")) {
+    if (edge_redis_script_is (reply, "ok")) {
         edge_info ("app %s deleted by %s", name, gw_req_identity (req));
         gw_req_reply_data (req, 204, "application/json", "", 0);
     }
-    else if (s_is_status (reply, "not_found"))
+    else if (edge_redis_script_is (reply, "not_found"))
         s_not_found (req, name);
     else
         gw_req_reply_redis_failed (req, reply, "apps: delete");

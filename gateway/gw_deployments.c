@@ -148,24 +148,6 @@ s_key (gw_req_t *req, const char *name, const char *suffix)
 }
 
 
-static const char *
-s_status (const redisReply *reply)
-{
-    if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements < 1
-        || reply->element[0]->type != REDIS_REPLY_STRING)
-        return NULL;
-    return reply->element[0]->str;
-}
-
-
-static bool
-s_is_status (const redisReply *reply, const char *status)
-{
-    const char *text = s_status (reply);
-    return text && strcmp (text, status) == 0;
-}
-
-
 static void
 s_not_found (gw_req_t *req, const char *name)
 {
@@ -357,7 +339,7 @@ gw_deployments_create (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
         args[nargs++] = tail[i];
     redisReply *reply = edge_redis_eval (gw_thread_redis (thread), &s_create, 3,
                                          keys, nargs, args);
-    if (s_is_status (reply, "ok")) {
+    if (edge_redis_script_is (reply, "ok")) {
         edge_info ("deployment %s (%s) created by %s", dep.name, dep.kind,
                    gw_req_identity (req));
         gw_req_reply_header (
@@ -365,10 +347,10 @@ gw_deployments_create (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
             gw_req_sprintf (req, "/be/v1/deployments/%s", dep.name));
         s_reply_object (req, reply, 201);
     }
-    else if (s_is_status (reply, "conflict"))
+    else if (edge_redis_script_is (reply, "conflict"))
         gw_req_reply_fail (req, 409, "conflict", "name",
                            "deployment '%s' already exists", dep.name);
-    else if (s_is_status (reply, "no_org"))
+    else if (edge_redis_script_is (reply, "no_org"))
         gw_req_reply_fail (req, 404, "not_found", NULL,
                            "organization '%s' not found", s_org (req));
     else
@@ -602,7 +584,7 @@ s_patch_once (gw_req_t *req,
     const char *keys[] = {s_key (req, name, "")};
     reply = edge_redis_eval (gw_thread_redis (thread), &s_patch, 1, keys, nargs,
                              args);
-    if (!s_status (reply)) {
+    if (!edge_redis_script_status (reply)) {
         gw_req_reply_redis_failed (req, reply, "deployments: patch");
         freeReplyObject (reply);
         reply = NULL;
@@ -627,16 +609,16 @@ gw_deployments_patch (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
     for (int i = 0; i < S_PATCH_TRIES; i++) {
         freeReplyObject (reply);
         reply = s_patch_once (req, ctx, thread, body);
-        if (!s_is_status (reply, "changed"))
+        if (!edge_redis_script_is (reply, "changed"))
             break;
     }
-    if (s_is_status (reply, "ok")) {
+    if (edge_redis_script_is (reply, "ok")) {
         edge_info ("deployment %s patched by %s", name, gw_req_identity (req));
         s_reply_object (req, reply, 200);
     }
-    else if (s_is_status (reply, "not_found"))
+    else if (edge_redis_script_is (reply, "not_found"))
         s_not_found (req, name);
-    else if (s_is_status (reply, "changed"))
+    else if (edge_redis_script_is (reply, "changed"))
         gw_req_reply_fail (req, 409, "conflict", NULL,
                            "deployment '%s' kept changing; try again", name);
     freeReplyObject (reply);
@@ -655,13 +637,13 @@ gw_deployments_delete (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
     const char *args[] = {name};
     redisReply *reply =
         edge_redis_eval (gw_thread_redis (thread), &s_delete, 3, keys, 1, args);
-    if (s_is_status (reply, "ok")) {
+    if (edge_redis_script_is (reply, "ok")) {
         edge_info ("deployment %s deleted by %s", name, gw_req_identity (req));
         gw_req_reply_data (req, 204, "application/json", "", 0);
     }
-    else if (s_is_status (reply, "not_found"))
+    else if (edge_redis_script_is (reply, "not_found"))
         s_not_found (req, name);
-    else if (s_is_status (reply, "in_use")) {
+    else if (edge_redis_script_is (reply, "in_use")) {
         char apps[400] = "";
         for (size_t i = 1; i < reply->elements; i++)
             if (reply->element[i]->type == REDIS_REPLY_STRING)

@@ -109,25 +109,6 @@ s_principal (gw_req_t *req)
 }
 
 
-//  The status string of a script's answer {'status', ...}, or NULL.
-static const char *
-s_status (const redisReply *reply)
-{
-    if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements < 1
-        || reply->element[0]->type != REDIS_REPLY_STRING)
-        return NULL;
-    return reply->element[0]->str;
-}
-
-
-static bool
-s_is_status (const redisReply *reply, const char *status)
-{
-    const char *text = s_status (reply);
-    return text && strcmp (text, status) == 0;
-}
-
-
 static void
 s_not_found (gw_req_t *req, const char *name)
 {
@@ -325,15 +306,15 @@ gw_roles_create (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
     int nargs = (int) S_COUNT (args) - (label ? 0 : 2);
     redisReply *reply = edge_redis_eval (gw_thread_redis (thread), &s_create, 3,
                                          keys, nargs, args);
-    if (s_is_status (reply, "ok")) {
+    if (edge_redis_script_is (reply, "ok")) {
         gw_req_reply_header (req, "Location",
                              gw_req_sprintf (req, "/be/v1/roles/%s", name));
         s_reply_role (req, reply, 201);
     }
-    else if (s_is_status (reply, "conflict"))
+    else if (edge_redis_script_is (reply, "conflict"))
         gw_req_reply_fail (req, 409, "conflict", "name",
                            "role '%s' already exists", name);
-    else if (s_is_status (reply, "no_org"))
+    else if (edge_redis_script_is (reply, "no_org"))
         gw_req_reply_fail (req, 404, "not_found", NULL,
                            "organization '%s' not found", org);
     else
@@ -381,9 +362,9 @@ gw_roles_patch (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
     }
     redisReply *reply = edge_redis_eval (gw_thread_redis (thread), &s_patch, 1,
                                          &key, nargs, args);
-    if (s_is_status (reply, "ok"))
+    if (edge_redis_script_is (reply, "ok"))
         s_reply_role (req, reply, 200);
-    else if (s_is_status (reply, "not_found"))
+    else if (edge_redis_script_is (reply, "not_found"))
         s_not_found (req, name);
     else
         gw_req_reply_redis_failed (req, reply, "roles: patch");
@@ -412,14 +393,14 @@ gw_roles_delete (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
     const char *args[] = {name, gw_req_sprintf (req, "e:{%s}:user:", org)};
     redisReply *reply =
         edge_redis_eval (gw_thread_redis (thread), &s_delete, 3, keys, 2, args);
-    if (s_is_status (reply, "ok")) {
+    if (edge_redis_script_is (reply, "ok")) {
         edge_info ("role %s of %s deleted by %s", name, org,
                    principal->username);
         gw_req_reply_data (req, 204, "application/json", "", 0);
     }
-    else if (s_is_status (reply, "not_found"))
+    else if (edge_redis_script_is (reply, "not_found"))
         s_not_found (req, name);
-    else if (s_is_status (reply, "role_in_use")) {
+    else if (edge_redis_script_is (reply, "role_in_use")) {
         const char *n =
             reply->elements > 1 && reply->element[1]->type == REDIS_REPLY_STRING
                 ? reply->element[1]->str

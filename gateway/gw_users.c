@@ -116,17 +116,6 @@ s_not_found (gw_req_t *req, const char *username)
 }
 
 
-//  The status string of a script's answer {'status', ...}, or NULL.
-static const char *
-s_status (const redisReply *reply)
-{
-    if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements < 1
-        || reply->element[0]->type != REDIS_REPLY_STRING)
-        return NULL;
-    return reply->element[0]->str;
-}
-
-
 static void
 s_call_key (s_call_t *call, const char *key)
 {
@@ -480,7 +469,7 @@ gw_users_create (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
     s_create_call (req, principal->org, &user, &roles,
                    user.is_machine ? key_id : NULL, sha, now_ms, &call);
     redisReply *reply = s_call_eval (thread, &s_create, &call);
-    const char *status = s_status (reply);
+    const char *status = edge_redis_script_status (reply);
     if (status && strcmp (status, "ok") == 0) {
         edge_info ("user %s created in %s by %s%s", user.username,
                    principal->org, principal->username,
@@ -669,7 +658,7 @@ s_patch_call (gw_req_t *req,
 static void
 s_patch_reply (gw_req_t *req, const redisReply *reply, const s_patch_t *patch)
 {
-    const char *status = s_status (reply);
+    const char *status = edge_redis_script_status (reply);
     gw_users_rec_t user = {0};
     if (status && strcmp (status, "ok") == 0 && reply->elements == 3
         && gw_users_rec_from_hash (reply->element[1], &user))
@@ -759,7 +748,7 @@ gw_users_delete (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
     s_call_arg (&call, username);
     s_call_arg (&call, gw_req_sprintf (req, "e:{%s}:key:", org));
     redisReply *reply = s_call_eval (thread, &s_delete, &call);
-    const char *status = s_status (reply);
+    const char *status = edge_redis_script_status (reply);
     if (status && strcmp (status, "ok") == 0) {
         edge_info ("user %s of %s deleted by %s (tokens and keys revoked)",
                    username, org, principal->username);

@@ -404,6 +404,30 @@ test_hash_field_reads_an_hgetall_reply (void **state)
 }
 
 
+static void
+test_script_status_is_the_first_string_of_the_answer (void **state)
+{
+    (void) state;
+    edge_redis_t *redis = edge_redis_new (s_server.url, 2000);
+    redisReply *reply =
+        edge_redis_command (redis, "EVAL %s 0", "return {'in_use', 'app1'}");
+    assert_non_null (reply);
+    assert_string_equal (edge_redis_script_status (reply), "in_use");
+    assert_true (edge_redis_script_is (reply, "in_use"));
+    assert_false (edge_redis_script_is (reply, "ok"));
+    assert_false (edge_redis_script_is (reply, NULL));
+    freeReplyObject (reply);
+    reply = edge_redis_command (redis, "EVAL %s 0", "return {1, 'x'}");
+    assert_null (edge_redis_script_status (reply)); //  not a string
+    freeReplyObject (reply);
+    reply = edge_redis_command (redis, "EVAL %s 0", "return 1");
+    assert_null (edge_redis_script_status (reply)); //  not an array
+    freeReplyObject (reply);
+    assert_null (edge_redis_script_status (NULL));
+    edge_redis_destroy (&redis);
+}
+
+
 int
 main (void)
 {
@@ -417,6 +441,7 @@ main (void)
     }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_hash_field_reads_an_hgetall_reply),
+        cmocka_unit_test (test_script_status_is_the_first_string_of_the_answer),
         cmocka_unit_test (test_valid_urls_parse_into_their_parts),
         cmocka_unit_test (
             test_bad_urls_are_refused_with_a_reason_that_hides_the_password),
