@@ -20,8 +20,7 @@ typedef struct {
 } s_config_t;
 
 static const edge_cfg_spec_t s_spec[] = {
-    {"EDGE_LOG_LEVEL", EDGE_CFG_LEVEL, offsetof (s_config_t, log_level), "info",
-     0, 0, false, "log level: debug, info, warn or error", NULL},
+    EDGE_CFG_ROW_LOG_LEVEL (s_config_t, log_level),
     {"EDGE_BROKER_FRONTEND", EDGE_CFG_ENDPOINT, offsetof (s_config_t, frontend),
      "tcp://127.0.0.1:5555", 0, 0, false,
      "endpoint the broker binds for gateways and reapers", NULL},

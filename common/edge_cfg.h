@@ -23,13 +23,13 @@ typedef enum {
 typedef int (edge_cfg_check_fn) (const char *value, char *why, size_t whylen);
 
 typedef struct {
-    const char *name;        //  environment variable
-    edge_cfg_type_t type;    //  how to parse it
-    size_t offset;           //  offsetof (config struct, field)
-    const char *dflt;        //  default text; NULL = required
-    int64_t min, max;        //  integer bounds (EDGE_CFG_INT)
-    bool is_secret;          //  masked in edge_cfg_print
-    const char *help;        //  one line for .env.example and errors
+    const char *name;         //  environment variable
+    edge_cfg_type_t type;     //  how to parse it
+    size_t offset;            //  offsetof (config struct, field)
+    const char *dflt;         //  default text; NULL = required
+    int64_t min, max;         //  integer bounds (EDGE_CFG_INT)
+    bool is_secret;           //  masked in edge_cfg_print
+    const char *help;         //  one line for .env.example and errors
     edge_cfg_check_fn *check; //  optional extra validation of strings
 } edge_cfg_spec_t;
 
@@ -42,9 +42,29 @@ int edge_cfg_load (const edge_cfg_spec_t *spec,
                    void *config,
                    edge_cfg_getenv_fn *env);
 //  Log the effective configuration at info, one line, secrets masked.
-void edge_cfg_print (const edge_cfg_spec_t *spec, size_t count, const void *config);
+void
+edge_cfg_print (const edge_cfg_spec_t *spec, size_t count, const void *config);
 //  Free the strings edge_cfg_load allocated in config.
 void edge_cfg_fini (const edge_cfg_spec_t *spec, size_t count, void *config);
+
+//  Rows of the variables every process shares, so that their defaults and
+//  help live in one place. type is the config struct, field its member.
+#define EDGE_CFG_ROW_REDIS_URL(type, field)                                    \
+    {                                                                          \
+        "EDGE_REDIS_URL", EDGE_CFG_STR, offsetof (type, field),                \
+            "redis://127.0.0.1:6379/0", 0, 0, false, "Redis server URL",       \
+            edge_cfg_check_redis_url                                           \
+    }
+#define EDGE_CFG_ROW_REDIS_TIMEOUT(type, field)                                \
+    {                                                                          \
+        "EDGE_REDIS_TIMEOUT_MS", EDGE_CFG_INT, offsetof (type, field), "2000", \
+            50, 600000, false, "Redis connect and command timeout, ms", NULL   \
+    }
+#define EDGE_CFG_ROW_LOG_LEVEL(type, field)                                    \
+    {                                                                          \
+        "EDGE_LOG_LEVEL", EDGE_CFG_LEVEL, offsetof (type, field), "info", 0,   \
+            0, false, "debug, info, warn or error", NULL                       \
+    }
 
 //  Checks usable as edge_cfg_spec_t.check:
 //  a redis:// URL; a comma-separated CIDR list; a base64 secret of >= 16 bytes.

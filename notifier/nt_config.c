@@ -22,14 +22,9 @@ s_check_http_url (const char *value, char *why, size_t whylen)
 }
 
 static const edge_cfg_spec_t s_spec[] = {
-    {"EDGE_REDIS_URL", EDGE_CFG_STR, offsetof (nt_config_t, redis_url),
-     "redis://127.0.0.1:6379/0", 0, 0, false, "Redis server URL",
-     edge_cfg_check_redis_url},
-    {"EDGE_REDIS_TIMEOUT_MS", EDGE_CFG_INT,
-     offsetof (nt_config_t, redis_timeout_ms), "2000", 50, 600000, false,
-     "Redis connect and command timeout, ms", NULL},
-    {"EDGE_LOG_LEVEL", EDGE_CFG_LEVEL, offsetof (nt_config_t, log_level),
-     "info", 0, 0, false, "debug, info, warn or error", NULL},
+    EDGE_CFG_ROW_REDIS_URL (nt_config_t, redis_url),
+    EDGE_CFG_ROW_REDIS_TIMEOUT (nt_config_t, redis_timeout_ms),
+    EDGE_CFG_ROW_LOG_LEVEL (nt_config_t, log_level),
     {"EDGE_NOTIFIER_GROUP", EDGE_CFG_STR, offsetof (nt_config_t, group),
      "notifiers", 0, 0, false, "consumer group on e:events", NULL},
     {"EDGE_NOTIFIER_CONSUMER", EDGE_CFG_STR, offsetof (nt_config_t, consumer),

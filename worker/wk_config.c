@@ -53,14 +53,9 @@ s_check_dir (const char *value, char *why, size_t whylen)
 //  EDGE_REDIS_URL is marked secret: it may hold a password, which must not
 //  reach the log (edge_cfg prints non-secret values whole).
 static const edge_cfg_spec_t s_spec[] = {
-    {"EDGE_REDIS_URL", EDGE_CFG_STR, offsetof (wk_config_t, redis_url),
-     "redis://127.0.0.1:6379/0", 0, 0, false, "Redis server URL",
-     edge_cfg_check_redis_url},
-    {"EDGE_REDIS_TIMEOUT_MS", EDGE_CFG_INT,
-     offsetof (wk_config_t, redis_timeout_ms), "2000", 50, 600000, false,
-     "Redis connect and command timeout, ms", NULL},
-    {"EDGE_LOG_LEVEL", EDGE_CFG_LEVEL, offsetof (wk_config_t, log_level),
-     "info", 0, 0, false, "debug, info, warn or error", NULL},
+    EDGE_CFG_ROW_REDIS_URL (wk_config_t, redis_url),
+    EDGE_CFG_ROW_REDIS_TIMEOUT (wk_config_t, redis_timeout_ms),
+    EDGE_CFG_ROW_LOG_LEVEL (wk_config_t, log_level),
     {"EDGE_BROKER_FRONTEND", EDGE_CFG_ENDPOINT,
      offsetof (wk_config_t, frontend), "tcp://127.0.0.1:5555", 0, 0, false,
      "broker socket for jobs (the reaper re-sends through it)", NULL},
