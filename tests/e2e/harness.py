@@ -184,10 +184,33 @@ class Proc:
         return self.popen.returncode
 
 
+class StartFailed(Exception):
+    """A process of the stack exited while it started (e.g. a port was taken)."""
+
+
 class Stack:
     """redis-server + broker + gateway + workers + notifier on free ports."""
 
+    START_ATTEMPTS = 3
+
     def __init__(self, workers=1, notifier=True, env=None):
+        # A port from free_port() can be taken by another test process before
+        # ours binds it; a process that exits while the stack starts means
+        # that (or a real fault): start again on fresh ports, a few times.
+        for attempt in range(1, self.START_ATTEMPTS + 1):
+            self._configure(env)
+            try:
+                self._start_all(workers, notifier)
+                return
+            except StartFailed:
+                self.close()
+                if attempt == self.START_ATTEMPTS:
+                    raise
+            except BaseException:
+                self.close()            # never leave processes behind
+                raise
+
+    def _configure(self, env):
         self.dir = tempfile.mkdtemp(prefix="edge-e2e-")
         self.redis_port = free_port()
         self.http_port = free_port()
@@ -212,11 +235,7 @@ class Stack:
         self.procs = {}
         self.worker_seq = 0
         self.redis_proc = None
-        try:
-            self._start_all(workers, notifier)
-        except BaseException:
-            self.close()            # never leave processes behind
-            raise
+        self.redis = None
 
     def _start_all(self, workers, notifier):
         self.start_redis()
@@ -227,8 +246,21 @@ class Stack:
             self.start_worker()
         if notifier:
             self.start("notifier")
-        poll(self.http_ready, 20, what="gateway /healthz")
+        poll(self._ready, 20, what="gateway /readyz (Redis and broker)")
         self.token = self.admin_token("e2e-admin")
+
+    def _check_alive(self):
+        for name, proc in [("redis", self.redis_proc)] + list(self.procs.items()):
+            if proc and not proc.alive():
+                raise StartFailed("%s exited while the stack started:\n%s"
+                                  % (name, proc.output()[-2000:]))
+
+    def _ready(self):
+        self._check_alive()
+        try:
+            return self.http("GET", "/readyz")[0] == 200
+        except OSError:
+            return False
 
     # -- processes ---------------------------------------------------------
     def start_redis(self):
@@ -237,6 +269,8 @@ class Stack:
             "--save", "", "--appendonly", "no", "--dir", self.dir], self.env, self.dir)
 
         def up():
+            if not self.redis_proc.alive():
+                raise StartFailed("redis-server exited:\n%s" % self.redis_proc.output()[-2000:])
             try:
                 r = Resp(self.redis_port)
                 ok = r("PING") == "PONG"
