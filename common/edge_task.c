@@ -38,9 +38,12 @@ static edge_redis_script_t s_create = {
     "for i = 3, #ARGV do fields[#fields + 1] = ARGV[i] end\n"
     "redis.call('HSET', KEYS[1], unpack(fields))\n"
     "local name = redis.call('HGET', KEYS[1], 'name')\n"
-    "redis.call('ZADD', KEYS[2], ARGV[1], name)\n"
+    "if redis.call('HGET', KEYS[1], 'state') == 'queued' then\n"
+    "  redis.call('ZADD', KEYS[2], ARGV[1], name)\n"
+    "end\n"
     "if KEYS[5] then redis.call('ZADD', KEYS[5], ARGV[1], name) end\n"
-    "emit('submit', ARGV[2], {})\n"
+    "emit('submit', ARGV[2], {'message', ARGV[#ARGV] == 'waiting'\n"
+    "  and 'waiting for the client upload' or ''})\n"
     "return 1\n"};
 
 //  ARGV: owner now_ms lease_until now_iso
@@ -76,16 +79,77 @@ static edge_redis_script_t s_progress = {
                            "redis.call('HSET', KEYS[1], 'progress', ARGV[3])\n"
                            "return 1\n"};
 
+//  Shared Lua: the running task KEYS[1] succeeds with result ARGV[4] at
+//  ARGV[3]; a string dxfName in the result becomes the record's, and the
+//  `end` event carries buildChanged ARGV[5].
+#define S_LUA_SUCCEED                                                          \
+    "local function succeed()\n"                                               \
+    "  redis.call('HSET', KEYS[1], 'state', 'succeeded', 'finished',\n"        \
+    "    ARGV[3], 'result', ARGV[4])\n"                                        \
+    "  redis.call('HDEL', KEYS[1], 'leaseUntil', 'message', 'exception',\n"    \
+    "    'error')\n"                                                           \
+    "  local ok, r = pcall(cjson.decode, ARGV[4])\n"                           \
+    "  if ok and type(r) == 'table' and type(r.dxfName) == 'string' then\n"    \
+    "    redis.call('HSET', KEYS[1], 'dxfName', r.dxfName)\n"                  \
+    "  end\n"                                                                  \
+    "  redis.call('ZREM', KEYS[3], redis.call('HGET', KEYS[1], 'name'))\n"     \
+    "  emit('end', ARGV[3], {'buildChanged', ARGV[5], 'attempt', ARGV[2]})\n"  \
+    "end\n"
+
 //  ARGV: owner attempt now_iso result build_changed   Returns 1 or 0.
 static edge_redis_script_t s_succeed = {
-    .source = EDGE_TASK_LUA_EMIT S_LUA_FENCED
+    .source = EDGE_TASK_LUA_EMIT S_LUA_FENCED S_LUA_SUCCEED
     "if not fenced() then return 0 end\n"
-    "redis.call('HSET', KEYS[1], 'state', 'succeeded', 'finished', ARGV[3],\n"
-    "  'result', ARGV[4])\n"
-    "redis.call('HDEL', KEYS[1], 'leaseUntil', 'message', 'exception',\n"
-    "  'error')\n"
-    "redis.call('ZREM', KEYS[3], redis.call('HGET', KEYS[1], 'name'))\n"
-    "emit('end', ARGV[3], {'buildChanged', ARGV[5], 'attempt', ARGV[2]})\n"
+    "succeed()\n"
+    "return 1\n"};
+
+//  KEYS: task queued leases events next [orgindex]
+//  ARGV: owner attempt now_iso result build_changed now_ms next_name
+//        next_type next_params next_dxf
+//  Returns 1, 0 when GONE, -1 when the next name is taken (nothing done).
+//  The import entry of the task's build (e:{org}:app:<app>:imports) moves
+//  on to the next task when it named this one.
+static edge_redis_script_t s_succeed_next = {
+    .source = EDGE_TASK_LUA_EMIT S_LUA_FENCED S_LUA_SUCCEED
+    "if not fenced() then return 0 end\n"
+    "if redis.call('EXISTS', KEYS[5]) == 1 then return -1 end\n"
+    "succeed()\n"
+    "local f = redis.call('HMGET', KEYS[1], 'name', 'group', 'orgName',\n"
+    "  'appName', 'buildName', 'createdBy', 'dxfName')\n"
+    "local rec = {'name', ARGV[7], 'type', ARGV[8], 'state', 'queued',\n"
+    "  'attempts', '0', 'created', ARGV[3], 'createdMs', ARGV[6],\n"
+    "  'params', ARGV[9]}\n"
+    "local copy = {'group', 'orgName', 'appName', 'buildName', 'createdBy'}\n"
+    "for i = 1, 5 do\n"
+    "  if f[i + 1] and f[i + 1] ~= '' then\n"
+    "    rec[#rec + 1] = copy[i]; rec[#rec + 1] = f[i + 1]\n"
+    "  end\n"
+    "end\n"
+    "local dxf = ARGV[10] ~= '' and ARGV[10] or f[7]\n"
+    "if dxf and dxf ~= '' then\n"
+    "  rec[#rec + 1] = 'dxfName'; rec[#rec + 1] = dxf\n"
+    "end\n"
+    "redis.call('HSET', KEYS[5], unpack(rec))\n"
+    "redis.call('ZADD', KEYS[2], ARGV[6], ARGV[7])\n"
+    "if KEYS[6] then redis.call('ZADD', KEYS[6], ARGV[6], ARGV[7]) end\n"
+    "emit_key(KEYS[5], 'submit', ARGV[3], {'message',\n"
+    "  'started by ' .. f[1]})\n"
+    "if f[3] and f[4] and f[5] then\n"
+    "  local ik = 'e:{' .. f[3] .. '}:app:' .. f[4] .. ':imports'\n"
+    "  if redis.call('HGET', ik, f[5]) == f[1] then\n"
+    "    redis.call('HSET', ik, f[5], ARGV[7])\n"
+    "  end\n"
+    "end\n"
+    "return 1\n"};
+
+//  ARGV: now_ms now_iso params message   Returns 1, or 0 when not waiting.
+static edge_redis_script_t s_enqueue = {
+    .source = EDGE_TASK_LUA_EMIT
+    "if redis.call('HGET', KEYS[1], 'state') ~= 'waiting' then return 0 end\n"
+    "redis.call('HSET', KEYS[1], 'state', 'queued')\n"
+    "if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'params', ARGV[3]) end\n"
+    "redis.call('ZADD', KEYS[2], ARGV[1], redis.call('HGET', KEYS[1], 'name'))\n"
+    "emit('submit', ARGV[2], {'message', ARGV[4]})\n"
     "return 1\n"};
 
 //  ARGV: owner attempt now_iso message exception error   Returns 1 or 0.
@@ -239,12 +303,13 @@ s_create_named (edge_redis_t *redis,
     s_add_field (args, &nargs, "appName", spec->app);
     s_add_field (args, &nargs, "buildName", spec->build);
     s_add_field (args, &nargs, "dxfName", spec->dxf);
-    s_add_field (args, &nargs, "state", "queued");
     s_add_field (args, &nargs, "attempts", "0");
     s_add_field (args, &nargs, "created", now_iso);
     s_add_field (args, &nargs, "createdMs", now_ms);
     s_add_field (args, &nargs, "params", spec->params ? spec->params : "{}");
     s_add_field (args, &nargs, "createdBy", spec->created_by);
+    //  Last: the script reads the state from the final argument
+    s_add_field (args, &nargs, "state", spec->is_waiting ? "waiting" : "queued");
     char *orgindex = spec->org && *spec->org
                          ? edge_sprintf ("e:{%s}:tasks", spec->org)
                          : NULL;
@@ -482,6 +547,119 @@ edge_task_succeed (edge_redis_t *redis,
                           s_build_changed (result)};
     return s_fenced_rc (s_eval (redis, &s_succeed, name, NULL, 5, args),
                         "succeed", name);
+}
+
+
+//  One succeed-and-next attempt with next_name. Returns 1 done, 0 GONE,
+//  -1 name taken, -2 Redis failed.
+static int
+s_succeed_next_named (edge_redis_t *redis,
+                      const char *name,
+                      const char **args,
+                      const char *next_name,
+                      const char *org)
+{
+    char *task_key = edge_sprintf (S_TASK_PREFIX "%s", name);
+    char *next_key = edge_sprintf (S_TASK_PREFIX "%s", next_name);
+    char *orgindex = org && *org ? edge_sprintf ("e:{%s}:tasks", org) : NULL;
+    const char *keys[6] = {task_key,           S_QUEUED_KEY, S_LEASES_KEY,
+                           EDGE_EVENTS_STREAM, next_key,     orgindex};
+    redisReply *reply = edge_redis_eval (redis, &s_succeed_next,
+                                         orgindex ? 6 : 5, keys, 10, args);
+    int rc = -2;
+    if (reply && reply->type == REDIS_REPLY_INTEGER)
+        rc = (int) reply->integer;
+    else if (reply)
+        edge_warn ("task %s: succeed failed: %s", name,
+                   reply->type == REDIS_REPLY_ERROR ? reply->str
+                                                    : "unexpected reply");
+    freeReplyObject (reply);
+    free (task_key);
+    free (next_key);
+    free (orgindex);
+    return rc;
+}
+
+
+//  The org of task name ("" when none), or NULL when Redis failed.
+static char *
+s_task_org (edge_redis_t *redis, const char *name)
+{
+    redisReply *reply =
+        edge_redis_command (redis, "HGET " S_TASK_PREFIX "%s orgName", name);
+    char *org = NULL;
+    if (reply && reply->type == REDIS_REPLY_STRING)
+        org = edge_strdup (reply->str);
+    else if (reply && reply->type == REDIS_REPLY_NIL)
+        org = edge_strdup ("");
+    freeReplyObject (reply);
+    return org;
+}
+
+
+edge_task_rc_t
+edge_task_succeed_next (edge_redis_t *redis,
+                        const char *name,
+                        const char *owner,
+                        int attempt,
+                        const char *result,
+                        const edge_task_next_t *next,
+                        char *next_name)
+{
+    edge_assert (redis && name && owner && next && next->type && next_name);
+    if (!result)
+        result = "{}";
+    char *org = s_task_org (redis, name);
+    if (!org)
+        return EDGE_TASK_REDIS;
+    int64_t now = edge_now_ms ();
+    char att[16], now_iso[32], now_ms[24];
+    snprintf (att, sizeof att, "%d", attempt);
+    snprintf (now_ms, sizeof now_ms, "%lld", (long long) now);
+    edge_rfc3339 (now, now_iso, sizeof now_iso);
+    edge_task_rc_t rc = EDGE_TASK_REDIS;
+    for (int tries = 0; tries < 3; tries++) {
+        edge_task_name_make (next->type, next_name, EDGE_TASK_NAME_MAX);
+        const char *args[] = {owner,
+                              att,
+                              now_iso,
+                              result,
+                              s_build_changed (result),
+                              now_ms,
+                              next_name,
+                              next->type,
+                              next->params ? next->params : "{}",
+                              next->dxf ? next->dxf : ""};
+        int outcome = s_succeed_next_named (redis, name, args, next_name, org);
+        if (outcome == -1)
+            continue;
+        rc = outcome == 1   ? EDGE_TASK_OK
+             : outcome == 0 ? EDGE_TASK_GONE
+                            : EDGE_TASK_REDIS;
+        break;
+    }
+    free (org);
+    if (rc != EDGE_TASK_OK)
+        next_name[0] = 0;
+    return rc;
+}
+
+
+edge_task_rc_t
+edge_task_enqueue (edge_redis_t *redis,
+                   const char *name,
+                   const char *params,
+                   const char *message)
+{
+    edge_assert (redis && name);
+    int64_t now = edge_now_ms ();
+    char now_ms[24], now_iso[32];
+    snprintf (now_ms, sizeof now_ms, "%lld", (long long) now);
+    edge_rfc3339 (now, now_iso, sizeof now_iso);
+    const char *args[] = {now_ms, now_iso, params ? params : "",
+                          message && *message ? message : "queued"};
+    return s_fenced_rc (s_eval (redis, &s_enqueue, name, NULL, 4, args),
+                        "enqueue", name);
 }
 
 

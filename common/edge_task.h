@@ -30,7 +30,17 @@ typedef struct {
     const char *dxf;         //  dxfName, or NULL
     const char *params;      //  compact JSON object of parameters, or NULL
     const char *created_by;  //  audit identity (admin username, user), or NULL
+    bool is_waiting;         //  created "waiting" (a client upload): not
+                             //  queued until edge_task_enqueue
 } edge_task_spec_t;
+
+//  The task a handler asks to run after its own success (a pipeline step).
+//  It inherits group, orgName, appName, buildName and createdBy.
+typedef struct {
+    const char *type;   //  required
+    const char *params; //  compact JSON object, or NULL
+    const char *dxf;    //  dxfName of the new task, or NULL (inherited)
+} edge_task_next_t;
 
 typedef enum {
     EDGE_TASK_OK = 0,     //  done
@@ -78,6 +88,20 @@ edge_task_rc_t edge_task_progress (edge_redis_t *redis, const char *name,
 edge_task_rc_t edge_task_succeed (edge_redis_t *redis, const char *name,
                                   const char *owner, int attempt,
                                   const char *result);
+//  The same, and in the same script the next task of the pipeline is
+//  created queued (with its `submit` event after this task's `end`): both
+//  happen or neither. Its name is written to next_name (EDGE_TASK_NAME_MAX).
+//  A retried succeed that finds the task no longer ours is GONE and creates
+//  nothing, so a step never starts its successor twice.
+edge_task_rc_t edge_task_succeed_next (edge_redis_t *redis, const char *name,
+                                       const char *owner, int attempt,
+                                       const char *result,
+                                       const edge_task_next_t *next,
+                                       char *next_name);
+//  waiting -> queued (a committed upload), params replaced when params is
+//  not NULL; a `submit` event with message. GONE when not waiting.
+edge_task_rc_t edge_task_enqueue (edge_redis_t *redis, const char *name,
+                                  const char *params, const char *message);
 //  running -> failed with message and optional exception / error JSON
 //  objects (webhook body shapes), `error` event.
 edge_task_rc_t edge_task_fail (edge_redis_t *redis, const char *name,

@@ -7,15 +7,17 @@
 #define EDGE_TASK_LEASES_KEY "e:tasks:leases"
 #define EDGE_TASK_EVENTS_MAXLEN "1000000"
 
-//  Shared Lua: emit(event, now_iso, extra) appends one event for KEYS[1]
-//  to KEYS[4]; extra holds name/value pairs, empty values are left out.
+//  Shared Lua: emit_key(key, event, now_iso, extra) appends one event for
+//  the task hash key to KEYS[4]; emit(event, now_iso, extra) does it for
+//  KEYS[1]. extra holds name/value pairs, empty values are left out.
 //  Every event carries "seq", 1, 2, 3 ... per task (the task's evseq), so
 //  consumers can take a task's events in order whoever reads them first.
-#define EDGE_TASK_LUA_EMIT                                                             \
-    "local function emit(event, now_iso, extra)\n"                             \
-    "  local f = redis.call('HMGET', KEYS[1], 'name', 'type', 'orgName',\n"    \
+#define EDGE_TASK_LUA_EMIT                                                     \
+    "local function emit_key(key, event, now_iso, extra)\n"                    \
+    "  local f = redis.call('HMGET', key, 'name', 'type', 'orgName',\n"        \
     "    'appName', 'buildName', 'dxfName', 'createdMs')\n"                    \
-    "  local a = {'XADD', KEYS[4], 'MAXLEN', '~', '" EDGE_TASK_EVENTS_MAXLEN "',\n"    \
+    "  local a = {'XADD', KEYS[4], 'MAXLEN', '~', '" EDGE_TASK_EVENTS_MAXLEN   \
+    "',\n"                                                                     \
     "    '*', 'taskName', f[1], 'type', f[2], 'event', event}\n"               \
     "  local names = {'orgName', 'appName', 'buildName', 'dxfName'}\n"         \
     "  for i = 1, 4 do\n"                                                      \
@@ -24,8 +26,8 @@
     "    end\n"                                                                \
     "  end\n"                                                                  \
     "  a[#a + 1] = 'timestamp'; a[#a + 1] = now_iso\n"                         \
-    "  a[#a + 1] = 'seq'\n"                                                     \
-    "  a[#a + 1] = tostring(redis.call('HINCRBY', KEYS[1], 'evseq', 1))\n"                         \
+    "  a[#a + 1] = 'seq'\n"                                                    \
+    "  a[#a + 1] = tostring(redis.call('HINCRBY', key, 'evseq', 1))\n"         \
     "  if f[7] then a[#a + 1] = 'createdMs'; a[#a + 1] = f[7] end\n"           \
     "  for i = 1, #extra, 2 do\n"                                              \
     "    if extra[i + 1] and extra[i + 1] ~= '' then\n"                        \
@@ -33,6 +35,9 @@
     "    end\n"                                                                \
     "  end\n"                                                                  \
     "  redis.call(unpack(a))\n"                                                \
+    "end\n"                                                                    \
+    "local function emit(event, now_iso, extra)\n"                             \
+    "  emit_key(KEYS[1], event, now_iso, extra)\n"                             \
     "end\n"
 
 #endif

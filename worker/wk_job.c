@@ -86,5 +86,9 @@ wk_job_fini (wk_job_t *job)
     free (job->message);
     free (job->exception);
     free (job->error);
+    free (job->next_type);
+    free (job->next_params);
+    free (job->next_dxf);
     job->result = job->message = job->exception = job->error = NULL;
+    job->next_type = job->next_params = job->next_dxf = NULL;
 }

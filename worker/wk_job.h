@@ -35,6 +35,11 @@ typedef struct {
     char *message;   //  why it failed (WK_JOB_FAILED)
     char *exception; //  optional JSON object text (webhook shape)
     char *error;     //  optional JSON object text (webhook shape)
+    //  Optional on WK_JOB_DONE: the pipeline's next task, created queued
+    //  in the same script as this task's success (edge_task_succeed_next)
+    char *next_type;   //  task type, or NULL for none
+    char *next_params; //  compact JSON object text, or NULL
+    char *next_dxf;    //  dxfName of the next task, or NULL (inherited)
 } wk_job_t;
 
 typedef wk_job_rc_t (wk_job_fn) (wk_job_t *job);

@@ -67,12 +67,22 @@ s_record (wk_slot_t *self,
           edge_redis_t *redis,
           const edge_task_claim_t *claim,
           wk_job_rc_t outcome,
-          const wk_job_t *job)
+          const wk_job_t *job,
+          char *next_name)
 {
+    next_name[0] = 0;
     int64_t deadline = edge_mono_ms () + self->lease_ms;
     while (true) {
-        edge_task_rc_t rc =
-            outcome == WK_JOB_DONE
+        edge_task_rc_t rc;
+        if (outcome == WK_JOB_DONE && job->next_type) {
+            edge_task_next_t next = {job->next_type, job->next_params,
+                                     job->next_dxf};
+            rc = edge_task_succeed_next (redis, claim->name, self->worker_id,
+                                         claim->attempt, job->result, &next,
+                                         next_name);
+        }
+        else
+            rc = outcome == WK_JOB_DONE
                 ? edge_task_succeed (redis, claim->name, self->worker_id,
                                      claim->attempt, job->result)
                 : edge_task_fail (redis, claim->name, self->worker_id,
@@ -144,7 +154,12 @@ s_cancelled (wk_slot_t *self,
 
 //  Run the handler of a claimed task and record its outcome.
 static const char *
-s_execute (wk_slot_t *self, edge_redis_t *redis, const edge_task_claim_t *claim)
+s_execute (wk_slot_t *self,
+           edge_redis_t *redis,
+           const edge_task_claim_t *claim,
+           char *next_name,
+           char *next_type,
+           size_t next_type_size)
 {
     edge_info ("task %s (%s) attempt %d started", claim->name, claim->type,
                claim->attempt);
@@ -170,10 +185,17 @@ s_execute (wk_slot_t *self, edge_redis_t *redis, const edge_task_claim_t *claim)
     const char *state;
     if (outcome == WK_JOB_CANCELLED)
         state = s_cancelled (self, redis, claim);
-    else
+    else {
         state = s_report (claim, outcome, &job,
-                          s_record (self, redis, claim, outcome, &job),
+                          s_record (self, redis, claim, outcome, &job,
+                                    next_name),
                           edge_mono_ms () - start);
+        if (*next_name) {
+            snprintf (next_type, next_type_size, "%s", job.next_type);
+            edge_info ("task %s (%s) started the next step %s (%s)",
+                       claim->name, claim->type, next_name, job.next_type);
+        }
+    }
     wk_job_fini (&job);
     json_decref (params);
     return state;
@@ -182,7 +204,13 @@ s_execute (wk_slot_t *self, edge_redis_t *redis, const edge_task_claim_t *claim)
 
 //  Claim task and run it. Returns the end message's state.
 static const char *
-s_run (wk_slot_t *self, edge_redis_t *redis, const char *task, const char *type)
+s_run (wk_slot_t *self,
+       edge_redis_t *redis,
+       const char *task,
+       const char *type,
+       char *next_name,
+       char *next_type,
+       size_t next_type_size)
 {
     edge_task_claim_t claim;
     edge_task_rc_t rc =
@@ -200,7 +228,8 @@ s_run (wk_slot_t *self, edge_redis_t *redis, const char *task, const char *type)
         return "skipped";
     }
     s_set_claimed (self, claim.name, claim.attempt);
-    const char *state = s_execute (self, redis, &claim);
+    const char *state = s_execute (self, redis, &claim, next_name, next_type,
+                                   next_type_size);
     edge_task_claim_fini (&claim);
     return state;
 }
@@ -244,10 +273,13 @@ s_thread (void *arg)
                     self->done_endpoint);
     char *task, *type;
     while (s_take (self, &task, &type)) {
-        const char *state = s_run (self, redis, task, type);
+        char next_name[EDGE_TASK_NAME_MAX] = "", next_type[32] = "";
+        const char *state = s_run (self, redis, task, type, next_name,
+                                   next_type, sizeof next_type);
         char index[16];
         snprintf (index, sizeof index, "%d", self->index);
-        if (zstr_sendx (push, index, state, NULL))
+        //  The owner sends the next step's job to the broker at once
+        if (zstr_sendx (push, index, state, next_name, next_type, NULL))
             edge_warn ("slot %d: cannot report the end of task %s", self->index,
                        task);
         free (task);

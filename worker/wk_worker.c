@@ -279,16 +279,42 @@ s_on_backend (wk_worker_t *self)
 }
 
 
+//  Hand a pipeline's next task to the broker (the reaper resends it if
+//  this send is lost).
+static void
+s_send_next (wk_worker_t *self, const char *name, const char *type)
+{
+    proto_job_t *job = proto_job_new (name, type);
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init (&buf);
+    proto_job_encode (job, &buf);
+    if (s_send (self->frontend, &buf))
+        edge_warn ("task %s: broker did not take the job; the reaper will "
+                   "send it again",
+                   name);
+    msgpack_sbuffer_destroy (&buf);
+    proto_job_destroy (&job);
+}
+
+
 //  A slot finished its job: report it, start the next backlog job.
 static void
 s_on_done (wk_worker_t *self)
 {
-    char *index = NULL, *state = NULL;
-    if (zstr_recvx (self->done, &index, &state, NULL) < 2 || !state) {
+    char *index = NULL, *state = NULL, *next_name = NULL, *next_type = NULL;
+    if (zstr_recvx (self->done, &index, &state, &next_name, &next_type, NULL)
+            < 4
+        || !state) {
         zstr_free (&index);
         zstr_free (&state);
+        zstr_free (&next_name);
+        zstr_free (&next_type);
         return;
     }
+    if (*next_name)
+        s_send_next (self, next_name, next_type);
+    zstr_free (&next_name);
+    zstr_free (&next_type);
     size_t i = (size_t) atoi (index);
     edge_assert (i < self->nslots && wk_slot_is_busy (self->slots[i]));
     char *task = edge_strdup (wk_slot_task (self->slots[i]));

@@ -121,6 +121,16 @@ s_str (json_t *obj, const char *key)
 }
 
 
+//  "e:task:<name>" (static copy).
+static const char *
+s_task_key (const char *name)
+{
+    static char key[96];
+    snprintf (key, sizeof key, "e:task:%s", name);
+    return key;
+}
+
+
 static void
 test_created_task_reads_back_with_the_public_shape (void **state)
 {
@@ -495,6 +505,148 @@ test_reaper_resends_only_tasks_queued_longer_than_the_delay (void **state)
 }
 
 
+//  A dltar task of org acme, app game, build b1, claimed by w1.
+static void
+s_create_claimed_dltar (char *name)
+{
+    edge_task_spec_t spec = {.type = "dltar",
+                             .org = "acme",
+                             .group = "grp_7",
+                             .app = "game",
+                             .build = "b1",
+                             .created_by = "ci"};
+    assert_int_equal (edge_task_create (s_redis, &spec, name), 0);
+    edge_task_claim_t claim;
+    assert_int_equal (edge_task_claim (s_redis, name, "w1", 30000, &claim),
+                      EDGE_TASK_OK);
+    edge_task_claim_fini (&claim);
+}
+
+
+//  HGET key field ("" when absent), static copy.
+static const char *
+s_hget (const char *key, const char *field)
+{
+    static char value[256];
+    redisReply *reply = edge_redis_command (s_redis, "HGET %s %s", key, field);
+    snprintf (value, sizeof value, "%s",
+              reply && reply->type == REDIS_REPLY_STRING ? reply->str : "");
+    freeReplyObject (reply);
+    return value;
+}
+
+
+static void
+test_success_with_a_next_step_creates_it_queued_in_the_same_script (
+    void **state)
+{
+    (void) state;
+    char name[EDGE_TASK_NAME_MAX], next[EDGE_TASK_NAME_MAX];
+    s_create_claimed_dltar (name);
+    freeReplyObject (edge_redis_command (
+        s_redis, "HSET e:{acme}:app:game:imports b1 %s", name));
+    edge_task_next_t step = {"mkraw", "{\"mode\":\"build\"}", NULL};
+    assert_int_equal (edge_task_succeed_next (s_redis, name, "w1", 1,
+                                              "{\"key\":\"k\"}", &step, next),
+                      EDGE_TASK_OK);
+    assert_true (strncmp (next, "mkraw", 5) == 0);
+    json_t *task = s_get (next);
+    assert_string_equal (s_str (task, "state"), "queued");
+    assert_string_equal (s_str (task, "type"), "mkraw");
+    assert_string_equal (s_str (task, "group"), "grp_7");
+    assert_string_equal (s_str (task, "orgName"), "acme");
+    assert_string_equal (s_str (task, "appName"), "game");
+    assert_string_equal (s_str (task, "buildName"), "b1");
+    json_decref (task);
+    assert_string_equal (s_hget (s_task_key (next), "params"),
+                         "{\"mode\":\"build\"}");
+    assert_string_equal (s_hget ("e:{acme}:app:game:imports", "b1"), next);
+    assert_true (s_score ("e:tasks:queued", next) > 0);
+    assert_true (s_score ("e:{acme}:tasks", next) > 0);
+    //  This task's end comes before the next one's submit
+    redisReply *reply = edge_redis_command (s_redis, "XRANGE e:events - +");
+    assert_int_equal (reply->type, REDIS_REPLY_ARRAY);
+    assert_true (reply->elements >= 4);
+    redisReply *last = reply->element[reply->elements - 1]->element[1];
+    redisReply *before = reply->element[reply->elements - 2]->element[1];
+    assert_string_equal (last->element[1]->str, next);
+    assert_string_equal (last->element[5]->str, "submit");
+    assert_string_equal (before->element[1]->str, name);
+    assert_string_equal (before->element[5]->str, "end");
+    freeReplyObject (reply);
+    //  A retried record finds the task no longer ours: nothing more
+    char again[EDGE_TASK_NAME_MAX];
+    assert_int_equal (edge_task_succeed_next (s_redis, name, "w1", 1, "{}",
+                                              &step, again),
+                      EDGE_TASK_GONE);
+    assert_string_equal (again, "");
+}
+
+
+static void
+test_a_result_dxf_name_is_recorded_before_the_end_event (void **state)
+{
+    (void) state;
+    char name[EDGE_TASK_NAME_MAX], next[EDGE_TASK_NAME_MAX];
+    s_create_claimed_dltar (name);
+    edge_task_next_t step = {"deploy", "{}", "dxf_0123456789abcdef"};
+    assert_int_equal (
+        edge_task_succeed_next (s_redis, name, "w1", 1,
+                                "{\"dxfName\":\"dxf_0123456789abcdef\","
+                                "\"buildChanged\":true}",
+                                &step, next),
+        EDGE_TASK_OK);
+    json_t *task = s_get (name);
+    assert_string_equal (s_str (task, "dxfName"), "dxf_0123456789abcdef");
+    json_decref (task);
+    assert_string_equal (s_event_field (name, 2, "event"), "end");
+    assert_string_equal (s_event_field (name, 2, "dxfName"),
+                         "dxf_0123456789abcdef");
+    assert_string_equal (s_event_field (name, 2, "buildChanged"), "true");
+    task = s_get (next);
+    assert_string_equal (s_str (task, "dxfName"), "dxf_0123456789abcdef");
+    json_decref (task);
+}
+
+
+static void
+test_a_waiting_upload_is_not_queued_until_enqueued (void **state)
+{
+    (void) state;
+    char name[EDGE_TASK_NAME_MAX];
+    edge_task_spec_t spec = {.type = "dltar",
+                             .org = "acme",
+                             .app = "game",
+                             .build = "b2",
+                             .params = "{\"upload\":true}",
+                             .is_waiting = true};
+    assert_int_equal (edge_task_create (s_redis, &spec, name), 0);
+    json_t *task = s_get (name);
+    assert_string_equal (s_str (task, "state"), "waiting");
+    json_decref (task);
+    assert_int_equal (s_score ("e:tasks:queued", name), -1);
+    assert_string_equal (s_event_field (name, 0, "event"), "submit");
+    assert_string_equal (s_event_field (name, 0, "message"),
+                         "waiting for the client upload");
+    edge_task_claim_t claim;
+    assert_int_equal (edge_task_claim (s_redis, name, "w1", 30000, &claim),
+                      EDGE_TASK_GONE);
+    assert_int_equal (edge_task_enqueue (s_redis, name,
+                                         "{\"upload\":true,\"size\":5}",
+                                         "upload committed"),
+                      EDGE_TASK_OK);
+    assert_true (s_score ("e:tasks:queued", name) > 0);
+    assert_string_equal (s_event_field (name, 1, "message"),
+                         "upload committed");
+    assert_int_equal (edge_task_enqueue (s_redis, name, NULL, "again"),
+                      EDGE_TASK_GONE);
+    assert_int_equal (edge_task_claim (s_redis, name, "w1", 30000, &claim),
+                      EDGE_TASK_OK);
+    assert_string_equal (claim.params, "{\"upload\":true,\"size\":5}");
+    edge_task_claim_fini (&claim);
+}
+
+
 static void
 test_unreachable_redis_is_reported_as_a_redis_failure (void **state)
 {
@@ -556,6 +708,13 @@ main (void)
         cmocka_unit_test_setup (
             test_reaper_resends_only_tasks_queued_longer_than_the_delay,
             s_flush),
+        cmocka_unit_test_setup (
+            test_success_with_a_next_step_creates_it_queued_in_the_same_script,
+            s_flush),
+        cmocka_unit_test_setup (
+            test_a_result_dxf_name_is_recorded_before_the_end_event, s_flush),
+        cmocka_unit_test_setup (
+            test_a_waiting_upload_is_not_queued_until_enqueued, s_flush),
         cmocka_unit_test (
             test_unreachable_redis_is_reported_as_a_redis_failure),
     };

@@ -58,12 +58,16 @@ s_wait_end (int timeout_ms)
     zpoller_destroy (&poller);
     if (which != s_pull)
         fail_msg ("no end message within %d ms", timeout_ms);
-    char *index = NULL, *text = NULL;
-    assert_int_equal (zstr_recvx (s_pull, &index, &text, NULL), 2);
+    char *index = NULL, *text = NULL, *next = NULL, *next_type = NULL;
+    assert_int_equal (
+        zstr_recvx (s_pull, &index, &text, &next, &next_type, NULL), 4);
     assert_string_equal (index, "3");
+    assert_string_equal (next, ""); //  hello starts no next step
     snprintf (state, sizeof state, "%s", text);
     zstr_free (&index);
     zstr_free (&text);
+    zstr_free (&next);
+    zstr_free (&next_type);
     return state;
 }
 
