@@ -1,0 +1,551 @@
+/*  gw_builds - build imports and upload commits: one Lua script checks
+    and reserves, edge_task creates the dltar task, a second script names
+    it in the import entry (and opens the upload record).  */
+#include "gw_builds.h"
+#include "edge_json.h"
+#include "edge_log.h"
+#include "edge_task.h"
+#include "edge_taskops.h"
+#include "edge_urlguard.h"
+#include "edge_util.h"
+#include "gw_upload.h"
+#include <jansson.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define S_COUNT(table) (sizeof (table) / sizeof (table)[0])
+
+static const edge_json_field_t s_create_fields[] = {
+    {"appName", EDGE_JSON_NAME, true, 0, 0, false},
+    {"buildName", EDGE_JSON_STRING, true, 1, 100, false},
+    {"url", EDGE_JSON_STRING, false, 1, 2048, false},
+    {"size", EDGE_JSON_INT, false, 0, INT64_MAX, false},
+};
+static const edge_json_field_t s_commit_fields[] = {
+    {"appName", EDGE_JSON_NAME, true, 0, 0, false},
+    {"buildName", EDGE_JSON_STRING, true, 1, 100, false},
+};
+
+//  KEYS: app hash, imports   ARGV: buildName reservation now_ms stale_ms
+//  {'ok'}, {'not_found'}, {'locked', error}, {'exists'} or {'importing',
+//  task}. A failed or expired import (or one whose task is gone) is
+//  replaced.
+static edge_redis_script_t s_reserve = {
+    .source =
+        "if redis.call ('EXISTS', KEYS[1]) == 0 then return {'not_found'} "
+        "end\n"
+        "local app = redis.call ('HMGET', KEYS[1], 'locked', 'error',\n"
+        "  'builds')\n"
+        "if app[1] == '1' then return {'locked', app[2] or ''} end\n"
+        "local ok, builds = pcall (cjson.decode, app[3] or '[]')\n"
+        "if ok and type (builds) == 'table' then\n"
+        "  for _, b in ipairs (builds) do\n"
+        "    if type (b) == 'table' and b.buildName == ARGV[1] then\n"
+        "      return {'exists'}\n"
+        "    end\n"
+        "  end\n"
+        "end\n"
+        "local cur = redis.call ('HGET', KEYS[2], ARGV[1])\n"
+        "if cur then\n"
+        "  local at = string.find (cur, '@', 1, true)\n"
+        "  if at then\n"
+        "    local since = tonumber (string.sub (cur, at + 1)) or 0\n"
+        "    if tonumber (ARGV[3]) - since < tonumber (ARGV[4]) then\n"
+        "      return {'importing', ''}\n"
+        "    end\n"
+        "  else\n"
+        "    local state = redis.call ('HGET', 'e:task:' .. cur, 'state')\n"
+        "    if state and state ~= 'failed' and state ~= 'expired' then\n"
+        "      return {'importing', cur}\n"
+        "    end\n"
+        "  end\n"
+        "end\n"
+        "redis.call ('HSET', KEYS[2], ARGV[1], ARGV[2])\n"
+        "return {'ok'}\n"};
+
+//  KEYS: imports   ARGV: buildName reservation   drops the reservation.
+static edge_redis_script_t s_unreserve = {
+    .source = "if redis.call ('HGET', KEYS[1], ARGV[1]) == ARGV[2] then\n"
+              "  redis.call ('HDEL', KEYS[1], ARGV[1])\n"
+              "end\n"
+              "return 1\n"};
+
+//  KEYS: imports, task [, upload record, due zset]
+//  ARGV: buildName reservation task expires_ms keep_ms [field value ...]
+//  {'ok'}, or {'lost'} when the reservation was replaced meanwhile.
+static edge_redis_script_t s_finish = {
+    .source = "if redis.call ('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then\n"
+              "  return {'lost'}\n"
+              "end\n"
+              "redis.call ('HSET', KEYS[1], ARGV[1], ARGV[3])\n"
+              "if KEYS[3] then\n"
+              "  redis.call ('HSET', KEYS[3], unpack (ARGV, 6))\n"
+              "  redis.call ('PEXPIRE', KEYS[3], ARGV[5])\n"
+              "  redis.call ('ZADD', KEYS[4], ARGV[4], ARGV[3])\n"
+              "  redis.call ('HSET', KEYS[2], 'uploadKey', KEYS[3])\n"
+              "end\n"
+              "return {'ok'}\n"};
+
+//  KEYS: imports   ARGV: buildName now_ms
+//  {'ok', task, group, sizeBytes} (record now committed), or
+//  {'not_found'}, {'not_upload', task}, {'committed', task}, {'expired'},
+//  {'incomplete', state}. A committed record whose task still waits (an
+//  earlier commit failed before its enqueue) may be committed again.
+static edge_redis_script_t s_commit = {
+    .source = "local task = redis.call ('HGET', KEYS[1], ARGV[1])\n"
+              "if not task then return {'not_found'} end\n"
+              "if string.find (task, '@', 1, true) then\n"
+              "  return {'incomplete', 'being created'}\n"
+              "end\n"
+              "local t = redis.call ('HMGET', 'e:task:' .. task, 'state',\n"
+              "  'uploadKey', 'group')\n"
+              "if not t[1] then return {'not_found'} end\n"
+              "if not t[2] then return {'not_upload', task} end\n"
+              "local u = redis.call ('HMGET', t[2], 'state', 'sizeBytes',\n"
+              "  'expiresMs')\n"
+              "if t[1] ~= 'waiting' and t[1] ~= 'expired'\n"
+              "   and u[1] == 'committed' then\n"
+              "  return {'committed', task}\n"
+              "end\n"
+              "if t[1] ~= 'waiting' or not u[1] or u[1] == 'expired'\n"
+              "   or tonumber (ARGV[2]) >= (tonumber (u[3]) or 0) then\n"
+              "  return {'expired'}\n"
+              "end\n"
+              "if u[1] ~= 'received' and u[1] ~= 'committed' then\n"
+              "  return {'incomplete', u[1]}\n"
+              "end\n"
+              "redis.call ('HSET', t[2], 'state', 'committed')\n"
+              "return {'ok', task, t[3] or task, u[2] or '0'}\n"};
+
+//  One import being created.
+typedef struct {
+    gw_req_t *req;
+    const gw_ctx_t *ctx;
+    edge_redis_t *redis;
+    const char *org, *app, *build, *url;
+    const json_t *size;                  //  the body's size, or NULL
+    char group[EDGE_TASK_NAME_MAX];      //  "import_<time>_<hex>"
+    char task[EDGE_TASK_NAME_MAX];       //  the dltar task
+    const char *tar_key;                 //  builds/<org>/<app>/<group>.tar
+    const char *reservation;             //  "<group>@<ms>"
+    const char *imports;                 //  e:{O}:app:<a>:imports
+    char token[GW_UPLOAD_TOKEN_LEN + 1]; //  upload mode: the token
+    char upload_key[GW_UPLOAD_KEY_MAX];  //  upload mode: its record
+    int64_t expires_ms;                  //  upload mode: URL expiry
+} s_import_t;
+
+
+bool
+gw_builds_name_is_valid (const char *name)
+{
+    size_t len = name ? strlen (name) : 0;
+    if (len < 1 || len > 100)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        char c = name[i];
+        bool is_ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
+                     || (c >= '0' && c <= '9') || c == '_' || c == '.'
+                     || c == '-';
+        if (!is_ok)
+            return false;
+    }
+    return true;
+}
+
+
+//  Validate the body against fields and the buildName pattern. Returns
+//  the body (borrowed), or NULL with the response set.
+static json_t *
+s_body (gw_req_t *req, const edge_json_field_t *fields, size_t count)
+{
+    edge_json_err_t err;
+    json_t *body = gw_req_json (req, &err);
+    if (!body || edge_json_check (body, fields, count, &err)) {
+        gw_req_reply_error (req, &err);
+        return NULL;
+    }
+    if (!gw_builds_name_is_valid (edge_json_str (body, "buildName", NULL))) {
+        gw_req_reply_fail (req, 400, "invalid_field", "buildName",
+                           "field 'buildName' must match "
+                           "^[A-Za-z0-9_.-]{1,100}$");
+        return NULL;
+    }
+    return body;
+}
+
+
+//  A download URL the guard lets through. Returns 0, or -1 with the
+//  response set (400 not http(s), 422 refused address).
+static int
+s_check_url (gw_req_t *req, const gw_ctx_t *ctx, const char *url)
+{
+    char why[256] = "";
+    edge_urlguard_t *guard =
+        edge_urlguard_new (ctx->config->url_allow, why, sizeof why);
+    edge_urlguard_result_t rc =
+        guard ? edge_urlguard_check (guard, url, NULL, why, sizeof why)
+              : EDGE_URLGUARD_FORBIDDEN;
+    edge_urlguard_destroy (&guard);
+    if (rc == EDGE_URLGUARD_OK)
+        return 0;
+    if (rc == EDGE_URLGUARD_BAD_URL || rc == EDGE_URLGUARD_BAD_SCHEME)
+        gw_req_reply_fail (req, 400, "invalid_field", "url",
+                           "field 'url' must be an http or https URL: %s", why);
+    else
+        gw_req_reply_fail (req, 422, "url_refused", "url",
+                           "download URL refused: %s", why);
+    return -1;
+}
+
+
+//  Check the app and reserve the import entry. Returns 0, or -1 with the
+//  response set.
+static int
+s_reserve_entry (s_import_t *imp)
+{
+    char now_ms[24], stale[24];
+    snprintf (now_ms, sizeof now_ms, "%lld", (long long) edge_now_ms ());
+    snprintf (stale, sizeof stale, "%d", GW_BUILDS_RESERVE_STALE_MS);
+    imp->reservation = gw_req_sprintf (imp->req, "%s@%s", imp->group, now_ms);
+    const char *keys[] = {
+        gw_req_sprintf (imp->req, "e:{%s}:app:%s", imp->org, imp->app),
+        imp->imports};
+    const char *args[] = {imp->build, imp->reservation, now_ms, stale};
+    redisReply *reply =
+        edge_redis_eval (imp->redis, &s_reserve, 2, keys, 4, args);
+    int rc = edge_redis_script_is (reply, "ok") ? 0 : -1;
+    if (rc == 0) {
+        freeReplyObject (reply);
+        return 0;
+    }
+    if (edge_redis_script_is (reply, "not_found"))
+        gw_req_reply_fail (imp->req, 404, "not_found", NULL,
+                           "app '%s' not found", imp->app);
+    else if (edge_redis_script_is (reply, "locked") && reply->elements == 2)
+        gw_req_reply_fail (
+            imp->req, 409, "app_locked", NULL,
+            "app '%s' is locked after a failed deploy (error: "
+            "%.150s); retry the failed task or patch the app",
+            imp->app, reply->element[1]->len ? reply->element[1]->str : "none");
+    else if (edge_redis_script_is (reply, "exists"))
+        gw_req_reply_fail (imp->req, 409, "build_exists", "buildName",
+                           "app '%s' already has a build '%s'", imp->app,
+                           imp->build);
+    else if (edge_redis_script_is (reply, "importing") && reply->elements == 2)
+        gw_req_reply_fail (imp->req, 409, "build_importing", "buildName",
+                           "build '%s' of app '%s' is being imported%s%s",
+                           imp->build, imp->app,
+                           reply->element[1]->len ? " by task " : "",
+                           reply->element[1]->str);
+    else
+        gw_req_reply_redis_failed (imp->req, reply, "builds: reserve");
+    freeReplyObject (reply);
+    return rc;
+}
+
+
+//  Undo the reservation (best effort: Redis may be what failed).
+static void
+s_unreserve_entry (s_import_t *imp)
+{
+    const char *keys[] = {imp->imports};
+    const char *args[] = {imp->build, imp->reservation};
+    freeReplyObject (
+        edge_redis_eval (imp->redis, &s_unreserve, 1, keys, 2, args));
+}
+
+
+//  The dltar task's params (pipeline contract). Request scope.
+static const char *
+s_params (s_import_t *imp)
+{
+    json_t *params =
+        json_pack ("{s:s,s:s,s:s}", "appName", imp->app, "buildName",
+                   imp->build, "tarKey", imp->tar_key);
+    if (imp->url)
+        json_object_set_new (params, "url", json_string (imp->url));
+    if (imp->size)
+        json_object_set (params, "size", (json_t *) imp->size);
+    if (!imp->url)
+        json_object_set_new (params, "upload", json_true ());
+    char *text = gw_req_adopt (imp->req, edge_json_dumps (params));
+    json_decref (params);
+    return text;
+}
+
+
+//  Name the task in the import entry; an upload also gets its record and
+//  its e:uploads:due entry. Returns 0, or -1 when Redis failed.
+static int
+s_finish_entry (s_import_t *imp)
+{
+    const char *task_key = gw_req_sprintf (imp->req, "e:task:%s", imp->task);
+    const char *keys[] = {imp->imports, task_key, imp->upload_key,
+                          GW_UPLOAD_DUE_KEY};
+    const char *args[] = {
+        imp->build,
+        imp->reservation,
+        imp->task,
+        gw_req_sprintf (imp->req, "%lld", (long long) imp->expires_ms),
+        gw_req_sprintf (imp->req, "%lld",
+                        (long long) (imp->ctx->config->upload_expiry_ms
+                                     + GW_UPLOAD_KEEP_MS)),
+        "org",
+        imp->org,
+        "app",
+        imp->app,
+        "build",
+        imp->build,
+        "task",
+        imp->task,
+        "group",
+        imp->group,
+        "tarKey",
+        imp->tar_key,
+        "state",
+        "open",
+        "sizeBytes",
+        "0",
+        "expiresMs",
+        gw_req_sprintf (imp->req, "%lld", (long long) imp->expires_ms)};
+    bool is_upload = !imp->url;
+    redisReply *reply =
+        edge_redis_eval (imp->redis, &s_finish, is_upload ? 4 : 2, keys,
+                         is_upload ? (int) S_COUNT (args) : 5, args);
+    int rc = edge_redis_script_is (reply, "ok") ? 0 : -1;
+    if (edge_redis_script_is (reply, "lost"))
+        edge_warn ("builds: import entry of %s/%s was replaced before task %s "
+                   "was named in it",
+                   imp->app, imp->build, imp->task);
+    else if (rc)
+        edge_error ("builds: could not record task %s of %s/%s (%s)", imp->task,
+                    imp->app, imp->build,
+                    reply ? "unexpected reply" : "Redis unavailable");
+    freeReplyObject (reply);
+    return rc;
+}
+
+
+//  Create the dltar task and name it in the entry. Returns 0, or -1 with
+//  the response set (503) and the reservation undone.
+static int
+s_create_task (s_import_t *imp)
+{
+    edge_task_spec_t spec = {
+        .type = "dltar",
+        .org = imp->org,
+        .group = imp->group,
+        .app = imp->app,
+        .build = imp->build,
+        .params = s_params (imp),
+        .created_by = gw_req_identity (imp->req),
+        .is_waiting = !imp->url,
+    };
+    if (edge_task_create (imp->redis, &spec, imp->task)) {
+        s_unreserve_entry (imp);
+        gw_req_reply_redis_failed (imp->req, NULL, NULL);
+        return -1;
+    }
+    if (s_finish_entry (imp) == 0)
+        return 0;
+    s_unreserve_entry (imp);
+    if (!imp->url) //  nobody could ever PUT to it: end it
+        edge_taskops_expire (imp->redis, imp->org, imp->task, "gateway");
+    gw_req_reply_redis_failed (imp->req, NULL, NULL);
+    return -1;
+}
+
+
+//  Scheme and authority of the upload URL: EDGE_PUBLIC_URL, else the
+//  request's Host, else the listen address. Request scope.
+static const char *
+s_base_url (gw_req_t *req, const gw_config_t *config)
+{
+    if (config->public_url && *config->public_url) {
+        size_t len = strlen (config->public_url);
+        while (len > 0 && config->public_url[len - 1] == '/')
+            len--;
+        return gw_req_sprintf (req, "%.*s", (int) len, config->public_url);
+    }
+    const char *host = gw_req_header (req, "Host");
+    size_t len = host ? strlen (host) : 0;
+    bool is_ok = len > 0 && len < 256
+                 && strspn (host, "abcdefghijklmnopqrstuvwxyz"
+                                  "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]")
+                        == len;
+    if (is_ok)
+        return gw_req_sprintf (req, "http://%s", host);
+    const char *colon = strrchr (config->listen, ':');
+    if (config->port > 0 && colon)
+        return gw_req_sprintf (req, "http://%.*s:%lld",
+                               (int) (colon - config->listen), config->listen,
+                               (long long) config->port);
+    return gw_req_sprintf (req, "http://%s", config->listen);
+}
+
+
+//  202 with the group, the task and, for an upload, where to PUT.
+static void
+s_reply_accepted (s_import_t *imp, gw_thread_t *thread)
+{
+    gw_req_reply_header (
+        imp->req, "Location",
+        gw_req_sprintf (imp->req, "/be/v1/tasks/%s", imp->task));
+    json_t *body =
+        json_pack ("{s:s,s:s}", "group", imp->group, "taskName", imp->task);
+    if (imp->url) {
+        if (gw_thread_send_job (thread, imp->task, "dltar"))
+            edge_warn ("builds: broker did not take task %s; the reaper "
+                       "will send it",
+                       imp->task);
+    }
+    else {
+        char expires[32];
+        edge_rfc3339 (imp->expires_ms, expires, sizeof expires);
+        json_object_set_new (
+            body, "uploadUrl",
+            json_string (gw_req_sprintf (
+                imp->req, "%s%s%s", s_base_url (imp->req, imp->ctx->config),
+                GW_UPLOAD_PATH, imp->token)));
+        json_object_set_new (body, "uploadExpires", json_string (expires));
+    }
+    edge_info ("build %s of app %s: import %s (task %s, %s) by %s", imp->build,
+               imp->app, imp->group, imp->task,
+               imp->url ? "download" : "client upload",
+               gw_req_identity (imp->req));
+    gw_req_reply_json (imp->req, 202, body);
+}
+
+
+void
+gw_builds_create (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
+{
+    json_t *body = s_body (req, s_create_fields, S_COUNT (s_create_fields));
+    if (!body)
+        return;
+    s_import_t imp = {
+        .req = req,
+        .ctx = ctx,
+        .redis = gw_thread_redis (thread),
+        .org = gw_req_principal (req)->org,
+        .app = edge_json_str (body, "appName", NULL),
+        .build = edge_json_str (body, "buildName", NULL),
+        .url = edge_json_str (body, "url", NULL),
+        .size = json_object_get (body, "size"),
+    };
+    if (imp.url && s_check_url (req, ctx, imp.url))
+        return;
+    if (!imp.url && imp.size
+        && json_integer_value (imp.size) > ctx->config->upload_max_bytes) {
+        gw_req_reply_fail (req, 422, "upload_too_large", "size",
+                           "uploads are limited to %lld bytes",
+                           (long long) ctx->config->upload_max_bytes);
+        return;
+    }
+    edge_task_name_make ("import", imp.group, sizeof imp.group);
+    imp.tar_key = gw_req_sprintf (req, "builds/%s/%s/%s.tar", imp.org, imp.app,
+                                  imp.group);
+    imp.imports =
+        gw_req_sprintf (req, "e:{%s}:app:%s:imports", imp.org, imp.app);
+    if (!imp.url) {
+        gw_upload_token_new (imp.token, imp.upload_key);
+        imp.expires_ms = edge_now_ms () + ctx->config->upload_expiry_ms;
+    }
+    if (s_reserve_entry (&imp) == 0 && s_create_task (&imp) == 0)
+        s_reply_accepted (&imp, thread);
+    memset (imp.token, 0, sizeof imp.token);
+}
+
+
+//  Answer a refusal of the commit script.
+static void
+s_commit_refused (gw_req_t *req,
+                  const redisReply *reply,
+                  const char *app,
+                  const char *build)
+{
+    const char *what =
+        reply && reply->type == REDIS_REPLY_ARRAY && reply->elements == 2
+            ? reply->element[1]->str
+            : "";
+    if (edge_redis_script_is (reply, "not_found"))
+        gw_req_reply_fail (req, 404, "not_found", NULL,
+                           "no import of build '%s' in app '%s'", build, app);
+    else if (edge_redis_script_is (reply, "not_upload"))
+        gw_req_reply_fail (req, 409, "not_an_upload", NULL,
+                           "build '%s' is imported from a URL (task %s): "
+                           "there is nothing to commit",
+                           build, what);
+    else if (edge_redis_script_is (reply, "committed"))
+        gw_req_reply_fail (req, 409, "already_committed", NULL,
+                           "the upload of build '%s' was already committed "
+                           "(task %s)",
+                           build, what);
+    else if (edge_redis_script_is (reply, "expired"))
+        gw_req_reply_fail (req, 410, "upload_expired", NULL,
+                           "the upload of build '%s' has expired; import it "
+                           "again",
+                           build);
+    else if (edge_redis_script_is (reply, "incomplete"))
+        gw_req_reply_fail (req, 409, "upload_incomplete", NULL,
+                           "the upload of build '%s' is %s, not received: PUT "
+                           "the tar to its uploadUrl first",
+                           build, what);
+    else
+        gw_req_reply_redis_failed (req, reply, "builds: commit");
+}
+
+
+void
+gw_builds_commit (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
+{
+    (void) ctx;
+    json_t *body = s_body (req, s_commit_fields, S_COUNT (s_commit_fields));
+    if (!body)
+        return;
+    const char *org = gw_req_principal (req)->org;
+    const char *app = edge_json_str (body, "appName", NULL);
+    const char *build = edge_json_str (body, "buildName", NULL);
+    edge_redis_t *redis = gw_thread_redis (thread);
+    const char *keys[] = {
+        gw_req_sprintf (req, "e:{%s}:app:%s:imports", org, app)};
+    const char *args[] = {
+        build, gw_req_sprintf (req, "%lld", (long long) edge_now_ms ())};
+    redisReply *reply = edge_redis_eval (redis, &s_commit, 1, keys, 2, args);
+    if (!edge_redis_script_is (reply, "ok") || reply->elements != 4) {
+        s_commit_refused (req, reply, app, build);
+        freeReplyObject (reply);
+        return;
+    }
+    const char *task = gw_req_strdup (req, reply->element[1]->str);
+    const char *group = gw_req_strdup (req, reply->element[2]->str);
+    const char *message = gw_req_sprintf (req, "upload committed (%s bytes)",
+                                          reply->element[3]->str);
+    freeReplyObject (reply);
+    edge_task_rc_t rc = edge_task_enqueue (redis, task, NULL, message);
+    if (rc == EDGE_TASK_REDIS) {
+        gw_req_reply_redis_failed (req, NULL, NULL);
+        return;
+    }
+    if (rc == EDGE_TASK_GONE) {
+        gw_req_reply_fail (req, 409, "already_committed", NULL,
+                           "the upload of build '%s' was already committed "
+                           "(task %s)",
+                           build, task);
+        return;
+    }
+    freeReplyObject (
+        edge_redis_command (redis, "ZREM %s %s", GW_UPLOAD_DUE_KEY, task));
+    if (gw_thread_send_job (thread, task, "dltar"))
+        edge_warn ("builds: broker did not take task %s; the reaper will "
+                   "send it",
+                   task);
+    edge_info ("build %s of app %s: upload committed, task %s queued by %s",
+               build, app, task, gw_req_identity (req));
+    gw_req_reply_header (req, "Location",
+                         gw_req_sprintf (req, "/be/v1/tasks/%s", task));
+    gw_req_reply_json (
+        req, 202, json_pack ("{s:s,s:s}", "group", group, "taskName", task));
+}

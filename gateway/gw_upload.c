@@ -1,0 +1,468 @@
+/*  gw_upload - upload tokens and records, and the streamed PUT of a tar
+    into the depot.  */
+#include "gw_upload.h"
+#include "edge_assert.h"
+#include "edge_crypto.h"
+#include "edge_log.h"
+#include "edge_store.h"
+#include "edge_util.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define S_PIECE    (64 * 1024) //  bytes per read and write
+#define S_TOUCH_MS 5000        //  how often a live PUT stamps touchedMs
+
+//  KEYS: record   ARGV: now_ms attempt stale_ms part
+//  {'ok', tarKey, part of a stale PUT taken over or ''}, or {'unknown'},
+//  {'used'}, {'expired'}, {'busy'}. The task must still be waiting (a
+//  PATCH /be/v1/tasks expire or the reaper ends it).
+static edge_redis_script_t s_open = {
+    .source = "local f = redis.call ('HMGET', KEYS[1], 'state', 'expiresMs',\n"
+              "  'task', 'tarKey', 'touchedMs', 'part')\n"
+              "if not f[1] then return {'unknown'} end\n"
+              "if f[1] == 'received' or f[1] == 'committed' then\n"
+              "  return {'used'}\n"
+              "end\n"
+              "local now = tonumber (ARGV[1])\n"
+              "local task = redis.call ('HGET', 'e:task:' .. (f[3] or ''),\n"
+              "  'state')\n"
+              "if f[1] == 'expired' or now >= (tonumber (f[2]) or 0)\n"
+              "   or task ~= 'waiting' then\n"
+              "  return {'expired'}\n"
+              "end\n"
+              "local old = ''\n"
+              "if f[1] == 'receiving' then\n"
+              "  if now - (tonumber (f[5]) or 0) < tonumber (ARGV[3]) then\n"
+              "    return {'busy'}\n"
+              "  end\n"
+              "  old = f[6] or ''\n"
+              "end\n"
+              "redis.call ('HSET', KEYS[1], 'state', 'receiving', 'attempt',\n"
+              "  ARGV[2], 'touchedMs', ARGV[1], 'part', ARGV[4])\n"
+              "return {'ok', f[4] or '', old}\n"};
+
+//  KEYS: record   ARGV: attempt now_ms   1 while this PUT holds the
+//  record (touchedMs stamped), else 0.
+static edge_redis_script_t s_touch = {
+    .source = "local f = redis.call ('HMGET', KEYS[1], 'state', 'attempt')\n"
+              "if f[1] ~= 'receiving' or f[2] ~= ARGV[1] then return 0 end\n"
+              "redis.call ('HSET', KEYS[1], 'touchedMs', ARGV[2])\n"
+              "return 1\n"};
+
+//  KEYS: record   ARGV: attempt now_ms size sha256   1, or 0 when this
+//  PUT no longer holds the record.
+static edge_redis_script_t s_done = {
+    .source = "local f = redis.call ('HMGET', KEYS[1], 'state', 'attempt')\n"
+              "if f[1] ~= 'receiving' or f[2] ~= ARGV[1] then return 0 end\n"
+              "redis.call ('HSET', KEYS[1], 'state', 'received', 'touchedMs',\n"
+              "  ARGV[2], 'sizeBytes', ARGV[3], 'sha256', ARGV[4])\n"
+              "redis.call ('HDEL', KEYS[1], 'attempt', 'part')\n"
+              "return 1\n"};
+
+//  KEYS: record   ARGV: attempt   back to open when this PUT holds it.
+static edge_redis_script_t s_revert = {
+    .source = "local f = redis.call ('HMGET', KEYS[1], 'state', 'attempt')\n"
+              "if f[1] ~= 'receiving' or f[2] ~= ARGV[1] then return 0 end\n"
+              "redis.call ('HSET', KEYS[1], 'state', 'open')\n"
+              "redis.call ('HDEL', KEYS[1], 'attempt', 'part')\n"
+              "return 1\n"};
+
+//  One PUT in flight.
+typedef struct {
+    gw_req_t *req;
+    edge_redis_t *redis;
+    char key[GW_UPLOAD_KEY_MAX]; //  the record
+    char attempt[17];            //  this PUT's fence on the record
+    char *path;                  //  <depot>/<tarKey> (request scope)
+    char *part;                  //  path + ".part-" + attempt
+    int fd;                      //  part file, or -1
+    int64_t max;                 //  EDGE_UPLOAD_MAX_BYTES
+    int64_t size;                //  bytes received
+    int64_t touched;             //  monotonic ms of the last touch
+    char sha[65];                //  hex SHA-256 of the body
+} s_put_t;
+
+
+bool
+gw_upload_token_is_valid (const char *token)
+{
+    if (!token || strlen (token) != GW_UPLOAD_TOKEN_LEN)
+        return false;
+    for (const char *p = token; *p; p++) {
+        char c = *p;
+        bool is_ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
+                     || (c >= '0' && c <= '9') || c == '_' || c == '-';
+        if (!is_ok)
+            return false;
+    }
+    return true;
+}
+
+
+void
+gw_upload_key (const char *token, char *key)
+{
+    char hex[65];
+    edge_sha256_hex (token, strlen (token), hex);
+    snprintf (key, GW_UPLOAD_KEY_MAX, "e:upload:%s", hex);
+}
+
+
+void
+gw_upload_token_new (char *token, char *key)
+{
+    unsigned char raw[32];
+    randombytes_buf (raw, sizeof raw);
+    char *text = edge_b64url_encode (raw, sizeof raw);
+    sodium_memzero (raw, sizeof raw);
+    snprintf (token, GW_UPLOAD_TOKEN_LEN + 1, "%s", text);
+    sodium_memzero (text, strlen (text));
+    free (text);
+    gw_upload_key (token, key);
+}
+
+
+const char *
+gw_upload_depot_root (const char *store_url)
+{
+    if (!store_url || strncmp (store_url, "file:///", 8) != 0)
+        return NULL;
+    return store_url + 7;
+}
+
+
+//  Run a script on the PUT's record with args; the integer it returned, or
+//  -1 when Redis failed.
+static long long
+s_eval_int (s_put_t *self,
+            edge_redis_script_t *script,
+            int nargs,
+            const char **args)
+{
+    const char *keys[] = {self->key};
+    redisReply *reply =
+        edge_redis_eval (self->redis, script, 1, keys, nargs, args);
+    long long rc =
+        reply && reply->type == REDIS_REPLY_INTEGER ? reply->integer : -1;
+    if (reply && reply->type != REDIS_REPLY_INTEGER)
+        edge_error ("upload: unexpected Redis reply (type %d)", reply->type);
+    freeReplyObject (reply);
+    return rc;
+}
+
+
+//  Stamp touchedMs when S_TOUCH_MS passed (or always when is_forced).
+//  Returns 0 while this PUT holds the record, -1 (answered) otherwise.
+static int
+s_touch_record (s_put_t *self, bool is_forced)
+{
+    int64_t now = edge_mono_ms ();
+    if (!is_forced && now - self->touched < S_TOUCH_MS)
+        return 0;
+    self->touched = now;
+    char now_ms[24];
+    snprintf (now_ms, sizeof now_ms, "%lld", (long long) edge_now_ms ());
+    const char *args[] = {self->attempt, now_ms};
+    long long rc = s_eval_int (self, &s_touch, 2, args);
+    if (rc == 1)
+        return 0;
+    if (rc < 0)
+        gw_req_reply_redis_failed (self->req, NULL, NULL);
+    else
+        gw_req_reply_fail (self->req, 409, "upload_in_progress", NULL,
+                           "another PUT took this upload over");
+    return -1;
+}
+
+
+//  mkdir -p of the directory that holds path.
+static int
+s_make_parents (const char *path)
+{
+    char *dir = edge_strdup (path);
+    int rc = 0;
+    for (char *p = dir + 1; *p && rc == 0; p++) {
+        if (*p != '/')
+            continue;
+        *p = 0;
+        if (mkdir (dir, 0755) && errno != EEXIST)
+            rc = -1;
+        *p = '/';
+    }
+    if (rc)
+        edge_error ("upload: cannot create the directories of %s: %s", path,
+                    strerror (errno));
+    free (dir);
+    return rc;
+}
+
+
+static int
+s_write_all (int fd, const char *data, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write (fd, data, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        data += n;
+        len -= (size_t) n;
+    }
+    return 0;
+}
+
+
+//  Read the body into the part file, hashing it. Returns 0, or -1 with
+//  the response set.
+static int
+s_receive (s_put_t *self, EVP_MD_CTX *md)
+{
+    long long declared = gw_req_content_length (self->req);
+    char *buf = gw_req_alloc (self->req, S_PIECE);
+    while (true) {
+        int n = gw_req_read_stream (self->req, buf, S_PIECE);
+        if (n < 0 || (n == 0 && declared >= 0 && self->size < declared)) {
+            gw_req_reply_fail (self->req, 400, "malformed_body", NULL,
+                               "the body ended after %lld of %lld bytes",
+                               (long long) self->size, declared);
+            return -1;
+        }
+        if (n == 0)
+            return 0;
+        self->size += n;
+        if (self->size > self->max) {
+            gw_req_reply_fail (self->req, 413, "payload_too_large", NULL,
+                               "the upload exceeds the limit of %lld bytes",
+                               (long long) self->max);
+            return -1;
+        }
+        EVP_DigestUpdate (md, buf, (size_t) n);
+        if (s_write_all (self->fd, buf, (size_t) n)) {
+            edge_error ("upload: cannot write %s: %s", self->part,
+                        strerror (errno));
+            gw_req_reply_fail (self->req, 500, "internal", NULL,
+                               "the depot could not store the upload");
+            return -1;
+        }
+        if (s_touch_record (self, false))
+            return -1;
+    }
+}
+
+
+//  fsync the part file, rename it over the final name, fsync the
+//  directory. Returns 0, or -1 with the response set.
+static int
+s_publish (s_put_t *self)
+{
+    int rc = fsync (self->fd);
+    close (self->fd);
+    self->fd = -1;
+    if (rc == 0 && s_touch_record (self, true))
+        return -1;
+    if (rc == 0)
+        rc = rename (self->part, self->path);
+    if (rc) {
+        edge_error ("upload: cannot store %s: %s", self->path,
+                    strerror (errno));
+        gw_req_reply_fail (self->req, 500, "internal", NULL,
+                           "the depot could not store the upload");
+        return -1;
+    }
+    char *dir = gw_req_strdup (self->req, self->path);
+    *strrchr (dir, '/') = 0;
+    int dfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        fsync (dfd);
+        close (dfd);
+    }
+    return 0;
+}
+
+
+//  Stream the body to the depot. Returns 0, or -1 with the response set.
+static int
+s_store (s_put_t *self)
+{
+    if (s_make_parents (self->part)) {
+        gw_req_reply_fail (self->req, 500, "internal", NULL,
+                           "the depot could not store the upload");
+        return -1;
+    }
+    self->fd = open (self->part, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (self->fd < 0) {
+        edge_error ("upload: cannot create %s: %s", self->part,
+                    strerror (errno));
+        gw_req_reply_fail (self->req, 500, "internal", NULL,
+                           "the depot could not store the upload");
+        return -1;
+    }
+    EVP_MD_CTX *md = EVP_MD_CTX_new ();
+    edge_assert (md);
+    EVP_DigestInit_ex (md, EVP_sha256 (), NULL);
+    self->touched = edge_mono_ms ();
+    int rc = s_receive (self, md);
+    unsigned char digest[32];
+    EVP_DigestFinal_ex (md, digest, NULL);
+    EVP_MD_CTX_free (md);
+    edge_hex (digest, sizeof digest, self->sha);
+    if (rc == 0)
+        rc = s_publish (self);
+    if (self->fd >= 0)
+        close (self->fd);
+    self->fd = -1;
+    if (rc)
+        unlink (self->part);
+    return rc;
+}
+
+
+//  Answer a refusal of the open script.
+static void
+s_refuse (gw_req_t *req, const redisReply *reply)
+{
+    if (edge_redis_script_is (reply, "unknown"))
+        gw_req_reply_fail (req, 401, "unauthorized", NULL,
+                           "unknown upload URL");
+    else if (edge_redis_script_is (reply, "expired"))
+        gw_req_reply_fail (req, 410, "upload_expired", NULL,
+                           "this upload URL has expired; import the build "
+                           "again");
+    else if (edge_redis_script_is (reply, "used"))
+        gw_req_reply_fail (req, 409, "upload_used", NULL,
+                           "this upload URL was already used");
+    else if (edge_redis_script_is (reply, "busy"))
+        gw_req_reply_fail (req, 409, "upload_in_progress", NULL,
+                           "another PUT to this upload URL is in progress");
+    else
+        gw_req_reply_redis_failed (req, reply, "upload: open");
+}
+
+
+//  Refuse a request that cannot carry a tar: no length, or one over max.
+//  Returns 0, or -1 with the response set.
+static int
+s_check_length (gw_req_t *req, int64_t max)
+{
+    long long declared = gw_req_content_length (req);
+    const char *te = gw_req_header (req, "Transfer-Encoding");
+    bool is_chunked = false;
+    for (const char *p = te; p && *p && !is_chunked; p++)
+        is_chunked = strncasecmp (p, "chunked", 7) == 0;
+    if (declared < 0 && !is_chunked) {
+        gw_req_reply_fail (req, 411, "length_required", NULL,
+                           "send the tar with a Content-Length or chunked");
+        return -1;
+    }
+    if (declared > max) {
+        gw_req_reply_fail (req, 413, "payload_too_large", NULL,
+                           "the upload of %lld bytes exceeds the limit of "
+                           "%lld bytes",
+                           declared, (long long) max);
+        return -1;
+    }
+    return 0;
+}
+
+
+//  Open the record for this PUT: fills self->path and self->part.
+//  Returns 0, or -1 with the response set.
+static int
+s_open_record (s_put_t *self, const char *root)
+{
+    char now_ms[24], stale[24];
+    snprintf (now_ms, sizeof now_ms, "%lld", (long long) edge_now_ms ());
+    snprintf (stale, sizeof stale, "%lld", (long long) GW_UPLOAD_STALE_MS);
+    const char *keys[] = {self->key};
+    const char *args[] = {now_ms, self->attempt, stale, self->attempt};
+    redisReply *reply =
+        edge_redis_eval (self->redis, &s_open, 1, keys, 4, args);
+    int rc = -1;
+    if (!edge_redis_script_is (reply, "ok") || reply->elements != 3)
+        s_refuse (self->req, reply);
+    else if (!edge_store_key_is_valid (reply->element[1]->str)) {
+        edge_error ("upload: record %.20s... has a bad tarKey", self->key);
+        gw_req_reply_fail (self->req, 500, "internal", NULL, "internal error");
+    }
+    else {
+        self->path =
+            gw_req_sprintf (self->req, "%s/%s", root, reply->element[1]->str);
+        self->part =
+            gw_req_sprintf (self->req, "%s.part-%s", self->path, self->attempt);
+        if (reply->element[2]->len == 16) //  a stale PUT's leftover
+            unlink (gw_req_sprintf (self->req, "%s.part-%s", self->path,
+                                    reply->element[2]->str));
+        rc = 0;
+    }
+    freeReplyObject (reply);
+    return rc;
+}
+
+
+static void
+s_reply_done (s_put_t *self)
+{
+    char size[24];
+    snprintf (size, sizeof size, "%lld", (long long) self->size);
+    char now_ms[24];
+    snprintf (now_ms, sizeof now_ms, "%lld", (long long) edge_now_ms ());
+    const char *args[] = {self->attempt, now_ms, size, self->sha};
+    long long rc = s_eval_int (self, &s_done, 4, args);
+    if (rc < 0) {
+        //  The bytes are in place; the record stays receiving until
+        //  GW_UPLOAD_STALE_MS passes, then the PUT can be redone.
+        gw_req_reply_redis_failed (self->req, NULL, NULL);
+        return;
+    }
+    if (rc == 0) {
+        gw_req_reply_fail (self->req, 409, "upload_in_progress", NULL,
+                           "another PUT took this upload over");
+        return;
+    }
+    edge_info ("upload: %lld bytes stored at %s", (long long) self->size,
+               self->path);
+    gw_req_reply_json (self->req, 200,
+                       json_pack ("{s:I,s:s}", "sizeBytes",
+                                  (json_int_t) self->size, "sha256",
+                                  self->sha));
+}
+
+
+void
+gw_upload_put (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
+{
+    const char *token = gw_req_param (req, "token");
+    const char *root = gw_upload_depot_root (ctx->config->store_url);
+    if (!gw_upload_token_is_valid (token) || !root) {
+        gw_req_reply_fail (req, 401, "unauthorized", NULL,
+                           "unknown upload URL");
+        return;
+    }
+    s_put_t self = {.req = req,
+                    .redis = gw_thread_redis (thread),
+                    .fd = -1,
+                    .max = ctx->config->upload_max_bytes};
+    gw_upload_key (token, self.key);
+    edge_random_hex (self.attempt, 8);
+    if (s_open_record (&self, root))
+        return;
+    if (s_check_length (req, self.max) == 0 && s_store (&self) == 0) {
+        s_reply_done (&self);
+        return;
+    }
+    const char *args[] = {self.attempt};
+    if (s_eval_int (&self, &s_revert, 1, args) < 0)
+        edge_warn ("upload: record left receiving (Redis failed); a new "
+                   "PUT may take it over after %d s",
+                   GW_UPLOAD_STALE_MS / 1000);
+}

@@ -1,0 +1,50 @@
+/*  gw_upload - client uploads of native build tars (pipeline contract,
+    "Uploads"): the upload token and its record, and PUT /upload/v1/{token}.
+
+    A token is 32 random bytes in base64url (43 characters); only its
+    SHA-256 is stored, as the record's key e:upload:<sha256 hex>, a hash
+    {org, app, build, task, group, tarKey, state, sizeBytes, expiresMs} with
+    state open -> receiving -> received -> committed (or expired, set by
+    the reaper). The token is the PUT's only credential: it is never logged
+    (the server's access line masks the path) nor stored in clear.
+
+    The PUT streams the body in 64 KiB pieces to <depot>/<tarKey>.part-<hex>
+    (EDGE_STORE, file://), then fsyncs and renames it to <depot>/<tarKey>;
+    no Redis connection is held while bytes flow, only short scripts at the
+    start, every few seconds (touchedMs) and at the end. Any failure removes
+    the part file and sets the record back to open, so the PUT can be
+    redone; a receiving record whose PUT stopped touching it for
+    GW_UPLOAD_STALE_MS (a gateway died mid-PUT) may be taken over.  */
+#ifndef GW_UPLOAD_H_INCLUDED
+#define GW_UPLOAD_H_INCLUDED
+#include "gw_ctx.h"
+#include "gw_req.h"
+#include "gw_thread.h"
+#include <stdbool.h>
+
+#define GW_UPLOAD_TOKEN_LEN 43               //  base64url of 32 bytes
+#define GW_UPLOAD_KEY_MAX   (9 + 64 + 1)     //  "e:upload:" + hex + NUL
+#define GW_UPLOAD_PATH      "/upload/v1/"    //  the PUT path, + token
+#define GW_UPLOAD_KEEP_MS   (7LL * 86400000) //  record kept past expiry
+#define GW_UPLOAD_STALE_MS  120000           //  receiving, untouched
+#define GW_UPLOAD_DUE_KEY   "e:uploads:due"  //  zset task -> expiresMs
+
+//  True when token has the shape of an upload token (43 characters of
+//  [A-Za-z0-9_-]).
+bool gw_upload_token_is_valid (const char *token);
+//  A new random token into token (GW_UPLOAD_TOKEN_LEN + 1 bytes) and its
+//  record key into key (GW_UPLOAD_KEY_MAX).
+void gw_upload_token_new (char *token, char *key);
+//  The record key of token into key (GW_UPLOAD_KEY_MAX).
+void gw_upload_key (const char *token, char *key);
+//  The depot directory of an EDGE_STORE URL ("file:///x" -> "/x"), or
+//  NULL when it is not a file:// URL. Borrowed from store_url.
+const char *gw_upload_depot_root (const char *store_url);
+
+//  PUT /upload/v1/{token}: the body (any content type, Content-Length or
+//  chunked) is the tar. 200 {"sizeBytes","sha256"}; 401 unknown token,
+//  410 expired, 409 upload_in_progress / upload_used, 411 no length, 413
+//  over EDGE_UPLOAD_MAX_BYTES, 400 short body. The server skips its own
+//  body reading for this handler (gw_server).
+void gw_upload_put (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread);
+#endif
