@@ -17,7 +17,14 @@
     - e:{O}:deployment:<d>:apps     set of the apps registered to deployment
                                     d, kept by the scripts below so that
                                     deleting a deployment can refuse in one
-                                    script (gw_deployments).  */
+                                    script (gw_deployments).
+    DELETE removes, in one script, the app hash and index entry, its
+    imports hash (e:{O}:app:<name>:imports), training hash
+    (e:{O}:training:<name>), traces index (e:{O}:app:<name>:traces) and
+    every trace hash it lists (e:{O}:app:<name>:trace:<id>), and puts the
+    app's whole dxf/, pat/, traces/ and builds/ prefixes on e:gc:due, due
+    now (the worker reaper deletes those files from the depot and the
+    deployments).  */
 #include "gw_apps.h"
 #include "edge_json.h"
 #include "edge_log.h"
@@ -103,13 +110,26 @@ static edge_redis_script_t s_patch = {
         "redis.call ('HDEL', KEYS[1], 'error')\n"
         "return {'ok', redis.call ('HGETALL', KEYS[1])}\n"};
 
-//  KEYS: app hash, apps index. ARGV: name, (unused), deployment key
-//  prefix.
+//  KEYS: app hash, apps index, e:gc:due, imports hash, training hash,
+//  traces index. ARGV: name, (unused), deployment key prefix, gc entry
+//  (JSON), now ms, trace hash key prefix. Deletes the app's Redis state
+//  (the per-trace hashes too, in batches) and schedules its files for
+//  deletion at once (wk_gc).
 static edge_redis_script_t s_delete = {
     .source =
         "if redis.call ('EXISTS', KEYS[1]) == 0 then return {'not_found'} "
-        "end\n" S_LUA_DEREGISTER "redis.call ('DEL', KEYS[1])\n"
+        "end\n" S_LUA_DEREGISTER
+        "local ids = redis.call ('ZRANGE', KEYS[6], 0, -1)\n"
+        "for i = 1, #ids, 500 do\n"
+        "  local batch = {}\n"
+        "  for j = i, math.min (i + 499, #ids) do\n"
+        "    batch[#batch + 1] = ARGV[6] .. ids[j]\n"
+        "  end\n"
+        "  redis.call ('DEL', unpack (batch))\n"
+        "end\n"
+        "redis.call ('DEL', KEYS[1], KEYS[4], KEYS[5], KEYS[6])\n"
         "redis.call ('ZREM', KEYS[2], ARGV[1])\n"
+        "redis.call ('ZADD', KEYS[3], ARGV[5], ARGV[4])\n"
         "return {'ok'}\n"};
 
 static const char *
@@ -434,13 +454,33 @@ gw_apps_delete (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
 {
     (void) ctx;
     const char *name = gw_req_param (req, "appName");
-    const char *keys[] = {s_key (req, name),
-                          gw_req_sprintf (req, "e:{%s}:apps", s_org (req))};
-    const char *args[] = {name, "", s_dep_prefix (req)};
+    const char *org = s_org (req);
+    char *app_key = s_key (req, name);
+    const char *keys[] = {app_key,
+                          gw_req_sprintf (req, "e:{%s}:apps", org),
+                          "e:gc:due",
+                          gw_req_sprintf (req, "%s:imports", app_key),
+                          gw_req_sprintf (req, "e:{%s}:training:%s", org, name),
+                          gw_req_sprintf (req, "%s:traces", app_key)};
+    //  Names are [A-Za-z0-9_]: nothing to escape in the JSON
+    const char *entry = gw_req_sprintf (
+        req,
+        "{\"org\":\"%s\",\"app\":\"%s\",\"prefixes\":[\"dxf/%s/%s/\","
+        "\"pat/%s/%s/\",\"traces/%s/%s/\",\"builds/%s/%s/\"]}",
+        org, name, org, name, org, name, org, name, org, name);
+    const char *args[] = {
+        name,
+        "",
+        s_dep_prefix (req),
+        entry,
+        gw_req_sprintf (req, "%lld", (long long) edge_now_ms ()),
+        gw_req_sprintf (req, "%s:trace:", app_key)};
     redisReply *reply =
-        edge_redis_eval (gw_thread_redis (thread), &s_delete, 2, keys, 3, args);
+        edge_redis_eval (gw_thread_redis (thread), &s_delete, 6, keys, 6, args);
     if (edge_redis_script_is (reply, "ok")) {
-        edge_info ("app %s deleted by %s", name, gw_req_identity (req));
+        edge_info ("app %s deleted by %s (its files are deleted by the next "
+                   "reaper pass)",
+                   name, gw_req_identity (req));
         gw_req_reply_data (req, 204, "application/json", "", 0);
     }
     else if (edge_redis_script_is (reply, "not_found"))

@@ -26,6 +26,11 @@ typedef struct {
     int64_t login_max_failures_ip; //  EDGE_LOGIN_MAX_FAILURES_IP, per address
     int64_t login_window_s;        //  EDGE_LOGIN_WINDOW_S
     char *operator_org; //  EDGE_OPERATOR_ORG, "" = none (POST /be/v1/orgs)
+    char *store_url;    //  EDGE_STORE, file:///path (the depot)
+    int64_t upload_expiry_ms; //  EDGE_UPLOAD_EXPIRY_MS, upload URL lifetime
+    int64_t upload_max_bytes; //  EDGE_UPLOAD_MAX_BYTES, largest upload
+    char *public_url;         //  EDGE_PUBLIC_URL, "" = from the request
+    int64_t trace_max_bytes;  //  EDGE_TRACE_MAX_BYTES, POST /client/v1/traces
 } gw_config_t;
 
 typedef struct {

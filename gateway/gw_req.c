@@ -33,8 +33,11 @@ struct gw_req {
     size_t nptrs, ptrs_cap;
     json_t **jsons; //  json references dropped at destroy
     size_t njsons, jsons_cap;
-    bool is_body_read; //  gw_req_read_body succeeded once
-    char *body;        //  NUL-terminated body (scope), or NULL
+    bool is_body_read;  //  gw_req_read_body succeeded once, or the
+                        //  streamed body was read to its end
+    long long streamed; //  bytes read by gw_req_read_stream
+    char *body;         //  NUL-terminated body (scope), or NULL
+    const char *other_type; //  a media type accepted besides JSON, or NULL
     size_t body_len;
     json_t *json;             //  parsed body (in jsons), or NULL
     int status;               //  response status, 0 until set
@@ -59,14 +62,21 @@ s_push (void ***array, size_t *count, size_t *cap, void *ptr)
 }
 
 
-//  True when the media type (before any ';') is application/json.
+//  True when the media type (before any ';') is media (NULL: never).
 static bool
-s_is_json_type (const char *value)
+s_is_type (const char *value, const char *media)
 {
     while (*value == ' ' || *value == '\t')
         value++;
     size_t len = strcspn (value, "; \t");
-    return len == 16 && strncasecmp (value, "application/json", 16) == 0;
+    return media && len == strlen (media) && strncasecmp (value, media, len) == 0;
+}
+
+
+static bool
+s_is_json_type (const char *value)
+{
+    return s_is_type (value, "application/json");
 }
 
 
@@ -372,13 +382,48 @@ gw_req_read_body (gw_req_t *self, size_t max, edge_json_err_t *err)
     self->is_body_read = true;
     if (self->body_len > 0) {
         const char *type = gw_req_header (self, "Content-Type");
-        if (!type || !s_is_json_type (type))
+        if (!type
+            || (!s_is_json_type (type) && !s_is_type (type, self->other_type)))
             return edge_json_err_set (
                 err, 415, "unsupported_media_type", NULL,
                 "request body must be application/json, not %.64s",
                 type ? type : "(no Content-Type)");
     }
     return 0;
+}
+
+
+void
+gw_req_allow_type (gw_req_t *self, const char *media_type)
+{
+    edge_assert (self);
+    self->other_type = media_type;
+}
+
+
+int
+gw_req_read_stream (gw_req_t *self, void *buf, size_t len)
+{
+    edge_assert (self && buf);
+    int n = self->source.read
+                ? self->source.read (self->source.source, buf, len)
+                : 0;
+    long long declared = self->source.content_length;
+    if (n > 0)
+        self->streamed += n;
+    else if (n < 0 || (declared > 0 && self->streamed < declared))
+        self->must_close = true;
+    else
+        self->is_body_read = true;
+    return n;
+}
+
+
+long long
+gw_req_content_length (const gw_req_t *self)
+{
+    edge_assert (self);
+    return self->source.content_length;
 }
 
 

@@ -87,6 +87,15 @@ int gw_req_check_length (gw_req_t *self, size_t max, edge_json_err_t *err);
 //  Returns 0, or -1 with err set; after a 413 or read error the connection
 //  must close (gw_req_must_close).
 int gw_req_read_body (gw_req_t *self, size_t max, edge_json_err_t *err);
+//  A route whose handler streams the body (the server then skips
+//  gw_req_read_body for it) reads up to len bytes here: returns the count,
+//  0 at the end of the body, -1 on a read error. A body not read to its
+//  end (or a short one) closes the connection after the response.
+int gw_req_read_stream (gw_req_t *self, void *buf, size_t len);
+//  The declared Content-Length, or -1 when the client sent none.
+long long gw_req_content_length (const gw_req_t *self);
+//  Accept media_type (static) for the body besides application/json.
+void gw_req_allow_type (gw_req_t *self, const char *media_type);
 //  The body read so far (NUL-terminated) and its length; "" when none.
 //  Borrowed.
 const char *gw_req_body (const gw_req_t *self, size_t *len);

@@ -6,6 +6,7 @@
 #include "gw_adm.h"
 #include "gw_apikeys.h"
 #include "gw_apps.h"
+#include "gw_builds.h"
 #include "gw_deployments.h"
 #include "gw_login.h"
 #include "gw_orgs.h"
@@ -13,6 +14,9 @@
 #include "gw_srv.h"
 #include "gw_subs.h"
 #include "gw_tasks.h"
+#include "gw_traces.h"
+#include "gw_trainings.h"
+#include "gw_upload.h"
 #include "gw_users.h"
 #include <stdio.h>
 #include <string.h>
@@ -84,6 +88,16 @@ static const gw_route_t s_routes[] = {
      EDGE_PERM_U, "be_tasks_patch", false},
     {"POST", "/be/v1/trigger", gw_tasks_trigger, GW_AUTH_BACKEND, "tasks",
      EDGE_PERM_X, "be_trigger", false},
+    //  Trace upload: a launcher (usually a machine user's API key) with
+    //  trainings U; body limit EDGE_TRACE_MAX_BYTES, JSON or msgpack.
+    {"POST", "/client/v1/traces", gw_traces_upload, GW_AUTH_BACKEND,
+     "trainings", EDGE_PERM_U, "client_traces_upload", false},
+    {"GET", "/be/v1/trainings", gw_trainings_list, GW_AUTH_BACKEND,
+     "trainings", EDGE_PERM_R, "be_trainings_list", false},
+    {"GET", "/be/v1/trainings/{appName}", gw_trainings_get, GW_AUTH_BACKEND,
+     "trainings", EDGE_PERM_R, "be_trainings_get", false},
+    {"PATCH", "/be/v1/trainings", gw_trainings_patch, GW_AUTH_BACKEND,
+     "trainings", EDGE_PERM_U, "be_trainings_patch", false},
     {"GET", "/be/v1/subscriptions", gw_subs_list, GW_AUTH_BACKEND,
      "subscriptions", EDGE_PERM_R, "be_subs_list", false},
     {"GET", "/be/v1/subscriptions/{name}", gw_subs_get, GW_AUTH_BACKEND,
@@ -116,6 +130,13 @@ static const gw_route_t s_routes[] = {
      EDGE_PERM_U, "be_apps_patch", false},
     {"DELETE", "/be/v1/apps/{appName}", gw_apps_delete, GW_AUTH_BACKEND, "apps",
      EDGE_PERM_D, "be_apps_delete", false},
+    {"POST", "/be/v1/builds", gw_builds_create, GW_AUTH_BACKEND, "apps",
+     EDGE_PERM_U, "be_builds_create", false},
+    {"POST", "/be/v1/commit", gw_builds_commit, GW_AUTH_BACKEND, "apps",
+     EDGE_PERM_U, "be_commit", false},
+    //  The token is the credential; the server streams this body (gw_upload).
+    {"PUT", "/upload/v1/{token}", gw_upload_put, GW_AUTH_NONE, NULL, 0,
+     "upload_put", false},
 };
 #define S_NROUTES (sizeof s_routes / sizeof s_routes[0])
 
@@ -132,7 +153,7 @@ typedef enum { S_MATCH_NO, S_MATCH_YES, S_MATCH_BAD_PARAM } s_match_t;
 
 //  Path parameters are identifiers: ^[A-Za-z0-9_]{2,50}$ (design §5); a
 //  parameter named "deploymentName" declares the deployment pattern, which
-//  also admits '[' and ']'.
+//  also admits '[' and ']'; one named "token" is an upload token.
 static bool
 s_param_is_valid (const s_param_t *param)
 {
@@ -145,6 +166,10 @@ s_param_is_valid (const s_param_t *param)
     if (param->name_len == sizeof deployment - 1
         && memcmp (param->name, deployment, param->name_len) == 0)
         return gw_deployments_name_is_valid (value);
+    static const char token[] = "token"; //  an upload token (base64url)
+    if (param->name_len == sizeof token - 1
+        && memcmp (param->name, token, param->name_len) == 0)
+        return gw_upload_token_is_valid (value);
     return edge_name_is_valid (value);
 }
 

@@ -12,6 +12,9 @@
 #include "gw_req.h"
 #include "gw_router.h"
 #include "gw_thread.h"
+#include "gw_trace.h"
+#include "gw_traces.h"
+#include "gw_upload.h"
 #include <civetweb.h>
 #include <netdb.h>
 #include <pthread.h>
@@ -143,8 +146,18 @@ s_dispatch (gw_server_t *self,
 {
     edge_json_err_t err;
     size_t max_body = (size_t) self->config->max_body;
-    if (gw_router_match (req, route, &err) != GW_ROUTER_FOUND
-        || gw_req_check_length (req, max_body, &err)
+    if (gw_router_match (req, route, &err) != GW_ROUTER_FOUND) {
+        gw_req_reply_error (req, &err);
+        return;
+    }
+    //  An upload streams its body itself, past EDGE_GATEWAY_MAX_BODY
+    bool is_streamed = (*route)->handler == gw_upload_put;
+    //  A trace upload has its own limit and may be msgpack
+    if ((*route)->handler == gw_traces_upload) {
+        max_body = (size_t) self->config->trace_max_bytes;
+        gw_req_allow_type (req, GW_TRACE_MSGPACK_TYPE);
+    }
+    if ((!is_streamed && gw_req_check_length (req, max_body, &err))
         || ((*route)->auth == GW_AUTH_ADMIN
             && s_authenticate_admin (self, req, &err))) {
         gw_req_reply_error (req, &err);
@@ -159,7 +172,7 @@ s_dispatch (gw_server_t *self,
     if ((*route)->auth == GW_AUTH_BACKEND
         && s_authenticate_backend (req, *route, thread))
         return;
-    if (gw_req_read_body (req, max_body, &err)) {
+    if (!is_streamed && gw_req_read_body (req, max_body, &err)) {
         gw_req_reply_error (req, &err);
         return;
     }
@@ -251,13 +264,13 @@ s_send (struct mg_connection *conn, const gw_req_t *req)
 //  After a response that left the body unread (413), discard what the
 //  client is still sending, within bounds, before closing: a client that
 //  sends the whole body before reading then sees the 413, not a reset
-//  (nginx's lingering close). A client waiting for 100 Continue sends
-//  nothing more, so there is nothing to drain.
+//  (nginx's lingering close). A client waiting for 100 Continue that never
+//  got it (has_read false) sends nothing more: nothing to drain.
 static void
-s_drain (struct mg_connection *conn)
+s_drain (struct mg_connection *conn, bool has_read)
 {
     const char *expect = mg_get_header (conn, "Expect");
-    if (expect && strcasecmp (expect, "100-continue") == 0)
+    if (!has_read && expect && strcasecmp (expect, "100-continue") == 0)
         return;
     char buf[16384];
     size_t total = 0;
@@ -277,6 +290,9 @@ s_log (const gw_req_t *req, double ms)
     char method[17], path[257], who[GW_AUTH_USERNAME_MAX + 1];
     s_printable (gw_req_method (req), method, sizeof method);
     s_printable (gw_req_path (req), path, sizeof path);
+    size_t upload_len = strlen (GW_UPLOAD_PATH); //  never log a token
+    if (strncmp (path, GW_UPLOAD_PATH, upload_len) == 0)
+        snprintf (path + upload_len, sizeof path - upload_len, "<token>");
     s_printable (gw_req_identity (req), who, sizeof who);
     const char *label = gw_req_principal (req) ? " user=" : " admin=";
     edge_info ("%s %s %d %.1fms rid=%s%s%s", method, path, gw_req_status (req),
@@ -310,7 +326,7 @@ s_on_request (struct mg_connection *conn)
                         gw_req_method (req), status, seconds);
     s_log (req, seconds * 1000);
     if (gw_req_must_close (req))
-        s_drain (conn);
+        s_drain (conn, client.has_read);
     gw_req_destroy (&req);
     return status;
 }

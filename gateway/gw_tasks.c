@@ -5,6 +5,7 @@
 #include "edge_taskops.h"
 #include "edge_util.h"
 #include "gw_list.h"
+#include "gw_trainings.h"
 #include <civetweb.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -229,26 +230,12 @@ s_retry (gw_req_t *req, gw_thread_t *thread, const char *name)
 }
 
 
-//  Process the app's traces: the app must exist and have traces.
+//  Process the app's traces: an mkraw task (mode "traces") for its
+//  current build once it has nTracesReliable traces (gw_trainings).
 static void
 s_process_traces (gw_req_t *req, gw_thread_t *thread, const char *app)
 {
-    const char *org = gw_req_principal (req)->org;
-    redisReply *reply = edge_redis_command (gw_thread_redis (thread),
-                                            "EXISTS e:{%s}:app:%s", org, app);
-    if (!reply || reply->type != REDIS_REPLY_INTEGER) {
-        freeReplyObject (reply);
-        gw_req_reply_redis_failed (req, NULL, NULL);
-        return;
-    }
-    bool is_app = reply->integer == 1;
-    freeReplyObject (reply);
-    if (!is_app)
-        gw_req_reply_fail (req, 404, "not_found", NULL, "app '%s' not found",
-                           app);
-    else
-        gw_req_reply_fail (req, 409, "no_traces", NULL,
-                           "app '%s' has no traces to process", app);
+    gw_trainings_trigger (req, thread, app);
 }
 
 

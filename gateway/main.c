@@ -7,7 +7,9 @@
 #include "gw_server.h"
 #include <czmq.h>
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 //  EDGE_GATEWAY_OPENAPI: "" or a readable file.
@@ -27,6 +29,30 @@ s_check_org (const char *value, char *why, size_t whylen)
 {
     if (*value && !edge_name_is_valid (value)) {
         snprintf (why, whylen, "not an organization name ^[A-Za-z0-9_]{2,50}$");
+        return -1;
+    }
+    return 0;
+}
+
+//  EDGE_STORE: file:///absolute/path (an S3 depot is not supported yet).
+static int
+s_check_store (const char *value, char *why, size_t whylen)
+{
+    if (strncmp (value, "file:///", 8) != 0) {
+        snprintf (why, whylen, "expected file:///path (S3 not supported yet)");
+        return -1;
+    }
+    return 0;
+}
+
+//  EDGE_PUBLIC_URL: "" or an http(s) base URL without query or fragment.
+static int
+s_check_public_url (const char *value, char *why, size_t whylen)
+{
+    bool is_http = strncmp (value, "http://", 7) == 0
+                   || strncmp (value, "https://", 8) == 0;
+    if (*value && (!is_http || strpbrk (value, "?# \t\r\n"))) {
+        snprintf (why, whylen, "expected http(s)://host[:port][/path]");
         return -1;
     }
     return 0;
@@ -81,6 +107,23 @@ static const edge_cfg_spec_t s_spec[] = {
      "organization whose Administrators may create organizations through "
      "POST /be/v1/orgs (\"\" = nobody)",
      s_check_org},
+    {"EDGE_STORE", EDGE_CFG_STR, offsetof (gw_config_t, store_url),
+     "file:///var/tmp/rockit-edge/store", 0, 0, false,
+     "object store of the internal depot (uploads land there)", s_check_store},
+    {"EDGE_UPLOAD_EXPIRY_MS", EDGE_CFG_INT,
+     offsetof (gw_config_t, upload_expiry_ms), "86400000", 1, 2592000000LL,
+     false, "lifetime of an upload URL (POST /be/v1/builds), ms", NULL},
+    {"EDGE_UPLOAD_MAX_BYTES", EDGE_CFG_INT,
+     offsetof (gw_config_t, upload_max_bytes), "1099511627776", 1, 1LL << 50,
+     false, "largest build tar a client may upload, bytes", NULL},
+    {"EDGE_PUBLIC_URL", EDGE_CFG_STR, offsetof (gw_config_t, public_url), "", 0,
+     0, false,
+     "base of upload URLs, e.g. https://edge.example.com (\"\" = from the "
+     "request's Host)",
+     s_check_public_url},
+    {"EDGE_TRACE_MAX_BYTES", EDGE_CFG_INT,
+     offsetof (gw_config_t, trace_max_bytes), "67108864", 1024, 1073741824,
+     false, "largest trace upload (POST /client/v1/traces), bytes", NULL},
 };
 #define S_SPEC_COUNT (sizeof s_spec / sizeof s_spec[0])
 

@@ -1,10 +1,13 @@
 # gateway unit tests (keep sorted)
 edge_unit_test(test_gw_auth libgw)
 edge_unit_test(test_gw_bauth libgw)
+edge_unit_test(test_gw_builds libgw edge_proto)
+target_sources(test_gw_builds PRIVATE unit/gw_testhttp.c)
 edge_unit_test(test_gw_ident libgw)
 edge_unit_test(test_gw_metrics libgw)
 edge_unit_test(test_gw_req libgw)
 edge_unit_test(test_gw_router libgw)
 edge_unit_test(test_gw_thread libgw)
+edge_unit_test(test_gw_traces libgw edge_proto)
 target_compile_definitions(test_gw_router PRIVATE
   GW_OPENAPI_PATH="${PROJECT_SOURCE_DIR}/docs/openapi.yaml")

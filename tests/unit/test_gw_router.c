@@ -119,7 +119,9 @@ test_admin_and_backend_routes_need_their_auth (void **state)
             is_open = is_open || strcmp (pattern, open[j]) == 0;
         if (strncmp (pattern, "/adm/", 5) == 0)
             assert_int_equal (routes[i].auth, GW_AUTH_ADMIN);
-        else if (strncmp (pattern, "/be/", 4) == 0 && !is_open)
+        else if ((strncmp (pattern, "/be/", 4) == 0
+                  || strncmp (pattern, "/client/", 8) == 0)
+                 && !is_open)
             assert_int_equal (routes[i].auth, GW_AUTH_BACKEND);
         else
             assert_int_equal (routes[i].auth, GW_AUTH_NONE);

@@ -1,0 +1,303 @@
+/*  gw_traces - trace upload: decode, resolve the build, validate against
+    its manifest, store the .tr file, index it in Redis.  */
+#include "gw_traces.h"
+#include "edge_json.h"
+#include "edge_log.h"
+#include "edge_store.h"
+#include "edge_util.h"
+#include "gw_manifest.h"
+#include "gw_trace.h"
+#include "gw_trainings.h"
+#include <jansson.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define S_CACHE_ENTRIES 32
+#define S_CACHE_BYTES   (256u << 20)
+
+//  The build a trace is for.
+typedef struct {
+    int64_t id;
+    char name[GW_TRACE_BUILD_MAX + 1];
+    char dxf[64];
+} s_build_t;
+
+//  KEYS: app hash, traces zset, trace hash, trace counts. ARGV: traceId,
+//  created ms, buildId, then the trace hash's field/value pairs.
+static edge_redis_script_t s_index = {
+    .source =
+        "if redis.call ('EXISTS', KEYS[1]) == 0 then return {'no_app'} end\n"
+        "redis.call ('HSET', KEYS[3], unpack (ARGV, 4))\n"
+        "redis.call ('ZADD', KEYS[2], ARGV[2], ARGV[1])\n"
+        "return {'ok', redis.call ('HINCRBY', KEYS[4], ARGV[3], 1)}\n"};
+
+static gw_manifest_cache_t *s_cache; //  shared by every request thread
+static pthread_once_t s_cache_once = PTHREAD_ONCE_INIT;
+
+
+static void
+s_cache_init (void)
+{
+    s_cache = gw_manifest_cache_new (S_CACHE_ENTRIES, S_CACHE_BYTES);
+}
+
+
+//  Find the trace's build in the app's builds: by buildName (a dxfName
+//  given too must be that build's image) or by dxfName. Returns 0, or -1
+//  with the response set.
+static int
+s_find_build (gw_req_t *req,
+              const gw_trace_t *trace,
+              const char *builds_text,
+              s_build_t *build)
+{
+    json_t *builds = json_loads (builds_text ? builds_text : "[]", 0, NULL);
+    size_t i;
+    json_t *entry;
+    bool is_found = false;
+    json_array_foreach (builds, i, entry)
+    {
+        const char *name = edge_json_str (entry, "buildName", "");
+        const char *dxf = edge_json_str (entry, "dxfName", "");
+        if (trace->build[0] ? strcmp (name, trace->build) == 0
+                            : strcmp (dxf, trace->dxf) == 0) {
+            is_found = !trace->dxf[0] || strcmp (dxf, trace->dxf) == 0;
+            build->id = edge_json_int (entry, "buildId", 0);
+            snprintf (build->name, sizeof build->name, "%s", name);
+            snprintf (build->dxf, sizeof build->dxf, "%s", dxf);
+            break;
+        }
+    }
+    json_decref (builds);
+    if (is_found && build->id > 0 && edge_name_is_valid (build->dxf))
+        return 0;
+    if (trace->build[0] && !trace->dxf[0])
+        gw_req_reply_fail (req, 404, "not_found", "buildName",
+                           "build '%s' of app '%s' not found", trace->build,
+                           trace->app);
+    else
+        gw_req_reply_fail (req, 404, "not_found", "dxfName",
+                           "image '%s' of app '%s'%s%s not found", trace->dxf,
+                           trace->app, trace->build[0] ? " build " : "",
+                           trace->build);
+    return -1;
+}
+
+
+//  Read the app's builds and find the trace's. Returns 0, or -1 with the
+//  response set.
+static int
+s_resolve (gw_req_t *req,
+           gw_thread_t *thread,
+           const gw_trace_t *trace,
+           s_build_t *build)
+{
+    redisReply *reply = edge_redis_command (
+        gw_thread_redis (thread), "HMGET e:{%s}:app:%s name builds",
+        gw_req_principal (req)->org, trace->app);
+    int rc = -1;
+    if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != 2)
+        gw_req_reply_redis_failed (req, reply, "traces: app");
+    else if (reply->element[0]->type != REDIS_REPLY_STRING)
+        gw_req_reply_fail (req, 404, "not_found", "appName",
+                           "app '%s' not found", trace->app);
+    else
+        rc = s_find_build (req, trace, reply->element[1]->str, build);
+    freeReplyObject (reply);
+    return rc;
+}
+
+
+//  The depot's root directory (EDGE_STORE is file:///path).
+static const char *
+s_depot_root (const gw_ctx_t *ctx)
+{
+    const char *url = ctx->config->store_url;
+    return url && strncmp (url, "file://", 7) == 0 ? url + 7 : NULL;
+}
+
+
+//  Decode, resolve and validate. Returns the trace (scope: caller
+//  destroys) or NULL with the response set.
+static gw_trace_t *
+s_accept (gw_req_t *req,
+          const gw_ctx_t *ctx,
+          gw_thread_t *thread,
+          s_build_t *build)
+{
+    edge_json_err_t err;
+    size_t len;
+    const char *body = gw_req_body (req, &len);
+    const char *type = gw_req_header (req, "Content-Type");
+    bool is_msgpack = type
+                      && strncasecmp (type, GW_TRACE_MSGPACK_TYPE,
+                                      strlen (GW_TRACE_MSGPACK_TYPE))
+                             == 0;
+    gw_trace_t *trace = is_msgpack ? gw_trace_decode_msgpack (body, len, &err)
+                                   : gw_trace_decode_json (body, len, &err);
+    if (!trace) {
+        gw_req_reply_error (req, &err);
+        return NULL;
+    }
+    if (!trace->build[0] && !trace->dxf[0]) {
+        gw_req_reply_fail (req, 400, "missing_field", "buildName",
+                           "give \"buildName\" or \"dxfName\"");
+        goto refused;
+    }
+    if (s_resolve (req, thread, trace, build))
+        goto refused;
+    char *path =
+        gw_req_sprintf (req, "%s/dxf/%s/%s/%04lld/%s/manifest.json",
+                        s_depot_root (ctx), gw_req_principal (req)->org,
+                        trace->app, (long long) build->id, build->dxf);
+    char why[256];
+    pthread_once (&s_cache_once, s_cache_init);
+    gw_manifest_t *manifest =
+        gw_manifest_cache_get (s_cache, path, why, sizeof why);
+    if (!manifest) {
+        edge_error ("traces: manifest of %s/%s build %lld: %s",
+                    gw_req_principal (req)->org, trace->app,
+                    (long long) build->id, why);
+        gw_req_reply_fail (req, 503, "store_unavailable", NULL,
+                           "the manifest of build %lld cannot be read; try "
+                           "again later",
+                           (long long) build->id);
+        goto refused;
+    }
+    int rc = gw_trace_validate (trace, manifest, &err);
+    gw_manifest_release (&manifest);
+    if (rc == 0)
+        return trace;
+    gw_req_reply_error (req, &err);
+refused:
+    gw_trace_destroy (&trace);
+    return NULL;
+}
+
+
+//  Index the stored trace. Returns the build's trace count, or -1 with
+//  the response set.
+static long long
+s_index_trace (gw_req_t *req,
+               gw_thread_t *thread,
+               const gw_trace_t *trace,
+               const s_build_t *build,
+               const char *id,
+               const char *key)
+{
+    const char *org = gw_req_principal (req)->org;
+    char *app_key = gw_req_sprintf (req, "e:{%s}:app:%s", org, trace->app);
+    const char *keys[] = {app_key, gw_req_sprintf (req, "%s:traces", app_key),
+                          gw_req_sprintf (req, "%s:trace:%s", app_key, id),
+                          gw_req_sprintf (req, "%s:tracecounts", app_key)};
+    int64_t now_ms = edge_now_ms ();
+    char created[32];
+    edge_rfc3339 (now_ms, created, sizeof created);
+    const char *bid = gw_req_sprintf (req, "%lld", (long long) build->id);
+    const char *identity = gw_req_identity (req);
+    const char *args[] = {
+        id,
+        gw_req_sprintf (req, "%lld", (long long) now_ms),
+        bid,
+        "traceId",
+        id,
+        "buildId",
+        bid,
+        "buildName",
+        build->name,
+        "dxfName",
+        build->dxf,
+        "key",
+        key,
+        "accesses",
+        gw_req_sprintf (req, "%zu", trace->count),
+        "durationMs",
+        gw_req_sprintf (req, "%lld", (long long) gw_trace_duration_ms (trace)),
+        "created",
+        created,
+        "createdBy",
+        identity ? identity : ""};
+    redisReply *reply =
+        edge_redis_eval (gw_thread_redis (thread), &s_index, 4, keys,
+                         (int) (sizeof args / sizeof args[0]), args);
+    long long count = -1;
+    if (edge_redis_script_is (reply, "ok") && reply->elements == 2
+        && reply->element[1]->type == REDIS_REPLY_INTEGER)
+        count = reply->element[1]->integer;
+    else if (edge_redis_script_is (reply, "no_app"))
+        gw_req_reply_fail (req, 404, "not_found", "appName",
+                           "app '%s' not found", trace->app);
+    else
+        gw_req_reply_redis_failed (req, reply, "traces: index");
+    freeReplyObject (reply);
+    return count;
+}
+
+
+//  Write the .tr file and index it. Returns the trace count, or -1 with
+//  the response set and nothing left behind.
+static long long
+s_store (gw_req_t *req,
+         const gw_ctx_t *ctx,
+         gw_thread_t *thread,
+         const gw_trace_t *trace,
+         const s_build_t *build,
+         const char *id)
+{
+    char *key = gw_req_sprintf (req, "traces/%s/%s/%04lld/%s.tr",
+                                gw_req_principal (req)->org, trace->app,
+                                (long long) build->id, id);
+    char *data = NULL;
+    size_t size = 0;
+    gw_trace_encode (trace, id, build->dxf, build->id, &data, &size);
+    edge_store_t *store = edge_store_new_fs (s_depot_root (ctx));
+    int rc = store ? edge_store_put_mem (store, key, data, size) : -1;
+    free (data);
+    if (rc) {
+        edge_error ("traces: cannot write %s: %s", key,
+                    store ? edge_store_errstr (store) : "no depot");
+        gw_req_reply_fail (req, 503, "store_unavailable", NULL,
+                           "the trace cannot be stored; try again later");
+        edge_store_destroy (&store);
+        return -1;
+    }
+    long long count = s_index_trace (req, thread, trace, build, id, key);
+    if (count < 0 && edge_store_delete (store, key))
+        edge_error ("traces: cannot remove %s after a failed index: %s", key,
+                    edge_store_errstr (store));
+    edge_store_destroy (&store);
+    return count;
+}
+
+
+void
+gw_traces_upload (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
+{
+    if (!s_depot_root (ctx)) {
+        gw_req_reply_fail (req, 503, "store_unavailable", NULL,
+                           "no file:// depot is configured (EDGE_STORE)");
+        return;
+    }
+    s_build_t build = {0};
+    gw_trace_t *trace = s_accept (req, ctx, thread, &build);
+    if (!trace)
+        return;
+    char id[24] = "tr_";
+    edge_random_hex (id + 3, 10);
+    long long count = s_store (req, ctx, thread, trace, &build, id);
+    if (count >= 0) {
+        edge_info ("trace %s of %s/%s build %lld: %zu accesses, %lld traces",
+                   id, gw_req_principal (req)->org, trace->app,
+                   (long long) build.id, trace->count, count);
+        gw_req_reply_json (req, 201,
+                           json_pack ("{s:s,s:I}", "traceId", id, "traces",
+                                      (json_int_t) count));
+        gw_trainings_outcome_t out;
+        gw_trainings_process (thread, gw_req_principal (req)->org, trace->app,
+                              gw_req_identity (req), true, &out);
+    }
+    gw_trace_destroy (&trace);
+}
