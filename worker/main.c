@@ -6,6 +6,7 @@
 #include "wk_config.h"
 #include "wk_deploy.h"
 #include "wk_dltar.h"
+#include "wk_mkraw.h"
 #include "wk_worker.h"
 #include <czmq.h>
 
@@ -30,9 +31,12 @@ main (void)
         wk_config_fini (&config);
         return 2;
     }
-    wk_deploy_setup (&(wk_deploy_opts_t){.store_url = config.store_url});
+    wk_deploy_setup (&(wk_deploy_opts_t){.store_url = config.store_url,
+                                         .gc_delay_ms = config.gc_delay_ms});
+    wk_mkraw_setup (&(wk_mkraw_opts_t){.store_url = config.store_url});
     wk_worker_t *worker = wk_worker_new (&config);
     if (!worker) {
+        wk_mkraw_cleanup ();
         wk_deploy_cleanup ();
         wk_dltar_cleanup ();
         wk_config_fini (&config);
@@ -42,6 +46,7 @@ main (void)
         if (wk_worker_poll (worker, S_POLL_MS))
             break;
     wk_worker_destroy (&worker);
+    wk_mkraw_cleanup ();
     wk_deploy_cleanup ();
     wk_dltar_cleanup ();
     wk_config_fini (&config);

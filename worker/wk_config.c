@@ -88,6 +88,9 @@ static const edge_cfg_spec_t s_spec[] = {
     {"EDGE_URL_ALLOW", EDGE_CFG_STR, offsetof (wk_config_t, url_allow), "", 0,
      0, false, "CIDRs downloads may reach although private or loopback",
      edge_cfg_check_cidrs},
+    {"EDGE_GC_DELAY_MS", EDGE_CFG_INT, offsetof (wk_config_t, gc_delay_ms),
+     "86400000", 1, 31536000000, false,
+     "published files no longer current are deleted this much later, ms", NULL},
 };
 #define S_SPEC_COUNT (sizeof s_spec / sizeof s_spec[0])
 

@@ -19,6 +19,7 @@ static struct {
     bool is_set;
     char *store_url;
     int64_t retry_ms;
+    int64_t gc_delay_ms;
     wk_deploy_hook_fn *hook;
     void *hook_arg;
 } s_conf;
@@ -34,7 +35,11 @@ typedef struct {
     wk_job_t *job;
     const char *app;
     const char *dxf;
+    const char *build_name;
     int build;
+    int64_t size_bytes;
+    bool is_reorder;        //  mode "reorder": pat/ objects overwritten
+    const json_t *patches;  //  borrowed from params
     const char *depot_root; //  borrowed from s_conf.store_url
     s_obj_t *objs;          //  image first, then each patch, in list order
     size_t count, cap;
@@ -52,17 +57,111 @@ static edge_redis_script_t s_set_status = {
               "redis.call ('HSET', KEYS[1], 'status', ARGV[1], 'message', "
               "ARGV[2])\n"
               "return 1\n"};
-//  KEYS: app hash. ARGV: error JSON, or "" to unlock.
+//  KEYS: app hash. ARGV: error JSON (locks the app).
 static edge_redis_script_t s_set_lock = {
-    .source =
-        "if redis.call ('EXISTS', KEYS[1]) == 0 then return 0 end\n"
-        "if ARGV[1] == '' then\n"
-        "  redis.call ('HSET', KEYS[1], 'locked', '0')\n"
-        "  redis.call ('HDEL', KEYS[1], 'error')\n"
-        "else\n"
-        "  redis.call ('HSET', KEYS[1], 'locked', '1', 'error', ARGV[1])\n"
-        "end\n"
-        "return 1\n"};
+    .source = "if redis.call ('EXISTS', KEYS[1]) == 0 then return 0 end\n"
+              "redis.call ('HSET', KEYS[1], 'locked', '1', 'error', ARGV[1])\n"
+              "return 1\n"};
+
+//  Lua helpers of s_record: pad, JSON arrays ('[]' when empty), the
+//  prefixes to collect (deduplicated) and their e:gc:due entry.
+#define S_LUA_RECORD_HELPERS                                                   \
+    "local function pad (n) return string.format ('%04d', n) end\n"            \
+    "local function json (v)\n"                                                \
+    "  return (string.gsub (cjson.encode (v), '\\\\/', '/'))\n"                \
+    "end\n"                                                                    \
+    "local function arr (t)\n"                                                 \
+    "  if #t == 0 then return '[]' end\n"                                      \
+    "  return json (t)\n"                                                      \
+    "end\n"                                                                    \
+    "local dxf = 'dxf/' .. ARGV[8] .. '/' .. ARGV[9] .. '/'\n"                 \
+    "local pat = 'pat/' .. ARGV[8] .. '/' .. ARGV[9] .. '/'\n"                 \
+    "local gc, seen = {}, {}\n"                                                \
+    "local function collect (prefix)\n"                                        \
+    "  if seen[prefix] then return end\n"                                      \
+    "  seen[prefix] = true; gc[#gc + 1] = prefix\n"                            \
+    "end\n"                                                                    \
+    "local function schedule (due)\n"                                          \
+    "  if #gc == 0 then return end\n"                                          \
+    "  redis.call ('ZADD', KEYS[2], due, json ({org = ARGV[8],\n"              \
+    "    app = ARGV[9], prefixes = gc}))\n"                                    \
+    "end\n"                                                                    \
+    "local function decode (field)\n"                                          \
+    "  local ok, v = pcall (cjson.decode,\n"                                   \
+    "    redis.call ('HGET', KEYS[1], field) or '[]')\n"                       \
+    "  if ok and type (v) == 'table' then return v end\n"                      \
+    "  return {}\n"                                                            \
+    "end\n"
+
+//  Record a successful deploy (see the header), unlocking the app.
+//  KEYS: app hash, e:gc:due, imports hash. ARGV: buildId, buildName,
+//  dxfName, sizeBytes, created (RFC 3339), patches JSON [{fromBuildId,
+//  sizeBytes}], gc due ms, org, app, now ms.
+//  Returns {'ok', prefixes JSON} or {'gone'} when the app was deleted.
+static edge_redis_script_t s_record = {
+    .source = S_LUA_RECORD_HELPERS
+    "local bid = tonumber (ARGV[1])\n"
+    "local given = cjson.decode (ARGV[6])\n"
+    "if redis.call ('EXISTS', KEYS[1]) == 0 then\n"
+    "  collect (dxf .. pad (bid) .. '/' .. ARGV[3] .. '/')\n"
+    "  for _, p in ipairs (given) do\n"
+    "    collect (pat .. pad (bid) .. '/' .. pad (p.fromBuildId) .. '/')\n"
+    "  end\n"
+    "  schedule (ARGV[10])\n"
+    "  return {'gone'}\n"
+    "end\n"
+    "local max = tonumber (redis.call ('HGET', KEYS[1], 'maxBuilds') or 5)\n"
+    "if not max or max < 1 then max = 5 end\n"
+    "local entry = {buildId = bid, buildName = ARGV[2], dxfName = ARGV[3],\n"
+    "  sizeBytes = tonumber (ARGV[4]), created = ARGV[5]}\n"
+    "local kept = {}\n"
+    "for _, b in ipairs (decode ('builds')) do\n"
+    "  local id = tonumber (type (b) == 'table' and b.buildId)\n"
+    "  if id == bid then\n"
+    "    if type (b.created) == 'string' then entry.created = b.created end\n"
+    "    if type (b.dxfName) == 'string' and b.dxfName ~= ARGV[3] then\n"
+    "      collect (dxf .. pad (bid) .. '/' .. b.dxfName .. '/')\n"
+    "    end\n"
+    "  elseif id then kept[#kept + 1] = b end\n"
+    "end\n"
+    "local function older (a, b)\n"
+    "  return tonumber (a.buildId) < tonumber (b.buildId)\n"
+    "end\n"
+    "table.sort (kept, older)\n"
+    "while #kept > max - 1 do\n"
+    "  local id = pad (tonumber (table.remove (kept, 1).buildId))\n"
+    "  collect (dxf .. id .. '/'); collect (pat .. id .. '/')\n"
+    "end\n"
+    "kept[#kept + 1] = entry\n"
+    "table.sort (kept, older)\n"
+    "local is_kept, total = {}, 0\n"
+    "for _, b in ipairs (kept) do\n"
+    "  is_kept[tonumber (b.buildId)] = true\n"
+    "  total = total + (tonumber (b.sizeBytes) or 0)\n"
+    "end\n"
+    "local patches, is_new = {}, {}\n"
+    "for _, p in ipairs (given) do\n"
+    "  local from = tonumber (p.fromBuildId)\n"
+    "  if is_kept[from] then\n"
+    "    patches[#patches + 1] = {fromBuildId = from, toBuildId = bid,\n"
+    "      sizeBytes = tonumber (p.sizeBytes) or 0}\n"
+    "    is_new[from] = true\n"
+    "  else collect (pat .. pad (bid) .. '/' .. pad (from) .. '/') end\n"
+    "end\n"
+    "for _, p in ipairs (decode ('patches')) do\n"
+    "  local from = tonumber (type (p) == 'table' and p.fromBuildId)\n"
+    "  local to = tonumber (type (p) == 'table' and p.toBuildId)\n"
+    "  if from and to and not (to == bid and is_new[from]) then\n"
+    "    collect (pat .. pad (to) .. '/' .. pad (from) .. '/')\n"
+    "  end\n"
+    "end\n"
+    "redis.call ('HSET', KEYS[1], 'builds', arr (kept), 'iCurBuild', bid,\n"
+    "  'dxfName', ARGV[3], 'patches', arr (patches), 'sizeBytes',\n"
+    "  string.format ('%.0f', total), 'updated', ARGV[5], 'locked', '0')\n"
+    "redis.call ('HDEL', KEYS[1], 'error')\n"
+    "redis.call ('HDEL', KEYS[3], ARGV[2])\n"
+    "schedule (ARGV[7])\n"
+    "return {'ok', arr (gc)}\n"};
 
 
 static bool
@@ -129,46 +228,98 @@ s_build_id (const json_t *value)
 }
 
 
-//  Check the parameters and list the image and patches from the depot.
-//  Returns 0, or -1 with the job failed.
+bool
+wk_deploy_build_name_is_valid (const char *name)
+{
+    size_t len = name ? strlen (name) : 0;
+    if (len < 1 || len > 100)
+        return false;
+    return strspn (name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                         "0123456789_.-")
+           == len;
+}
+
+
+//  A non-negative integer parameter, or -1.
+static int64_t
+s_size (const json_t *value)
+{
+    if (!json_is_integer (value) || json_integer_value (value) < 0)
+        return -1;
+    return (int64_t) json_integer_value (value);
+}
+
+
+//  Check the parameters. Returns 0, or -1 with the job failed.
 static int
-s_sources (s_run_t *run, edge_store_t *depot)
+s_params (s_run_t *run)
 {
     wk_job_t *job = run->job;
-    run->app = json_string_value (json_object_get (job->params, "appName"));
-    run->dxf = json_string_value (json_object_get (job->params, "dxfName"));
-    run->build = s_build_id (json_object_get (job->params, "buildId"));
-    json_t *patches = json_object_get (job->params, "patches");
+    const json_t *params = job->params;
+    run->app = json_string_value (json_object_get (params, "appName"));
+    run->dxf = json_string_value (json_object_get (params, "dxfName"));
+    run->build_name = json_string_value (json_object_get (params, "buildName"));
+    run->build = s_build_id (json_object_get (params, "buildId"));
+    run->size_bytes = s_size (json_object_get (params, "sizeBytes"));
+    run->patches = json_object_get (params, "patches");
+    const json_t *mode = json_object_get (params, "mode");
+    const char *mode_text = mode ? json_string_value (mode) : "build";
+    run->is_reorder = mode_text && strcmp (mode_text, "reorder") == 0;
     if (!run->app || !edge_name_is_valid (run->app) || !run->dxf || !run->dxf[0]
         || strchr (run->dxf, '/') || run->build < 0
-        || (patches && !json_is_array (patches))
-        || json_array_size (patches) > S_MAX_PATCHES) {
-        wk_job_fail (job, "deploy: \"appName\" (name), \"buildId\" (1..9999), "
-                          "\"dxfName\" and \"patches\" (array) are required");
+        || !wk_deploy_build_name_is_valid (run->build_name)
+        || run->size_bytes < 0
+        || (run->patches && !json_is_array (run->patches))
+        || json_array_size (run->patches) > S_MAX_PATCHES || !mode_text
+        || (!run->is_reorder && strcmp (mode_text, "build") != 0)) {
+        wk_job_fail (job, "deploy: \"appName\" (name), \"buildName\", "
+                          "\"buildId\" (1..9999), \"dxfName\", \"sizeBytes\" "
+                          "(>= 0), \"patches\" (array) and \"mode\" (build "
+                          "or reorder) are required");
         return -1;
     }
     if (!job->org || !edge_name_is_valid (job->org)) {
         wk_job_fail (job, "deploy: the task needs an organization");
         return -1;
     }
+    size_t index;
+    json_t *patch;
+    json_array_foreach (run->patches, index, patch)
+    {
+        int from = s_build_id (json_object_get (patch, "fromBuildId"));
+        if (from < 0 || from == run->build
+            || s_size (json_object_get (patch, "sizeBytes")) < 0) {
+            wk_job_fail (job,
+                         "deploy: patches[%zu] needs \"fromBuildId\" "
+                         "(1..9999, not the build itself) and \"sizeBytes\" "
+                         "(>= 0)",
+                         index);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+
+//  Check the parameters and list the image and patches from the depot.
+//  Returns 0, or -1 with the job failed.
+static int
+s_sources (s_run_t *run, edge_store_t *depot)
+{
+    wk_job_t *job = run->job;
+    if (s_params (run) != 0)
+        return -1;
     char *prefix = edge_sprintf ("dxf/%s/%s/%04d/%s/", job->org, run->app,
                                  run->build, run->dxf);
     int rc = s_list (run, depot, prefix, "image");
     free (prefix);
     size_t index;
     json_t *patch;
-    json_array_foreach (patches, index, patch)
+    json_array_foreach (run->patches, index, patch)
     {
         if (rc != 0)
             break;
         int from = s_build_id (json_object_get (patch, "fromBuildId"));
-        if (from < 0 || from == run->build) {
-            wk_job_fail (job,
-                         "deploy: patches[%zu].fromBuildId must be "
-                         "1..9999 and not the build itself",
-                         index);
-            return -1;
-        }
         prefix = edge_sprintf ("pat/%s/%s/%04d/%04d/", job->org, run->app,
                                run->build, from);
         char what[64];
@@ -180,41 +331,26 @@ s_sources (s_run_t *run, edge_store_t *depot)
 }
 
 
-//  The deployment names: the app's list, or every deployment of the org.
-//  Returns a JSON array (caller owns), or NULL with the job failed.
-static json_t *
-s_deployment_names (s_run_t *run)
+json_t *
+wk_deploy_targets (edge_redis_t *redis, const char *org, const char *app)
 {
-    wk_job_t *job = run->job;
-    redisReply *reply = edge_redis_command (
-        job->redis, "HGET e:{%s}:app:%s deployments", job->org, run->app);
-    json_t *names = NULL;
-    if (reply && reply->type == REDIS_REPLY_STRING)
-        names = json_loads (reply->str, 0, NULL);
-    if (reply)
+    edge_assert (redis && org && app);
+    redisReply *reply =
+        edge_redis_command (redis, "HGET e:{%s}:app:%s deployments", org, app);
+    if (!reply || reply->type == REDIS_REPLY_ERROR) {
         freeReplyObject (reply);
-    reply = edge_redis_command (job->redis, "EXISTS e:{%s}:app:%s", job->org,
-                                run->app);
-    bool is_app = reply && reply->type == REDIS_REPLY_INTEGER && reply->integer;
-    if (reply)
-        freeReplyObject (reply);
-    if (!is_app) {
-        json_decref (names);
-        wk_job_fail (job, "deploy: no such app %s (or Redis unreachable)",
-                     run->app);
         return NULL;
     }
-    if (names && !json_is_array (names))
-        json_decref (names), names = NULL;
-    if (names && json_array_size (names) > 0)
+    json_t *names = reply->type == REDIS_REPLY_STRING
+                        ? json_loads (reply->str, 0, NULL)
+                        : NULL;
+    freeReplyObject (reply);
+    if (json_is_array (names) && json_array_size (names) > 0)
         return names;
     json_decref (names);
-    reply = edge_redis_command (job->redis, "ZRANGE e:{%s}:deployments 0 -1",
-                                job->org);
+    reply = edge_redis_command (redis, "ZRANGE e:{%s}:deployments 0 -1", org);
     if (!reply || reply->type != REDIS_REPLY_ARRAY) {
-        if (reply)
-            freeReplyObject (reply);
-        wk_job_fail (job, "deploy: cannot read the deployments from Redis");
+        freeReplyObject (reply);
         return NULL;
     }
     names = json_array ();
@@ -226,17 +362,60 @@ s_deployment_names (s_run_t *run)
 }
 
 
-//  Open the store of deployment name. Returns it (caller owns) with
-//  *prefix set to its normalized originPrefix ("" or "a/b/"), or NULL with
-//  why set.
-static edge_store_t *
-s_open (s_run_t *run, const char *name, char **prefix, char *why, size_t len)
+//  The deployment names: the app's list, or every deployment of the org.
+//  Returns a JSON array (caller owns), or NULL with the job failed.
+static json_t *
+s_deployment_names (s_run_t *run)
 {
-    redisReply *reply = edge_redis_command (
-        run->job->redis, "HGETALL e:{%s}:deployment:%s", run->job->org, name);
+    wk_job_t *job = run->job;
+    redisReply *reply = edge_redis_command (job->redis, "EXISTS e:{%s}:app:%s",
+                                            job->org, run->app);
+    bool is_app = reply && reply->type == REDIS_REPLY_INTEGER && reply->integer;
+    freeReplyObject (reply);
+    if (!is_app) {
+        wk_job_fail (job, "deploy: no such app %s (or Redis unreachable)",
+                     run->app);
+        return NULL;
+    }
+    json_t *names = wk_deploy_targets (job->redis, job->org, run->app);
+    if (!names)
+        wk_job_fail (job, "deploy: cannot read the deployments from Redis");
+    return names;
+}
+
+
+//  "/a//b/" -> "a/b/" (caller frees): keys then have no empty segment.
+static char *
+s_origin_prefix (const char *origin)
+{
+    const char *from = origin ? origin : "";
+    char *prefix = edge_calloc (1, strlen (from) + 2);
+    char *to = prefix;
+    for (; *from; from++)
+        if (*from != '/' || (to > prefix && to[-1] != '/'))
+            *to++ = *from;
+    if (to > prefix && to[-1] != '/')
+        *to = '/';
+    return prefix;
+}
+
+
+edge_store_t *
+wk_deploy_open (edge_redis_t *redis,
+                const char *org,
+                const char *name,
+                char **prefix,
+                bool *is_missing,
+                char *why,
+                size_t len)
+{
+    edge_assert (redis && org && name && prefix && why);
+    redisReply *reply =
+        edge_redis_command (redis, "HGETALL e:{%s}:deployment:%s", org, name);
     edge_store_t *store = NULL;
     const char *kind = edge_redis_hash_field (reply, "kind");
-    const char *origin = edge_redis_hash_field (reply, "originPrefix");
+    if (is_missing)
+        *is_missing = reply && reply->type == REDIS_REPLY_ARRAY && !kind;
     if (!reply || reply->type != REDIS_REPLY_ARRAY)
         snprintf (why, len, "cannot read the deployment from Redis");
     else if (!kind)
@@ -259,24 +438,15 @@ s_open (s_run_t *run, const char *name, char **prefix, char *why, size_t len)
     }
     else
         snprintf (why, len, "unknown deployment kind");
-    //  "/a//b/" -> "a/b/": keys then have no empty segment
-    const char *from = origin ? origin : "";
-    *prefix = edge_calloc (1, strlen (from) + 2);
-    for (char *to = *prefix; *from; from++)
-        if (*from != '/' || (to > *prefix && to[-1] != '/'))
-            *to++ = *from;
-    size_t plen = strlen (*prefix);
-    if (plen > 0 && (*prefix)[plen - 1] != '/')
-        (*prefix)[plen] = '/';
-    if (reply)
-        freeReplyObject (reply);
+    *prefix = s_origin_prefix (edge_redis_hash_field (reply, "originPrefix"));
+    freeReplyObject (reply);
     return store;
 }
 
 
 //  Copy one object to the store, skipping it when present with the same
-//  size; up to WK_DEPLOY_TRIES tries. Returns S_OK (*copied set when
-//  written), S_FAILED (why set) or S_CANCELLED.
+//  size (never a pat/ object in reorder mode); up to WK_DEPLOY_TRIES tries.
+//  Returns S_OK (*copied set when written), S_FAILED (why set) or S_CANCELLED.
 static s_rc_t
 s_copy (s_run_t *run,
         edge_store_t *store,
@@ -290,11 +460,12 @@ s_copy (s_run_t *run,
     char *src = edge_sprintf ("%s/%s", run->depot_root, obj->key);
     int64_t pause = s_conf.retry_ms;
     s_rc_t rc = S_FAILED;
+    bool may_skip = !run->is_reorder || strncmp (obj->key, "pat/", 4) != 0;
     for (int attempt = 1; attempt <= WK_DEPLOY_TRIES; attempt++) {
         bool exists = false;
         uint64_t size = 0;
-        if (edge_store_head (store, key, &exists, &size) == 0 && exists
-            && size == obj->size) {
+        if (may_skip && edge_store_head (store, key, &exists, &size) == 0
+            && exists && size == obj->size) {
             *copied = false;
             rc = S_OK;
             break;
@@ -367,7 +538,8 @@ s_deploy_one (s_run_t *run, const char *name)
 {
     char why[512] = "";
     char *prefix = NULL;
-    edge_store_t *store = s_open (run, name, &prefix, why, sizeof why);
+    edge_store_t *store = wk_deploy_open (run->job->redis, run->job->org, name,
+                                          &prefix, NULL, why, sizeof why);
     s_rc_t rc = store ? s_publish (run, store, name, prefix, why, sizeof why)
                       : S_FAILED;
     edge_store_destroy (&store);
@@ -397,7 +569,7 @@ s_deploy_one (s_run_t *run, const char *name)
 }
 
 
-//  Lock the app with error (JSON text), or unlock it when error is "".
+//  Lock the app with error (JSON text).
 static void
 s_lock (s_run_t *run, const char *error)
 {
@@ -407,11 +579,81 @@ s_lock (s_run_t *run, const char *error)
     redisReply *reply =
         edge_redis_eval (run->job->redis, &s_set_lock, 1, keys, 1, args);
     if (!reply || reply->type == REDIS_REPLY_ERROR)
-        edge_warn ("task %s: cannot %s app %s", run->job->name,
-                   error[0] ? "lock" : "unlock", run->app);
-    if (reply)
-        freeReplyObject (reply);
+        edge_warn ("task %s: cannot lock app %s", run->job->name, run->app);
+    freeReplyObject (reply);
     free (key);
+}
+
+
+//  The patches parameter as compact JSON [{fromBuildId, sizeBytes}] (caller
+//  frees).
+static char *
+s_patches_json (const s_run_t *run)
+{
+    json_t *list = json_array ();
+    size_t index;
+    json_t *patch;
+    json_array_foreach (run->patches, index, patch)
+    {
+        json_array_append_new (
+            list,
+            json_pack ("{s:O, s:O}", "fromBuildId",
+                       json_object_get (patch, "fromBuildId"), "sizeBytes",
+                       json_object_get (patch, "sizeBytes")));
+    }
+    char *text = json_dumps (list, JSON_COMPACT);
+    json_decref (list);
+    return text;
+}
+
+
+//  Record the deployed build in the app and unlock it (s_record). Returns
+//  0, or -1 with the job failed (Redis failed, or the app was deleted).
+static int
+s_record_build (s_run_t *run)
+{
+    wk_job_t *job = run->job;
+    int64_t now = edge_now_ms ();
+    char created[32], build[16], size[24], gc_due[24], now_ms[24];
+    edge_rfc3339 (now, created, sizeof created);
+    snprintf (build, sizeof build, "%d", run->build);
+    snprintf (size, sizeof size, "%lld", (long long) run->size_bytes);
+    snprintf (gc_due, sizeof gc_due, "%lld",
+              (long long) (now + s_conf.gc_delay_ms));
+    snprintf (now_ms, sizeof now_ms, "%lld", (long long) now);
+    char *patches = s_patches_json (run);
+    char *app_key = edge_sprintf ("e:{%s}:app:%s", job->org, run->app);
+    char *imports = edge_sprintf ("e:{%s}:app:%s:imports", job->org, run->app);
+    const char *keys[] = {app_key, WK_DEPLOY_GC_DUE_KEY, imports};
+    const char *args[] = {build,   run->build_name, run->dxf, size,     created,
+                          patches, gc_due,          job->org, run->app, now_ms};
+    redisReply *reply =
+        edge_redis_eval (job->redis, &s_record, 3, keys, 10, args);
+    int rc = -1;
+    if (edge_redis_script_is (reply, "ok")) {
+        rc = 0;
+        if (reply->elements > 1 && reply->element[1]->type == REDIS_REPLY_STRING
+            && strcmp (reply->element[1]->str, "[]") != 0)
+            edge_info ("task %s: no longer current, deleted in %lld s: %s",
+                       job->name, (long long) (s_conf.gc_delay_ms / 1000),
+                       reply->element[1]->str);
+    }
+    else if (edge_redis_script_is (reply, "gone"))
+        wk_job_fail (job,
+                     "deploy: app %s was deleted while publishing; "
+                     "what was published is deleted again",
+                     run->app);
+    else
+        wk_job_fail (job, "deploy: cannot record build %d in app %s: %s",
+                     run->build, run->app,
+                     reply && reply->type == REDIS_REPLY_ERROR
+                         ? reply->str
+                         : "Redis unreachable");
+    freeReplyObject (reply);
+    free (imports);
+    free (app_key);
+    free (patches);
+    return rc;
 }
 
 
@@ -421,13 +663,18 @@ s_outcome (s_run_t *run, json_t *names)
 {
     wk_job_t *job = run->job;
     if (json_array_size (run->failed) == 0) {
-        s_lock (run, "");
+        if (s_record_build (run) != 0)
+            return WK_JOB_FAILED;
         json_t *result =
-            json_pack ("{s:s, s:O}", "dxfName", run->dxf, "deployments", names);
+            json_pack ("{s:s, s:i, s:s, s:b, s:O}", "dxfName", run->dxf,
+                       "buildId", run->build, "buildName", run->build_name,
+                       "buildChanged", 1, "deployments", names);
         job->result = json_dumps (result, JSON_COMPACT | JSON_PRESERVE_ORDER);
         json_decref (result);
-        edge_info ("task %s: %s of app %s published to %zu deployments",
-                   job->name, run->dxf, run->app, json_array_size (names));
+        edge_info ("task %s: %s of app %s (build %d) published to %zu "
+                   "deployments",
+                   job->name, run->dxf, run->app, run->build,
+                   json_array_size (names));
         return WK_JOB_DONE;
     }
     json_t *error =
@@ -449,6 +696,8 @@ wk_deploy_setup (const wk_deploy_opts_t *opts)
     free (s_conf.store_url);
     s_conf.store_url = edge_strdup (opts->store_url);
     s_conf.retry_ms = opts->retry_ms > 0 ? opts->retry_ms : 200;
+    s_conf.gc_delay_ms =
+        opts->gc_delay_ms > 0 ? opts->gc_delay_ms : WK_DEPLOY_GC_DELAY_MS;
     s_conf.is_set = true;
 }
 
@@ -458,6 +707,17 @@ wk_deploy_cleanup (void)
 {
     free (s_conf.store_url);
     memset (&s_conf, 0, sizeof s_conf);
+}
+
+
+edge_store_t *
+wk_deploy_depot (void)
+{
+    if (!s_conf.is_set || strncmp (s_conf.store_url, "file://", 7) != 0) {
+        edge_debug ("deploy: no file:// depot configured");
+        return NULL;
+    }
+    return edge_store_new_fs (s_conf.store_url + 7);
 }
 
 

@@ -1,6 +1,7 @@
 /*  wk_dltar - the dltar task handler: a build tar from an http(s) URL into
     the store, through a resumable scratch file (see wk_dltar.h).  */
 #include "wk_dltar.h"
+#include "wk_deploy.h"
 #include "edge_assert.h"
 #include "edge_log.h"
 #include "edge_store.h"
@@ -91,6 +92,35 @@ s_mkdirs (const char *path)
 }
 
 
+//  Set job->exception to {"httpDownloadFailed": {url, httpStatus,
+//  exitCode, sizeBytes}}, plus sizeBytesActual/sizeBytesExpected when
+//  expected >= 0 and the transfer itself went well (a size mismatch).
+static void
+s_exception (wk_job_t *job,
+             const char *url,
+             long status,
+             int code,
+             int64_t received,
+             int64_t expected)
+{
+    json_t *fields = json_object ();
+    json_object_set_new (fields, "url", json_string (url));
+    json_object_set_new (fields, "httpStatus", json_integer (status));
+    json_object_set_new (fields, "exitCode", json_integer (code));
+    json_object_set_new (fields, "sizeBytes", json_integer (received));
+    if (expected >= 0 && code == CURLE_OK) {
+        json_object_set_new (fields, "sizeBytesActual",
+                             json_integer (received));
+        json_object_set_new (fields, "sizeBytesExpected",
+                             json_integer (expected));
+    }
+    json_t *exception = json_pack ("{s:o}", "httpDownloadFailed", fields);
+    free (job->exception);
+    job->exception = json_dumps (exception, JSON_COMPACT);
+    json_decref (exception);
+}
+
+
 //  Fill job->message and the httpDownloadFailed exception. Returns S_FAILED.
 static s_step_t s_fail (s_dl_t *dl, long status, int code, const char *fmt, ...)
     __attribute__ ((format (printf, 4, 5)));
@@ -103,21 +133,7 @@ s_fail (s_dl_t *dl, long status, int code, const char *fmt, ...)
     va_start (args, fmt);
     vsnprintf (why, sizeof why, fmt, args);
     va_end (args);
-    json_t *fields = json_object ();
-    json_object_set_new (fields, "url", json_string (dl->url));
-    json_object_set_new (fields, "httpStatus", json_integer (status));
-    json_object_set_new (fields, "exitCode", json_integer (code));
-    json_object_set_new (fields, "sizeBytes", json_integer (dl->received));
-    if (dl->expected >= 0 && code == CURLE_OK) {
-        json_object_set_new (fields, "sizeBytesActual",
-                             json_integer (dl->received));
-        json_object_set_new (fields, "sizeBytesExpected",
-                             json_integer (dl->expected));
-    }
-    json_t *exception = json_pack ("{s:o}", "httpDownloadFailed", fields);
-    free (dl->job->exception);
-    dl->job->exception = json_dumps (exception, JSON_COMPACT);
-    json_decref (exception);
+    s_exception (dl->job, dl->url, status, code, dl->received, dl->expected);
     wk_job_fail (dl->job, "download failed: %s", why);
     edge_warn ("task %s: download failed: %s", dl->job->name, why);
     return S_FAILED;
@@ -546,21 +562,36 @@ s_store (s_dl_t *dl, const char *key)
 }
 
 
-//  Check the parameters; fills dl->url, dl->expected and key. Returns 0, or
-//  -1 with the job failed.
+//  The parameters of a job (borrowed from its params).
+typedef struct {
+    const char *app;
+    const char *build;
+    const char *url; //  NULL in upload mode
+    bool is_upload;
+    int64_t expected; //  the size parameter, -1 when none
+    char *key;        //  the tar's store key (owned)
+} s_params_t;
+
+
+//  Check the parameters and fill p (p->key: tarKey, or the old
+//  builds/<org>/<app>/<build>.tar). Returns 0, or -1 with the job failed.
 static int
-s_params (wk_job_t *job, s_dl_t *dl, char **key)
+s_params (wk_job_t *job, s_params_t *p)
 {
-    const char *app =
-        json_string_value (json_object_get (job->params, "appName"));
-    const char *build =
-        json_string_value (json_object_get (job->params, "buildName"));
+    p->app = json_string_value (json_object_get (job->params, "appName"));
+    p->build = json_string_value (json_object_get (job->params, "buildName"));
+    p->url = json_string_value (json_object_get (job->params, "url"));
     json_t *size = json_object_get (job->params, "size");
-    dl->url = json_string_value (json_object_get (job->params, "url"));
-    if (!app || !edge_name_is_valid (app) || !build
-        || !edge_name_is_valid (build) || !dl->url) {
-        wk_job_fail (job, "dltar: \"appName\", \"buildName\" (names) and "
-                          "\"url\" (string) are required");
+    json_t *upload = json_object_get (job->params, "upload");
+    json_t *tar_key = json_object_get (job->params, "tarKey");
+    p->is_upload = json_is_true (upload);
+    if (!p->app || !edge_name_is_valid (p->app)
+        || !wk_deploy_build_name_is_valid (p->build)
+        || (upload && !json_is_boolean (upload))
+        || p->is_upload == (p->url != NULL)) {
+        wk_job_fail (job, "dltar: \"appName\" (name), \"buildName\" and "
+                          "either \"url\" (string) or \"upload\": true are "
+                          "required");
         return -1;
     }
     if (size && !json_is_null (size)
@@ -568,13 +599,25 @@ s_params (wk_job_t *job, s_dl_t *dl, char **key)
         wk_job_fail (job, "dltar: \"size\" must be a non-negative integer");
         return -1;
     }
-    dl->expected = json_is_integer (size) ? json_integer_value (size) : -1;
+    p->expected = json_is_integer (size) ? json_integer_value (size) : -1;
     if (!job->org || !edge_name_is_valid (job->org)
         || !edge_request_id_is_valid (job->name)) {
         wk_job_fail (job, "dltar: the task needs an organization and a name");
         return -1;
     }
-    *key = edge_sprintf ("builds/%s/%s/%s.tar", job->org, app, build);
+    char *base = edge_sprintf ("builds/%s/%s/", job->org, p->app);
+    const char *key = json_string_value (tar_key);
+    if (tar_key
+        && (!key || strncmp (key, base, strlen (base)) != 0
+            || !edge_store_key_is_valid (key))) {
+        wk_job_fail (job, "dltar: \"tarKey\" must be a store key under %s",
+                     base);
+        free (base);
+        return -1;
+    }
+    p->key =
+        key ? edge_strdup (key) : edge_sprintf ("%s%s.tar", base, p->build);
+    free (base);
     return 0;
 }
 
@@ -588,18 +631,80 @@ s_remove (s_dl_t *dl)
 }
 
 
+//  Ask for the next step of the import: mkraw of the stored tar.
+static void
+s_next (wk_job_t *job, const s_params_t *p)
+{
+    json_t *params =
+        json_pack ("{s:s, s:s, s:s, s:s}", "appName", p->app, "buildName",
+                   p->build, "tarKey", p->key, "mode", "build");
+    job->next_type = edge_strdup ("mkraw");
+    job->next_params = json_dumps (params, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref (params);
+}
+
+
 //  Record the result of a stored download. Returns WK_JOB_DONE.
 static wk_job_rc_t
-s_succeed (s_dl_t *dl, const char *key)
+s_succeed (s_dl_t *dl, const s_params_t *p)
 {
-    json_t *result = json_pack ("{s:s, s:I, s:s, s:i}", "key", key, "sizeBytes",
-                                (json_int_t) dl->received, "url", dl->url,
-                                "httpStatus", (int) dl->status);
+    json_t *result = json_pack ("{s:s, s:I, s:s, s:i}", "key", p->key,
+                                "sizeBytes", (json_int_t) dl->received, "url",
+                                dl->url, "httpStatus", (int) dl->status);
     dl->job->result = json_dumps (result, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref (result);
-    edge_info ("task %s: stored %s (%lld bytes)", dl->job->name, key,
+    s_next (dl->job, p);
+    edge_info ("task %s: stored %s (%lld bytes)", dl->job->name, p->key,
                (long long) dl->received);
     return WK_JOB_DONE;
+}
+
+
+//  Upload mode: the client's bytes are already at p->key in the depot.
+//  Check they are there with the expected size; a mismatch deletes them
+//  (the import failed for good). Returns WK_JOB_DONE or WK_JOB_FAILED.
+static wk_job_rc_t
+s_check_upload (wk_job_t *job, const s_params_t *p)
+{
+    edge_store_t *store = edge_store_new_from_url (s_conf.store_url, NULL);
+    bool exists = false;
+    uint64_t size = 0;
+    wk_job_rc_t rc = WK_JOB_FAILED;
+    if (!store || edge_store_head (store, p->key, &exists, &size) != 0)
+        wk_job_fail (job, "dltar: cannot read %s in the depot: %s", p->key,
+                     store ? edge_store_errstr (store) : "no store");
+    else if (!exists)
+        wk_job_fail (job,
+                     "dltar: the upload is not in the depot (%s): it was "
+                     "never committed, or was deleted",
+                     p->key);
+    else if (p->expected >= 0 && (int64_t) size != p->expected) {
+        s_exception (job, "", 0, CURLE_OK, (int64_t) size, p->expected);
+        wk_job_fail (job,
+                     "upload rejected: size mismatch: sizeBytesActual "
+                     "%lld, sizeBytesExpected %lld",
+                     (long long) size, (long long) p->expected);
+        edge_warn ("task %s: %s", job->name, job->message);
+        if (edge_store_delete (store, p->key) != 0)
+            edge_warn ("task %s: cannot delete %s: %s", job->name, p->key,
+                       edge_store_errstr (store));
+    }
+    else {
+        json_t *result =
+            json_pack ("{s:s, s:I, s:b}", "key", p->key, "sizeBytes",
+                       (json_int_t) size, "upload", 1);
+        job->result = json_dumps (result, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        json_decref (result);
+        s_next (job, p);
+        if (job->redis)
+            edge_task_progress (job->redis, job->name, job->worker,
+                                job->attempt, (int64_t) size, (int64_t) size);
+        edge_info ("task %s: upload %s checked (%llu bytes)", job->name, p->key,
+                   (unsigned long long) size);
+        rc = WK_JOB_DONE;
+    }
+    edge_store_destroy (&store);
+    return rc;
 }
 
 
@@ -649,11 +754,17 @@ wk_dltar_run (wk_job_t *job)
     edge_assert (job && job->params);
     if (!s_conf.is_set)
         return wk_job_fail (job, "dltar: the worker has no download settings");
+    s_params_t p = {0};
     s_dl_t dl = {.job = job};
-    char *key = NULL;
     wk_job_rc_t rc = WK_JOB_FAILED;
-    if (s_params (job, &dl, &key) != 0)
+    if (s_params (job, &p) != 0)
         goto cleanup;
+    if (p.is_upload) {
+        rc = s_check_upload (job, &p);
+        goto cleanup;
+    }
+    dl.url = p.url;
+    dl.expected = p.expected;
     dl.part_path =
         edge_sprintf ("%s/dltar/%s.part", s_conf.data_dir, job->name);
     dl.meta_path =
@@ -674,16 +785,16 @@ wk_dltar_run (wk_job_t *job)
         goto cleanup;
     }
     s_progress (&dl, true);
-    if (s_store (&dl, key) != 0)
+    if (s_store (&dl, p.key) != 0)
         goto cleanup;
     s_remove (&dl);
-    rc = s_succeed (&dl, key);
+    rc = s_succeed (&dl, &p);
 cleanup:
     if (dl.file)
         fclose (dl.file);
     free (dl.location);
     free (dl.meta_path);
     free (dl.part_path);
-    free (key);
+    free (p.key);
     return rc;
 }

@@ -1,13 +1,19 @@
 /*  wk_dltar - the dltar task: download a native build tar over http(s)
-    into the internal depot.
+    into the internal depot, or accept the client's upload that is already
+    there; then ask for the import's next step.
 
-    params {"appName","buildName","url","size"?}; the org is the claim's.
-    The tar is streamed (never held in memory) to a scratch file under the
-    data directory, <data_dir>/dltar/<task name>.part, with the server's
-    validators beside it in <task name>.meta, then put into the store
-    (EDGE_STORE) at builds/<org>/<appName>/<buildName>.tar, where the mkraw
-    step reads it. Scratch files are removed once stored or when the
-    download fails for good (an HTTP error answer, a size mismatch).
+    params {"appName","buildName","tarKey"?,"url"?,"size"?,"upload"?}; the
+    org is the claim's. Exactly one of "url" (download mode) and "upload":
+    true (upload mode) is required. The tar lives in the store (EDGE_STORE)
+    at "tarKey", which must be under builds/<org>/<appName>/; without it,
+    at builds/<org>/<appName>/<buildName>.tar.
+
+    Download mode: the tar is streamed (never held in memory) to a scratch
+    file under the data directory, <data_dir>/dltar/<task name>.part, with
+    the server's validators beside it in <task name>.meta, then put into
+    the store at the tar's key, where the mkraw step reads it. Scratch
+    files are removed once stored or when the download fails for good (an
+    HTTP error answer, a size mismatch).
 
     Redirects are followed by hand, at most WK_DLTAR_MAX_REDIRECTS hops; the
     URL guard checks every hop (http/https only, no private or loopback
@@ -20,14 +26,25 @@
     starts over. Cancellation stops the transfer within ~100 ms and keeps
     the partial file for the next attempt.
 
-    Failures set exception {"httpDownloadFailed": {"url", "httpStatus" (0
-    when nothing answered), "exitCode" (a CURLcode), "sizeBytes" (bytes of
-    the file received)}}, plus "sizeBytesActual" and "sizeBytesExpected"
-    for a size mismatch. exitCode is the transfer's CURLcode; an HTTP error
-    answer gives 22 (CURLE_HTTP_RETURNED_ERROR, as curl -f), too many
-    redirects 47, and a URL the guard refused: 3 (malformed), 1 (scheme),
-    6 (name did not resolve), 7 (forbidden address, nothing contacted).
-    Success records {"key","sizeBytes","url","httpStatus"}.  */
+    Download failures set exception {"httpDownloadFailed": {"url",
+    "httpStatus" (0 when nothing answered), "exitCode" (a CURLcode),
+    "sizeBytes" (bytes of the file received)}}, plus "sizeBytesActual" and
+    "sizeBytesExpected" for a size mismatch. exitCode is the transfer's
+    CURLcode; an HTTP error answer gives 22 (CURLE_HTTP_RETURNED_ERROR, as
+    curl -f), too many redirects 47, and a URL the guard refused: 3
+    (malformed), 1 (scheme), 6 (name did not resolve), 7 (forbidden
+    address, nothing contacted). Success records {"key","sizeBytes","url",
+    "httpStatus"}.
+
+    Upload mode (the client PUT the bytes, then committed): the object must
+    exist at the tar's key, else the task fails (message only: nothing was
+    transferred). A "size" that differs fails it with the same exception
+    as a download's mismatch, where "url" is "" (no URL: a client upload),
+    httpStatus 0 and exitCode 0, and the object is deleted (the import
+    failed for good). Success records {"key","sizeBytes","upload":true}.
+
+    On success in both modes the job asks for the next task (job->next_*):
+    "mkraw" with params {"appName","buildName","tarKey","mode":"build"}.  */
 #ifndef WK_DLTAR_H_INCLUDED
 #define WK_DLTAR_H_INCLUDED
 #include "wk_job.h"

@@ -5,6 +5,7 @@
 #include "edge_task.h"
 #include "edge_util.h"
 #include "proto_job.h"
+#include "wk_gc.h"
 #include <stdlib.h>
 
 struct wk_reaper {
@@ -130,5 +131,11 @@ wk_reaper_tick (wk_reaper_t *self,
     if (sent > 0)
         edge_info ("reaper: re-sent %d tasks to the broker", sent);
     edge_task_list_fini (&resend);
+    //  Still under the lock: garbage collection, bounded so that the
+    //  worker's loop (heartbeats) is not held up
+    int64_t budget = self->interval_ms / 2;
+    if (budget > WK_REAPER_GC_BUDGET_MS)
+        budget = WK_REAPER_GC_BUDGET_MS;
+    wk_gc_pass (redis, edge_now_ms (), budget > 0 ? budget : 1, 0, NULL);
     return sent;
 }

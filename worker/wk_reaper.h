@@ -1,15 +1,18 @@
 /*  wk_reaper - the reaper duty: every interval, under a short Redis lock
     so that one worker at a time does it, re-queue tasks whose lease expired
     (failing them after max attempts) and re-send queued tasks nobody
-    claimed, as JOBs to the broker frontend.  */
+    claimed, as JOBs to the broker frontend; then a garbage collection
+    pass (wk_gc: old published files, uploads never committed) of at most
+    min(interval / 2, WK_REAPER_GC_BUDGET_MS).  */
 #ifndef WK_REAPER_H_INCLUDED
 #define WK_REAPER_H_INCLUDED
 #include "edge_redis.h"
 #include <czmq.h>
 #include <stdint.h>
 
-#define WK_REAPER_LOCK_KEY  "e:reaper:lock"
-#define WK_REAPER_BATCH_MAX 1000
+#define WK_REAPER_LOCK_KEY     "e:reaper:lock"
+#define WK_REAPER_BATCH_MAX    1000
+#define WK_REAPER_GC_BUDGET_MS 1000
 
 typedef struct wk_reaper wk_reaper_t;
 

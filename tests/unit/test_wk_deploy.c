@@ -49,9 +49,26 @@ static const char *const s_keys[S_KEYS] = {
     "pat/acme/app1/0002/0001/manifest.json",
     "pat/acme/app1/0002/0001/seg_000.bin",
 };
+//  Other depot objects: build 3 (image and patch from 2), a second image
+//  of build 2.
+static const char *const s_more[] = {
+    "dxf/acme/app1/0003/img-3/manifest.json",
+    "dxf/acme/app1/0003/img-3/seg_000.bin",
+    "pat/acme/app1/0003/0002/manifest.json",
+    "pat/acme/app1/0003/0002/seg_000.bin",
+    "dxf/acme/app1/0002/img-b/manifest.json",
+    "dxf/acme/app1/0002/img-b/seg_000.bin",
+};
+#define S_PARAMS(rest)                                                         \
+    "{\"appName\":\"app1\",\"buildName\":\"b2\",\"sizeBytes\":5000," rest "}"
 static const char *const s_params_text =
-    "{\"appName\":\"app1\",\"buildId\":2,\"dxfName\":\"img-a\","
-    "\"patches\":[{\"fromBuildId\":1}]}";
+    S_PARAMS ("\"buildId\":2,\"dxfName\":\"img-a\","
+              "\"patches\":[{\"fromBuildId\":1,\"sizeBytes\":77}]");
+//  Build 1 as the app had it before the tests' deploys.
+#define S_BUILD1                                                               \
+    "{\"buildId\":1,\"buildName\":\"b1\",\"dxfName\":\"img-1\","               \
+    "\"sizeBytes\":100,\"created\":\"2026-01-01T00:00:00.000Z\"}"
+#define S_GC_DELAY_MS 5000
 
 //  Writes seen by the hook: "deployment key".
 static char *s_log[S_MAX_LOG];
@@ -267,6 +284,89 @@ s_assert_error (const wk_job_t *job, const char *failed, const char *ok)
 }
 
 
+//  A JSON hash field of the app (caller owns), or NULL when absent.
+static json_t *
+s_app_json (const char *field)
+{
+    char *text = s_hget ("e:{acme}:app:app1", field);
+    json_t *value = text ? json_loads (text, JSON_DECODE_ANY, NULL) : NULL;
+    free (text);
+    return value;
+}
+
+
+//  The app's field is exactly the JSON want.
+static void
+s_assert_app_json (const char *field, const char *want_text)
+{
+    json_t *want = json_loads (want_text, JSON_DECODE_ANY, NULL);
+    json_t *got = s_app_json (field);
+    assert_non_null (want);
+    assert_non_null (got);
+    if (!json_equal (got, want)) {
+        char *text = json_dumps (got, JSON_COMPACT);
+        fprintf (stderr, "%s is %s, not %s\n", field, text, want_text);
+        free (text);
+        fail ();
+    }
+    json_decref (got);
+    json_decref (want);
+}
+
+
+static int
+s_compare (const void *a, const void *b)
+{
+    return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+
+//  The only e:gc:due entry (of acme/app1): its prefixes sorted, one a
+//  line (caller frees), and its score.
+static char *
+s_gc_entry (int64_t *score)
+{
+    redisReply *reply =
+        edge_redis_command (s_check, "ZRANGE e:gc:due 0 -1 WITHSCORES");
+    assert_non_null (reply);
+    assert_int_equal (reply->elements, 2);
+    json_t *doc = json_loads (reply->element[0]->str, 0, NULL);
+    assert_non_null (doc);
+    *score = strtoll (reply->element[1]->str, NULL, 10);
+    freeReplyObject (reply);
+    assert_string_equal (json_string_value (json_object_get (doc, "org")),
+                         "acme");
+    assert_string_equal (json_string_value (json_object_get (doc, "app")),
+                         "app1");
+    json_t *prefixes = json_object_get (doc, "prefixes");
+    const char *lines[16];
+    size_t count = json_array_size (prefixes);
+    assert_true (count > 0 && count <= 16);
+    for (size_t i = 0; i < count; i++)
+        lines[i] = json_string_value (json_array_get (prefixes, i));
+    qsort (lines, count, sizeof lines[0], s_compare);
+    char *text = edge_strdup ("");
+    for (size_t i = 0; i < count; i++) {
+        char *longer = edge_sprintf ("%s%s\n", text, lines[i]);
+        free (text);
+        text = longer;
+    }
+    json_decref (doc);
+    return text;
+}
+
+
+static long long
+s_zcard (void)
+{
+    redisReply *reply = edge_redis_command (s_check, "ZCARD e:gc:due");
+    assert_non_null (reply);
+    long long count = reply->integer;
+    freeReplyObject (reply);
+    return count;
+}
+
+
 //  ---------------------------------------------------------------------
 //  s3rver
 
@@ -355,9 +455,14 @@ s_setup (void **state)
         if (rc != 0)
             return -1;
     }
+    for (size_t i = 0; i < sizeof s_more / sizeof s_more[0]; i++)
+        if (edge_store_put_mem (store, s_more[i], s_more[i], strlen (s_more[i]))
+            != 0)
+            return -1;
     edge_store_destroy (&store);
     char *url = edge_sprintf ("file://%s/depot", s_dir);
-    wk_deploy_setup (&(wk_deploy_opts_t){.store_url = url, .retry_ms = 20});
+    wk_deploy_setup (&(wk_deploy_opts_t){
+        .store_url = url, .retry_ms = 20, .gc_delay_ms = S_GC_DELAY_MS});
     free (url);
     wk_deploy_set_hook (s_hook, NULL);
     return 0;
@@ -386,8 +491,10 @@ s_clear_origins (void)
         return;
     const char *prefix;
     edge_store_t *store = s_origin ("s3C", &prefix);
-    for (size_t i = 0; i < S_KEYS; i++) {
-        char *key = edge_sprintf ("%s%s", prefix, s_keys[i]);
+    size_t more = sizeof s_more / sizeof s_more[0];
+    for (size_t i = 0; i < S_KEYS + more; i++) {
+        char *key = edge_sprintf ("%s%s", prefix,
+                                  i < S_KEYS ? s_keys[i] : s_more[i - S_KEYS]);
         if (edge_store_delete (store, key) != 0)
             fprintf (stderr, "could not delete %s\n", key);
         free (key);
@@ -414,7 +521,11 @@ s_reset (void **state)
     }
     char *text = json_dumps (list, JSON_COMPACT);
     json_decref (list);
-    S_REDIS ("HSET e:{acme}:app:app1 name app1 locked 0 deployments %s", text);
+    S_REDIS ("HSET e:{acme}:app:app1 name app1 locked 0 deployments %s "
+             "maxBuilds 5 iCurBuild 1 dxfName img-1 builds [%s] patches [] "
+             "sizeBytes 100",
+             text, S_BUILD1);
+    S_REDIS ("HSET e:{acme}:app:app1:imports b2 task-mkraw-2 b9 task-dltar-9");
     free (text);
     S_REDIS ("HSET e:{acme}:deployment:fsA name fsA kind fs originPrefix "
              "/cdn/a/ path %s/originA status new",
@@ -566,6 +677,10 @@ test_failed_deployments_fail_the_task_and_lock_the_app_until_fixed (
 }
 
 
+#define S_RESULT                                                               \
+    "{\"dxfName\":\"img-a\",\"buildId\":2,\"buildName\":\"b2\","               \
+    "\"buildChanged\":true,\"deployments\":[\"fsB\",\"fsA\"]}"
+
 static void
 test_an_app_without_deployments_publishes_to_all_of_the_org (void **state)
 {
@@ -576,13 +691,11 @@ test_an_app_without_deployments_publishes_to_all_of_the_org (void **state)
     atomic_int cancel = 0;
     wk_job_t job;
     assert_int_equal (s_run (s_params_text, &cancel, &job), WK_JOB_DONE);
-    assert_string_equal (job.result, "{\"dxfName\":\"img-a\",\"deployments\":"
-                                     "[\"fsB\",\"fsA\"]}");
+    assert_string_equal (job.result, S_RESULT);
     wk_job_fini (&job);
     S_REDIS ("HDEL e:{acme}:app:app1 deployments");
     assert_int_equal (s_run (s_params_text, &cancel, &job), WK_JOB_DONE);
-    assert_string_equal (job.result, "{\"dxfName\":\"img-a\",\"deployments\":"
-                                     "[\"fsB\",\"fsA\"]}");
+    assert_string_equal (job.result, S_RESULT);
     wk_job_fini (&job);
 }
 
@@ -611,17 +724,26 @@ test_missing_image_or_bad_params_fail_without_locking (void **state)
 {
     (void) state;
     const char *bad[] = {
-        "{\"appName\":\"app1\",\"buildId\":2,\"dxfName\":\"nope\"}",
+        S_PARAMS ("\"buildId\":2,\"dxfName\":\"nope\""),
+        S_PARAMS ("\"buildId\":2,\"dxfName\":\"img-a\","
+                  "\"patches\":[{\"fromBuildId\":7,\"sizeBytes\":1}]"),
+        S_PARAMS ("\"buildId\":2,\"dxfName\":\"img-a\","
+                  "\"patches\":[{\"fromBuildId\":2,\"sizeBytes\":1}]"),
+        S_PARAMS ("\"buildId\":2,\"dxfName\":\"img-a\","
+                  "\"patches\":[{\"fromBuildId\":1}]"),
+        S_PARAMS ("\"dxfName\":\"img-a\""),
+        S_PARAMS ("\"buildId\":10000,\"dxfName\":\"img-a\""),
+        S_PARAMS ("\"buildId\":2,\"dxfName\":\"../x\""),
+        S_PARAMS ("\"buildId\":2,\"dxfName\":\"img-a\",\"patches\":{}"),
+        S_PARAMS ("\"buildId\":2,\"dxfName\":\"img-a\",\"mode\":\"fast\""),
+        "{\"buildId\":2,\"dxfName\":\"img-a\",\"buildName\":\"b2\","
+        "\"sizeBytes\":1}",
         "{\"appName\":\"app1\",\"buildId\":2,\"dxfName\":\"img-a\","
-        "\"patches\":[{\"fromBuildId\":7}]}",
+        "\"sizeBytes\":1}",
         "{\"appName\":\"app1\",\"buildId\":2,\"dxfName\":\"img-a\","
-        "\"patches\":[{\"fromBuildId\":2}]}",
-        "{\"appName\":\"app1\",\"dxfName\":\"img-a\"}",
-        "{\"appName\":\"app1\",\"buildId\":10000,\"dxfName\":\"img-a\"}",
-        "{\"appName\":\"app1\",\"buildId\":2,\"dxfName\":\"../x\"}",
-        "{\"buildId\":2,\"dxfName\":\"img-a\"}",
+        "\"buildName\":\"b2\",\"sizeBytes\":-1}",
         "{\"appName\":\"app1\",\"buildId\":2,\"dxfName\":\"img-a\","
-        "\"patches\":{}}",
+        "\"buildName\":\"b 2\",\"sizeBytes\":1}",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         atomic_int cancel = 0;
@@ -644,6 +766,220 @@ test_missing_image_or_bad_params_fail_without_locking (void **state)
     assert_null (job.error);
     wk_job_fini (&job);
     assert_int_equal (s_logged, 0);
+}
+
+
+static void
+test_success_records_the_build_in_the_app_exactly (void **state)
+{
+    (void) state;
+    atomic_int cancel = 0;
+    wk_job_t job;
+    assert_int_equal (s_run (s_params_text, &cancel, &job), WK_JOB_DONE);
+    json_t *result = json_loads (job.result, 0, NULL);
+    assert_true (json_is_true (json_object_get (result, "buildChanged")));
+    assert_int_equal (json_integer_value (json_object_get (result, "buildId")),
+                      2);
+    json_decref (result);
+    wk_job_fini (&job);
+    json_t *builds = s_app_json ("builds");
+    const char *created = json_string_value (
+        json_object_get (json_array_get (builds, 1), "created"));
+    assert_non_null (created);
+    assert_int_equal (strlen (created), 24); //  2026-11-27T10:00:00.000Z
+    char *want = edge_sprintf (
+        "[" S_BUILD1 ",{\"buildId\":2,\"buildName\":\"b2\",\"dxfName\":"
+        "\"img-a\",\"sizeBytes\":5000,\"created\":\"%s\"}]",
+        created);
+    json_decref (builds);
+    for (int round = 0; round < 2; round++) {
+        //  The same deploy again (a retried task) changes nothing
+        if (round == 1) {
+            assert_int_equal (s_run (s_params_text, &cancel, &job),
+                              WK_JOB_DONE);
+            wk_job_fini (&job);
+        }
+        s_assert_app_json ("builds", want);
+        s_assert_field ("e:{acme}:app:app1", "iCurBuild", "2");
+        s_assert_field ("e:{acme}:app:app1", "dxfName", "img-a");
+        s_assert_app_json ("patches", "[{\"fromBuildId\":1,\"toBuildId\":2,"
+                                      "\"sizeBytes\":77}]");
+        s_assert_field ("e:{acme}:app:app1", "sizeBytes", "5100");
+        s_assert_field ("e:{acme}:app:app1", "locked", "0");
+        s_assert_field ("e:{acme}:app:app1:imports", "b2", NULL);
+        s_assert_field ("e:{acme}:app:app1:imports", "b9", "task-dltar-9");
+        assert_int_equal (s_zcard (), 0); //  nothing stopped being current
+    }
+    free (want);
+}
+
+
+static void
+test_rotation_keeps_max_builds_and_schedules_what_stops_being_current (
+    void **state)
+{
+    (void) state;
+    S_REDIS ("HSET e:{acme}:app:app1 maxBuilds 2");
+    atomic_int cancel = 0;
+    wk_job_t job;
+    assert_int_equal (s_run (s_params_text, &cancel, &job), WK_JOB_DONE);
+    wk_job_fini (&job);
+    assert_int_equal (s_zcard (), 0);
+    int64_t before = edge_now_ms ();
+    assert_int_equal (
+        s_run ("{\"appName\":\"app1\",\"buildName\":\"b3\",\"sizeBytes\":"
+               "7000,\"buildId\":3,\"dxfName\":\"img-3\",\"patches\":"
+               "[{\"fromBuildId\":2,\"sizeBytes\":55}]}",
+               &cancel, &job),
+        WK_JOB_DONE);
+    wk_job_fini (&job);
+    int64_t after = edge_now_ms ();
+    json_t *builds = s_app_json ("builds");
+    assert_int_equal (json_array_size (builds), 2);
+    assert_int_equal (json_integer_value (json_object_get (
+                          json_array_get (builds, 0), "buildId")),
+                      2);
+    assert_int_equal (json_integer_value (json_object_get (
+                          json_array_get (builds, 1), "buildId")),
+                      3);
+    json_decref (builds);
+    s_assert_field ("e:{acme}:app:app1", "iCurBuild", "3");
+    s_assert_field ("e:{acme}:app:app1", "dxfName", "img-3");
+    s_assert_app_json ("patches", "[{\"fromBuildId\":2,\"toBuildId\":3,"
+                                  "\"sizeBytes\":55}]");
+    s_assert_field ("e:{acme}:app:app1", "sizeBytes", "12000");
+    int64_t score;
+    char *prefixes = s_gc_entry (&score);
+    assert_string_equal (prefixes, "dxf/acme/app1/0001/\n"
+                                   "pat/acme/app1/0001/\n"
+                                   "pat/acme/app1/0002/0001/\n");
+    assert_true (score >= before + S_GC_DELAY_MS);
+    assert_true (score <= after + S_GC_DELAY_MS);
+    free (prefixes);
+    //  Build 3 was published key for key
+    const char *prefix;
+    edge_store_t *store = s_origin ("fsA", &prefix);
+    for (size_t i = 0; i < 4; i++) {
+        char *key = edge_sprintf ("%s%s", prefix, s_more[i]);
+        bool exists = false;
+        assert_int_equal (edge_store_head (store, key, &exists, NULL), 0);
+        assert_true (exists);
+        free (key);
+    }
+    edge_store_destroy (&store);
+}
+
+
+//  Overwrite the patch segment on fsB with other bytes of the same size.
+static void
+s_spoil_patch_segment (void)
+{
+    size_t size;
+    char *data = s_content (4, &size);
+    memset (data, 'x', size);
+    char *path = edge_sprintf ("%s/originB/%s", s_dir, s_keys[4]);
+    FILE *file = fopen (path, "wb");
+    assert_non_null (file);
+    assert_int_equal (fwrite (data, 1, size, file), size);
+    fclose (file);
+    free (path);
+    free (data);
+}
+
+
+static void
+test_reorder_overwrites_patches_and_retires_the_old_image (void **state)
+{
+    (void) state;
+    atomic_int cancel = 0;
+    wk_job_t job;
+    assert_int_equal (s_run (s_params_text, &cancel, &job), WK_JOB_DONE);
+    wk_job_fini (&job);
+    json_t *builds = s_app_json ("builds");
+    char *created = edge_strdup (json_string_value (
+        json_object_get (json_array_get (builds, 1), "created")));
+    json_decref (builds);
+    //  build mode skips a same-size object; reorder mode rewrites pat/
+    s_spoil_patch_segment ();
+    s_log_clear ();
+    assert_int_equal (s_run (s_params_text, &cancel, &job), WK_JOB_DONE);
+    wk_job_fini (&job);
+    assert_int_equal (s_logged, 0);
+    const char *reorder =
+        S_PARAMS ("\"buildId\":2,\"dxfName\":\"%s\",\"mode\":\"reorder\","
+                  "\"patches\":[{\"fromBuildId\":1,\"sizeBytes\":80}]");
+    char *params = edge_sprintf (reorder, "img-a");
+    assert_int_equal (s_run (params, &cancel, &job), WK_JOB_DONE);
+    wk_job_fini (&job);
+    free (params);
+    const char *names[3];
+    size_t count = s_origins (names);
+    assert_int_equal (s_logged, 2 * count); //  the patch's two objects
+    for (size_t i = 0; i < s_logged; i++)
+        assert_non_null (strstr (s_log[i], "pat/acme/app1/0002/0001/"));
+    for (size_t i = 0; i < count; i++)
+        s_assert_origin (names[i]);
+    assert_int_equal (s_zcard (), 0); //  same image: nothing retired
+    //  A new image of the current build: the old one is retired
+    params = edge_sprintf (reorder, "img-b");
+    assert_int_equal (s_run (params, &cancel, &job), WK_JOB_DONE);
+    wk_job_fini (&job);
+    free (params);
+    char *want = edge_sprintf (
+        "[" S_BUILD1 ",{\"buildId\":2,\"buildName\":\"b2\",\"dxfName\":"
+        "\"img-b\",\"sizeBytes\":5000,\"created\":\"%s\"}]",
+        created);
+    s_assert_app_json ("builds", want);
+    s_assert_field ("e:{acme}:app:app1", "dxfName", "img-b");
+    s_assert_app_json ("patches", "[{\"fromBuildId\":1,\"toBuildId\":2,"
+                                  "\"sizeBytes\":80}]");
+    int64_t score;
+    char *prefixes = s_gc_entry (&score);
+    assert_string_equal (prefixes, "dxf/acme/app1/0002/img-a/\n");
+    free (prefixes);
+    free (want);
+    free (created);
+}
+
+
+//  Hook that deletes the app at the first write.
+static void
+s_delete_app_hook (const char *deployment, const char *key, void *arg)
+{
+    (void) deployment;
+    (void) key;
+    int *calls = arg;
+    if ((*calls)++ == 0)
+        S_REDIS ("DEL e:{acme}:app:app1");
+}
+
+
+static void
+test_an_app_deleted_while_publishing_fails_and_retires_the_files (void **state)
+{
+    (void) state;
+    int calls = 0;
+    wk_deploy_set_hook (s_delete_app_hook, &calls);
+    atomic_int cancel = 0;
+    wk_job_t job;
+    int64_t before = edge_now_ms ();
+    assert_int_equal (s_run (s_params_text, &cancel, &job), WK_JOB_FAILED);
+    int64_t after = edge_now_ms ();
+    wk_deploy_set_hook (s_hook, NULL);
+    assert_non_null (strstr (job.message, "was deleted"));
+    assert_null (job.error);
+    wk_job_fini (&job);
+    assert_true (calls > 0);
+    redisReply *reply =
+        edge_redis_command (s_check, "EXISTS e:{acme}:app:app1");
+    assert_int_equal (reply->integer, 0); //  not brought back
+    freeReplyObject (reply);
+    int64_t score;
+    char *prefixes = s_gc_entry (&score);
+    assert_string_equal (prefixes, "dxf/acme/app1/0002/img-a/\n"
+                                   "pat/acme/app1/0002/0001/\n");
+    assert_true (score >= before && score <= after); //  at once
+    free (prefixes);
 }
 
 
@@ -719,6 +1055,16 @@ main (void)
             test_a_missing_deployment_is_a_failed_deployment, s_reset),
         cmocka_unit_test_setup (
             test_missing_image_or_bad_params_fail_without_locking, s_reset),
+        cmocka_unit_test_setup (
+            test_success_records_the_build_in_the_app_exactly, s_reset),
+        cmocka_unit_test_setup (
+            test_rotation_keeps_max_builds_and_schedules_what_stops_being_current,
+            s_reset),
+        cmocka_unit_test_setup (
+            test_reorder_overwrites_patches_and_retires_the_old_image, s_reset),
+        cmocka_unit_test_setup (
+            test_an_app_deleted_while_publishing_fails_and_retires_the_files,
+            s_reset),
         cmocka_unit_test_setup (test_a_cancelled_job_stops_and_records_nothing,
                                 s_reset),
         cmocka_unit_test_setup (test_without_setup_the_job_fails_clearly,

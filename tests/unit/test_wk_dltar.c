@@ -343,6 +343,12 @@ test_download_is_stored_byte_for_byte_with_progress (void **state)
     assert_int_equal (s_int (result, "sizeBytes"), S_SIZE);
     assert_int_equal (s_int (result, "httpStatus"), 200);
     json_decref (result);
+    assert_string_equal (job.next_type, "mkraw");
+    assert_string_equal (job.next_params,
+                         "{\"appName\":\"app1\",\"buildName\":\"b1\","
+                         "\"tarKey\":\"builds/acme/app1/b1.tar\",\"mode\":"
+                         "\"build\"}");
+    assert_null (job.next_dxf);
     bool is_error;
     json_t *record = edge_task_get (s_check, job.name, &is_error);
     json_t *progress = json_object_get (record, "progress");
@@ -407,6 +413,7 @@ test_not_found_fails_with_the_documented_fields (void **state)
     assert_int_equal (s_int (fields, "sizeBytes"), 0);
     json_decref (fields);
     assert_non_null (strstr (job.message, "404"));
+    assert_null (job.next_type); //  no next step after a failure
     assert_false (s_exists (&job, ".part"));
     s_task_fini (&job, &claim);
 }
@@ -652,6 +659,182 @@ test_bad_params_fail_with_a_message (void **state)
     assert_int_equal (wk_dltar_run (&job), WK_JOB_FAILED);
     assert_non_null (strstr (job.message, "\"size\""));
     s_task_fini (&job, &claim);
+    const char *bad[] = {
+        "{\"appName\":\"app1\",\"buildName\":\"b14\",\"url\":\"x\","
+        "\"upload\":true}",
+        "{\"appName\":\"app1\",\"buildName\":\"b14\",\"upload\":1}",
+        "{\"appName\":\"app1\",\"buildName\":\"b14\",\"upload\":false}",
+        "{\"appName\":\"app1\",\"buildName\":\"b14\",\"upload\":true,"
+        "\"tarKey\":\"builds/acme/app2/x.tar\"}",
+        "{\"appName\":\"app1\",\"buildName\":\"b14\",\"upload\":true,"
+        "\"tarKey\":\"builds/acme/app1/../../other/x.tar\"}",
+        "{\"appName\":\"app1\",\"buildName\":\"b14\",\"upload\":true,"
+        "\"tarKey\":7}",
+        "{\"appName\":\"app1\",\"buildName\":\"a/b\",\"upload\":true}",
+        "{\"appName\":\"app1\",\"buildName\":\"\",\"upload\":true}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        s_task (bad[i], &job, &claim);
+        job.cancel = &cancel;
+        assert_int_equal (wk_dltar_run (&job), WK_JOB_FAILED);
+        assert_non_null (job.message);
+        assert_null (job.exception);
+        assert_null (job.next_type);
+        s_task_fini (&job, &claim);
+    }
+}
+
+
+//  Put size bytes of the served data into the store at key.
+static void
+s_store_put (const char *key, size_t size)
+{
+    edge_store_t *store = edge_store_new_from_url (s_store_url, NULL);
+    assert_non_null (store);
+    assert_int_equal (edge_store_put_mem (store, key, s_data, size), 0);
+    edge_store_destroy (&store);
+}
+
+
+static bool
+s_store_has (const char *key)
+{
+    edge_store_t *store = edge_store_new_from_url (s_store_url, NULL);
+    assert_non_null (store);
+    bool exists = false;
+    assert_int_equal (edge_store_head (store, key, &exists, NULL), 0);
+    edge_store_destroy (&store);
+    return exists;
+}
+
+
+//  Run an upload-mode job for tarKey key with size (-1: none).
+static wk_job_rc_t
+s_run_upload (const char *key,
+              long long size,
+              wk_job_t *job,
+              edge_task_claim_t *claim)
+{
+    char *params =
+        size < 0 ? edge_sprintf ("{\"appName\":\"app1\",\"buildName\":"
+                                 "\"u1\",\"tarKey\":\"%s\",\"upload\":true}",
+                                 key)
+                 : edge_sprintf ("{\"appName\":\"app1\",\"buildName\":"
+                                 "\"u1\",\"tarKey\":\"%s\",\"upload\":true,"
+                                 "\"size\":%lld}",
+                                 key, size);
+    s_task (params, job, claim);
+    free (params);
+    static atomic_int cancel;
+    job->cancel = &cancel;
+    return wk_dltar_run (job);
+}
+
+
+static void
+test_upload_mode_checks_the_stored_tar_and_asks_for_mkraw (void **state)
+{
+    (void) state;
+    const char *key = "builds/acme/app1/grp_u1.tar";
+    s_store_put (key, 5000);
+    wk_job_t job;
+    edge_task_claim_t claim;
+    assert_int_equal (s_run_upload (key, 5000, &job, &claim), WK_JOB_DONE);
+    assert_string_equal (job.result, "{\"key\":\"builds/acme/app1/grp_u1.tar\","
+                                     "\"sizeBytes\":5000,\"upload\":true}");
+    assert_string_equal (job.next_type, "mkraw");
+    assert_string_equal (job.next_params,
+                         "{\"appName\":\"app1\",\"buildName\":\"u1\","
+                         "\"tarKey\":\"builds/acme/app1/grp_u1.tar\","
+                         "\"mode\":\"build\"}");
+    assert_null (job.next_dxf);
+    bool is_error;
+    json_t *record = edge_task_get (s_check, job.name, &is_error);
+    json_t *progress = json_object_get (record, "progress");
+    assert_int_equal (s_int (progress, "doneBytes"), 5000);
+    json_decref (record);
+    s_task_fini (&job, &claim);
+    //  Without a size, any size is accepted
+    assert_int_equal (s_run_upload (key, -1, &job, &claim), WK_JOB_DONE);
+    assert_true (s_store_has (key));
+    s_task_fini (&job, &claim);
+    //  Without a tarKey: builds/<org>/<app>/<buildName>.tar, any documented
+    //  build name shape
+    s_store_put ("builds/acme/app1/v1.0.3.tar", 10);
+    s_task ("{\"appName\":\"app1\",\"buildName\":\"v1.0.3\",\"upload\":true}",
+            &job, &claim);
+    static atomic_int cancel;
+    job.cancel = &cancel;
+    assert_int_equal (wk_dltar_run (&job), WK_JOB_DONE);
+    assert_non_null (strstr (job.next_params, "builds/acme/app1/v1.0.3.tar"));
+    s_task_fini (&job, &claim);
+}
+
+
+static void
+test_upload_mode_without_the_tar_fails_clearly (void **state)
+{
+    (void) state;
+    wk_job_t job;
+    edge_task_claim_t claim;
+    assert_int_equal (
+        s_run_upload ("builds/acme/app1/grp_none.tar", 10, &job, &claim),
+        WK_JOB_FAILED);
+    assert_non_null (strstr (job.message, "not in the depot"));
+    assert_non_null (strstr (job.message, "builds/acme/app1/grp_none.tar"));
+    assert_null (job.exception);
+    assert_null (job.result);
+    assert_null (job.next_type);
+    s_task_fini (&job, &claim);
+}
+
+
+static void
+test_upload_mode_size_mismatch_fails_like_a_download (void **state)
+{
+    (void) state;
+    const char *key = "builds/acme/app1/grp_u2.tar";
+    s_store_put (key, 4000);
+    wk_job_t job;
+    edge_task_claim_t claim;
+    assert_int_equal (s_run_upload (key, 4001, &job, &claim), WK_JOB_FAILED);
+    json_t *fields = s_exception (&job);
+    assert_string_equal (json_string_value (json_object_get (fields, "url")),
+                         "");
+    assert_int_equal (s_int (fields, "httpStatus"), 0);
+    assert_int_equal (s_int (fields, "exitCode"), 0);
+    assert_int_equal (s_int (fields, "sizeBytes"), 4000);
+    assert_int_equal (s_int (fields, "sizeBytesActual"), 4000);
+    assert_int_equal (s_int (fields, "sizeBytesExpected"), 4001);
+    assert_int_equal (json_object_size (fields), 6);
+    json_decref (fields);
+    assert_non_null (strstr (job.message, "sizeBytesActual 4000"));
+    assert_null (job.next_type);
+    assert_false (s_store_has (key)); //  the import failed for good
+    s_task_fini (&job, &claim);
+}
+
+
+static void
+test_a_download_is_stored_at_its_tar_key (void **state)
+{
+    (void) state;
+    atomic_int cancel = 0;
+    wk_job_t job;
+    edge_task_claim_t claim;
+    char *params = edge_sprintf (
+        "{\"appName\":\"app1\",\"buildName\":\"b20\",\"tarKey\":"
+        "\"builds/acme/app1/grp_20.tar\",\"url\":\"http://127.0.0.1:%d/file\"}",
+        s_port);
+    s_task (params, &job, &claim);
+    free (params);
+    job.cancel = &cancel;
+    assert_int_equal (wk_dltar_run (&job), WK_JOB_DONE);
+    assert_true (s_store_has ("builds/acme/app1/grp_20.tar"));
+    assert_false (s_store_has ("builds/acme/app1/b20.tar"));
+    assert_non_null (
+        strstr (job.next_params, "\"tarKey\":\"builds/acme/app1/grp_20.tar\""));
+    s_task_fini (&job, &claim);
 }
 
 
@@ -722,6 +905,11 @@ main (void)
         cmocka_unit_test (test_other_schemes_are_refused),
         cmocka_unit_test (test_cancel_stops_a_slow_download_promptly),
         cmocka_unit_test (test_bad_params_fail_with_a_message),
+        cmocka_unit_test (
+            test_upload_mode_checks_the_stored_tar_and_asks_for_mkraw),
+        cmocka_unit_test (test_upload_mode_without_the_tar_fails_clearly),
+        cmocka_unit_test (test_upload_mode_size_mismatch_fails_like_a_download),
+        cmocka_unit_test (test_a_download_is_stored_at_its_tar_key),
         cmocka_unit_test (
             test_worker_config_checks_store_data_dir_and_allow_list),
         cmocka_unit_test (

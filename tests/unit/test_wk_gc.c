@@ -1,0 +1,838 @@
+/*  test_wk_gc - garbage collection against a real redis-server, a depot
+    and an fs origin in a temporary directory, and an S3 origin on a real
+    s3rver (scripts/s3rver.sh); without npm a second fs origin stands in
+    for it (said on stderr).  */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "edge_log.h"
+#include "edge_redis.h"
+#include "edge_store.h"
+#include "edge_task.h"
+#include "edge_taskops.h"
+#include "edge_testutil.h"
+#include "edge_util.h"
+#include "wk_config.h"
+#include "wk_deploy.h"
+#include "wk_gc.h"
+#include "wk_reaper.h"
+#include <arpa/inet.h>
+#include <czmq.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define S_BUCKET "edge-test"
+#define S_MAX    64
+
+static edge_testutil_redis_t s_redis;
+static edge_redis_t *s_conn;  //  the gc's connection
+static edge_redis_t *s_check; //  the test's own connection
+static char s_dir[] = "/tmp/test_wk_gc_XXXXXX";
+static bool s_has_s3;
+static pid_t s_s3rver_pid;
+static int s_s3rver_port;
+static char s_endpoint[64];
+static const char *s_second = "fsB"; //  "s3C" with s3rver
+
+//  Keys of test 1: the entry deletes the first three, keeps the others.
+static const char *const s_doomed[] = {
+    "dxf/acme/app1/0001/img-1/manifest.json",
+    "dxf/acme/app1/0001/img-1/seg_00000.bin",
+    "pat/acme/app1/0002/0001/patch.json",
+};
+static const char *const s_kept[] = {
+    "builds/acme/app1/g1.tar",
+    "dxf/acme/app1/0002/img-a/manifest.json",
+    "dxf/acme/app10/0001/x/manifest.json",
+    "dxf/other/app1/0001/img-1/manifest.json",
+    "pat/acme/app1/0002/0003/patch.json",
+};
+#define S_COUNT(a) (sizeof (a) / sizeof (a)[0])
+
+
+//  ---------------------------------------------------------------------
+//  Helpers
+
+#define S_REDIS(...)                                                           \
+    do {                                                                       \
+        redisReply *reply_ = edge_redis_command (s_check, __VA_ARGS__);        \
+        assert_non_null (reply_);                                              \
+        assert_int_not_equal (reply_->type, REDIS_REPLY_ERROR);                \
+        freeReplyObject (reply_);                                              \
+    } while (0)
+
+
+//  A reply's integer (the command must answer one).
+static long long
+s_int (const char *fmt, const char *arg1, const char *arg2)
+{
+    redisReply *reply = edge_redis_command (s_check, fmt, arg1, arg2);
+    assert_non_null (reply);
+    long long value = reply->type == REDIS_REPLY_INTEGER ? reply->integer
+                      : reply->type == REDIS_REPLY_STRING
+                          ? strtoll (reply->str, NULL, 10)
+                          : -1;
+    freeReplyObject (reply);
+    return value;
+}
+
+
+//  A hash field (caller frees), or NULL.
+static char *
+s_hget (const char *key, const char *field)
+{
+    redisReply *reply = edge_redis_command (s_check, "HGET %s %s", key, field);
+    assert_non_null (reply);
+    char *value =
+        reply->type == REDIS_REPLY_STRING ? edge_strdup (reply->str) : NULL;
+    freeReplyObject (reply);
+    return value;
+}
+
+
+static void
+s_assert_field (const char *key, const char *field, const char *want)
+{
+    char *value = s_hget (key, field);
+    assert_non_null (value);
+    assert_string_equal (value, want);
+    free (value);
+}
+
+
+//  The store of "depot", "fsA" (prefix cdn/a/), "fsB" (none), "s3C"
+//  (prefix pre/). Caller owns; *prefix borrowed.
+static edge_store_t *
+s_store (const char *name, const char **prefix)
+{
+    *prefix = "";
+    if (strcmp (name, "s3C") == 0) {
+        edge_store_s3_opts_t opts = {s_endpoint, "us-east-1", S_BUCKET,
+                                     "S3RVER",   "S3RVER",    NULL};
+        *prefix = "pre/";
+        return edge_store_new_s3 (&opts);
+    }
+    char *path = edge_sprintf ("%s/%s", s_dir, name);
+    edge_store_t *store = edge_store_new_fs (path);
+    free (path);
+    if (strcmp (name, "fsA") == 0)
+        *prefix = "cdn/a/";
+    assert_non_null (store);
+    return store;
+}
+
+
+//  Put key (under the origin prefix) into each named store.
+static void
+s_put (const char *key, const char *const *names, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        const char *prefix;
+        edge_store_t *store = s_store (names[i], &prefix);
+        char *full = edge_sprintf ("%s%s", prefix, key);
+        assert_int_equal (edge_store_put_mem (store, full, key, strlen (key)),
+                          0);
+        free (full);
+        edge_store_destroy (&store);
+    }
+}
+
+
+//  Put key into the depot and both deployments.
+static void
+s_put_all (const char *key)
+{
+    const char *names[] = {"depot", "fsA", s_second};
+    s_put (key, names, 3);
+}
+
+
+//  list callback: append "key\n" to a growing string.
+static int
+s_append (const char *key, uint64_t size, void *arg)
+{
+    (void) size;
+    char **text = arg;
+    char *longer = edge_sprintf ("%s%s\n", *text, key);
+    free (*text);
+    *text = longer;
+    return 0;
+}
+
+
+static int
+s_compare (const void *a, const void *b)
+{
+    return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+
+//  The keys of store name (whole store), sorted, one a line. Caller frees.
+static char *
+s_listing (const char *name)
+{
+    const char *prefix;
+    edge_store_t *store = s_store (name, &prefix);
+    char *text = edge_strdup ("");
+    assert_int_equal (edge_store_list (store, "", s_append, &text), 0);
+    edge_store_destroy (&store);
+    char *lines[S_MAX];
+    size_t count = 0;
+    for (char *line = strtok (text, "\n"); line && count < S_MAX;
+         line = strtok (NULL, "\n"))
+        lines[count++] = line;
+    qsort (lines, count, sizeof lines[0], s_compare);
+    char *sorted = edge_strdup ("");
+    for (size_t i = 0; i < count; i++) {
+        char *longer = edge_sprintf ("%s%s\n", sorted, lines[i]);
+        free (sorted);
+        sorted = longer;
+    }
+    free (text);
+    return sorted;
+}
+
+
+//  Store name holds exactly keys (each under its origin prefix) and extra
+//  (whole keys, may be NULL).
+static void
+s_assert_holds (const char *name,
+                const char *const *keys,
+                size_t count,
+                const char *extra)
+{
+    const char *prefix;
+    edge_store_t *store = s_store (name, &prefix);
+    edge_store_destroy (&store);
+    const char *lines[S_MAX];
+    char *owned[S_MAX];
+    size_t n = 0;
+    for (size_t i = 0; i < count; i++)
+        lines[n] = owned[n] = edge_sprintf ("%s%s", prefix, keys[i]), n++;
+    if (extra)
+        lines[n] = owned[n] = edge_strdup (extra), n++;
+    qsort (lines, n, sizeof lines[0], s_compare);
+    char *want = edge_strdup ("");
+    for (size_t i = 0; i < n; i++) {
+        char *longer = edge_sprintf ("%s%s\n", want, lines[i]);
+        free (want);
+        want = longer;
+    }
+    char *got = s_listing (name);
+    assert_string_equal (got, want);
+    free (got);
+    free (want);
+    for (size_t i = 0; i < n; i++)
+        free (owned[i]);
+}
+
+
+//  Add an e:gc:due entry for org/app with prefixes (a JSON array text).
+static void
+s_schedule (const char *app, const char *prefixes, int64_t due)
+{
+    char *member = edge_sprintf ("{\"org\":\"acme\",\"app\":\"%s\","
+                                 "\"prefixes\":%s}",
+                                 app, prefixes);
+    S_REDIS ("ZADD e:gc:due %lld %s", (long long) due, member);
+    free (member);
+}
+
+
+static void
+s_pass (int64_t now, size_t max_keys, wk_gc_stats_t *stats)
+{
+    assert_int_equal (wk_gc_pass (s_conn, now, 5000, max_keys, stats), 0);
+}
+
+
+//  ---------------------------------------------------------------------
+//  s3rver
+
+static bool
+s_port_answers (void *arg)
+{
+    (void) arg;
+    int status;
+    if (waitpid (s_s3rver_pid, &status, WNOHANG) == s_s3rver_pid) {
+        s_s3rver_pid = 0;
+        return true; //  exited: stop polling, start fails
+    }
+    int fd = socket (AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in addr = {.sin_family = AF_INET};
+    addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+    addr.sin_port = htons ((uint16_t) s_s3rver_port);
+    bool is_up = connect (fd, (struct sockaddr *) &addr, sizeof addr) == 0;
+    close (fd);
+    return is_up;
+}
+
+
+static int
+s_s3rver_start (void)
+{
+    s_s3rver_port = edge_testutil_free_port ();
+    snprintf (s_endpoint, sizeof s_endpoint, "http://127.0.0.1:%d",
+              s_s3rver_port);
+    char *data = edge_sprintf ("%s/s3rver", s_dir);
+    char port[16];
+    snprintf (port, sizeof port, "%d", s_s3rver_port);
+    s_s3rver_pid = fork ();
+    if (s_s3rver_pid == 0) {
+        setpgid (0, 0);
+        execl (EDGE_S3RVER_SCRIPT, EDGE_S3RVER_SCRIPT, port, data, S_BUCKET,
+               (char *) NULL);
+        _exit (127);
+    }
+    free (data);
+    bool is_up = edge_testutil_poll (s_port_answers, NULL, 180000);
+    if (!is_up || s_s3rver_pid == 0) {
+        fprintf (stderr, "s3rver did not start (see scripts/s3rver.sh)\n");
+        return -1;
+    }
+    return 0;
+}
+
+
+static void
+s_s3rver_stop (void)
+{
+    if (s_s3rver_pid <= 0)
+        return;
+    kill (-s_s3rver_pid, SIGTERM);
+    int64_t deadline = edge_mono_ms () + 5000;
+    while (waitpid (s_s3rver_pid, NULL, WNOHANG) == 0) {
+        if (edge_mono_ms () > deadline) {
+            kill (-s_s3rver_pid, SIGKILL);
+            waitpid (s_s3rver_pid, NULL, 0);
+            break;
+        }
+        edge_sleep_ms (10, NULL);
+    }
+    s_s3rver_pid = 0;
+}
+
+
+//  list callback: delete the key from the store in arg.
+static int
+s_delete_key (const char *key, uint64_t size, void *arg)
+{
+    (void) size;
+    return edge_store_delete (arg, key);
+}
+
+
+//  ---------------------------------------------------------------------
+//  Fixture: empty stores; app1 on fsA and the second origin; app2 on none
+
+static int
+s_reset (void **state)
+{
+    (void) state;
+    redisReply *reply = edge_redis_command (s_check, "FLUSHALL");
+    if (!reply)
+        return -1;
+    freeReplyObject (reply);
+    char *cmd = edge_sprintf ("rm -rf '%s/depot' '%s/fsA' '%s/fsB' '%s/fsD'",
+                              s_dir, s_dir, s_dir, s_dir);
+    if (system (cmd) != 0)
+        return -1;
+    free (cmd);
+    if (s_has_s3) {
+        const char *prefix;
+        edge_store_t *store = s_store ("s3C", &prefix);
+        int rc = edge_store_list (store, "", s_delete_key, store);
+        edge_store_destroy (&store);
+        if (rc != 0)
+            return -1;
+    }
+    S_REDIS ("ZADD e:{acme}:deployments 1 fsA 2 %s", s_second);
+    S_REDIS ("HSET e:{acme}:app:app1 name app1 deployments [\"fsA\",\"%s\"]",
+             s_second);
+    S_REDIS ("HSET e:{acme}:app:app2 name app2 deployments []");
+    S_REDIS ("HSET e:{acme}:deployment:fsA name fsA kind fs originPrefix "
+             "/cdn/a path %s/fsA",
+             s_dir);
+    S_REDIS ("HSET e:{acme}:deployment:fsB name fsB kind fs path %s/fsB",
+             s_dir);
+    S_REDIS ("HSET e:{acme}:deployment:s3C name s3C kind s3 originPrefix pre "
+             "endpoint %s region us-east-1 bucket %s accessKeyId S3RVER "
+             "secretAccessKey S3RVER",
+             s_endpoint, S_BUCKET);
+    return 0;
+}
+
+
+static int
+s_group_setup (void **state)
+{
+    (void) state;
+    char *url = edge_sprintf ("file://%s/depot", s_dir);
+    wk_deploy_setup (&(wk_deploy_opts_t){.store_url = url});
+    free (url);
+    return 0;
+}
+
+
+static int
+s_group_teardown (void **state)
+{
+    (void) state;
+    wk_deploy_cleanup ();
+    return 0;
+}
+
+
+//  ---------------------------------------------------------------------
+//  Tests: published files
+
+static void
+test_a_due_entry_deletes_exactly_its_prefixes_everywhere (void **state)
+{
+    (void) state;
+    for (size_t i = 0; i < S_COUNT (s_doomed); i++)
+        s_put_all (s_doomed[i]);
+    for (size_t i = 0; i < S_COUNT (s_kept); i++)
+        s_put_all (s_kept[i]);
+    //  Outside fsA's originPrefix: not a deployment object, kept
+    edge_store_t *raw = edge_store_new_fs (s_dir);
+    char *outside = edge_sprintf ("fsA/%s", s_doomed[0]);
+    assert_int_equal (edge_store_put_mem (raw, outside, "x", 1), 0);
+    free (outside);
+    edge_store_destroy (&raw);
+    int64_t now = edge_now_ms ();
+    s_schedule ("app1",
+                "[\"dxf/acme/app1/0001/\",\"pat/acme/app1/0002/0001/\"]",
+                now - 1);
+    s_schedule ("app1", "[\"dxf/acme/app1/0002/\"]", now + 100000);
+    wk_gc_stats_t stats;
+    s_pass (now, 0, &stats);
+    assert_int_equal (stats.collected, 1);
+    assert_int_equal (stats.retried, 0);
+    assert_int_equal (stats.deleted, 3 * 3);
+    s_assert_holds ("depot", s_kept, S_COUNT (s_kept), NULL);
+    s_assert_holds ("fsA", s_kept, S_COUNT (s_kept), s_doomed[0]);
+    s_assert_holds (s_second, s_kept, S_COUNT (s_kept), NULL);
+    //  Only the entry not yet due is left
+    assert_int_equal (s_int ("ZCARD e:gc:due", NULL, NULL), 1);
+    assert_int_equal (s_int ("ZCOUNT e:gc:due %s %s", "-inf", "+inf"), 1);
+    char *later = edge_sprintf ("%lld", (long long) (now + 100000));
+    assert_int_equal (s_int ("ZCOUNT e:gc:due %s %s", later, later), 1);
+    free (later);
+}
+
+
+static void
+test_an_unreachable_deployment_keeps_the_entry_for_a_later_try (void **state)
+{
+    (void) state;
+    S_REDIS ("HSET e:{acme}:deployment:down name down kind s3 endpoint "
+             "http://127.0.0.1:%d region us-east-1 bucket %s accessKeyId "
+             "S3RVER secretAccessKey S3RVER",
+             edge_testutil_free_port (), S_BUCKET);
+    S_REDIS ("HSET e:{acme}:app:app1 deployments [\"fsA\",\"down\",\"%s\"]",
+             s_second);
+    for (size_t i = 0; i < S_COUNT (s_doomed); i++)
+        s_put_all (s_doomed[i]);
+    int64_t now = edge_now_ms ();
+    s_schedule ("app1", "[\"dxf/acme/app1/0001/\"]", now - 1);
+    wk_gc_stats_t stats;
+    s_pass (now, 0, &stats);
+    assert_int_equal (stats.collected, 0);
+    assert_int_equal (stats.retried, 1);
+    //  The reachable ones were cleaned all the same; the entry waits
+    const char *pat[] = {s_doomed[2]};
+    s_assert_holds ("depot", pat, 1, NULL);
+    s_assert_holds ("fsA", pat, 1, NULL);
+    s_assert_holds (s_second, pat, 1, NULL);
+    char *retry = edge_sprintf ("%lld", (long long) (now + WK_GC_RETRY_MS));
+    assert_int_equal (s_int ("ZCOUNT e:gc:due %s %s", retry, retry), 1);
+    s_pass (now + 1, 0, &stats); //  not due again yet
+    assert_int_equal (stats.collected + stats.retried, 0);
+    //  The deployment comes back (here: as an fs origin): collected
+    S_REDIS ("HSET e:{acme}:deployment:down kind fs path %s/fsD", s_dir);
+    const char *fsd[] = {"fsD"};
+    s_put (s_doomed[0], fsd, 1);
+    s_pass (now + WK_GC_RETRY_MS, 0, &stats);
+    assert_int_equal (stats.collected, 1);
+    assert_int_equal (stats.deleted, 1);
+    s_assert_holds ("fsD", NULL, 0, NULL);
+    assert_int_equal (s_int ("ZCARD e:gc:due", NULL, NULL), 0);
+    free (retry);
+}
+
+
+static void
+test_a_deleted_app_is_collected_from_every_deployment_of_the_org (void **state)
+{
+    (void) state;
+    S_REDIS ("ZADD e:{acme}:deployments 3 vanished"); //  no hash: skipped
+    const char *keys[] = {"dxf/acme/gone1/0001/i/manifest.json",
+                          "builds/acme/gone1/g.tar",
+                          "traces/acme/gone1/0001/tr_1.tr"};
+    for (size_t i = 0; i < S_COUNT (keys); i++)
+        s_put_all (keys[i]);
+    s_put_all ("dxf/acme/gone10/0001/i/manifest.json");
+    s_schedule ("gone1",
+                "[\"dxf/acme/gone1/\",\"pat/acme/gone1/\","
+                "\"traces/acme/gone1/\",\"builds/acme/gone1/\"]",
+                edge_now_ms ());
+    wk_gc_stats_t stats;
+    s_pass (edge_now_ms (), 0, &stats);
+    assert_int_equal (stats.collected, 1);
+    assert_int_equal (stats.deleted, 3 * 3);
+    const char *left[] = {"dxf/acme/gone10/0001/i/manifest.json"};
+    s_assert_holds ("depot", left, 1, NULL);
+    s_assert_holds ("fsA", left, 1, NULL);
+    s_assert_holds (s_second, left, 1, NULL);
+}
+
+
+static void
+test_bad_entries_and_foreign_prefixes_delete_nothing (void **state)
+{
+    (void) state;
+    const char *keys[] = {"dxf/acme/app1/0001/img-1/manifest.json",
+                          "dxf/acme/app2/0001/x/manifest.json",
+                          "dxf/other/app1/0001/x/manifest.json"};
+    for (size_t i = 0; i < S_COUNT (keys); i++)
+        s_put_all (keys[i]);
+    int64_t now = edge_now_ms ();
+    s_schedule ("app1",
+                "[\"\",\"dxf/acme/\",\"dxf/acme/app1\",\"dxf/other/app1/\","
+                "\"dxf/acme/app1/../app2/\",\"etc/acme/app1/\",\"/dxf/acme/"
+                "app1/\",7]",
+                now);
+    S_REDIS ("ZADD e:gc:due %lld %s", (long long) now, "not json");
+    S_REDIS ("ZADD e:gc:due %lld %s", (long long) now, "{\"org\":\"acme\"}");
+    S_REDIS ("ZADD e:gc:due %lld %s", (long long) now,
+             "{\"org\":\"a/b\",\"app\":\"x\",\"prefixes\":[]}");
+    wk_gc_stats_t stats;
+    s_pass (now, 0, &stats);
+    assert_int_equal (stats.collected, 4); //  dropped, not retried
+    assert_int_equal (stats.deleted, 0);
+    s_assert_holds ("depot", keys, S_COUNT (keys), NULL);
+    s_assert_holds ("fsA", keys, S_COUNT (keys), NULL);
+    s_assert_holds (s_second, keys, S_COUNT (keys), NULL);
+    assert_int_equal (s_int ("ZCARD e:gc:due", NULL, NULL), 0);
+}
+
+
+static void
+test_work_is_bounded_per_pass_and_resumed_by_the_next (void **state)
+{
+    (void) state;
+    const char *depot[] = {"depot"};
+    char *keys[7];
+    for (size_t i = 0; i < 7; i++) {
+        keys[i] = edge_sprintf ("pat/acme/app1/0003/000%zu/seg_0.bin", i);
+        s_put (keys[i], depot, 1);
+    }
+    int64_t now = edge_now_ms ();
+    s_schedule ("app1", "[\"pat/acme/app1/0003/\"]", now - 5);
+    char *score = edge_sprintf ("%lld", (long long) (now - 5));
+    const int want[] = {3, 3, 1};
+    for (size_t pass = 0; pass < 3; pass++) {
+        wk_gc_stats_t stats;
+        s_pass (now, 3, &stats);
+        assert_int_equal (stats.deleted, want[pass]);
+        assert_int_equal (stats.retried, 0);
+        assert_int_equal (stats.collected, pass == 2 ? 1 : 0);
+        //  Cut short: still due, same score
+        assert_int_equal (s_int ("ZCOUNT e:gc:due %s %s", score, score),
+                          pass == 2 ? 0 : 1);
+    }
+    s_assert_holds ("depot", NULL, 0, NULL);
+    free (score);
+    for (size_t i = 0; i < 7; i++)
+        free (keys[i]);
+}
+
+
+//  ---------------------------------------------------------------------
+//  Tests: uploads
+
+//  A dltar upload task of app1 (waiting or queued) for group g with an
+//  upload record e:upload:<g> naming record_task (NULL: this task); the
+//  tar is stored and the task due at due. name filled.
+static void
+s_upload (const char *g,
+          bool is_waiting,
+          const char *record_task,
+          int64_t due,
+          char *name)
+{
+    char *params =
+        edge_sprintf ("{\"appName\":\"app1\",\"buildName\":\"b_%s\",\"tarKey\":"
+                      "\"builds/acme/app1/%s.tar\",\"upload\":true}",
+                      g, g);
+    edge_task_spec_t spec = {.type = "dltar",
+                             .org = "acme",
+                             .group = g,
+                             .app = "app1",
+                             .params = params,
+                             .is_waiting = is_waiting};
+    assert_int_equal (edge_task_create (s_check, &spec, name), 0);
+    free (params);
+    S_REDIS ("HSET e:task:%s uploadKey e:upload:%s", name, g);
+    S_REDIS ("HSET e:upload:%s org acme app app1 task %s group %s tarKey "
+             "builds/acme/app1/%s.tar state open",
+             g, record_task ? record_task : name, g, g);
+    S_REDIS ("ZADD e:uploads:due %lld %s", (long long) due, name);
+    char *key = edge_sprintf ("builds/acme/app1/%s.tar", g);
+    const char *depot[] = {"depot"};
+    s_put (key, depot, 1);
+    free (key);
+}
+
+
+//  True when field of an event's fields is want.
+static bool
+s_is (const redisReply *fields, const char *field, const char *want)
+{
+    const char *value = edge_redis_hash_field (fields, field);
+    return value && strcmp (value, want) == 0;
+}
+
+
+//  The number of `error` events of task name in e:events with the gc's
+//  message.
+static int
+s_errors (const char *name)
+{
+    redisReply *reply = edge_redis_command (s_check, "XRANGE e:events - +");
+    assert_non_null (reply);
+    int count = 0;
+    for (size_t i = 0; i < reply->elements; i++) {
+        const redisReply *fields = reply->element[i]->element[1];
+        if (s_is (fields, "taskName", name) && s_is (fields, "event", "error")
+            && s_is (fields, "message", WK_GC_MESSAGE))
+            count++;
+    }
+    freeReplyObject (reply);
+    return count;
+}
+
+
+static bool
+s_tar_exists (const char *g)
+{
+    char *path = edge_sprintf ("%s/depot/builds/acme/app1/%s.tar", s_dir, g);
+    struct stat st;
+    bool exists = stat (path, &st) == 0;
+    free (path);
+    return exists;
+}
+
+
+static void
+test_uploads_never_committed_expire_and_lose_their_bytes (void **state)
+{
+    (void) state;
+    int64_t now = edge_now_ms ();
+    char t1[EDGE_TASK_NAME_MAX], t2[EDGE_TASK_NAME_MAX], t3[EDGE_TASK_NAME_MAX],
+        t4[EDGE_TASK_NAME_MAX], t5[EDGE_TASK_NAME_MAX];
+    s_upload ("g1", true, NULL, now - 1, t1);      //  expires
+    s_upload ("g2", true, NULL, now + 60000, t2);  //  not yet
+    s_upload ("g3", false, NULL, now - 1, t3);     //  committed
+    s_upload ("g4", true, NULL, now - 1, t4);      //  expired by hand
+    s_upload ("g5", true, "someone", now - 1, t5); //  record not its own
+    assert_int_equal (edge_taskops_expire (s_check, "acme", t4, "alice"),
+                      EDGE_TASKOPS_OK);
+    S_REDIS ("ZADD e:uploads:due %lld ghost", (long long) (now - 1));
+    wk_gc_stats_t stats;
+    s_pass (now, 0, &stats);
+    assert_int_equal (stats.expired, 2); //  t1 and t5
+    assert_int_equal (stats.uploads, 5); //  t1 t3 t4 t5 ghost
+    assert_int_equal (stats.retried, 0);
+    char *key = edge_sprintf ("e:task:%s", t1);
+    s_assert_field (key, "state", "expired");
+    s_assert_field (key, "message", WK_GC_MESSAGE);
+    free (key);
+    assert_int_equal (s_errors (t1), 1);
+    s_assert_field ("e:upload:g1", "state", "expired");
+    assert_false (s_tar_exists ("g1"));
+    //  Not yet due: untouched
+    key = edge_sprintf ("e:task:%s", t2);
+    s_assert_field (key, "state", "waiting");
+    free (key);
+    assert_true (s_tar_exists ("g2"));
+    assert_int_equal (s_int ("ZSCORE e:uploads:due %s", t2, NULL), now + 60000);
+    //  Committed: its bytes are the import's
+    key = edge_sprintf ("e:task:%s", t3);
+    s_assert_field (key, "state", "queued");
+    free (key);
+    assert_true (s_tar_exists ("g3"));
+    s_assert_field ("e:upload:g3", "state", "open");
+    //  Expired by hand: cleaned, no second event
+    assert_false (s_tar_exists ("g4"));
+    s_assert_field ("e:upload:g4", "state", "expired");
+    assert_int_equal (s_errors (t4), 0); //  only the PATCH's own event
+    //  A record naming another task is left alone
+    s_assert_field ("e:upload:g5", "state", "open");
+    assert_false (s_tar_exists ("g5"));
+    assert_int_equal (s_int ("ZCARD e:uploads:due", NULL, NULL), 1);
+}
+
+
+static void
+test_an_upload_whose_bytes_cannot_be_deleted_is_retried (void **state)
+{
+    (void) state;
+    int64_t now = edge_now_ms ();
+    char t6[EDGE_TASK_NAME_MAX];
+    s_upload ("g6", true, NULL, now - 1, t6);
+    //  A non-empty directory where the tar is: unlink fails
+    char *path = edge_sprintf ("%s/depot/builds/acme/app1/g6.tar", s_dir);
+    assert_int_equal (unlink (path), 0);
+    assert_int_equal (mkdir (path, 0700), 0);
+    char *inner = edge_sprintf ("%s/x", path);
+    FILE *file = fopen (inner, "w");
+    assert_non_null (file);
+    fclose (file);
+    wk_gc_stats_t stats;
+    s_pass (now, 0, &stats);
+    assert_int_equal (stats.expired, 1);
+    assert_int_equal (stats.retried, 1);
+    assert_int_equal (s_int ("ZSCORE e:uploads:due %s", t6, NULL),
+                      now + WK_GC_RETRY_MS);
+    assert_int_equal (unlink (inner), 0);
+    assert_int_equal (rmdir (path), 0);
+    s_pass (now + WK_GC_RETRY_MS, 0, &stats);
+    assert_int_equal (stats.expired, 0); //  already expired
+    assert_int_equal (stats.uploads, 1);
+    assert_int_equal (s_errors (t6), 1);
+    assert_int_equal (s_int ("ZCARD e:uploads:due", NULL, NULL), 0);
+    free (inner);
+    free (path);
+}
+
+
+//  ---------------------------------------------------------------------
+//  Tests: wiring
+
+static void
+test_the_reaper_pass_runs_the_collection (void **state)
+{
+    (void) state;
+    s_put_all (s_doomed[0]);
+    s_schedule ("app1", "[\"dxf/acme/app1/0001/\"]", edge_now_ms () - 1);
+    zsock_t *frontend = zsock_new (ZMQ_DEALER);
+    assert_non_null (frontend);
+    wk_reaper_t *reaper = wk_reaper_new ("w1", 1000, 3, 5000);
+    //  A slow origin can cut a pass short: later passes go on
+    for (int i = 0; i < 20 && s_int ("ZCARD e:gc:due", NULL, NULL) > 0; i++)
+        assert_int_equal (wk_reaper_tick (reaper, s_conn, frontend,
+                                          edge_mono_ms () + i * 1000),
+                          0);
+    assert_int_equal (s_int ("ZCARD e:gc:due", NULL, NULL), 0);
+    s_assert_holds ("depot", NULL, 0, NULL);
+    s_assert_holds ("fsA", NULL, 0, NULL);
+    wk_reaper_destroy (&reaper);
+    zsock_destroy (&frontend);
+}
+
+
+static const char **s_env;
+
+static const char *
+s_getenv (const char *name)
+{
+    for (size_t i = 0; s_env[i]; i += 2)
+        if (strcmp (s_env[i], name) == 0)
+            return s_env[i + 1];
+    return NULL;
+}
+
+
+static void
+test_gc_delay_is_configured_with_a_one_day_default (void **state)
+{
+    (void) state;
+    const char *none[] = {NULL};
+    s_env = none;
+    wk_config_t config;
+    assert_int_equal (wk_config_load (&config, s_getenv), 0);
+    assert_int_equal (config.gc_delay_ms, 86400000);
+    wk_config_fini (&config);
+    const char *good[] = {"EDGE_GC_DELAY_MS", "5000", NULL};
+    s_env = good;
+    assert_int_equal (wk_config_load (&config, s_getenv), 0);
+    assert_int_equal (config.gc_delay_ms, 5000);
+    wk_config_fini (&config);
+    const char *bad[] = {"0", "-1", "soon", "40000000000"};
+    for (size_t i = 0; i < S_COUNT (bad); i++) {
+        const char *env[] = {"EDGE_GC_DELAY_MS", bad[i], NULL};
+        s_env = env;
+        assert_int_equal (wk_config_load (&config, s_getenv), -1);
+        wk_config_fini (&config);
+    }
+}
+
+
+int
+main (void)
+{
+    edge_log_init ("test");
+    zsys_init ();
+    int rc = edge_testutil_redis_start (&s_redis);
+    if (rc != 0)
+        return rc == 77 ? 77 : 1;
+    if (!mkdtemp (s_dir)) {
+        edge_testutil_redis_stop (&s_redis);
+        return 1;
+    }
+    s_conn = edge_redis_new (s_redis.url, 2000);
+    s_check = edge_redis_new (s_redis.url, 2000);
+    if (system ("command -v npm >/dev/null 2>&1") != 0)
+        fprintf (stderr, "npm is not installed: a second fs origin stands in "
+                         "for the s3 one\n");
+    else if (s_s3rver_start () == 0) {
+        s_has_s3 = true;
+        s_second = "s3C";
+    }
+    else
+        rc = 1;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup (
+            test_a_due_entry_deletes_exactly_its_prefixes_everywhere, s_reset),
+        cmocka_unit_test_setup (
+            test_an_unreachable_deployment_keeps_the_entry_for_a_later_try,
+            s_reset),
+        cmocka_unit_test_setup (
+            test_a_deleted_app_is_collected_from_every_deployment_of_the_org,
+            s_reset),
+        cmocka_unit_test_setup (
+            test_bad_entries_and_foreign_prefixes_delete_nothing, s_reset),
+        cmocka_unit_test_setup (
+            test_work_is_bounded_per_pass_and_resumed_by_the_next, s_reset),
+        cmocka_unit_test_setup (
+            test_uploads_never_committed_expire_and_lose_their_bytes, s_reset),
+        cmocka_unit_test_setup (
+            test_an_upload_whose_bytes_cannot_be_deleted_is_retried, s_reset),
+        cmocka_unit_test_setup (test_the_reaper_pass_runs_the_collection,
+                                s_reset),
+        cmocka_unit_test (test_gc_delay_is_configured_with_a_one_day_default),
+    };
+    if (rc == 0)
+        rc = cmocka_run_group_tests (tests, s_group_setup, s_group_teardown);
+    s_s3rver_stop ();
+    edge_redis_destroy (&s_check);
+    edge_redis_destroy (&s_conn);
+    edge_testutil_redis_stop (&s_redis);
+    char *cmd = edge_sprintf ("rm -rf '%s'", s_dir);
+    if (system (cmd) != 0)
+        fprintf (stderr, "could not remove %s\n", s_dir);
+    free (cmd);
+    return rc;
+}

@@ -1,0 +1,494 @@
+/*  wk_gc - e:gc:due and e:uploads:due sweeps of the reaper pass (see
+    wk_gc.h).  */
+#include "wk_gc.h"
+#include "edge_assert.h"
+#include "edge_log.h"
+#include "edge_store.h"
+#include "edge_task.h"
+#include "edge_task_lua.h"
+#include "edge_util.h"
+#include "wk_deploy.h"
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define S_WHY 512
+
+//  What sweeping one target (or one entry) ended with.
+typedef enum {
+    S_DONE,  //  nothing left under the prefixes
+    S_MORE,  //  the budget ran out: go on in the next pass
+    S_FAILED //  something could not be listed or deleted: why is set
+} s_rc_t;
+
+//  One pass.
+typedef struct {
+    edge_redis_t *redis;
+    int64_t now;      //  wall clock ms of the pass
+    int64_t deadline; //  monotonic ms the pass should end by
+    size_t keys_left; //  deletions left in this pass
+    edge_store_t *depot;
+    char **keys; //  one listing's keys
+    size_t count, cap, limit;
+    int deleted; //  objects deleted for the current entry
+    wk_gc_stats_t *stats;
+} s_pass_t;
+
+//  An upload task past its time: waiting -> expired (and its upload
+//  record), or a task expired earlier. KEYS: task queued leases events.
+//  ARGV: now_iso message name. Returns {'expired', tarKey, orgName, fresh
+//  ('1' when expired now)}, {state} for any other state, or {'gone'}.
+static edge_redis_script_t s_expire = {
+    .source = EDGE_TASK_LUA_EMIT
+    "local f = redis.call('HMGET', KEYS[1], 'state', 'params',\n"
+    "  'uploadKey', 'orgName')\n"
+    "if not f[1] then return {'gone'} end\n"
+    "local fresh = '0'\n"
+    "if f[1] == 'waiting' then\n"
+    "  redis.call('HSET', KEYS[1], 'state', 'expired', 'finished',\n"
+    "    ARGV[1], 'message', ARGV[2])\n"
+    "  redis.call('ZREM', KEYS[2], ARGV[3])\n"
+    "  emit('error', ARGV[1], {'message', ARGV[2]})\n"
+    "  fresh = '1'\n"
+    "elseif f[1] ~= 'expired' then return {f[1]} end\n"
+    "local ok, p = pcall(cjson.decode, f[2] or '{}')\n"
+    "if not ok or type(p) ~= 'table' then p = {} end\n"
+    "local tar = type(p.tarKey) == 'string' and p.tarKey or ''\n"
+    "local up = f[3]\n"
+    "if type(up) == 'string' and string.sub(up, 1, 9) == 'e:upload:'\n"
+    "   and redis.call('HGET', up, 'task') == ARGV[3] then\n"
+    "  redis.call('HSET', up, 'state', 'expired')\n"
+    "  if tar == '' then tar = redis.call('HGET', up, 'tarKey') or '' end\n"
+    "end\n"
+    "return {'expired', tar, f[4] or '', fresh}\n"};
+
+
+static bool
+s_is_late (const s_pass_t *pass)
+{
+    return pass->keys_left == 0 || edge_mono_ms () >= pass->deadline;
+}
+
+
+//  The depot, opened once per pass. Borrowed, or NULL (logged).
+static edge_store_t *
+s_depot (s_pass_t *pass)
+{
+    if (!pass->depot)
+        pass->depot = wk_deploy_depot ();
+    return pass->depot;
+}
+
+
+//  Members of zset key due at pass->now, at most max. Returns the reply
+//  (an array; caller frees) or NULL when Redis failed.
+static redisReply *
+s_due (s_pass_t *pass, const char *key, int max)
+{
+    redisReply *reply = edge_redis_command (
+        pass->redis, "ZRANGE %s -inf %lld BYSCORE LIMIT 0 %d", key,
+        (long long) pass->now, max);
+    if (reply && reply->type == REDIS_REPLY_ARRAY)
+        return reply;
+    if (reply)
+        edge_warn ("gc: cannot read %s: %s", key,
+                   reply->type == REDIS_REPLY_ERROR ? reply->str : "bad reply");
+    freeReplyObject (reply);
+    return NULL;
+}
+
+
+//  The entry member of key is finished (ZREM), or put off until
+//  now + WK_GC_RETRY_MS (only if it is still there).
+static void
+s_settle (s_pass_t *pass, const char *key, const char *member, bool is_done)
+{
+    redisReply *reply =
+        is_done ? edge_redis_command (pass->redis, "ZREM %s %s", key, member)
+                : edge_redis_command (pass->redis, "ZADD %s XX %lld %s", key,
+                                      (long long) (pass->now + WK_GC_RETRY_MS),
+                                      member);
+    if (!reply || reply->type == REDIS_REPLY_ERROR)
+        edge_warn ("gc: cannot update %s (the next pass does it again)", key);
+    freeReplyObject (reply);
+}
+
+
+//  edge_store_list callback: collect keys up to pass->limit.
+static int
+s_collect (const char *key, uint64_t size, void *arg)
+{
+    (void) size;
+    s_pass_t *pass = arg;
+    if (pass->count == pass->cap) {
+        pass->cap = pass->cap ? pass->cap * 2 : 64;
+        char **keys = realloc (pass->keys, pass->cap * sizeof *keys);
+        edge_assert (keys);
+        pass->keys = keys;
+    }
+    pass->keys[pass->count++] = edge_strdup (key);
+    return pass->count < pass->limit ? 0 : -1;
+}
+
+
+//  Delete every key under prefix in store (where names it in why).
+static s_rc_t
+s_sweep (s_pass_t *pass,
+         edge_store_t *store,
+         const char *prefix,
+         const char *where,
+         char *why)
+{
+    if (s_is_late (pass))
+        return S_MORE;
+    pass->count = 0;
+    pass->limit = pass->keys_left;
+    bool is_partial = false; //  the listing stopped at the limit
+    s_rc_t rc = S_DONE;
+    if (edge_store_list (store, prefix, s_collect, pass) != 0) {
+        is_partial = edge_store_err (store) == EDGE_STORE_OK;
+        if (!is_partial) {
+            snprintf (why, S_WHY, "%s: cannot list %s: %s", where, prefix,
+                      edge_store_errstr (store));
+            rc = S_FAILED;
+        }
+    }
+    for (size_t i = 0; i < pass->count && rc == S_DONE; i++) {
+        if (i > 0 && s_is_late (pass)) {
+            is_partial = true;
+            break;
+        }
+        if (edge_store_delete (store, pass->keys[i]) != 0) {
+            snprintf (why, S_WHY, "%s: cannot delete %s: %s", where,
+                      pass->keys[i], edge_store_errstr (store));
+            rc = S_FAILED;
+            break;
+        }
+        pass->keys_left--;
+        pass->deleted++;
+    }
+    for (size_t i = 0; i < pass->count; i++)
+        free (pass->keys[i]);
+    pass->count = 0;
+    return rc == S_DONE && is_partial ? S_MORE : rc;
+}
+
+
+//  True when prefix is <kind>/<org>/<app>/... with a known kind, ends with
+//  '/' and makes valid store keys.
+static bool
+s_prefix_is_valid (const char *prefix, const char *org, const char *app)
+{
+    static const char *const kinds[] = {"dxf", "pat", "traces", "builds"};
+    size_t len = strlen (prefix);
+    if (len == 0 || prefix[len - 1] != '/')
+        return false;
+    char *probe = edge_sprintf ("%sx", prefix);
+    bool is_valid = edge_store_key_is_valid (probe);
+    free (probe);
+    bool is_known = false;
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0] && is_valid; i++) {
+        char *base = edge_sprintf ("%s/%s/%s/", kinds[i], org, app);
+        is_known = is_known || strncmp (prefix, base, strlen (base)) == 0;
+        free (base);
+    }
+    return is_valid && is_known;
+}
+
+
+//  Sweep every prefix in store; remembers the first failure.
+static s_rc_t
+s_sweep_all (s_pass_t *pass,
+             edge_store_t *store,
+             const char *origin,
+             const json_t *prefixes,
+             const char *where,
+             char *why)
+{
+    s_rc_t worst = S_DONE;
+    size_t index;
+    const json_t *prefix;
+    json_array_foreach (prefixes, index, prefix)
+    {
+        char *full = edge_sprintf ("%s%s", origin, json_string_value (prefix));
+        char failure[S_WHY];
+        s_rc_t rc = s_sweep (pass, store, full, where, failure);
+        free (full);
+        if (rc == S_MORE)
+            return S_MORE;
+        if (rc == S_FAILED && worst == S_DONE) {
+            snprintf (why, S_WHY, "%s", failure);
+            worst = S_FAILED;
+        }
+    }
+    return worst;
+}
+
+
+//  Sweep the prefixes in deployment name of org (skipped when it no longer
+//  exists).
+static s_rc_t
+s_sweep_deployment (s_pass_t *pass,
+                    const char *org,
+                    const char *name,
+                    const json_t *prefixes,
+                    char *why)
+{
+    char *origin = NULL, where[128], failure[256];
+    bool is_missing = false;
+    snprintf (where, sizeof where, "deployment %s", name);
+    edge_store_t *store = wk_deploy_open (pass->redis, org, name, &origin,
+                                          &is_missing, failure, sizeof failure);
+    s_rc_t rc = S_DONE;
+    if (store) {
+        if (strcmp (edge_store_kind (store), "s3") == 0)
+            edge_store_set_connect_timeout (store, WK_GC_CONNECT_MS);
+        rc = s_sweep_all (pass, store, origin, prefixes, where, why);
+    }
+    else if (!is_missing) {
+        snprintf (why, S_WHY, "%s: %s", where, failure);
+        rc = S_FAILED;
+    }
+    edge_store_destroy (&store);
+    free (origin);
+    return rc;
+}
+
+
+//  Sweep the prefixes in every deployment of org/app, then in the depot.
+static s_rc_t
+s_sweep_targets (s_pass_t *pass,
+                 const char *org,
+                 const char *app,
+                 const json_t *prefixes,
+                 char *why)
+{
+    json_t *names = wk_deploy_targets (pass->redis, org, app);
+    if (!names) {
+        snprintf (why, S_WHY, "cannot read the deployments from Redis");
+        return S_FAILED;
+    }
+    s_rc_t worst = S_DONE, rc = S_DONE;
+    char failure[S_WHY];
+    size_t index;
+    json_t *name;
+    json_array_foreach (names, index, name)
+    {
+        if (!json_is_string (name))
+            continue;
+        rc = s_sweep_deployment (pass, org, json_string_value (name), prefixes,
+                                 failure);
+        if (rc == S_MORE)
+            break;
+        if (rc == S_FAILED && worst == S_DONE) {
+            snprintf (why, S_WHY, "%s", failure);
+            worst = S_FAILED;
+        }
+    }
+    json_decref (names);
+    if (rc == S_MORE)
+        return S_MORE;
+    edge_store_t *depot = s_depot (pass);
+    snprintf (failure, sizeof failure, "no depot");
+    rc = depot ? s_sweep_all (pass, depot, "", prefixes, "depot", failure)
+               : S_FAILED;
+    if (rc == S_MORE)
+        return S_MORE;
+    if (rc == S_FAILED && worst == S_DONE) {
+        snprintf (why, S_WHY, "%s", failure);
+        worst = S_FAILED;
+    }
+    return worst;
+}
+
+
+//  One e:gc:due entry. A malformed one is dropped (S_DONE, logged).
+static s_rc_t
+s_entry (s_pass_t *pass, const char *member, char *why)
+{
+    json_t *doc = json_loads (member, 0, NULL);
+    const char *org = json_string_value (json_object_get (doc, "org"));
+    const char *app = json_string_value (json_object_get (doc, "app"));
+    json_t *given = json_object_get (doc, "prefixes");
+    json_t *prefixes = json_array ();
+    s_rc_t rc = S_DONE;
+    if (!org || !edge_name_is_valid (org) || !app || !edge_name_is_valid (app)
+        || !json_is_array (given)) {
+        edge_warn ("gc: malformed entry dropped: %.200s", member);
+        goto cleanup;
+    }
+    size_t index;
+    json_t *prefix;
+    json_array_foreach (given, index, prefix)
+    {
+        const char *text = json_string_value (prefix);
+        if (text && s_prefix_is_valid (text, org, app))
+            json_array_append (prefixes, prefix);
+        else
+            edge_warn ("gc: %s/%s: refused prefix %.200s", org, app,
+                       text ? text : "(not a string)");
+    }
+    pass->deleted = 0;
+    rc = s_sweep_targets (pass, org, app, prefixes, why);
+    if (pass->stats)
+        pass->stats->deleted += pass->deleted;
+    if (rc == S_DONE)
+        edge_info ("gc: %s/%s: %zu prefixes collected, %d objects deleted", org,
+                   app, json_array_size (prefixes), pass->deleted);
+    else if (rc == S_FAILED)
+        edge_warn ("gc: %s/%s: %s; tried again in %d s", org, app, why,
+                   WK_GC_RETRY_MS / 1000);
+cleanup:
+    json_decref (prefixes);
+    json_decref (doc);
+    return rc;
+}
+
+
+//  The e:gc:due sweep. Returns 0, or -1 when Redis failed.
+static int
+s_collect_due (s_pass_t *pass)
+{
+    redisReply *due = s_due (pass, WK_GC_DUE_KEY, WK_GC_ENTRIES_MAX);
+    if (!due)
+        return -1;
+    for (size_t i = 0; i < due->elements && !s_is_late (pass); i++) {
+        if (due->element[i]->type != REDIS_REPLY_STRING)
+            continue;
+        const char *member = due->element[i]->str;
+        char why[S_WHY] = "";
+        s_rc_t rc = s_entry (pass, member, why);
+        if (rc == S_MORE) {
+            edge_info ("gc: pass budget used up, %d objects deleted; the "
+                       "next pass goes on",
+                       pass->deleted);
+            break; //  stays due: the next pass goes on
+        }
+        s_settle (pass, WK_GC_DUE_KEY, member, rc == S_DONE);
+        if (pass->stats && rc == S_DONE)
+            pass->stats->collected++;
+        else if (pass->stats)
+            pass->stats->retried++;
+    }
+    freeReplyObject (due);
+    return 0;
+}
+
+
+//  Delete the expired upload's tar. Returns S_DONE or S_FAILED (why set).
+static s_rc_t
+s_delete_tar (s_pass_t *pass,
+              const char *task,
+              const char *org,
+              const char *tar,
+              char *why)
+{
+    char *base = edge_sprintf ("builds/%s/", org);
+    bool is_ours = tar[0] && edge_name_is_valid (org)
+                   && strncmp (tar, base, strlen (base)) == 0
+                   && edge_store_key_is_valid (tar);
+    free (base);
+    if (!tar[0])
+        return S_DONE;
+    if (!is_ours) {
+        edge_warn ("gc: upload task %s: tar key %.200s refused", task, tar);
+        return S_DONE;
+    }
+    edge_store_t *depot = s_depot (pass);
+    if (!depot || edge_store_delete (depot, tar) != 0) {
+        snprintf (why, S_WHY, "cannot delete %s: %s", tar,
+                  depot ? edge_store_errstr (depot) : "no depot");
+        return S_FAILED;
+    }
+    pass->deleted++;
+    if (pass->stats)
+        pass->stats->deleted++;
+    return S_DONE;
+}
+
+
+//  One e:uploads:due task. Returns 0, or -1 when Redis failed.
+static int
+s_upload (s_pass_t *pass, const char *task)
+{
+    char now_iso[32];
+    edge_rfc3339 (pass->now, now_iso, sizeof now_iso);
+    char *task_key = edge_sprintf (EDGE_TASK_PREFIX "%s", task);
+    const char *keys[] = {task_key, EDGE_TASK_QUEUED_KEY, EDGE_TASK_LEASES_KEY,
+                          EDGE_EVENTS_STREAM};
+    const char *args[] = {now_iso, WK_GC_MESSAGE, task};
+    redisReply *reply =
+        edge_redis_eval (pass->redis, &s_expire, 4, keys, 3, args);
+    free (task_key);
+    const char *status = edge_redis_script_status (reply);
+    if (!status) {
+        edge_warn ("gc: cannot expire upload task %s: %s", task,
+                   reply && reply->type == REDIS_REPLY_ERROR ? reply->str
+                                                             : "no answer");
+        freeReplyObject (reply);
+        return -1;
+    }
+    s_rc_t rc = S_DONE;
+    char why[S_WHY] = "";
+    if (strcmp (status, "expired") == 0 && reply->elements == 4) {
+        const char *tar = reply->element[1]->str;
+        const char *org = reply->element[2]->str;
+        bool is_fresh = strcmp (reply->element[3]->str, "1") == 0;
+        rc = s_delete_tar (pass, task, org ? org : "", tar ? tar : "", why);
+        if (is_fresh && pass->stats)
+            pass->stats->expired++;
+        if (is_fresh)
+            edge_info ("gc: upload task %s expired, never committed", task);
+    }
+    if (rc == S_FAILED)
+        edge_warn ("gc: upload task %s: %s; tried again in %d s", task, why,
+                   WK_GC_RETRY_MS / 1000);
+    s_settle (pass, WK_GC_UPLOADS_KEY, task, rc == S_DONE);
+    if (pass->stats && rc == S_DONE)
+        pass->stats->uploads++;
+    else if (pass->stats)
+        pass->stats->retried++;
+    freeReplyObject (reply);
+    return 0;
+}
+
+
+//  The e:uploads:due sweep. Returns 0, or -1 when Redis failed.
+static int
+s_expire_due (s_pass_t *pass)
+{
+    redisReply *due = s_due (pass, WK_GC_UPLOADS_KEY, WK_GC_UPLOADS_MAX);
+    if (!due)
+        return -1;
+    int rc = 0;
+    for (size_t i = 0; i < due->elements && rc == 0 && !s_is_late (pass); i++)
+        if (due->element[i]->type == REDIS_REPLY_STRING)
+            rc = s_upload (pass, due->element[i]->str);
+    freeReplyObject (due);
+    return rc;
+}
+
+
+int
+wk_gc_pass (edge_redis_t *redis,
+            int64_t now_ms,
+            int64_t budget_ms,
+            size_t max_keys,
+            wk_gc_stats_t *stats)
+{
+    edge_assert (redis && budget_ms > 0);
+    s_pass_t pass = {.redis = redis,
+                     .now = now_ms,
+                     .deadline = edge_mono_ms () + budget_ms,
+                     .keys_left = max_keys ? max_keys : WK_GC_KEYS_MAX,
+                     .stats = stats};
+    if (stats)
+        memset (stats, 0, sizeof *stats);
+    int rc = s_expire_due (&pass);
+    if (rc == 0)
+        rc = s_collect_due (&pass);
+    edge_store_destroy (&pass.depot);
+    free (pass.keys);
+    return rc;
+}
