@@ -2,11 +2,20 @@
     from a patch plus the old build (its image or its files), verifying the
     SHA-256 of every chunk.
 
-    Usage: edge-fetch [--old DIR [--old-manifest FILE]] SOURCE OUTDIR
+    Usage: edge-fetch [--old DIR [--old-manifest FILE]]
+                      [--start-after-preload MBIT] SOURCE OUTDIR
       SOURCE  an image (manifest.json + segments) or a patch (patch.json +
               manifest.json + segments): a directory or an http(s) URL
       --old   the old build for a patch: an image directory, or a directory
               of its files together with --old-manifest (its manifest.json)
+      --start-after-preload MBIT
+              as a launcher would at MBIT Mbit/s: chunks are read in stream
+              order (the load order, each chunk its stored size) and a line
+              "start: ..." tells at which stream byte, and after how long at
+              that bandwidth, the game could start, from the manifest's
+              preload table (the row of the largest bandwidth not above
+              MBIT; the whole stream when there is no such row). Every chunk
+              is still read and verified before the exit status is 0.
     Exit status: 0 rebuilt, 1 failed (the reason on stderr), 2 usage.  */
 #include "ef_source.h"
 #include "wk_image.h"
@@ -52,6 +61,13 @@ typedef struct {
     ZSTD_DCtx *dctx;       //  decompression context
     int out_fd;            //  cached output file, or -1
     size_t out_file;       //  its index in m->files
+    uint64_t start_bps;    //  --start-after-preload, 0 when not given
+    uint64_t start_at;     //  preload: stream bytes before the start
+    uint64_t start_row;    //  table row used (bits/s), 0 for none
+    uint64_t stream_pos;   //  stream bytes read so far
+    uint64_t stream_size;  //  the whole stream
+    bool is_started;       //  the start line was printed
+    int64_t t0;            //  when reading began (monotonic ms)
 } s_fetch_t;
 
 
@@ -350,6 +366,50 @@ s_write_chunk (s_fetch_t *f, uint32_t c, const uint8_t *raw)
 }
 
 
+//  --start-after-preload: the preload for the bandwidth from the table.
+static void
+s_plan_start (s_fetch_t *f)
+{
+    for (size_t c = 0; c < f->m->nchunks; c++)
+        f->stream_size += f->m->chunks[c].stored;
+    f->start_at = f->stream_size;
+    for (size_t i = 0; i < f->m->npreload; i++)
+        if (f->m->preload[i].bandwidth_bps <= f->start_bps) {
+            f->start_row = f->m->preload[i].bandwidth_bps;
+            f->start_at = f->m->preload[i].bytes < f->stream_size
+                              ? f->m->preload[i].bytes
+                              : f->stream_size;
+        }
+    f->t0 = edge_mono_ms ();
+}
+
+
+//  Print the start line once the stream has reached the preload.
+static void
+s_maybe_start (s_fetch_t *f, size_t chunks_done)
+{
+    if (!f->start_bps || f->is_started || f->stream_pos < f->start_at)
+        return;
+    f->is_started = true;
+    char row[64] = "no preload row: the whole stream";
+    if (f->start_row)
+        snprintf (row, sizeof (row), "preload row %g Mbit/s, p%u",
+                  (double) f->start_row / 1e6, f->m->preload_percentile);
+    printf ("start: after %llu of %llu stream bytes (%.1f %%), %.3f s at %g "
+            "Mbit/s (%s); reached here after %lld ms, %zu of %zu chunks "
+            "verified\n",
+            (unsigned long long) f->stream_pos,
+            (unsigned long long) f->stream_size,
+            f->stream_size
+                ? 100.0 * (double) f->stream_pos / (double) f->stream_size
+                : 100.0,
+            (double) f->stream_pos * 8.0 / (double) f->start_bps,
+            (double) f->start_bps / 1e6, row,
+            (long long) (edge_mono_ms () - f->t0), chunks_done, f->m->nchunks);
+    fflush (stdout);
+}
+
+
 //  Every chunk once: in load order first (sequential reads), then any
 //  chunk the load order left out.
 static int
@@ -360,6 +420,10 @@ s_fill_files (s_fetch_t *f)
     f->dctx = ZSTD_createDCtx ();
     bool *is_done = edge_calloc (f->m->nchunks + 1, sizeof (bool));
     int rc = 0;
+    size_t done = 0;
+    if (f->start_bps)
+        s_plan_start (f);
+    s_maybe_start (f, done);
     for (size_t i = 0; rc == 0 && i < f->m->nload + f->m->nchunks; i++) {
         uint32_t c = i < f->m->nload ? f->m->load_order[i]
                                      : (uint32_t) (i - f->m->nload);
@@ -368,6 +432,9 @@ s_fill_files (s_fetch_t *f)
         const uint8_t *raw = s_read_chunk (f, c);
         rc = raw ? s_write_chunk (f, c, raw) : -1;
         is_done[c] = true;
+        f->stream_pos += f->m->chunks[c].stored;
+        if (rc == 0)
+            s_maybe_start (f, ++done);
     }
     free (is_done);
     return rc;
@@ -449,7 +516,7 @@ static int
 s_usage (void)
 {
     fprintf (stderr, "usage: edge-fetch [--old DIR [--old-manifest FILE]] "
-                     "SOURCE OUTDIR\n");
+                     "[--start-after-preload MBIT] SOURCE OUTDIR\n");
     return 2;
 }
 
@@ -458,18 +525,27 @@ int
 main (int argc, char *argv[])
 {
     const char *old_dir = NULL, *old_manifest = NULL;
+    uint64_t start_bps = 0;
     int i = 1;
     for (; i + 1 < argc && strncmp (argv[i], "--", 2) == 0; i += 2) {
         if (strcmp (argv[i], "--old") == 0)
             old_dir = argv[i + 1];
         else if (strcmp (argv[i], "--old-manifest") == 0)
             old_manifest = argv[i + 1];
+        else if (strcmp (argv[i], "--start-after-preload") == 0) {
+            char *end;
+            double mbit = strtod (argv[i + 1], &end);
+            if (*end || !(mbit > 0 && mbit < 1e6))
+                return s_usage ();
+            start_bps = (uint64_t) (mbit * 1e6);
+        }
         else
             return s_usage ();
     }
     if (argc - i != 2 || (old_manifest && !old_dir))
         return s_usage ();
-    s_fetch_t f = {.out_dir = argv[i + 1], .out_fd = -1};
+    s_fetch_t f = {
+        .out_dir = argv[i + 1], .out_fd = -1, .start_bps = start_bps};
     f.src = ef_source_new (argv[i]);
     f.old = old_dir ? ef_source_new (old_dir) : NULL;
     int rc = 1;

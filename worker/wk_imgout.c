@@ -344,12 +344,13 @@ s_write_tables (wk_imgout_t *self, FILE *out)
         edge_hex (chunk->sha, EDGE_SHA256_LEN, hex);
         fprintf (out,
                  "%s{\"sha256\":\"%s\",\"size\":%u,\"storedSize\":%u,"
-                 "\"compression\":\"%s\",\"segment\":%u,\"offset\":%llu}",
+                 "\"compression\":\"%s\",\"segment\":%u,\"offset\":%llu,"
+                 "\"order\":%u}",
                  i ? ",\n" : "", hex, chunk->size, chunk->stored,
                  chunk->is_zstd ? "zstd" : "none", chunk->segment,
-                 (unsigned long long) chunk->offset);
+                 (unsigned long long) chunk->offset, i);
     }
-    fputs ("],\n\"loadOrder\":[", out);
+    fputs ("],\n\"loadOrder\":[", out); //  tar order: chunk i is i-th
     for (uint32_t i = 0; i < self->nchunks; i++)
         fprintf (out, "%s%u", i ? "," : "", i);
     fputs ("],\n\"segments\":[", out);

@@ -287,6 +287,64 @@ s_decode_files (wk_manifest_t *self, json_t *root, s_ctx_t *ctx)
 }
 
 
+//  Optional "order" members of chunks: each the chunk's place in loadOrder.
+static int
+s_decode_places (wk_manifest_t *self, json_t *root, s_ctx_t *ctx)
+{
+    json_t *list = json_object_get (root, "chunks");
+    int64_t *place = NULL;
+    int rc = 0;
+    for (size_t i = 0; i < self->nchunks && rc == 0; i++) {
+        json_t *value = json_object_get (json_array_get (list, i), "order");
+        if (!value)
+            continue;
+        if (!place) {
+            place = edge_malloc ((self->nchunks + 1) * sizeof (int64_t));
+            for (size_t c = 0; c < self->nchunks; c++)
+                place[c] = -1;
+            for (size_t k = self->nload; k > 0; k--)
+                place[self->load_order[k - 1]] = (int64_t) (k - 1);
+        }
+        if (!json_is_integer (value) || json_integer_value (value) != place[i])
+            rc = s_bad (ctx,
+                        "chunk %zu: \"order\" is not its place in "
+                        "loadOrder",
+                        i);
+    }
+    free (place);
+    return rc;
+}
+
+
+//  The optional preload table.
+static int
+s_decode_preload (wk_manifest_t *self, json_t *root, s_ctx_t *ctx)
+{
+    json_t *preload = json_object_get (root, "preload");
+    if (!preload || json_is_null (preload))
+        return 0;
+    json_t *table = json_object_get (preload, "table");
+    int64_t percentile = s_uint (preload, "percentile", 100);
+    if (!json_is_object (preload) || !json_is_array (table) || percentile < 0)
+        return s_bad (ctx, "\"preload\" is malformed");
+    self->preload_percentile = (uint32_t) percentile;
+    self->npreload = json_array_size (table);
+    self->preload =
+        edge_calloc (self->npreload + 1, sizeof (wk_manifest_preload_t));
+    for (size_t i = 0; i < self->npreload; i++) {
+        json_t *row = json_array_get (table, i);
+        int64_t bps = s_uint (row, "bandwidthBps", INT64_MAX);
+        int64_t bytes = s_uint (row, "bytes", INT64_MAX);
+        if (bps <= 0 || bytes < 0
+            || (i && (uint64_t) bps <= self->preload[i - 1].bandwidth_bps))
+            return s_bad (ctx, "preload row %zu is malformed", i);
+        self->preload[i] =
+            (wk_manifest_preload_t){(uint64_t) bps, (uint64_t) bytes};
+    }
+    return 0;
+}
+
+
 static int
 s_entry_cmp (const void *a, const void *b)
 {
@@ -328,7 +386,9 @@ wk_manifest_decode (const char *text, size_t len, char *err, size_t errsize)
     }
     if (s_decode_segments (self, root, &ctx) != 0
         || s_decode_chunks (self, root, &ctx) != 0
-        || s_decode_files (self, root, &ctx) != 0)
+        || s_decode_files (self, root, &ctx) != 0
+        || s_decode_places (self, root, &ctx) != 0
+        || s_decode_preload (self, root, &ctx) != 0)
         goto malformed;
     s_build_index (self);
     json_decref (root);
@@ -390,6 +450,10 @@ typedef struct {
     char sha[S_SCAN_STRING];  //  current chunk's members
     char text[S_SCAN_STRING]; //  its compression or segment's name
     int64_t values[4];        //  size, storedSize, segment, offset
+    const char *want;         //  copy mode: the member to copy
+    FILE *out;                //  copy mode: where to, while copying
+    size_t copy_from;         //  copy mode: first byte of buf to copy
+    bool is_copied;           //  copy mode: member found and copied
 } s_scan_t;
 
 typedef int (*s_item_fn) (s_scan_t *scan, size_t index);
@@ -400,6 +464,10 @@ static int
 s_peek (s_scan_t *scan)
 {
     if (scan->pos == scan->len) {
+        if (scan->out && scan->len > scan->copy_from)
+            fwrite (scan->buf + scan->copy_from, 1, scan->len - scan->copy_from,
+                    scan->out);
+        scan->copy_from = 0;
         scan->consumed += scan->len;
         scan->pos = 0;
         scan->len = fread (scan->buf, 1, sizeof (scan->buf), scan->file);
@@ -801,6 +869,78 @@ failed:
 }
 
 
+//  Copy the next value to out byte for byte.
+static int
+s_copy_value (s_scan_t *scan, FILE *out)
+{
+    if (s_ws (scan) == EOF)
+        return -1;
+    scan->copy_from = scan->pos;
+    scan->out = out; //  from here s_peek flushes each buffer it leaves
+    int rc = s_skip (scan, 1);
+    if (rc == 0 && scan->pos > scan->copy_from)
+        fwrite (scan->buf + scan->copy_from, 1, scan->pos - scan->copy_from,
+                out);
+    scan->out = NULL;
+    return rc;
+}
+
+
+//  Walk the root object, copying the wanted member's value to out.
+static int
+s_copy_root (s_scan_t *scan, FILE *out)
+{
+    if (!s_eat (scan, '{'))
+        return -1;
+    if (s_eat (scan, '}'))
+        return 0;
+    char key[S_SCAN_STRING];
+    do {
+        if (s_string (scan, key, sizeof (key)) < 0 || !s_eat (scan, ':'))
+            return -1;
+        bool is_wanted = !scan->is_copied && strcmp (key, scan->want) == 0;
+        if ((is_wanted ? s_copy_value (scan, out) : s_skip (scan, 1)) != 0)
+            return -1;
+        scan->is_copied |= is_wanted;
+    } while (s_eat (scan, ','));
+    return s_eat (scan, '}') ? 0 : -1;
+}
+
+
+int
+wk_manifest_copy_member (
+    const char *path, const char *key, FILE *out, char *err, size_t errsize)
+{
+    edge_assert (path && key && out && err && errsize > 0);
+    s_scan_t *scan = edge_calloc (1, sizeof (*scan));
+    scan->ctx = (s_ctx_t){err, errsize};
+    scan->want = key;
+    err[0] = '\0';
+    int rc = -1;
+    scan->file = fopen (path, "rb");
+    if (!scan->file) {
+        snprintf (err, errsize, "cannot open %s", path);
+        goto cleanup;
+    }
+    rc = s_copy_root (scan, out);
+    if (rc == 0 && s_ws (scan) != EOF)
+        rc = -1;
+    if (ferror (scan->file))
+        snprintf (err, errsize, "cannot read %s", path);
+    else if (rc != 0)
+        s_bad (&scan->ctx, "not JSON near byte %llu",
+               (unsigned long long) (scan->consumed + scan->pos));
+    else if (!scan->is_copied)
+        rc = s_bad (&scan->ctx, "no member \"%s\"", key);
+    if (ferror (scan->file))
+        rc = -1;
+    fclose (scan->file);
+cleanup:
+    free (scan);
+    return rc;
+}
+
+
 void
 wk_manifest_destroy (wk_manifest_t **self_p)
 {
@@ -822,6 +962,7 @@ wk_manifest_destroy (wk_manifest_t **self_p)
     free (self->chunks);
     free (self->load_order);
     free (self->segments);
+    free (self->preload);
     free (self);
     *self_p = NULL;
 }

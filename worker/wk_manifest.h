@@ -14,6 +14,14 @@
       loadOrder    chunk numbers in stream order
       segments     [{"name","size"}], numbered by position
       totalSize, storedSize, and "profile" and "preload" (null until traces)
+    Optional (issue #6; older manifests lack them):
+      chunks[i].order  the chunk's place in loadOrder (checked when there)
+      preload      null, or {"percentile":90,"traces":n,"table":
+                   [{"bandwidthBps":b,"bytes":p} ...]} by increasing b: a
+                   launcher with bandwidth b may start the game after the
+                   first p bytes of the stream (chunks' stored sizes in
+                   loadOrder) have arrived, for that percentile of traces
+      profile      null, or an object describing the fit (not read here)
 
     Loading checks everything a reader relies on (paths are relative without
     "..", chunk lists cover each file exactly, every chunk lies inside its
@@ -24,6 +32,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 typedef struct {
     unsigned char sha[32]; //  SHA-256 of the raw chunk
@@ -57,6 +66,11 @@ typedef struct {
 } wk_manifest_segment_t;
 
 typedef struct {
+    uint64_t bandwidth_bps; //  bits per second, > 0
+    uint64_t bytes;         //  preload at that bandwidth
+} wk_manifest_preload_t;
+
+typedef struct {
     wk_manifest_file_t *files;
     size_t nfiles;
     wk_manifest_chunk_t *chunks;
@@ -67,6 +81,9 @@ typedef struct {
     size_t nsegments;
     uint64_t total_size;             //  sum of file sizes
     struct wk_manifest_index *index; //  private: chunks sorted by sha
+    wk_manifest_preload_t *preload;  //  preload table, NULL when none
+    size_t npreload;                 //  (wk_manifest_decode/_load only)
+    uint32_t preload_percentile;     //  its percentile
 } wk_manifest_t;
 
 //  Decode a manifest from len bytes of text. Returns NULL and a reason in
@@ -82,6 +99,12 @@ wk_manifest_t *wk_manifest_load (const char *path, char *err, size_t errsize);
 //  Checks those members as wk_manifest_load does. Caller owns the result.
 wk_manifest_t *
 wk_manifest_load_chunks (const char *path, char *err, size_t errsize);
+//  Copy the JSON text of the root member key of the manifest file at path
+//  to out, byte for byte, streaming through a fixed buffer. Returns 0, or
+//  -1 with a reason in err when the file cannot be read, is not JSON or
+//  has no such member (write errors are left on out: check ferror).
+int wk_manifest_copy_member (
+    const char *path, const char *key, FILE *out, char *err, size_t errsize);
 //  Destroy and nullify the caller's reference; NULL-safe.
 void wk_manifest_destroy (wk_manifest_t **self_p);
 //  Index of the chunk named sha, or -1.
