@@ -1,15 +1,23 @@
 """End-to-end harness: starts redis-server and the rockit-edge processes on
 free loopback ports with environment variables, talks HTTP and RESP to them,
 and polls with deadlines (never sleeps to synchronise)."""
+import hashlib
 import http.client
+import io
 import json
 import os
+import random
 import shutil
 import signal
 import socket
 import subprocess
+import tarfile
 import tempfile
+import threading
 import time
+import unittest
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 BIN = os.environ.get("EDGE_BIN_DIR", os.path.join(
     os.path.dirname(__file__), "..", "..", "build", "bin"))
@@ -388,3 +396,414 @@ class Stack:
             t = self.task(name)
             return t if t["state"] in states else None
         return poll(done, timeout, what="task %s to reach %s" % (name, states))
+
+    # -- build pipeline (issue 5) -------------------------------------------
+    def group_tasks(self, group, headers):
+        """GET /be/v1/tasks?group=...: the group's task records, oldest first."""
+        status, _, doc = self.http("GET", "/be/v1/tasks?group=%s&limit=100&order[]=created"
+                                   % group, headers=headers)
+        assert status == 200, (status, doc)
+        return doc["items"]
+
+    def wait_group(self, group, headers, timeout=60, last="deploy"):
+        """Poll the group until it is final: a task failed or expired, or a
+        task of type last succeeded. Returns {type: full task record} (the
+        newest task of each type, read with GET /be/v1/tasks/{name})."""
+        def final():
+            items = self.group_tasks(group, headers)
+            if any(t["state"] in ("failed", "expired") for t in items) or \
+                    any(t["type"] == last and t["state"] == "succeeded" for t in items):
+                return items
+            return None
+        items = poll(final, timeout, interval=0.05,
+                     what="task group %s to end (a failure or %s succeeded)" % (group, last))
+        out = {}
+        for t in items:
+            status, _, doc = self.http("GET", "/be/v1/tasks/" + t["name"], headers=headers)
+            assert status == 200, (status, doc)
+            out[doc["type"]] = doc
+        return out
+
+    def pid(self, name):
+        return self.procs[name].popen.pid
+
+
+def peak_rss_kib(pid):
+    """VmHWM of a live process in KiB (None when unreadable)."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def is_sanitized(binary="edge-worker"):
+    """True when the stack's binaries were built with ASan (slower: tests
+    scale their data down)."""
+    try:
+        with open(os.path.join(BIN, binary), "rb") as f:
+            return b"AddressSanitizer" in f.read()
+    except OSError:
+        return False
+
+
+# -- build data -----------------------------------------------------------------
+def random_files(seed, count, min_size=1, max_size=256 << 10, prefix="./game/"):
+    """{tar path: bytes}: count files of seeded pseudo-random (incompressible)
+    content and sizes, spread over a few directories."""
+    rng = random.Random(seed)
+    files = {}
+    for i in range(count):
+        size = rng.randint(min_size, max_size)
+        files["%sdir%d/file%04d.bin" % (prefix, i % 4, i)] = rng.randbytes(size)
+    return files
+
+
+def change_files(files, seed, share=0.05, add=1, remove=1):
+    """A copy of files with share of them rewritten, add new ones and remove
+    some (a next build that shares most of its content). Returns (files,
+    names changed)."""
+    rng = random.Random(seed)
+    out = dict(files)
+    names = sorted(files)
+    changed = rng.sample(names, max(1, int(len(names) * share)))
+    for name in changed:
+        out[name] = rng.randbytes(len(files[name]) or 1)
+    for name in rng.sample([n for n in names if n not in changed], remove):
+        del out[name]
+        changed.append(name)
+    for i in range(add):
+        name = "./game/added/new%d.bin" % i
+        out[name] = rng.randbytes(rng.randint(1, 128 << 10))
+        changed.append(name)
+    return out, changed
+
+
+def write_tar(path, files, compression=""):
+    """Write files ({name: bytes, or a callable returning bytes}) to a PAX
+    tar, names sorted, fixed mtime (the same files give the same bytes).
+    compression: "" or "gz"."""
+    mode = "w:" + compression if compression else "w"
+    with tarfile.open(path, mode, format=tarfile.PAX_FORMAT) as tar:
+        for name in sorted(files):
+            data = files[name]
+            data = data() if callable(data) else data
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            info.mtime = 1700000000
+            info.mode = 0o644
+            tar.addfile(info, io.BytesIO(data))
+    return os.path.getsize(path)
+
+
+def write_big_tar(path, total_bytes, seed, file_bytes=16 << 20):
+    """A tar of about total_bytes of seeded incompressible files of
+    file_bytes each, written file by file (bounded memory)."""
+    rng = random.Random(seed)
+    with tarfile.open(path, "w", format=tarfile.PAX_FORMAT) as tar:
+        done, i = 0, 0
+        while done < total_bytes:
+            size = min(file_bytes, total_bytes - done)
+            info = tarfile.TarInfo("./big/part%04d.bin" % i)
+            info.size, info.mtime, info.mode = size, 1700000000, 0o644
+            tar.addfile(info, io.BytesIO(rng.randbytes(size)))
+            done += size
+            i += 1
+    return os.path.getsize(path)
+
+
+def read_tree(root):
+    """{relative path: bytes} of every regular file under root."""
+    out = {}
+    for base, _, names in os.walk(root):
+        for name in names:
+            full = os.path.join(base, name)
+            with open(full, "rb") as f:
+                out[os.path.relpath(full, root)] = f.read()
+    return out
+
+
+def normalize(files):
+    """{normalized path: bytes}: './game/x' and 'game/x' compare equal."""
+    return {os.path.normpath(k): v for k, v in files.items()}
+
+
+def file_sha256(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def edge_fetch(source, out_dir, old=None, old_manifest=None, timeout=300):
+    """Run build/bin/edge-fetch; returns the CompletedProcess (text)."""
+    argv = [os.path.join(BIN, "edge-fetch")]
+    if old:
+        argv += ["--old", old]
+    if old_manifest:
+        argv += ["--old-manifest", old_manifest]
+    return subprocess.run(argv + [source, out_dir], capture_output=True, text=True,
+                          timeout=timeout)
+
+
+# -- a local HTTP file server -------------------------------------------------------
+class _FileHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "edge-test-files"
+
+    def log_message(self, fmt, *args):
+        pass
+
+    def _record(self, status, start=None):
+        fs = self.server.files
+        with fs.lock:
+            fs.log.append({"method": self.command, "path": self.path, "status": status,
+                           "range": self.headers.get("range"),
+                           "ifRange": self.headers.get("if-range"), "start": start,
+                           "at": time.time()})
+
+    def _error(self, status):
+        self._record(status)
+        body = b"status %d\n" % status
+        self.send_response(status)
+        self.send_header("content-type", "text/plain")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _range(self, size):
+        """(start, end) of a satisfiable single 'bytes=a-b' range, or None
+        for the whole file; raises ValueError when unsatisfiable."""
+        value = self.headers.get("range")
+        if_range = self.headers.get("if-range")
+        entry = self.server.files.entry(self.path)
+        if not value or (if_range and if_range not in (entry["etag"], entry["lastModified"])):
+            return None
+        unit, _, spec = value.partition("=")
+        first, _, last = spec.partition("-")
+        if unit.strip() != "bytes" or "," in spec or not first.strip().isdigit():
+            return None
+        start = int(first)
+        end = int(last) if last.strip().isdigit() else size - 1
+        if start >= size or end < start:
+            raise ValueError("unsatisfiable")
+        return start, min(end, size - 1)
+
+    def do_GET(self):
+        fs = self.server.files
+        entry = fs.entry(self.path)
+        if entry is None:
+            self._error(404)
+            return
+        if entry["status"]:
+            self._error(entry["status"])
+            return
+        size = entry["size"]
+        try:
+            rng = self._range(size)
+        except ValueError:
+            self._record(416)
+            self.send_response(416)
+            self.send_header("content-range", "bytes */%d" % size)
+            self.send_header("content-length", "0")
+            self.end_headers()
+            return
+        start, end = rng if rng else (0, size - 1)
+        status = 206 if rng else 200
+        self._record(status, start)
+        self.send_response(status)
+        self.send_header("content-type", "application/x-tar")
+        self.send_header("content-length", str(end - start + 1))
+        self.send_header("accept-ranges", "bytes")
+        self.send_header("etag", entry["etag"])
+        self.send_header("last-modified", entry["lastModified"])
+        if rng:
+            self.send_header("content-range", "bytes %d-%d/%d" % (start, end, size))
+        self.end_headers()
+        if self.command == "HEAD":
+            return
+        try:
+            self._stream(entry, start, end + 1)
+        except (BrokenPipeError, ConnectionResetError):
+            pass   # the client died or gave up (kill -9 tests)
+
+    do_HEAD = do_GET
+
+    def _stream(self, entry, pos, stop):
+        fs = self.server.files
+        began, sent = time.monotonic(), 0
+        src = open(entry["file"], "rb") if entry["file"] else None
+        try:
+            while pos < stop:
+                rate = fs.entry(self.path)["rate"]
+                n = min(64 << 10 if rate else 1 << 20, stop - pos)
+                if rate:   # throttled: hold the average at rate bytes/s
+                    n = min(n, max(1024, rate // 20))
+                    ahead = (sent + n) / float(rate) - (time.monotonic() - began)
+                    if ahead > 0:
+                        time.sleep(ahead)
+                else:
+                    began, sent = time.monotonic(), 0
+                if src:
+                    if src.tell() != pos:
+                        src.seek(pos)
+                    block = src.read(n)
+                else:
+                    block = entry["data"][pos:pos + n]
+                self.wfile.write(block)
+                pos += len(block)
+                sent += len(block)
+                with fs.lock:
+                    entry["sent"] += len(block)
+        finally:
+            if src:
+                src.close()
+
+
+class FileServer:
+    """Serves files over HTTP on a free loopback port, from a thread: GET and
+    HEAD with single Range requests (If-Range by ETag or Last-Modified),
+    Accept-Ranges, ETag. Per path: an answer status instead of the file
+    (e.g. 404), and a rate in bytes/s (a slow server, changeable while a
+    download runs). Records every request (method, path, status, range)."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.entries = {}
+        self.log = []
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _FileHandler)
+        self.server.daemon_threads = True
+        self.server.files = self
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever,
+                                       name="fileserver", daemon=True)
+        self.thread.start()
+
+    def add(self, path, data=None, filename=None, rate=None, status=None):
+        """Serve data (bytes) or the file filename at path; returns its URL."""
+        if filename:
+            size = os.path.getsize(filename)
+            tag = "%s-%d" % (os.path.basename(filename), size)
+        else:
+            size = len(data or b"")
+            tag = hashlib.sha256(data or b"").hexdigest()[:16]
+        with self.lock:
+            self.entries[path] = {"data": data, "file": filename, "size": size,
+                                  "etag": '"%s"' % tag, "status": status, "rate": rate,
+                                  "lastModified": formatdate(1700000000, usegmt=True),
+                                  "sent": 0}
+        return self.url(path)
+
+    def set(self, path, **changes):
+        """Change rate or status of a served path."""
+        with self.lock:
+            self.entries[path].update(changes)
+
+    def entry(self, path):
+        with self.lock:
+            return self.entries.get(path.split("?")[0])
+
+    def sent(self, path):
+        with self.lock:
+            return self.entries[path]["sent"]
+
+    def requests(self, path=None):
+        with self.lock:
+            return [dict(r) for r in self.log if path is None or r["path"] == path]
+
+    def url(self, path):
+        return "http://127.0.0.1:%d%s" % (self.port, path)
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(5)
+
+
+# -- s3rver -----------------------------------------------------------------------
+class S3rver:
+    """scripts/s3rver.sh on a free loopback port with one bucket (credentials
+    S3RVER/S3RVER; it checks the access key id only). Raises
+    unittest.SkipTest when npm/node are missing or the install fails."""
+
+    SCRIPT = os.path.join(os.path.dirname(__file__), "..", "..", "scripts", "s3rver.sh")
+    ACCESS_KEY = SECRET_KEY = "S3RVER"
+
+    def __init__(self, bucket="origin", attempts=3):
+        for attempt in range(1, attempts + 1):
+            self.port = free_port()
+            self.bucket = bucket
+            self.dir = tempfile.mkdtemp(prefix="edge-s3rver-")
+            self.log = open(os.path.join(self.dir, "s3rver.log"), "ab")
+            self.popen = subprocess.Popen([self.SCRIPT, str(self.port),
+                                           os.path.join(self.dir, "data"), bucket],
+                                          stdout=self.log, stderr=subprocess.STDOUT)
+            try:
+                poll(self._up, 60, interval=0.05, what="s3rver on port %d" % self.port)
+                return
+            except _S3rverExited as e:
+                self.close()
+                if e.code in (3, 4):
+                    raise unittest.SkipTest("s3rver unavailable (exit %d)" % e.code)
+                if attempt == attempts:
+                    raise AssertionError("s3rver exited %d" % e.code)
+
+    def _up(self):
+        code = self.popen.poll()
+        if code is not None:
+            raise _S3rverExited(code)
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+            conn.request("GET", "/" + self.bucket)
+            ok = conn.getresponse().status == 200
+            conn.close()
+            return ok
+        except OSError:
+            return False
+
+    @property
+    def endpoint(self):
+        return "http://127.0.0.1:%d" % self.port
+
+    def url(self, key):
+        return "%s/%s/%s" % (self.endpoint, self.bucket, key)
+
+    def get(self, key):
+        """(status, bytes) of an anonymous GET of key."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        try:
+            conn.request("GET", "/%s/%s" % (self.bucket, key))
+            resp = conn.getresponse()
+            return resp.status, resp.read()
+        finally:
+            conn.close()
+
+    def deployment(self, name, access_key=None, endpoint=None, prefix="edge/cdn"):
+        """A POST /be/v1/deployments body for this server."""
+        return {"name": name, "kind": "s3", "originPrefix": prefix,
+                "s3": {"endpoint": endpoint or self.endpoint, "region": "us-east-1",
+                       "bucket": self.bucket, "accessKeyId": access_key or self.ACCESS_KEY,
+                       "secretAccessKey": self.SECRET_KEY}}
+
+    def close(self):
+        if self.popen.poll() is None:
+            self.popen.send_signal(signal.SIGTERM)
+            try:
+                self.popen.wait(10)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait(10)
+        self.log.close()
+        if not os.environ.get("EDGE_E2E_KEEP"):
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class _S3rverExited(Exception):
+    def __init__(self, code):
+        super().__init__("s3rver exited %d" % code)
+        self.code = code
