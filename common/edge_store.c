@@ -581,6 +581,52 @@ edge_store_put_file (edge_store_t *self, const char *key, const char *path)
 }
 
 
+//  fs store: fsync path and rename it onto key's file; 1 when the rename
+//  crossed file systems (nothing done), 0 done, -1 failed.
+static int
+s_fs_move (edge_store_t *self, const char *key, const char *path)
+{
+    int fd = open (path, O_RDONLY | O_CLOEXEC);
+    if (fd == -1 || fsync (fd) == -1) {
+        edge_store_fail (self, EDGE_STORE_ERR_IO, 0, "sync %.128s: %s", path,
+                         strerror (errno));
+        if (fd != -1)
+            close (fd);
+        return -1;
+    }
+    fchmod (fd, 0644); //  published files are read by web servers
+    close (fd);
+    char *dest = s_fs_path (self, key);
+    int rc = s_mkdirs_for (dest);
+    if (rc == 0 && rename (path, dest) == -1)
+        rc = errno == EXDEV ? 1 : -1;
+    if (rc == -1)
+        edge_store_fail (self, EDGE_STORE_ERR_IO, 0, "move to %.128s: %s",
+                         dest, strerror (errno));
+    free (dest);
+    return rc;
+}
+
+
+int
+edge_store_put_file_move (edge_store_t *self, const char *key, const char *path)
+{
+    edge_assert (self && path);
+    edge_store_reset (self);
+    if (s_check_key (self, key) == -1)
+        return -1;
+    if (!self->is_s3) {
+        int rc = s_fs_move (self, key, path);
+        if (rc != 1)
+            return rc;
+    }
+    if (edge_store_put_file (self, key, path) == -1)
+        return -1;
+    unlink (path);
+    return 0;
+}
+
+
 int
 edge_store_put_mem (edge_store_t *self,
                     const char *key,

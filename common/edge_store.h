@@ -82,6 +82,12 @@ bool edge_store_key_is_valid (const char *key);
 
 //  Store the file at path as key, streaming. Returns 0 or -1.
 int edge_store_put_file (edge_store_t *self, const char *key, const char *path);
+//  The same, but path is consumed: on an fs store on the same file system
+//  it is synced and renamed into place (no copy); otherwise copied, then
+//  removed. On failure path may still exist. Returns 0 or -1.
+int edge_store_put_file_move (edge_store_t *self,
+                              const char *key,
+                              const char *path);
 //  Store size bytes of data as key (small objects). Returns 0 or -1.
 int edge_store_put_mem (edge_store_t *self,
                         const char *key,

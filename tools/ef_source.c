@@ -226,10 +226,20 @@ ef_source_exists (ef_source_t *self, const char *name)
 {
     edge_assert (self && name);
     if (self->is_http) {
-        s_body_t body = {.limit = 1};
-        long status = s_http_get (self, name, "0-0", &body);
-        free (body.data);
-        return status == 200 || status == 206;
+        //  HEAD: a server that ignores Range would send the whole object
+        char *url = edge_sprintf ("%s/%s", self->location, name);
+        CURL *curl = self->curl;
+        curl_easy_reset (curl);
+        curl_easy_setopt (curl, CURLOPT_URL, url);
+        curl_easy_setopt (curl, CURLOPT_NOBODY, 1L);
+        curl_easy_setopt (curl, CURLOPT_FOLLOWLOCATION, 1L);
+        curl_easy_setopt (curl, CURLOPT_MAXREDIRS, 5L);
+        curl_easy_setopt (curl, CURLOPT_PROTOCOLS_STR, "http,https");
+        long status = -1;
+        if (curl_easy_perform (curl) == CURLE_OK)
+            curl_easy_getinfo (curl, CURLINFO_RESPONSE_CODE, &status);
+        free (url);
+        return status == 200;
     }
     char *path = edge_sprintf ("%s/%s", self->location, name);
     int is_there = access (path, R_OK) == 0;

@@ -318,6 +318,46 @@ test_fs_store_leaves_no_temporary_files (void **state)
 
 
 static void
+test_fs_store_moves_a_file_into_place_without_a_copy (void **state)
+{
+    (void) state;
+    char *root = s_path ("fs-move/store");
+    char *src = s_path ("fs-move/scratch.part");
+    edge_store_t *store = edge_store_new_fs (root);
+    assert_non_null (store);
+    FILE *file = fopen (src, "wb");
+    assert_non_null (file);
+    fputs ("native build bytes", file);
+    fclose (file);
+    struct stat before, after;
+    assert_int_equal (stat (src, &before), 0);
+    assert_int_equal (
+        edge_store_put_file_move (store, "builds/o/a/g.tar", src), 0);
+    assert_int_equal (access (src, F_OK), -1);
+    char *dest = edge_sprintf ("%s/builds/o/a/g.tar", root);
+    assert_int_equal (stat (dest, &after), 0);
+    assert_true (before.st_ino == after.st_ino); //  renamed, not copied
+    assert_int_equal (after.st_mode & 0777, 0644);
+    uint64_t size = 0;
+    bool exists = false;
+    assert_int_equal (
+        edge_store_head (store, "builds/o/a/g.tar", &exists, &size), 0);
+    assert_true (exists);
+    assert_int_equal (size, 18);
+    //  A bad key consumes nothing
+    file = fopen (src, "wb");
+    fputs ("x", file);
+    fclose (file);
+    assert_int_equal (edge_store_put_file_move (store, "../up", src), -1);
+    assert_int_equal (access (src, F_OK), 0);
+    free (dest);
+    edge_store_destroy (&store);
+    free (src);
+    free (root);
+}
+
+
+static void
 test_store_from_url_picks_the_kind (void **state)
 {
     (void) state;
@@ -614,6 +654,8 @@ main (void)
         cmocka_unit_test (
             test_fs_store_refuses_bad_keys_and_writes_nothing_outside),
         cmocka_unit_test (test_fs_store_leaves_no_temporary_files),
+        cmocka_unit_test (
+            test_fs_store_moves_a_file_into_place_without_a_copy),
         cmocka_unit_test (test_store_from_url_picks_the_kind),
     };
     const struct CMUnitTest s3_tests[] = {
