@@ -21,10 +21,13 @@
     DELETE removes, in one script, the app hash and index entry, its
     imports hash (e:{O}:app:<name>:imports), training hash
     (e:{O}:training:<name>), traces index (e:{O}:app:<name>:traces) and
-    every trace hash it lists (e:{O}:app:<name>:trace:<id>), and puts the
-    app's whole dxf/, pat/, traces/ and builds/ prefixes on e:gc:due, due
-    now (the worker reaper deletes those files from the depot and the
-    deployments).  */
+    every trace hash it lists (e:{O}:app:<name>:trace:<id>) and the trace
+    counts (e:{O}:app:<name>:tracecounts), and puts the app's whole dxf/,
+    pat/, traces/ and builds/ prefixes on e:gc:due, due now (the worker
+    reaper deletes those files from the depot and the deployments). Until
+    that entry is done, e:{O}:app:<name>:deleting holds it and a create of
+    the same name is refused (409 app_deleting), so the sweep can never
+    take the files of a new app of the same name.  */
 #include "gw_apps.h"
 #include "edge_json.h"
 #include "edge_log.h"
@@ -83,6 +86,9 @@ static edge_redis_script_t s_create = {
     .source =
         "if redis.call ('EXISTS', KEYS[3]) == 0 then return {'no_org'} end\n"
         "if redis.call ('EXISTS', KEYS[1]) == 1 then return {'conflict'} end\n"
+        "if redis.call ('EXISTS', KEYS[1] .. ':deleting') == 1 then\n"
+        "  return {'app_deleting'}\n"
+        "end\n"
         "local n = tonumber (ARGV[4])\n"
         "local from, to = 5, 4 + n\n" S_LUA_CHECK_DEPLOYMENTS
         "for i = from, to do\n"
@@ -130,6 +136,8 @@ static edge_redis_script_t s_delete = {
         "redis.call ('DEL', KEYS[1], KEYS[4], KEYS[5], KEYS[6])\n"
         "redis.call ('ZREM', KEYS[2], ARGV[1])\n"
         "redis.call ('ZADD', KEYS[3], ARGV[5], ARGV[4])\n"
+        "redis.call ('DEL', KEYS[1] .. ':tracecounts')\n"
+        "redis.call ('SET', KEYS[1] .. ':deleting', ARGV[4])\n"
         "return {'ok'}\n"};
 
 static const char *
@@ -284,6 +292,11 @@ s_reply (gw_req_t *req,
     else if (edge_redis_script_is (reply, "conflict"))
         gw_req_reply_fail (req, 409, "conflict", "name",
                            "app '%s' already exists", name);
+    else if (edge_redis_script_is (reply, "app_deleting"))
+        gw_req_reply_fail (req, 409, "app_deleting", "name",
+                           "app '%s' was deleted and its files are still "
+                           "being removed; try again shortly",
+                           name);
     else if (edge_redis_script_is (reply, "not_found"))
         s_not_found (req, name);
     else if (edge_redis_script_is (reply, "no_org"))

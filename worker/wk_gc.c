@@ -101,11 +101,29 @@ s_due (s_pass_t *pass, const char *key, int max)
 
 //  The entry member of key is finished (ZREM), or put off until
 //  now + WK_GC_RETRY_MS (only if it is still there).
+//  KEYS: due zset. ARGV: member. ZREM, and when the member is the one a
+//  deleted app left in e:{org}:app:<app>:deleting, drop that marker so the
+//  name can be used again (gw_apps refuses to create it until then).
+static edge_redis_script_t s_done = {
+    .source = "redis.call('ZREM', KEYS[1], ARGV[1])\n"
+              "local ok, d = pcall(cjson.decode, ARGV[1])\n"
+              "if ok and type(d) == 'table' and type(d.org) == 'string'\n"
+              "   and type(d.app) == 'string' then\n"
+              "  local mk = 'e:{' .. d.org .. '}:app:' .. d.app .. ':deleting'\n"
+              "  if redis.call('GET', mk) == ARGV[1] then\n"
+              "    redis.call('DEL', mk)\n"
+              "  end\n"
+              "end\n"
+              "return 1\n"};
+
+
 static void
 s_settle (s_pass_t *pass, const char *key, const char *member, bool is_done)
 {
+    const char *keys[] = {key};
+    const char *args[] = {member};
     redisReply *reply =
-        is_done ? edge_redis_command (pass->redis, "ZREM %s %s", key, member)
+        is_done ? edge_redis_eval (pass->redis, &s_done, 1, keys, 1, args)
                 : edge_redis_command (pass->redis, "ZADD %s XX %lld %s", key,
                                       (long long) (pass->now + WK_GC_RETRY_MS),
                                       member);

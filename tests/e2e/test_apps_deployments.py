@@ -264,6 +264,22 @@ class Apps(Case):
         st, _, err = self.be("POST", "/be/v1/trigger", {"appName": "shape_app"})
         self.assertNotEqual(st, 404, err)
 
+    def test_a_deleted_name_is_free_only_once_its_files_are_swept(self):
+        self.ok(self.be("POST", "/be/v1/apps", {"name": "gone_app", "label": "x"}), 201)
+        self.ok(self.be("DELETE", "/be/v1/apps/gone_app"), 204)
+        due = self.redis("ZRANGE", "e:gc:due", "0", "-1")
+        entry = [m for m in due if '"app":"gone_app"' in m]
+        self.assertEqual(len(entry), 1, due)
+        self.assertEqual(self.redis("GET", "e:{acme}:app:gone_app:deleting"), entry[0])
+        # no worker runs in this stack, so the sweep has not happened yet
+        self.refused("POST", "/be/v1/apps", {"name": "gone_app", "label": "y"},
+                     409, "app_deleting", "name")
+        # what the sweep does when the entry is done (wk_gc, unit-tested)
+        self.redis("ZREM", "e:gc:due", entry[0])
+        self.redis("DEL", "e:{acme}:app:gone_app:deleting")
+        self.ok(self.be("POST", "/be/v1/apps", {"name": "gone_app", "label": "y"}), 201)
+        self.ok(self.be("DELETE", "/be/v1/apps/gone_app"), 204)
+
     def test_create_validation_writes_nothing(self):
         p = "/be/v1/apps"
         cases = [
@@ -339,7 +355,9 @@ class Apps(Case):
                                                  "deployments": ["pd_one"]}), 200)
         self.ok(self.be("DELETE", "/be/v1/apps/patch_app"), 204)
         self.assertEqual(self.redis("SMEMBERS", "e:{acme}:deployment:pd_one:apps"), [])
-        self.assertEqual(self.redis.scan("e:{acme}:app:patch_app*"), [])
+        # only the marker that holds the name until the files are swept
+        self.assertEqual(self.redis.scan("e:{acme}:app:patch_app*"),
+                         ["e:{acme}:app:patch_app:deleting"])
         self.assertIsNone(self.redis("ZSCORE", "e:{acme}:apps", "patch_app"))
         self.refused("DELETE", "/be/v1/apps/patch_app", None, 404, "not_found")
 

@@ -188,11 +188,17 @@ class Tasks(OrgStack):
         self.assertEqual(status, 400)
         status, _, doc = self.be("acme", "POST", "/be/v1/trigger", {"appName": "nogame"})
         self.assertEqual(status, 404, doc)
-        # an app that exists but has no traces yet
+        # an app that exists but has no build yet (so no traces either)
         self.stack.redis("HSET", "e:{acme}:app:game", "name", "game")
         status, _, doc = self.be("acme", "POST", "/be/v1/trigger", {"appName": "game"})
         self.assertEqual(status, 409, doc)
-        self.assertEqual(doc["error"]["code"], "no_traces")
+        self.assertEqual(doc["error"]["code"], "no_build")
+        # a current build without enough traces
+        self.stack.redis("HSET", "e:{acme}:app:game", "iCurBuild", "1",
+                         "dxfName", "dxf_0123456789abcdef")
+        status, _, doc = self.be("acme", "POST", "/be/v1/trigger", {"appName": "game"})
+        self.assertEqual(status, 409, doc)
+        self.assertEqual(doc["error"]["code"], "not_enough_traces")
         self.stack.redis("DEL", "e:{acme}:app:game")
 
     def test_hello_for_an_unknown_org_is_404(self):
