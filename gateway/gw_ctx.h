@@ -31,6 +31,7 @@ typedef struct {
     int64_t upload_max_bytes; //  EDGE_UPLOAD_MAX_BYTES, largest upload
     char *public_url;         //  EDGE_PUBLIC_URL, "" = from the request
     int64_t trace_max_bytes;  //  EDGE_TRACE_MAX_BYTES, POST /client/v1/traces
+    int64_t trace_parallel;   //  EDGE_TRACE_PARALLEL: large decodes at once
 } gw_config_t;
 
 typedef struct {

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #define S_CACHE_ENTRIES 32
 #define S_CACHE_BYTES   (256u << 20)
@@ -34,6 +35,15 @@ static edge_redis_script_t s_index = {
         "redis.call ('ZADD', KEYS[2], ARGV[2], ARGV[1])\n"
         "return {'ok', redis.call ('HINCRBY', KEYS[4], ARGV[3], 1)}\n"};
 
+//  Decoding a large body costs up to ~10x its size (a JSON tree), so at
+//  most EDGE_TRACE_PARALLEL large bodies are decoded at once; the others
+//  wait up to S_GATE_WAIT_S, then get 503 with Retry-After.
+#define S_GATE_LARGE  (1u << 20)
+#define S_GATE_WAIT_S 30
+static pthread_mutex_t s_gate_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t s_gate_cond = PTHREAD_COND_INITIALIZER;
+static int64_t s_gate_busy; //  large decodes running
+
 static gw_manifest_cache_t *s_cache; //  shared by every request thread
 static pthread_once_t s_cache_once = PTHREAD_ONCE_INIT;
 
@@ -42,6 +52,44 @@ static void
 s_cache_init (void)
 {
     s_cache = gw_manifest_cache_new (S_CACHE_ENTRIES, S_CACHE_BYTES);
+}
+
+
+//  Take a decode slot for a large body. Returns false (503 set) when none
+//  came free in time.
+static bool
+s_gate_enter (gw_req_t *req, int64_t limit)
+{
+    if (limit < 1)
+        limit = 1;
+    struct timespec until;
+    clock_gettime (CLOCK_REALTIME, &until);
+    until.tv_sec += S_GATE_WAIT_S;
+    pthread_mutex_lock (&s_gate_lock);
+    int rc = 0;
+    while (s_gate_busy >= limit && rc == 0)
+        rc = pthread_cond_timedwait (&s_gate_cond, &s_gate_lock, &until);
+    bool is_in = s_gate_busy < limit;
+    if (is_in)
+        s_gate_busy++;
+    pthread_mutex_unlock (&s_gate_lock);
+    if (!is_in) {
+        gw_req_reply_header (req, "Retry-After", "5");
+        gw_req_reply_fail (req, 503, "busy", NULL,
+                           "too many large traces are being decoded; try "
+                           "again shortly");
+    }
+    return is_in;
+}
+
+
+static void
+s_gate_leave (void)
+{
+    pthread_mutex_lock (&s_gate_lock);
+    s_gate_busy--;
+    pthread_cond_signal (&s_gate_cond);
+    pthread_mutex_unlock (&s_gate_lock);
 }
 
 
@@ -136,8 +184,13 @@ s_accept (gw_req_t *req,
                       && strncasecmp (type, GW_TRACE_MSGPACK_TYPE,
                                       strlen (GW_TRACE_MSGPACK_TYPE))
                              == 0;
+    bool is_large = len > S_GATE_LARGE;
+    if (is_large && !s_gate_enter (req, ctx->config->trace_parallel))
+        return NULL;
     gw_trace_t *trace = is_msgpack ? gw_trace_decode_msgpack (body, len, &err)
                                    : gw_trace_decode_json (body, len, &err);
+    if (is_large)
+        s_gate_leave ();
     if (!trace) {
         gw_req_reply_error (req, &err);
         return NULL;

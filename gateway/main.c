@@ -124,6 +124,10 @@ static const edge_cfg_spec_t s_spec[] = {
     {"EDGE_TRACE_MAX_BYTES", EDGE_CFG_INT,
      offsetof (gw_config_t, trace_max_bytes), "67108864", 1024, 1073741824,
      false, "largest trace upload (POST /client/v1/traces), bytes", NULL},
+    {"EDGE_TRACE_PARALLEL", EDGE_CFG_INT,
+     offsetof (gw_config_t, trace_parallel), "2", 1, 64, false,
+     "trace uploads over 1 MiB decoded at once (the rest wait, then 503)",
+     NULL},
 };
 #define S_SPEC_COUNT (sizeof s_spec / sizeof s_spec[0])
 

@@ -285,7 +285,8 @@ s_setup (void **state)
                       .upload_expiry_ms = 60000,
                       .upload_max_bytes = 1 << 20,
                       .public_url = "",
-                      .trace_max_bytes = S_MAX_BYTES};
+                      .trace_max_bytes = S_MAX_BYTES,
+                      .trace_parallel = 2};
     s_gateway = gw_server_new (&s_config);
     assert_non_null (s_gateway);
     char hash[GW_IDENT_PWHASH_MAX];
