@@ -107,8 +107,10 @@ static edge_redis_script_t s_succeed = {
 //  ARGV: owner attempt now_iso result build_changed now_ms next_name
 //        next_type next_params next_dxf
 //  Returns 1, 0 when GONE, -1 when the next name is taken (nothing done).
-//  The import entry of the task's build (e:{org}:app:<app>:imports) moves
-//  on to the next task when it named this one.
+//  The import entry of the task's build (e:{org}:app:<app>:imports) and
+//  the app's trace processing reservation (processingTask in
+//  e:{org}:training:<app>) move on to the next task when they named this
+//  one, so an import or a reordering is busy until its last step ends.
 static edge_redis_script_t s_succeed_next = {
     .source = EDGE_TASK_LUA_EMIT S_LUA_FENCED S_LUA_SUCCEED
     "if not fenced() then return 0 end\n"
@@ -138,6 +140,12 @@ static edge_redis_script_t s_succeed_next = {
     "  local ik = 'e:{' .. f[3] .. '}:app:' .. f[4] .. ':imports'\n"
     "  if redis.call('HGET', ik, f[5]) == f[1] then\n"
     "    redis.call('HSET', ik, f[5], ARGV[7])\n"
+    "  end\n"
+    "end\n"
+    "if f[3] and f[4] then\n"
+    "  local tk = 'e:{' .. f[3] .. '}:training:' .. f[4]\n"
+    "  if redis.call('HGET', tk, 'processingTask') == f[1] then\n"
+    "    redis.call('HSET', tk, 'processingTask', ARGV[7])\n"
     "  end\n"
     "end\n"
     "return 1\n"};

@@ -92,7 +92,8 @@ edge_task_rc_t edge_task_succeed (edge_redis_t *redis, const char *name,
 //  created queued (with its `submit` event after this task's `end`): both
 //  happen or neither. Its name is written to next_name (EDGE_TASK_NAME_MAX).
 //  A retried succeed that finds the task no longer ours is GONE and creates
-//  nothing, so a step never starts its successor twice.
+//  nothing, so a step never starts its successor twice. The app's import
+//  entry and trace processing reservation follow the chain (edge_task.c).
 edge_task_rc_t edge_task_succeed_next (edge_redis_t *redis, const char *name,
                                        const char *owner, int attempt,
                                        const char *result,

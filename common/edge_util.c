@@ -179,6 +179,19 @@ edge_name_is_valid (const char *name)
 
 
 bool
+edge_build_name_is_valid (const char *name)
+{
+    size_t len = name ? strlen (name) : 0;
+    if (len < 1 || len > 100 || strcmp (name, ".") == 0
+        || strcmp (name, "..") == 0)
+        return false;
+    return strspn (name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                         "0123456789_.-")
+           == len;
+}
+
+
+bool
 edge_request_id_is_valid (const char *text)
 {
     size_t len = text ? strlen (text) : 0;

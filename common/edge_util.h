@@ -29,6 +29,9 @@ int edge_rfc3339_parse (const char *text, int64_t *ms);
 void edge_random_hex (char *buf, size_t nbytes);
 //  True when name matches ^[A-Za-z0-9_]{2,50}$ (orgs, users, apps, roles...).
 bool edge_name_is_valid (const char *name);
+//  True when name is a build name: ^[A-Za-z0-9_.-]{1,100}$ but not "."
+//  or ".." (buildName: in Redis keys, task params and logs).
+bool edge_build_name_is_valid (const char *name);
 //  True when text is a safe request id: 1..128 chars of [A-Za-z0-9._:-].
 bool edge_request_id_is_valid (const char *text);
 //  Make a new unique task name for type into buf (at least 64 bytes):

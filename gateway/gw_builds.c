@@ -137,24 +137,6 @@ typedef struct {
 } s_import_t;
 
 
-bool
-gw_builds_name_is_valid (const char *name)
-{
-    size_t len = name ? strlen (name) : 0;
-    if (len < 1 || len > 100)
-        return false;
-    for (size_t i = 0; i < len; i++) {
-        char c = name[i];
-        bool is_ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
-                     || (c >= '0' && c <= '9') || c == '_' || c == '.'
-                     || c == '-';
-        if (!is_ok)
-            return false;
-    }
-    return true;
-}
-
-
 //  Validate the body against fields and the buildName pattern. Returns
 //  the body (borrowed), or NULL with the response set.
 static json_t *
@@ -166,10 +148,10 @@ s_body (gw_req_t *req, const edge_json_field_t *fields, size_t count)
         gw_req_reply_error (req, &err);
         return NULL;
     }
-    if (!gw_builds_name_is_valid (edge_json_str (body, "buildName", NULL))) {
+    if (!edge_build_name_is_valid (edge_json_str (body, "buildName", NULL))) {
         gw_req_reply_fail (req, 400, "invalid_field", "buildName",
                            "field 'buildName' must match "
-                           "^[A-Za-z0-9_.-]{1,100}$");
+                           "^[A-Za-z0-9_.-]{1,100}$ (not \".\" or \"..\")");
         return NULL;
     }
     return body;

@@ -21,9 +21,6 @@
 
 #define GW_BUILDS_RESERVE_STALE_MS 60000
 
-//  True when name matches ^[A-Za-z0-9_.-]{1,100}$ (a buildName).
-bool gw_builds_name_is_valid (const char *name);
-
 //  POST /be/v1/builds {"appName","buildName","url"?,"size"?} -> 202
 //  {"group","taskName"} (download: url given) or {"group","taskName",
 //  "uploadUrl","uploadExpires"} (client upload: PUT the tar to uploadUrl,

@@ -228,18 +228,6 @@ s_build_id (const json_t *value)
 }
 
 
-bool
-wk_deploy_build_name_is_valid (const char *name)
-{
-    size_t len = name ? strlen (name) : 0;
-    if (len < 1 || len > 100)
-        return false;
-    return strspn (name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                         "0123456789_.-")
-           == len;
-}
-
-
 //  A non-negative integer parameter, or -1.
 static int64_t
 s_size (const json_t *value)
@@ -267,7 +255,7 @@ s_params (s_run_t *run)
     run->is_reorder = mode_text && strcmp (mode_text, "reorder") == 0;
     if (!run->app || !edge_name_is_valid (run->app) || !run->dxf || !run->dxf[0]
         || strchr (run->dxf, '/') || run->build < 0
-        || !wk_deploy_build_name_is_valid (run->build_name)
+        || !edge_build_name_is_valid (run->build_name)
         || run->size_bytes < 0
         || (run->patches && !json_is_array (run->patches))
         || json_array_size (run->patches) > S_MAX_PATCHES || !mode_text

@@ -82,10 +82,6 @@ void wk_deploy_set_hook (wk_deploy_hook_fn *fn, void *arg);
 //  Run a deploy job (a wk_job_fn).
 wk_job_rc_t wk_deploy_run (wk_job_t *job);
 
-//  True when name is a buildName: ^[A-Za-z0-9_.-]{1,100}$ (as the
-//  gateway's gw_builds_name_is_valid; also used by wk_dltar).
-bool wk_deploy_build_name_is_valid (const char *name);
-
 //  Shared with wk_gc (same thread rules as a job):
 //  A store over the depot (caller owns), or NULL (logged) when there are
 //  no settings or the depot is not file://.

@@ -1,7 +1,6 @@
 /*  wk_dltar - the dltar task handler: a build tar from an http(s) URL into
     the store, through a resumable scratch file (see wk_dltar.h).  */
 #include "wk_dltar.h"
-#include "wk_deploy.h"
 #include "edge_assert.h"
 #include "edge_log.h"
 #include "edge_store.h"
@@ -553,7 +552,7 @@ static int
 s_store (s_dl_t *dl, const char *key)
 {
     edge_store_t *store = edge_store_new_from_url (s_conf.store_url, NULL);
-    int rc = store ? edge_store_put_file (store, key, dl->part_path) : -1;
+    int rc = store ? edge_store_put_file_move (store, key, dl->part_path) : -1;
     if (rc != 0)
         wk_job_fail (dl->job, "dltar: cannot store %s: %s", key,
                      store ? edge_store_errstr (store) : "no store");
@@ -586,7 +585,7 @@ s_params (wk_job_t *job, s_params_t *p)
     json_t *tar_key = json_object_get (job->params, "tarKey");
     p->is_upload = json_is_true (upload);
     if (!p->app || !edge_name_is_valid (p->app)
-        || !wk_deploy_build_name_is_valid (p->build)
+        || !edge_build_name_is_valid (p->build)
         || (upload && !json_is_boolean (upload))
         || p->is_upload == (p->url != NULL)) {
         wk_job_fail (job, "dltar: \"appName\" (name), \"buildName\" and "

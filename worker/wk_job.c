@@ -5,6 +5,7 @@
 #include "wk_deploy.h"
 #include "wk_dltar.h"
 #include "wk_hello.h"
+#include "wk_mkraw.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@ static const struct {
     {"hello", wk_hello_run},
     {"dltar", wk_dltar_run},
     {"deploy", wk_deploy_run},
+    {"mkraw", wk_mkraw_run},
 };
 
 

@@ -1,6 +1,7 @@
 /*  wk_manifest - decodes and validates manifest.json into plain arrays.  */
 #include "wk_manifest.h"
 #include "wk_image.h"
+#include "wk_mscan.h"
 #include "edge_assert.h"
 #include "edge_util.h"
 #include <jansson.h>
@@ -429,323 +430,79 @@ wk_manifest_load (const char *path, char *err, size_t errsize)
 }
 
 
-/*  The chunk-table scanner: reads manifest.json through a fixed buffer,
-    keeps "version", "chunks", "loadOrder" and "segments" and skips the
-    other members, so its memory follows the chunk count, not the text.  */
-
-#define S_SCAN_DEPTH  32  //  nesting limit (a manifest nests 5 deep)
-#define S_SCAN_STRING 128 //  longest kept string (a key, name or hash)
+/*  The chunk table, read by wk_mscan: keeps "version", "chunks",
+    "loadOrder" and "segments" and skips the other members, so memory
+    follows the chunk count, not the text.  */
 
 typedef struct {
-    FILE *file;
-    unsigned char buf[65536];
-    size_t pos, len;
-    uint64_t consumed;   //  bytes before buf
     s_ctx_t ctx;         //  the caller's error buffer
     wk_manifest_t *self; //  being filled
     size_t chunks_cap, load_cap, segments_cap;
-    int64_t version;          //  -1 until seen
-    unsigned seen;            //  root members seen (bit per member)
-    unsigned item_seen;       //  members of the current item
-    char sha[S_SCAN_STRING];  //  current chunk's members
-    char text[S_SCAN_STRING]; //  its compression or segment's name
-    int64_t values[4];        //  size, storedSize, segment, offset
-    const char *want;         //  copy mode: the member to copy
-    FILE *out;                //  copy mode: where to, while copying
-    size_t copy_from;         //  copy mode: first byte of buf to copy
-    bool is_copied;           //  copy mode: member found and copied
-} s_scan_t;
-
-typedef int (*s_item_fn) (s_scan_t *scan, size_t index);
-typedef int (*s_member_fn) (s_scan_t *scan, const char *key);
+    int64_t version;            //  -1 until seen
+    unsigned seen;              //  root members seen (bit per member)
+    unsigned item_seen;         //  members of the current item
+    char sha[WK_MSCAN_STRING];  //  current chunk's members
+    char text[WK_MSCAN_STRING]; //  its compression or segment's name
+    int64_t values[4];          //  size, storedSize, segment, offset
+} s_table_t;
 
 
 static int
-s_peek (s_scan_t *scan)
-{
-    if (scan->pos == scan->len) {
-        if (scan->out && scan->len > scan->copy_from)
-            fwrite (scan->buf + scan->copy_from, 1, scan->len - scan->copy_from,
-                    scan->out);
-        scan->copy_from = 0;
-        scan->consumed += scan->len;
-        scan->pos = 0;
-        scan->len = fread (scan->buf, 1, sizeof (scan->buf), scan->file);
-        if (scan->len == 0)
-            return EOF;
-    }
-    return scan->buf[scan->pos];
-}
-
-
-static int
-s_ws (s_scan_t *scan)
-{
-    int c;
-    while ((c = s_peek (scan)) == ' ' || c == '\t' || c == '\n' || c == '\r')
-        scan->pos++;
-    return c;
-}
-
-
-static bool
-s_eat (s_scan_t *scan, int want)
-{
-    if (s_ws (scan) != want)
-        return false;
-    scan->pos++;
-    return true;
-}
-
-
-static int
-s_hex4 (s_scan_t *scan)
-{
-    int value = 0;
-    for (int i = 0; i < 4; i++) {
-        int c = s_peek (scan), v = c >= '0' && c <= '9'   ? c - '0'
-                                   : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                                   : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                                          : -1;
-        if (v < 0)
-            return -1;
-        scan->pos++;
-        value = value * 16 + v;
-    }
-    return value;
-}
-
-
-//  A string into out (cap bytes, or skipped when out is NULL). Returns 1
-//  when it did not fit (out holds ""), 0, or -1 when malformed. Escapes
-//  beyond ASCII become byte 0x80: no kept string may hold them.
-static int
-s_string (s_scan_t *scan, char *out, size_t cap)
-{
-    if (!s_eat (scan, '"'))
-        return -1;
-    size_t len = 0;
-    bool is_long = false;
-    int c;
-    while ((c = s_peek (scan)) != '"') {
-        if (c == EOF || c < 0x20)
-            return -1;
-        scan->pos++;
-        if (c == '\\') {
-            int e = s_peek (scan);
-            scan->pos++;
-            const char *from = "\"\\/bfnrt", *to = "\"\\/\b\f\n\r\t";
-            const char *at = e == EOF || e == 0 ? NULL : strchr (from, e);
-            c = e == 'u' ? s_hex4 (scan) : at ? to[at - from] : -1;
-            if (c < 0 || (e == 'u' && c == 0))
-                return -1;
-            c = c < 0x80 ? c : 0x80;
-        }
-        if (out && len + 1 < cap)
-            out[len++] = (char) c;
-        else
-            is_long = true;
-    }
-    scan->pos++;
-    if (out)
-        out[is_long ? 0 : len] = '\0';
-    return out && is_long ? 1 : 0;
-}
-
-
-//  A number: its value when an integer, -1 when a real; -2 when malformed
-//  or too large (jansson refuses those too).
-static int
-s_number (s_scan_t *scan, int64_t *value)
-{
-    bool is_negative = s_ws (scan) == '-', is_real = false;
-    if (is_negative)
-        scan->pos++;
-    int c = s_peek (scan);
-    if (c < '0' || c > '9')
-        return -2;
-    uint64_t n = 0;
-    for (; (c = s_peek (scan)) >= '0' && c <= '9'; scan->pos++) {
-        if (n > ((uint64_t) INT64_MAX - (uint64_t) (c - '0')) / 10)
-            return -2;
-        n = n * 10 + (uint64_t) (c - '0');
-    }
-    for (; c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-'
-           || (is_real && c >= '0' && c <= '9');
-         c = s_peek (scan)) {
-        is_real = true;
-        scan->pos++;
-    }
-    *value = is_real ? -1 : is_negative ? -(int64_t) n : (int64_t) n;
-    return 0;
-}
-
-
-//  Walk an array, calling item for each element.
-static int
-s_array (s_scan_t *scan, s_item_fn item)
-{
-    if (!s_eat (scan, '['))
-        return -1;
-    if (s_eat (scan, ']'))
-        return 0;
-    size_t index = 0;
-    do
-        if (item (scan, index++) != 0)
-            return -1;
-    while (s_eat (scan, ','));
-    return s_eat (scan, ']') ? 0 : -1;
-}
-
-
-//  Walk an object, calling member for each key ("" when too long to keep).
-static int
-s_object (s_scan_t *scan, s_member_fn member)
-{
-    if (!s_eat (scan, '{'))
-        return -1;
-    if (s_eat (scan, '}'))
-        return 0;
-    char key[S_SCAN_STRING];
-    do
-        if (s_string (scan, key, sizeof (key)) < 0 || !s_eat (scan, ':')
-            || member (scan, key) != 0)
-            return -1;
-    while (s_eat (scan, ','));
-    return s_eat (scan, '}') ? 0 : -1;
-}
-
-
-static int
-s_skip (s_scan_t *scan, int depth)
-{
-    int c = s_ws (scan);
-    if (c == '"')
-        return s_string (scan, NULL, 0) < 0 ? -1 : 0;
-    if (c == '-' || (c >= '0' && c <= '9')) {
-        int64_t n;
-        return s_number (scan, &n) < 0 ? -1 : 0;
-    }
-    if (c == '[' || c == '{') {
-        if (depth > S_SCAN_DEPTH)
-            return -1;
-        if (!s_eat (scan, c))
-            return -1;
-        int close = c == '[' ? ']' : '}';
-        if (s_eat (scan, close))
-            return 0;
-        do
-            if ((c == '{'
-                 && (s_string (scan, NULL, 0) != 0 || !s_eat (scan, ':')))
-                || s_skip (scan, depth + 1) != 0)
-                return -1;
-        while (s_eat (scan, ','));
-        return s_eat (scan, close) ? 0 : -1;
-    }
-    const char *words[] = {"true", "false", "null"};
-    for (int i = 0; i < 3; i++)
-        if (c == words[i][0]) {
-            for (const char *p = words[i]; *p; p++, scan->pos++)
-                if (s_peek (scan) != *p)
-                    return -1;
-            return 0;
-        }
-    return -1;
-}
-
-
-//  A member's value: an integer (-1 when of another type or real).
-static int
-s_value_int (s_scan_t *scan, int64_t *value)
-{
-    int c = s_ws (scan);
-    if (c == '-' || (c >= '0' && c <= '9'))
-        return s_number (scan, value) < 0 ? -1 : 0;
-    *value = -1;
-    return s_skip (scan, 1);
-}
-
-
-//  A member's value: a string into out ("" when of another type or long).
-static int
-s_value_string (s_scan_t *scan, char *out, size_t cap)
-{
-    out[0] = '\0';
-    if (s_ws (scan) != '"')
-        return s_skip (scan, 1);
-    return s_string (scan, out, cap) < 0 ? -1 : 0;
-}
-
-
-//  Index of key in names (bit seen of *seen set), -1 when unknown, -2 when
-//  repeated (jansson refuses duplicates too).
-static int
-s_key_index (const char *key, const char *const *names, unsigned *seen)
-{
-    for (int i = 0; names[i]; i++)
-        if (strcmp (key, names[i]) == 0) {
-            if (*seen & (1u << i))
-                return -2;
-            *seen |= 1u << i;
-            return i;
-        }
-    return -1;
-}
-
-
-static int
-s_chunk_member (s_scan_t *scan, const char *key)
+s_chunk_member (wk_mscan_t *scan, const char *key, void *arg)
 {
     static const char *const names[] = {"size",   "storedSize", "segment",
                                         "offset", "sha256",     "compression",
                                         NULL};
-    int i = s_key_index (key, names, &scan->item_seen);
+    s_table_t *table = arg;
+    int i = wk_mscan_key_index (key, names, &table->item_seen);
     if (i == -2)
         return -1;
     if (i < 0)
-        return s_skip (scan, 1);
+        return wk_mscan_skip (scan);
     if (i < 4)
-        return s_value_int (scan, &scan->values[i]);
-    return i == 4 ? s_value_string (scan, scan->sha, sizeof (scan->sha))
-                  : s_value_string (scan, scan->text, sizeof (scan->text));
+        return wk_mscan_int (scan, &table->values[i]);
+    return i == 4 ? wk_mscan_string (scan, table->sha, sizeof (table->sha))
+                  : wk_mscan_string (scan, table->text, sizeof (table->text));
 }
 
 
 static int
-s_chunk_item (s_scan_t *scan, size_t index)
+s_chunk_item (wk_mscan_t *scan, size_t index, void *arg)
 {
-    wk_manifest_t *self = scan->self;
-    if (index == scan->chunks_cap) {
-        scan->chunks_cap = scan->chunks_cap ? scan->chunks_cap * 2 : 1024;
-        self->chunks = edge_realloc (self->chunks,
-                                     scan->chunks_cap * sizeof (*self->chunks));
+    s_table_t *table = arg;
+    wk_manifest_t *self = table->self;
+    if (index == table->chunks_cap) {
+        table->chunks_cap = table->chunks_cap ? table->chunks_cap * 2 : 1024;
+        self->chunks = edge_realloc (
+            self->chunks, table->chunks_cap * sizeof (*self->chunks));
     }
-    scan->item_seen = 0;
-    scan->sha[0] = scan->text[0] = '\0';
+    table->item_seen = 0;
+    table->sha[0] = table->text[0] = '\0';
     for (int i = 0; i < 4; i++)
-        scan->values[i] = -1;
-    if (s_object (scan, s_chunk_member) != 0)
+        table->values[i] = -1;
+    if (wk_mscan_object (scan, s_chunk_member, table) != 0)
         return -1;
     self->nchunks = index + 1;
     memset (&self->chunks[index], 0, sizeof (self->chunks[index]));
-    return s_chunk_fields (&self->chunks[index], scan->sha,
-                           scan->text[0] ? scan->text : NULL, scan->values,
-                           index, &scan->ctx);
+    return s_chunk_fields (&self->chunks[index], table->sha,
+                           table->text[0] ? table->text : NULL, table->values,
+                           index, &table->ctx);
 }
 
 
 static int
-s_load_item (s_scan_t *scan, size_t index)
+s_load_item (wk_mscan_t *scan, size_t index, void *arg)
 {
-    wk_manifest_t *self = scan->self;
-    if (index == scan->load_cap) {
-        scan->load_cap = scan->load_cap ? scan->load_cap * 2 : 1024;
-        self->load_order =
-            edge_realloc (self->load_order, scan->load_cap * sizeof (uint32_t));
+    s_table_t *table = arg;
+    wk_manifest_t *self = table->self;
+    if (index == table->load_cap) {
+        table->load_cap = table->load_cap ? table->load_cap * 2 : 1024;
+        self->load_order = edge_realloc (self->load_order,
+                                         table->load_cap * sizeof (uint32_t));
     }
     int64_t value;
-    if (s_number (scan, &value) != 0 || value < 0 || value > UINT32_MAX)
-        return s_bad (&scan->ctx, "loadOrder[%zu] is not a chunk", index);
+    if (wk_mscan_number (scan, &value) != 0 || value < 0 || value > UINT32_MAX)
+        return s_bad (&table->ctx, "loadOrder[%zu] is not a chunk", index);
     self->load_order[index] = (uint32_t) value;
     self->nload = index + 1;
     return 0;
@@ -753,78 +510,82 @@ s_load_item (s_scan_t *scan, size_t index)
 
 
 static int
-s_segment_member (s_scan_t *scan, const char *key)
+s_segment_member (wk_mscan_t *scan, const char *key, void *arg)
 {
     static const char *const names[] = {"size", "name", NULL};
-    int i = s_key_index (key, names, &scan->item_seen);
+    s_table_t *table = arg;
+    int i = wk_mscan_key_index (key, names, &table->item_seen);
     if (i == -2)
         return -1;
     if (i < 0)
-        return s_skip (scan, 1);
-    return i == 0 ? s_value_int (scan, &scan->values[0])
-                  : s_value_string (scan, scan->text, sizeof (scan->text));
+        return wk_mscan_skip (scan);
+    return i == 0 ? wk_mscan_int (scan, &table->values[0])
+                  : wk_mscan_string (scan, table->text, sizeof (table->text));
 }
 
 
 static int
-s_segment_item (s_scan_t *scan, size_t index)
+s_segment_item (wk_mscan_t *scan, size_t index, void *arg)
 {
-    wk_manifest_t *self = scan->self;
-    if (index == scan->segments_cap) {
-        scan->segments_cap = scan->segments_cap ? scan->segments_cap * 2 : 16;
+    s_table_t *table = arg;
+    wk_manifest_t *self = table->self;
+    if (index == table->segments_cap) {
+        table->segments_cap =
+            table->segments_cap ? table->segments_cap * 2 : 16;
         self->segments = edge_realloc (
-            self->segments, scan->segments_cap * sizeof (*self->segments));
+            self->segments, table->segments_cap * sizeof (*self->segments));
     }
-    scan->item_seen = 0;
-    scan->text[0] = '\0';
-    scan->values[0] = -1;
-    if (s_object (scan, s_segment_member) != 0)
+    table->item_seen = 0;
+    table->text[0] = '\0';
+    table->values[0] = -1;
+    if (wk_mscan_object (scan, s_segment_member, table) != 0)
         return -1;
-    if (!s_name_is_plain (scan->text) || scan->values[0] < 0)
-        return s_bad (&scan->ctx, "segment %zu is malformed", index);
-    self->segments[index].name = edge_strdup (scan->text);
-    self->segments[index].size = (uint64_t) scan->values[0];
+    if (!s_name_is_plain (table->text) || table->values[0] < 0)
+        return s_bad (&table->ctx, "segment %zu is malformed", index);
+    self->segments[index].name = edge_strdup (table->text);
+    self->segments[index].size = (uint64_t) table->values[0];
     self->nsegments = index + 1;
     return 0;
 }
 
 
 static int
-s_root_member (s_scan_t *scan, const char *key)
+s_root_member (wk_mscan_t *scan, const char *key, void *arg)
 {
     static const char *const names[] = {"version", "chunks", "loadOrder",
                                         "segments", NULL};
-    static const s_item_fn items[] = {NULL, s_chunk_item, s_load_item,
-                                      s_segment_item};
-    int i = s_key_index (key, names, &scan->seen);
+    static wk_mscan_item_fn *const items[] = {NULL, s_chunk_item, s_load_item,
+                                              s_segment_item};
+    s_table_t *table = arg;
+    int i = wk_mscan_key_index (key, names, &table->seen);
     if (i == -2)
         return -1;
     if (i < 0)
-        return s_skip (scan, 1);
+        return wk_mscan_skip (scan);
     if (i == 0)
-        return s_value_int (scan, &scan->version);
-    if (s_ws (scan) != '[')
-        return s_bad (&scan->ctx, "\"%s\" must be an array", key);
-    return s_array (scan, items[i]);
+        return wk_mscan_int (scan, &table->version);
+    if (wk_mscan_peek (scan) != '[')
+        return s_bad (&table->ctx, "\"%s\" must be an array", key);
+    return wk_mscan_array (scan, items[i], table);
 }
 
 
 //  After the scan: every member there, chunks inside their segments.
 static int
-s_scan_check (s_scan_t *scan)
+s_table_check (s_table_t *table)
 {
-    wk_manifest_t *self = scan->self;
-    if (scan->version != WK_IMAGE_VERSION)
-        return s_bad (&scan->ctx, "unsupported manifest version");
-    if ((scan->seen & 14u) != 14u)
-        return s_bad (&scan->ctx, "\"chunks\", \"loadOrder\" and "
-                                  "\"segments\" must be arrays");
+    wk_manifest_t *self = table->self;
+    if (table->version != WK_IMAGE_VERSION)
+        return s_bad (&table->ctx, "unsupported manifest version");
+    if ((table->seen & 14u) != 14u)
+        return s_bad (&table->ctx, "\"chunks\", \"loadOrder\" and "
+                                   "\"segments\" must be arrays");
     for (size_t i = 0; i < self->nchunks; i++)
-        if (s_chunk_place (self, i, &scan->ctx) != 0)
+        if (s_chunk_place (self, i, &table->ctx) != 0)
             return -1;
     for (size_t i = 0; i < self->nload; i++)
         if (self->load_order[i] >= self->nchunks)
-            return s_bad (&scan->ctx, "loadOrder[%zu] is not a chunk", i);
+            return s_bad (&table->ctx, "loadOrder[%zu] is not a chunk", i);
     return 0;
 }
 
@@ -833,77 +594,18 @@ wk_manifest_t *
 wk_manifest_load_chunks (const char *path, char *err, size_t errsize)
 {
     edge_assert (path && err && errsize > 0);
-    s_scan_t *scan = edge_calloc (1, sizeof (*scan));
-    scan->ctx = (s_ctx_t){err, errsize};
-    scan->version = -1;
-    scan->self = edge_calloc (1, sizeof (wk_manifest_t));
-    err[0] = '\0';
-    scan->file = fopen (path, "rb");
-    if (!scan->file) {
-        snprintf (err, errsize, "cannot open %s", path);
-        goto failed;
-    }
-    int rc = s_object (scan, s_root_member);
-    if (rc == 0 && s_ws (scan) != EOF)
-        rc = -1;
-    if (ferror (scan->file)) {
-        snprintf (err, errsize, "cannot read %s", path);
-        goto failed;
-    }
-    if (rc != 0 && !err[0])
-        s_bad (&scan->ctx, "not JSON near byte %llu",
-               (unsigned long long) (scan->consumed + scan->pos));
-    if (rc != 0 || s_scan_check (scan) != 0)
-        goto failed;
-    s_build_index (scan->self);
-    wk_manifest_t *self = scan->self;
-    fclose (scan->file);
-    free (scan);
-    return self;
-failed:
-    if (scan->file)
-        fclose (scan->file);
-    wk_manifest_destroy (&scan->self);
-    free (scan);
-    return NULL;
-}
-
-
-//  Copy the next value to out byte for byte.
-static int
-s_copy_value (s_scan_t *scan, FILE *out)
-{
-    if (s_ws (scan) == EOF)
-        return -1;
-    scan->copy_from = scan->pos;
-    scan->out = out; //  from here s_peek flushes each buffer it leaves
-    int rc = s_skip (scan, 1);
-    if (rc == 0 && scan->pos > scan->copy_from)
-        fwrite (scan->buf + scan->copy_from, 1, scan->pos - scan->copy_from,
-                out);
-    scan->out = NULL;
-    return rc;
-}
-
-
-//  Walk the root object, copying the wanted member's value to out.
-static int
-s_copy_root (s_scan_t *scan, FILE *out)
-{
-    if (!s_eat (scan, '{'))
-        return -1;
-    if (s_eat (scan, '}'))
-        return 0;
-    char key[S_SCAN_STRING];
-    do {
-        if (s_string (scan, key, sizeof (key)) < 0 || !s_eat (scan, ':'))
-            return -1;
-        bool is_wanted = !scan->is_copied && strcmp (key, scan->want) == 0;
-        if ((is_wanted ? s_copy_value (scan, out) : s_skip (scan, 1)) != 0)
-            return -1;
-        scan->is_copied |= is_wanted;
-    } while (s_eat (scan, ','));
-    return s_eat (scan, '}') ? 0 : -1;
+    wk_mscan_t *scan = wk_mscan_open (path, err, errsize);
+    if (!scan)
+        return NULL;
+    s_table_t table = {.ctx = {err, errsize}, .version = -1};
+    table.self = edge_calloc (1, sizeof (wk_manifest_t));
+    if (wk_mscan_root (scan, s_root_member, &table) != 0
+        || s_table_check (&table) != 0)
+        wk_manifest_destroy (&table.self);
+    else
+        s_build_index (table.self);
+    wk_mscan_destroy (&scan);
+    return table.self;
 }
 
 
@@ -911,33 +613,7 @@ int
 wk_manifest_copy_member (
     const char *path, const char *key, FILE *out, char *err, size_t errsize)
 {
-    edge_assert (path && key && out && err && errsize > 0);
-    s_scan_t *scan = edge_calloc (1, sizeof (*scan));
-    scan->ctx = (s_ctx_t){err, errsize};
-    scan->want = key;
-    err[0] = '\0';
-    int rc = -1;
-    scan->file = fopen (path, "rb");
-    if (!scan->file) {
-        snprintf (err, errsize, "cannot open %s", path);
-        goto cleanup;
-    }
-    rc = s_copy_root (scan, out);
-    if (rc == 0 && s_ws (scan) != EOF)
-        rc = -1;
-    if (ferror (scan->file))
-        snprintf (err, errsize, "cannot read %s", path);
-    else if (rc != 0)
-        s_bad (&scan->ctx, "not JSON near byte %llu",
-               (unsigned long long) (scan->consumed + scan->pos));
-    else if (!scan->is_copied)
-        rc = s_bad (&scan->ctx, "no member \"%s\"", key);
-    if (ferror (scan->file))
-        rc = -1;
-    fclose (scan->file);
-cleanup:
-    free (scan);
-    return rc;
+    return wk_mscan_copy_member (path, key, out, err, errsize);
 }
 
 

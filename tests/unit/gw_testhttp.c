@@ -10,6 +10,7 @@
 #include "gw_upload.h"
 #include <arpa/inet.h>
 #include <curl/curl.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,6 +122,15 @@ gw_testhttp_assert_error (json_t *body, long status, const char *code)
 
 
 //  Deterministic test bytes: byte i of stream seed.
+const char *
+gw_testhttp_str (const json_t *obj, const char *key)
+{
+    const char *value = json_string_value (json_object_get (obj, key));
+    assert_non_null (value);
+    return value;
+}
+
+
 unsigned char
 gw_testhttp_byte (uint32_t seed, uint64_t i)
 {
@@ -177,6 +187,26 @@ gw_testhttp_put (const char *url,
 
 
 //  The path part of an upload URL ("/upload/v1/<token>").
+bool
+gw_testhttp_file_matches (const char *path, uint64_t total, uint32_t seed)
+{
+    FILE *file = fopen (path, "rb");
+    if (!file)
+        return false;
+    unsigned char buf[65536];
+    uint64_t pos = 0;
+    size_t n;
+    bool is_same = true;
+    while (is_same && (n = fread (buf, 1, sizeof buf, file)) > 0) {
+        for (size_t i = 0; i < n && is_same; i++)
+            is_same = buf[i] == gw_testhttp_byte (seed, pos + i);
+        pos += n;
+    }
+    fclose (file);
+    return is_same && pos == total;
+}
+
+
 const char *
 gw_testhttp_upload_path (const char *url)
 {
@@ -245,4 +275,82 @@ gw_testhttp_read_status (int fd)
     int status = 0;
     sscanf (buf, "HTTP/1.1 %d", &status);
     return status;
+}
+
+
+void
+gw_testhttp_capture_begin (const char *dir, int *saved, char *path)
+{
+    fflush (stdout);
+    *saved = dup (1);
+    snprintf (path, 128, "%s/stdout.log", dir);
+    int fd = open (path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    dup2 (fd, 1);
+    close (fd);
+}
+
+
+char *
+gw_testhttp_capture_end (int saved, const char *path)
+{
+    fflush (stdout);
+    dup2 (saved, 1);
+    close (saved);
+    FILE *file = fopen (path, "rb");
+    char *text = edge_calloc (1, 1 << 20);
+    size_t n = fread (text, 1, (1 << 20) - 1, file);
+    text[n] = 0;
+    fclose (file);
+    unlink (path);
+    return text;
+}
+
+
+//  True when the len bytes at data contain text.
+static bool
+s_bytes_contain (const char *data, size_t len, const char *text)
+{
+    size_t n = strlen (text);
+    for (size_t i = 0; i + n <= len; i++)
+        if (memcmp (data + i, text, n) == 0)
+            return true;
+    return false;
+}
+
+
+//  True when any reply element (recursively) contains text.
+bool
+gw_testhttp_reply_contains (const redisReply *reply, const char *text)
+{
+    if (reply->type == REDIS_REPLY_STRING || reply->type == REDIS_REPLY_STATUS)
+        return s_bytes_contain (reply->str, reply->len, text);
+    for (size_t i = 0; reply->type == REDIS_REPLY_ARRAY && i < reply->elements;
+         i++)
+        if (gw_testhttp_reply_contains (reply->element[i], text))
+            return true;
+    return false;
+}
+
+
+bool
+gw_testhttp_redis_contains (edge_redis_t *redis, const char *text)
+{
+    redisReply *keys = edge_redis_command (redis, "KEYS *");
+    assert_non_null (keys);
+    bool found = gw_testhttp_reply_contains (keys, text);
+    for (size_t i = 0; i < keys->elements && !found; i++) {
+        const char *key = keys->element[i]->str;
+        redisReply *type = edge_redis_command (redis, "TYPE %s", key);
+        const char *cmd = strcmp (type->str, "hash") == 0     ? "HGETALL %s"
+                          : strcmp (type->str, "string") == 0 ? "GET %s"
+                          : strcmp (type->str, "stream") == 0
+                              ? "XRANGE %s - +"
+                              : "ZRANGE %s 0 -1";
+        freeReplyObject (type);
+        redisReply *value = edge_redis_command (redis, cmd, key);
+        found = value && gw_testhttp_reply_contains (value, text);
+        freeReplyObject (value);
+    }
+    freeReplyObject (keys);
+    return found;
 }

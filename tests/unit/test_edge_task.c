@@ -545,6 +545,8 @@ test_success_with_a_next_step_creates_it_queued_in_the_same_script (
     s_create_claimed_dltar (name);
     freeReplyObject (edge_redis_command (
         s_redis, "HSET e:{acme}:app:game:imports b1 %s", name));
+    freeReplyObject (edge_redis_command (
+        s_redis, "HSET e:{acme}:training:game processingTask %s", name));
     edge_task_next_t step = {"mkraw", "{\"mode\":\"build\"}", NULL};
     assert_int_equal (edge_task_succeed_next (s_redis, name, "w1", 1,
                                               "{\"key\":\"k\"}", &step, next),
@@ -561,6 +563,8 @@ test_success_with_a_next_step_creates_it_queued_in_the_same_script (
     assert_string_equal (s_hget (s_task_key (next), "params"),
                          "{\"mode\":\"build\"}");
     assert_string_equal (s_hget ("e:{acme}:app:game:imports", "b1"), next);
+    assert_string_equal (
+        s_hget ("e:{acme}:training:game", "processingTask"), next);
     assert_true (s_score ("e:tasks:queued", next) > 0);
     assert_true (s_score ("e:{acme}:tasks", next) > 0);
     //  This task's end comes before the next one's submit

@@ -1,4 +1,4 @@
-/*  test_edge_util - name and request id rules at their edges, RFC 3339
+/*  test_edge_util - name, build name and request id rules at their edges, RFC 3339
     formatting, task names, random ids, allocation helpers and clocks.  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -177,6 +177,39 @@ test_clocks_move_forward (void **state)
 
 
 static void
+test_build_name_is_1_to_100_letters_digits_dot_dash_underscore (void **state)
+{
+    (void) state;
+    assert_false (edge_build_name_is_valid (NULL));
+    assert_false (edge_build_name_is_valid (""));
+    assert_true (edge_build_name_is_valid ("x"));
+    assert_true (edge_build_name_is_valid (s_repeat ('a', 100)));
+    assert_false (edge_build_name_is_valid (s_repeat ('a', 101)));
+    const char *good[] = {"v1.0.3", "rc-2_final", "...", ".x", "x..", "-", "_",
+                          "A.b-C_9"};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+        if (!edge_build_name_is_valid (good[i]))
+            fail_msg ("refused \"%s\"", good[i]);
+    const char *bad[] = {"v1 0",  "v1/0", "a\\b", "v1:0", "\xc3\xa9",
+                         "v\n1", "v1+0", "%2e",  "a\"b", "v1\t"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        if (edge_build_name_is_valid (bad[i]))
+            fail_msg ("accepted \"%s\"", bad[i]);
+}
+
+
+static void
+test_build_name_is_never_a_dot_or_dot_dot (void **state)
+{
+    (void) state;
+    assert_false (edge_build_name_is_valid ("."));
+    assert_false (edge_build_name_is_valid (".."));
+    assert_true (edge_build_name_is_valid ("..."));
+    assert_true (edge_build_name_is_valid ("._"));
+}
+
+
+static void
 test_rfc3339_parses_back_what_it_formats (void **state)
 {
     (void) state;
@@ -212,6 +245,9 @@ main (void)
         cmocka_unit_test (
             test_name_allows_only_ascii_letters_digits_underscore),
         cmocka_unit_test (test_request_id_is_1_to_128_safe_characters),
+        cmocka_unit_test (
+            test_build_name_is_1_to_100_letters_digits_dot_dash_underscore),
+        cmocka_unit_test (test_build_name_is_never_a_dot_or_dot_dot),
         cmocka_unit_test (test_rfc3339_has_milliseconds_in_utc),
         cmocka_unit_test (test_task_names_match_the_name_pattern),
         cmocka_unit_test (test_random_hex_has_the_requested_length),

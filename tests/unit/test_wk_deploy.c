@@ -12,10 +12,10 @@
 #include "edge_log.h"
 #include "edge_redis.h"
 #include "edge_store.h"
-#include "edge_testutil.h"
 #include "edge_util.h"
 #include "wk_deploy.h"
 #include "wk_job.h"
+#include "wk_tests3.h"
 #include <arpa/inet.h>
 #include <jansson.h>
 #include <netinet/in.h>
@@ -28,18 +28,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define S_BUCKET  "edge-test"
 #define S_KEYS    5
 #define S_MAX_LOG 64
 
-static edge_testutil_redis_t s_redis;
-static edge_redis_t *s_conn;  //  the handler's connection
-static edge_redis_t *s_check; //  the test's own connection
-static char s_dir[] = "/tmp/test_wk_deploy_XXXXXX";
-static bool s_has_s3;
-static pid_t s_s3rver_pid;
-static int s_s3rver_port;
-static char s_endpoint[64];
+static wk_tests3_t s_t3; //  conn is the handler's, check the test's
 
 //  The depot keys of the fake image and patch (manifests included).
 static const char *const s_keys[S_KEYS] = {
@@ -114,40 +106,7 @@ s_content (size_t i, size_t *size)
 
 
 //  Run a command on the test's connection; it must not fail.
-#define S_REDIS(...)                                                           \
-    do {                                                                       \
-        redisReply *reply_ = edge_redis_command (s_check, __VA_ARGS__);        \
-        assert_non_null (reply_);                                              \
-        assert_int_not_equal (reply_->type, REDIS_REPLY_ERROR);                \
-        freeReplyObject (reply_);                                              \
-    } while (0)
-
-
-//  A hash field (caller frees), or NULL when absent.
-static char *
-s_hget (const char *key, const char *field)
-{
-    redisReply *reply = edge_redis_command (s_check, "HGET %s %s", key, field);
-    assert_non_null (reply);
-    char *value =
-        reply->type == REDIS_REPLY_STRING ? edge_strdup (reply->str) : NULL;
-    freeReplyObject (reply);
-    return value;
-}
-
-
-static void
-s_assert_field (const char *key, const char *field, const char *want)
-{
-    char *value = s_hget (key, field);
-    if (!want)
-        assert_null (value);
-    else {
-        assert_non_null (value);
-        assert_string_equal (value, want);
-    }
-    free (value);
-}
+#define S_REDIS(...) WK_TESTS3_REDIS (s_t3.check, __VA_ARGS__)
 
 
 //  Run a deploy job with params text; the caller calls wk_job_fini.
@@ -162,7 +121,7 @@ s_run (const char *params_text, atomic_int *cancel, wk_job_t *job)
                       .org = "acme",
                       .params = params,
                       .attempt = 1,
-                      .redis = s_conn,
+                      .redis = s_t3.conn,
                       .cancel = cancel};
     wk_job_rc_t rc = wk_deploy_run (job);
     json_decref (params);
@@ -171,42 +130,13 @@ s_run (const char *params_text, atomic_int *cancel, wk_job_t *job)
 }
 
 
-//  The store of a test origin: "fsA" (prefix cdn/a/), "fsB" (no prefix),
-//  "s3C" (prefix pre/). Caller owns. *prefix is borrowed.
-static edge_store_t *
-s_origin (const char *name, const char **prefix)
-{
-    edge_store_t *store = NULL;
-    if (strcmp (name, "fsA") == 0) {
-        char *path = edge_sprintf ("%s/originA", s_dir);
-        store = edge_store_new_fs (path);
-        free (path);
-        *prefix = "cdn/a/";
-    }
-    else if (strcmp (name, "fsB") == 0) {
-        char *path = edge_sprintf ("%s/originB", s_dir);
-        store = edge_store_new_fs (path);
-        free (path);
-        *prefix = "";
-    }
-    else {
-        edge_store_s3_opts_t opts = {s_endpoint, "us-east-1", S_BUCKET,
-                                     "S3RVER",   "S3RVER",    NULL};
-        store = edge_store_new_s3 (&opts);
-        *prefix = "pre/";
-    }
-    assert_non_null (store);
-    return store;
-}
-
-
 //  Origin name holds every depot key under its prefix, byte for byte.
 static void
 s_assert_origin (const char *name)
 {
     const char *prefix;
-    edge_store_t *store = s_origin (name, &prefix);
-    char *path = edge_sprintf ("%s/copy", s_dir);
+    edge_store_t *store = wk_tests3_origin (&s_t3, name, &prefix);
+    char *path = edge_sprintf ("%s/copy", s_t3.dir);
     for (size_t i = 0; i < S_KEYS; i++) {
         char *key = edge_sprintf ("%s%s", prefix, s_keys[i]);
         assert_int_equal (edge_store_get_file (store, key, path), 0);
@@ -235,7 +165,7 @@ s_origins (const char **names)
     names[0] = "fsA";
     names[1] = "fsB";
     names[2] = "s3C";
-    return s_has_s3 ? 3 : 2;
+    return s_t3.has_s3 ? 3 : 2;
 }
 
 
@@ -288,7 +218,7 @@ s_assert_error (const wk_job_t *job, const char *failed, const char *ok)
 static json_t *
 s_app_json (const char *field)
 {
-    char *text = s_hget ("e:{acme}:app:app1", field);
+    char *text = wk_tests3_hget (s_t3.check, "e:{acme}:app:app1", field);
     json_t *value = text ? json_loads (text, JSON_DECODE_ANY, NULL) : NULL;
     free (text);
     return value;
@@ -327,7 +257,7 @@ static char *
 s_gc_entry (int64_t *score)
 {
     redisReply *reply =
-        edge_redis_command (s_check, "ZRANGE e:gc:due 0 -1 WITHSCORES");
+        edge_redis_command (s_t3.check, "ZRANGE e:gc:due 0 -1 WITHSCORES");
     assert_non_null (reply);
     assert_int_equal (reply->elements, 2);
     json_t *doc = json_loads (reply->element[0]->str, 0, NULL);
@@ -359,79 +289,11 @@ s_gc_entry (int64_t *score)
 static long long
 s_zcard (void)
 {
-    redisReply *reply = edge_redis_command (s_check, "ZCARD e:gc:due");
+    redisReply *reply = edge_redis_command (s_t3.check, "ZCARD e:gc:due");
     assert_non_null (reply);
     long long count = reply->integer;
     freeReplyObject (reply);
     return count;
-}
-
-
-//  ---------------------------------------------------------------------
-//  s3rver
-
-static bool
-s_port_answers (void *arg)
-{
-    (void) arg;
-    int status;
-    if (waitpid (s_s3rver_pid, &status, WNOHANG) == s_s3rver_pid) {
-        s_s3rver_pid = 0;
-        return true; //  exited: stop polling, start fails
-    }
-    int fd = socket (AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in addr = {.sin_family = AF_INET};
-    addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-    addr.sin_port = htons ((uint16_t) s_s3rver_port);
-    bool is_up = connect (fd, (struct sockaddr *) &addr, sizeof addr) == 0;
-    close (fd);
-    return is_up;
-}
-
-
-static int
-s_s3rver_start (void)
-{
-    s_s3rver_port = edge_testutil_free_port ();
-    snprintf (s_endpoint, sizeof s_endpoint, "http://127.0.0.1:%d",
-              s_s3rver_port);
-    char *data = edge_sprintf ("%s/s3rver", s_dir);
-    char port[16];
-    snprintf (port, sizeof port, "%d", s_s3rver_port);
-    s_s3rver_pid = fork ();
-    if (s_s3rver_pid == 0) {
-        setpgid (0, 0);
-        execl (EDGE_S3RVER_SCRIPT, EDGE_S3RVER_SCRIPT, port, data, S_BUCKET,
-               (char *) NULL);
-        _exit (127);
-    }
-    free (data);
-    //  The first run installs s3rver from npm: allow for that.
-    bool is_up = edge_testutil_poll (s_port_answers, NULL, 180000);
-    if (!is_up || s_s3rver_pid == 0) {
-        fprintf (stderr, "s3rver did not start (see scripts/s3rver.sh)\n");
-        return -1;
-    }
-    return 0;
-}
-
-
-static void
-s_s3rver_stop (void)
-{
-    if (s_s3rver_pid <= 0)
-        return;
-    kill (-s_s3rver_pid, SIGTERM);
-    int64_t deadline = edge_mono_ms () + 5000;
-    while (waitpid (s_s3rver_pid, NULL, WNOHANG) == 0) {
-        if (edge_mono_ms () > deadline) {
-            kill (-s_s3rver_pid, SIGKILL);
-            waitpid (s_s3rver_pid, NULL, 0);
-            break;
-        }
-        edge_sleep_ms (10, NULL);
-    }
-    s_s3rver_pid = 0;
 }
 
 
@@ -442,7 +304,7 @@ static int
 s_setup (void **state)
 {
     (void) state;
-    char *depot = edge_sprintf ("%s/depot", s_dir);
+    char *depot = edge_sprintf ("%s/depot", s_t3.dir);
     edge_store_t *store = edge_store_new_fs (depot);
     free (depot);
     if (!store)
@@ -460,7 +322,7 @@ s_setup (void **state)
             != 0)
             return -1;
     edge_store_destroy (&store);
-    char *url = edge_sprintf ("file://%s/depot", s_dir);
+    char *url = edge_sprintf ("file://%s/depot", s_t3.dir);
     wk_deploy_setup (&(wk_deploy_opts_t){
         .store_url = url, .retry_ms = 20, .gc_delay_ms = S_GC_DELAY_MS});
     free (url);
@@ -483,14 +345,14 @@ s_teardown (void **state)
 static void
 s_clear_origins (void)
 {
-    char *cmd = edge_sprintf ("rm -rf '%s/originA' '%s/originB'", s_dir, s_dir);
+    char *cmd = edge_sprintf ("rm -rf '%s/fsA' '%s/fsB'", s_t3.dir, s_t3.dir);
     if (system (cmd) != 0)
         fprintf (stderr, "could not clear the fs origins\n");
     free (cmd);
-    if (!s_has_s3)
+    if (!s_t3.has_s3)
         return;
     const char *prefix;
-    edge_store_t *store = s_origin ("s3C", &prefix);
+    edge_store_t *store = wk_tests3_origin (&s_t3, "s3C", &prefix);
     size_t more = sizeof s_more / sizeof s_more[0];
     for (size_t i = 0; i < S_KEYS + more; i++) {
         char *key = edge_sprintf ("%s%s", prefix,
@@ -508,7 +370,7 @@ static int
 s_reset (void **state)
 {
     (void) state;
-    redisReply *reply = edge_redis_command (s_check, "FLUSHALL");
+    redisReply *reply = edge_redis_command (s_t3.check, "FLUSHALL");
     if (!reply)
         return -1;
     freeReplyObject (reply);
@@ -528,15 +390,15 @@ s_reset (void **state)
     S_REDIS ("HSET e:{acme}:app:app1:imports b2 task-mkraw-2 b9 task-dltar-9");
     free (text);
     S_REDIS ("HSET e:{acme}:deployment:fsA name fsA kind fs originPrefix "
-             "/cdn/a/ path %s/originA status new",
-             s_dir);
+             "/cdn/a/ path %s/fsA status new",
+             s_t3.dir);
     S_REDIS ("HSET e:{acme}:deployment:fsB name fsB kind fs originPrefix %s "
-             "path %s/originB status new",
-             "", s_dir);
+             "path %s/fsB status new",
+             "", s_t3.dir);
     S_REDIS ("HSET e:{acme}:deployment:s3C name s3C kind s3 originPrefix pre "
              "endpoint %s region us-east-1 bucket %s accessKeyId S3RVER "
              "secretAccessKey S3RVER status new",
-             s_endpoint, S_BUCKET);
+             s_t3.endpoint, WK_TESTS3_BUCKET);
     s_clear_origins ();
     s_log_clear ();
     return 0;
@@ -568,19 +430,19 @@ test_deploy_publishes_every_key_to_every_origin_manifests_last (void **state)
             json_string_value (json_array_get (deployments, i)), names[i]);
         s_assert_origin (names[i]);
         const char *prefix;
-        edge_store_t *store = s_origin (names[i], &prefix);
+        edge_store_t *store = wk_tests3_origin (&s_t3, names[i], &prefix);
         edge_store_destroy (&store);
         assert_int_equal (s_assert_manifests_last (names[i], prefix), S_KEYS);
         char *key = edge_sprintf ("e:{acme}:deployment:%s", names[i]);
-        s_assert_field (key, "status", "ok");
-        char *message = s_hget (key, "message");
+        wk_tests3_assert_field (s_t3.check, key, "status", "ok");
+        char *message = wk_tests3_hget (s_t3.check, key, "message");
         assert_non_null (strstr (message, "5 files written"));
         free (message);
         free (key);
     }
     assert_int_equal (s_logged, S_KEYS * count);
-    s_assert_field ("e:{acme}:app:app1", "locked", "0");
-    s_assert_field ("e:{acme}:app:app1", "error", NULL);
+    wk_tests3_assert_field (s_t3.check, "e:{acme}:app:app1", "locked", "0");
+    wk_tests3_assert_field (s_t3.check, "e:{acme}:app:app1", "error", NULL);
     json_decref (result);
     wk_job_fini (&job);
 }
@@ -596,7 +458,7 @@ test_deploy_again_skips_what_is_there_and_overwrites_what_differs (void **state)
     wk_job_fini (&job);
     s_log_clear ();
     //  A truncated segment on fsB is rewritten; nothing else is
-    char *path = edge_sprintf ("%s/originB/%s", s_dir, s_keys[1]);
+    char *path = edge_sprintf ("%s/fsB/%s", s_t3.dir, s_keys[1]);
     assert_int_equal (truncate (path, 10), 0);
     free (path);
     assert_int_equal (s_run (s_params_text, &cancel, &job), WK_JOB_DONE);
@@ -609,9 +471,9 @@ test_deploy_again_skips_what_is_there_and_overwrites_what_differs (void **state)
     size_t count = s_origins (names);
     for (size_t i = 0; i < count; i++)
         s_assert_origin (names[i]);
-    s_assert_field ("e:{acme}:deployment:fsA", "message",
-                    "published img-a of build 0002: 0 files written, 5 "
-                    "were already there");
+    wk_tests3_assert_field (s_t3.check, "e:{acme}:deployment:fsA", "message",
+                            "published img-a of build 0002: 0 files written, 5 "
+                            "were already there");
 }
 
 
@@ -621,7 +483,7 @@ test_failed_deployments_fail_the_task_and_lock_the_app_until_fixed (
 {
     (void) state;
     //  fsB under a regular file: no directory can be made there
-    char *file = edge_sprintf ("%s/plainfile", s_dir);
+    char *file = edge_sprintf ("%s/plainfile", s_t3.dir);
     FILE *f = fopen (file, "w");
     assert_non_null (f);
     fclose (f);
@@ -634,25 +496,30 @@ test_failed_deployments_fail_the_task_and_lock_the_app_until_fixed (
     int64_t took = edge_mono_ms () - start;
     assert_null (job.result);
     assert_non_null (job.message);
-    if (s_has_s3) {
+    if (s_t3.has_s3) {
         s_assert_error (&job, "[\"fsB\",\"s3C\"]", "[\"fsA\"]");
         assert_true (took >= 20 + 40); //  the S3 object was tried 3 times
-        s_assert_field ("e:{acme}:deployment:s3C", "status", "error");
-        char *message = s_hget ("e:{acme}:deployment:s3C", "message");
+        wk_tests3_assert_field (s_t3.check, "e:{acme}:deployment:s3C", "status",
+                                "error");
+        char *message =
+            wk_tests3_hget (s_t3.check, "e:{acme}:deployment:s3C", "message");
         assert_non_null (strstr (message, "HTTP 403"));
         assert_null (strstr (message, "S3RVER")); //  no secret
         free (message);
     }
     else
         s_assert_error (&job, "[\"fsB\"]", "[\"fsA\"]");
-    s_assert_field ("e:{acme}:deployment:fsA", "status", "ok");
-    s_assert_field ("e:{acme}:deployment:fsB", "status", "error");
-    s_assert_field ("e:{acme}:app:app1", "locked", "1");
-    s_assert_field ("e:{acme}:app:app1", "error", job.error);
+    wk_tests3_assert_field (s_t3.check, "e:{acme}:deployment:fsA", "status",
+                            "ok");
+    wk_tests3_assert_field (s_t3.check, "e:{acme}:deployment:fsB", "status",
+                            "error");
+    wk_tests3_assert_field (s_t3.check, "e:{acme}:app:app1", "locked", "1");
+    wk_tests3_assert_field (s_t3.check, "e:{acme}:app:app1", "error",
+                            job.error);
     wk_job_fini (&job);
     s_assert_origin ("fsA");
     //  Fix the deployments, retry: succeeds, unlocks, same objects
-    S_REDIS ("HSET e:{acme}:deployment:fsB path %s/originB", s_dir);
+    S_REDIS ("HSET e:{acme}:deployment:fsB path %s/fsB", s_t3.dir);
     S_REDIS ("HSET e:{acme}:deployment:s3C accessKeyId S3RVER");
     s_log_clear ();
     assert_int_equal (s_run (s_params_text, &cancel, &job), WK_JOB_DONE);
@@ -660,18 +527,18 @@ test_failed_deployments_fail_the_task_and_lock_the_app_until_fixed (
     wk_job_fini (&job);
     assert_int_equal (s_assert_manifests_last ("fsA", "cdn/a/"), 0);
     assert_int_equal (s_assert_manifests_last ("fsB", ""), S_KEYS);
-    if (s_has_s3)
+    if (s_t3.has_s3)
         assert_int_equal (s_assert_manifests_last ("s3C", "pre/"), S_KEYS);
     const char *names[3];
     size_t count = s_origins (names);
     for (size_t i = 0; i < count; i++) {
         s_assert_origin (names[i]);
         char *key = edge_sprintf ("e:{acme}:deployment:%s", names[i]);
-        s_assert_field (key, "status", "ok");
+        wk_tests3_assert_field (s_t3.check, key, "status", "ok");
         free (key);
     }
-    s_assert_field ("e:{acme}:app:app1", "locked", "0");
-    s_assert_field ("e:{acme}:app:app1", "error", NULL);
+    wk_tests3_assert_field (s_t3.check, "e:{acme}:app:app1", "locked", "0");
+    wk_tests3_assert_field (s_t3.check, "e:{acme}:app:app1", "error", NULL);
     unlink (file);
     free (file);
 }
@@ -712,7 +579,7 @@ test_a_missing_deployment_is_a_failed_deployment (void **state)
     wk_job_fini (&job);
     //  Its status is not recorded into a hash that does not exist
     redisReply *reply =
-        edge_redis_command (s_check, "EXISTS e:{acme}:deployment:gone");
+        edge_redis_command (s_t3.check, "EXISTS e:{acme}:deployment:gone");
     assert_non_null (reply);
     assert_int_equal (reply->integer, 0);
     freeReplyObject (reply);
@@ -755,8 +622,9 @@ test_missing_image_or_bad_params_fail_without_locking (void **state)
         wk_job_fini (&job);
     }
     assert_int_equal (s_logged, 0);
-    s_assert_field ("e:{acme}:app:app1", "locked", "0");
-    s_assert_field ("e:{acme}:deployment:fsA", "status", "new");
+    wk_tests3_assert_field (s_t3.check, "e:{acme}:app:app1", "locked", "0");
+    wk_tests3_assert_field (s_t3.check, "e:{acme}:deployment:fsA", "status",
+                            "new");
     //  A deleted app publishes nothing
     S_REDIS ("DEL e:{acme}:app:app1");
     atomic_int cancel = 0;
@@ -800,14 +668,19 @@ test_success_records_the_build_in_the_app_exactly (void **state)
             wk_job_fini (&job);
         }
         s_assert_app_json ("builds", want);
-        s_assert_field ("e:{acme}:app:app1", "iCurBuild", "2");
-        s_assert_field ("e:{acme}:app:app1", "dxfName", "img-a");
+        wk_tests3_assert_field (s_t3.check, "e:{acme}:app:app1", "iCurBuild",
+                                "2");
+        wk_tests3_assert_field (s_t3.check, "e:{acme}:app:app1", "dxfName",
+                                "img-a");
         s_assert_app_json ("patches", "[{\"fromBuildId\":1,\"toBuildId\":2,"
                                       "\"sizeBytes\":77}]");
-        s_assert_field ("e:{acme}:app:app1", "sizeBytes", "5100");
-        s_assert_field ("e:{acme}:app:app1", "locked", "0");
-        s_assert_field ("e:{acme}:app:app1:imports", "b2", NULL);
-        s_assert_field ("e:{acme}:app:app1:imports", "b9", "task-dltar-9");
+        wk_tests3_assert_field (s_t3.check, "e:{acme}:app:app1", "sizeBytes",
+                                "5100");
+        wk_tests3_assert_field (s_t3.check, "e:{acme}:app:app1", "locked", "0");
+        wk_tests3_assert_field (s_t3.check, "e:{acme}:app:app1:imports", "b2",
+                                NULL);
+        wk_tests3_assert_field (s_t3.check, "e:{acme}:app:app1:imports", "b9",
+                                "task-dltar-9");
         assert_int_equal (s_zcard (), 0); //  nothing stopped being current
     }
     free (want);
@@ -843,11 +716,13 @@ test_rotation_keeps_max_builds_and_schedules_what_stops_being_current (
                           json_array_get (builds, 1), "buildId")),
                       3);
     json_decref (builds);
-    s_assert_field ("e:{acme}:app:app1", "iCurBuild", "3");
-    s_assert_field ("e:{acme}:app:app1", "dxfName", "img-3");
+    wk_tests3_assert_field (s_t3.check, "e:{acme}:app:app1", "iCurBuild", "3");
+    wk_tests3_assert_field (s_t3.check, "e:{acme}:app:app1", "dxfName",
+                            "img-3");
     s_assert_app_json ("patches", "[{\"fromBuildId\":2,\"toBuildId\":3,"
                                   "\"sizeBytes\":55}]");
-    s_assert_field ("e:{acme}:app:app1", "sizeBytes", "12000");
+    wk_tests3_assert_field (s_t3.check, "e:{acme}:app:app1", "sizeBytes",
+                            "12000");
     int64_t score;
     char *prefixes = s_gc_entry (&score);
     assert_string_equal (prefixes, "dxf/acme/app1/0001/\n"
@@ -858,7 +733,7 @@ test_rotation_keeps_max_builds_and_schedules_what_stops_being_current (
     free (prefixes);
     //  Build 3 was published key for key
     const char *prefix;
-    edge_store_t *store = s_origin ("fsA", &prefix);
+    edge_store_t *store = wk_tests3_origin (&s_t3, "fsA", &prefix);
     for (size_t i = 0; i < 4; i++) {
         char *key = edge_sprintf ("%s%s", prefix, s_more[i]);
         bool exists = false;
@@ -877,7 +752,7 @@ s_spoil_patch_segment (void)
     size_t size;
     char *data = s_content (4, &size);
     memset (data, 'x', size);
-    char *path = edge_sprintf ("%s/originB/%s", s_dir, s_keys[4]);
+    char *path = edge_sprintf ("%s/fsB/%s", s_t3.dir, s_keys[4]);
     FILE *file = fopen (path, "wb");
     assert_non_null (file);
     assert_int_equal (fwrite (data, 1, size, file), size);
@@ -930,7 +805,8 @@ test_reorder_overwrites_patches_and_retires_the_old_image (void **state)
         "\"img-b\",\"sizeBytes\":5000,\"created\":\"%s\"}]",
         created);
     s_assert_app_json ("builds", want);
-    s_assert_field ("e:{acme}:app:app1", "dxfName", "img-b");
+    wk_tests3_assert_field (s_t3.check, "e:{acme}:app:app1", "dxfName",
+                            "img-b");
     s_assert_app_json ("patches", "[{\"fromBuildId\":1,\"toBuildId\":2,"
                                   "\"sizeBytes\":80}]");
     int64_t score;
@@ -971,7 +847,7 @@ test_an_app_deleted_while_publishing_fails_and_retires_the_files (void **state)
     wk_job_fini (&job);
     assert_true (calls > 0);
     redisReply *reply =
-        edge_redis_command (s_check, "EXISTS e:{acme}:app:app1");
+        edge_redis_command (s_t3.check, "EXISTS e:{acme}:app:app1");
     assert_int_equal (reply->integer, 0); //  not brought back
     freeReplyObject (reply);
     int64_t score;
@@ -994,8 +870,9 @@ test_a_cancelled_job_stops_and_records_nothing (void **state)
     assert_null (job.error);
     wk_job_fini (&job);
     assert_int_equal (s_logged, 0);
-    s_assert_field ("e:{acme}:deployment:fsA", "status", "new");
-    s_assert_field ("e:{acme}:app:app1", "locked", "0");
+    wk_tests3_assert_field (s_t3.check, "e:{acme}:deployment:fsA", "status",
+                            "new");
+    wk_tests3_assert_field (s_t3.check, "e:{acme}:app:app1", "locked", "0");
 }
 
 
@@ -1022,22 +899,11 @@ int
 main (void)
 {
     edge_log_init ("test");
-    int rc = edge_testutil_redis_start (&s_redis);
-    if (rc != 0)
-        return rc == 77 ? 77 : 1;
-    if (!mkdtemp (s_dir)) {
-        edge_testutil_redis_stop (&s_redis);
-        return 1;
-    }
-    s_conn = edge_redis_new (s_redis.url, 2000);
-    s_check = edge_redis_new (s_redis.url, 2000);
-    if (system ("command -v npm >/dev/null 2>&1") != 0)
-        fprintf (stderr, "npm is not installed: the s3 origin is left out "
-                         "(fs origins only)\n");
-    else if (s_s3rver_start () == 0)
-        s_has_s3 = true;
-    else
-        rc = 1;
+    int rc = wk_tests3_start (&s_t3, "test_wk_deploy",
+                              "npm is not installed: the s3 origin is left "
+                              "out (fs origins only)");
+    if (rc == 77)
+        return 77;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup (
             test_deploy_publishes_every_key_to_every_origin_manifests_last,
@@ -1072,13 +938,6 @@ main (void)
     };
     if (rc == 0)
         rc = cmocka_run_group_tests (tests, s_setup, s_teardown);
-    s_s3rver_stop ();
-    edge_redis_destroy (&s_check);
-    edge_redis_destroy (&s_conn);
-    edge_testutil_redis_stop (&s_redis);
-    char *cmd = edge_sprintf ("rm -rf '%s'", s_dir);
-    if (system (cmd) != 0)
-        fprintf (stderr, "could not remove %s\n", s_dir);
-    free (cmd);
+    wk_tests3_stop (&s_t3);
     return rc;
 }

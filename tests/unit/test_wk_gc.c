@@ -13,12 +13,12 @@
 #include "edge_store.h"
 #include "edge_task.h"
 #include "edge_taskops.h"
-#include "edge_testutil.h"
 #include "edge_util.h"
 #include "wk_config.h"
 #include "wk_deploy.h"
 #include "wk_gc.h"
 #include "wk_reaper.h"
+#include "wk_tests3.h"
 #include <arpa/inet.h>
 #include <czmq.h>
 #include <netinet/in.h>
@@ -31,17 +31,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define S_BUCKET "edge-test"
-#define S_MAX    64
+#define S_MAX 64
 
-static edge_testutil_redis_t s_redis;
-static edge_redis_t *s_conn;  //  the gc's connection
-static edge_redis_t *s_check; //  the test's own connection
-static char s_dir[] = "/tmp/test_wk_gc_XXXXXX";
-static bool s_has_s3;
-static pid_t s_s3rver_pid;
-static int s_s3rver_port;
-static char s_endpoint[64];
+static wk_tests3_t s_t3;             //  conn is the gc's, check the test's
 static const char *s_second = "fsB"; //  "s3C" with s3rver
 
 //  Keys of test 1: the entry deletes the first three, keeps the others.
@@ -63,20 +55,14 @@ static const char *const s_kept[] = {
 //  ---------------------------------------------------------------------
 //  Helpers
 
-#define S_REDIS(...)                                                           \
-    do {                                                                       \
-        redisReply *reply_ = edge_redis_command (s_check, __VA_ARGS__);        \
-        assert_non_null (reply_);                                              \
-        assert_int_not_equal (reply_->type, REDIS_REPLY_ERROR);                \
-        freeReplyObject (reply_);                                              \
-    } while (0)
+#define S_REDIS(...) WK_TESTS3_REDIS (s_t3.check, __VA_ARGS__)
 
 
 //  A reply's integer (the command must answer one).
 static long long
 s_int (const char *fmt, const char *arg1, const char *arg2)
 {
-    redisReply *reply = edge_redis_command (s_check, fmt, arg1, arg2);
+    redisReply *reply = edge_redis_command (s_t3.check, fmt, arg1, arg2);
     assert_non_null (reply);
     long long value = reply->type == REDIS_REPLY_INTEGER ? reply->integer
                       : reply->type == REDIS_REPLY_STRING
@@ -87,58 +73,13 @@ s_int (const char *fmt, const char *arg1, const char *arg2)
 }
 
 
-//  A hash field (caller frees), or NULL.
-static char *
-s_hget (const char *key, const char *field)
-{
-    redisReply *reply = edge_redis_command (s_check, "HGET %s %s", key, field);
-    assert_non_null (reply);
-    char *value =
-        reply->type == REDIS_REPLY_STRING ? edge_strdup (reply->str) : NULL;
-    freeReplyObject (reply);
-    return value;
-}
-
-
-static void
-s_assert_field (const char *key, const char *field, const char *want)
-{
-    char *value = s_hget (key, field);
-    assert_non_null (value);
-    assert_string_equal (value, want);
-    free (value);
-}
-
-
-//  The store of "depot", "fsA" (prefix cdn/a/), "fsB" (none), "s3C"
-//  (prefix pre/). Caller owns; *prefix borrowed.
-static edge_store_t *
-s_store (const char *name, const char **prefix)
-{
-    *prefix = "";
-    if (strcmp (name, "s3C") == 0) {
-        edge_store_s3_opts_t opts = {s_endpoint, "us-east-1", S_BUCKET,
-                                     "S3RVER",   "S3RVER",    NULL};
-        *prefix = "pre/";
-        return edge_store_new_s3 (&opts);
-    }
-    char *path = edge_sprintf ("%s/%s", s_dir, name);
-    edge_store_t *store = edge_store_new_fs (path);
-    free (path);
-    if (strcmp (name, "fsA") == 0)
-        *prefix = "cdn/a/";
-    assert_non_null (store);
-    return store;
-}
-
-
 //  Put key (under the origin prefix) into each named store.
 static void
 s_put (const char *key, const char *const *names, size_t count)
 {
     for (size_t i = 0; i < count; i++) {
         const char *prefix;
-        edge_store_t *store = s_store (names[i], &prefix);
+        edge_store_t *store = wk_tests3_origin (&s_t3, names[i], &prefix);
         char *full = edge_sprintf ("%s%s", prefix, key);
         assert_int_equal (edge_store_put_mem (store, full, key, strlen (key)),
                           0);
@@ -182,7 +123,7 @@ static char *
 s_listing (const char *name)
 {
     const char *prefix;
-    edge_store_t *store = s_store (name, &prefix);
+    edge_store_t *store = wk_tests3_origin (&s_t3, name, &prefix);
     char *text = edge_strdup ("");
     assert_int_equal (edge_store_list (store, "", s_append, &text), 0);
     edge_store_destroy (&store);
@@ -212,7 +153,7 @@ s_assert_holds (const char *name,
                 const char *extra)
 {
     const char *prefix;
-    edge_store_t *store = s_store (name, &prefix);
+    edge_store_t *store = wk_tests3_origin (&s_t3, name, &prefix);
     edge_store_destroy (&store);
     const char *lines[S_MAX];
     char *owned[S_MAX];
@@ -252,74 +193,7 @@ s_schedule (const char *app, const char *prefixes, int64_t due)
 static void
 s_pass (int64_t now, size_t max_keys, wk_gc_stats_t *stats)
 {
-    assert_int_equal (wk_gc_pass (s_conn, now, 5000, max_keys, stats), 0);
-}
-
-
-//  ---------------------------------------------------------------------
-//  s3rver
-
-static bool
-s_port_answers (void *arg)
-{
-    (void) arg;
-    int status;
-    if (waitpid (s_s3rver_pid, &status, WNOHANG) == s_s3rver_pid) {
-        s_s3rver_pid = 0;
-        return true; //  exited: stop polling, start fails
-    }
-    int fd = socket (AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in addr = {.sin_family = AF_INET};
-    addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-    addr.sin_port = htons ((uint16_t) s_s3rver_port);
-    bool is_up = connect (fd, (struct sockaddr *) &addr, sizeof addr) == 0;
-    close (fd);
-    return is_up;
-}
-
-
-static int
-s_s3rver_start (void)
-{
-    s_s3rver_port = edge_testutil_free_port ();
-    snprintf (s_endpoint, sizeof s_endpoint, "http://127.0.0.1:%d",
-              s_s3rver_port);
-    char *data = edge_sprintf ("%s/s3rver", s_dir);
-    char port[16];
-    snprintf (port, sizeof port, "%d", s_s3rver_port);
-    s_s3rver_pid = fork ();
-    if (s_s3rver_pid == 0) {
-        setpgid (0, 0);
-        execl (EDGE_S3RVER_SCRIPT, EDGE_S3RVER_SCRIPT, port, data, S_BUCKET,
-               (char *) NULL);
-        _exit (127);
-    }
-    free (data);
-    bool is_up = edge_testutil_poll (s_port_answers, NULL, 180000);
-    if (!is_up || s_s3rver_pid == 0) {
-        fprintf (stderr, "s3rver did not start (see scripts/s3rver.sh)\n");
-        return -1;
-    }
-    return 0;
-}
-
-
-static void
-s_s3rver_stop (void)
-{
-    if (s_s3rver_pid <= 0)
-        return;
-    kill (-s_s3rver_pid, SIGTERM);
-    int64_t deadline = edge_mono_ms () + 5000;
-    while (waitpid (s_s3rver_pid, NULL, WNOHANG) == 0) {
-        if (edge_mono_ms () > deadline) {
-            kill (-s_s3rver_pid, SIGKILL);
-            waitpid (s_s3rver_pid, NULL, 0);
-            break;
-        }
-        edge_sleep_ms (10, NULL);
-    }
-    s_s3rver_pid = 0;
+    assert_int_equal (wk_gc_pass (s_t3.conn, now, 5000, max_keys, stats), 0);
 }
 
 
@@ -339,18 +213,18 @@ static int
 s_reset (void **state)
 {
     (void) state;
-    redisReply *reply = edge_redis_command (s_check, "FLUSHALL");
+    redisReply *reply = edge_redis_command (s_t3.check, "FLUSHALL");
     if (!reply)
         return -1;
     freeReplyObject (reply);
     char *cmd = edge_sprintf ("rm -rf '%s/depot' '%s/fsA' '%s/fsB' '%s/fsD'",
-                              s_dir, s_dir, s_dir, s_dir);
+                              s_t3.dir, s_t3.dir, s_t3.dir, s_t3.dir);
     if (system (cmd) != 0)
         return -1;
     free (cmd);
-    if (s_has_s3) {
+    if (s_t3.has_s3) {
         const char *prefix;
-        edge_store_t *store = s_store ("s3C", &prefix);
+        edge_store_t *store = wk_tests3_origin (&s_t3, "s3C", &prefix);
         int rc = edge_store_list (store, "", s_delete_key, store);
         edge_store_destroy (&store);
         if (rc != 0)
@@ -362,13 +236,13 @@ s_reset (void **state)
     S_REDIS ("HSET e:{acme}:app:app2 name app2 deployments []");
     S_REDIS ("HSET e:{acme}:deployment:fsA name fsA kind fs originPrefix "
              "/cdn/a path %s/fsA",
-             s_dir);
+             s_t3.dir);
     S_REDIS ("HSET e:{acme}:deployment:fsB name fsB kind fs path %s/fsB",
-             s_dir);
+             s_t3.dir);
     S_REDIS ("HSET e:{acme}:deployment:s3C name s3C kind s3 originPrefix pre "
              "endpoint %s region us-east-1 bucket %s accessKeyId S3RVER "
              "secretAccessKey S3RVER",
-             s_endpoint, S_BUCKET);
+             s_t3.endpoint, WK_TESTS3_BUCKET);
     return 0;
 }
 
@@ -377,7 +251,7 @@ static int
 s_group_setup (void **state)
 {
     (void) state;
-    char *url = edge_sprintf ("file://%s/depot", s_dir);
+    char *url = edge_sprintf ("file://%s/depot", s_t3.dir);
     wk_deploy_setup (&(wk_deploy_opts_t){.store_url = url});
     free (url);
     return 0;
@@ -405,7 +279,7 @@ test_a_due_entry_deletes_exactly_its_prefixes_everywhere (void **state)
     for (size_t i = 0; i < S_COUNT (s_kept); i++)
         s_put_all (s_kept[i]);
     //  Outside fsA's originPrefix: not a deployment object, kept
-    edge_store_t *raw = edge_store_new_fs (s_dir);
+    edge_store_t *raw = edge_store_new_fs (s_t3.dir);
     char *outside = edge_sprintf ("fsA/%s", s_doomed[0]);
     assert_int_equal (edge_store_put_mem (raw, outside, "x", 1), 0);
     free (outside);
@@ -439,7 +313,7 @@ test_an_unreachable_deployment_keeps_the_entry_for_a_later_try (void **state)
     S_REDIS ("HSET e:{acme}:deployment:down name down kind s3 endpoint "
              "http://127.0.0.1:%d region us-east-1 bucket %s accessKeyId "
              "S3RVER secretAccessKey S3RVER",
-             edge_testutil_free_port (), S_BUCKET);
+             edge_testutil_free_port (), WK_TESTS3_BUCKET);
     S_REDIS ("HSET e:{acme}:app:app1 deployments [\"fsA\",\"down\",\"%s\"]",
              s_second);
     for (size_t i = 0; i < S_COUNT (s_doomed); i++)
@@ -460,7 +334,7 @@ test_an_unreachable_deployment_keeps_the_entry_for_a_later_try (void **state)
     s_pass (now + 1, 0, &stats); //  not due again yet
     assert_int_equal (stats.collected + stats.retried, 0);
     //  The deployment comes back (here: as an fs origin): collected
-    S_REDIS ("HSET e:{acme}:deployment:down kind fs path %s/fsD", s_dir);
+    S_REDIS ("HSET e:{acme}:deployment:down kind fs path %s/fsD", s_t3.dir);
     const char *fsd[] = {"fsD"};
     s_put (s_doomed[0], fsd, 1);
     s_pass (now + WK_GC_RETRY_MS, 0, &stats);
@@ -582,7 +456,7 @@ s_upload (const char *g,
                              .app = "app1",
                              .params = params,
                              .is_waiting = is_waiting};
-    assert_int_equal (edge_task_create (s_check, &spec, name), 0);
+    assert_int_equal (edge_task_create (s_t3.check, &spec, name), 0);
     free (params);
     S_REDIS ("HSET e:task:%s uploadKey e:upload:%s", name, g);
     S_REDIS ("HSET e:upload:%s org acme app app1 task %s group %s tarKey "
@@ -610,7 +484,7 @@ s_is (const redisReply *fields, const char *field, const char *want)
 static int
 s_errors (const char *name)
 {
-    redisReply *reply = edge_redis_command (s_check, "XRANGE e:events - +");
+    redisReply *reply = edge_redis_command (s_t3.check, "XRANGE e:events - +");
     assert_non_null (reply);
     int count = 0;
     for (size_t i = 0; i < reply->elements; i++) {
@@ -627,7 +501,7 @@ s_errors (const char *name)
 static bool
 s_tar_exists (const char *g)
 {
-    char *path = edge_sprintf ("%s/depot/builds/acme/app1/%s.tar", s_dir, g);
+    char *path = edge_sprintf ("%s/depot/builds/acme/app1/%s.tar", s_t3.dir, g);
     struct stat st;
     bool exists = stat (path, &st) == 0;
     free (path);
@@ -647,7 +521,7 @@ test_uploads_never_committed_expire_and_lose_their_bytes (void **state)
     s_upload ("g3", false, NULL, now - 1, t3);     //  committed
     s_upload ("g4", true, NULL, now - 1, t4);      //  expired by hand
     s_upload ("g5", true, "someone", now - 1, t5); //  record not its own
-    assert_int_equal (edge_taskops_expire (s_check, "acme", t4, "alice"),
+    assert_int_equal (edge_taskops_expire (s_t3.check, "acme", t4, "alice"),
                       EDGE_TASKOPS_OK);
     S_REDIS ("ZADD e:uploads:due %lld ghost", (long long) (now - 1));
     wk_gc_stats_t stats;
@@ -656,30 +530,30 @@ test_uploads_never_committed_expire_and_lose_their_bytes (void **state)
     assert_int_equal (stats.uploads, 5); //  t1 t3 t4 t5 ghost
     assert_int_equal (stats.retried, 0);
     char *key = edge_sprintf ("e:task:%s", t1);
-    s_assert_field (key, "state", "expired");
-    s_assert_field (key, "message", WK_GC_MESSAGE);
+    wk_tests3_assert_field (s_t3.check, key, "state", "expired");
+    wk_tests3_assert_field (s_t3.check, key, "message", WK_GC_MESSAGE);
     free (key);
     assert_int_equal (s_errors (t1), 1);
-    s_assert_field ("e:upload:g1", "state", "expired");
+    wk_tests3_assert_field (s_t3.check, "e:upload:g1", "state", "expired");
     assert_false (s_tar_exists ("g1"));
     //  Not yet due: untouched
     key = edge_sprintf ("e:task:%s", t2);
-    s_assert_field (key, "state", "waiting");
+    wk_tests3_assert_field (s_t3.check, key, "state", "waiting");
     free (key);
     assert_true (s_tar_exists ("g2"));
     assert_int_equal (s_int ("ZSCORE e:uploads:due %s", t2, NULL), now + 60000);
     //  Committed: its bytes are the import's
     key = edge_sprintf ("e:task:%s", t3);
-    s_assert_field (key, "state", "queued");
+    wk_tests3_assert_field (s_t3.check, key, "state", "queued");
     free (key);
     assert_true (s_tar_exists ("g3"));
-    s_assert_field ("e:upload:g3", "state", "open");
+    wk_tests3_assert_field (s_t3.check, "e:upload:g3", "state", "open");
     //  Expired by hand: cleaned, no second event
     assert_false (s_tar_exists ("g4"));
-    s_assert_field ("e:upload:g4", "state", "expired");
+    wk_tests3_assert_field (s_t3.check, "e:upload:g4", "state", "expired");
     assert_int_equal (s_errors (t4), 0); //  only the PATCH's own event
     //  A record naming another task is left alone
-    s_assert_field ("e:upload:g5", "state", "open");
+    wk_tests3_assert_field (s_t3.check, "e:upload:g5", "state", "open");
     assert_false (s_tar_exists ("g5"));
     assert_int_equal (s_int ("ZCARD e:uploads:due", NULL, NULL), 1);
 }
@@ -693,7 +567,7 @@ test_an_upload_whose_bytes_cannot_be_deleted_is_retried (void **state)
     char t6[EDGE_TASK_NAME_MAX];
     s_upload ("g6", true, NULL, now - 1, t6);
     //  A non-empty directory where the tar is: unlink fails
-    char *path = edge_sprintf ("%s/depot/builds/acme/app1/g6.tar", s_dir);
+    char *path = edge_sprintf ("%s/depot/builds/acme/app1/g6.tar", s_t3.dir);
     assert_int_equal (unlink (path), 0);
     assert_int_equal (mkdir (path, 0700), 0);
     char *inner = edge_sprintf ("%s/x", path);
@@ -732,7 +606,7 @@ test_the_reaper_pass_runs_the_collection (void **state)
     wk_reaper_t *reaper = wk_reaper_new ("w1", 1000, 3, 5000);
     //  A slow origin can cut a pass short: later passes go on
     for (int i = 0; i < 20 && s_int ("ZCARD e:gc:due", NULL, NULL) > 0; i++)
-        assert_int_equal (wk_reaper_tick (reaper, s_conn, frontend,
+        assert_int_equal (wk_reaper_tick (reaper, s_t3.conn, frontend,
                                           edge_mono_ms () + i * 1000),
                           0);
     assert_int_equal (s_int ("ZCARD e:gc:due", NULL, NULL), 0);
@@ -785,24 +659,13 @@ main (void)
 {
     edge_log_init ("test");
     zsys_init ();
-    int rc = edge_testutil_redis_start (&s_redis);
-    if (rc != 0)
-        return rc == 77 ? 77 : 1;
-    if (!mkdtemp (s_dir)) {
-        edge_testutil_redis_stop (&s_redis);
-        return 1;
-    }
-    s_conn = edge_redis_new (s_redis.url, 2000);
-    s_check = edge_redis_new (s_redis.url, 2000);
-    if (system ("command -v npm >/dev/null 2>&1") != 0)
-        fprintf (stderr, "npm is not installed: a second fs origin stands in "
-                         "for the s3 one\n");
-    else if (s_s3rver_start () == 0) {
-        s_has_s3 = true;
+    int rc = wk_tests3_start (&s_t3, "test_wk_gc",
+                              "npm is not installed: a second fs origin "
+                              "stands in for the s3 one");
+    if (rc == 77)
+        return 77;
+    if (s_t3.has_s3)
         s_second = "s3C";
-    }
-    else
-        rc = 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup (
             test_a_due_entry_deletes_exactly_its_prefixes_everywhere, s_reset),
@@ -826,13 +689,6 @@ main (void)
     };
     if (rc == 0)
         rc = cmocka_run_group_tests (tests, s_group_setup, s_group_teardown);
-    s_s3rver_stop ();
-    edge_redis_destroy (&s_check);
-    edge_redis_destroy (&s_conn);
-    edge_testutil_redis_stop (&s_redis);
-    char *cmd = edge_sprintf ("rm -rf '%s'", s_dir);
-    if (system (cmd) != 0)
-        fprintf (stderr, "could not remove %s\n", s_dir);
-    free (cmd);
+    wk_tests3_stop (&s_t3);
     return rc;
 }

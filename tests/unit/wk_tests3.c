@@ -1,0 +1,180 @@
+/*  wk_tests3 - redis-server, scratch directory and s3rver for the worker
+    tests that publish to origins.  */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "wk_tests3.h"
+#include "edge_util.h"
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+
+static bool
+s_port_answers (void *arg)
+{
+    wk_tests3_t *self = arg;
+    int status;
+    if (waitpid (self->s3_pid, &status, WNOHANG) == self->s3_pid) {
+        self->s3_pid = 0;
+        return true; //  exited: stop polling, start fails
+    }
+    int fd = socket (AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in addr = {.sin_family = AF_INET};
+    addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+    addr.sin_port = htons ((uint16_t) self->s3_port);
+    bool is_up = connect (fd, (struct sockaddr *) &addr, sizeof addr) == 0;
+    close (fd);
+    return is_up;
+}
+
+
+static int
+s_s3rver_start (wk_tests3_t *self)
+{
+    self->s3_port = edge_testutil_free_port ();
+    snprintf (self->endpoint, sizeof self->endpoint, "http://127.0.0.1:%d",
+              self->s3_port);
+    char *data = edge_sprintf ("%s/s3rver", self->dir);
+    char port[16];
+    snprintf (port, sizeof port, "%d", self->s3_port);
+    self->s3_pid = fork ();
+    if (self->s3_pid == 0) {
+        setpgid (0, 0);
+        execl (EDGE_S3RVER_SCRIPT, EDGE_S3RVER_SCRIPT, port, data,
+               WK_TESTS3_BUCKET, (char *) NULL);
+        _exit (127);
+    }
+    free (data);
+    //  The first run installs s3rver from npm: allow for that.
+    bool is_up = edge_testutil_poll (s_port_answers, self, 180000);
+    if (!is_up || self->s3_pid == 0) {
+        fprintf (stderr, "s3rver did not start (see scripts/s3rver.sh)\n");
+        return -1;
+    }
+    return 0;
+}
+
+
+static void
+s_s3rver_stop (wk_tests3_t *self)
+{
+    if (self->s3_pid <= 0)
+        return;
+    kill (-self->s3_pid, SIGTERM);
+    int64_t deadline = edge_mono_ms () + 5000;
+    while (waitpid (self->s3_pid, NULL, WNOHANG) == 0) {
+        if (edge_mono_ms () > deadline) {
+            kill (-self->s3_pid, SIGKILL);
+            waitpid (self->s3_pid, NULL, 0);
+            break;
+        }
+        edge_sleep_ms (10, NULL);
+    }
+    self->s3_pid = 0;
+}
+
+
+int
+wk_tests3_start (wk_tests3_t *self, const char *name, const char *no_npm)
+{
+    memset (self, 0, sizeof *self);
+    int rc = edge_testutil_redis_start (&self->redis);
+    if (rc != 0)
+        return rc == 77 ? 77 : 1;
+    snprintf (self->dir, sizeof self->dir, "/tmp/%s_XXXXXX", name);
+    if (!mkdtemp (self->dir)) {
+        self->dir[0] = '\0';
+        return 1;
+    }
+    self->conn = edge_redis_new (self->redis.url, 2000);
+    self->check = edge_redis_new (self->redis.url, 2000);
+    if (system ("command -v npm >/dev/null 2>&1") != 0)
+        fprintf (stderr, "%s\n", no_npm);
+    else if (s_s3rver_start (self) == 0)
+        self->has_s3 = true;
+    else
+        return 1;
+    return 0;
+}
+
+
+void
+wk_tests3_stop (wk_tests3_t *self)
+{
+    s_s3rver_stop (self);
+    edge_redis_destroy (&self->check);
+    edge_redis_destroy (&self->conn);
+    edge_testutil_redis_stop (&self->redis);
+    if (!self->dir[0])
+        return;
+    char *cmd = edge_sprintf ("rm -rf '%s'", self->dir);
+    if (system (cmd) != 0)
+        fprintf (stderr, "could not remove %s\n", self->dir);
+    free (cmd);
+    self->dir[0] = '\0';
+}
+
+
+edge_store_t *
+wk_tests3_origin (const wk_tests3_t *self,
+                  const char *name,
+                  const char **prefix)
+{
+    edge_store_t *store;
+    *prefix = "";
+    if (strcmp (name, "s3C") == 0) {
+        edge_store_s3_opts_t opts = {self->endpoint,   "us-east-1",
+                                     WK_TESTS3_BUCKET, "S3RVER",
+                                     "S3RVER",         NULL};
+        *prefix = "pre/";
+        store = edge_store_new_s3 (&opts);
+    }
+    else {
+        char *path = edge_sprintf ("%s/%s", self->dir, name);
+        store = edge_store_new_fs (path);
+        free (path);
+        if (strcmp (name, "fsA") == 0)
+            *prefix = "cdn/a/";
+    }
+    assert_non_null (store);
+    return store;
+}
+
+
+char *
+wk_tests3_hget (edge_redis_t *conn, const char *key, const char *field)
+{
+    redisReply *reply = edge_redis_command (conn, "HGET %s %s", key, field);
+    assert_non_null (reply);
+    char *value =
+        reply->type == REDIS_REPLY_STRING ? edge_strdup (reply->str) : NULL;
+    freeReplyObject (reply);
+    return value;
+}
+
+
+void
+wk_tests3_assert_field (edge_redis_t *conn,
+                        const char *key,
+                        const char *field,
+                        const char *want)
+{
+    char *value = wk_tests3_hget (conn, key, field);
+    if (!want)
+        assert_null (value);
+    else {
+        assert_non_null (value);
+        assert_string_equal (value, want);
+    }
+    free (value);
+}
