@@ -11,8 +11,10 @@
     held-out preload share, and the quality (share of held-out traces whose
     preload is at most the training traces' percentile-th preload). With
     --cv, it also runs the k-fold cross-validation of all traces (file
-    order against fitted orders) at MBIT Mbit/s, as mkraw does. Exit
-    status: 0, 1 on failure, 2 usage.  */
+    order against fitted orders) at MBIT Mbit/s, as mkraw does. Timings:
+    load_ms and fit_ms (on the "traces" line), report_ms (the table, with
+    the stream ends), cv_ms (the cross-validation) and peak_rss_kib.
+    Exit status: 0, 1 on failure, 2 usage.  */
 #include "wk_manifest.h"
 #include "wk_profile.h"
 #include "wk_trace.h"
@@ -251,6 +253,7 @@ s_run (const s_args_t *args)
         s_report (profile, args, "fitted", fit_ends, args->bps[b]);
         s_report (profile, args, "oracle", NULL, args->bps[b]);
     }
+    printf ("report_ms %lld\n", (long long) (edge_mono_ms () - fitted));
     if (args->cv_bps)
         s_cross_validate (profile, args->cv_bps);
     struct rusage usage;

@@ -326,7 +326,7 @@ class ImportFailures(BuildCase):
         self.assertEqual(self.app("f_404")["iCurBuild"], 1)
 
     def test_documented_build_name_shapes_import(self):
-        """buildName is ^[A-Za-z0-9_.-]{1,100}$ (docs/openapi.yaml: "v1.0.3")."""
+        """buildName is ^[A-Za-z0-9_.-]{1,100}$, not "." or ".." (docs/openapi.yaml: "v1.0.3")."""
         self.create_app("f_names", ["f_fs"])
         url, size, _ = self.serve("names.tar", random_files(11, 3))
         for name in ("v1.0.3", "x", "rc-2_final"):
