@@ -88,12 +88,15 @@ static edge_redis_script_t s_progress = {
     "    ARGV[3], 'result', ARGV[4])\n"                                        \
     "  redis.call('HDEL', KEYS[1], 'leaseUntil', 'message', 'exception',\n"    \
     "    'error')\n"                                                           \
+    "  if ARGV[5] ~= '' then\n"                                                \
+    "    redis.call('HSET', KEYS[1], 'buildChanged', ARGV[5])\n"               \
+    "  end\n"                                                                  \
     "  local ok, r = pcall(cjson.decode, ARGV[4])\n"                           \
     "  if ok and type(r) == 'table' and type(r.dxfName) == 'string' then\n"    \
     "    redis.call('HSET', KEYS[1], 'dxfName', r.dxfName)\n"                  \
     "  end\n"                                                                  \
     "  redis.call('ZREM', KEYS[3], redis.call('HGET', KEYS[1], 'name'))\n"     \
-    "  emit('end', ARGV[3], {'buildChanged', ARGV[5], 'attempt', ARGV[2]})\n"  \
+    "  emit('end', ARGV[3], {'attempt', ARGV[2]})\n"                          \
     "end\n"
 
 //  ARGV: owner attempt now_iso result build_changed   Returns 1 or 0.
@@ -117,20 +120,19 @@ static edge_redis_script_t s_succeed_next = {
     "if redis.call('EXISTS', KEYS[5]) == 1 then return -1 end\n"
     "succeed()\n"
     "local f = redis.call('HMGET', KEYS[1], 'name', 'group', 'orgName',\n"
-    "  'appName', 'buildName', 'createdBy', 'dxfName')\n"
+    "  'appName', 'buildName', 'createdBy', 'dxfName', 'buildChanged')\n"
     "local rec = {'name', ARGV[7], 'type', ARGV[8], 'state', 'queued',\n"
     "  'attempts', '0', 'created', ARGV[3], 'createdMs', ARGV[6],\n"
     "  'params', ARGV[9]}\n"
-    "local copy = {'group', 'orgName', 'appName', 'buildName', 'createdBy'}\n"
-    "for i = 1, 5 do\n"
+    "local copy = {'group', 'orgName', 'appName', 'buildName', 'createdBy',\n"
+    "  'dxfName', 'buildChanged'}\n"
+    "if ARGV[10] ~= '' then f[7] = ARGV[10] end\n"
+    "for i = 1, 7 do\n"
     "  if f[i + 1] and f[i + 1] ~= '' then\n"
     "    rec[#rec + 1] = copy[i]; rec[#rec + 1] = f[i + 1]\n"
     "  end\n"
     "end\n"
-    "local dxf = ARGV[10] ~= '' and ARGV[10] or f[7]\n"
-    "if dxf and dxf ~= '' then\n"
-    "  rec[#rec + 1] = 'dxfName'; rec[#rec + 1] = dxf\n"
-    "end\n"
+
     "redis.call('HSET', KEYS[5], unpack(rec))\n"
     "redis.call('ZADD', KEYS[2], ARGV[6], ARGV[7])\n"
     "if KEYS[6] then redis.call('ZADD', KEYS[6], ARGV[6], ARGV[7]) end\n"
@@ -316,6 +318,8 @@ s_create_named (edge_redis_t *redis,
     s_add_field (args, &nargs, "createdMs", now_ms);
     s_add_field (args, &nargs, "params", spec->params ? spec->params : "{}");
     s_add_field (args, &nargs, "createdBy", spec->created_by);
+    s_add_field (args, &nargs, "buildChanged",
+                 spec->is_build_changed ? "true" : NULL);
     //  Last: the script reads the state from the final argument
     s_add_field (args, &nargs, "state", spec->is_waiting ? "waiting" : "queued");
     char *orgindex = spec->org && *spec->org
@@ -398,6 +402,10 @@ edge_task_record (const redisReply *reply)
     s_set_json (obj, "error", edge_redis_hash_field (reply, "error"), NULL);
     s_set_json (obj, "result", edge_redis_hash_field (reply, "result"), NULL);
     s_set_str (obj, "message", edge_redis_hash_field (reply, "message"));
+    const char *changed = edge_redis_hash_field (reply, "buildChanged");
+    json_object_set_new (obj, "buildChanged",
+                         changed ? json_boolean (strcmp (changed, "true") == 0)
+                                 : json_null ());
     s_set_str (obj, "worker", edge_redis_hash_field (reply, "owner"));
     const char *state = edge_redis_hash_field (reply, "state");
     const char *lease = edge_redis_hash_field (reply, "leaseUntil");

@@ -32,10 +32,14 @@ typedef struct {
     const char *created_by;  //  audit identity (admin username, user), or NULL
     bool is_waiting;         //  created "waiting" (a client upload): not
                              //  queued until edge_task_enqueue
+    bool is_build_changed;   //  its events say buildChanged true (an import:
+                             //  every step of a new build); else unknown
+                             //  until a result's buildChanged sets it
 } edge_task_spec_t;
 
 //  The task a handler asks to run after its own success (a pipeline step).
-//  It inherits group, orgName, appName, buildName and createdBy.
+//  It inherits group, orgName, appName, buildName, createdBy, dxfName and
+//  buildChanged (as set by this task's result, else this task's own).
 typedef struct {
     const char *type;   //  required
     const char *params; //  compact JSON object, or NULL

@@ -9,13 +9,14 @@
 
 //  Shared Lua: emit_key(key, event, now_iso, extra) appends one event for
 //  the task hash key to KEYS[4]; emit(event, now_iso, extra) does it for
-//  KEYS[1]. extra holds name/value pairs, empty values are left out.
+//  KEYS[1]. extra holds name/value pairs, empty values are left out. The
+//  record's buildChanged ("true"/"false", when known) goes on every event.
 //  Every event carries "seq", 1, 2, 3 ... per task (the task's evseq), so
 //  consumers can take a task's events in order whoever reads them first.
 #define EDGE_TASK_LUA_EMIT                                                     \
     "local function emit_key(key, event, now_iso, extra)\n"                    \
     "  local f = redis.call('HMGET', key, 'name', 'type', 'orgName',\n"        \
-    "    'appName', 'buildName', 'dxfName', 'createdMs')\n"                    \
+    "    'appName', 'buildName', 'dxfName', 'createdMs', 'buildChanged')\n"    \
     "  local a = {'XADD', KEYS[4], 'MAXLEN', '~', '" EDGE_TASK_EVENTS_MAXLEN   \
     "',\n"                                                                     \
     "    '*', 'taskName', f[1], 'type', f[2], 'event', event}\n"               \
@@ -29,6 +30,7 @@
     "  a[#a + 1] = 'seq'\n"                                                    \
     "  a[#a + 1] = tostring(redis.call('HINCRBY', key, 'evseq', 1))\n"         \
     "  if f[7] then a[#a + 1] = 'createdMs'; a[#a + 1] = f[7] end\n"           \
+    "  if f[8] then a[#a + 1] = 'buildChanged'; a[#a + 1] = f[8] end\n"        \
     "  for i = 1, #extra, 2 do\n"                                              \
     "    if extra[i + 1] and extra[i + 1] ~= '' then\n"                        \
     "      a[#a + 1] = extra[i]; a[#a + 1] = extra[i + 1]\n"                   \

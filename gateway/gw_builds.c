@@ -324,6 +324,7 @@ s_create_task (s_import_t *imp)
         .params = s_params (imp),
         .created_by = gw_req_identity (imp->req),
         .is_waiting = !imp->url,
+        .is_build_changed = true, //  every step of an import: a new build
     };
     if (edge_task_create (imp->redis, &spec, imp->task)) {
         s_unreserve_entry (imp);

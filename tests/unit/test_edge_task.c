@@ -514,7 +514,8 @@ s_create_claimed_dltar (char *name)
                              .group = "grp_7",
                              .app = "game",
                              .build = "b1",
-                             .created_by = "ci"};
+                             .created_by = "ci",
+                             .is_build_changed = true};
     assert_int_equal (edge_task_create (s_redis, &spec, name), 0);
     edge_task_claim_t claim;
     assert_int_equal (edge_task_claim (s_redis, name, "w1", 30000, &claim),
@@ -559,7 +560,12 @@ test_success_with_a_next_step_creates_it_queued_in_the_same_script (
     assert_string_equal (s_str (task, "orgName"), "acme");
     assert_string_equal (s_str (task, "appName"), "game");
     assert_string_equal (s_str (task, "buildName"), "b1");
+    assert_true (json_is_true (json_object_get (task, "buildChanged")));
     json_decref (task);
+    //  every event of an import's steps says buildChanged true
+    assert_string_equal (s_event_field (name, 0, "buildChanged"), "true");
+    assert_string_equal (s_event_field (name, 2, "buildChanged"), "true");
+    assert_string_equal (s_event_field (next, 0, "buildChanged"), "true");
     assert_string_equal (s_hget (s_task_key (next), "params"),
                          "{\"mode\":\"build\"}");
     assert_string_equal (s_hget ("e:{acme}:app:game:imports", "b1"), next);
