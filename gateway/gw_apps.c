@@ -388,12 +388,9 @@ void
 gw_apps_get (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
 {
     (void) ctx;
-    edge_json_err_t err;
     gw_list_t list;
-    if (gw_list_parse_fields (gw_req_query (req), &s_spec, &list, &err)) {
-        gw_req_reply_error (req, &err);
+    if (gw_list_parse_req (req, &s_spec, true, &list))
         return;
-    }
     const char *name = gw_req_param (req, "appName");
     redisReply *reply = edge_redis_command (gw_thread_redis (thread),
                                             "HGETALL %s", s_key (req, name));

@@ -6,9 +6,9 @@
 #include "edge_log.h"
 #include "edge_task.h"
 #include "edge_taskops.h"
-#include "edge_urlguard.h"
 #include "edge_util.h"
 #include "gw_upload.h"
+#include "gw_url.h"
 #include <jansson.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -163,21 +163,10 @@ s_body (gw_req_t *req, const edge_json_field_t *fields, size_t count)
 static int
 s_check_url (gw_req_t *req, const gw_ctx_t *ctx, const char *url)
 {
-    char why[256] = "";
-    edge_urlguard_t *guard =
-        edge_urlguard_new (ctx->config->url_allow, why, sizeof why);
-    edge_urlguard_result_t rc =
-        guard ? edge_urlguard_check (guard, url, NULL, why, sizeof why)
-              : EDGE_URLGUARD_FORBIDDEN;
-    edge_urlguard_destroy (&guard);
-    if (rc == EDGE_URLGUARD_OK)
+    edge_json_err_t err;
+    if (gw_url_check (ctx->config->url_allow, url, "download", &err) == 0)
         return 0;
-    if (rc == EDGE_URLGUARD_BAD_URL || rc == EDGE_URLGUARD_BAD_SCHEME)
-        gw_req_reply_fail (req, 400, "invalid_field", "url",
-                           "field 'url' must be an http or https URL: %s", why);
-    else
-        gw_req_reply_fail (req, 422, "url_refused", "url",
-                           "download URL refused: %s", why);
+    gw_req_reply_error (req, &err);
     return -1;
 }
 

@@ -290,6 +290,20 @@ gw_list_parse_fields (const char *query,
 }
 
 
+int
+gw_list_parse_req (gw_req_t *req,
+                   const gw_list_spec_t *spec,
+                   bool fields_only,
+                   gw_list_t *list)
+{
+    edge_json_err_t err;
+    if (s_parse (gw_req_query (req), spec, list, fields_only, &err) == 0)
+        return 0;
+    gw_req_reply_error (req, &err);
+    return -1;
+}
+
+
 static int
 s_compare (const gw_list_t *list,
            const gw_list_entry_t *a,
@@ -520,12 +534,9 @@ gw_list_reply_hashes (gw_req_t *req,
                       gw_list_object_fn *object_fn,
                       const char *what)
 {
-    edge_json_err_t err;
     gw_list_t list;
-    if (gw_list_parse (gw_req_query (req), spec, &list, &err)) {
-        gw_req_reply_error (req, &err);
+    if (gw_list_parse_req (req, spec, false, &list))
         return;
-    }
     gw_list_page_t page;
     redisReply *reply = NULL;
     if (gw_list_fetch (redis, index, &list, &page)) {

@@ -75,6 +75,13 @@ int gw_list_parse_fields (const char *query,
                           const gw_list_spec_t *spec,
                           gw_list_t *list,
                           edge_json_err_t *err);
+//  gw_list_parse on the request's query (fields_only: as
+//  gw_list_parse_fields); a bad query is answered here (400). Returns 0,
+//  or -1 with the response set.
+int gw_list_parse_req (gw_req_t *req,
+                       const gw_list_spec_t *spec,
+                       bool fields_only,
+                       gw_list_t *list);
 //  Sort entries in place by the list's order (stable; ties by name).
 void
 gw_list_sort (const gw_list_t *list, gw_list_entry_t *entries, size_t count);

@@ -325,32 +325,51 @@ s_entry_add (s_scan_t *scan, size_t index)
 }
 
 
+//  Read one object's members: for each, its key into scan->key, then
+//  member reads the value. Returns 0, or -1 at the first failure.
+typedef int (s_member_fn) (s_scan_t *scan, void *arg);
+
+static int
+s_object (s_scan_t *scan, s_member_fn *member, void *arg)
+{
+    if (!s_eat (scan, '{'))
+        return -1;
+    if (s_eat (scan, '}'))
+        return 0;
+    do
+        if (s_string (scan, &scan->key) || !s_eat (scan, ':')
+            || member (scan, arg))
+            return -1;
+    while (s_eat (scan, ','));
+    return s_eat (scan, '}') ? 0 : -1;
+}
+
+
+//  One member of a files entry: path, type, target, size; others skipped.
+static int
+s_entry_member (s_scan_t *scan, void *arg)
+{
+    (void) arg;
+    static const char *const names[] = {"path", "type", "target", "size"};
+    s_text_t *texts[] = {&scan->path, &scan->type, &scan->target};
+    int i = 0;
+    while (i < 4 && strcmp (scan->key.data, names[i]) != 0)
+        i++;
+    return i < 3    ? s_value_text (scan, texts[i])
+           : i == 3 ? s_number (scan, &scan->size)
+                    : s_skip (scan, 2);
+}
+
+
 static int
 s_entry (s_scan_t *scan, size_t index)
 {
-    static const char *const names[] = {"path", "type", "target", "size"};
-    s_text_t *texts[] = {&scan->path, &scan->type, &scan->target};
-    for (int i = 0; i < 3; i++)
-        s_reset (texts[i]);
+    s_reset (&scan->path);
+    s_reset (&scan->type);
+    s_reset (&scan->target);
     scan->size = -1;
-    if (!s_eat (scan, '{'))
+    if (s_object (scan, s_entry_member, NULL))
         return -1;
-    if (!s_eat (scan, '}')) {
-        do {
-            if (s_string (scan, &scan->key) || !s_eat (scan, ':'))
-                return -1;
-            int i = 0;
-            while (i < 4 && strcmp (scan->key.data, names[i]) != 0)
-                i++;
-            int rc = i < 3    ? s_value_text (scan, texts[i])
-                     : i == 3 ? s_number (scan, &scan->size)
-                              : s_skip (scan, 2);
-            if (rc)
-                return -1;
-        } while (s_eat (scan, ','));
-        if (!s_eat (scan, '}'))
-            return -1;
-    }
     return s_entry_add (scan, index);
 }
 
@@ -371,31 +390,27 @@ s_files (s_scan_t *scan)
 }
 
 
+//  One member of the manifest: version, files (once); others skipped.
+static int
+s_root_member (s_scan_t *scan, void *arg)
+{
+    bool *has_files = arg;
+    if (strcmp (scan->key.data, "version") == 0)
+        return s_number (scan, &scan->version);
+    if (strcmp (scan->key.data, "files") == 0 && !*has_files) {
+        *has_files = true;
+        return s_files (scan);
+    }
+    return s_skip (scan, 1);
+}
+
+
 static int
 s_root (s_scan_t *scan)
 {
     bool has_files = false;
-    if (!s_eat (scan, '{'))
+    if (s_object (scan, s_root_member, &has_files))
         return -1;
-    if (!s_eat (scan, '}')) {
-        do {
-            if (s_string (scan, &scan->key) || !s_eat (scan, ':'))
-                return -1;
-            int rc;
-            if (strcmp (scan->key.data, "version") == 0)
-                rc = s_number (scan, &scan->version);
-            else if (strcmp (scan->key.data, "files") == 0 && !has_files) {
-                has_files = true;
-                rc = s_files (scan);
-            }
-            else
-                rc = s_skip (scan, 1);
-            if (rc)
-                return -1;
-        } while (s_eat (scan, ','));
-        if (!s_eat (scan, '}'))
-            return -1;
-    }
     if (s_ws (scan) != EOF)
         return -1;
     if (scan->version != S_VERSION)

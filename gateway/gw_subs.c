@@ -5,9 +5,9 @@
 #include "edge_crypto.h"
 #include "edge_json.h"
 #include "edge_log.h"
-#include "edge_urlguard.h"
 #include "edge_util.h"
 #include "gw_list.h"
+#include "gw_url.h"
 #include <jansson.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -162,24 +162,7 @@ s_check_target (const gw_ctx_t *ctx,
         return edge_json_err_set (err, 400, "invalid_json", NULL,
                                   "give exactly one of \"url\" and "
                                   "\"slackChannel\"");
-    if (!url)
-        return 0;
-    char why[256] = "";
-    edge_urlguard_t *guard =
-        edge_urlguard_new (ctx->config->url_allow, why, sizeof why);
-    edge_urlguard_result_t rc =
-        guard ? edge_urlguard_check (guard, url, NULL, why, sizeof why)
-              : EDGE_URLGUARD_FORBIDDEN;
-    edge_urlguard_destroy (&guard);
-    if (rc == EDGE_URLGUARD_OK)
-        return 0;
-    if (rc == EDGE_URLGUARD_BAD_URL || rc == EDGE_URLGUARD_BAD_SCHEME)
-        return edge_json_err_set (err, 400, "invalid_field", "url",
-                                  "field 'url' must be an http or https URL: "
-                                  "%s",
-                                  why);
-    return edge_json_err_set (err, 422, "url_refused", "url",
-                              "webhook URL refused: %s", why);
+    return url ? gw_url_check (ctx->config->url_allow, url, "webhook", err) : 0;
 }
 
 

@@ -451,12 +451,9 @@ void
 gw_trainings_list (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
 {
     (void) ctx;
-    edge_json_err_t err;
     gw_list_t list;
-    if (gw_list_parse (gw_req_query (req), &s_spec, &list, &err)) {
-        gw_req_reply_error (req, &err);
+    if (gw_list_parse_req (req, &s_spec, false, &list))
         return;
-    }
     gw_list_page_t page = {0};
     const char *index =
         gw_req_sprintf (req, "e:{%s}:apps", gw_req_principal (req)->org);
@@ -502,12 +499,9 @@ void
 gw_trainings_get (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
 {
     (void) ctx;
-    edge_json_err_t err;
     gw_list_t list;
-    if (gw_list_parse_fields (gw_req_query (req), &s_spec, &list, &err)) {
-        gw_req_reply_error (req, &err);
+    if (gw_list_parse_req (req, &s_spec, true, &list))
         return;
-    }
     s_reply_one (req, thread, &list, gw_req_param (req, "appName"), 200);
 }
 

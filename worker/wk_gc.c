@@ -105,20 +105,27 @@ s_due (s_pass_t *pass, const char *key, int max)
 //  deleted app left in e:{org}:app:<app>:deleting, drop that marker so the
 //  name can be used again (gw_apps refuses to create it until then).
 static edge_redis_script_t s_done = {
-    .source = "redis.call('ZREM', KEYS[1], ARGV[1])\n"
-              "local ok, d = pcall(cjson.decode, ARGV[1])\n"
-              "if ok and type(d) == 'table' and type(d.org) == 'string'\n"
-              "   and type(d.app) == 'string' then\n"
-              "  local mk = 'e:{' .. d.org .. '}:app:' .. d.app .. ':deleting'\n"
-              "  if redis.call('GET', mk) == ARGV[1] then\n"
-              "    redis.call('DEL', mk)\n"
-              "  end\n"
-              "end\n"
-              "return 1\n"};
+    .source =
+        "redis.call('ZREM', KEYS[1], ARGV[1])\n"
+        "local ok, d = pcall(cjson.decode, ARGV[1])\n"
+        "if ok and type(d) == 'table' and type(d.org) == 'string'\n"
+        "   and type(d.app) == 'string' then\n"
+        "  local mk = 'e:{' .. d.org .. '}:app:' .. d.app .. ':deleting'\n"
+        "  if redis.call('GET', mk) == ARGV[1] then\n"
+        "    redis.call('DEL', mk)\n"
+        "  end\n"
+        "end\n"
+        "return 1\n"};
 
 
+//  Finish (is_done) or put off the entry member of key, and count it in
+//  *done (when is_done) or in the pass's retried.
 static void
-s_settle (s_pass_t *pass, const char *key, const char *member, bool is_done)
+s_settle (s_pass_t *pass,
+          const char *key,
+          const char *member,
+          bool is_done,
+          int *done)
 {
     const char *keys[] = {key};
     const char *args[] = {member};
@@ -130,6 +137,23 @@ s_settle (s_pass_t *pass, const char *key, const char *member, bool is_done)
     if (!reply || reply->type == REDIS_REPLY_ERROR)
         edge_warn ("gc: cannot update %s (the next pass does it again)", key);
     freeReplyObject (reply);
+    if (pass->stats && is_done)
+        (*done)++;
+    else if (pass->stats)
+        pass->stats->retried++;
+}
+
+
+//  Fold the outcome rc of one sweep (failure: its why) into *worst, which
+//  keeps the first failure in why. Returns true when rc is S_MORE.
+static bool
+s_fold (s_rc_t rc, const char *failure, s_rc_t *worst, char *why)
+{
+    if (rc == S_FAILED && *worst == S_DONE) {
+        snprintf (why, S_WHY, "%s", failure);
+        *worst = S_FAILED;
+    }
+    return rc == S_MORE;
 }
 
 
@@ -233,12 +257,8 @@ s_sweep_all (s_pass_t *pass,
         char failure[S_WHY];
         s_rc_t rc = s_sweep (pass, store, full, where, failure);
         free (full);
-        if (rc == S_MORE)
+        if (s_fold (rc, failure, &worst, why))
             return S_MORE;
-        if (rc == S_FAILED && worst == S_DONE) {
-            snprintf (why, S_WHY, "%s", failure);
-            worst = S_FAILED;
-        }
     }
     return worst;
 }
@@ -297,12 +317,8 @@ s_sweep_targets (s_pass_t *pass,
             continue;
         rc = s_sweep_deployment (pass, org, json_string_value (name), prefixes,
                                  failure);
-        if (rc == S_MORE)
+        if (s_fold (rc, failure, &worst, why))
             break;
-        if (rc == S_FAILED && worst == S_DONE) {
-            snprintf (why, S_WHY, "%s", failure);
-            worst = S_FAILED;
-        }
     }
     json_decref (names);
     if (rc == S_MORE)
@@ -311,13 +327,7 @@ s_sweep_targets (s_pass_t *pass,
     snprintf (failure, sizeof failure, "no depot");
     rc = depot ? s_sweep_all (pass, depot, "", prefixes, "depot", failure)
                : S_FAILED;
-    if (rc == S_MORE)
-        return S_MORE;
-    if (rc == S_FAILED && worst == S_DONE) {
-        snprintf (why, S_WHY, "%s", failure);
-        worst = S_FAILED;
-    }
-    return worst;
+    return s_fold (rc, failure, &worst, why) ? S_MORE : worst;
 }
 
 
@@ -383,11 +393,8 @@ s_collect_due (s_pass_t *pass)
                        pass->deleted);
             break; //  stays due: the next pass goes on
         }
-        s_settle (pass, WK_GC_DUE_KEY, member, rc == S_DONE);
-        if (pass->stats && rc == S_DONE)
-            pass->stats->collected++;
-        else if (pass->stats)
-            pass->stats->retried++;
+        s_settle (pass, WK_GC_DUE_KEY, member, rc == S_DONE,
+                  pass->stats ? &pass->stats->collected : NULL);
     }
     freeReplyObject (due);
     return 0;
@@ -462,11 +469,8 @@ s_upload (s_pass_t *pass, const char *task)
     if (rc == S_FAILED)
         edge_warn ("gc: upload task %s: %s; tried again in %d s", task, why,
                    WK_GC_RETRY_MS / 1000);
-    s_settle (pass, WK_GC_UPLOADS_KEY, task, rc == S_DONE);
-    if (pass->stats && rc == S_DONE)
-        pass->stats->uploads++;
-    else if (pass->stats)
-        pass->stats->retried++;
+    s_settle (pass, WK_GC_UPLOADS_KEY, task, rc == S_DONE,
+              pass->stats ? &pass->stats->uploads : NULL);
     freeReplyObject (reply);
     return 0;
 }

@@ -18,31 +18,22 @@
 #include <zstd.h>
 
 typedef struct {
-    unsigned char sha[EDGE_SHA256_LEN]; //  the chunk's name
-    uint32_t size;                      //  raw size
-    uint32_t stored;                    //  bytes in the segment
-    uint32_t segment;                   //  segment index
-    uint32_t is_zstd;                   //  1 when stored compressed
-    uint64_t offset;                    //  offset in the segment
-} s_chunk_t;
-
-typedef struct {
     uint32_t chunk;  //  chunk index
     uint32_t length; //  chunk size
     uint64_t offset; //  offset in the file
 } s_ref_t;
 
 struct wk_imgout {
-    char *dir;             //  output directory
-    char *spool_path;      //  files entries spool
-    FILE *spool;           //  open spool
-    uint64_t entries;      //  entries spooled
-    wk_imgout_segs_t segs; //  segment writer
-    int zstd_level;        //  0: no compression
-    ZSTD_CCtx *zctx;       //  compression context
-    void *zbuf;            //  compression output
-    size_t zbuf_size;      //  its size
-    s_chunk_t *chunks;     //  unique chunks in load order
+    char *dir;                   //  output directory
+    char *spool_path;            //  files entries spool
+    FILE *spool;                 //  open spool
+    uint64_t entries;            //  entries spooled
+    wk_imgout_segs_t segs;       //  segment writer
+    int zstd_level;              //  0: no compression
+    ZSTD_CCtx *zctx;             //  compression context
+    void *zbuf;                  //  compression output
+    size_t zbuf_size;            //  its size
+    wk_manifest_chunk_t *chunks; //  unique chunks in load order
     uint32_t nchunks, chunks_cap;
     uint32_t *slots;    //  open-addressing index: chunk + 1, 0 free
     uint32_t slots_cap; //  power of two
@@ -66,26 +57,6 @@ s_error (wk_imgout_t *self, const char *fmt, ...)
     vsnprintf (self->errstr, sizeof (self->errstr), fmt, args);
     va_end (args);
     return -1;
-}
-
-
-static int
-s_mkdir_p (const char *dir)
-{
-    char *copy = edge_strdup (dir);
-    int rc = 0;
-    for (char *p = copy + 1; rc == 0 && *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir (copy, 0755) != 0 && errno != EEXIST)
-            rc = -1;
-        *p = '/';
-    }
-    if (rc == 0 && mkdir (copy, 0755) != 0 && errno != EEXIST)
-        rc = -1;
-    free (copy);
-    return rc;
 }
 
 
@@ -135,7 +106,7 @@ wk_imgout_t *
 wk_imgout_new (const char *dir, const wk_imgout_opts_t *opts)
 {
     edge_assert (dir && opts && opts->segment_max > 0);
-    if (s_mkdir_p (dir) != 0)
+    if (wk_imgout_mkdir_p (dir) != 0)
         return NULL;
     wk_imgout_t *self = edge_calloc (1, sizeof (*self));
     self->dir = edge_strdup (dir);
@@ -209,7 +180,7 @@ s_store (wk_imgout_t *self,
             is_zstd = true;
         }
     }
-    s_chunk_t chunk = {
+    wk_manifest_chunk_t chunk = {
         .size = len, .stored = (uint32_t) stored_len, .is_zstd = is_zstd};
     memcpy (chunk.sha, sha, EDGE_SHA256_LEN);
     if (wk_imgout_segs_write (&self->segs, stored, stored_len, &chunk.segment,
@@ -219,8 +190,8 @@ s_store (wk_imgout_t *self,
                         strerror (errno));
     if (self->nchunks == self->chunks_cap) {
         self->chunks_cap = self->chunks_cap ? self->chunks_cap * 2 : 1024;
-        self->chunks =
-            edge_realloc (self->chunks, self->chunks_cap * sizeof (s_chunk_t));
+        self->chunks = edge_realloc (
+            self->chunks, self->chunks_cap * sizeof (wk_manifest_chunk_t));
     }
     self->chunks[self->nchunks] = chunk;
     self->unique_bytes += len;
@@ -338,30 +309,13 @@ static void
 s_write_tables (wk_imgout_t *self, FILE *out)
 {
     fputs ("],\n\"chunks\":[\n", out);
-    char hex[2 * EDGE_SHA256_LEN + 1];
-    for (uint32_t i = 0; i < self->nchunks; i++) {
-        const s_chunk_t *chunk = &self->chunks[i];
-        edge_hex (chunk->sha, EDGE_SHA256_LEN, hex);
-        fprintf (out,
-                 "%s{\"sha256\":\"%s\",\"size\":%u,\"storedSize\":%u,"
-                 "\"compression\":\"%s\",\"segment\":%u,\"offset\":%llu,"
-                 "\"order\":%u}",
-                 i ? ",\n" : "", hex, chunk->size, chunk->stored,
-                 chunk->is_zstd ? "zstd" : "none", chunk->segment,
-                 (unsigned long long) chunk->offset, i);
-    }
+    for (uint32_t i = 0; i < self->nchunks; i++)
+        wk_imgout_chunk_row (out, i, &self->chunks[i], i);
     fputs ("],\n\"loadOrder\":[", out); //  tar order: chunk i is i-th
     for (uint32_t i = 0; i < self->nchunks; i++)
         fprintf (out, "%s%u", i ? "," : "", i);
     fputs ("],\n\"segments\":[", out);
-    uint64_t stored = 0;
-    char name[32];
-    for (uint32_t i = 0; i < self->segs.count; i++) {
-        wk_image_segment_name (i, name, sizeof (name));
-        fprintf (out, "%s{\"name\":\"%s\",\"size\":%llu}", i ? "," : "", name,
-                 (unsigned long long) self->segs.sizes[i]);
-        stored += self->segs.sizes[i];
-    }
+    uint64_t stored = wk_imgout_segs_table (&self->segs, out);
     fprintf (out,
              "],\n\"totalSize\":%llu,\"storedSize\":%llu,"
              "\"profile\":null,\"preload\":null}\n",
@@ -384,31 +338,31 @@ s_copy_spool (wk_imgout_t *self, FILE *out)
 }
 
 
+//  wk_imgout_body_fn: the header, the spooled files and the tables.
+static int
+s_write_body (void *arg, FILE *out, char *err, size_t errsize)
+{
+    wk_imgout_t *self = arg;
+    s_write_header (self, out);
+    int copied = s_copy_spool (self, out);
+    if (copied != 0)
+        snprintf (err, errsize, "cannot write %s/%s: %s", self->dir,
+                  WK_IMAGE_MANIFEST, strerror (errno));
+    s_write_tables (self, out);
+    return copied;
+}
+
+
 int
 wk_imgout_finish (wk_imgout_t *self, wk_image_info_t *info)
 {
     edge_assert (self && info);
     if (wk_imgout_segs_close (&self->segs) != 0)
         return s_error (self, "cannot write a segment: %s", strerror (errno));
-    char *tmp = edge_sprintf ("%s/%s.tmp", self->dir, WK_IMAGE_MANIFEST);
-    char *path = edge_sprintf ("%s/%s", self->dir, WK_IMAGE_MANIFEST);
-    int rc = -1;
-    FILE *out = fopen (tmp, "w");
-    if (!out) {
-        s_error (self, "cannot create %s: %s", tmp, strerror (errno));
-        goto cleanup;
-    }
-    s_write_header (self, out);
-    int copied = s_copy_spool (self, out);
-    s_write_tables (self, out);
-    if (fclose (out) != 0 || copied != 0 || rename (tmp, path) != 0) {
-        s_error (self, "cannot write %s: %s", path, strerror (errno));
-        goto cleanup;
-    }
-    if (wk_image_dxf_name (path, info->dxf_name) != 0) {
-        s_error (self, "cannot read back %s", path);
-        goto cleanup;
-    }
+    if (wk_imgout_write_manifest (self->dir, s_write_body, self, info->dxf_name,
+                                  self->errstr, sizeof (self->errstr))
+        != 0)
+        return -1;
     info->files = self->entries;
     info->chunks = self->nchunks;
     info->chunk_refs = self->chunk_refs;
@@ -417,11 +371,7 @@ wk_imgout_finish (wk_imgout_t *self, wk_image_info_t *info)
     info->segments = self->segs.count;
     for (uint32_t i = 0; i < self->segs.count; i++)
         info->stored_bytes += self->segs.sizes[i];
-    rc = 0;
-cleanup:
-    free (path);
-    free (tmp);
-    return rc;
+    return 0;
 }
 
 
@@ -450,6 +400,85 @@ wk_imgout_sha256_file (const char *path, unsigned char digest[32])
     EVP_DigestFinal_ex (ctx, digest, NULL);
     EVP_MD_CTX_free (ctx);
     fclose (file);
+    return rc;
+}
+
+
+int
+wk_imgout_mkdir_p (const char *dir)
+{
+    edge_assert (dir);
+    char *copy = edge_strdup (dir);
+    int rc = 0;
+    for (char *p = copy + 1; rc == 0 && *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir (copy, 0755) != 0 && errno != EEXIST)
+            rc = -1;
+        *p = '/';
+    }
+    if (rc == 0 && mkdir (copy, 0755) != 0 && errno != EEXIST)
+        rc = -1;
+    free (copy);
+    return rc;
+}
+
+
+void
+wk_imgout_chunk_row (FILE *out,
+                     uint32_t index,
+                     const wk_manifest_chunk_t *chunk,
+                     uint32_t order)
+{
+    edge_assert (out && chunk);
+    char hex[2 * EDGE_SHA256_LEN + 1];
+    edge_hex (chunk->sha, EDGE_SHA256_LEN, hex);
+    fprintf (out,
+             "%s{\"sha256\":\"%s\",\"size\":%u,\"storedSize\":%u,"
+             "\"compression\":\"%s\",\"segment\":%u,\"offset\":%llu,"
+             "\"order\":%u}",
+             index ? ",\n" : "", hex, chunk->size, chunk->stored,
+             chunk->is_zstd ? "zstd" : "none", chunk->segment,
+             (unsigned long long) chunk->offset, order);
+}
+
+
+int
+wk_imgout_write_manifest (const char *dir,
+                          wk_imgout_body_fn *body,
+                          void *arg,
+                          char dxf_name[WK_IMAGE_NAME_SIZE],
+                          char *err,
+                          size_t errsize)
+{
+    edge_assert (dir && body && dxf_name && err && errsize > 0);
+    char *tmp = edge_sprintf ("%s/%s.tmp", dir, WK_IMAGE_MANIFEST);
+    char *path = edge_sprintf ("%s/%s", dir, WK_IMAGE_MANIFEST);
+    int rc = -1;
+    FILE *out = fopen (tmp, "w");
+    if (!out) {
+        snprintf (err, errsize, "cannot create %s: %s", tmp, strerror (errno));
+        goto cleanup;
+    }
+    int written = body (arg, out, err, errsize);
+    bool is_error = ferror (out);
+    if (fclose (out) != 0 || is_error || written != 0
+        || rename (tmp, path) != 0) {
+        if (written == 0)
+            snprintf (err, errsize, "cannot write %s: %s", path,
+                      strerror (errno));
+        unlink (tmp);
+        goto cleanup;
+    }
+    if (wk_image_dxf_name (path, dxf_name) != 0) {
+        snprintf (err, errsize, "cannot read back %s", path);
+        goto cleanup;
+    }
+    rc = 0;
+cleanup:
+    free (path);
+    free (tmp);
     return rc;
 }
 
@@ -493,6 +522,22 @@ wk_imgout_segs_write (wk_imgout_segs_t *segs,
     *offset = segs->sizes[segs->count - 1];
     segs->sizes[segs->count - 1] += len;
     return 0;
+}
+
+
+uint64_t
+wk_imgout_segs_table (const wk_imgout_segs_t *segs, FILE *out)
+{
+    edge_assert (segs && out);
+    uint64_t total = 0;
+    char name[32];
+    for (uint32_t i = 0; i < segs->count; i++) {
+        wk_image_segment_name (i, name, sizeof (name));
+        fprintf (out, "%s{\"name\":\"%s\",\"size\":%llu}", i ? "," : "", name,
+                 (unsigned long long) segs->sizes[i]);
+        total += segs->sizes[i];
+    }
+    return total;
 }
 
 

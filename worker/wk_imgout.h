@@ -8,6 +8,7 @@
 #ifndef WK_IMGOUT_H_INCLUDED
 #define WK_IMGOUT_H_INCLUDED
 #include "wk_image.h"
+#include "wk_manifest.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -54,6 +55,31 @@ int wk_imgout_finish (wk_imgout_t *self, wk_image_info_t *info);
 const char *wk_imgout_errstr (const wk_imgout_t *self);
 //  SHA-256 of a file's contents, read in blocks. Returns 0, or -1.
 int wk_imgout_sha256_file (const char *path, unsigned char digest[32]);
+//  Create dir and its missing parents (mode 0755). Returns 0, or -1.
+int wk_imgout_mkdir_p (const char *dir);
+//  Write row index of a manifest's "chunks" table: chunk (where it is
+//  stored), at place order in the load order; rows after the first are
+//  preceded by ",\n".
+void wk_imgout_chunk_row (FILE *out,
+                          uint32_t index,
+                          const wk_manifest_chunk_t *chunk,
+                          uint32_t order);
+
+//  Writes a manifest's text into out. Returns 0, or -1 with a reason in
+//  err.
+typedef int (wk_imgout_body_fn) (void *arg,
+                                 FILE *out,
+                                 char *err,
+                                 size_t errsize);
+//  Write dir/manifest.json through a temporary file (removed on failure)
+//  filled by body, then compute its dxfName into dxf_name. Returns 0, or
+//  -1 with a reason in err.
+int wk_imgout_write_manifest (const char *dir,
+                              wk_imgout_body_fn *body,
+                              void *arg,
+                              char dxf_name[WK_IMAGE_NAME_SIZE],
+                              char *err,
+                              size_t errsize);
 
 //  A sequence of segment files seg_NNNNN.bin in dir, each at most max bytes
 //  (a single larger record gets a segment of its own).
@@ -74,6 +100,9 @@ int wk_imgout_segs_write (wk_imgout_segs_t *segs,
                           size_t len,
                           uint32_t *segment,
                           uint64_t *offset);
+//  Write the rows {"name","size"} of a manifest's "segments" table, comma
+//  separated. Returns the sum of the segments' sizes.
+uint64_t wk_imgout_segs_table (const wk_imgout_segs_t *segs, FILE *out);
 //  Close the open segment. Returns 0, or -1 if flushing failed.
 int wk_imgout_segs_close (wk_imgout_segs_t *segs);
 //  Release the writer's memory (closes without checking).

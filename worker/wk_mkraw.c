@@ -95,19 +95,6 @@ s_watch_loop (void *arg)
 }
 
 
-//  Record progress (best effort: a lost lease shows up at the end).
-static void
-s_progress (s_run_t *run, uint64_t done)
-{
-    wk_job_t *job = run->job;
-    if (job->redis && job->worker
-        && edge_task_progress (job->redis, job->name, job->worker, job->attempt,
-                               (int64_t) done, (int64_t) run->tar_bytes)
-               != EDGE_TASK_OK)
-        edge_debug ("task %s: progress not recorded", job->name);
-}
-
-
 //  Check the params and find the tar. Returns 0, or -1 (job failed).
 static int
 s_params (s_run_t *run)
@@ -215,7 +202,7 @@ s_make_image (s_run_t *run)
     edge_info ("task %s: building the image of %s/%s build %d from %s",
                job->name, run->app, run->build_name, run->build_id,
                run->tar_key);
-    s_progress (run, 0);
+    wk_mkraw_progress (job, 0, run->tar_bytes);
     wk_job_rc_t rc = WK_JOB_FAILED;
     wk_image_error_t error;
     if (s_image_build (run, stage.path, &error) != 0) {
@@ -245,7 +232,7 @@ s_make_image (s_run_t *run)
                      run->image_dir, strerror (errno));
     else {
         run->image_bytes = run->image.stored_bytes + (uint64_t) st.st_size;
-        s_progress (run, run->tar_bytes);
+        wk_mkraw_progress (job, run->tar_bytes, run->tar_bytes);
         edge_info ("task %s: image %s of build %d: %llu chunks, %llu bytes",
                    job->name, run->image.dxf_name, run->build_id,
                    (unsigned long long) run->image.chunks,
@@ -400,18 +387,11 @@ s_succeed (s_run_t *run)
                    (json_int_t) run->image.raw_bytes, "chunks",
                    (json_int_t) run->image.chunks, "patches", run->patches,
                    "buildChanged", 1);
-    json_t *next =
-        json_pack ("{s:s, s:i, s:s, s:s, s:I, s:O, s:s}", "appName", run->app,
-                   "buildId", run->build_id, "buildName", run->build_name,
-                   "dxfName", dxf, "sizeBytes", (json_int_t) run->image_bytes,
-                   "patches", run->patches, "mode", "build");
-    edge_assert (result && next);
+    edge_assert (result);
     job->result = json_dumps (result, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    job->next_params = json_dumps (next, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    job->next_type = edge_strdup ("deploy");
-    job->next_dxf = edge_strdup (dxf);
-    json_decref (next);
     json_decref (result);
+    wk_mkraw_next_deploy (job, run->app, run->build_id, run->build_name, dxf,
+                          run->image_bytes, run->patches, "build");
     edge_info ("task %s: build %d of %s is %s with %zu patches; next: deploy",
                job->name, run->build_id, run->app, dxf,
                json_array_size (run->patches));
@@ -489,6 +469,41 @@ uint64_t
 wk_mkraw_segment_max (void)
 {
     return s_conf.segment_max;
+}
+
+
+void
+wk_mkraw_progress (wk_job_t *job, uint64_t done, uint64_t total)
+{
+    edge_assert (job);
+    if (job->redis && job->worker
+        && edge_task_progress (job->redis, job->name, job->worker, job->attempt,
+                               (int64_t) done, (int64_t) total)
+               != EDGE_TASK_OK)
+        edge_debug ("task %s: progress not recorded", job->name);
+}
+
+
+void
+wk_mkraw_next_deploy (wk_job_t *job,
+                      const char *app,
+                      int build_id,
+                      const char *build_name,
+                      const char *dxf,
+                      uint64_t size_bytes,
+                      json_t *patches,
+                      const char *mode)
+{
+    edge_assert (job && app && build_name && dxf && patches && mode);
+    json_t *next = json_pack (
+        "{s:s, s:i, s:s, s:s, s:I, s:O, s:s}", "appName", app, "buildId",
+        build_id, "buildName", build_name, "dxfName", dxf, "sizeBytes",
+        (json_int_t) size_bytes, "patches", patches, "mode", mode);
+    edge_assert (next);
+    job->next_params = json_dumps (next, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    job->next_type = edge_strdup ("deploy");
+    job->next_dxf = edge_strdup (dxf);
+    json_decref (next);
 }
 
 

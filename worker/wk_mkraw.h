@@ -63,6 +63,21 @@ wk_job_rc_t wk_mkraw_run (wk_job_t *job);
 const char *wk_mkraw_depot (void);
 //  Segment limit for images and patches (0: the default).
 uint64_t wk_mkraw_segment_max (void);
+//  Record the job's progress {doneBytes: done, totalBytes: total} (best
+//  effort: a lost lease shows up at the end); nothing without a Redis
+//  connection or a worker.
+void wk_mkraw_progress (wk_job_t *job, uint64_t done, uint64_t total);
+//  Ask for the next task "deploy" of image dxf with params {"appName",
+//  "buildId","buildName","dxfName","sizeBytes","patches" (borrowed),
+//  "mode"} and dxf as its dxfName.
+void wk_mkraw_next_deploy (wk_job_t *job,
+                           const char *app,
+                           int build_id,
+                           const char *build_name,
+                           const char *dxf,
+                           uint64_t size_bytes,
+                           json_t *patches,
+                           const char *mode);
 //  Build the patches to the image in image_dir (build build_id of app,
 //  the job's org) from each of the newest maxBuilds-1 entries of the
 //  app's "builds" (build_id left out), as build mode does: staged, into

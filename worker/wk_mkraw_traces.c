@@ -147,11 +147,7 @@ s_progress (s_run_t *run, bool is_forced)
     run->progress_ms = now;
     if (run->total < (int64_t) run->done)
         run->total = (int64_t) run->done;
-    if (job->worker
-        && edge_task_progress (job->redis, job->name, job->worker, job->attempt,
-                               (int64_t) run->done, run->total)
-               != EDGE_TASK_OK)
-        edge_debug ("task %s: progress not recorded", job->name);
+    wk_mkraw_progress (job, run->done, (uint64_t) run->total);
 }
 
 
@@ -587,8 +583,8 @@ s_finish (s_run_t *run, wk_job_rc_t rc)
     char *after_text = json_dumps (after, S_JSON_FLAGS);
     const char *outcome = rc == WK_JOB_DONE && run->is_changed ? "changed"
                           : rc == WK_JOB_DONE                  ? "ok"
-                          : rc == WK_JOB_CANCELLED ? "cancelled"
-                                                   : "failed";
+                          : rc == WK_JOB_CANCELLED             ? "cancelled"
+                                                               : "failed";
     const char *args[] = {job->name,
                           bid,
                           S_STR (run->dxf),
@@ -675,16 +671,8 @@ s_succeed (s_run_t *run)
         json_object_set_new (result, "sizeBytes",
                              json_integer ((json_int_t) run->image_bytes));
         json_object_set (result, "patches", run->patches);
-        json_t *next = json_pack ("{s:s, s:i, s:s, s:s, s:I, s:O, s:s}",
-                                  "appName", run->app, "buildId", run->build_id,
-                                  "buildName", run->build_name, "dxfName", dxf,
-                                  "sizeBytes", (json_int_t) run->image_bytes,
-                                  "patches", run->patches, "mode", "reorder");
-        edge_assert (next);
-        job->next_params = json_dumps (next, S_JSON_FLAGS);
-        job->next_type = edge_strdup ("deploy");
-        job->next_dxf = edge_strdup (dxf);
-        json_decref (next);
+        wk_mkraw_next_deploy (job, run->app, run->build_id, run->build_name,
+                              dxf, run->image_bytes, run->patches, "reorder");
     }
     job->result = json_dumps (result, S_JSON_FLAGS);
     json_decref (result);

@@ -654,6 +654,11 @@ wk_profile_is_better (const wk_profile_figures_t *before,
     else if (after->preload_bytes > 0)
         gain = -1.0;
     double quality = after->quality - before->quality;
-    return (gain > threshold && quality >= -threshold)
-           || (quality > threshold && gain >= -threshold);
+    //  The guard is the expected time to play, which counts both the
+    //  preload and the stalls: the share of held-out traces on time moves
+    //  by 1/n per trace and would veto real gains on a dozen traces.
+    double was = before->expected_time_to_play_ms;
+    double now = after->expected_time_to_play_ms;
+    bool is_slower = was > 0.0 ? (now - was) / was > threshold : now > 0.0;
+    return (gain > threshold || quality > threshold) && !is_slower;
 }

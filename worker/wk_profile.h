@@ -160,8 +160,8 @@ int wk_profile_evaluate (const wk_profile_t *self,
                          uint64_t bandwidth_bps,
                          wk_profile_eval_t *eval);
 //  True when after improves the preload (relative to before) or the
-//  quality (absolute) by more than threshold, and worsens neither by
-//  more than threshold.
+//  quality (absolute) by more than threshold, and the expected time to
+//  play does not grow by more than threshold (relative).
 bool wk_profile_is_better (const wk_profile_figures_t *before,
                            const wk_profile_figures_t *after,
                            double threshold);

@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include <zstd.h>
 
@@ -47,26 +46,6 @@ s_fail (s_run_t *run, const char *fmt, ...)
     vsnprintf (run->err, run->errsize, fmt, args);
     va_end (args);
     return -1;
-}
-
-
-static int
-s_mkdir_p (const char *dir)
-{
-    char *copy = edge_strdup (dir);
-    int rc = 0;
-    for (char *p = copy + 1; rc == 0 && *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir (copy, 0755) != 0 && errno != EEXIST)
-            rc = -1;
-        *p = '/';
-    }
-    if (rc == 0 && mkdir (copy, 0755) != 0 && errno != EEXIST)
-        rc = -1;
-    free (copy);
-    return rc;
 }
 
 
@@ -183,29 +162,18 @@ s_copy (s_run_t *run, FILE *out, const char *prefix, const char *key)
 static void
 s_write_chunks (s_run_t *run, FILE *out)
 {
-    char hex[2 * EDGE_SHA256_LEN + 1];
     fputs (",\n\"chunks\":[\n", out);
     for (size_t c = 0; c < run->m->nchunks; c++) {
-        const wk_manifest_chunk_t *chunk = &run->m->chunks[c];
-        edge_hex (chunk->sha, EDGE_SHA256_LEN, hex);
-        fprintf (out,
-                 "%s{\"sha256\":\"%s\",\"size\":%u,\"storedSize\":%u,"
-                 "\"compression\":\"%s\",\"segment\":%u,\"offset\":%llu,"
-                 "\"order\":%u}",
-                 c ? ",\n" : "", hex, chunk->size, chunk->stored,
-                 chunk->is_zstd ? "zstd" : "none", run->segment[c],
-                 (unsigned long long) run->offset[c], run->place[c]);
+        wk_manifest_chunk_t row = run->m->chunks[c];
+        row.segment = run->segment[c];
+        row.offset = run->offset[c];
+        wk_imgout_chunk_row (out, (uint32_t) c, &row, run->place[c]);
     }
     fputs ("],\n\"loadOrder\":[", out);
     for (size_t i = 0; i < run->opts->norder; i++)
         fprintf (out, "%s%u", i ? "," : "", run->opts->order[i]);
     fputs ("],\n\"segments\":[", out);
-    char name[32];
-    for (uint32_t i = 0; i < run->segs.count; i++) {
-        wk_image_segment_name (i, name, sizeof (name));
-        fprintf (out, "%s{\"name\":\"%s\",\"size\":%llu}", i ? "," : "", name,
-                 (unsigned long long) run->segs.sizes[i]);
-    }
+    wk_imgout_segs_table (&run->segs, out);
     fputs ("]", out);
 }
 
@@ -255,20 +223,13 @@ s_check_opts (s_run_t *run)
 }
 
 
+//  wk_imgout_body_fn: the new manifest around the old one's members.
 static int
-s_write_manifest (s_run_t *run, wk_image_info_t *info)
+s_write_body (void *arg, FILE *out, char *err, size_t errsize)
 {
-    char *tmp = edge_sprintf ("%s/%s.tmp", run->out_dir, WK_IMAGE_MANIFEST);
-    char *path = edge_sprintf ("%s/%s", run->out_dir, WK_IMAGE_MANIFEST);
-    int rc = -1;
-    FILE *out = fopen (tmp, "w");
-    if (!out) {
-        s_fail (run, "cannot create %s: %s", tmp, strerror (errno));
-        goto cleanup;
-    }
-    uint64_t stored = 0;
-    for (uint32_t i = 0; i < run->segs.count; i++)
-        stored += run->segs.sizes[i];
+    (void) err; //  s_copy reports into run->err, the same buffer
+    (void) errsize;
+    s_run_t *run = arg;
     fprintf (out, "{\"version\":%d,\"format\":\"dxf\",\"hash\":\"sha256\",",
              WK_IMAGE_VERSION);
     char head[64];
@@ -282,25 +243,24 @@ s_write_manifest (s_run_t *run, wk_image_info_t *info)
         s_write_chunks (run, out);
         copied = s_copy (run, out, ",\n\"totalSize\":", "totalSize");
     }
+    uint64_t stored = 0;
+    for (uint32_t i = 0; i < run->segs.count; i++)
+        stored += run->segs.sizes[i];
     s_write_tail (run, out, stored);
-    bool is_error = ferror (out);
-    if (fclose (out) != 0 || is_error || copied != 0
-        || rename (tmp, path) != 0) {
-        if (copied == 0)
-            s_fail (run, "cannot write %s: %s", path, strerror (errno));
-        unlink (tmp);
-        goto cleanup;
-    }
-    if (wk_image_dxf_name (path, info->dxf_name) != 0) {
-        s_fail (run, "cannot read back %s", path);
-        goto cleanup;
-    }
-    info->stored_bytes = stored;
-    rc = 0;
-cleanup:
-    free (path);
-    free (tmp);
-    return rc;
+    return copied;
+}
+
+
+static int
+s_write_manifest (s_run_t *run, wk_image_info_t *info)
+{
+    if (wk_imgout_write_manifest (run->out_dir, s_write_body, run,
+                                  info->dxf_name, run->err, run->errsize)
+        != 0)
+        return -1;
+    for (uint32_t i = 0; i < run->segs.count; i++)
+        info->stored_bytes += run->segs.sizes[i];
+    return 0;
 }
 
 
@@ -316,7 +276,7 @@ s_run (s_run_t *run, wk_image_info_t *info)
     if (!run->m || s_check_order (run) != 0 || s_check_opts (run) != 0)
         return -1;
     if (strcmp (run->src_dir, run->out_dir) == 0
-        || s_mkdir_p (run->out_dir) != 0)
+        || wk_imgout_mkdir_p (run->out_dir) != 0)
         return s_fail (run, "cannot use %s as the output directory",
                        run->out_dir);
     uint64_t max =

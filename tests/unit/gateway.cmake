@@ -2,12 +2,17 @@
 edge_unit_test(test_gw_auth libgw)
 edge_unit_test(test_gw_bauth libgw)
 edge_unit_test(test_gw_builds libgw edge_proto)
-target_sources(test_gw_builds PRIVATE unit/gw_testhttp.c)
 edge_unit_test(test_gw_ident libgw)
 edge_unit_test(test_gw_metrics libgw)
 edge_unit_test(test_gw_req libgw)
 edge_unit_test(test_gw_router libgw)
 edge_unit_test(test_gw_thread libgw)
 edge_unit_test(test_gw_traces libgw edge_proto)
+edge_unit_test(test_gw_upload libgw edge_proto)
+edge_unit_test(test_gw_url libgw)
+# the gateway fixture and HTTP clients of the tests that run a real server
+foreach(test test_gw_builds test_gw_traces test_gw_upload)
+  target_sources(${test} PRIVATE unit/gw_testhttp.c unit/gw_testacct.c)
+endforeach()
 target_compile_definitions(test_gw_router PRIVATE
   GW_OPENAPI_PATH="${PROJECT_SOURCE_DIR}/docs/openapi.yaml")

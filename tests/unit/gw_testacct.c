@@ -90,14 +90,24 @@ gw_testacct_redis (void)
 
 
 void
-gw_testacct_org (const char *org, const char *admin)
+gw_testacct_org_create (edge_redis_t *redis,
+                        const char *pwhash,
+                        const char *org,
+                        const char *admin)
 {
     char email[128];
     snprintf (email, sizeof email, "admin@%s.example", org);
     gw_ident_org_t spec = {org, email, admin, NULL};
     assert_int_equal (
-        gw_ident_org_create (s_redis, &spec, s_admin_hash, edge_now_ms ()),
+        gw_ident_org_create (redis, &spec, pwhash, edge_now_ms ()),
         GW_IDENT_OK);
+}
+
+
+void
+gw_testacct_org (const char *org, const char *admin)
+{
+    gw_testacct_org_create (s_redis, s_admin_hash, org, admin);
 }
 
 
@@ -209,11 +219,18 @@ gw_testacct_assert_error (json_t *body,
 
 
 bool
-gw_testacct_exists (const char *key)
+gw_testacct_key_exists (edge_redis_t *redis, const char *key)
 {
-    redisReply *reply = edge_redis_command (s_redis, "EXISTS %s", key);
+    redisReply *reply = edge_redis_command (redis, "EXISTS %s", key);
     assert_non_null (reply);
     bool exists = reply->type == REDIS_REPLY_INTEGER && reply->integer == 1;
     freeReplyObject (reply);
     return exists;
+}
+
+
+bool
+gw_testacct_exists (const char *key)
+{
+    return gw_testacct_key_exists (s_redis, key);
 }

@@ -23,6 +23,13 @@ edge_redis_t *gw_testacct_redis (void);
 int gw_testacct_reset (void **state);
 //  Create org with admin user admin (password GW_TESTACCT_ADMIN_PW).
 void gw_testacct_org (const char *org, const char *admin);
+//  The same in any Redis: org with admin user admin (email
+//  admin@<org>.example) whose password hash is pwhash. Works without
+//  gw_testacct_start.
+void gw_testacct_org_create (edge_redis_t *redis,
+                             const char *pwhash,
+                             const char *org,
+                             const char *admin);
 
 //  Run "method path?query" with body (JSON text or NULL) as org/username
 //  (a new session's principal; an API key's when api_key is set). Sets
@@ -49,4 +56,6 @@ void gw_testacct_assert_error (json_t *body,
                                const char *field);
 //  True when key exists in Redis.
 bool gw_testacct_exists (const char *key);
+//  The same in any Redis (works without gw_testacct_start).
+bool gw_testacct_key_exists (edge_redis_t *redis, const char *key);
 #endif

@@ -1,4 +1,5 @@
-/*  gw_testhttp - HTTP clients for gateway tests.  */
+/*  gw_testhttp - HTTP clients for gateway tests, and the gateway fixture
+    of the build and upload tests.  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -6,8 +7,15 @@
 #include <cmocka.h>
 
 #include "gw_testhttp.h"
+#include "edge_log.h"
+#include "edge_testutil.h"
 #include "edge_util.h"
+#include "gw_ident.h"
+#include "gw_testacct.h"
 #include "gw_upload.h"
+#include "proto_job.h"
+#include <czmq.h>
+#include <dirent.h>
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <fcntl.h>
@@ -25,6 +33,17 @@ typedef struct {
     size_t len;
     char location[256];
 } s_buf_t;
+
+//  The fixture (gw_testhttp_start to gw_testhttp_stop).
+static edge_testutil_redis_t s_redis_server;
+static edge_redis_t *s_redis;
+static gw_config_t s_config;
+static gw_server_t *s_server;
+static zsock_t *s_broker;
+static char s_depot[128];
+static char s_store_url[160], s_listen[64], s_broker_ep[64];
+static char s_pwhash[GW_IDENT_PWHASH_MAX];
+static char s_boss[GW_IDENT_TOKEN_MAX]; //  auth token of boss@acme
 
 
 static size_t
@@ -121,7 +140,6 @@ gw_testhttp_assert_error (json_t *body, long status, const char *code)
 }
 
 
-//  Deterministic test bytes: byte i of stream seed.
 const char *
 gw_testhttp_str (const json_t *obj, const char *key)
 {
@@ -262,7 +280,7 @@ gw_testhttp_send_bytes (int fd, uint32_t seed, uint64_t from, uint64_t to)
 int
 gw_testhttp_read_status (int fd)
 {
-    char buf[4096];
+    char buf[4096] = "";
     size_t len = 0;
     while (len < sizeof buf - 1 && !strstr (buf, "\r\n\r\n")) {
         ssize_t n = recv (fd, buf + len, sizeof buf - 1 - len, 0);
@@ -353,4 +371,293 @@ gw_testhttp_redis_contains (edge_redis_t *redis, const char *text)
     }
     freeReplyObject (keys);
     return found;
+}
+
+
+//  ---------------------------------------------------------------------
+//  The gateway fixture
+
+
+void
+gw_testhttp_config (gw_config_t *config,
+                    const char *listen,
+                    const char *redis_url,
+                    const char *broker,
+                    const char *store_url)
+{
+    *config = (gw_config_t){
+        .listen = (char *) listen,
+        .redis_url = (char *) redis_url,
+        .redis_timeout_ms = 5000,
+        .broker_frontend = (char *) broker,
+        .admin_secret = GW_TESTHTTP_SECRET,
+        .threads = 4,
+        .max_body = 1 << 20,
+        .broker_timeout_ms = 500,
+        .url_allow = "127.0.0.0/8",
+        .openapi_path = "",
+        .session_ttl_s = 3600,
+        .auth_ttl_s = 300,
+        .login_max_failures = 5,
+        .login_max_failures_ip = 50,
+        .login_window_s = 900,
+        .operator_org = "",
+        .store_url = (char *) store_url,
+        .upload_expiry_ms = 600000,
+        .upload_max_bytes = GW_TESTHTTP_MAX_BYTES,
+        .public_url = "",
+    };
+}
+
+
+void
+gw_testhttp_fixture_config (gw_config_t *config, const char *listen)
+{
+    gw_testhttp_config (config, listen, s_redis_server.url, s_broker_ep,
+                        s_store_url);
+}
+
+
+int
+gw_testhttp_start (const char *name)
+{
+    edge_log_init ("test");
+    int rc = edge_testutil_redis_start (&s_redis_server);
+    if (rc)
+        return rc;
+    snprintf (s_depot, sizeof s_depot, "/tmp/%s_XXXXXX", name);
+    if (gw_ident_init ()
+        || gw_ident_hash_password (GW_TESTACCT_ADMIN_PW, s_pwhash)
+        || !mkdtemp (s_depot))
+        return -1;
+    curl_global_init (CURL_GLOBAL_DEFAULT);
+    s_redis = edge_redis_new (s_redis_server.url, 5000);
+    snprintf (s_store_url, sizeof s_store_url, "file://%s", s_depot);
+    snprintf (s_broker_ep, sizeof s_broker_ep, "tcp://127.0.0.1:%d",
+              edge_testutil_free_port ());
+    char bind[80];
+    snprintf (bind, sizeof bind, "@%s", s_broker_ep);
+    s_broker = zsock_new_router (bind);
+    snprintf (s_listen, sizeof s_listen, "127.0.0.1:%d",
+              edge_testutil_free_port ());
+    gw_testhttp_fixture_config (&s_config, s_listen);
+    s_server = gw_server_new (&s_config);
+    return s_broker && s_server ? 0 : -1;
+}
+
+
+void
+gw_testhttp_stop (void)
+{
+    gw_server_destroy (&s_server);
+    zsock_destroy (&s_broker);
+    edge_redis_destroy (&s_redis);
+    edge_testutil_redis_stop (&s_redis_server);
+    curl_global_cleanup ();
+    char cmd[160];
+    snprintf (cmd, sizeof cmd, "rm -rf '%s'", s_depot);
+    if (s_depot[0] && system (cmd) != 0)
+        edge_warn ("could not remove %s", s_depot);
+}
+
+
+//  Drop the jobs the broker got so far.
+static void
+s_drain_jobs (void)
+{
+    zsock_set_rcvtimeo (s_broker, 0);
+    for (zmsg_t *msg; (msg = zmsg_recv (s_broker));)
+        zmsg_destroy (&msg);
+}
+
+
+int
+gw_testhttp_reset (void **state)
+{
+    (void) state;
+    freeReplyObject (edge_redis_command (s_redis, "FLUSHALL"));
+    char cmd[160];
+    snprintf (cmd, sizeof cmd, "rm -rf '%s/builds'", s_depot);
+    assert_int_equal (system (cmd), 0);
+    gw_testacct_org_create (s_redis, s_pwhash, "acme", "boss");
+    gw_testacct_org_create (s_redis, s_pwhash, "other", "boss2");
+    gw_testhttp_auth ("acme", "boss", s_boss);
+    long status;
+    json_decref (gw_testhttp_main (s_boss, "POST", "/be/v1/apps",
+                                   "{\"name\":\"game\",\"label\":\"Game\"}",
+                                   &status));
+    assert_int_equal (status, 201);
+    s_drain_jobs ();
+    return 0;
+}
+
+
+edge_redis_t *
+gw_testhttp_redis (void)
+{
+    return s_redis;
+}
+
+
+int
+gw_testhttp_port (void)
+{
+    return gw_server_port (s_server);
+}
+
+
+const char *
+gw_testhttp_depot (void)
+{
+    return s_depot;
+}
+
+
+const char *
+gw_testhttp_boss (void)
+{
+    return s_boss;
+}
+
+
+json_t *
+gw_testhttp_main (const char *auth,
+                  const char *method,
+                  const char *path,
+                  const char *body,
+                  long *status)
+{
+    return gw_testhttp_call (gw_server_port (s_server), auth, method, path,
+                             body, status, NULL);
+}
+
+
+void
+gw_testhttp_auth (const char *org, const char *username, char *token)
+{
+    char session[GW_IDENT_TOKEN_MAX];
+    gw_principal_t principal;
+    int64_t expires;
+    assert_int_equal (gw_ident_session_new (s_redis, org, username, 3600,
+                                            session, &principal),
+                      GW_IDENT_OK);
+    assert_int_equal (
+        gw_ident_auth_new (s_redis, session, 300, token, &expires),
+        GW_IDENT_OK);
+}
+
+
+json_t *
+gw_testhttp_import (const char *body)
+{
+    long status;
+    json_t *answer =
+        gw_testhttp_main (s_boss, "POST", "/be/v1/builds", body, &status);
+    assert_int_equal (status, 202);
+    return answer;
+}
+
+
+json_t *
+gw_testhttp_upload_import (const char *build)
+{
+    char body[256];
+    snprintf (body, sizeof body, "{\"appName\":\"game\",\"buildName\":\"%s\"}",
+              build);
+    return gw_testhttp_import (body);
+}
+
+
+bool
+gw_testhttp_recv_job (char *task, size_t size)
+{
+    zsock_set_rcvtimeo (s_broker, 5000);
+    zmsg_t *msg = zmsg_recv (s_broker);
+    if (!msg)
+        return false;
+    zframe_t *frame = zmsg_last (msg);
+    proto_job_t *job =
+        proto_job_decode (zframe_data (frame), zframe_size (frame));
+    bool is_job = job != NULL;
+    if (job)
+        snprintf (task, size, "%s", job->task);
+    proto_job_destroy (&job);
+    zmsg_destroy (&msg);
+    return is_job;
+}
+
+
+char *
+gw_testhttp_hget (const char *key, const char *field)
+{
+    redisReply *reply = edge_redis_command (s_redis, "HGET %s %s", key, field);
+    assert_non_null (reply);
+    char *value =
+        reply->type == REDIS_REPLY_STRING ? strdup (reply->str) : NULL;
+    freeReplyObject (reply);
+    return value;
+}
+
+
+bool
+gw_testhttp_exists (const char *key)
+{
+    return gw_testacct_key_exists (s_redis, key);
+}
+
+
+void
+gw_testhttp_assert_hash (const char *key,
+                         const char *field,
+                         const char *expected)
+{
+    char *value = gw_testhttp_hget (key, field);
+    if (!expected)
+        assert_null (value);
+    else {
+        assert_non_null (value);
+        assert_string_equal (value, expected);
+    }
+    free (value);
+}
+
+
+void
+gw_testhttp_task_state (const char *task, const char *expected)
+{
+    char key[128];
+    snprintf (key, sizeof key, "e:task:%s", task);
+    gw_testhttp_assert_hash (key, "state", expected);
+}
+
+
+void
+gw_testhttp_record_key (const char *url, char *key)
+{
+    gw_upload_key (gw_testhttp_upload_path (url) + strlen (GW_UPLOAD_PATH),
+                   key);
+}
+
+
+void
+gw_testhttp_tar_path (const json_t *answer, char *path, size_t size)
+{
+    snprintf (path, size, "%s/builds/acme/game/%s.tar", s_depot,
+              gw_testhttp_str (answer, "group"));
+}
+
+
+void
+gw_testhttp_depot_files (char *out, size_t size)
+{
+    char dir[256];
+    snprintf (dir, sizeof dir, "%s/builds/acme/game", s_depot);
+    out[0] = 0;
+    DIR *d = opendir (dir);
+    for (struct dirent *e; d && (e = readdir (d));)
+        if (e->d_name[0] != '.')
+            snprintf (out + strlen (out), size - strlen (out), "%s ",
+                      e->d_name);
+    if (d)
+        closedir (d);
 }

@@ -2,13 +2,21 @@
     JSON calls and streamed PUTs over libcurl, raw sockets for bodies that
     stop short or pause, a deterministic byte stream to upload and
     compare, and checks on what the server left behind (its stdout, Redis).
-    Test-only; cmocka asserts on transport failures.  */
+    Also the fixture of the build and upload tests: a real redis-server, a
+    ROUTER bound as the broker, a scratch file:// depot and a gateway
+    server on loopback. Test-only, not thread-safe; cmocka asserts on
+    transport failures.  */
 #ifndef GW_TESTHTTP_H_INCLUDED
 #define GW_TESTHTTP_H_INCLUDED
 #include "edge_redis.h"
+#include "gw_server.h"
 #include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+
+#define GW_TESTHTTP_MAX_BYTES (8 << 20) //  upload_max_bytes of the fixture
+#define GW_TESTHTTP_SECRET    "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTAxMjM0NTY3"
 
 //  method path (on 127.0.0.1:port) with a JSON body (or NULL), as the
 //  holder of the auth token auth (or nobody). Sets *status; location (256
@@ -59,4 +67,63 @@ bool gw_testhttp_reply_contains (const redisReply *reply, const char *text);
 //  True when any key name or value in Redis (hashes, strings, streams,
 //  sorted sets) contains text: a secret must never be stored.
 bool gw_testhttp_redis_contains (edge_redis_t *redis, const char *text);
+
+//  The test gateway's configuration: listen, Redis, broker and store as
+//  given (borrowed: they must outlive the server), an upload limit of
+//  GW_TESTHTTP_MAX_BYTES, downloads allowed from 127.0.0.0/8.
+void gw_testhttp_config (gw_config_t *config,
+                         const char *listen,
+                         const char *redis_url,
+                         const char *broker,
+                         const char *store_url);
+//  The same on the fixture's Redis, broker and depot.
+void gw_testhttp_fixture_config (gw_config_t *config, const char *listen);
+//  Start the fixture (depot /tmp/<name>_XXXXXX). Returns 0, 77 when
+//  redis-server is missing (skip), -1 on failure; call gw_testhttp_stop
+//  in every case.
+int gw_testhttp_start (const char *name);
+//  Stop the server, broker and redis-server; remove the depot.
+void gw_testhttp_stop (void);
+//  cmocka setup: FLUSHALL, empty depot; orgs acme (admin boss) and other
+//  (admin boss2); app "game" of acme; the broker's queue drained.
+int gw_testhttp_reset (void **state);
+//  The fixture's Redis handle, server port, depot directory and auth token
+//  of boss@acme. Borrowed: valid until gw_testhttp_stop (the token until
+//  the next reset).
+edge_redis_t *gw_testhttp_redis (void);
+int gw_testhttp_port (void);
+const char *gw_testhttp_depot (void);
+const char *gw_testhttp_boss (void);
+//  gw_testhttp_call on the fixture's server, without Location.
+json_t *gw_testhttp_main (const char *auth,
+                          const char *method,
+                          const char *path,
+                          const char *body,
+                          long *status);
+//  An auth token (GW_IDENT_TOKEN_MAX bytes) of username in org into token.
+void gw_testhttp_auth (const char *org, const char *username, char *token);
+//  POST /be/v1/builds with body as boss; asserts 202; returns the answer
+//  (caller owns).
+json_t *gw_testhttp_import (const char *body);
+//  The same for an upload import of build to app "game".
+json_t *gw_testhttp_upload_import (const char *build);
+//  The next JOB the broker got (within 5 s): its task name into task.
+bool gw_testhttp_recv_job (char *task, size_t size);
+//  HGET key field, or NULL. Caller frees.
+char *gw_testhttp_hget (const char *key, const char *field);
+//  True when key exists.
+bool gw_testhttp_exists (const char *key);
+//  Assert HGET key field is expected (NULL: absent).
+void gw_testhttp_assert_hash (const char *key,
+                              const char *field,
+                              const char *expected);
+//  Assert the task's state.
+void gw_testhttp_task_state (const char *task, const char *expected);
+//  The upload record key (GW_UPLOAD_KEY_MAX bytes) of an upload URL.
+void gw_testhttp_record_key (const char *url, char *key);
+//  The depot path of an import answer's tar (its group) into path.
+void gw_testhttp_tar_path (const json_t *answer, char *path, size_t size);
+//  Names of the regular files in app game's depot directory, each
+//  followed by a space ("" when none).
+void gw_testhttp_depot_files (char *out, size_t size);
 #endif

@@ -17,17 +17,16 @@
 #include "edge_util.h"
 #include "gw_ident.h"
 #include "gw_server.h"
+#include "gw_testacct.h"
+#include "gw_testhttp.h"
 #include "gw_trace.h"
-#include <arpa/inet.h>
 #include <czmq.h>
 #include <dirent.h>
 #include <jansson.h>
 #include <msgpack.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <signal.h>
 #include <time.h>
@@ -61,11 +60,7 @@ s_http (const char *method,
         size_t len,
         int *status)
 {
-    int fd = socket (AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in addr = {.sin_family = AF_INET,
-                               .sin_port = htons (gw_server_port (s_gateway))};
-    addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-    assert_int_equal (connect (fd, (struct sockaddr *) &addr, sizeof addr), 0);
+    int fd = gw_testhttp_connect (gw_server_port (s_gateway));
     char *head = edge_sprintf (
         "%s %s HTTP/1.1\r\nHost: t\r\nConnection: close\r\n%s"
         "Content-Type: %s\r\nContent-Length: %zu\r\n\r\n",
@@ -265,39 +260,17 @@ s_setup (void **state)
     snprintf (broker, sizeof broker, "tcp://127.0.0.1:%d",
               edge_testutil_free_port ());
     snprintf (store, sizeof store, "file://%s", s_depot);
-    s_config =
-        (gw_config_t){.listen = strdup (listen),
-                      .redis_url = s_server.url,
-                      .redis_timeout_ms = 5000,
-                      .broker_frontend = strdup (broker),
-                      .admin_secret = "c2VjcmV0LXNlY3JldC1zZWNyZXQtMTIzNA==",
-                      .threads = 4,
-                      .max_body = 1 << 20,
-                      .broker_timeout_ms = 200,
-                      .openapi_path = "",
-                      .session_ttl_s = 600,
-                      .auth_ttl_s = 600,
-                      .login_max_failures = 100,
-                      .login_max_failures_ip = 100,
-                      .login_window_s = 60,
-                      .operator_org = "",
-                      .store_url = strdup (store),
-                      .upload_expiry_ms = 60000,
-                      .upload_max_bytes = 1 << 20,
-                      .public_url = "",
-                      .trace_max_bytes = S_MAX_BYTES,
-                      .trace_parallel = 2};
+    gw_testhttp_config (&s_config, strdup (listen), s_server.url,
+                        strdup (broker), strdup (store));
+    s_config.broker_timeout_ms = 200; //  no broker: sends time out
+    s_config.trace_max_bytes = S_MAX_BYTES;
+    s_config.trace_parallel = 2;
     s_gateway = gw_server_new (&s_config);
     assert_non_null (s_gateway);
     char hash[GW_IDENT_PWHASH_MAX];
     assert_int_equal (gw_ident_hash_password (S_PW, hash), 0);
-    const char *orgs[] = {"acme", "other"};
-    for (int i = 0; i < 2; i++) {
-        gw_ident_org_t spec = {orgs[i], "a@b.example", "boss", NULL};
-        assert_int_equal (
-            gw_ident_org_create (s_redis, &spec, hash, edge_now_ms ()),
-            GW_IDENT_OK);
-    }
+    gw_testacct_org_create (s_redis, hash, "acme", "boss");
+    gw_testacct_org_create (s_redis, hash, "other", "boss");
     s_login ("acme", s_auth);
     s_login ("other", s_other);
     int status;

@@ -14,6 +14,7 @@
 #include "wk_job.h"
 #include "wk_mkraw.h"
 #include "wk_stage.h"
+#include "wk_testmkraw.h"
 #include "wk_testtar.h"
 #include <dirent.h>
 #include <jansson.h>
@@ -28,11 +29,7 @@
 #define S_SEGMENT_MAX (1u << 20)  //  small segments: several per image
 #define S_BIG         (64u << 20) //  the tar of the cancellation test
 
-static edge_testutil_redis_t s_redis;
-static edge_redis_t *s_conn;  //  the handler's connection
-static edge_redis_t *s_check; //  the test's own connection
-static char *s_root;          //  the depot directory
-static char *s_store_url;     //  file://<s_root>
+static wk_tests3_t *s_fx; //  the fixture (wk_testmkraw)
 
 static const char *const s_app_key = "e:{acme}:app:app1";
 
@@ -40,106 +37,7 @@ static const char *const s_app_key = "e:{acme}:app:app1";
 //  ---------------------------------------------------------------------
 //  Helpers
 
-//  Run a command on the test's connection; it must not fail.
-#define S_REDIS(...)                                                           \
-    do {                                                                       \
-        redisReply *reply_ = edge_redis_command (s_check, __VA_ARGS__);        \
-        assert_non_null (reply_);                                              \
-        assert_int_not_equal (reply_->type, REDIS_REPLY_ERROR);                \
-        freeReplyObject (reply_);                                              \
-    } while (0)
-
-
-//  A hash field (caller frees), or NULL when absent.
-static char *
-s_hget (const char *key, const char *field)
-{
-    redisReply *reply = edge_redis_command (s_check, "HGET %s %s", key, field);
-    assert_non_null (reply);
-    char *value =
-        reply->type == REDIS_REPLY_STRING ? edge_strdup (reply->str) : NULL;
-    freeReplyObject (reply);
-    return value;
-}
-
-
-static void
-s_assert_field (const char *key, const char *field, const char *want)
-{
-    char *value = s_hget (key, field);
-    if (!want)
-        assert_null (value);
-    else {
-        assert_non_null (value);
-        assert_string_equal (value, want);
-    }
-    free (value);
-}
-
-
-//  Path of a depot key (caller frees).
-static char *
-s_path (const char *key)
-{
-    return edge_sprintf ("%s/%s", s_root, key);
-}
-
-
-static bool
-s_exists (const char *key)
-{
-    char *path = s_path (key);
-    struct stat st;
-    bool is_there = stat (path, &st) == 0;
-    free (path);
-    return is_there;
-}
-
-
-//  Names in depot directory key, ignoring "." and "..", as "a b c " in
-//  directory order; "" when empty or missing. Caller frees.
-static char *
-s_listing (const char *key)
-{
-    char *path = s_path (key);
-    char *text = edge_strdup ("");
-    DIR *dir = opendir (path);
-    struct dirent *entry;
-    while (dir && (entry = readdir (dir))) {
-        if (strcmp (entry->d_name, ".") == 0
-            || strcmp (entry->d_name, "..") == 0)
-            continue;
-        char *next = edge_sprintf ("%s%s ", text, entry->d_name);
-        free (text);
-        text = next;
-    }
-    if (dir)
-        closedir (dir);
-    free (path);
-    return text;
-}
-
-
-//  Sum of the regular files directly in depot directory key.
-static uint64_t
-s_dir_bytes (const char *key)
-{
-    char *path = s_path (key);
-    uint64_t total = 0;
-    DIR *dir = opendir (path);
-    assert_non_null (dir);
-    struct dirent *entry;
-    while ((entry = readdir (dir))) {
-        char *child = edge_sprintf ("%s/%s", path, entry->d_name);
-        struct stat st;
-        if (stat (child, &st) == 0 && S_ISREG (st.st_mode))
-            total += (uint64_t) st.st_size;
-        free (child);
-    }
-    closedir (dir);
-    free (path);
-    return total;
-}
+#define S_REDIS WK_TESTMKRAW_REDIS
 
 
 //  Write the tar of build group g into the depot at
@@ -148,7 +46,7 @@ s_dir_bytes (const char *key)
 static uint64_t
 s_tar (const char *group, uint64_t seed, uint64_t size, const char *filter)
 {
-    char *dir = s_path ("builds/acme/app1");
+    char *dir = wk_testmkraw_path ("builds/acme/app1");
     assert_int_equal (wk_stage_mkdirs (dir), 0);
     char *path = edge_sprintf ("%s/%s.tar", dir, group);
     wk_testtar_t *tar = wk_testtar_new (path, filter);
@@ -196,28 +94,31 @@ s_params (const char *group, const char *build_name)
 }
 
 
-//  Run a mkraw job; the caller calls wk_job_fini.
+//  The cancel flag of the jobs run in the foreground: never set.
+static atomic_int s_no_cancel;
+
+
+//  Run task (attempt) on the tar g1 as build b1; the caller calls
+//  wk_job_fini.
 static wk_job_rc_t
-s_run (const char *task,
-       int attempt,
-       const char *params_text,
-       atomic_int *cancel,
-       wk_job_t *job)
+s_run_g1 (const char *task, int attempt, wk_job_t *job)
 {
-    json_t *params = json_loads (params_text, 0, NULL);
-    assert_non_null (params);
-    *job = (wk_job_t){.worker = "w1",
-                      .name = task,
-                      .type = "mkraw",
-                      .org = "acme",
-                      .params = params,
-                      .attempt = attempt,
-                      .redis = s_conn,
-                      .cancel = cancel};
-    wk_job_rc_t rc = wk_mkraw_run (job);
-    json_decref (params);
-    job->params = NULL;
+    char *params = s_params ("g1", "b1");
+    wk_job_rc_t rc =
+        wk_testmkraw_run (task, attempt, params, &s_no_cancel, job);
+    free (params);
     return rc;
+}
+
+
+//  The app (maxBuilds 5) and task t1, and t1's first run on the tar g1;
+//  the caller calls wk_job_fini.
+static wk_job_rc_t
+s_first_run (wk_job_t *job)
+{
+    s_app (5, NULL);
+    s_task ("t1", 1);
+    return s_run_g1 ("t1", 1, job);
 }
 
 
@@ -227,9 +128,8 @@ s_build_ok (const char *task, const char *group, const char *build_name)
 {
     s_task (task, 1);
     char *params = s_params (group, build_name);
-    atomic_int cancel = 0;
     wk_job_t job;
-    wk_job_rc_t rc = s_run (task, 1, params, &cancel, &job);
+    wk_job_rc_t rc = wk_testmkraw_run (task, 1, params, &s_no_cancel, &job);
     if (rc != WK_JOB_DONE)
         fprintf (stderr, "mkraw failed: %s\n", job.message);
     assert_int_equal (rc, WK_JOB_DONE);
@@ -255,26 +155,6 @@ s_entry (const json_t *result)
 }
 
 
-static int64_t
-s_int (const json_t *obj, const char *field)
-{
-    json_t *value = json_object_get (obj, field);
-    assert_true (json_is_integer (value));
-    return json_integer_value (value);
-}
-
-
-static int
-s_reset (void **state)
-{
-    (void) state;
-    S_REDIS ("FLUSHALL");
-    wk_testtar_rmtree (s_root);
-    assert_int_equal (mkdir (s_root, 0700), 0);
-    return 0;
-}
-
-
 //  ---------------------------------------------------------------------
 //  Tests
 
@@ -283,35 +163,32 @@ test_a_build_stores_its_image_and_asks_for_deploy (void **state)
 {
     (void) state;
     uint64_t tar_bytes = s_tar ("g1", 1, 3u << 20, NULL);
-    s_app (5, NULL);
-    s_task ("t1", 1);
-    char *params = s_params ("g1", "b1");
-    atomic_int cancel = 0;
     wk_job_t job;
-    assert_int_equal (s_run ("t1", 1, params, &cancel, &job), WK_JOB_DONE);
+    assert_int_equal (s_first_run (&job), WK_JOB_DONE);
     json_t *result = json_loads (job.result, 0, NULL);
     assert_non_null (result);
-    assert_int_equal (s_int (result, "buildId"), 1);
+    assert_int_equal (wk_testmkraw_int (result, "buildId"), 1);
     assert_string_equal (
         json_string_value (json_object_get (result, "buildName")), "b1");
     const char *dxf = json_string_value (json_object_get (result, "dxfName"));
     assert_non_null (dxf);
     assert_int_equal (strlen (dxf), 20);
-    assert_int_equal (s_int (result, "rawBytes"), (3u << 20) + 12);
-    assert_true (s_int (result, "chunks") > 10);
+    assert_int_equal (wk_testmkraw_int (result, "rawBytes"), (3u << 20) + 12);
+    assert_true (wk_testmkraw_int (result, "chunks") > 10);
     assert_int_equal (json_array_size (json_object_get (result, "patches")), 0);
     assert_true (json_is_true (json_object_get (result, "buildChanged")));
     //  The image, at the documented key, with nothing staged left over
     char *dir = edge_sprintf ("dxf/acme/app1/0001/%s", dxf);
-    char *manifest = edge_sprintf ("%s/%s/manifest.json", s_root, dir);
+    char *manifest = edge_sprintf ("%s/%s/manifest.json", s_fx->dir, dir);
     char name[WK_IMAGE_NAME_SIZE];
     assert_int_equal (wk_image_dxf_name (manifest, name), 0);
     assert_string_equal (name, dxf);
-    assert_true (s_exists ("dxf/acme/app1/0001/"));
-    char *listing = s_listing ("dxf/acme/app1/0001");
+    assert_true (wk_testmkraw_exists ("dxf/acme/app1/0001/"));
+    char *listing = wk_testmkraw_listing ("dxf/acme/app1/0001");
     char *want = edge_sprintf ("%s ", dxf);
     assert_string_equal (listing, want);
-    assert_int_equal (s_int (result, "sizeBytes"), s_dir_bytes (dir));
+    assert_int_equal (wk_testmkraw_int (result, "sizeBytes"),
+                      wk_testmkraw_dir_bytes (dir));
     //  The next task
     assert_string_equal (job.next_type, "deploy");
     assert_string_equal (job.next_dxf, dxf);
@@ -319,23 +196,24 @@ test_a_build_stores_its_image_and_asks_for_deploy (void **state)
     assert_non_null (next);
     assert_string_equal (json_string_value (json_object_get (next, "appName")),
                          "app1");
-    assert_int_equal (s_int (next, "buildId"), 1);
+    assert_int_equal (wk_testmkraw_int (next, "buildId"), 1);
     assert_string_equal (
         json_string_value (json_object_get (next, "buildName")), "b1");
     assert_string_equal (json_string_value (json_object_get (next, "dxfName")),
                          dxf);
-    assert_int_equal (s_int (next, "sizeBytes"), s_int (result, "sizeBytes"));
+    assert_int_equal (wk_testmkraw_int (next, "sizeBytes"),
+                      wk_testmkraw_int (result, "sizeBytes"));
     assert_int_equal (json_array_size (json_object_get (next, "patches")), 0);
     assert_string_equal (json_string_value (json_object_get (next, "mode")),
                          "build");
     //  Redis: the id, the flag, the progress
-    s_assert_field ("e:task:t1", "buildId", "1");
-    s_assert_field (s_app_key, "nextBuildId", "1");
-    s_assert_field (s_app_key, "processing", "0");
+    wk_tests3_assert_field (s_fx->check, "e:task:t1", "buildId", "1");
+    wk_tests3_assert_field (s_fx->check, s_app_key, "nextBuildId", "1");
+    wk_tests3_assert_field (s_fx->check, s_app_key, "processing", "0");
     char *progress = edge_sprintf ("{\"doneBytes\":%llu,\"totalBytes\":%llu}",
                                    (unsigned long long) tar_bytes,
                                    (unsigned long long) tar_bytes);
-    s_assert_field ("e:task:t1", "progress", progress);
+    wk_tests3_assert_field (s_fx->check, "e:task:t1", "progress", progress);
     free (progress);
     json_decref (next);
     free (want);
@@ -344,7 +222,6 @@ test_a_build_stores_its_image_and_asks_for_deploy (void **state)
     free (dir);
     json_decref (result);
     wk_job_fini (&job);
-    free (params);
 }
 
 
@@ -360,30 +237,30 @@ test_a_second_build_gets_id_2_and_a_patch_from_the_kept_build (void **state)
     char *builds = edge_sprintf ("[%s]", entry);
     S_REDIS ("HSET %s builds %s", s_app_key, builds);
     json_t *second = s_build_ok ("t2", "g2", "b2");
-    assert_int_equal (s_int (second, "buildId"), 2);
+    assert_int_equal (wk_testmkraw_int (second, "buildId"), 2);
     json_t *patches = json_object_get (second, "patches");
     assert_int_equal (json_array_size (patches), 1);
     json_t *patch = json_array_get (patches, 0);
-    assert_int_equal (s_int (patch, "fromBuildId"), 1);
-    assert_int_equal (s_int (patch, "sizeBytes"),
-                      s_dir_bytes ("pat/acme/app1/0002/0001"));
+    assert_int_equal (wk_testmkraw_int (patch, "fromBuildId"), 1);
+    assert_int_equal (wk_testmkraw_int (patch, "sizeBytes"),
+                      wk_testmkraw_dir_bytes ("pat/acme/app1/0002/0001"));
     //  B's manifest, byte for byte, and a patch.json from image 1 to 2
     const char *dxf2 = json_string_value (json_object_get (second, "dxfName"));
     char *manifest =
-        edge_sprintf ("%s/pat/acme/app1/0002/0001/manifest.json", s_root);
+        edge_sprintf ("%s/pat/acme/app1/0002/0001/manifest.json", s_fx->dir);
     char name[WK_IMAGE_NAME_SIZE];
     assert_int_equal (wk_image_dxf_name (manifest, name), 0);
     assert_string_equal (name, dxf2);
     char *patch_json =
-        edge_sprintf ("%s/pat/acme/app1/0002/0001/patch.json", s_root);
+        edge_sprintf ("%s/pat/acme/app1/0002/0001/patch.json", s_fx->dir);
     json_t *doc = json_load_file (patch_json, 0, NULL);
     assert_non_null (doc);
     assert_string_equal (
         json_string_value (json_object_get (doc, "fromDxf")),
         json_string_value (json_object_get (first, "dxfName")));
-    char *listing = s_listing ("pat/acme/app1/0002");
+    char *listing = wk_testmkraw_listing ("pat/acme/app1/0002");
     assert_string_equal (listing, "0001 ");
-    s_assert_field (s_app_key, "nextBuildId", "2");
+    wk_tests3_assert_field (s_fx->check, s_app_key, "nextBuildId", "2");
     free (listing);
     json_decref (doc);
     free (patch_json);
@@ -419,14 +296,16 @@ test_only_the_newest_max_builds_minus_one_get_patches (void **state)
     S_REDIS ("HSET %s builds %s", s_app_key, builds);
     s_tar ("g4", 4, 300000, NULL);
     json_t *result = s_build_ok ("t4", "g4", "b4");
-    assert_int_equal (s_int (result, "buildId"), 4);
+    assert_int_equal (wk_testmkraw_int (result, "buildId"), 4);
     json_t *patches = json_object_get (result, "patches");
     assert_int_equal (json_array_size (patches), 2);
-    assert_int_equal (s_int (json_array_get (patches, 0), "fromBuildId"), 3);
-    assert_int_equal (s_int (json_array_get (patches, 1), "fromBuildId"), 2);
-    assert_true (s_exists ("pat/acme/app1/0004/0003/patch.json"));
-    assert_true (s_exists ("pat/acme/app1/0004/0002/patch.json"));
-    assert_false (s_exists ("pat/acme/app1/0004/0001"));
+    assert_int_equal (
+        wk_testmkraw_int (json_array_get (patches, 0), "fromBuildId"), 3);
+    assert_int_equal (
+        wk_testmkraw_int (json_array_get (patches, 1), "fromBuildId"), 2);
+    assert_true (wk_testmkraw_exists ("pat/acme/app1/0004/0003/patch.json"));
+    assert_true (wk_testmkraw_exists ("pat/acme/app1/0004/0002/patch.json"));
+    assert_false (wk_testmkraw_exists ("pat/acme/app1/0004/0001"));
     //  A kept build whose image is gone from the depot is skipped
     S_REDIS (
         "HSET %s builds [{\"buildId\":3,\"dxfName\":\"dxf_0000000000000000\"}]",
@@ -451,30 +330,29 @@ test_a_second_attempt_reuses_the_id_and_replaces_leftovers (void **state)
     json_t *first = s_build_ok ("t1", "g1", "b1");
     const char *dxf = json_string_value (json_object_get (first, "dxfName"));
     //  What a worker killed half-way through a later attempt leaves
-    char *junk = s_path ("dxf/acme/app1/0001/.tmp-t1/seg_00099.bin");
-    char *junk_dir = s_path ("dxf/acme/app1/0001/.tmp-t1");
+    char *junk = wk_testmkraw_path ("dxf/acme/app1/0001/.tmp-t1/seg_00099.bin");
+    char *junk_dir = wk_testmkraw_path ("dxf/acme/app1/0001/.tmp-t1");
     assert_int_equal (wk_stage_mkdirs (junk_dir), 0);
     FILE *file = fopen (junk, "w");
     assert_non_null (file);
     fputs ("junk", file);
     fclose (file);
-    char *params = s_params ("g1", "b1");
-    atomic_int cancel = 0;
     wk_job_t job;
     S_REDIS ("HSET e:task:t1 attempts 2");
-    assert_int_equal (s_run ("t1", 2, params, &cancel, &job), WK_JOB_DONE);
+    assert_int_equal (s_run_g1 ("t1", 2, &job), WK_JOB_DONE);
     json_t *again = json_loads (job.result, 0, NULL);
-    assert_int_equal (s_int (again, "buildId"), 1);
+    assert_int_equal (wk_testmkraw_int (again, "buildId"), 1);
     assert_string_equal (json_string_value (json_object_get (again, "dxfName")),
                          dxf);
-    assert_int_equal (s_int (again, "sizeBytes"), s_int (first, "sizeBytes"));
-    s_assert_field (s_app_key, "nextBuildId", "1");
-    char *listing = s_listing ("dxf/acme/app1/0001");
+    assert_int_equal (wk_testmkraw_int (again, "sizeBytes"),
+                      wk_testmkraw_int (first, "sizeBytes"));
+    wk_tests3_assert_field (s_fx->check, s_app_key, "nextBuildId", "1");
+    char *listing = wk_testmkraw_listing ("dxf/acme/app1/0001");
     char *want = edge_sprintf ("%s ", dxf);
     assert_string_equal (listing, want);
     //  Another task of the same tar: a new id, the same image name
     json_t *other = s_build_ok ("t2", "g1", "b1bis");
-    assert_int_equal (s_int (other, "buildId"), 2);
+    assert_int_equal (wk_testmkraw_int (other, "buildId"), 2);
     assert_string_equal (json_string_value (json_object_get (other, "dxfName")),
                          dxf);
     json_decref (other);
@@ -482,7 +360,6 @@ test_a_second_attempt_reuses_the_id_and_replaces_leftovers (void **state)
     free (listing);
     json_decref (again);
     wk_job_fini (&job);
-    free (params);
     free (junk_dir);
     free (junk);
     json_decref (first);
@@ -493,12 +370,8 @@ test_a_second_attempt_reuses_the_id_and_replaces_leftovers (void **state)
 static void
 s_assert_tar_failure (const char *detected, const char *message_part)
 {
-    s_app (5, NULL);
-    s_task ("t1", 1);
-    char *params = s_params ("g1", "b1");
-    atomic_int cancel = 0;
     wk_job_t job;
-    assert_int_equal (s_run ("t1", 1, params, &cancel, &job), WK_JOB_FAILED);
+    assert_int_equal (s_first_run (&job), WK_JOB_FAILED);
     assert_non_null (job.message);
     assert_non_null (strstr (job.message, message_part));
     assert_non_null (job.exception);
@@ -514,13 +387,12 @@ s_assert_tar_failure (const char *detected, const char *message_part)
         json_string_value (json_object_get (failed, "typeDetected")), detected);
     assert_null (job.result);
     assert_null (job.next_type);
-    char *listing = s_listing ("dxf/acme/app1/0001");
+    char *listing = wk_testmkraw_listing ("dxf/acme/app1/0001");
     assert_string_equal (listing, "");
-    s_assert_field (s_app_key, "processing", "0");
+    wk_tests3_assert_field (s_fx->check, s_app_key, "processing", "0");
     free (listing);
     json_decref (exception);
     wk_job_fini (&job);
-    free (params);
 }
 
 
@@ -538,7 +410,7 @@ test_a_truncated_tar_fails_with_file_read_failed (void **state)
 {
     (void) state;
     s_tar ("g1", 1, 2u << 20, NULL);
-    char *path = s_path ("builds/acme/app1/g1.tar");
+    char *path = wk_testmkraw_path ("builds/acme/app1/g1.tar");
     assert_int_equal (truncate (path, 1u << 20), 0);
     s_assert_tar_failure ("tar", "runcated"); //  "Truncated tar archive"
     free (path);
@@ -549,26 +421,23 @@ static void
 test_a_missing_tar_or_app_fails_clearly (void **state)
 {
     (void) state;
-    s_app (5, NULL);
-    s_task ("t1", 1);
-    char *params = s_params ("g1", "b1");
-    atomic_int cancel = 0;
     wk_job_t job;
-    assert_int_equal (s_run ("t1", 1, params, &cancel, &job), WK_JOB_FAILED);
+    assert_int_equal (s_first_run (&job), WK_JOB_FAILED);
     assert_non_null (strstr (job.message, "not in the depot"));
     assert_null (job.exception);
-    s_assert_field ("e:task:t1", "buildId", NULL); //  no id taken
+    wk_tests3_assert_field (s_fx->check, "e:task:t1", "buildId",
+                            NULL); //  no id taken
     wk_job_fini (&job);
     //  The app was deleted
     s_tar ("g1", 1, 1000, NULL);
     S_REDIS ("DEL %s", s_app_key);
-    assert_int_equal (s_run ("t1", 1, params, &cancel, &job), WK_JOB_FAILED);
+    assert_int_equal (s_run_g1 ("t1", 1, &job), WK_JOB_FAILED);
     assert_non_null (strstr (job.message, "app app1 no longer exists"));
-    assert_int_equal (s_exists ("dxf"), false);
+    assert_int_equal (wk_testmkraw_exists ("dxf"), false);
     S_REDIS ("EXISTS %s", s_app_key);
-    s_assert_field (s_app_key, "processing", NULL); //  not re-created
+    wk_tests3_assert_field (s_fx->check, s_app_key, "processing",
+                            NULL); //  not re-created
     wk_job_fini (&job);
-    free (params);
 }
 
 
@@ -593,22 +462,22 @@ test_bad_params_and_traces_mode_fail_clearly (void **state)
         "app1/g1.tar\",\"mode\":\"fast\"}",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        atomic_int cancel = 0;
         wk_job_t job;
-        assert_int_equal (s_run ("t1", 1, bad[i], &cancel, &job),
-                          WK_JOB_FAILED);
+        assert_int_equal (
+            wk_testmkraw_run ("t1", 1, bad[i], &s_no_cancel, &job),
+            WK_JOB_FAILED);
         assert_non_null (job.message);
         assert_null (job.result);
         wk_job_fini (&job);
     }
-    s_assert_field ("e:task:t1", "buildId", NULL);
-    atomic_int cancel = 0;
+    wk_tests3_assert_field (s_fx->check, "e:task:t1", "buildId", NULL);
     wk_job_t job;
-    assert_int_equal (s_run ("t1", 1,
-                             "{\"appName\":\"app1\",\"mode\":\"traces\","
-                             "\"buildId\":1,\"dxfName\":\"dxf_x\"}",
-                             &cancel, &job),
-                      WK_JOB_FAILED);
+    assert_int_equal (
+        wk_testmkraw_run ("t1", 1,
+                          "{\"appName\":\"app1\",\"mode\":\"traces\","
+                          "\"buildId\":1,\"dxfName\":\"dxf_x\"}",
+                          &s_no_cancel, &job),
+        WK_JOB_FAILED);
     //  Traces mode runs (wk_mkraw_traces): this app has no current build
     assert_non_null (strstr (job.message, "changed since the trigger"));
     wk_job_fini (&job);
@@ -629,7 +498,7 @@ static void *
 s_bg_run (void *arg)
 {
     s_bg_t *bg = arg;
-    bg->rc = s_run ("t1", 1, bg->params, &bg->cancel, &bg->job);
+    bg->rc = wk_testmkraw_run ("t1", 1, bg->params, &bg->cancel, &bg->job);
     bg->end_ms = edge_mono_ms ();
     return NULL;
 }
@@ -640,7 +509,7 @@ static bool
 s_is_writing (void *arg)
 {
     (void) arg;
-    return s_exists ("dxf/acme/app1/0001/.tmp-t1/seg_00000.bin");
+    return wk_testmkraw_exists ("dxf/acme/app1/0001/.tmp-t1/seg_00000.bin");
 }
 
 
@@ -664,22 +533,21 @@ test_cancellation_stops_quickly_and_a_rerun_gives_the_same_image (void **state)
     assert_true (bg.end_ms - cancel_ms < 500);
     assert_null (bg.job.result);
     wk_job_fini (&bg.job);
-    char *listing = s_listing ("dxf/acme/app1/0001");
+    char *listing = wk_testmkraw_listing ("dxf/acme/app1/0001");
     assert_string_equal (listing, ""); //  the staging directory is gone
-    s_assert_field (s_app_key, "processing", "0");
+    wk_tests3_assert_field (s_fx->check, s_app_key, "processing", "0");
     //  The rerun gives the image a direct build of the tar gives
-    char *tar = s_path ("builds/acme/app1/g1.tar");
+    char *tar = wk_testmkraw_path ("builds/acme/app1/g1.tar");
     char *scratch = wk_testtar_tmpdir ();
     wk_image_opts_t opts = {.segment_max = S_SEGMENT_MAX};
     wk_image_info_t info;
     wk_image_error_t error;
     assert_int_equal (wk_image_build (tar, scratch, &opts, &info, &error), 0);
-    atomic_int cancel = 0;
     wk_job_t job;
     S_REDIS ("HSET e:task:t1 attempts 2");
-    assert_int_equal (s_run ("t1", 2, params, &cancel, &job), WK_JOB_DONE);
+    assert_int_equal (s_run_g1 ("t1", 2, &job), WK_JOB_DONE);
     json_t *result = json_loads (job.result, 0, NULL);
-    assert_int_equal (s_int (result, "buildId"), 1);
+    assert_int_equal (wk_testmkraw_int (result, "buildId"), 1);
     assert_string_equal (
         json_string_value (json_object_get (result, "dxfName")), info.dxf_name);
     json_decref (result);
@@ -698,19 +566,15 @@ test_without_setup_the_job_fails_clearly (void **state)
     (void) state;
     assert_true (wk_job_handler ("mkraw") == wk_mkraw_run);
     wk_mkraw_cleanup ();
-    atomic_int cancel = 0;
     wk_job_t job;
-    char *params = s_params ("g1", "b1");
-    assert_int_equal (s_run ("t1", 1, params, &cancel, &job), WK_JOB_FAILED);
+    assert_int_equal (s_run_g1 ("t1", 1, &job), WK_JOB_FAILED);
     assert_non_null (strstr (job.message, "no depot settings"));
     wk_job_fini (&job);
     wk_mkraw_setup (&(wk_mkraw_opts_t){"s3://bucket/x", 0});
-    assert_int_equal (s_run ("t1", 1, params, &cancel, &job), WK_JOB_FAILED);
+    assert_int_equal (s_run_g1 ("t1", 1, &job), WK_JOB_FAILED);
     assert_non_null (strstr (job.message, "file://"));
     wk_job_fini (&job);
-    wk_mkraw_setup (&(wk_mkraw_opts_t){.store_url = s_store_url,
-                                       .segment_max = S_SEGMENT_MAX});
-    free (params);
+    wk_testmkraw_setup ();
 }
 
 
@@ -718,47 +582,38 @@ int
 main (void)
 {
     edge_log_init ("test");
-    int rc = edge_testutil_redis_start (&s_redis);
-    if (rc != 0)
-        return rc == 77 ? 77 : 1;
-    s_root = wk_testtar_tmpdir ();
-    s_store_url = edge_sprintf ("file://%s", s_root);
-    wk_mkraw_setup (&(wk_mkraw_opts_t){.store_url = s_store_url,
-                                       .segment_max = S_SEGMENT_MAX});
-    s_conn = edge_redis_new (s_redis.url, 2000);
-    s_check = edge_redis_new (s_redis.url, 2000);
+    int rc = wk_testmkraw_start ("test_wk_mkraw", S_SEGMENT_MAX);
+    s_fx = wk_testmkraw_fixture ();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup (
-            test_a_build_stores_its_image_and_asks_for_deploy, s_reset),
+            test_a_build_stores_its_image_and_asks_for_deploy,
+            wk_testmkraw_reset),
         cmocka_unit_test_setup (
             test_a_second_build_gets_id_2_and_a_patch_from_the_kept_build,
-            s_reset),
+            wk_testmkraw_reset),
         cmocka_unit_test_setup (
-            test_only_the_newest_max_builds_minus_one_get_patches, s_reset),
+            test_only_the_newest_max_builds_minus_one_get_patches,
+            wk_testmkraw_reset),
         cmocka_unit_test_setup (
             test_a_second_attempt_reuses_the_id_and_replaces_leftovers,
-            s_reset),
+            wk_testmkraw_reset),
         cmocka_unit_test_setup (test_a_gzip_tar_fails_with_file_read_failed,
-                                s_reset),
+                                wk_testmkraw_reset),
         cmocka_unit_test_setup (
-            test_a_truncated_tar_fails_with_file_read_failed, s_reset),
+            test_a_truncated_tar_fails_with_file_read_failed,
+            wk_testmkraw_reset),
         cmocka_unit_test_setup (test_a_missing_tar_or_app_fails_clearly,
-                                s_reset),
+                                wk_testmkraw_reset),
         cmocka_unit_test_setup (test_bad_params_and_traces_mode_fail_clearly,
-                                s_reset),
+                                wk_testmkraw_reset),
         cmocka_unit_test_setup (
             test_cancellation_stops_quickly_and_a_rerun_gives_the_same_image,
-            s_reset),
+            wk_testmkraw_reset),
         cmocka_unit_test_setup (test_without_setup_the_job_fails_clearly,
-                                s_reset),
+                                wk_testmkraw_reset),
     };
-    rc = cmocka_run_group_tests (tests, NULL, NULL);
-    wk_mkraw_cleanup ();
-    edge_redis_destroy (&s_check);
-    edge_redis_destroy (&s_conn);
-    edge_testutil_redis_stop (&s_redis);
-    wk_testtar_rmtree (s_root);
-    free (s_store_url);
-    free (s_root);
+    if (rc == 0)
+        rc = cmocka_run_group_tests (tests, NULL, NULL);
+    wk_testmkraw_stop ();
     return rc;
 }

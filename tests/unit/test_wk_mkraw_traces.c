@@ -17,6 +17,7 @@
 #include "wk_manifest.h"
 #include "wk_mkraw.h"
 #include "wk_stage.h"
+#include "wk_testmkraw.h"
 #include "wk_testtar.h"
 #include "wk_trace.h"
 #include <dirent.h>
@@ -32,11 +33,7 @@
 #define S_SEGMENT_MAX (256u * 1024)
 #define S_BPS         8000000 //  1000 bytes per ms
 
-static edge_testutil_redis_t s_redis;
-static edge_redis_t *s_conn;              //  the handler's connection
-static edge_redis_t *s_check;             //  the test's own connection
-static char *s_root;                      //  the depot directory
-static char *s_store_url;                 //  file://<s_root>
+static wk_tests3_t *s_fx;                 //  the fixture (wk_testmkraw)
 static char s_dxf[3][WK_IMAGE_NAME_SIZE]; //  image of build 1 and 2
 
 static const char *const s_app_key = "e:{acme}:app:app1";
@@ -48,89 +45,7 @@ static const char *const s_names[S_FILES] = {"f0", "f1", "f2",
 //  ---------------------------------------------------------------------
 //  Helpers
 
-//  Run a command on the test's connection; it must not fail.
-#define S_REDIS(...)                                                           \
-    do {                                                                       \
-        redisReply *reply_ = edge_redis_command (s_check, __VA_ARGS__);        \
-        assert_non_null (reply_);                                              \
-        assert_int_not_equal (reply_->type, REDIS_REPLY_ERROR);                \
-        freeReplyObject (reply_);                                              \
-    } while (0)
-
-
-//  A hash field (caller frees), or NULL when absent.
-static char *
-s_hget (const char *key, const char *field)
-{
-    redisReply *reply = edge_redis_command (s_check, "HGET %s %s", key, field);
-    assert_non_null (reply);
-    char *value =
-        reply->type == REDIS_REPLY_STRING ? edge_strdup (reply->str) : NULL;
-    freeReplyObject (reply);
-    return value;
-}
-
-
-static void
-s_assert_field (const char *key, const char *field, const char *want)
-{
-    char *value = s_hget (key, field);
-    if (!want)
-        assert_null (value);
-    else {
-        assert_non_null (value);
-        assert_string_equal (value, want);
-    }
-    free (value);
-}
-
-
-static char *
-s_path (const char *key)
-{
-    return edge_sprintf ("%s/%s", s_root, key);
-}
-
-
-//  Entries of depot directory key (not "." or ".."), or -1 when missing.
-static int
-s_entries (const char *key)
-{
-    char *path = s_path (key);
-    DIR *dir = opendir (path);
-    free (path);
-    if (!dir)
-        return -1;
-    int count = 0;
-    struct dirent *entry;
-    while ((entry = readdir (dir)))
-        count += strcmp (entry->d_name, ".") != 0
-                 && strcmp (entry->d_name, "..") != 0;
-    closedir (dir);
-    return count;
-}
-
-
-//  Sum of the regular files directly in depot directory key.
-static int64_t
-s_dir_bytes (const char *key)
-{
-    char *path = s_path (key);
-    int64_t total = 0;
-    DIR *dir = opendir (path);
-    assert_non_null (dir);
-    struct dirent *entry;
-    while ((entry = readdir (dir))) {
-        char *child = edge_sprintf ("%s/%s", path, entry->d_name);
-        struct stat st;
-        if (stat (child, &st) == 0 && S_ISREG (st.st_mode))
-            total += st.st_size;
-        free (child);
-    }
-    closedir (dir);
-    free (path);
-    return total;
-}
+#define S_REDIS WK_TESTMKRAW_REDIS
 
 
 //  Build the image of build id (files f0..f5; f4 and f5 differ between
@@ -145,7 +60,7 @@ s_image (int id)
         wk_testtar_random (tar, s_names[i], S_FILE_SIZE,
                            (uint64_t) (i < 4 ? i + 1 : i + 10 * id));
     wk_testtar_destroy (&tar);
-    char *dir = edge_sprintf ("%s/dxf/acme/app1/%04d", s_root, id);
+    char *dir = edge_sprintf ("%s/dxf/acme/app1/%04d", s_fx->dir, id);
     char *staging = edge_sprintf ("%s/.tmp-test", dir);
     assert_int_equal (wk_stage_mkdirs (dir), 0);
     wk_image_opts_t opts = {.segment_max = S_SEGMENT_MAX};
@@ -220,9 +135,9 @@ s_trace (int id, int t, s_kind_t kind)
     snprintf (key, sizeof key, "traces/acme/app1/%04d/%s.tr", id, trace_id);
     if (kind == S_OUTSIDE)
         snprintf (key, sizeof key, "traces/acme/app2/%04d/%s.tr", id, trace_id);
-    char *dir = edge_sprintf ("%s/traces/acme/app1/%04d", s_root, id);
+    char *dir = edge_sprintf ("%s/traces/acme/app1/%04d", s_fx->dir, id);
     assert_int_equal (wk_stage_mkdirs (dir), 0);
-    char *path = s_path (key);
+    char *path = wk_testmkraw_path (key);
     wk_trace_access_t accesses[S_FILES * 10];
     size_t k = 0;
     for (int f = S_FILES - 1; f >= 0; f--)
@@ -264,26 +179,19 @@ s_params (int id, const char *dxf)
 }
 
 
-//  Run a mkraw job; the caller calls wk_job_fini.
+//  The cancel flags of the jobs: never set, and set before the run.
+static atomic_int s_no_cancel, s_cancelled = 1;
+
+
+//  Run task on build 2 with image dxf (cancelled before it starts when
+//  is_cancelled); the caller calls wk_job_fini.
 static wk_job_rc_t
-s_run (const char *task,
-       const char *params_text,
-       atomic_int *cancel,
-       wk_job_t *job)
+s_run (const char *task, const char *dxf, bool is_cancelled, wk_job_t *job)
 {
-    json_t *params = json_loads (params_text, 0, NULL);
-    assert_non_null (params);
-    *job = (wk_job_t){.worker = "w1",
-                      .name = task,
-                      .type = "mkraw",
-                      .org = "acme",
-                      .params = params,
-                      .attempt = 1,
-                      .redis = s_conn,
-                      .cancel = cancel};
-    wk_job_rc_t rc = wk_mkraw_run (job);
-    json_decref (params);
-    job->params = NULL;
+    char *params = s_params (2, dxf);
+    wk_job_rc_t rc = wk_testmkraw_run (
+        task, 1, params, is_cancelled ? &s_cancelled : &s_no_cancel, job);
+    free (params);
     return rc;
 }
 
@@ -293,25 +201,13 @@ s_run (const char *task,
 static json_t *
 s_run_ok (const char *task, const char *dxf, wk_job_t *job)
 {
-    char *params = s_params (2, dxf);
-    atomic_int cancel = 0;
-    wk_job_rc_t rc = s_run (task, params, &cancel, job);
+    wk_job_rc_t rc = s_run (task, dxf, false, job);
     if (rc != WK_JOB_DONE)
         fprintf (stderr, "mkraw failed: %s\n", job->message);
     assert_int_equal (rc, WK_JOB_DONE);
     json_t *result = json_loads (job->result, 0, NULL);
     assert_non_null (result);
-    free (params);
     return result;
-}
-
-
-static int64_t
-s_int (const json_t *obj, const char *field)
-{
-    json_t *value = json_object_get (obj, field);
-    assert_true (json_is_integer (value));
-    return json_integer_value (value);
 }
 
 
@@ -340,17 +236,6 @@ s_scene (int n)
 }
 
 
-static int
-s_reset (void **state)
-{
-    (void) state;
-    S_REDIS ("FLUSHALL");
-    wk_testtar_rmtree (s_root);
-    assert_int_equal (mkdir (s_root, 0700), 0);
-    return 0;
-}
-
-
 //  The figures object has the four numbers.
 static void
 s_check_figures (const json_t *figures)
@@ -367,14 +252,15 @@ s_check_figures (const json_t *figures)
 static void
 s_check_training (const char *task, const json_t *result, const char *changed)
 {
-    s_assert_field (s_training, "lastTaskName", task);
-    s_assert_field (s_training, "buildChanged", changed);
-    char *used = edge_sprintf ("%lld", (long long) s_int (result, "traces"));
-    s_assert_field (s_training, "tracesUsed", used);
+    wk_tests3_assert_field (s_fx->check, s_training, "lastTaskName", task);
+    wk_tests3_assert_field (s_fx->check, s_training, "buildChanged", changed);
+    char *used =
+        edge_sprintf ("%lld", (long long) wk_testmkraw_int (result, "traces"));
+    wk_tests3_assert_field (s_fx->check, s_training, "tracesUsed", used);
     free (used);
     const char *names[] = {"before", "after"};
     for (size_t i = 0; i < 2; i++) {
-        char *text = s_hget (s_training, names[i]);
+        char *text = wk_tests3_hget (s_fx->check, s_training, names[i]);
         assert_non_null (text);
         json_t *stored = json_loads (text, 0, NULL);
         s_check_figures (stored);
@@ -382,7 +268,7 @@ s_check_training (const char *task, const json_t *result, const char *changed)
         json_decref (stored);
         free (text);
     }
-    char *when = s_hget (s_training, "lastProcessed");
+    char *when = wk_tests3_hget (s_fx->check, s_training, "lastProcessed");
     int64_t ms = 0;
     assert_non_null (when);
     assert_int_equal (edge_rfc3339_parse (when, &ms), 0);
@@ -391,10 +277,10 @@ s_check_training (const char *task, const json_t *result, const char *changed)
     //  a deploy follows a change: the reservation stays (the task chain
     //  hands it on); otherwise it is released. The auto-processing base
     //  is kept.
-    s_assert_field (s_training, "processingTask",
-                    strcmp (changed, "true") == 0 ? task : NULL);
-    s_assert_field (s_training, "triggerBuildId", "2");
-    s_assert_field (s_app_key, "processing", "0");
+    wk_tests3_assert_field (s_fx->check, s_training, "processingTask",
+                            strcmp (changed, "true") == 0 ? task : NULL);
+    wk_tests3_assert_field (s_fx->check, s_training, "triggerBuildId", "2");
+    wk_tests3_assert_field (s_fx->check, s_app_key, "processing", "0");
 }
 
 
@@ -414,26 +300,27 @@ test_traces_favouring_another_order_make_a_new_image_and_a_deploy (void **st)
     const char *dxf = s_str (result, "dxfName");
     assert_string_not_equal (dxf, s_dxf[2]);
     assert_string_equal (s_str (result, "previousDxfName"), s_dxf[2]);
-    assert_int_equal (s_int (result, "buildId"), 2);
+    assert_int_equal (wk_testmkraw_int (result, "buildId"), 2);
     assert_string_equal (s_str (result, "buildName"), "b2");
-    assert_int_equal (s_int (result, "traces"), 12);
-    assert_int_equal (s_int (result, "tracesSkipped"), 0);
-    assert_int_equal (s_int (result, "bandwidthBps"), S_BPS);
-    assert_int_equal (s_int (result, "percentile"), 90);
+    assert_int_equal (wk_testmkraw_int (result, "traces"), 12);
+    assert_int_equal (wk_testmkraw_int (result, "tracesSkipped"), 0);
+    assert_int_equal (wk_testmkraw_int (result, "bandwidthBps"), S_BPS);
+    assert_int_equal (wk_testmkraw_int (result, "percentile"), 90);
     json_t *before = json_object_get (result, "before");
     json_t *after = json_object_get (result, "after");
     s_check_figures (before);
     s_check_figures (after);
-    assert_true (s_int (after, "preloadBytes") * 2
-                 < s_int (before, "preloadBytes"));
+    assert_true (wk_testmkraw_int (after, "preloadBytes") * 2
+                 < wk_testmkraw_int (before, "preloadBytes"));
     //  the new image, complete, beside the old one, nothing staged
     char *key = edge_sprintf ("dxf/acme/app1/0002/%s", dxf);
-    char *manifest = edge_sprintf ("%s/%s/manifest.json", s_root, key);
+    char *manifest = edge_sprintf ("%s/%s/manifest.json", s_fx->dir, key);
     char name[WK_IMAGE_NAME_SIZE], err[256];
     assert_int_equal (wk_image_dxf_name (manifest, name), 0);
     assert_string_equal (name, dxf);
-    assert_int_equal (s_entries ("dxf/acme/app1/0002"), 2);
-    assert_int_equal (s_int (result, "sizeBytes"), s_dir_bytes (key));
+    assert_int_equal (wk_testmkraw_entries ("dxf/acme/app1/0002"), 2);
+    assert_int_equal (wk_testmkraw_int (result, "sizeBytes"),
+                      wk_testmkraw_dir_bytes (key));
     wk_manifest_t *m = wk_manifest_load (manifest, err, sizeof err);
     assert_non_null (m);
     assert_int_equal (m->npreload, 6);
@@ -443,11 +330,13 @@ test_traces_favouring_another_order_make_a_new_image_and_a_deploy (void **st)
     //  the patch from build 1, rebuilt for the new image
     json_t *patches = json_object_get (result, "patches");
     assert_int_equal (json_array_size (patches), 1);
-    assert_int_equal (s_int (json_array_get (patches, 0), "fromBuildId"), 1);
-    assert_int_equal (s_int (json_array_get (patches, 0), "sizeBytes"),
-                      s_dir_bytes ("pat/acme/app1/0002/0001"));
+    assert_int_equal (
+        wk_testmkraw_int (json_array_get (patches, 0), "fromBuildId"), 1);
+    assert_int_equal (
+        wk_testmkraw_int (json_array_get (patches, 0), "sizeBytes"),
+        wk_testmkraw_dir_bytes ("pat/acme/app1/0002/0001"));
     char *pat =
-        edge_sprintf ("%s/pat/acme/app1/0002/0001/manifest.json", s_root);
+        edge_sprintf ("%s/pat/acme/app1/0002/0001/manifest.json", s_fx->dir);
     assert_int_equal (wk_image_dxf_name (pat, name), 0);
     assert_string_equal (name, dxf);
     //  the next task
@@ -456,17 +345,18 @@ test_traces_favouring_another_order_make_a_new_image_and_a_deploy (void **st)
     json_t *next = json_loads (job.next_params, 0, NULL);
     assert_non_null (next);
     assert_string_equal (s_str (next, "appName"), "app1");
-    assert_int_equal (s_int (next, "buildId"), 2);
+    assert_int_equal (wk_testmkraw_int (next, "buildId"), 2);
     assert_string_equal (s_str (next, "buildName"), "b2");
     assert_string_equal (s_str (next, "dxfName"), dxf);
     assert_string_equal (s_str (next, "mode"), "reorder");
-    assert_int_equal (s_int (next, "sizeBytes"), s_int (result, "sizeBytes"));
+    assert_int_equal (wk_testmkraw_int (next, "sizeBytes"),
+                      wk_testmkraw_int (result, "sizeBytes"));
     assert_true (json_equal (json_object_get (next, "patches"), patches));
     //  Redis: figures, reservation, progress in traces
     s_check_training ("t1", result, "true");
-    s_assert_field (s_training, "tracesSkipped", "0");
-    s_assert_field ("e:task:t1", "progress",
-                    "{\"doneBytes\":12,\"totalBytes\":12}");
+    wk_tests3_assert_field (s_fx->check, s_training, "tracesSkipped", "0");
+    wk_tests3_assert_field (s_fx->check, "e:task:t1", "progress",
+                            "{\"doneBytes\":12,\"totalBytes\":12}");
     json_decref (next);
     free (pat);
     wk_manifest_destroy (&m);
@@ -504,11 +394,11 @@ test_a_second_run_on_the_new_image_changes_nothing (void **state)
     assert_null (json_object_get (result, "sizeBytes"));
     assert_string_equal (s_str (result, "reason"),
                          "the fitted order is the image's order");
-    assert_int_equal (s_int (result, "traces"), 12);
+    assert_int_equal (wk_testmkraw_int (result, "traces"), 12);
     assert_null (job.next_type);
     assert_null (job.next_params);
     assert_null (job.next_dxf);
-    assert_int_equal (s_entries ("dxf/acme/app1/0002"), 2);
+    assert_int_equal (wk_testmkraw_entries ("dxf/acme/app1/0002"), 2);
     s_check_training ("t3", result, "false");
     json_decref (result);
     wk_job_fini (&job);
@@ -530,7 +420,7 @@ test_no_gain_above_the_threshold_keeps_the_image (void **state)
     assert_string_equal (s_str (result, "dxfName"), s_dxf[2]);
     assert_non_null (strstr (s_str (result, "reason"), "threshold"));
     assert_null (job.next_type);
-    assert_int_equal (s_entries ("dxf/acme/app1/0002"), 1);
+    assert_int_equal (wk_testmkraw_entries ("dxf/acme/app1/0002"), 1);
     s_check_training ("t1", result, "false");
     json_decref (result);
     wk_job_fini (&job);
@@ -543,28 +433,25 @@ test_too_few_usable_traces_fail_clearly (void **state)
     (void) state;
     s_scene (9);
     s_task ("t1", 10, "0.05");
-    char *params = s_params (2, s_dxf[2]);
-    atomic_int cancel = 0;
     wk_job_t job;
-    assert_int_equal (s_run ("t1", params, &cancel, &job), WK_JOB_FAILED);
+    assert_int_equal (s_run ("t1", s_dxf[2], false, &job), WK_JOB_FAILED);
     assert_non_null (strstr (job.message, "only 9 usable traces"));
     assert_non_null (strstr (job.message, "needs 10"));
     assert_null (job.result);
     assert_null (job.next_type);
     wk_job_fini (&job);
-    assert_int_equal (s_entries ("dxf/acme/app1/0002"), 1);
-    s_assert_field (s_training, "lastTaskName", NULL);
-    s_assert_field (s_training, "processingTask", NULL);
-    s_assert_field (s_app_key, "processing", "0");
+    assert_int_equal (wk_testmkraw_entries ("dxf/acme/app1/0002"), 1);
+    wk_tests3_assert_field (s_fx->check, s_training, "lastTaskName", NULL);
+    wk_tests3_assert_field (s_fx->check, s_training, "processingTask", NULL);
+    wk_tests3_assert_field (s_fx->check, s_app_key, "processing", "0");
     //  cross-validation needs two traces whatever nTracesReliable says
     S_REDIS ("DEL %s:traces", s_app_key);
     s_trace (2, 0, S_GOOD);
     s_task ("t2", 1, "0.05");
-    assert_int_equal (s_run ("t2", params, &cancel, &job), WK_JOB_FAILED);
+    assert_int_equal (s_run ("t2", s_dxf[2], false, &job), WK_JOB_FAILED);
     assert_non_null (strstr (job.message, "only 1 usable traces"));
     assert_non_null (strstr (job.message, "needs 2"));
     wk_job_fini (&job);
-    free (params);
 }
 
 
@@ -582,11 +469,11 @@ test_bad_traces_are_skipped_and_counted (void **state)
     wk_job_t job;
     json_t *result = s_run_ok ("t1", s_dxf[2], &job);
     assert_true (json_is_true (json_object_get (result, "buildChanged")));
-    assert_int_equal (s_int (result, "traces"), 12);
-    assert_int_equal (s_int (result, "tracesSkipped"), 5);
-    s_assert_field (s_training, "tracesSkipped", "5");
-    s_assert_field ("e:task:t1", "progress",
-                    "{\"doneBytes\":17,\"totalBytes\":17}");
+    assert_int_equal (wk_testmkraw_int (result, "traces"), 12);
+    assert_int_equal (wk_testmkraw_int (result, "tracesSkipped"), 5);
+    wk_tests3_assert_field (s_fx->check, s_training, "tracesSkipped", "5");
+    wk_tests3_assert_field (s_fx->check, "e:task:t1", "progress",
+                            "{\"doneBytes\":17,\"totalBytes\":17}");
     json_decref (result);
     wk_job_fini (&job);
 }
@@ -605,29 +492,28 @@ test_a_build_changed_since_the_trigger_fails_clearly (void **state)
     for (size_t i = 0; i < 2; i++) {
         s_task ("t1", 10, "0.05");
         char *params = edge_sprintf (bad[i], s_dxf[1]);
-        atomic_int cancel = 0;
         wk_job_t job;
-        assert_int_equal (s_run ("t1", params, &cancel, &job), WK_JOB_FAILED);
+        assert_int_equal (
+            wk_testmkraw_run ("t1", 1, params, &s_no_cancel, &job),
+            WK_JOB_FAILED);
         assert_non_null (strstr (job.message, "changed since the trigger"));
         assert_null (job.result);
         wk_job_fini (&job);
         free (params);
-        s_assert_field (s_training, "processingTask", NULL);
-        s_assert_field (s_training, "lastTaskName", NULL);
+        wk_tests3_assert_field (s_fx->check, s_training, "processingTask",
+                                NULL);
+        wk_tests3_assert_field (s_fx->check, s_training, "lastTaskName", NULL);
     }
     //  a reservation of another task is left alone
     s_task ("t1", 10, "0.05");
     S_REDIS ("HSET %s processingTask t9", s_training);
     S_REDIS ("DEL %s", s_app_key);
-    char *params = s_params (2, s_dxf[2]);
-    atomic_int cancel = 0;
     wk_job_t job;
-    assert_int_equal (s_run ("t1", params, &cancel, &job), WK_JOB_FAILED);
+    assert_int_equal (s_run ("t1", s_dxf[2], false, &job), WK_JOB_FAILED);
     assert_non_null (strstr (job.message, "no longer exists"));
     wk_job_fini (&job);
-    s_assert_field (s_training, "processingTask", "t9");
-    assert_int_equal (s_entries ("dxf/acme/app1/0002"), 1);
-    free (params);
+    wk_tests3_assert_field (s_fx->check, s_training, "processingTask", "t9");
+    assert_int_equal (wk_testmkraw_entries ("dxf/acme/app1/0002"), 1);
 }
 
 
@@ -637,27 +523,24 @@ test_a_cancelled_run_stops_before_the_next_trace (void **state)
     (void) state;
     s_scene (12);
     s_task ("t1", 10, "0.05");
-    char *params = s_params (2, s_dxf[2]);
-    atomic_int cancel = 1;
     wk_job_t job;
-    assert_int_equal (s_run ("t1", params, &cancel, &job), WK_JOB_CANCELLED);
+    assert_int_equal (s_run ("t1", s_dxf[2], true, &job), WK_JOB_CANCELLED);
     assert_null (job.result);
     assert_null (job.message);
     assert_null (job.next_type);
     wk_job_fini (&job);
-    assert_int_equal (s_entries ("dxf/acme/app1/0002"), 1);
-    s_assert_field ("e:task:t1", "progress",
-                    "{\"doneBytes\":0,\"totalBytes\":12}");
+    assert_int_equal (wk_testmkraw_entries ("dxf/acme/app1/0002"), 1);
+    wk_tests3_assert_field (s_fx->check, "e:task:t1", "progress",
+                            "{\"doneBytes\":0,\"totalBytes\":12}");
     //  the task runs again later: its reservation stays, no figures
-    s_assert_field (s_training, "processingTask", "t1");
-    s_assert_field (s_training, "lastTaskName", NULL);
-    s_assert_field (s_app_key, "processing", "0");
+    wk_tests3_assert_field (s_fx->check, s_training, "processingTask", "t1");
+    wk_tests3_assert_field (s_fx->check, s_training, "lastTaskName", NULL);
+    wk_tests3_assert_field (s_fx->check, s_app_key, "processing", "0");
     //  and the rerun completes
     json_t *result = s_run_ok ("t1", s_dxf[2], &job);
     assert_true (json_is_true (json_object_get (result, "buildChanged")));
     json_decref (result);
     wk_job_fini (&job);
-    free (params);
 }
 
 
@@ -683,15 +566,16 @@ test_bad_params_fail_clearly (void **state)
         "\"dxfName\":\"../x\"}",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        atomic_int cancel = 0;
         wk_job_t job;
-        assert_int_equal (s_run ("t1", bad[i], &cancel, &job), WK_JOB_FAILED);
+        assert_int_equal (
+            wk_testmkraw_run ("t1", 1, bad[i], &s_no_cancel, &job),
+            WK_JOB_FAILED);
         assert_non_null (strstr (job.message, "params."));
         assert_null (job.result);
         wk_job_fini (&job);
     }
-    s_assert_field (s_app_key, "processing", "0");
-    s_assert_field (s_training, "lastTaskName", NULL);
+    wk_tests3_assert_field (s_fx->check, s_app_key, "processing", "0");
+    wk_tests3_assert_field (s_fx->check, s_training, "lastTaskName", NULL);
 }
 
 
@@ -699,40 +583,33 @@ int
 main (void)
 {
     edge_log_init ("test");
-    int rc = edge_testutil_redis_start (&s_redis);
-    if (rc != 0)
-        return rc == 77 ? 77 : 1;
-    s_root = wk_testtar_tmpdir ();
-    s_store_url = edge_sprintf ("file://%s", s_root);
-    wk_mkraw_setup (&(wk_mkraw_opts_t){.store_url = s_store_url,
-                                       .segment_max = S_SEGMENT_MAX});
-    s_conn = edge_redis_new (s_redis.url, 2000);
-    s_check = edge_redis_new (s_redis.url, 2000);
+    int rc = wk_testmkraw_start ("test_wk_mkraw_traces", S_SEGMENT_MAX);
+    s_fx = wk_testmkraw_fixture ();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup (
             test_traces_favouring_another_order_make_a_new_image_and_a_deploy,
-            s_reset),
+            wk_testmkraw_reset),
         cmocka_unit_test_setup (
-            test_a_second_run_on_the_new_image_changes_nothing, s_reset),
+            test_a_second_run_on_the_new_image_changes_nothing,
+            wk_testmkraw_reset),
         cmocka_unit_test_setup (
-            test_no_gain_above_the_threshold_keeps_the_image, s_reset),
+            test_no_gain_above_the_threshold_keeps_the_image,
+            wk_testmkraw_reset),
         cmocka_unit_test_setup (test_too_few_usable_traces_fail_clearly,
-                                s_reset),
+                                wk_testmkraw_reset),
         cmocka_unit_test_setup (test_bad_traces_are_skipped_and_counted,
-                                s_reset),
+                                wk_testmkraw_reset),
         cmocka_unit_test_setup (
-            test_a_build_changed_since_the_trigger_fails_clearly, s_reset),
+            test_a_build_changed_since_the_trigger_fails_clearly,
+            wk_testmkraw_reset),
         cmocka_unit_test_setup (
-            test_a_cancelled_run_stops_before_the_next_trace, s_reset),
-        cmocka_unit_test_setup (test_bad_params_fail_clearly, s_reset),
+            test_a_cancelled_run_stops_before_the_next_trace,
+            wk_testmkraw_reset),
+        cmocka_unit_test_setup (test_bad_params_fail_clearly,
+                                wk_testmkraw_reset),
     };
-    rc = cmocka_run_group_tests (tests, NULL, NULL);
-    wk_mkraw_cleanup ();
-    edge_redis_destroy (&s_check);
-    edge_redis_destroy (&s_conn);
-    edge_testutil_redis_stop (&s_redis);
-    wk_testtar_rmtree (s_root);
-    free (s_store_url);
-    free (s_root);
+    if (rc == 0)
+        rc = cmocka_run_group_tests (tests, NULL, NULL);
+    wk_testmkraw_stop ();
     return rc;
 }

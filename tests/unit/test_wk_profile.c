@@ -410,21 +410,32 @@ static void
 test_improvement_needs_more_than_the_threshold (void **state)
 {
     (void) state;
-    wk_profile_figures_t before = {1000, 0.5, 0.80, 0}, after = before;
+    wk_profile_figures_t before = {1000, 0.5, 0.80, 2000}, after = before;
     assert_false (wk_profile_is_better (&before, &after, 0.05));
     after.preload_bytes = 950; //  exactly 5 %
     assert_false (wk_profile_is_better (&before, &after, 0.05));
     after.preload_bytes = 949;
     assert_true (wk_profile_is_better (&before, &after, 0.05));
-    after.quality = 0.70; //  but quality fell by 10 points
+    //  one held-out trace of 12 less on time does not veto a gain ...
+    after.quality = 0.72;
+    assert_true (wk_profile_is_better (&before, &after, 0.05));
+    //  ... but a longer expected time to play does
+    after.expected_time_to_play_ms = 2101; //  + 5.05 %
     assert_false (wk_profile_is_better (&before, &after, 0.05));
+    after.expected_time_to_play_ms = 2100; //  + 5 % exactly: tolerated
+    assert_true (wk_profile_is_better (&before, &after, 0.05));
     after = before;
     after.quality = 0.86;
     assert_true (wk_profile_is_better (&before, &after, 0.05));
     before.preload_bytes = 0;
     after.preload_bytes = 0;
+    before.expected_time_to_play_ms = after.expected_time_to_play_ms = 0;
     assert_true (wk_profile_is_better (&before, &after, 0.05));
+    after.quality = before.quality;
     after.preload_bytes = 1;
+    assert_false (wk_profile_is_better (&before, &after, 0.05));
+    after.quality = 0.9; //  better on time, but now some wait
+    after.expected_time_to_play_ms = 1;
     assert_false (wk_profile_is_better (&before, &after, 0.05));
 }
 

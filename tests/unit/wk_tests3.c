@@ -8,6 +8,7 @@
 
 #include "wk_tests3.h"
 #include "edge_util.h"
+#include <jansson.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -98,6 +99,8 @@ wk_tests3_start (wk_tests3_t *self, const char *name, const char *no_npm)
     }
     self->conn = edge_redis_new (self->redis.url, 2000);
     self->check = edge_redis_new (self->redis.url, 2000);
+    if (!no_npm)
+        return 0; //  s3rver is not wanted
     if (system ("command -v npm >/dev/null 2>&1") != 0)
         fprintf (stderr, "%s\n", no_npm);
     else if (s_s3rver_start (self) == 0)
@@ -177,4 +180,62 @@ wk_tests3_assert_field (edge_redis_t *conn,
         assert_string_equal (value, want);
     }
     free (value);
+}
+
+
+wk_job_rc_t
+wk_tests3_run (const wk_tests3_t *self,
+               wk_job_fn *handler,
+               const char *type,
+               const char *name,
+               int attempt,
+               const char *params_text,
+               atomic_int *cancel,
+               wk_job_t *job)
+{
+    json_t *params = json_loads (params_text, 0, NULL);
+    assert_non_null (params);
+    *job = (wk_job_t){.worker = "w1",
+                      .name = name,
+                      .type = type,
+                      .org = "acme",
+                      .params = params,
+                      .attempt = attempt,
+                      .redis = self->conn,
+                      .cancel = cancel};
+    wk_job_rc_t rc = handler (job);
+    json_decref (params);
+    job->params = NULL;
+    return rc;
+}
+
+
+int
+wk_tests3_flush (wk_tests3_t *self)
+{
+    redisReply *reply = edge_redis_command (self->check, "FLUSHALL");
+    int rc = reply && reply->type != REDIS_REPLY_ERROR ? 0 : -1;
+    freeReplyObject (reply);
+    return rc;
+}
+
+
+static int
+s_compare (const void *a, const void *b)
+{
+    return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+
+char *
+wk_tests3_sorted_lines (const char **lines, size_t count)
+{
+    qsort (lines, count, sizeof lines[0], s_compare);
+    char *text = edge_strdup ("");
+    for (size_t i = 0; i < count; i++) {
+        char *longer = edge_sprintf ("%s%s\n", text, lines[i]);
+        free (text);
+        text = longer;
+    }
+    return text;
 }

@@ -2,13 +2,16 @@
     (test_wk_deploy, test_wk_gc): a real redis-server with two
     connections, a scratch directory and, when npm is installed, s3rver
     (scripts/s3rver.sh, path in EDGE_S3RVER_SCRIPT) serving one bucket;
-    plus the stores of the test origins and Redis assertions. Test-only;
+    plus the stores of the test origins, Redis assertions and small
+    helpers. test_wk_mkraw* use it without s3rver (wk_testmkraw). Test-only;
     cmocka asserts on failures inside tests; not thread-safe.  */
 #ifndef WK_TESTS3_H_INCLUDED
 #define WK_TESTS3_H_INCLUDED
 #include "edge_redis.h"
 #include "edge_store.h"
 #include "edge_testutil.h"
+#include "wk_job.h"
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -35,9 +38,10 @@ typedef struct {
     } while (0)
 
 //  Start redis-server, make /tmp/<name>_XXXXXX, connect, and start s3rver
-//  unless npm is missing (then no_npm is said on stderr and has_s3 stays
-//  false). Returns 0, 77 when redis-server is missing (skip the test) or
-//  1; on 1 and 77 wk_tests3_stop is still safe.
+//  unless no_npm is NULL (no s3rver wanted) or npm is missing (then no_npm
+//  is said on stderr); has_s3 says whether it runs. Returns 0, 77 when
+//  redis-server is missing (skip the test) or 1; on 1 and 77
+//  wk_tests3_stop is still safe.
 int wk_tests3_start (wk_tests3_t *self, const char *name, const char *no_npm);
 //  Stop s3rver and redis-server, disconnect, remove the directory.
 void wk_tests3_stop (wk_tests3_t *self);
@@ -55,4 +59,21 @@ void wk_tests3_assert_field (edge_redis_t *conn,
                              const char *key,
                              const char *field,
                              const char *want);
+//  Run a job of type (handler) named name, org acme, worker w1, with
+//  params text on the handler's connection conn; the caller calls
+//  wk_job_fini.
+wk_job_rc_t wk_tests3_run (const wk_tests3_t *self,
+                           wk_job_fn *handler,
+                           const char *type,
+                           const char *name,
+                           int attempt,
+                           const char *params_text,
+                           atomic_int *cancel,
+                           wk_job_t *job);
+//  FLUSHALL on the test's connection. Returns 0, or -1 (for a cmocka
+//  setup).
+int wk_tests3_flush (wk_tests3_t *self);
+//  The count strings of lines sorted (lines is reordered), each followed
+//  by "\n". Caller frees.
+char *wk_tests3_sorted_lines (const char **lines, size_t count);
 #endif

@@ -1,0 +1,28 @@
+/*  gw_url - the check of a URL a client gives the gateway to fetch or to
+    call; see gw_url.h.  */
+#include "gw_url.h"
+#include "edge_urlguard.h"
+
+
+int
+gw_url_check (const char *allow,
+              const char *url,
+              const char *what,
+              edge_json_err_t *err)
+{
+    char why[256] = "";
+    edge_urlguard_t *guard = edge_urlguard_new (allow, why, sizeof why);
+    edge_urlguard_result_t rc =
+        guard ? edge_urlguard_check (guard, url, NULL, why, sizeof why)
+              : EDGE_URLGUARD_FORBIDDEN;
+    edge_urlguard_destroy (&guard);
+    if (rc == EDGE_URLGUARD_OK)
+        return 0;
+    if (rc == EDGE_URLGUARD_BAD_URL || rc == EDGE_URLGUARD_BAD_SCHEME)
+        return edge_json_err_set (err, 400, "invalid_field", "url",
+                                  "field 'url' must be an http or https URL: "
+                                  "%s",
+                                  why);
+    return edge_json_err_set (err, 422, "url_refused", "url",
+                              "%s URL refused: %s", what, why);
+}
