@@ -13,7 +13,11 @@
                                     created, updated (RFC 3339 ms)
     - e:{O}:deployment:<name>:apps  set of the apps registered to it
                                     (maintained by gw_apps' scripts); DELETE
-                                    checks it and deletes in one script.  */
+                                    checks it and deletes in one script.
+    - e:{O}:deployment:<name>:deleting  the settings of a deleted
+                                    deployment until the worker's sweep has
+                                    removed the org's dxf/ and pat/ files
+                                    from it (entry on e:gc:due).  */
 #include "gw_deployments.h"
 #include "gw_deployments_check.h"
 #include "edge_json.h"
@@ -68,6 +72,9 @@ static edge_redis_script_t s_create = {
     .source =
         "if redis.call ('EXISTS', KEYS[1]) == 0 then return {'no_org'} end\n"
         "if redis.call ('EXISTS', KEYS[3]) == 1 then return {'conflict'} end\n"
+        "if redis.call ('EXISTS', KEYS[3] .. ':deleting') == 1 then\n"
+        "  return {'deleting'}\n"
+        "end\n"
         "redis.call ('HSET', KEYS[3], unpack (ARGV, 3))\n"
         "redis.call ('ZADD', KEYS[2], ARGV[2], ARGV[1])\n"
         "return {'ok', redis.call ('HGETALL', KEYS[3])}\n"};
@@ -88,16 +95,22 @@ static edge_redis_script_t s_patch = {
         "redis.call ('HSET', KEYS[1], unpack (ARGV, 3 + n))\n"
         "return {'ok', redis.call ('HGETALL', KEYS[1])}\n"};
 
-//  KEYS: hash, index, apps set. ARGV: name. Refused while an app is
-//  registered to the deployment: {'in_use', app...}.
+//  KEYS: hash, index, apps set, e:gc:due. ARGV: name, gc entry (JSON),
+//  now ms. Refused while an app is registered to the deployment:
+//  {'in_use', app...}. The settings move to <hash>:deleting, where the
+//  worker's sweep (wk_gc) finds them to delete the org's dxf/ and pat/
+//  files on that origin; the sweep then drops them, and until then the
+//  name cannot be created again.
 static edge_redis_script_t s_delete = {
     .source =
         "if redis.call ('EXISTS', KEYS[1]) == 0 then return {'not_found'} "
         "end\n"
         "local apps = redis.call ('SORT', KEYS[3], 'ALPHA', 'LIMIT', 0, 5)\n"
         "if #apps > 0 then return {'in_use', unpack (apps)} end\n"
-        "redis.call ('DEL', KEYS[1], KEYS[3])\n"
+        "redis.call ('RENAME', KEYS[1], KEYS[1] .. ':deleting')\n"
+        "redis.call ('DEL', KEYS[3])\n"
         "redis.call ('ZREM', KEYS[2], ARGV[1])\n"
+        "redis.call ('ZADD', KEYS[4], ARGV[3], ARGV[2])\n"
         "return {'ok'}\n"};
 
 //  KEYS: index. ARGV: hash key prefix. Flat {name, created ms, status}...
@@ -350,6 +363,11 @@ gw_deployments_create (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
     else if (edge_redis_script_is (reply, "conflict"))
         gw_req_reply_fail (req, 409, "conflict", "name",
                            "deployment '%s' already exists", dep.name);
+    else if (edge_redis_script_is (reply, "deleting"))
+        gw_req_reply_fail (req, 409, "deployment_deleting", "name",
+                           "deployment '%s' was deleted and its published "
+                           "files are still being removed; try again shortly",
+                           dep.name);
     else if (edge_redis_script_is (reply, "no_org"))
         gw_req_reply_fail (req, 404, "not_found", NULL,
                            "organization '%s' not found", s_org (req));
@@ -627,15 +645,24 @@ gw_deployments_delete (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
 {
     (void) ctx;
     const char *name = gw_req_param (req, "deploymentName");
-    const char *keys[] = {
-        s_key (req, name, ""),
-        gw_req_sprintf (req, "e:{%s}:deployments", s_org (req)),
-        s_key (req, name, ":apps")};
-    const char *args[] = {name};
+    const char *org = s_org (req);
+    const char *keys[] = {s_key (req, name, ""),
+                          gw_req_sprintf (req, "e:{%s}:deployments", org),
+                          s_key (req, name, ":apps"), "e:gc:due"};
+    //  Names are [A-Za-z0-9_[]]: nothing to escape in the JSON
+    const char *entry =
+        gw_req_sprintf (req,
+                        "{\"org\":\"%s\",\"deployment\":\"%s\",\"prefixes\":"
+                        "[\"dxf/%s/\",\"pat/%s/\"]}",
+                        org, name, org, org);
+    const char *args[] = {
+        name, entry, gw_req_sprintf (req, "%lld", (long long) edge_now_ms ())};
     redisReply *reply =
-        edge_redis_eval (gw_thread_redis (thread), &s_delete, 3, keys, 1, args);
+        edge_redis_eval (gw_thread_redis (thread), &s_delete, 4, keys, 3, args);
     if (edge_redis_script_is (reply, "ok")) {
-        edge_info ("deployment %s deleted by %s", name, gw_req_identity (req));
+        edge_info ("deployment %s deleted by %s (its published files are "
+                   "deleted by the next reaper pass)",
+                   name, gw_req_identity (req));
         gw_req_reply_data (req, 204, "application/json", "", 0);
     }
     else if (edge_redis_script_is (reply, "not_found"))

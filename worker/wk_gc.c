@@ -103,7 +103,8 @@ s_due (s_pass_t *pass, const char *key, int max)
 //  now + WK_GC_RETRY_MS (only if it is still there).
 //  KEYS: due zset. ARGV: member. ZREM, and when the member is the one a
 //  deleted app left in e:{org}:app:<app>:deleting, drop that marker so the
-//  name can be used again (gw_apps refuses to create it until then).
+//  name can be used again (gw_apps refuses to create it until then); for a
+//  deleted deployment, drop its held settings (gw_deployments likewise).
 static edge_redis_script_t s_done = {
     .source =
         "redis.call('ZREM', KEYS[1], ARGV[1])\n"
@@ -114,6 +115,11 @@ static edge_redis_script_t s_done = {
         "  if redis.call('GET', mk) == ARGV[1] then\n"
         "    redis.call('DEL', mk)\n"
         "  end\n"
+        "end\n"
+        "if ok and type(d) == 'table' and type(d.org) == 'string'\n"
+        "   and type(d.deployment) == 'string' then\n"
+        "  redis.call('DEL', 'e:{' .. d.org .. '}:deployment:' ..\n"
+        "    d.deployment .. ':deleting')\n"
         "end\n"
         "return 1\n"};
 
@@ -331,41 +337,84 @@ s_sweep_targets (s_pass_t *pass,
 }
 
 
-//  One e:gc:due entry. A malformed one is dropped (S_DONE, logged).
+//  A deployment name: 2..50 of [A-Za-z0-9_[]] (design §5).
+static bool
+s_deployment_is_valid (const char *name)
+{
+    size_t len = strlen (name);
+    return len >= 2 && len <= 50
+           && strspn (name,
+                      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                      "0123456789_[]")
+                  == len;
+}
+
+
+//  A deleted deployment's prefix: exactly dxf/<org>/ or pat/<org>/.
+static bool
+s_org_prefix_is_valid (const char *prefix, const char *org)
+{
+    char *dxf = edge_sprintf ("dxf/%s/", org),
+         *pat = edge_sprintf ("pat/%s/", org);
+    bool is_valid = strcmp (prefix, dxf) == 0 || strcmp (prefix, pat) == 0;
+    free (dxf);
+    free (pat);
+    return is_valid;
+}
+
+
+//  One e:gc:due entry: {"org","app","prefixes"} (files of an app: the
+//  depot and every deployment of the app), or {"org","deployment",
+//  "prefixes"} (a deleted deployment: the org's files on that origin,
+//  whose settings wait in e:{org}:deployment:<name>:deleting). A
+//  malformed one is dropped (S_DONE, logged).
 static s_rc_t
 s_entry (s_pass_t *pass, const char *member, char *why)
 {
     json_t *doc = json_loads (member, 0, NULL);
     const char *org = json_string_value (json_object_get (doc, "org"));
     const char *app = json_string_value (json_object_get (doc, "app"));
+    const char *dep = json_string_value (json_object_get (doc, "deployment"));
     json_t *given = json_object_get (doc, "prefixes");
     json_t *prefixes = json_array ();
     s_rc_t rc = S_DONE;
-    if (!org || !edge_name_is_valid (org) || !app || !edge_name_is_valid (app)
-        || !json_is_array (given)) {
+    if (!org || !edge_name_is_valid (org) || !json_is_array (given)
+        || !app == !dep || (app && !edge_name_is_valid (app))
+        || (dep && !s_deployment_is_valid (dep))) {
         edge_warn ("gc: malformed entry dropped: %.200s", member);
         goto cleanup;
     }
+    const char *target = app ? app : dep;
     size_t index;
     json_t *prefix;
     json_array_foreach (given, index, prefix)
     {
         const char *text = json_string_value (prefix);
-        if (text && s_prefix_is_valid (text, org, app))
+        if (text
+            && (app ? s_prefix_is_valid (text, org, app)
+                    : s_org_prefix_is_valid (text, org)))
             json_array_append (prefixes, prefix);
         else
-            edge_warn ("gc: %s/%s: refused prefix %.200s", org, app,
+            edge_warn ("gc: %s/%s: refused prefix %.200s", org, target,
                        text ? text : "(not a string)");
     }
     pass->deleted = 0;
-    rc = s_sweep_targets (pass, org, app, prefixes, why);
+    if (app)
+        rc = s_sweep_targets (pass, org, app, prefixes, why);
+    else {
+        //  wk_deploy_open reads e:{org}:deployment:<name>: the settings
+        //  wait under <name>:deleting
+        char *held = edge_sprintf ("%s:deleting", dep);
+        rc = s_sweep_deployment (pass, org, held, prefixes, why);
+        free (held);
+    }
     if (pass->stats)
         pass->stats->deleted += pass->deleted;
     if (rc == S_DONE)
         edge_info ("gc: %s/%s: %zu prefixes collected, %d objects deleted", org,
-                   app, json_array_size (prefixes), pass->deleted);
+                   target, json_array_size (prefixes), pass->deleted);
     else if (rc == S_FAILED)
-        edge_warn ("gc: %s/%s: %s; tried again in %d s", org, app, why,
+        edge_warn ("gc: %s/%s: %s; tried again in %d s", org, target, why,
                    WK_GC_RETRY_MS / 1000);
 cleanup:
     json_decref (prefixes);

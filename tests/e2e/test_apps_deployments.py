@@ -2,6 +2,7 @@
 patch, delete refused while an app uses it; secrets write-only) and apps
 (create, list, details, patch, delete), their validation (Redis unchanged on
 every refusal) and tenant isolation."""
+import json
 import os
 import sys
 import unittest
@@ -91,8 +92,23 @@ class Deployments(Case):
         self.ok(self.be("DELETE", "/be/v1/deployments/dep_fs"), 204)
         self.refused("GET", "/be/v1/deployments/dep_fs", None, 404, "not_found")
         self.refused("DELETE", "/be/v1/deployments/dep_fs", None, 404, "not_found")
-        self.assertEqual(self.redis.scan("e:{acme}:deployment:dep_fs*"), [])
+        # the settings wait for the sweep of the org's files on that origin
+        # (no worker runs in this stack), and hold the name until then
+        self.assertEqual(self.redis.scan("e:{acme}:deployment:dep_fs*"),
+                         ["e:{acme}:deployment:dep_fs:deleting"])
         self.assertIsNone(self.redis("ZSCORE", "e:{acme}:deployments", "dep_fs"))
+        due = [m for m in self.redis("ZRANGE", "e:gc:due", "0", "-1")
+               if '"deployment":"dep_fs"' in m]
+        self.assertEqual(len(due), 1)
+        self.assertEqual(json.loads(due[0]), {"org": "acme", "deployment": "dep_fs",
+                                              "prefixes": ["dxf/acme/", "pat/acme/"]})
+        self.refused("POST", "/be/v1/deployments", fs_body("dep_fs"), 409,
+                     "deployment_deleting", "name")
+        # what the sweep does when it is done (wk_gc, unit-tested)
+        self.redis("ZREM", "e:gc:due", due[0])
+        self.redis("DEL", "e:{acme}:deployment:dep_fs:deleting")
+        self.ok(self.be("POST", "/be/v1/deployments", fs_body("dep_fs")), 201)
+        self.ok(self.be("DELETE", "/be/v1/deployments/dep_fs"), 204)
 
     def test_s3_secret_is_stored_but_never_returned(self):
         doc = self.ok(self.be("POST", "/be/v1/deployments", s3_body("dep_s3")), 201)

@@ -252,6 +252,54 @@ class RoundTrip(BuildCase):
 
 
 # ---------------------------------------------------------------------------
+def files_under(root):
+    """Relative paths of the files below root ([] when it is gone)."""
+    out = []
+    for base, _, names in os.walk(root):
+        out += [os.path.relpath(os.path.join(base, n), root) for n in names]
+    return sorted(out)
+
+
+class Removal(BuildCase):
+    """Deleting a deployment removes the org's images and patches from it;
+    deleting an app removes its files from the depot and every origin."""
+
+    def test_deleted_deployment_and_app_lose_their_published_files(self):
+        keep_root = self.fs_deployment("rm_keep")
+        gone_root = self.fs_deployment("rm_gone")
+        self.create_app("rm_app", ["rm_keep", "rm_gone"])
+        url, size, _ = self.serve("rm.tar", random_files(7, 12))
+        tasks = self.run_import("rm_app", "r1", url, size)
+        self.assertSucceeded(tasks)
+        dxf = tasks["mkraw"]["result"]["dxfName"]
+        image = os.path.join("dxf", ORG, "rm_app", "0001", dxf, "manifest.json")
+        for root in (keep_root, gone_root, self.depot()):
+            self.assertTrue(os.path.exists(os.path.join(root, image)), root)
+        # a deployment in use is refused; once the app no longer names it, it goes
+        self.refused(self.be("DELETE", "/be/v1/deployments/rm_gone"), 409,
+                     "deployment_in_use")
+        self.ok(self.be("PATCH", "/be/v1/apps", {"name": "rm_app",
+                                                 "deployments": ["rm_keep"]}), 200)
+        self.ok(self.be("DELETE", "/be/v1/deployments/rm_gone"), 204)
+        poll(lambda: not files_under(os.path.join(gone_root, "dxf", ORG)), 30,
+             what="the deleted deployment's images removed")
+        poll(lambda: self.redis("EXISTS", "e:{acme}:deployment:rm_gone:deleting") == 0,
+             30, what="the deleted deployment's settings dropped")
+        self.assertTrue(os.path.exists(os.path.join(keep_root, image)))
+        self.assertTrue(os.path.exists(self.depot(image)))
+        self.ok(self.be("POST", "/be/v1/deployments",
+                        {"name": "rm_gone", "kind": "fs", "fs": {"path": gone_root}}), 201)
+        # the app: its files go from the depot and its origins, then the name is free
+        self.ok(self.be("DELETE", "/be/v1/apps/rm_app"), 204)
+        for root in (keep_root, self.depot()):
+            poll(lambda: not files_under(os.path.join(root, "dxf", ORG, "rm_app"))
+                 and not files_under(os.path.join(root, "builds", ORG, "rm_app")), 30,
+                 what="the deleted app's files removed from %s" % root)
+        poll(lambda: self.be("POST", "/be/v1/apps",
+                             {"name": "rm_app", "label": "again"})[0] == 201, 30,
+             what="the app name free again")
+
+
 class ImportFailures(BuildCase):
     """Download and tar failures: documented exceptions and an error webhook."""
 

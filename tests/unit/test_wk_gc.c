@@ -373,6 +373,42 @@ test_a_deleted_app_is_collected_from_every_deployment_of_the_org (void **state)
 
 
 static void
+test_a_deleted_deployment_loses_the_orgs_files_on_that_origin_only (
+    void **state)
+{
+    (void) state;
+    const char *keys[] = {"dxf/acme/app1/0001/i/manifest.json",
+                          "pat/acme/app2/0002/0001/patch.json",
+                          "dxf/other/app1/0001/i/manifest.json",
+                          "builds/acme/app1/g.tar"};
+    for (size_t i = 0; i < S_COUNT (keys); i++)
+        s_put_all (keys[i]);
+    //  What DELETE /be/v1/deployments/fsA leaves (gw_deployments)
+    S_REDIS ("RENAME e:{acme}:deployment:fsA e:{acme}:deployment:fsA:deleting");
+    S_REDIS ("ZREM e:{acme}:deployments fsA");
+    const char *member = "{\"org\":\"acme\",\"deployment\":\"fsA\","
+                         "\"prefixes\":[\"dxf/acme/\",\"pat/acme/\","
+                         "\"dxf/other/\",\"builds/acme/\"]}";
+    S_REDIS ("ZADD e:gc:due %lld %s", (long long) edge_now_ms (), member);
+    wk_gc_stats_t stats;
+    s_pass (edge_now_ms (), 0, &stats);
+    assert_int_equal (stats.collected, 1);
+    assert_int_equal (stats.deleted, 2);
+    //  fsA keeps another org's files and what is not an image or patch
+    const char *left[] = {"dxf/other/app1/0001/i/manifest.json",
+                          "builds/acme/app1/g.tar"};
+    s_assert_holds ("fsA", left, 2, NULL);
+    //  the depot and the other origin are untouched
+    s_assert_holds ("depot", keys, S_COUNT (keys), NULL);
+    s_assert_holds (s_second, keys, S_COUNT (keys), NULL);
+    //  the held settings and the entry are gone: the name is free again
+    assert_int_equal (
+        s_int ("EXISTS %s%s", "e:{acme}:deployment:fsA", ":deleting"), 0);
+    assert_int_equal (s_int ("ZCARD %s%s", "e:gc:due", ""), 0);
+}
+
+
+static void
 test_bad_entries_and_foreign_prefixes_delete_nothing (void **state)
 {
     (void) state;
@@ -674,6 +710,9 @@ main (void)
             s_reset),
         cmocka_unit_test_setup (
             test_a_deleted_app_is_collected_from_every_deployment_of_the_org,
+            s_reset),
+        cmocka_unit_test_setup (
+            test_a_deleted_deployment_loses_the_orgs_files_on_that_origin_only,
             s_reset),
         cmocka_unit_test_setup (
             test_bad_entries_and_foreign_prefixes_delete_nothing, s_reset),
