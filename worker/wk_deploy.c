@@ -39,6 +39,8 @@ typedef struct {
     int build;
     int64_t size_bytes;
     bool is_reorder;        //  mode "reorder": pat/ objects overwritten
+    const char *previous_dxf; //  reorder: the image it replaces (params)
+    bool is_stale;          //  reorder no longer applies (s_record)
     const json_t *patches;  //  borrowed from params
     const char *depot_root; //  borrowed from s_conf.store_url
     s_obj_t *objs;          //  image first, then each patch, in list order
@@ -96,12 +98,19 @@ static edge_redis_script_t s_set_lock = {
 //  Record a successful deploy (see the header), unlocking the app.
 //  KEYS: app hash, e:gc:due, imports hash. ARGV: buildId, buildName,
 //  dxfName, sizeBytes, created (RFC 3339), patches JSON [{fromBuildId,
-//  sizeBytes}], gc due ms, org, app, now ms.
-//  Returns {'ok', prefixes JSON} or {'gone'} when the app was deleted.
+//  sizeBytes}], gc due ms, org, app, now ms, mode, previous dxfName.
+//  Deploys of one app may end out of order: a build older than the current
+//  one is added to `builds` (and rotated) but does not become current, and
+//  its patches are collected; a reordered image is taken only while its
+//  build is still current with the image it was made from, else it is
+//  collected ('stale'). A reorder keeps the app's patches (they rebuild
+//  the build's files whatever its order).
+//  Returns {'ok', prefixes JSON}, {'stale', prefixes JSON} or {'gone'}.
 static edge_redis_script_t s_record = {
     .source = S_LUA_RECORD_HELPERS
     "local bid = tonumber (ARGV[1])\n"
     "local given = cjson.decode (ARGV[6])\n"
+    "local is_reorder = ARGV[11] == 'reorder'\n"
     "if redis.call ('EXISTS', KEYS[1]) == 0 then\n"
     "  collect (dxf .. pad (bid) .. '/' .. ARGV[3] .. '/')\n"
     "  for _, p in ipairs (given) do\n"
@@ -110,6 +119,19 @@ static edge_redis_script_t s_record = {
     "  schedule (ARGV[10])\n"
     "  return {'gone'}\n"
     "end\n"
+    "local cur = tonumber (redis.call ('HGET', KEYS[1], 'iCurBuild') or '0')\n"
+    "  or 0\n"
+    "local curdxf = redis.call ('HGET', KEYS[1], 'dxfName') or ''\n"
+    "if is_reorder and (cur ~= bid or curdxf ~= ARGV[12]) then\n"
+    "  if curdxf ~= ARGV[3] then\n"
+    "    collect (dxf .. pad (bid) .. '/' .. ARGV[3] .. '/')\n"
+    "  end\n"
+    "  schedule (ARGV[10])\n"
+    "  redis.call ('HSET', KEYS[1], 'locked', '0', 'updated', ARGV[5])\n"
+    "  redis.call ('HDEL', KEYS[1], 'error')\n"
+    "  return {'stale', arr (gc)}\n"
+    "end\n"
+    "local is_current = is_reorder or bid >= cur\n"
     "local max = tonumber (redis.call ('HGET', KEYS[1], 'maxBuilds') or 5)\n"
     "if not max or max < 1 then max = 5 end\n"
     "local entry = {buildId = bid, buildName = ARGV[2], dxfName = ARGV[3],\n"
@@ -127,37 +149,56 @@ static edge_redis_script_t s_record = {
     "local function older (a, b)\n"
     "  return tonumber (a.buildId) < tonumber (b.buildId)\n"
     "end\n"
-    "table.sort (kept, older)\n"
-    "while #kept > max - 1 do\n"
-    "  local id = pad (tonumber (table.remove (kept, 1).buildId))\n"
-    "  collect (dxf .. id .. '/'); collect (pat .. id .. '/')\n"
+    "local function rotate (keep)\n"
+    "  table.sort (kept, older)\n"
+    "  while #kept > keep do\n"
+    "    local id = pad (tonumber (table.remove (kept, 1).buildId))\n"
+    "    collect (dxf .. id .. '/'); collect (pat .. id .. '/')\n"
+    "  end\n"
     "end\n"
-    "kept[#kept + 1] = entry\n"
-    "table.sort (kept, older)\n"
+    "if is_current then\n"
+    "  rotate (max - 1); kept[#kept + 1] = entry; table.sort (kept, older)\n"
+    "else\n"
+    "  kept[#kept + 1] = entry; rotate (max)\n"
+    "end\n"
     "local is_kept, total = {}, 0\n"
     "for _, b in ipairs (kept) do\n"
     "  is_kept[tonumber (b.buildId)] = true\n"
     "  total = total + (tonumber (b.sizeBytes) or 0)\n"
     "end\n"
     "local patches, is_new = {}, {}\n"
-    "for _, p in ipairs (given) do\n"
-    "  local from = tonumber (p.fromBuildId)\n"
-    "  if is_kept[from] then\n"
-    "    patches[#patches + 1] = {fromBuildId = from, toBuildId = bid,\n"
-    "      sizeBytes = tonumber (p.sizeBytes) or 0}\n"
-    "    is_new[from] = true\n"
-    "  else collect (pat .. pad (bid) .. '/' .. pad (from) .. '/') end\n"
+    "if is_current and not is_reorder then\n"
+    "  for _, p in ipairs (given) do\n"
+    "    local from = tonumber (p.fromBuildId)\n"
+    "    if is_kept[from] then\n"
+    "      patches[#patches + 1] = {fromBuildId = from, toBuildId = bid,\n"
+    "        sizeBytes = tonumber (p.sizeBytes) or 0}\n"
+    "      is_new[from] = true\n"
+    "    else collect (pat .. pad (bid) .. '/' .. pad (from) .. '/') end\n"
+    "  end\n"
+    "elseif not is_reorder then\n"
+    "  for _, p in ipairs (given) do\n"
+    "    collect (pat .. pad (bid) .. '/' .. pad (p.fromBuildId) .. '/')\n"
+    "  end\n"
     "end\n"
     "for _, p in ipairs (decode ('patches')) do\n"
     "  local from = tonumber (type (p) == 'table' and p.fromBuildId)\n"
     "  local to = tonumber (type (p) == 'table' and p.toBuildId)\n"
     "  if from and to and not (to == bid and is_new[from]) then\n"
-    "    collect (pat .. pad (to) .. '/' .. pad (from) .. '/')\n"
+    "    if (not is_current or is_reorder) and is_kept[from]\n"
+    "        and is_kept[to] then\n"
+    "      patches[#patches + 1] = p\n"
+    "    else\n"
+    "      collect (pat .. pad (to) .. '/' .. pad (from) .. '/')\n"
+    "    end\n"
     "  end\n"
     "end\n"
-    "redis.call ('HSET', KEYS[1], 'builds', arr (kept), 'iCurBuild', bid,\n"
-    "  'dxfName', ARGV[3], 'patches', arr (patches), 'sizeBytes',\n"
-    "  string.format ('%.0f', total), 'updated', ARGV[5], 'locked', '0')\n"
+    "redis.call ('HSET', KEYS[1], 'builds', arr (kept), 'patches',\n"
+    "  arr (patches), 'sizeBytes', string.format ('%.0f', total),\n"
+    "  'updated', ARGV[5], 'locked', '0')\n"
+    "if is_current then\n"
+    "  redis.call ('HSET', KEYS[1], 'iCurBuild', bid, 'dxfName', ARGV[3])\n"
+    "end\n"
     "redis.call ('HDEL', KEYS[1], 'error')\n"
     "redis.call ('HDEL', KEYS[3], ARGV[2])\n"
     "schedule (ARGV[7])\n"
@@ -253,6 +294,8 @@ s_params (s_run_t *run)
     const json_t *mode = json_object_get (params, "mode");
     const char *mode_text = mode ? json_string_value (mode) : "build";
     run->is_reorder = mode_text && strcmp (mode_text, "reorder") == 0;
+    run->previous_dxf =
+        json_string_value (json_object_get (params, "previousDxfName"));
     if (!run->app || !edge_name_is_valid (run->app) || !run->dxf || !run->dxf[0]
         || strchr (run->dxf, '/') || run->build < 0
         || !edge_build_name_is_valid (run->build_name)
@@ -613,12 +656,27 @@ s_record_build (s_run_t *run)
     char *app_key = edge_sprintf ("e:{%s}:app:%s", job->org, run->app);
     char *imports = edge_sprintf ("e:{%s}:app:%s:imports", job->org, run->app);
     const char *keys[] = {app_key, WK_DEPLOY_GC_DUE_KEY, imports};
-    const char *args[] = {build,   run->build_name, run->dxf, size,     created,
-                          patches, gc_due,          job->org, run->app, now_ms};
+    const char *args[] = {build,
+                          run->build_name,
+                          run->dxf,
+                          size,
+                          created,
+                          patches,
+                          gc_due,
+                          job->org,
+                          run->app,
+                          now_ms,
+                          run->is_reorder ? "reorder" : "build",
+                          run->previous_dxf ? run->previous_dxf : ""};
     redisReply *reply =
-        edge_redis_eval (job->redis, &s_record, 3, keys, 10, args);
+        edge_redis_eval (job->redis, &s_record, 3, keys, 12, args);
     int rc = -1;
-    if (edge_redis_script_is (reply, "ok")) {
+    run->is_stale = edge_redis_script_is (reply, "stale");
+    if (run->is_stale)
+        edge_warn ("task %s: image %s of build %d is not used: app %s moved "
+                   "on to another build or image meanwhile (deleted again)",
+                   job->name, run->dxf, run->build, run->app);
+    if (edge_redis_script_is (reply, "ok") || run->is_stale) {
         rc = 0;
         if (reply->elements > 1 && reply->element[1]->type == REDIS_REPLY_STRING
             && strcmp (reply->element[1]->str, "[]") != 0)
@@ -656,7 +714,8 @@ s_outcome (s_run_t *run, json_t *names)
         json_t *result =
             json_pack ("{s:s, s:i, s:s, s:b, s:O}", "dxfName", run->dxf,
                        "buildId", run->build, "buildName", run->build_name,
-                       "buildChanged", 1, "deployments", names);
+                       "buildChanged", !run->is_stale, "deployments",
+                       names);
         job->result = json_dumps (result, JSON_COMPACT | JSON_PRESERVE_ORDER);
         json_decref (result);
         edge_info ("task %s: %s of app %s (build %d) published to %zu "

@@ -62,13 +62,16 @@ typedef struct {
 } s_watch_t;
 
 //  KEYS: task hash, app hash. Returns {'ok', id} | {'no_app'} | {'no_task'}.
+//  Build ids come from <app hash>:buildids, a counter that deleting the app
+//  keeps: a new app of the same name never reuses an id, so no deletion
+//  scheduled for the old app's files can reach the new app's.
 static edge_redis_script_t s_take_id = {
     .source =
         "if redis.call('EXISTS', KEYS[2]) == 0 then return {'no_app'} end\n"
         "local id = redis.call('HGET', KEYS[1], 'buildId')\n"
         "if not id then\n"
         "  if redis.call('EXISTS', KEYS[1]) == 0 then return {'no_task'} end\n"
-        "  id = tostring(redis.call('HINCRBY', KEYS[2], 'nextBuildId', 1))\n"
+        "  id = tostring(redis.call('INCR', KEYS[2] .. ':buildids'))\n"
         "  redis.call('HSET', KEYS[1], 'buildId', id)\n"
         "end\n"
         "redis.call('HSET', KEYS[2], 'processing', '1')\n"
@@ -391,7 +394,7 @@ s_succeed (s_run_t *run)
     job->result = json_dumps (result, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref (result);
     wk_mkraw_next_deploy (job, run->app, run->build_id, run->build_name, dxf,
-                          run->image_bytes, run->patches, "build");
+                          run->image_bytes, run->patches, "build", NULL);
     edge_info ("task %s: build %d of %s is %s with %zu patches; next: deploy",
                job->name, run->build_id, run->app, dxf,
                json_array_size (run->patches));
@@ -492,7 +495,8 @@ wk_mkraw_next_deploy (wk_job_t *job,
                       const char *dxf,
                       uint64_t size_bytes,
                       json_t *patches,
-                      const char *mode)
+                      const char *mode,
+                      const char *previous_dxf)
 {
     edge_assert (job && app && build_name && dxf && patches && mode);
     json_t *next = json_pack (
@@ -500,6 +504,9 @@ wk_mkraw_next_deploy (wk_job_t *job,
         build_id, "buildName", build_name, "dxfName", dxf, "sizeBytes",
         (json_int_t) size_bytes, "patches", patches, "mode", mode);
     edge_assert (next);
+    if (previous_dxf)
+        json_object_set_new (next, "previousDxfName",
+                             json_string (previous_dxf));
     job->next_params = json_dumps (next, JSON_COMPACT | JSON_PRESERVE_ORDER);
     job->next_type = edge_strdup ("deploy");
     job->next_dxf = edge_strdup (dxf);

@@ -4,9 +4,10 @@
     params {"appName","buildName","tarKey","mode":"build"}; the org is the
     claim's. Build mode:
     1. reads the tar at depot key tarKey (builds/<org>/<appName>/...);
-    2. takes the task's buildId once (task hash field buildId, else
-       HINCRBY of the app hash's nextBuildId), so that every attempt of a
-       task uses the same id; fails when the app hash no longer exists;
+    2. takes the task's buildId once (task hash field buildId, else INCR
+       of e:{org}:app:<app>:buildids, which deleting the app keeps), so
+       that every attempt of a task uses the same id; fails when the app
+       hash no longer exists;
     3. builds the image (wk_image) into the staging directory
        dxf/<org>/<app>/<bid4>/.tmp-<task>/, then renames it to
        dxf/<org>/<app>/<bid4>/<dxfName>/ (an existing one, left by an
@@ -69,7 +70,8 @@ uint64_t wk_mkraw_segment_max (void);
 void wk_mkraw_progress (wk_job_t *job, uint64_t done, uint64_t total);
 //  Ask for the next task "deploy" of image dxf with params {"appName",
 //  "buildId","buildName","dxfName","sizeBytes","patches" (borrowed),
-//  "mode"} and dxf as its dxfName.
+//  "mode", "previousDxfName" (when previous_dxf is not NULL: the image a
+//  reorder replaces)} and dxf as its dxfName.
 void wk_mkraw_next_deploy (wk_job_t *job,
                            const char *app,
                            int build_id,
@@ -77,7 +79,8 @@ void wk_mkraw_next_deploy (wk_job_t *job,
                            const char *dxf,
                            uint64_t size_bytes,
                            json_t *patches,
-                           const char *mode);
+                           const char *mode,
+                           const char *previous_dxf);
 //  Build the patches to the image in image_dir (build build_id of app,
 //  the job's org) from each of the newest maxBuilds-1 entries of the
 //  app's "builds" (build_id left out), as build mode does: staged, into

@@ -672,7 +672,8 @@ s_succeed (s_run_t *run)
                              json_integer ((json_int_t) run->image_bytes));
         json_object_set (result, "patches", run->patches);
         wk_mkraw_next_deploy (job, run->app, run->build_id, run->build_name,
-                              dxf, run->image_bytes, run->patches, "reorder");
+                              dxf, run->image_bytes, run->patches, "reorder",
+                              run->dxf);
     }
     job->result = json_dumps (result, S_JSON_FLAGS);
     json_decref (result);
@@ -723,9 +724,9 @@ wk_mkraw_traces_run (wk_job_t *job)
         rc = s_judge (&run);
     if (rc == WK_JOB_DONE && run.is_changed)
         rc = s_reorder (&run);
-    if (rc == WK_JOB_DONE && run.is_changed)
-        rc = wk_mkraw_patches (job, run.app, run.build_id, run.new_dir,
-                               run.patches);
+    //  The build's patches stay as they are: a patch rebuilds the build's
+    //  files whatever the image's order, and replacing it in place (its key
+    //  has no dxfName) would break launchers applying it meanwhile
     rc = s_finish (&run, rc);
     if (rc == WK_JOB_FAILED && run.is_written) {
         edge_info ("task %s: removing the unused image %s", job->name,

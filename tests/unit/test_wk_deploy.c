@@ -250,6 +250,38 @@ s_delete_app_hook (const char *deployment, const char *key, void *arg)
 
 
 static void
+test_a_deploy_ending_after_a_newer_builds_does_not_make_it_current (
+    void **state)
+{
+    (void) state;
+    //  Build 3 finishes first (imports of one app may run side by side)
+    wk_testdeploy_run_done (
+        "{\"appName\":\"app1\",\"buildName\":\"b3\",\"sizeBytes\":"
+        "7000,\"buildId\":3,\"dxfName\":\"img-3\",\"patches\":[]}");
+    assert_int_equal (wk_testdeploy_zcard (), 0);
+    //  then build 2, with its patch from build 1
+    wk_testdeploy_run_done (wk_testdeploy_params);
+    wk_tests3_assert_field (s_t3->check, "e:{acme}:app:app1", "iCurBuild", "3");
+    wk_tests3_assert_field (s_t3->check, "e:{acme}:app:app1", "dxfName",
+                            "img-3");
+    json_t *builds = wk_testdeploy_app_json ("builds");
+    assert_int_equal (json_array_size (builds), 3);
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal (json_integer_value (json_object_get (
+                              json_array_get (builds, i), "buildId")),
+                          (json_int_t) i + 1);
+    json_decref (builds);
+    //  build 3's (empty) patch list stays; the patch to build 2 is not
+    //  current and is scheduled for deletion
+    wk_testdeploy_assert_app_json ("patches", "[]");
+    int64_t score;
+    char *prefixes = wk_testdeploy_gc_entry (&score);
+    assert_string_equal (prefixes, "pat/acme/app1/0002/0001/\n");
+    free (prefixes);
+}
+
+
+static void
 test_an_app_deleted_while_publishing_fails_and_retires_the_files (void **state)
 {
     (void) state;
@@ -337,6 +369,9 @@ main (void)
             wk_testdeploy_reset),
         cmocka_unit_test_setup (
             test_rotation_keeps_max_builds_and_schedules_what_stops_being_current,
+            wk_testdeploy_reset),
+        cmocka_unit_test_setup (
+            test_a_deploy_ending_after_a_newer_builds_does_not_make_it_current,
             wk_testdeploy_reset),
         cmocka_unit_test_setup (
             test_an_app_deleted_while_publishing_fails_and_retires_the_files,

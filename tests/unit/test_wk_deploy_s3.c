@@ -200,8 +200,9 @@ test_reorder_overwrites_patches_and_retires_the_old_image (void **state)
     assert_int_equal (wk_testdeploy_logged (), 0);
     const char *reorder = WK_TESTDEPLOY_PARAMS (
         "\"buildId\":2,\"dxfName\":\"%s\",\"mode\":\"reorder\","
+        "\"previousDxfName\":\"%s\","
         "\"patches\":[{\"fromBuildId\":1,\"sizeBytes\":80}]");
-    char *params = edge_sprintf (reorder, "img-a");
+    char *params = edge_sprintf (reorder, "img-a", "img-a");
     wk_testdeploy_run_done (params);
     free (params);
     const char *names[3];
@@ -216,7 +217,7 @@ test_reorder_overwrites_patches_and_retires_the_old_image (void **state)
     assert_int_equal (wk_testdeploy_zcard (),
                       0); //  same image: nothing retired
     //  A new image of the current build: the old one is retired
-    params = edge_sprintf (reorder, "img-b");
+    params = edge_sprintf (reorder, "img-b", "img-a");
     wk_testdeploy_run_done (params);
     free (params);
     char *want =
@@ -227,13 +228,22 @@ test_reorder_overwrites_patches_and_retires_the_old_image (void **state)
     wk_testdeploy_assert_app_json ("builds", want);
     wk_tests3_assert_field (s_t3->check, "e:{acme}:app:app1", "dxfName",
                             "img-b");
+    //  a reorder keeps the build's patches as the build deploy recorded them
     wk_testdeploy_assert_app_json ("patches",
                                    "[{\"fromBuildId\":1,\"toBuildId\":2,"
-                                   "\"sizeBytes\":80}]");
+                                   "\"sizeBytes\":77}]");
     int64_t score;
     char *prefixes = wk_testdeploy_gc_entry (&score);
     assert_string_equal (prefixes, "dxf/acme/app1/0002/img-a/\n");
     free (prefixes);
+    //  A reorder made from an image that is no longer current is not
+    //  taken: the app stays as it is and the stale image is collected
+    params = edge_sprintf (reorder, "img-a", "img-a");
+    wk_testdeploy_run_done (params);
+    free (params);
+    wk_tests3_assert_field (s_t3->check, "e:{acme}:app:app1", "dxfName",
+                            "img-b");
+    wk_testdeploy_assert_app_json ("builds", want);
     free (want);
     free (created);
 }
