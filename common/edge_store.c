@@ -533,6 +533,14 @@ edge_store_set_connect_timeout (edge_store_t *self, int64_t ms)
 }
 
 
+void
+edge_store_set_timeout (edge_store_t *self, int64_t ms)
+{
+    edge_assert (self && ms >= 0);
+    self->timeout_ms = ms;
+}
+
+
 bool
 edge_store_key_is_valid (const char *key)
 {
@@ -601,8 +609,8 @@ s_fs_move (edge_store_t *self, const char *key, const char *path)
     if (rc == 0 && rename (path, dest) == -1)
         rc = errno == EXDEV ? 1 : -1;
     if (rc == -1)
-        edge_store_fail (self, EDGE_STORE_ERR_IO, 0, "move to %.128s: %s",
-                         dest, strerror (errno));
+        edge_store_fail (self, EDGE_STORE_ERR_IO, 0, "move to %.128s: %s", dest,
+                         strerror (errno));
     free (dest);
     return rc;
 }

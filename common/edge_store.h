@@ -76,6 +76,10 @@ int edge_store_set_multipart (edge_store_t *self,
                               uint64_t part_size);
 //  S3 only: connect timeout (default 5000 ms).
 void edge_store_set_connect_timeout (edge_store_t *self, int64_t ms);
+//  S3: limit every request to ms as a whole (0, the default: no limit, a
+//  request fails only when it stalls for 60 s). For short requests of
+//  callers that must not block long (the gc sweep), not for big objects.
+void edge_store_set_timeout (edge_store_t *self, int64_t ms);
 
 //  True when key is acceptable (see above).
 bool edge_store_key_is_valid (const char *key);

@@ -22,6 +22,7 @@ struct edge_store {
     uint64_t threshold;         //  s3: multipart above this size
     uint64_t part_size;         //  s3: multipart part size
     int64_t connect_timeout_ms; //  s3
+    int64_t timeout_ms;         //  s3: whole request, 0 = none
     int list_page;              //  s3: max-keys per ListObjectsV2 page
     edge_store_err_t err;       //  last error, EDGE_STORE_OK when none
     int http_status;            //  HTTP status of the last failure, or 0

@@ -296,6 +296,8 @@ s_s3_setopts (edge_store_t *self, s_req_t *req, char *url, char *errbuf)
                       (long) self->connect_timeout_ms);
     curl_easy_setopt (c, CURLOPT_LOW_SPEED_LIMIT, 1L); //  stalled for
     curl_easy_setopt (c, CURLOPT_LOW_SPEED_TIME, 60L); //  60 s: give up
+    if (self->timeout_ms > 0)
+        curl_easy_setopt (c, CURLOPT_TIMEOUT_MS, (long) self->timeout_ms);
     curl_easy_setopt (c, CURLOPT_WRITEFUNCTION, s_write_cb);
     curl_easy_setopt (c, CURLOPT_WRITEDATA, req);
     curl_easy_setopt (c, CURLOPT_HEADERFUNCTION, s_header_cb);

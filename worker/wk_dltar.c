@@ -549,14 +549,12 @@ s_download (s_dl_t *dl)
 
 //  Put the scratch file into the store at key. Returns 0 or -1 (failed).
 static int
-s_store (s_dl_t *dl, const char *key)
+s_store (s_dl_t *dl, edge_store_t *store, const char *key)
 {
-    edge_store_t *store = edge_store_new_from_url (s_conf.store_url, NULL);
-    int rc = store ? edge_store_put_file_move (store, key, dl->part_path) : -1;
+    int rc = edge_store_put_file_move (store, key, dl->part_path);
     if (rc != 0)
         wk_job_fail (dl->job, "dltar: cannot store %s: %s", key,
-                     store ? edge_store_errstr (store) : "no store");
-    edge_store_destroy (&store);
+                     edge_store_errstr (store));
     return rc;
 }
 
@@ -643,67 +641,85 @@ s_next (wk_job_t *job, const s_params_t *p)
 }
 
 
-//  Record the result of a stored download. Returns WK_JOB_DONE.
+//  Record the result, size bytes at p->key, and ask for mkraw: in upload
+//  mode {"key","sizeBytes","upload":true}, else {"key","sizeBytes","url",
+//  "httpStatus"} (status: the download's; 200 for a tar an earlier
+//  attempt stored before it died). Returns WK_JOB_DONE.
 static wk_job_rc_t
-s_succeed (s_dl_t *dl, const s_params_t *p)
+s_succeed (wk_job_t *job, const s_params_t *p, int64_t size, long status)
 {
-    json_t *result = json_pack ("{s:s, s:I, s:s, s:i}", "key", p->key,
-                                "sizeBytes", (json_int_t) dl->received, "url",
-                                dl->url, "httpStatus", (int) dl->status);
-    dl->job->result = json_dumps (result, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_t *result =
+        p->is_upload ? json_pack ("{s:s, s:I, s:b}", "key", p->key, "sizeBytes",
+                                  (json_int_t) size, "upload", 1)
+                     : json_pack ("{s:s, s:I, s:s, s:i}", "key", p->key,
+                                  "sizeBytes", (json_int_t) size, "url", p->url,
+                                  "httpStatus", (int) status);
+    job->result = json_dumps (result, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref (result);
-    s_next (dl->job, p);
-    edge_info ("task %s: stored %s (%lld bytes)", dl->job->name, p->key,
-               (long long) dl->received);
+    s_next (job, p);
     return WK_JOB_DONE;
 }
 
 
-//  Upload mode: the client's bytes are already at p->key in the depot.
-//  Check they are there with the expected size; a mismatch deletes them
-//  (the import failed for good). Returns WK_JOB_DONE or WK_JOB_FAILED.
-static wk_job_rc_t
-s_check_upload (wk_job_t *job, const s_params_t *p)
+//  What the depot holds at the tar's key.
+typedef enum {
+    S_TAR_NONE,  //  nothing (usable): download it
+    S_TAR_DONE,  //  the tar is there: the job succeeded
+    S_TAR_FAILED //  the job failed
+} s_tar_t;
+
+
+//  Look for the tar at p->key before any transfer. It can only be complete
+//  (a download or an upload is renamed into place). A tar of the wrong
+//  size is deleted: in upload mode the import failed for good (same
+//  exception as a download's mismatch, url ""); in download mode it is
+//  downloaded again (and replaced, if it could not be deleted). Without
+//  it, upload mode fails.
+static s_tar_t
+s_check_stored (wk_job_t *job, const s_params_t *p, edge_store_t *store)
 {
-    edge_store_t *store = edge_store_new_from_url (s_conf.store_url, NULL);
     bool exists = false;
     uint64_t size = 0;
-    wk_job_rc_t rc = WK_JOB_FAILED;
-    if (!store || edge_store_head (store, p->key, &exists, &size) != 0)
+    if (edge_store_head (store, p->key, &exists, &size) != 0) {
         wk_job_fail (job, "dltar: cannot read %s in the depot: %s", p->key,
-                     store ? edge_store_errstr (store) : "no store");
-    else if (!exists)
+                     edge_store_errstr (store));
+        return S_TAR_FAILED;
+    }
+    if (exists && (p->expected < 0 || (int64_t) size == p->expected)) {
+        s_succeed (job, p, (int64_t) size, 200);
+        if (job->redis)
+            edge_task_progress (job->redis, job->name, job->worker,
+                                job->attempt, (int64_t) size, (int64_t) size);
+        edge_info ("task %s: %s %s found in the depot (%llu bytes)", job->name,
+                   p->is_upload ? "upload" : "tar", p->key,
+                   (unsigned long long) size);
+        return S_TAR_DONE;
+    }
+    if (!exists && !p->is_upload)
+        return S_TAR_NONE;
+    if (!exists) {
         wk_job_fail (job,
                      "dltar: the upload is not in the depot (%s): it was "
                      "never committed, or was deleted",
                      p->key);
-    else if (p->expected >= 0 && (int64_t) size != p->expected) {
+        return S_TAR_FAILED;
+    }
+    if (p->is_upload) {
         s_exception (job, "", 0, CURLE_OK, (int64_t) size, p->expected);
         wk_job_fail (job,
                      "upload rejected: size mismatch: sizeBytesActual "
                      "%lld, sizeBytesExpected %lld",
                      (long long) size, (long long) p->expected);
-        edge_warn ("task %s: %s", job->name, job->message);
-        if (edge_store_delete (store, p->key) != 0)
-            edge_warn ("task %s: cannot delete %s: %s", job->name, p->key,
-                       edge_store_errstr (store));
     }
-    else {
-        json_t *result =
-            json_pack ("{s:s, s:I, s:b}", "key", p->key, "sizeBytes",
-                       (json_int_t) size, "upload", 1);
-        job->result = json_dumps (result, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        json_decref (result);
-        s_next (job, p);
-        if (job->redis)
-            edge_task_progress (job->redis, job->name, job->worker,
-                                job->attempt, (int64_t) size, (int64_t) size);
-        edge_info ("task %s: upload %s checked (%llu bytes)", job->name, p->key,
-                   (unsigned long long) size);
-        rc = WK_JOB_DONE;
-    }
-    edge_store_destroy (&store);
-    return rc;
+    bool is_deleted = edge_store_delete (store, p->key) == 0;
+    edge_warn ("task %s: %s has %llu bytes, %lld expected: %s%s; %s", job->name,
+               p->key, (unsigned long long) size, (long long) p->expected,
+               is_deleted ? "deleted" : "not deleted: ",
+               is_deleted ? "" : edge_store_errstr (store),
+               p->is_upload ? "upload rejected" : "downloading it again");
+    if (!p->is_upload)
+        return S_TAR_NONE; //  the download replaces it anyway
+    return S_TAR_FAILED;
 }
 
 
@@ -755,11 +771,13 @@ wk_dltar_run (wk_job_t *job)
         return wk_job_fail (job, "dltar: the worker has no download settings");
     s_params_t p = {0};
     s_dl_t dl = {.job = job};
+    edge_store_t *store = NULL;
     wk_job_rc_t rc = WK_JOB_FAILED;
     if (s_params (job, &p) != 0)
         goto cleanup;
-    if (p.is_upload) {
-        rc = s_check_upload (job, &p);
+    store = edge_store_new_from_url (s_conf.store_url, NULL);
+    if (!store) {
+        wk_job_fail (job, "dltar: cannot open the depot");
         goto cleanup;
     }
     dl.url = p.url;
@@ -768,6 +786,13 @@ wk_dltar_run (wk_job_t *job)
         edge_sprintf ("%s/dltar/%s.part", s_conf.data_dir, job->name);
     dl.meta_path =
         edge_sprintf ("%s/dltar/%s.meta", s_conf.data_dir, job->name);
+    s_tar_t tar = s_check_stored (job, &p, store);
+    if (tar == S_TAR_DONE && !p.is_upload)
+        s_remove (&dl); //  what the attempt that stored it left
+    if (tar != S_TAR_NONE) {
+        rc = tar == S_TAR_DONE ? WK_JOB_DONE : WK_JOB_FAILED;
+        goto cleanup;
+    }
     if (s_open (&dl) != 0)
         goto cleanup;
     s_step_t step = s_download (&dl);
@@ -784,16 +809,19 @@ wk_dltar_run (wk_job_t *job)
         goto cleanup;
     }
     s_progress (&dl, true);
-    if (s_store (&dl, p.key) != 0)
+    if (s_store (&dl, store, p.key) != 0)
         goto cleanup;
     s_remove (&dl);
-    rc = s_succeed (&dl, &p);
+    edge_info ("task %s: stored %s (%lld bytes)", job->name, p.key,
+               (long long) dl.received);
+    rc = s_succeed (job, &p, dl.received, dl.status);
 cleanup:
     if (dl.file)
         fclose (dl.file);
     free (dl.location);
     free (dl.meta_path);
     free (dl.part_path);
+    edge_store_destroy (&store);
     free (p.key);
     return rc;
 }

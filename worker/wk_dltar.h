@@ -36,6 +36,15 @@
     address, nothing contacted). Success records {"key","sizeBytes","url",
     "httpStatus"}.
 
+    Both modes first look for the tar in the store: it can only be complete
+    there (it is renamed into place), so when it exists with the task's
+    "size" (or any size without one), the job succeeds at once with the
+    usual result (download mode: "httpStatus" 200, scratch files removed)
+    and next task. This covers a worker that died after storing the tar
+    but before recording its success: the retry neither downloads again
+    nor needs the (maybe expired) URL. A download-mode tar of another size
+    is deleted and downloaded again.
+
     Upload mode (the client PUT the bytes, then committed): the object must
     exist at the tar's key, else the task fails (message only: nothing was
     transferred). A "size" that differs fails it with the same exception

@@ -13,7 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define S_WHY 512
+#define S_WHY       512
+#define S_PARTS_MAX 64 //  part files of one tar deleted per pass
 
 //  What sweeping one target (or one entry) ended with.
 typedef enum {
@@ -31,19 +32,39 @@ typedef struct {
     edge_store_t *depot;
     char **keys; //  one listing's keys
     size_t count, cap, limit;
-    int deleted; //  objects deleted for the current entry
-    wk_gc_stats_t *stats;
+    int deleted;          //  objects deleted for the current entry
+    wk_gc_stats_t *stats; //  never NULL
 } s_pass_t;
 
 //  An upload task past its time: waiting -> expired (and its upload
-//  record), or a task expired earlier. KEYS: task queued leases events.
-//  ARGV: now_iso message name. Returns {'expired', tarKey, orgName, fresh
-//  ('1' when expired now)}, {state} for any other state, or {'gone'}.
+//  record), or a task expired earlier. Left alone (entry put off): a
+//  record still `receiving`, touched less than ARGV[5] ms ago (a PUT that
+//  began in time may finish), and a waiting task whose record is already
+//  `committed` (the gateway enqueues it in a second call).
+//  KEYS: task queued leases events. ARGV: now_iso message name now_ms
+//  receiving_ms. Returns {'expired', tarKey, orgName, fresh ('1' when
+//  expired now)}, {'receiving'}, {'committed', expiresMs}, {state} for
+//  any other state, or {'gone'}.
 static edge_redis_script_t s_expire = {
     .source = EDGE_TASK_LUA_EMIT
     "local f = redis.call('HMGET', KEYS[1], 'state', 'params',\n"
     "  'uploadKey', 'orgName')\n"
     "if not f[1] then return {'gone'} end\n"
+    "if f[1] ~= 'waiting' and f[1] ~= 'expired' then return {f[1]} end\n"
+    "local up = f[3]\n"
+    "local u = {}\n"
+    "if type(up) == 'string' and string.sub(up, 1, 9) == 'e:upload:' then\n"
+    "  u = redis.call('HMGET', up, 'task', 'state', 'touchedMs',\n"
+    "    'expiresMs', 'tarKey')\n"
+    "end\n"
+    "if u[1] ~= ARGV[3] then up = nil end\n"
+    "if up and u[2] == 'receiving' and tonumber(ARGV[4]) -\n"
+    "   (tonumber(u[3]) or 0) < tonumber(ARGV[5]) then\n"
+    "  return {'receiving'}\n"
+    "end\n"
+    "if up and f[1] == 'waiting' and u[2] == 'committed' then\n"
+    "  return {'committed', u[4] or '0'}\n"
+    "end\n"
     "local fresh = '0'\n"
     "if f[1] == 'waiting' then\n"
     "  redis.call('HSET', KEYS[1], 'state', 'expired', 'finished',\n"
@@ -51,15 +72,13 @@ static edge_redis_script_t s_expire = {
     "  redis.call('ZREM', KEYS[2], ARGV[3])\n"
     "  emit('error', ARGV[1], {'message', ARGV[2]})\n"
     "  fresh = '1'\n"
-    "elseif f[1] ~= 'expired' then return {f[1]} end\n"
+    "end\n"
     "local ok, p = pcall(cjson.decode, f[2] or '{}')\n"
     "if not ok or type(p) ~= 'table' then p = {} end\n"
     "local tar = type(p.tarKey) == 'string' and p.tarKey or ''\n"
-    "local up = f[3]\n"
-    "if type(up) == 'string' and string.sub(up, 1, 9) == 'e:upload:'\n"
-    "   and redis.call('HGET', up, 'task') == ARGV[3] then\n"
+    "if up then\n"
     "  redis.call('HSET', up, 'state', 'expired')\n"
-    "  if tar == '' then tar = redis.call('HGET', up, 'tarKey') or '' end\n"
+    "  if tar == '' then tar = u[5] or '' end\n"
     "end\n"
     "return {'expired', tar, f[4] or '', fresh}\n"};
 
@@ -125,13 +144,13 @@ static edge_redis_script_t s_done = {
 
 
 //  Finish (is_done) or put off the entry member of key, and count it in
-//  *done (when is_done) or in the pass's retried.
+//  *count.
 static void
 s_settle (s_pass_t *pass,
           const char *key,
           const char *member,
           bool is_done,
-          int *done)
+          int *count)
 {
     const char *keys[] = {key};
     const char *args[] = {member};
@@ -143,10 +162,7 @@ s_settle (s_pass_t *pass,
     if (!reply || reply->type == REDIS_REPLY_ERROR)
         edge_warn ("gc: cannot update %s (the next pass does it again)", key);
     freeReplyObject (reply);
-    if (pass->stats && is_done)
-        (*done)++;
-    else if (pass->stats)
-        pass->stats->retried++;
+    (*count)++;
 }
 
 
@@ -286,8 +302,10 @@ s_sweep_deployment (s_pass_t *pass,
                                           &is_missing, failure, sizeof failure);
     s_rc_t rc = S_DONE;
     if (store) {
-        if (strcmp (edge_store_kind (store), "s3") == 0)
+        if (strcmp (edge_store_kind (store), "s3") == 0) {
             edge_store_set_connect_timeout (store, WK_GC_CONNECT_MS);
+            edge_store_set_timeout (store, WK_GC_REQUEST_MS);
+        }
         rc = s_sweep_all (pass, store, origin, prefixes, where, why);
     }
     else if (!is_missing) {
@@ -408,8 +426,7 @@ s_entry (s_pass_t *pass, const char *member, char *why)
         rc = s_sweep_deployment (pass, org, held, prefixes, why);
         free (held);
     }
-    if (pass->stats)
-        pass->stats->deleted += pass->deleted;
+    pass->stats->deleted += pass->deleted;
     if (rc == S_DONE)
         edge_info ("gc: %s/%s: %zu prefixes collected, %d objects deleted", org,
                    target, json_array_size (prefixes), pass->deleted);
@@ -443,14 +460,54 @@ s_collect_due (s_pass_t *pass)
             break; //  stays due: the next pass goes on
         }
         s_settle (pass, WK_GC_DUE_KEY, member, rc == S_DONE,
-                  pass->stats ? &pass->stats->collected : NULL);
+                  rc == S_DONE ? &pass->stats->collected
+                               : &pass->stats->retried);
     }
     freeReplyObject (due);
     return 0;
 }
 
 
-//  Delete the expired upload's tar. Returns S_DONE or S_FAILED (why set).
+//  Delete the part files a PUT left beside the tar (the gateway writes
+//  <tarKey>.part-<attempt> in the depot): every name in the tar's
+//  directory that starts with exactly "<tar>.part-". Returns 0, or -1
+//  with why set.
+static int
+s_delete_parts (s_pass_t *pass, edge_store_t *depot, const char *tar, char *why)
+{
+    char *prefix = edge_sprintf ("%s.part-", tar);
+    size_t len = strlen (prefix);
+    pass->count = 0;
+    pass->limit = S_PARTS_MAX;
+    int rc = edge_store_list (depot, prefix, s_collect, pass) != 0
+                     && edge_store_err (depot) != EDGE_STORE_OK
+                 ? -1
+                 : 0;
+    if (rc != 0)
+        snprintf (why, S_WHY, "cannot list %s*: %s", prefix,
+                  edge_store_errstr (depot));
+    for (size_t i = 0; i < pass->count && rc == 0; i++) {
+        const char *key = pass->keys[i];
+        if (strncmp (key, prefix, len) != 0 || strchr (key + len, '/'))
+            continue; //  not in the tar's directory
+        if (edge_store_delete (depot, key) != 0) {
+            snprintf (why, S_WHY, "cannot delete %s: %s", key,
+                      edge_store_errstr (depot));
+            rc = -1;
+        }
+        else
+            pass->stats->deleted++;
+    }
+    for (size_t i = 0; i < pass->count; i++)
+        free (pass->keys[i]);
+    pass->count = 0;
+    free (prefix);
+    return rc;
+}
+
+
+//  Delete the expired upload's tar and its part files. Returns S_DONE or
+//  S_FAILED (why set).
 static s_rc_t
 s_delete_tar (s_pass_t *pass,
               const char *task,
@@ -475,10 +532,33 @@ s_delete_tar (s_pass_t *pass,
                   depot ? edge_store_errstr (depot) : "no depot");
         return S_FAILED;
     }
-    pass->deleted++;
-    if (pass->stats)
-        pass->stats->deleted++;
-    return S_DONE;
+    pass->stats->deleted++;
+    return s_delete_parts (pass, depot, tar, why) == 0 ? S_DONE : S_FAILED;
+}
+
+
+//  A waiting task whose upload record is committed, past its expiresMs:
+//  the gateway commits, then enqueues in a second call. Within
+//  WK_GC_RETRY_MS of expiresMs that call may still be on its way: put off.
+//  Later it never came (the gateway died in between, or Redis failed it):
+//  enqueue the task as it would have, since the client can no longer
+//  commit again. Returns S_DONE (entry finished), S_MORE (put off) or
+//  S_FAILED (Redis failed).
+static s_rc_t
+s_committed (s_pass_t *pass, const char *task, const char *expires)
+{
+    long long expires_ms = expires ? strtoll (expires, NULL, 10) : 0;
+    if (pass->now < expires_ms + WK_GC_RETRY_MS)
+        return S_MORE;
+    edge_task_rc_t rc = edge_task_enqueue (
+        pass->redis, task, NULL, "upload committed; queued by the reaper");
+    if (rc == EDGE_TASK_OK) {
+        pass->stats->enqueued++;
+        edge_warn ("gc: upload task %s was committed but never queued: "
+                   "queued now",
+                   task);
+    }
+    return rc == EDGE_TASK_OK || rc == EDGE_TASK_GONE ? S_DONE : S_FAILED;
 }
 
 
@@ -486,14 +566,16 @@ s_delete_tar (s_pass_t *pass,
 static int
 s_upload (s_pass_t *pass, const char *task)
 {
-    char now_iso[32];
+    char now_iso[32], now_ms[24], receiving_ms[24];
     edge_rfc3339 (pass->now, now_iso, sizeof now_iso);
+    snprintf (now_ms, sizeof now_ms, "%lld", (long long) pass->now);
+    snprintf (receiving_ms, sizeof receiving_ms, "%d", WK_GC_RECEIVING_MS);
     char *task_key = edge_sprintf (EDGE_TASK_PREFIX "%s", task);
     const char *keys[] = {task_key, EDGE_TASK_QUEUED_KEY, EDGE_TASK_LEASES_KEY,
                           EDGE_EVENTS_STREAM};
-    const char *args[] = {now_iso, WK_GC_MESSAGE, task};
+    const char *args[] = {now_iso, WK_GC_MESSAGE, task, now_ms, receiving_ms};
     redisReply *reply =
-        edge_redis_eval (pass->redis, &s_expire, 4, keys, 3, args);
+        edge_redis_eval (pass->redis, &s_expire, 4, keys, 5, args);
     free (task_key);
     const char *status = edge_redis_script_status (reply);
     if (!status) {
@@ -510,16 +592,22 @@ s_upload (s_pass_t *pass, const char *task)
         const char *org = reply->element[2]->str;
         bool is_fresh = strcmp (reply->element[3]->str, "1") == 0;
         rc = s_delete_tar (pass, task, org ? org : "", tar ? tar : "", why);
-        if (is_fresh && pass->stats)
+        if (is_fresh)
             pass->stats->expired++;
         if (is_fresh)
             edge_info ("gc: upload task %s expired, never committed", task);
     }
-    if (rc == S_FAILED)
+    else if (strcmp (status, "receiving") == 0)
+        rc = S_MORE; //  a PUT begun in time is still receiving
+    else if (strcmp (status, "committed") == 0 && reply->elements == 2)
+        rc = s_committed (pass, task, reply->element[1]->str);
+    if (rc == S_FAILED && why[0])
         edge_warn ("gc: upload task %s: %s; tried again in %d s", task, why,
                    WK_GC_RETRY_MS / 1000);
     s_settle (pass, WK_GC_UPLOADS_KEY, task, rc == S_DONE,
-              pass->stats ? &pass->stats->uploads : NULL);
+              rc == S_DONE   ? &pass->stats->uploads
+              : rc == S_MORE ? &pass->stats->deferred
+                             : &pass->stats->retried);
     freeReplyObject (reply);
     return 0;
 }
@@ -549,13 +637,13 @@ wk_gc_pass (edge_redis_t *redis,
             wk_gc_stats_t *stats)
 {
     edge_assert (redis && budget_ms > 0);
+    wk_gc_stats_t ignored;
     s_pass_t pass = {.redis = redis,
                      .now = now_ms,
                      .deadline = edge_mono_ms () + budget_ms,
                      .keys_left = max_keys ? max_keys : WK_GC_KEYS_MAX,
-                     .stats = stats};
-    if (stats)
-        memset (stats, 0, sizeof *stats);
+                     .stats = stats ? stats : &ignored};
+    memset (pass.stats, 0, sizeof *pass.stats);
     int rc = s_expire_due (&pass);
     if (rc == 0)
         rc = s_collect_due (&pass);

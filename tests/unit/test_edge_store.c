@@ -616,6 +616,40 @@ test_s3_store_missing_bucket_is_a_clear_error (void **state)
 
 
 static void
+test_s3_store_request_timeout_bounds_a_silent_server (void **state)
+{
+    (void) state;
+    //  A listening socket that never accepts: connections complete in the
+    //  kernel's backlog, requests are never answered
+    int fd = socket (AF_INET, SOCK_STREAM, 0);
+    assert_true (fd >= 0);
+    struct sockaddr_in addr = {.sin_family = AF_INET,
+                               .sin_addr.s_addr = htonl (INADDR_LOOPBACK)};
+    socklen_t len = sizeof addr;
+    assert_int_equal (bind (fd, (struct sockaddr *) &addr, sizeof addr), 0);
+    assert_int_equal (listen (fd, 8), 0);
+    assert_int_equal (getsockname (fd, (struct sockaddr *) &addr, &len), 0);
+    char endpoint[64];
+    snprintf (endpoint, sizeof endpoint, "http://127.0.0.1:%d",
+              ntohs (addr.sin_port));
+    edge_store_s3_opts_t opts = {endpoint, NULL,     S_BUCKET,
+                                 "S3RVER", S_SECRET, NULL};
+    edge_store_t *store = edge_store_new_s3 (&opts);
+    assert_non_null (store);
+    edge_store_set_timeout (store, 300);
+    int64_t start = edge_mono_ms ();
+    bool exists = true;
+    uint64_t size = 0;
+    assert_int_equal (edge_store_head (store, "k", &exists, &size), -1);
+    //  without the limit the request would wait for the 60 s stall rule
+    assert_true (edge_mono_ms () - start < 30000);
+    assert_null (strstr (edge_store_errstr (store), S_SECRET));
+    edge_store_destroy (&store);
+    close (fd);
+}
+
+
+static void
 test_s3_store_unreachable_endpoint_is_a_clear_error (void **state)
 {
     (void) state;
@@ -665,6 +699,8 @@ main (void)
         cmocka_unit_test (test_s3_store_uploads_big_files_in_parts),
         cmocka_unit_test (test_s3_store_wrong_access_key_is_a_clear_error),
         cmocka_unit_test (test_s3_store_missing_bucket_is_a_clear_error),
+        cmocka_unit_test (
+            test_s3_store_request_timeout_bounds_a_silent_server),
         cmocka_unit_test (test_s3_store_unreachable_endpoint_is_a_clear_error),
     };
     int rc = cmocka_run_group_tests_name ("fs", fs_tests, NULL, NULL);

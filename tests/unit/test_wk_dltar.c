@@ -838,6 +838,80 @@ test_a_download_is_stored_at_its_tar_key (void **state)
 }
 
 
+//  A worker that died after storing the tar, before recording success:
+//  the retry finds the tar and neither downloads again nor needs the URL
+//  (here one that no longer works, as an expired presigned URL).
+static void
+test_a_tar_already_stored_is_not_downloaded_again (void **state)
+{
+    (void) state;
+    atomic_int cancel = 0;
+    wk_job_t job;
+    edge_task_claim_t claim;
+    s_store_put ("builds/acme/app1/b30.tar", S_SIZE);
+    char *params = s_params ("b30", "/missing", S_SIZE);
+    s_task (params, &job, &claim);
+    free (params);
+    job.cancel = &cancel;
+    char *dir = edge_sprintf ("%s/dltar", s_data_dir);
+    mkdir (s_data_dir, 0700);
+    mkdir (dir, 0700);
+    free (dir);
+    char *meta = edge_sprintf ("%s/dltar/%s.meta", s_data_dir, job.name);
+    FILE *file = fopen (meta, "w"); //  left by the attempt that died
+    assert_non_null (file);
+    fclose (file);
+    free (meta);
+    atomic_store (&s_served, 0);
+    assert_int_equal (wk_dltar_run (&job), WK_JOB_DONE);
+    assert_int_equal (atomic_load (&s_served), 0);
+    char *want = edge_sprintf ("{\"key\":\"builds/acme/app1/b30.tar\","
+                               "\"sizeBytes\":%d,\"url\":\"http://"
+                               "127.0.0.1:%d/missing\",\"httpStatus\":200}",
+                               S_SIZE, s_port);
+    assert_string_equal (job.result, want);
+    free (want);
+    assert_string_equal (job.next_type, "mkraw");
+    assert_string_equal (job.next_params,
+                         "{\"appName\":\"app1\",\"buildName\":\"b30\","
+                         "\"tarKey\":\"builds/acme/app1/b30.tar\",\"mode\":"
+                         "\"build\"}");
+    assert_null (job.exception);
+    assert_false (s_exists (&job, ".meta"));
+    bool is_error;
+    json_t *record = edge_task_get (s_check, job.name, &is_error);
+    json_t *progress = json_object_get (record, "progress");
+    assert_int_equal (s_int (progress, "doneBytes"), S_SIZE);
+    json_decref (record);
+    s_task_fini (&job, &claim);
+    //  Without a size, any stored size is accepted
+    assert_int_equal (s_run ("b30", "/file", -1, &cancel, &job, &claim),
+                      WK_JOB_DONE);
+    assert_int_equal (atomic_load (&s_served), 0);
+    s_task_fini (&job, &claim);
+}
+
+
+static void
+test_a_stored_tar_of_the_wrong_size_is_downloaded_again (void **state)
+{
+    (void) state;
+    atomic_int cancel = 0;
+    wk_job_t job;
+    edge_task_claim_t claim;
+    s_store_put ("builds/acme/app1/b31.tar", 1000);
+    atomic_store (&s_served, 0);
+    assert_int_equal (s_run ("b31", "/file", S_SIZE, &cancel, &job, &claim),
+                      WK_JOB_DONE);
+    assert_int_equal (atomic_load (&s_served), S_SIZE);
+    s_assert_stored ("b31");
+    json_t *result = json_loads (job.result, 0, NULL);
+    assert_int_equal (s_int (result, "sizeBytes"), S_SIZE);
+    json_decref (result);
+    s_task_fini (&job, &claim);
+}
+
+
 static const char **s_env;
 
 static const char *
@@ -910,6 +984,9 @@ main (void)
         cmocka_unit_test (test_upload_mode_without_the_tar_fails_clearly),
         cmocka_unit_test (test_upload_mode_size_mismatch_fails_like_a_download),
         cmocka_unit_test (test_a_download_is_stored_at_its_tar_key),
+        cmocka_unit_test (test_a_tar_already_stored_is_not_downloaded_again),
+        cmocka_unit_test (
+            test_a_stored_tar_of_the_wrong_size_is_downloaded_again),
         cmocka_unit_test (
             test_worker_config_checks_store_data_dir_and_allow_list),
         cmocka_unit_test (

@@ -628,6 +628,140 @@ test_an_upload_whose_bytes_cannot_be_deleted_is_retried (void **state)
 }
 
 
+//  The state of task name.
+static void
+s_assert_task (const char *name, const char *state)
+{
+    char *key = edge_sprintf ("e:task:%s", name);
+    wk_tests3_assert_field (s_t3.check, key, "state", state);
+    free (key);
+}
+
+
+static void
+test_a_put_still_receiving_is_left_to_finish (void **state)
+{
+    (void) state;
+    int64_t now = edge_now_ms ();
+    char t7[EDGE_TASK_NAME_MAX], t8[EDGE_TASK_NAME_MAX];
+    s_upload ("g7", true, NULL, now - 1, t7); //  touched 1 s ago
+    S_REDIS ("HSET e:upload:g7 state receiving touchedMs %lld",
+             (long long) (now - 1000));
+    s_upload ("g8", true, NULL, now - 1, t8); //  a PUT that died
+    S_REDIS ("HSET e:upload:g8 state receiving touchedMs %lld",
+             (long long) (now - WK_GC_RECEIVING_MS));
+    wk_gc_stats_t stats;
+    s_pass (now, 0, &stats);
+    assert_int_equal (stats.expired, 1);
+    assert_int_equal (stats.deferred, 1);
+    assert_int_equal (stats.retried, 0);
+    s_assert_task (t7, "waiting");
+    wk_tests3_assert_field (s_t3.check, "e:upload:g7", "state", "receiving");
+    assert_true (s_tar_exists ("g7"));
+    assert_int_equal (s_int ("ZSCORE e:uploads:due %s", t7, NULL),
+                      now + WK_GC_RETRY_MS);
+    s_assert_task (t8, "expired");
+    assert_false (s_tar_exists ("g8"));
+    //  The PUT finished (too late to commit): a later pass expires it
+    S_REDIS ("HSET e:upload:g7 state received");
+    s_pass (now + WK_GC_RETRY_MS, 0, &stats);
+    assert_int_equal (stats.expired, 1);
+    s_assert_task (t7, "expired");
+    wk_tests3_assert_field (s_t3.check, "e:upload:g7", "state", "expired");
+    assert_false (s_tar_exists ("g7"));
+    assert_int_equal (s_int ("ZCARD e:uploads:due", NULL, NULL), 0);
+}
+
+
+static void
+test_a_committed_upload_is_never_expired_and_queued_if_forgotten (void **state)
+{
+    (void) state;
+    int64_t now = edge_now_ms ();
+    char t9[EDGE_TASK_NAME_MAX];
+    s_upload ("g9", true, NULL, now - 1, t9);
+    S_REDIS ("HSET e:upload:g9 state committed expiresMs %lld",
+             (long long) (now - 1));
+    wk_gc_stats_t stats;
+    s_pass (now, 0, &stats); //  the gateway may be enqueueing it
+    assert_int_equal (stats.expired, 0);
+    assert_int_equal (stats.deferred, 1);
+    assert_int_equal (stats.enqueued, 0);
+    s_assert_task (t9, "waiting");
+    wk_tests3_assert_field (s_t3.check, "e:upload:g9", "state", "committed");
+    assert_true (s_tar_exists ("g9"));
+    assert_int_equal (s_int ("ZSCORE e:uploads:due %s", t9, NULL),
+                      now + WK_GC_RETRY_MS);
+    assert_int_equal (s_errors (t9), 0);
+    //  Still waiting a retry period later: the gateway's enqueue never came
+    s_pass (now + WK_GC_RETRY_MS, 0, &stats);
+    assert_int_equal (stats.expired, 0);
+    assert_int_equal (stats.enqueued, 1);
+    assert_int_equal (stats.uploads, 1);
+    s_assert_task (t9, "queued");
+    assert_true (s_tar_exists ("g9"));
+    assert_int_equal (s_int ("ZCARD e:uploads:due", NULL, NULL), 0);
+}
+
+
+//  Put an empty file at rel under the depot directory.
+static void
+s_touch (const char *rel)
+{
+    char *path = edge_sprintf ("%s/depot/%s", s_t3.dir, rel);
+    FILE *file = fopen (path, "w");
+    assert_non_null (file);
+    fclose (file);
+    free (path);
+}
+
+
+static bool
+s_depot_has (const char *rel)
+{
+    char *path = edge_sprintf ("%s/depot/%s", s_t3.dir, rel);
+    struct stat st;
+    bool exists = stat (path, &st) == 0;
+    free (path);
+    return exists;
+}
+
+
+static void
+test_an_expired_upload_loses_its_part_files (void **state)
+{
+    (void) state;
+    int64_t now = edge_now_ms ();
+    char t10[EDGE_TASK_NAME_MAX];
+    s_upload ("g10", true, NULL, now - 1, t10);
+    S_REDIS ("HSET e:upload:g10 state receiving touchedMs %lld part "
+             "0123456789abcdef",
+             (long long) (now - WK_GC_RECEIVING_MS - 1));
+    s_touch ("builds/acme/app1/g10.tar.part-0123456789abcdef");
+    s_touch ("builds/acme/app1/g10.tar.part-fedcba9876543210");
+    s_touch ("builds/acme/app1/g10.tar.partial");  //  not a part file
+    s_touch ("builds/acme/app1/g100.tar.part-00"); //  another tar's
+    char *dir =
+        edge_sprintf ("%s/depot/builds/acme/app1/g10.tar.part-d", s_t3.dir);
+    assert_int_equal (mkdir (dir, 0700), 0);
+    free (dir);
+    s_touch ("builds/acme/app1/g10.tar.part-d/x"); //  not in the directory
+    wk_gc_stats_t stats;
+    s_pass (now, 0, &stats);
+    assert_int_equal (stats.expired, 1);
+    assert_int_equal (stats.uploads, 1);
+    assert_int_equal (stats.deleted, 3);
+    assert_false (s_tar_exists ("g10"));
+    assert_false (
+        s_depot_has ("builds/acme/app1/g10.tar.part-0123456789abcdef"));
+    assert_false (
+        s_depot_has ("builds/acme/app1/g10.tar.part-fedcba9876543210"));
+    assert_true (s_depot_has ("builds/acme/app1/g10.tar.partial"));
+    assert_true (s_depot_has ("builds/acme/app1/g100.tar.part-00"));
+    assert_true (s_depot_has ("builds/acme/app1/g10.tar.part-d/x"));
+}
+
+
 //  ---------------------------------------------------------------------
 //  Tests: wiring
 
@@ -722,6 +856,13 @@ main (void)
             test_uploads_never_committed_expire_and_lose_their_bytes, s_reset),
         cmocka_unit_test_setup (
             test_an_upload_whose_bytes_cannot_be_deleted_is_retried, s_reset),
+        cmocka_unit_test_setup (test_a_put_still_receiving_is_left_to_finish,
+                                s_reset),
+        cmocka_unit_test_setup (
+            test_a_committed_upload_is_never_expired_and_queued_if_forgotten,
+            s_reset),
+        cmocka_unit_test_setup (test_an_expired_upload_loses_its_part_files,
+                                s_reset),
         cmocka_unit_test_setup (test_the_reaper_pass_runs_the_collection,
                                 s_reset),
         cmocka_unit_test (test_gc_delay_is_configured_with_a_one_day_default),
