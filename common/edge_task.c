@@ -42,8 +42,8 @@ static edge_redis_script_t s_create = {
     "  redis.call('ZADD', KEYS[2], ARGV[1], name)\n"
     "end\n"
     "if KEYS[5] then redis.call('ZADD', KEYS[5], ARGV[1], name) end\n"
-    "emit('submit', ARGV[2], {'message', ARGV[#ARGV] == 'waiting'\n"
-    "  and 'waiting for the client upload' or ''})\n"
+    "emit('submit', ARGV[2], {'message',\n"
+    "  redis.call('HGET', KEYS[1], 'message') or ''})\n"
     "return 1\n"};
 
 //  ARGV: owner now_ms lease_until now_iso
@@ -156,7 +156,7 @@ static edge_redis_script_t s_succeed_next = {
 static edge_redis_script_t s_enqueue = {
     .source = EDGE_TASK_LUA_EMIT
     "if redis.call('HGET', KEYS[1], 'state') ~= 'waiting' then return 0 end\n"
-    "redis.call('HSET', KEYS[1], 'state', 'queued')\n"
+    "redis.call('HSET', KEYS[1], 'state', 'queued', 'message', ARGV[4])\n"
     "if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'params', ARGV[3]) end\n"
     "redis.call('ZADD', KEYS[2], ARGV[1], redis.call('HGET', KEYS[1], 'name'))\n"
     "emit('submit', ARGV[2], {'message', ARGV[4]})\n"
@@ -318,9 +318,9 @@ s_create_named (edge_redis_t *redis,
     s_add_field (args, &nargs, "createdMs", now_ms);
     s_add_field (args, &nargs, "params", spec->params ? spec->params : "{}");
     s_add_field (args, &nargs, "createdBy", spec->created_by);
+    s_add_field (args, &nargs, "message", spec->message);
     s_add_field (args, &nargs, "buildChanged",
                  spec->is_build_changed ? "true" : NULL);
-    //  Last: the script reads the state from the final argument
     s_add_field (args, &nargs, "state", spec->is_waiting ? "waiting" : "queued");
     char *orgindex = spec->org && *spec->org
                          ? edge_sprintf ("e:{%s}:tasks", spec->org)

@@ -32,6 +32,8 @@ typedef struct {
     const char *created_by;  //  audit identity (admin username, user), or NULL
     bool is_waiting;         //  created "waiting" (a client upload): not
                              //  queued until edge_task_enqueue
+    const char *message;     //  the record's message and its submit
+                             //  event's, or NULL
     bool is_build_changed;   //  its events say buildChanged true (an import:
                              //  every step of a new build); else unknown
                              //  until a result's buildChanged sets it

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define S_COUNT(table) (sizeof (table) / sizeof (table)[0])
 
@@ -280,11 +281,16 @@ s_finish_entry (s_import_t *imp)
         "sizeBytes",
         "0",
         "expiresMs",
-        gw_req_sprintf (imp->req, "%lld", (long long) imp->expires_ms)};
+        gw_req_sprintf (imp->req, "%lld", (long long) imp->expires_ms),
+        "size", //  the PUT must match it (only when the import gave one)
+        imp->size ? gw_req_sprintf (imp->req, "%lld",
+                                    (long long) json_integer_value (imp->size))
+                  : NULL};
     bool is_upload = !imp->url;
+    int nargs = (int) S_COUNT (args) - (imp->size ? 0 : 2);
     redisReply *reply =
         edge_redis_eval (imp->redis, &s_finish, is_upload ? 4 : 2, keys,
-                         is_upload ? (int) S_COUNT (args) : 5, args);
+                         is_upload ? nargs : 5, args);
     int rc = edge_redis_script_is (reply, "ok") ? 0 : -1;
     if (edge_redis_script_is (reply, "lost"))
         edge_warn ("builds: import entry of %s/%s was replaced before task %s "
@@ -299,8 +305,10 @@ s_finish_entry (s_import_t *imp)
 }
 
 
-//  Create the dltar task and name it in the entry. Returns 0, or -1 with
-//  the response set (503) and the reservation undone.
+//  Create the dltar task waiting, name it in the entry, then (download)
+//  queue it: a task the entry does not name never runs. Returns 0, or -1
+//  with the response set (503), the reservation undone and the task
+//  expired (or, when Redis is down, left waiting: it never runs).
 static int
 s_create_task (s_import_t *imp)
 {
@@ -312,26 +320,38 @@ s_create_task (s_import_t *imp)
         .build = imp->build,
         .params = s_params (imp),
         .created_by = gw_req_identity (imp->req),
-        .is_waiting = !imp->url,
+        .is_waiting = true,       //  queued below once the entry names it
         .is_build_changed = true, //  every step of an import: a new build
+        .message = imp->url ? "import recorded, queued next"
+                            : "waiting for the client upload",
     };
     if (edge_task_create (imp->redis, &spec, imp->task)) {
         s_unreserve_entry (imp);
         gw_req_reply_redis_failed (imp->req, NULL, NULL);
         return -1;
     }
-    if (s_finish_entry (imp) == 0)
+    bool is_named = s_finish_entry (imp) == 0;
+    if (is_named
+        && (!imp->url
+            || edge_task_enqueue (imp->redis, imp->task, NULL,
+                                  "download queued")
+                   == EDGE_TASK_OK))
         return 0;
-    s_unreserve_entry (imp);
-    if (!imp->url) //  nobody could ever PUT to it: end it
-        edge_taskops_expire (imp->redis, imp->org, imp->task, "gateway");
+    if (is_named) //  expired below, the task no longer holds the entry
+        edge_error ("builds: could not queue task %s of %s/%s", imp->task,
+                    imp->app, imp->build);
+    else
+        s_unreserve_entry (imp);
+    edge_taskops_expire (imp->redis, imp->org, imp->task, "gateway");
     gw_req_reply_redis_failed (imp->req, NULL, NULL);
     return -1;
 }
 
 
 //  Scheme and authority of the upload URL: EDGE_PUBLIC_URL, else the
-//  request's Host, else the listen address. Request scope.
+//  request's Host (https when a TLS proxy said X-Forwarded-Proto: https;
+//  the answer goes only to this client, so a forged header misleads no
+//  one else), else the listen address. Request scope.
 static const char *
 s_base_url (gw_req_t *req, const gw_config_t *config)
 {
@@ -347,8 +367,11 @@ s_base_url (gw_req_t *req, const gw_config_t *config)
                  && strspn (host, "abcdefghijklmnopqrstuvwxyz"
                                   "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]")
                         == len;
+    const char *proto = gw_req_header (req, "X-Forwarded-Proto");
+    bool is_https = proto && strcasecmp (proto, "https") == 0;
     if (is_ok)
-        return gw_req_sprintf (req, "http://%s", host);
+        return gw_req_sprintf (req, "%s://%s", is_https ? "https" : "http",
+                               host);
     const char *colon = strrchr (config->listen, ':');
     if (config->port > 0 && colon)
         return gw_req_sprintf (req, "http://%.*s:%lld",

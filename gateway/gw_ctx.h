@@ -32,6 +32,9 @@ typedef struct {
     char *public_url;         //  EDGE_PUBLIC_URL, "" = from the request
     int64_t trace_max_bytes;  //  EDGE_TRACE_MAX_BYTES, POST /client/v1/traces
     int64_t trace_parallel;   //  EDGE_TRACE_PARALLEL: large decodes at once
+    int64_t upload_parallel;  //  EDGE_UPLOAD_PARALLEL: PUTs at once (< threads)
+    int64_t upload_rate_ms;   //  not from the environment (tests shorten
+                              //  it): the minimum rate's window, 0 = 60 s
 } gw_config_t;
 
 typedef struct {

@@ -1,9 +1,13 @@
 /*  gw_pathtab - distinct strings numbered by first appearance: one arena of
     NUL-terminated copies and an open-addressing index (linear probing,
-    load at most 1/2).  */
+    load at most 1/2). The strings come from clients (trace paths), so the
+    hash is keyed SipHash-2-4 (libsodium crypto_shorthash) with a key drawn
+    once per process: nobody can choose paths that collide.  */
 #include "gw_pathtab.h"
 #include "edge_assert.h"
 #include "edge_util.h"
+#include <pthread.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,15 +24,25 @@ struct gw_pathtab {
 };
 
 
+static unsigned char s_key[crypto_shorthash_KEYBYTES]; //  per process
+static pthread_once_t s_key_once = PTHREAD_ONCE_INIT;
+
+
+static void
+s_key_init (void)
+{
+    randombytes_buf (s_key, sizeof s_key);
+}
+
+
 static uint64_t
 s_hash (const char *text, size_t len)
 {
-    uint64_t hash = 1469598103934665603ull; //  FNV-1a
-    for (size_t i = 0; i < len; i++) {
-        hash ^= (unsigned char) text[i];
-        hash *= 1099511628211ull;
-    }
-    return hash ^ (hash >> 29);
+    unsigned char out[crypto_shorthash_BYTES];
+    crypto_shorthash (out, (const unsigned char *) text, len, s_key);
+    uint64_t hash;
+    memcpy (&hash, out, sizeof hash);
+    return hash;
 }
 
 
@@ -67,6 +81,7 @@ s_grow_index (gw_pathtab_t *self)
 gw_pathtab_t *
 gw_pathtab_new (void)
 {
+    pthread_once (&s_key_once, s_key_init);
     gw_pathtab_t *self = edge_calloc (1, sizeof *self);
     s_grow_index (self);
     return self;

@@ -1,8 +1,10 @@
 /*  gw_pathtab - a table of distinct strings (file paths) numbered in the
     order they were first added, with hashed lookup. The manifest reader
     maps an image's file paths to their sizes with it; a trace interns the
-    paths it accesses. Not thread-safe while being filled; lookups on a
-    table nobody changes may run in several threads.  */
+    paths it accesses. The hash is keyed with a random per-process key, so
+    client-chosen strings cannot be made to collide. Not thread-safe while
+    being filled; lookups on a table nobody changes may run in several
+    threads.  */
 #ifndef GW_PATHTAB_H_INCLUDED
 #define GW_PATHTAB_H_INCLUDED
 #include <stddef.h>

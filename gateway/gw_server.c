@@ -445,6 +445,30 @@ s_listen_value (const gw_config_t *config, char *buf, size_t size)
 }
 
 
+//  Upload URLs carry their token; without EDGE_PUBLIC_URL they are made
+//  from the request's Host over http. Say so once when that can cross a
+//  network (listening on anything but loopback).
+static void
+s_warn_plain_http (const gw_config_t *config)
+{
+    if (config->public_url && *config->public_url)
+        return;
+    const char *colon = strrchr (config->listen, ':');
+    int len = colon ? (int) (colon - config->listen) : 0;
+    char host[256];
+    snprintf (host, sizeof host, "%.*s", len, config->listen);
+    bool is_loopback =
+        strncmp (host, "127.", 4) == 0 || strcmp (host, "localhost") == 0
+        || strcmp (host, "[::1]") == 0 || strcmp (host, "::1") == 0;
+    if (!is_loopback)
+        edge_warn ("EDGE_PUBLIC_URL is empty and %s is not loopback: upload "
+                   "URLs (their token is the credential) use the request's "
+                   "Host over plain http; behind a TLS proxy set "
+                   "EDGE_PUBLIC_URL",
+                   config->listen);
+}
+
+
 static int
 s_start (gw_server_t *self)
 {
@@ -482,6 +506,7 @@ s_start (gw_server_t *self)
         self->port = port.port;
     edge_info ("listening on %s (port %d, %s threads)", listen, self->port,
                threads);
+    s_warn_plain_http (self->config);
     return 0;
 }
 

@@ -16,7 +16,8 @@ static const edge_json_field_t s_fields[] = {
     {"dxfName", EDGE_JSON_NAME, false, 0, 0, false},
     {"accesses", EDGE_JSON_ARRAY, true, 1, INT64_MAX, false},
 };
-#define S_NFIELDS (sizeof s_fields / sizeof s_fields[0])
+#define S_NFIELDS   (sizeof s_fields / sizeof s_fields[0])
+#define S_PATHS_MAX 65536 //  distinct paths one trace may access
 
 
 static gw_trace_t *
@@ -70,6 +71,12 @@ s_add (gw_trace_t *self,
         return s_bad_access (err, index, "length must be >= 1");
     if (path_len == 0 || path_len > GW_MANIFEST_PATH_MAX)
         return s_bad_access (err, index, "path must be a non-empty string");
+    if (gw_pathtab_count (self->paths) >= S_PATHS_MAX
+        && gw_pathtab_find (self->paths, path, path_len) < 0)
+        return edge_json_err_set (err, 400, "invalid_field", "accesses",
+                                  "accesses name more than %d distinct "
+                                  "paths (access %zu)",
+                                  S_PATHS_MAX, index);
     if (self->count == self->cap) {
         self->cap = self->cap ? self->cap * 2 : 1024;
         self->accesses = edge_realloc (self->accesses,

@@ -12,7 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define S_RESERVE_MS 10000 //  a reservation not turned into a task expires
+#define S_RESERVE_MS                                                           \
+    60000 //  a reservation not turned into a task expires
+          //  (as an import's, GW_BUILDS_RESERVE_STALE_MS)
 
 //  A setting: its name, default, bounds and whether it is a real number.
 typedef struct {
@@ -266,8 +268,17 @@ gw_trainings_process (gw_thread_t *thread,
         rc = s_create (thread, org, app, identity, reply, out);
         const char *settle[] = {reservation,
                                 rc == GW_TRAININGS_STARTED ? out->task : ""};
-        freeReplyObject (
-            edge_redis_eval (redis, &s_settle, 1, &keys[1], 2, settle));
+        redisReply *settled =
+            edge_redis_eval (redis, &s_settle, 1, &keys[1], 2, settle);
+        if (!settled || settled->type != REDIS_REPLY_INTEGER
+            || settled->integer != 1)
+            edge_warn ("trainings: the processing reservation of %s/%s %s "
+                       "(task %s)",
+                       org, app,
+                       settled ? "had expired or been replaced"
+                               : "could not be settled (Redis failed)",
+                       rc == GW_TRAININGS_STARTED ? out->task : "none");
+        freeReplyObject (settled);
     }
     freeReplyObject (reply);
     return rc;

@@ -11,6 +11,7 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 #include <sodium.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,16 +19,22 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define S_PIECE    (64 * 1024) //  bytes per read and write
+#define S_PIECE    (64 * 1024) //  bytes per read and write, at most
+#define S_PIECE_0  4096        //  the first read's length
+#define S_FAST_MS  1000        //  a read quicker than this may double
 #define S_TOUCH_MS 5000        //  how often a live PUT stamps touchedMs
 
+//  PUTs streaming now, in this process (at most EDGE_UPLOAD_PARALLEL).
+static atomic_llong s_busy;
+
 //  KEYS: record   ARGV: now_ms attempt stale_ms part
-//  {'ok', tarKey, part of a stale PUT taken over or ''}, or {'unknown'},
+//  {'ok', tarKey, part of a stale PUT taken over or '', the import's size
+//  or ''}, or {'unknown'},
 //  {'used'}, {'expired'}, {'busy'}. The task must still be waiting (a
 //  PATCH /be/v1/tasks expire or the reaper ends it).
 static edge_redis_script_t s_open = {
     .source = "local f = redis.call ('HMGET', KEYS[1], 'state', 'expiresMs',\n"
-              "  'task', 'tarKey', 'touchedMs', 'part')\n"
+              "  'task', 'tarKey', 'touchedMs', 'part', 'size')\n"
               "if not f[1] then return {'unknown'} end\n"
               "if f[1] == 'received' or f[1] == 'committed' then\n"
               "  return {'used'}\n"
@@ -48,7 +55,7 @@ static edge_redis_script_t s_open = {
               "end\n"
               "redis.call ('HSET', KEYS[1], 'state', 'receiving', 'attempt',\n"
               "  ARGV[2], 'touchedMs', ARGV[1], 'part', ARGV[4])\n"
-              "return {'ok', f[4] or '', old}\n"};
+              "return {'ok', f[4] or '', old, f[7] or ''}\n"};
 
 //  KEYS: record   ARGV: attempt now_ms   1 while this PUT holds the
 //  record (touchedMs stamped), else 0.
@@ -86,7 +93,11 @@ typedef struct {
     char *part;                  //  path + ".part-" + attempt
     int fd;                      //  part file, or -1
     int64_t max;                 //  EDGE_UPLOAD_MAX_BYTES
+    int64_t expected;            //  the import's size, or -1 when not given
     int64_t size;                //  bytes received
+    int64_t rate_ms;             //  the minimum rate's window
+    int64_t window_start;        //  monotonic ms the current window began
+    int64_t window_size;         //  size when it began
     int64_t touched;             //  monotonic ms of the last touch
     char sha[65];                //  hex SHA-256 of the body
 } s_put_t;
@@ -222,30 +233,103 @@ s_write_all (int fd, const char *data, size_t len)
 }
 
 
+//  Answer 422 size_mismatch: got bytes where the import said expected.
+static int
+s_size_mismatch (gw_req_t *req, long long got, int64_t expected)
+{
+    gw_req_reply_fail (req, 422, "size_mismatch", NULL,
+                       "the upload has %lld bytes but the import's size is "
+                       "%lld",
+                       got, (long long) expected);
+    return -1;
+}
+
+
+//  After a piece: the limit, the import's size and the minimum rate
+//  (GW_UPLOAD_RATE_MIN_BYTES per window). Returns 0, or -1 with the
+//  response set.
+static int
+s_check_progress (s_put_t *self)
+{
+    if (self->size > self->max) {
+        gw_req_reply_fail (self->req, 413, "payload_too_large", NULL,
+                           "the upload exceeds the limit of %lld bytes",
+                           (long long) self->max);
+        return -1;
+    }
+    if (self->expected >= 0 && self->size > self->expected)
+        return s_size_mismatch (self->req, (long long) self->size,
+                                self->expected);
+    int64_t now = edge_mono_ms ();
+    if (now - self->window_start < self->rate_ms)
+        return 0;
+    if (self->size - self->window_size < GW_UPLOAD_RATE_MIN_BYTES) {
+        edge_warn ("upload: PUT aborted after %lld bytes: %lld bytes in the "
+                   "last %lld ms",
+                   (long long) self->size,
+                   (long long) (self->size - self->window_size),
+                   (long long) (now - self->window_start));
+        gw_req_reply_fail (self->req, 408, "upload_too_slow", NULL,
+                           "the upload sent less than %d bytes in %lld s",
+                           GW_UPLOAD_RATE_MIN_BYTES,
+                           (long long) (self->rate_ms / 1000));
+        return -1;
+    }
+    self->window_start = now;
+    self->window_size = self->size;
+    return 0;
+}
+
+
+//  The body ended (n == 0 or n < 0 from the read): 0 when it is whole,
+//  else -1 with the response set.
+static int
+s_check_end (s_put_t *self, int n)
+{
+    long long declared = gw_req_content_length (self->req);
+    if (n < 0 || (declared >= 0 && self->size < declared)) {
+        gw_req_reply_fail (self->req, 400, "malformed_body", NULL,
+                           "the body ended after %lld of %lld bytes",
+                           (long long) self->size, declared);
+        return -1;
+    }
+    if (self->size == 0) {
+        gw_req_reply_fail (self->req, 400, "malformed_body", NULL,
+                           "the body is empty: PUT the build's tar");
+        return -1;
+    }
+    if (self->expected >= 0 && self->size != self->expected)
+        return s_size_mismatch (self->req, (long long) self->size,
+                                self->expected);
+    return 0;
+}
+
+
 //  Read the body into the part file, hashing it. Returns 0, or -1 with
 //  the response set.
 static int
 s_receive (s_put_t *self, EVP_MD_CTX *md)
 {
-    long long declared = gw_req_content_length (self->req);
+    //  mg_read returns only once len bytes came (or after a silence of
+    //  the request timeout), so a trickle could hold a long read for
+    //  ever: reads start small, double while they return quickly and
+    //  halve (down to 1 byte) while they don't, so a slow PUT is seen
+    //  soon after its window ends.
     char *buf = gw_req_alloc (self->req, S_PIECE);
+    size_t len = S_PIECE_0;
+    self->window_start = edge_mono_ms ();
     while (true) {
-        int n = gw_req_read_stream (self->req, buf, S_PIECE);
-        if (n < 0 || (n == 0 && declared >= 0 && self->size < declared)) {
-            gw_req_reply_fail (self->req, 400, "malformed_body", NULL,
-                               "the body ended after %lld of %lld bytes",
-                               (long long) self->size, declared);
-            return -1;
-        }
-        if (n == 0)
-            return 0;
+        int64_t start = edge_mono_ms ();
+        int n = gw_req_read_stream (self->req, buf, len);
+        if (n <= 0)
+            return s_check_end (self, n);
+        if (edge_mono_ms () - start < S_FAST_MS)
+            len = len * 2 > S_PIECE ? S_PIECE : len * 2;
+        else
+            len = len / 2 ? len / 2 : 1;
         self->size += n;
-        if (self->size > self->max) {
-            gw_req_reply_fail (self->req, 413, "payload_too_large", NULL,
-                               "the upload exceeds the limit of %lld bytes",
-                               (long long) self->max);
+        if (s_check_progress (self))
             return -1;
-        }
         EVP_DigestUpdate (md, buf, (size_t) n);
         if (s_write_all (self->fd, buf, (size_t) n)) {
             edge_error ("upload: cannot write %s: %s", self->part,
@@ -349,10 +433,11 @@ s_refuse (gw_req_t *req, const redisReply *reply)
 }
 
 
-//  Refuse a request that cannot carry a tar: no length, or one over max.
+//  Refuse a request that cannot carry the tar: no length, an empty body,
+//  one over max or other than the import's size (expected, -1 = any).
 //  Returns 0, or -1 with the response set.
 static int
-s_check_length (gw_req_t *req, int64_t max)
+s_check_length (gw_req_t *req, int64_t max, int64_t expected)
 {
     long long declared = gw_req_content_length (req);
     const char *te = gw_req_header (req, "Transfer-Encoding");
@@ -371,6 +456,13 @@ s_check_length (gw_req_t *req, int64_t max)
                            declared, (long long) max);
         return -1;
     }
+    if (declared == 0) {
+        gw_req_reply_fail (req, 400, "malformed_body", NULL,
+                           "the body is empty: PUT the build's tar");
+        return -1;
+    }
+    if (declared > 0 && expected >= 0 && declared != expected)
+        return s_size_mismatch (req, declared, expected);
     return 0;
 }
 
@@ -388,7 +480,7 @@ s_open_record (s_put_t *self, const char *root)
     redisReply *reply =
         edge_redis_eval (self->redis, &s_open, 1, keys, 4, args);
     int rc = -1;
-    if (!edge_redis_script_is (reply, "ok") || reply->elements != 3)
+    if (!edge_redis_script_is (reply, "ok") || reply->elements != 4)
         s_refuse (self->req, reply);
     else if (!edge_store_key_is_valid (reply->element[1]->str)) {
         edge_error ("upload: record %.20s... has a bad tarKey", self->key);
@@ -402,6 +494,8 @@ s_open_record (s_put_t *self, const char *root)
         if (reply->element[2]->len == 16) //  a stale PUT's leftover
             unlink (gw_req_sprintf (self->req, "%s.part-%s", self->path,
                                     reply->element[2]->str));
+        const char *size = reply->element[3]->str;
+        self->expected = size && *size ? strtoll (size, NULL, 10) : -1;
         rc = 0;
     }
     freeReplyObject (reply);
@@ -438,6 +532,41 @@ s_reply_done (s_put_t *self)
 }
 
 
+//  Take one of limit PUT slots at once. Returns 0, or -1 with the
+//  response set (503, Retry-After).
+static int
+s_slot_take (gw_req_t *req, int64_t limit)
+{
+    if (atomic_fetch_add (&s_busy, 1) < (limit < 1 ? 1 : limit))
+        return 0;
+    atomic_fetch_sub (&s_busy, 1);
+    gw_req_reply_header (req, "Retry-After", "30");
+    gw_req_reply_fail (req, 503, "busy", NULL,
+                       "too many uploads are in progress; try again later");
+    return -1;
+}
+
+
+//  Open the record, stream the body, answer; the record goes back to open
+//  on failure.
+static void
+s_put (s_put_t *self, const char *root)
+{
+    if (s_open_record (self, root))
+        return;
+    if (s_check_length (self->req, self->max, self->expected) == 0
+        && s_store (self) == 0) {
+        s_reply_done (self);
+        return;
+    }
+    const char *args[] = {self->attempt};
+    if (s_eval_int (self, &s_revert, 1, args) < 0)
+        edge_warn ("upload: record left receiving (Redis failed); a new "
+                   "PUT may take it over after %d s",
+                   GW_UPLOAD_STALE_MS / 1000);
+}
+
+
 void
 gw_upload_put (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
 {
@@ -448,21 +577,17 @@ gw_upload_put (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
                            "unknown upload URL");
         return;
     }
+    if (s_slot_take (req, ctx->config->upload_parallel))
+        return;
+    int64_t rate_ms = ctx->config->upload_rate_ms;
     s_put_t self = {.req = req,
                     .redis = gw_thread_redis (thread),
                     .fd = -1,
-                    .max = ctx->config->upload_max_bytes};
+                    .max = ctx->config->upload_max_bytes,
+                    .expected = -1,
+                    .rate_ms = rate_ms > 0 ? rate_ms : GW_UPLOAD_RATE_MS};
     gw_upload_key (token, self.key);
     edge_random_hex (self.attempt, 8);
-    if (s_open_record (&self, root))
-        return;
-    if (s_check_length (req, self.max) == 0 && s_store (&self) == 0) {
-        s_reply_done (&self);
-        return;
-    }
-    const char *args[] = {self.attempt};
-    if (s_eval_int (&self, &s_revert, 1, args) < 0)
-        edge_warn ("upload: record left receiving (Redis failed); a new "
-                   "PUT may take it over after %d s",
-                   GW_UPLOAD_STALE_MS / 1000);
+    s_put (&self, root);
+    atomic_fetch_sub (&s_busy, 1);
 }

@@ -14,7 +14,15 @@
     start, every few seconds (touchedMs) and at the end. Any failure removes
     the part file and sets the record back to open, so the PUT can be
     redone; a receiving record whose PUT stopped touching it for
-    GW_UPLOAD_STALE_MS (a gateway died mid-PUT) may be taken over.  */
+    GW_UPLOAD_STALE_MS (a gateway died mid-PUT) may be taken over.
+
+    Each PUT holds a request thread for the whole transfer, so at most
+    EDGE_UPLOAD_PARALLEL run at once in a process (the others get 503 at
+    once, the record untouched), and a PUT that sends less than
+    GW_UPLOAD_RATE_MIN_BYTES in a window of GW_UPLOAD_RATE_MS is aborted
+    (408). The record keeps the import's size (field size) when
+    POST /be/v1/builds gave one; the PUT must carry exactly that many
+    bytes.  */
 #ifndef GW_UPLOAD_H_INCLUDED
 #define GW_UPLOAD_H_INCLUDED
 #include "gw_ctx.h"
@@ -22,12 +30,14 @@
 #include "gw_thread.h"
 #include <stdbool.h>
 
-#define GW_UPLOAD_TOKEN_LEN 43               //  base64url of 32 bytes
-#define GW_UPLOAD_KEY_MAX   (9 + 64 + 1)     //  "e:upload:" + hex + NUL
-#define GW_UPLOAD_PATH      "/upload/v1/"    //  the PUT path, + token
-#define GW_UPLOAD_KEEP_MS   (7LL * 86400000) //  record kept past expiry
-#define GW_UPLOAD_STALE_MS  120000           //  receiving, untouched
-#define GW_UPLOAD_DUE_KEY   "e:uploads:due"  //  zset task -> expiresMs
+#define GW_UPLOAD_TOKEN_LEN      43               //  base64url of 32 bytes
+#define GW_UPLOAD_KEY_MAX        (9 + 64 + 1)     //  "e:upload:" + hex + NUL
+#define GW_UPLOAD_PATH           "/upload/v1/"    //  the PUT path, + token
+#define GW_UPLOAD_KEEP_MS        (7LL * 86400000) //  record kept past expiry
+#define GW_UPLOAD_STALE_MS       120000           //  receiving, untouched
+#define GW_UPLOAD_DUE_KEY        "e:uploads:due"  //  zset task -> expiresMs
+#define GW_UPLOAD_RATE_MS        60000            //  minimum rate: the window
+#define GW_UPLOAD_RATE_MIN_BYTES (64 * 1024)      //  bytes due in each window
 
 //  True when token has the shape of an upload token (43 characters of
 //  [A-Za-z0-9_-]).
@@ -44,7 +54,9 @@ const char *gw_upload_depot_root (const char *store_url);
 //  PUT /upload/v1/{token}: the body (any content type, Content-Length or
 //  chunked) is the tar. 200 {"sizeBytes","sha256"}; 401 unknown token,
 //  410 expired, 409 upload_in_progress / upload_used, 411 no length, 413
-//  over EDGE_UPLOAD_MAX_BYTES, 400 short body. The server skips its own
-//  body reading for this handler (gw_server).
+//  over EDGE_UPLOAD_MAX_BYTES, 400 short or empty body, 422 size_mismatch
+//  (not the import's size), 408 upload_too_slow, 503 busy (every upload
+//  slot taken; Retry-After: 30). The server skips its own body reading
+//  for this handler (gw_server).
 void gw_upload_put (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread);
 #endif

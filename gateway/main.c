@@ -128,6 +128,10 @@ static const edge_cfg_spec_t s_spec[] = {
      offsetof (gw_config_t, trace_parallel), "2", 1, 64, false,
      "trace uploads over 1 MiB decoded at once (the rest wait, then 503)",
      NULL},
+    {"EDGE_UPLOAD_PARALLEL", EDGE_CFG_INT,
+     offsetof (gw_config_t, upload_parallel), "4", 1, 64, false,
+     "upload PUTs at once, below EDGE_GATEWAY_THREADS (the others get 503)",
+     NULL},
 };
 #define S_SPEC_COUNT (sizeof s_spec / sizeof s_spec[0])
 
@@ -139,6 +143,15 @@ main (void)
     edge_log_init ("gateway");
     gw_config_t config = {0};
     if (edge_cfg_load (s_spec, S_SPEC_COUNT, &config, NULL)) {
+        edge_cfg_fini (s_spec, S_SPEC_COUNT, &config);
+        return 2;
+    }
+    if (config.upload_parallel >= config.threads) {
+        edge_error ("EDGE_UPLOAD_PARALLEL (%lld) must be below "
+                    "EDGE_GATEWAY_THREADS (%lld): uploads would hold every "
+                    "request thread",
+                    (long long) config.upload_parallel,
+                    (long long) config.threads);
         edge_cfg_fini (s_spec, S_SPEC_COUNT, &config);
         return 2;
     }

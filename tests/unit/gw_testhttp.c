@@ -280,16 +280,23 @@ gw_testhttp_send_bytes (int fd, uint32_t seed, uint64_t from, uint64_t to)
 int
 gw_testhttp_read_status (int fd)
 {
-    char buf[4096] = "";
+    char buf[4096];
+    return gw_testhttp_read_head (fd, buf, sizeof buf);
+}
+
+
+int
+gw_testhttp_read_head (int fd, char *buf, size_t size)
+{
     size_t len = 0;
-    while (len < sizeof buf - 1 && !strstr (buf, "\r\n\r\n")) {
-        ssize_t n = recv (fd, buf + len, sizeof buf - 1 - len, 0);
+    buf[0] = 0;
+    while (len < size - 1 && !strstr (buf, "\r\n\r\n")) {
+        ssize_t n = recv (fd, buf + len, size - 1 - len, 0);
         if (n <= 0)
             break;
         len += (size_t) n;
         buf[len] = 0;
     }
-    buf[len] = 0;
     int status = 0;
     sscanf (buf, "HTTP/1.1 %d", &status);
     return status;
@@ -406,6 +413,7 @@ gw_testhttp_config (gw_config_t *config,
         .upload_expiry_ms = 600000,
         .upload_max_bytes = GW_TESTHTTP_MAX_BYTES,
         .public_url = "",
+        .upload_parallel = 2,
     };
 }
 

@@ -56,6 +56,8 @@ void gw_testhttp_send (int fd, const void *data, size_t len);
 void gw_testhttp_send_bytes (int fd, uint32_t seed, uint64_t from, uint64_t to);
 //  Read one response head; returns its status (0 when none came).
 int gw_testhttp_read_status (int fd);
+//  The same, the head (NUL-terminated, at most size-1 bytes) into buf.
+int gw_testhttp_read_head (int fd, char *buf, size_t size);
 
 //  Send stdout to the scratch file dir/stdout.log, its path into path (128
 //  bytes), and the old stdout into *saved, until gw_testhttp_capture_end.
@@ -70,7 +72,8 @@ bool gw_testhttp_redis_contains (edge_redis_t *redis, const char *text);
 
 //  The test gateway's configuration: listen, Redis, broker and store as
 //  given (borrowed: they must outlive the server), an upload limit of
-//  GW_TESTHTTP_MAX_BYTES, downloads allowed from 127.0.0.0/8.
+//  GW_TESTHTTP_MAX_BYTES, 2 uploads at once on 4 threads, downloads
+//  allowed from 127.0.0.0/8.
 void gw_testhttp_config (gw_config_t *config,
                          const char *listen,
                          const char *redis_url,

@@ -629,6 +629,7 @@ test_a_waiting_upload_is_not_queued_until_enqueued (void **state)
                              .app = "game",
                              .build = "b2",
                              .params = "{\"upload\":true}",
+                             .message = "waiting for the client upload",
                              .is_waiting = true};
     assert_int_equal (edge_task_create (s_redis, &spec, name), 0);
     json_t *task = s_get (name);

@@ -20,20 +20,45 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 //  Open a connection and send the head of a PUT to url's path with the
 //  extra header lines (each ending in CRLF). Returns the socket.
 static int
-s_put_head (const char *url, const char *headers)
+s_put_head_at (int port, const char *url, const char *headers)
 {
-    int fd = gw_testhttp_connect (gw_testhttp_port ());
+    int fd = gw_testhttp_connect (port);
     char head[512];
     snprintf (head, sizeof head, "PUT %s HTTP/1.1\r\nHost: x\r\n%s\r\n",
               gw_testhttp_upload_path (url), headers);
     gw_testhttp_send (fd, head, strlen (head));
     return fd;
+}
+
+
+static int
+s_put_head (const char *url, const char *headers)
+{
+    return s_put_head_at (gw_testhttp_port (), url, headers);
+}
+
+
+//  A second gateway on the fixture, changed by the test. Caller destroys.
+static gw_server_t *
+s_server_new (gw_config_t *config,
+              char *listen,
+              int64_t parallel,
+              int64_t rate_ms)
+{
+    snprintf (listen, 64, "127.0.0.1:%d", edge_testutil_free_port ());
+    gw_testhttp_fixture_config (config, listen);
+    config->upload_parallel = parallel;
+    config->upload_rate_ms = rate_ms;
+    gw_server_t *server = gw_server_new (config);
+    assert_non_null (server);
+    return server;
 }
 
 
@@ -386,6 +411,188 @@ test_expired_task_makes_the_put_410 (void **state)
     json_decref (answer);
 }
 
+static void
+test_put_beyond_the_parallel_limit_is_503_and_stores_nothing (void **state)
+{
+    (void) state;
+    gw_config_t config;
+    char listen[64];
+    gw_server_t *server = s_server_new (&config, listen, 1, 0);
+    int port = gw_server_port (server);
+    json_t *first = gw_testhttp_upload_import ("v1");
+    json_t *second = gw_testhttp_upload_import ("v2");
+    const char *url = gw_testhttp_str (first, "uploadUrl");
+    char key[GW_UPLOAD_KEY_MAX];
+    gw_testhttp_record_key (url, key);
+    int fd = s_put_head_at (port, url, "Content-Length: 200000\r\n");
+    gw_testhttp_send_bytes (fd, 9, 0, 65536);
+    s_state_arg_t arg = {key};
+    assert_true (edge_testutil_poll (s_is_receiving, &arg, 5000));
+    //  the only slot is taken: 503 at once, the second record untouched
+    const char *url2 = gw_testhttp_str (second, "uploadUrl");
+    int fd2 = s_put_head_at (port, url2, "Content-Length: 1000\r\n");
+    char head[4096];
+    assert_int_equal (gw_testhttp_read_head (fd2, head, sizeof head), 503);
+    assert_non_null (strstr (head, "Retry-After: 30\r\n"));
+    close (fd2);
+    char key2[GW_UPLOAD_KEY_MAX];
+    gw_testhttp_record_key (url2, key2);
+    gw_testhttp_assert_hash (key2, "state", "open");
+    //  the first goes on; then the slot is free again
+    gw_testhttp_send_bytes (fd, 9, 65536, 200000);
+    assert_int_equal (gw_testhttp_read_status (fd), 200);
+    close (fd);
+    char local[256];
+    snprintf (local, sizeof local, "http://127.0.0.1:%d%s", port,
+              gw_testhttp_upload_path (url2));
+    long status;
+    json_decref (gw_testhttp_put (local, 1000, 2, false, &status));
+    assert_int_equal (status, 200);
+    gw_testhttp_assert_hash (key2, "state", "received");
+    gw_server_destroy (&server);
+    json_decref (first);
+    json_decref (second);
+}
+
+
+static void
+test_put_slower_than_the_minimum_rate_is_408_and_can_be_redone (void **state)
+{
+    (void) state;
+    gw_config_t config;
+    char listen[64];
+    gw_server_t *server = s_server_new (&config, listen, 2, 600);
+    json_t *answer = gw_testhttp_upload_import ("v1");
+    const char *url = gw_testhttp_str (answer, "uploadUrl");
+    int fd = s_put_head_at (gw_server_port (server), url,
+                            "Content-Length: 200000\r\n");
+    //  a trickle of 100 bytes every 50 ms until the server answers
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+    int64_t deadline = edge_mono_ms () + 10000;
+    uint64_t sent = 0;
+    while (poll (&pfd, 1, 50) == 0 && edge_mono_ms () < deadline) {
+        gw_testhttp_send_bytes (fd, 3, sent, sent + 100);
+        sent += 100;
+    }
+    assert_int_equal (gw_testhttp_read_status (fd), 408);
+    close (fd);
+    char key[GW_UPLOAD_KEY_MAX];
+    s_assert_untouched (url, key);
+    long status;
+    json_decref (gw_testhttp_put (url, 200000, 3, false, &status));
+    assert_int_equal (status, 200);
+    gw_server_destroy (&server);
+    json_decref (answer);
+}
+
+
+static void
+test_put_other_than_the_import_size_is_422_and_empty_400 (void **state)
+{
+    (void) state;
+    json_t *answer = gw_testhttp_import (
+        "{\"appName\":\"game\",\"buildName\":\"v1\",\"size\":5000}");
+    const char *url = gw_testhttp_str (answer, "uploadUrl");
+    char key[GW_UPLOAD_KEY_MAX];
+    gw_testhttp_record_key (url, key);
+    gw_testhttp_assert_hash (key, "size", "5000");
+    long status;
+    json_t *result = gw_testhttp_put (url, 4000, 1, false, &status);
+    assert_int_equal (status, 422);
+    json_t *error = json_object_get (result, "error");
+    const char *message =
+        json_string_value (json_object_get (error, "message"));
+    assert_non_null (strstr (message, "4000"));
+    assert_non_null (strstr (message, "5000"));
+    gw_testhttp_assert_error (result, 422, "size_mismatch");
+    s_assert_untouched (url, key);
+    //  chunked: known only at the end, too short or too long
+    result = gw_testhttp_put (url, 4999, 1, true, &status);
+    gw_testhttp_assert_error (result, 422, "size_mismatch");
+    s_assert_untouched (url, key);
+    result = gw_testhttp_put (url, 300000, 1, true, &status);
+    gw_testhttp_assert_error (result, 422, "size_mismatch");
+    s_assert_untouched (url, key);
+    result = gw_testhttp_put (url, 0, 1, false, &status);
+    gw_testhttp_assert_error (result, 400, "malformed_body");
+    s_assert_untouched (url, key);
+    result = gw_testhttp_put (url, 5000, 1, false, &status);
+    assert_int_equal (status, 200);
+    json_decref (result);
+    gw_testhttp_assert_hash (key, "state", "received");
+    json_decref (answer);
+}
+
+
+static void
+test_empty_put_without_a_size_is_400 (void **state)
+{
+    (void) state;
+    json_t *answer = gw_testhttp_upload_import ("v1");
+    const char *url = gw_testhttp_str (answer, "uploadUrl");
+    long status;
+    json_t *result = gw_testhttp_put (url, 0, 1, true, &status);
+    gw_testhttp_assert_error (result, 400, "malformed_body");
+    char key[GW_UPLOAD_KEY_MAX];
+    s_assert_untouched (url, key);
+    gw_testhttp_assert_hash (key, "size", NULL);
+    json_decref (answer);
+}
+
+
+static void
+test_listening_beyond_loopback_without_public_url_warns (void **state)
+{
+    (void) state;
+    int saved;
+    char log_path[128];
+    gw_testhttp_capture_begin (gw_testhttp_depot (), &saved, log_path);
+    gw_config_t config;
+    char listen[64];
+    snprintf (listen, sizeof listen, "0.0.0.0:%d", edge_testutil_free_port ());
+    gw_testhttp_fixture_config (&config, listen);
+    gw_server_t *server = gw_server_new (&config);
+    gw_server_destroy (&server);
+    snprintf (listen, sizeof listen, "127.0.0.1:%d",
+              edge_testutil_free_port ());
+    server = gw_server_new (&config);
+    gw_server_destroy (&server);
+    char *log = gw_testhttp_capture_end (saved, log_path);
+    const char *first = strstr (log, "EDGE_PUBLIC_URL is empty");
+    assert_non_null (first);
+    assert_null (strstr (first + 1, "EDGE_PUBLIC_URL is empty"));
+    free (log);
+}
+
+
+static void
+test_forwarded_https_makes_an_https_upload_url (void **state)
+{
+    (void) state;
+    int fd = gw_testhttp_connect (gw_testhttp_port ());
+    const char *body = "{\"appName\":\"game\",\"buildName\":\"v1\"}";
+    char head[1024];
+    snprintf (head, sizeof head,
+              "POST /be/v1/builds HTTP/1.1\r\nHost: edge.example.com\r\n"
+              "X-Forwarded-Proto: https\r\nx-rockit-beauth-token: %s\r\n"
+              "Content-Type: application/json\r\nContent-Length: %zu\r\n"
+              "Connection: close\r\n\r\n%s",
+              gw_testhttp_boss (), strlen (body), body);
+    gw_testhttp_send (fd, head, strlen (head));
+    char reply[4096];
+    size_t len = 0;
+    for (ssize_t n;
+         len < sizeof reply - 1
+         && (n = recv (fd, reply + len, sizeof reply - 1 - len, 0)) > 0;)
+        len += (size_t) n;
+    reply[len] = 0;
+    close (fd);
+    assert_non_null (strstr (reply, " 202 "));
+    assert_non_null (
+        strstr (reply, "\"uploadUrl\":\"https://edge.example.com/upload/v1/"));
+}
+
+
 int
 main (void)
 {
@@ -406,6 +613,12 @@ main (void)
         S_TEST (test_unknown_token_is_401_and_a_body_without_length_411),
         S_TEST (test_expired_upload_url_is_410),
         S_TEST (test_expired_task_makes_the_put_410),
+        S_TEST (test_put_beyond_the_parallel_limit_is_503_and_stores_nothing),
+        S_TEST (test_put_slower_than_the_minimum_rate_is_408_and_can_be_redone),
+        S_TEST (test_put_other_than_the_import_size_is_422_and_empty_400),
+        S_TEST (test_empty_put_without_a_size_is_400),
+        S_TEST (test_listening_beyond_loopback_without_public_url_warns),
+        S_TEST (test_forwarded_https_makes_an_https_upload_url),
 #undef S_TEST
     };
     rc = cmocka_run_group_tests (tests, NULL, NULL);
