@@ -93,6 +93,24 @@ s_gate_leave (void)
 }
 
 
+//  True when dxf is the build entry's image or one it had before a
+//  reorder (formerDxfNames: launchers keep playing a previous image until
+//  they update, and their traces are as good).
+static bool
+s_is_image_of (const json_t *entry, const char *dxf)
+{
+    if (strcmp (edge_json_str (entry, "dxfName", ""), dxf) == 0)
+        return true;
+    size_t i;
+    json_t *former;
+    json_array_foreach (json_object_get (entry, "formerDxfNames"), i, former)
+        if (json_is_string (former)
+            && strcmp (json_string_value (former), dxf) == 0)
+            return true;
+    return false;
+}
+
+
 //  Find the trace's build in the app's builds: by buildName (a dxfName
 //  given too must be that build's image) or by dxfName. Returns 0, or -1
 //  with the response set.
@@ -110,9 +128,11 @@ s_find_build (gw_req_t *req,
     {
         const char *name = edge_json_str (entry, "buildName", "");
         const char *dxf = edge_json_str (entry, "dxfName", "");
-        if (trace->build[0] ? strcmp (name, trace->build) == 0
-                            : strcmp (dxf, trace->dxf) == 0) {
-            is_found = !trace->dxf[0] || strcmp (dxf, trace->dxf) == 0;
+        bool is_image = trace->dxf[0] && s_is_image_of (entry, trace->dxf);
+        if (trace->build[0] ? strcmp (name, trace->build) == 0 : is_image) {
+            //  Validated against the build's current image: every image
+            //  of a build has the same files
+            is_found = !trace->dxf[0] || is_image;
             build->id = edge_json_int (entry, "buildId", 0);
             snprintf (build->name, sizeof build->name, "%s", name);
             snprintf (build->dxf, sizeof build->dxf, "%s", dxf);

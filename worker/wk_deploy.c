@@ -104,7 +104,8 @@ static edge_redis_script_t s_set_lock = {
 //  its patches are collected; a reordered image is taken only while its
 //  build is still current with the image it was made from, else it is
 //  collected ('stale'). A reorder keeps the app's patches (they rebuild
-//  the build's files whatever its order).
+//  the build's files whatever its order) and the replaced image's name in
+//  the build's formerDxfNames (the newest 4), whose traces are accepted.
 //  Returns {'ok', prefixes JSON}, {'stale', prefixes JSON} or {'gone'}.
 static edge_redis_script_t s_record = {
     .source = S_LUA_RECORD_HELPERS
@@ -141,8 +142,15 @@ static edge_redis_script_t s_record = {
     "  local id = tonumber (type (b) == 'table' and b.buildId)\n"
     "  if id == bid then\n"
     "    if type (b.created) == 'string' then entry.created = b.created end\n"
+    "    if type (b.formerDxfNames) == 'table' then\n"
+    "      entry.formerDxfNames = b.formerDxfNames\n"
+    "    end\n"
     "    if type (b.dxfName) == 'string' and b.dxfName ~= ARGV[3] then\n"
     "      collect (dxf .. pad (bid) .. '/' .. b.dxfName .. '/')\n"
+    "      local f = entry.formerDxfNames or {}\n"
+    "      table.insert (f, 1, b.dxfName)\n"
+    "      while #f > 4 do table.remove (f) end\n"
+    "      entry.formerDxfNames = f\n"
     "    end\n"
     "  elseif id then kept[#kept + 1] = b end\n"
     "end\n"

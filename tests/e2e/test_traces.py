@@ -328,6 +328,13 @@ class Traces(unittest.TestCase):
         app = self.ok(self.be("GET", "/be/v1/apps/" + APP), 200)
         self.assertEqual(app["dxfName"], dxf2)
         self.assertEqual(self.count(), N_TRAIN)
+        # launchers still on the previous image keep sending traces: accepted
+        self.assertEqual(app["builds"][0].get("formerDxfNames"), [self.dxf1], app)
+        doc = self.ok(self.upload(self.trace_doc(self.train[0], dxfName=self.dxf1)), 201)
+        self.assertEqual(doc["traces"], N_TRAIN + 1, doc)
+        self.assertEqual(self.ok(self.upload(self.trace_doc(self.train[0],
+                                                            dxfName="dxf_0000000000000000")),
+                                 404)["error"]["code"], "not_found")
 
     def upload_training(self):
         ids = []

@@ -223,7 +223,8 @@ test_reorder_overwrites_patches_and_retires_the_old_image (void **state)
     char *want =
         edge_sprintf ("[" WK_TESTDEPLOY_BUILD1
                       ",{\"buildId\":2,\"buildName\":\"b2\",\"dxfName\":"
-                      "\"img-b\",\"sizeBytes\":5000,\"created\":\"%s\"}]",
+                      "\"img-b\",\"sizeBytes\":5000,\"created\":\"%s\","
+                      "\"formerDxfNames\":[\"img-a\"]}]",
                       created);
     wk_testdeploy_assert_app_json ("builds", want);
     wk_tests3_assert_field (s_t3->check, "e:{acme}:app:app1", "dxfName",
