@@ -24,16 +24,24 @@
     every trace hash it lists (e:{O}:app:<name>:trace:<id>) and the trace
     counts (e:{O}:app:<name>:tracecounts), and puts the app's whole dxf/,
     pat/, traces/ and builds/ prefixes on e:gc:due, due now (the worker
-    reaper deletes those files from the depot and the deployments). Until
-    that entry is done, e:{O}:app:<name>:deleting holds it and a create of
-    the same name is refused (409 app_deleting), so the sweep can never
-    take the files of a new app of the same name.  */
+    reaper deletes those files from the depot and the deployments). Every
+    task the imports hash names that is still `waiting` (a client upload
+    never committed) becomes `expired` with message "app deleted" and an
+    `error` event, leaves e:uploads:due, and its upload record (the task's
+    uploadKey, when it names this task) becomes `expired`, so a later PUT
+    to its URL is refused (410) and cannot recreate a tar in the swept
+    builds/ prefix. Until that entry is done, e:{O}:app:<name>:deleting
+    holds it and a create of the same name is refused (409 app_deleting),
+    so the sweep can never take the files of a new app of the same name.  */
 #include "gw_apps.h"
 #include "edge_json.h"
 #include "edge_log.h"
+#include "edge_task.h"
+#include "edge_task_lua.h"
 #include "edge_util.h"
 #include "gw_deployments.h"
 #include "gw_list.h"
+#include "gw_upload.h"
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,29 +124,56 @@ static edge_redis_script_t s_patch = {
         "redis.call ('HDEL', KEYS[1], 'error')\n"
         "return {'ok', redis.call ('HGETALL', KEYS[1])}\n"};
 
-//  KEYS: app hash, apps index, e:gc:due, imports hash, training hash,
-//  traces index. ARGV: name, (unused), deployment key prefix, gc entry
-//  (JSON), now ms, trace hash key prefix. Deletes the app's Redis state
-//  (the per-trace hashes too, in batches) and schedules its files for
-//  deletion at once (wk_gc).
+//  Lua: every task the imports hash KEYS[5] names that is still waiting
+//  becomes expired (finished ARGV[2], message ARGV[7], an error event on
+//  KEYS[4] as edge_taskops's expire writes it), leaves e:uploads:due
+//  KEYS[8], and so does its upload record when that names the task. A
+//  reservation ("<token>@<ms>") names no task hash and is skipped. Sets n
+//  to the count.
+#define S_LUA_EXPIRE_UPLOADS                                                   \
+    "local n = 0\n"                                                            \
+    "for _, task in ipairs (redis.call ('HVALS', KEYS[5])) do\n"               \
+    "  local key = '" EDGE_TASK_PREFIX "' .. task\n"                           \
+    "  local f = redis.call ('HMGET', key, 'state', 'uploadKey')\n"            \
+    "  if f[1] == 'waiting' then\n"                                            \
+    "    redis.call ('HSET', key, 'state', 'expired', 'finished', ARGV[2],\n"  \
+    "      'message', ARGV[7])\n"                                              \
+    "    redis.call ('ZREM', KEYS[8], task)\n"                                 \
+    "    emit_key (key, 'error', ARGV[2], {'message', ARGV[7]})\n"             \
+    "    local up = f[2]\n"                                                    \
+    "    if type (up) == 'string' and string.sub (up, 1, 9) == 'e:upload:'\n"  \
+    "       and redis.call ('HGET', up, 'task') == task then\n"                \
+    "      redis.call ('HSET', up, 'state', 'expired')\n"                      \
+    "    end\n"                                                                \
+    "    n = n + 1\n"                                                          \
+    "  end\n"                                                                  \
+    "end\n"
+
+//  KEYS: app hash, apps index, e:gc:due, e:events (emit_key's KEYS[4]),
+//  imports hash, training hash, traces index, e:uploads:due. ARGV: name,
+//  now (RFC 3339), deployment key prefix, gc entry (JSON), now ms, trace
+//  hash key prefix, message of the expired uploads. Deletes the app's
+//  Redis state (the per-trace hashes too, in batches), expires its
+//  pending uploads and schedules its files for deletion at once (wk_gc).
+//  {'ok', uploads expired} or {'not_found'}.
 static edge_redis_script_t s_delete = {
-    .source =
-        "if redis.call ('EXISTS', KEYS[1]) == 0 then return {'not_found'} "
-        "end\n" S_LUA_DEREGISTER
-        "local ids = redis.call ('ZRANGE', KEYS[6], 0, -1)\n"
-        "for i = 1, #ids, 500 do\n"
-        "  local batch = {}\n"
-        "  for j = i, math.min (i + 499, #ids) do\n"
-        "    batch[#batch + 1] = ARGV[6] .. ids[j]\n"
-        "  end\n"
-        "  redis.call ('DEL', unpack (batch))\n"
-        "end\n"
-        "redis.call ('DEL', KEYS[1], KEYS[4], KEYS[5], KEYS[6])\n"
-        "redis.call ('ZREM', KEYS[2], ARGV[1])\n"
-        "redis.call ('ZADD', KEYS[3], ARGV[5], ARGV[4])\n"
-        "redis.call ('DEL', KEYS[1] .. ':tracecounts')\n"
-        "redis.call ('SET', KEYS[1] .. ':deleting', ARGV[4])\n"
-        "return {'ok'}\n"};
+    .source = EDGE_TASK_LUA_EMIT
+    "if redis.call ('EXISTS', KEYS[1]) == 0 then return {'not_found'} "
+    "end\n" S_LUA_DEREGISTER S_LUA_EXPIRE_UPLOADS
+    "local ids = redis.call ('ZRANGE', KEYS[7], 0, -1)\n"
+    "for i = 1, #ids, 500 do\n"
+    "  local batch = {}\n"
+    "  for j = i, math.min (i + 499, #ids) do\n"
+    "    batch[#batch + 1] = ARGV[6] .. ids[j]\n"
+    "  end\n"
+    "  redis.call ('DEL', unpack (batch))\n"
+    "end\n"
+    "redis.call ('DEL', KEYS[1], KEYS[5], KEYS[6], KEYS[7])\n"
+    "redis.call ('ZREM', KEYS[2], ARGV[1])\n"
+    "redis.call ('ZADD', KEYS[3], ARGV[5], ARGV[4])\n"
+    "redis.call ('DEL', KEYS[1] .. ':tracecounts')\n"
+    "redis.call ('SET', KEYS[1] .. ':deleting', ARGV[4])\n"
+    "return {'ok', n}\n"};
 
 static const char *
 s_org (gw_req_t *req)
@@ -469,28 +504,35 @@ gw_apps_delete (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
     const char *keys[] = {app_key,
                           gw_req_sprintf (req, "e:{%s}:apps", org),
                           "e:gc:due",
+                          EDGE_EVENTS_STREAM,
                           gw_req_sprintf (req, "%s:imports", app_key),
                           gw_req_sprintf (req, "e:{%s}:training:%s", org, name),
-                          gw_req_sprintf (req, "%s:traces", app_key)};
+                          gw_req_sprintf (req, "%s:traces", app_key),
+                          GW_UPLOAD_DUE_KEY};
     //  Names are [A-Za-z0-9_]: nothing to escape in the JSON
     const char *entry = gw_req_sprintf (
         req,
         "{\"org\":\"%s\",\"app\":\"%s\",\"prefixes\":[\"dxf/%s/%s/\","
         "\"pat/%s/%s/\",\"traces/%s/%s/\",\"builds/%s/%s/\"]}",
         org, name, org, name, org, name, org, name, org, name);
-    const char *args[] = {
-        name,
-        "",
-        s_dep_prefix (req),
-        entry,
-        gw_req_sprintf (req, "%lld", (long long) edge_now_ms ()),
-        gw_req_sprintf (req, "%s:trace:", app_key)};
-    redisReply *reply =
-        edge_redis_eval (gw_thread_redis (thread), &s_delete, 6, keys, 6, args);
-    if (edge_redis_script_is (reply, "ok")) {
-        edge_info ("app %s deleted by %s (its files are deleted by the next "
-                   "reaper pass)",
-                   name, gw_req_identity (req));
+    int64_t now_ms = edge_now_ms ();
+    char now[32];
+    edge_rfc3339 (now_ms, now, sizeof now);
+    const char *args[] = {name,
+                          now,
+                          s_dep_prefix (req),
+                          entry,
+                          gw_req_sprintf (req, "%lld", (long long) now_ms),
+                          gw_req_sprintf (req, "%s:trace:", app_key),
+                          "app deleted"};
+    redisReply *reply = edge_redis_eval (gw_thread_redis (thread), &s_delete,
+                                         (int) S_COUNT (keys), keys,
+                                         (int) S_COUNT (args), args);
+    if (edge_redis_script_is (reply, "ok") && reply->elements == 2) {
+        edge_info ("app %s deleted by %s (%lld pending uploads expired; its "
+                   "files are deleted by the next reaper pass)",
+                   name, gw_req_identity (req),
+                   (long long) reply->element[1]->integer);
         gw_req_reply_data (req, 204, "application/json", "", 0);
     }
     else if (edge_redis_script_is (reply, "not_found"))

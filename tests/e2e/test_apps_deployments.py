@@ -2,10 +2,12 @@
 patch, delete refused while an app uses it; secrets write-only) and apps
 (create, list, details, patch, delete), their validation (Redis unchanged on
 every refusal) and tenant isolation."""
+import http.client
 import json
 import os
 import sys
 import unittest
+import urllib.parse
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import Stack, token_headers  # noqa: E402
@@ -295,6 +297,52 @@ class Apps(Case):
         self.redis("DEL", "e:{acme}:app:gone_app:deleting")
         self.ok(self.be("POST", "/be/v1/apps", {"name": "gone_app", "label": "y"}), 201)
         self.ok(self.be("DELETE", "/be/v1/apps/gone_app"), 204)
+
+    def test_delete_expires_the_pending_uploads(self):
+        self.ok(self.be("POST", "/be/v1/apps", {"name": "up_app", "label": "U"}), 201)
+        doc = self.ok(self.be("POST", "/be/v1/builds", {"appName": "up_app",
+                                                        "buildName": "b1"}), 202)
+        task, task_key = doc["taskName"], "e:task:" + doc["taskName"]
+        # a download import (no worker runs here: it stays queued) is not touched
+        dl = self.ok(self.be("POST", "/be/v1/builds", {"appName": "up_app", "buildName": "b2",
+                                                       "url": "http://127.0.0.1:9/b2.tar"}),
+                     202)["taskName"]
+        dl_state = self.redis("HGET", "e:task:" + dl, "state")
+        self.assertNotEqual(dl_state, "waiting")
+        upload_key = self.redis("HGET", task_key, "uploadKey")
+        self.assertEqual(self.redis("HGET", task_key, "state"), "waiting")
+        self.assertEqual(self.redis("HGET", upload_key, "state"), "open")
+        self.assertIsNotNone(self.redis("ZSCORE", "e:uploads:due", task))
+        self.ok(self.be("DELETE", "/be/v1/apps/up_app"), 204)
+
+        url = urllib.parse.urlsplit(doc["uploadUrl"])
+        conn = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
+        try:
+            conn.request("PUT", url.path, body=b"x" * 1024,
+                         headers={"content-type": "application/x-tar"})
+            resp = conn.getresponse()
+            status, body = resp.status, resp.read()
+        finally:
+            conn.close()
+        self.assertEqual(status, 410, body)
+        self.assertEqual(json.loads(body)["error"]["code"], "upload_expired")
+        # the task record outlives the app (org-checked, not app-checked)
+        rec = self.ok(self.be("GET", "/be/v1/tasks/" + task), 200)
+        self.assertEqual((rec["state"], rec["message"]), ("expired", "app deleted"))
+        self.assertTrue(rec["finished"].endswith("Z"), rec)
+        self.assertEqual(self.redis("HGET", upload_key, "state"), "expired")
+        self.assertIsNone(self.redis("ZSCORE", "e:uploads:due", task))
+        events = self.redis.events(task)
+        self.assertEqual([e["event"] for e in events], ["submit", "error"])
+        self.assertEqual((events[-1]["message"], events[-1]["appName"],
+                          events[-1]["buildName"], events[-1]["orgName"]),
+                         ("app deleted", "up_app", "b1", "acme"))
+        self.assertEqual(self.redis("HGET", "e:task:" + dl, "state"), dl_state)
+        self.assertEqual([e["event"] for e in self.redis.events(dl)
+                          if e["event"] == "error"], [])
+        # nothing was written under the app's builds/ prefix after the delete
+        self.assertFalse(os.path.exists(os.path.join(self.stack.dir, "store", "builds",
+                                                     "acme", "up_app")))
 
     def test_create_validation_writes_nothing(self):
         p = "/be/v1/apps"
