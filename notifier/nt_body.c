@@ -1,8 +1,10 @@
 /*  nt_body - webhook bodies and Slack summaries of task events.
 
     The body carries exactly the documented fields, in the documented order:
-    type, event, orgName, appName, buildName, dxfName, buildChanged,
-    exception, error, then taskName and timestamp. The exception and error
+    type, event, orgName, appName (always; null when the task has none),
+    buildName, dxfName, buildChanged (for the task types that concern a
+    build: dltar, mkraw, deploy; null until known), exception, error, then
+    taskName and timestamp. The exception and error
     objects are rebuilt from the event's JSON with only the documented
     sub-objects and fields, so a receiver never sees anything the schema
     does not list, and every documented field has its documented type.  */
@@ -12,6 +14,7 @@
 #include "edge_json.h"
 #include "edge_util.h"
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -190,11 +193,30 @@ s_error (const char *text)
 }
 
 
-static void
-s_set_string (json_t *body, const char *name, const char *value)
+//  The string value, or null when the event has none.
+static json_t *
+s_jstr_or_null (const char *value)
 {
-    if (value && *value)
-        json_object_set_new (body, name, s_jstr (value));
+    return value && *value ? s_jstr (value) : json_null ();
+}
+
+
+//  true, false, or null while unknown.
+static json_t *
+s_jbool_or_null (const char *value)
+{
+    if (strcmp (value, "true") == 0)
+        return json_true ();
+    return strcmp (value, "false") == 0 ? json_false () : json_null ();
+}
+
+
+//  The task types that concern a build (their bodies name it).
+static bool
+s_is_build_type (const char *type)
+{
+    return strcmp (type, "dltar") == 0 || strcmp (type, "mkraw") == 0
+           || strcmp (type, "deploy") == 0;
 }
 
 
@@ -205,13 +227,14 @@ nt_body_webhook (const nt_event_t *event)
     json_t *body = json_object ();
     json_object_set_new (body, "type", s_jstr (event->type));
     json_object_set_new (body, "event", s_jstr (event->event));
-    json_object_set_new (body, "orgName", s_jstr (event->org));
-    s_set_string (body, "appName", event->app);
-    s_set_string (body, "buildName", event->build);
-    s_set_string (body, "dxfName", event->dxf);
-    json_object_set_new (
-        body, "buildChanged",
-        json_boolean (strcmp (event->build_changed, "true") == 0));
+    json_object_set_new (body, "orgName", s_jstr_or_null (event->org));
+    json_object_set_new (body, "appName", s_jstr_or_null (event->app));
+    if (s_is_build_type (event->type)) {
+        json_object_set_new (body, "buildName", s_jstr_or_null (event->build));
+        json_object_set_new (body, "dxfName", s_jstr_or_null (event->dxf));
+        json_object_set_new (body, "buildChanged",
+                             s_jbool_or_null (event->build_changed));
+    }
     json_t *exception = s_exception (event->exception);
     if (exception)
         json_object_set_new (body, "exception", exception);

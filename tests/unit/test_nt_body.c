@@ -175,7 +175,7 @@ test_only_the_sub_objects_the_event_has_are_sent (void **state)
 
 
 static void
-test_absent_names_are_omitted_and_build_changed_defaults_false (void **state)
+test_unknown_names_are_null_in_a_build_task (void **state)
 {
     (void) state;
     nt_event_t event = s_event ();
@@ -184,12 +184,48 @@ test_absent_names_are_omitted_and_build_changed_defaults_false (void **state)
     event.error = "[1,2]";
     char *body = nt_body_webhook (&event);
     json_t *doc = json_loads (body, 0, NULL);
-    assert_null (json_object_get (doc, "appName"));
-    assert_null (json_object_get (doc, "buildName"));
-    assert_null (json_object_get (doc, "dxfName"));
+    const char *nulls[] = {"appName", "buildName", "dxfName", "buildChanged"};
+    for (size_t i = 0; i < sizeof nulls / sizeof nulls[0]; i++)
+        assert_true (json_is_null (json_object_get (doc, nulls[i])));
     assert_null (json_object_get (doc, "exception"));
     assert_null (json_object_get (doc, "error"));
+    assert_int_equal (json_object_size (doc), 9);
+    json_decref (doc);
+    free (body);
+}
+
+
+static void
+test_build_changed_false_is_false (void **state)
+{
+    (void) state;
+    nt_event_t event = s_event ();
+    event.build_changed = "false";
+    char *body = nt_body_webhook (&event);
+    json_t *doc = json_loads (body, 0, NULL);
     assert_true (json_is_false (json_object_get (doc, "buildChanged")));
+    json_decref (doc);
+    free (body);
+}
+
+
+static void
+test_hello_task_has_null_app_and_no_build_fields (void **state)
+{
+    (void) state;
+    nt_event_t event = s_event ();
+    event.type = "hello";
+    event.org = event.app = event.build = event.dxf = event.build_changed =
+        "";
+    char *body = nt_body_webhook (&event);
+    json_t *doc = json_loads (body, 0, NULL);
+    assert_string_equal (json_string_value (json_object_get (doc, "type")),
+                         "hello");
+    assert_true (json_is_null (json_object_get (doc, "orgName")));
+    assert_true (json_is_null (json_object_get (doc, "appName")));
+    assert_null (json_object_get (doc, "buildName"));
+    assert_null (json_object_get (doc, "dxfName"));
+    assert_null (json_object_get (doc, "buildChanged"));
     assert_int_equal (json_object_size (doc), 6);
     json_decref (doc);
     free (body);
@@ -254,8 +290,9 @@ main (void)
             test_full_event_body_has_exactly_the_seed_fields_and_types),
         cmocka_unit_test (test_event_without_exception_or_error_omits_them),
         cmocka_unit_test (test_only_the_sub_objects_the_event_has_are_sent),
-        cmocka_unit_test (
-            test_absent_names_are_omitted_and_build_changed_defaults_false),
+        cmocka_unit_test (test_unknown_names_are_null_in_a_build_task),
+        cmocka_unit_test (test_build_changed_false_is_false),
+        cmocka_unit_test (test_hello_task_has_null_app_and_no_build_fields),
         cmocka_unit_test (test_invalid_utf8_does_not_lose_the_field),
         cmocka_unit_test (
             test_slack_text_is_one_escaped_readable_line_with_the_details),
