@@ -374,25 +374,37 @@ edge_store_new_fs (const char *path)
 }
 
 
-//  "http(s)://authority[/]" -> endpoint without '/' and the authority.
-static int
-s_parse_endpoint (edge_store_t *self, const char *endpoint)
+char *
+edge_store_s3_endpoint_url (const char *endpoint)
 {
+    edge_assert (endpoint);
+    return strstr (endpoint, "://") ? edge_strdup (endpoint)
+                                    : edge_sprintf ("https://%s", endpoint);
+}
+
+
+//  "http(s)://authority[/]" or a bare "authority[/]" (https) -> endpoint
+//  without '/' and the authority.
+static int
+s_parse_endpoint (edge_store_t *self, const char *given)
+{
+    char *endpoint = edge_store_s3_endpoint_url (given);
     const char *rest = NULL;
     if (strncmp (endpoint, "http://", 7) == 0)
         rest = endpoint + 7;
     else if (strncmp (endpoint, "https://", 8) == 0)
         rest = endpoint + 8;
-    if (!rest || !rest[0])
-        return -1;
-    size_t len = strcspn (rest, "/?#");
-    if (len == 0 || memchr (rest, '@', len)
-        || (rest[len] && strcmp (rest + len, "/") != 0))
-        return -1;
-    self->host = edge_sprintf ("%.*s", (int) len, rest);
-    self->endpoint =
-        edge_sprintf ("%.*s", (int) (rest - endpoint + len), endpoint);
-    return 0;
+    size_t len = rest ? strcspn (rest, "/?#") : 0;
+    int rc = -1;
+    if (len && !memchr (rest, '@', len)
+        && (!rest[len] || strcmp (rest + len, "/") == 0)) {
+        self->host = edge_sprintf ("%.*s", (int) len, rest);
+        self->endpoint =
+            edge_sprintf ("%.*s", (int) (rest - endpoint + len), endpoint);
+        rc = 0;
+    }
+    free (endpoint);
+    return rc;
 }
 
 
@@ -436,7 +448,7 @@ edge_store_new_s3 (const edge_store_s3_opts_t *opts)
     edge_store_t *self = s_new ();
     self->is_s3 = true;
     if (s_parse_endpoint (self, opts->endpoint) == -1) {
-        edge_error ("store: s3 endpoint \"%s\" is not http(s)://host[:port]",
+        edge_error ("store: s3 endpoint \"%s\" is not [http(s)://]host[:port]",
                     opts->endpoint);
         edge_store_destroy (&self);
         return NULL;

@@ -33,7 +33,8 @@ typedef enum {
 
 //  S3 parameters (design §7). Borrowed: the store copies what it keeps.
 typedef struct {
-    const char *endpoint; //  "https://s3.example.com:9000", no bucket
+    const char *endpoint; //  "https://s3.example.com:9000" or a bare
+                          //  "s3.example.com" (https), no bucket
     const char *region;   //  NULL or "" means "us-east-1"
     const char *bucket;
     const char *access_key_id;
@@ -54,9 +55,13 @@ typedef int (edge_store_list_fn) (const char *key, uint64_t size, void *arg);
 //  A store over the directory path (created when missing). Returns NULL
 //  (and logs why) if it cannot be created. Caller owns the result.
 edge_store_t *edge_store_new_fs (const char *path);
+//  The URL of an S3 endpoint as users write it: a bare "host[:port]" (the
+//  vendor's documented form) means https; one with a scheme is kept as it
+//  is. Caller owns the result.
+char *edge_store_s3_endpoint_url (const char *endpoint);
 //  A store over an S3 bucket. Returns NULL (and logs why) when a
-//  parameter is missing or the endpoint is not an http(s) URL. Nothing is
-//  contacted yet. Caller owns the result.
+//  parameter is missing or the endpoint is neither an http(s) URL nor a
+//  bare host[:port]. Nothing is contacted yet. Caller owns the result.
 edge_store_t *edge_store_new_s3 (const edge_store_s3_opts_t *opts);
 //  A store from a URL: "file:///abs/path", or "s3://bucket[/prefix]" whose
 //  endpoint, region and keys come from s3 (its bucket and prefix are

@@ -1,10 +1,12 @@
 /*  gw_deployments_check - a deployment's settings, checked.  */
 #include "gw_deployments_check.h"
+#include "edge_store.h"
 #include "edge_urlguard.h"
 #include "edge_util.h"
 #include "gw_deployments.h"
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -58,26 +60,32 @@ s_check_path (const char *path, edge_json_err_t *err)
 }
 
 
-//  The endpoint's shape: http(s)://host[:port][/], no credentials, query,
-//  path or bucket (virtual-hosted style). Returns 0, or -1 with err set.
+//  The endpoint's shape: host[:port] (meaning https) or
+//  http(s)://host[:port][/], no credentials, query, path or bucket
+//  (virtual-hosted style); url is its URL form. Returns 0, or -1 with err
+//  set.
 static int
-s_check_endpoint_shape (const char *endpoint,
+s_check_endpoint_shape (const char *url,
                         const char *bucket,
                         edge_json_err_t *err)
 {
-    const char *rest = strstr (endpoint, "://");
+    const char *rest = NULL;
+    if (strncmp (url, "http://", 7) == 0)
+        rest = url + 7;
+    else if (strncmp (url, "https://", 8) == 0)
+        rest = url + 8;
     if (!rest)
         return edge_json_err_set (err, 400, "invalid_field", "s3.endpoint",
-                                  "field 's3.endpoint' must be an http or "
-                                  "https URL");
-    rest += 3;
+                                  "field 's3.endpoint' must be host[:port] "
+                                  "or an http or https URL");
     size_t authority = strcspn (rest, "/?#");
     const char *tail = rest + authority;
-    if (memchr (rest, '@', authority) || (*tail && strcmp (tail, "/") != 0))
+    if (!authority || memchr (rest, '@', authority)
+        || (*tail && strcmp (tail, "/") != 0))
         return edge_json_err_set (err, 400, "invalid_field", "s3.endpoint",
                                   "field 's3.endpoint' must be "
-                                  "scheme://host[:port] without credentials, "
-                                  "path or query");
+                                  "[scheme://]host[:port] without "
+                                  "credentials, path or query");
     size_t blen = bucket ? strlen (bucket) : 0;
     if (blen && authority > blen && strncasecmp (rest, bucket, blen) == 0
         && rest[blen] == '.')
@@ -88,25 +96,25 @@ s_check_endpoint_shape (const char *endpoint,
 }
 
 
-//  The endpoint passes the URL guard (EDGE_URL_ALLOW).
+//  The endpoint's URL form passes the URL guard (EDGE_URL_ALLOW).
 static int
 s_check_endpoint_guard (const gw_ctx_t *ctx,
-                        const char *endpoint,
+                        const char *url,
                         edge_json_err_t *err)
 {
     char why[256] = "";
     edge_urlguard_t *guard =
         edge_urlguard_new (ctx->config->url_allow, why, sizeof why);
     edge_urlguard_result_t rc =
-        guard ? edge_urlguard_check (guard, endpoint, NULL, why, sizeof why)
+        guard ? edge_urlguard_check (guard, url, NULL, why, sizeof why)
               : EDGE_URLGUARD_FORBIDDEN;
     edge_urlguard_destroy (&guard);
     if (rc == EDGE_URLGUARD_OK)
         return 0;
     if (rc == EDGE_URLGUARD_BAD_URL || rc == EDGE_URLGUARD_BAD_SCHEME)
         return edge_json_err_set (err, 400, "invalid_field", "s3.endpoint",
-                                  "field 's3.endpoint' must be an http or "
-                                  "https URL: %s",
+                                  "field 's3.endpoint' must be host[:port] "
+                                  "or an http or https URL: %s",
                                   why);
     return edge_json_err_set (err, 422, "url_refused", "s3.endpoint",
                               "s3 endpoint refused: %s", why);
@@ -176,9 +184,12 @@ gw_deployments_check (const gw_ctx_t *ctx,
                                       "field '%s' is required for kind 's3'",
                                       field);
     }
-    if (s_check_s3_text (dep, err)
-        || s_check_endpoint_shape (dep->endpoint, dep->bucket, err))
+    if (s_check_s3_text (dep, err))
         return -1;
-    return is_new_endpoint ? s_check_endpoint_guard (ctx, dep->endpoint, err)
-                           : 0;
+    char *url = edge_store_s3_endpoint_url (dep->endpoint);
+    int rc = s_check_endpoint_shape (url, dep->bucket, err);
+    if (rc == 0 && is_new_endpoint)
+        rc = s_check_endpoint_guard (ctx, url, err);
+    free (url);
+    return rc;
 }

@@ -10,7 +10,7 @@ import unittest
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import Stack, token_headers  # noqa: E402
+from harness import Stack, check_response, token_headers  # noqa: E402
 
 MASK = "********"
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
@@ -183,6 +183,32 @@ class Deployments(Case):
                 self.refused("POST", p, s3_body("v_guard", endpoint=endpoint), 422,
                              "url_refused", "s3.endpoint")
 
+    def test_s3_endpoint_as_the_vendor_documents_it(self):
+        """A bare host[:port] (meaning https) or an http(s) URL; the value
+        is stored and returned as sent; the URL guard judges the address."""
+        for name, endpoint in (("ep_bare", "127.0.0.1:9000"), ("ep_slash", "127.0.0.2:9000/"),
+                               ("ep_https", "https://127.0.0.1:9443"),
+                               ("ep_http", "http://127.0.0.1:9000")):
+            with self.subTest(endpoint=endpoint):
+                doc = self.ok(self.be("POST", "/be/v1/deployments",
+                                      s3_body(name, endpoint=endpoint)), 201)
+                self.assertEqual(doc["s3"]["endpoint"], endpoint)
+                got = self.ok(self.be("GET", "/be/v1/deployments/" + name), 200)
+                self.assertEqual(got["s3"]["endpoint"], endpoint)
+                self.assertEqual(self.redis("HGET", "e:{acme}:deployment:" + name, "endpoint"),
+                                 endpoint)
+        self.ok(self.be("PATCH", "/be/v1/deployments",
+                        {"name": "ep_http", "s3": {"endpoint": "127.0.0.3"}}), 200)
+        for endpoint in ("10.1.2.3:9000", "169.254.169.254"):
+            with self.subTest(endpoint=endpoint):
+                self.refused("POST", "/be/v1/deployments", s3_body("ep_guard", endpoint=endpoint),
+                             422, "url_refused", "s3.endpoint")
+        for endpoint in ("127.0.0.1:9000/origin-bucket", "u:p@127.0.0.1:9000", "",
+                         "origin-bucket.s3.example.com", "127.0.0.1:9000?x=1"):
+            with self.subTest(endpoint=endpoint):
+                self.refused("POST", "/be/v1/deployments", s3_body("ep_bad", endpoint=endpoint),
+                             400, "invalid_field", "s3.endpoint")
+
     def test_duplicate_is_409(self):
         self.ok(self.be("POST", "/be/v1/deployments", fs_body("dep_dup")), 201)
         self.refused("POST", "/be/v1/deployments", s3_body("dep_dup"), 409, "conflict", "name")
@@ -322,6 +348,7 @@ class Apps(Case):
                          headers={"content-type": "application/x-tar"})
             resp = conn.getresponse()
             status, body = resp.status, resp.read()
+            check_response("PUT", url.path, status, dict(resp.getheaders()), body)
         finally:
             conn.close()
         self.assertEqual(status, 410, body)

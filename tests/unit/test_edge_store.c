@@ -384,6 +384,35 @@ test_store_from_url_picks_the_kind (void **state)
 }
 
 
+static void
+test_s3_endpoint_may_be_a_bare_host_meaning_https (void **state)
+{
+    (void) state;
+    const char *cases[][2] = {
+        {"s3.us-east-1.amazonaws.com", "https://s3.us-east-1.amazonaws.com"},
+        {"127.0.0.1:9000", "https://127.0.0.1:9000"},
+        {"http://127.0.0.1:9000", "http://127.0.0.1:9000"},
+        {"https://s3.example.com/", "https://s3.example.com/"},
+        {"ftp://x", "ftp://x"}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *url = edge_store_s3_endpoint_url (cases[i][0]);
+        assert_string_equal (url, cases[i][1]);
+        free (url);
+    }
+    edge_store_s3_opts_t opts = {
+        "s3.us-east-1.amazonaws.com", "", "my-bucket", "id", "secret", NULL};
+    edge_store_t *store = edge_store_new_s3 (&opts);
+    assert_non_null (store);
+    edge_store_destroy (&store);
+    const char *bad[] = {"", "127.0.0.1:9000/path", "u:p@127.0.0.1",
+                         "ftp://127.0.0.1", "https://", "/only/path"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        opts.endpoint = bad[i];
+        assert_null (edge_store_new_s3 (&opts));
+    }
+}
+
+
 //  ---------------------------------------------------------------------
 //  s3 store against s3rver
 
@@ -691,6 +720,7 @@ main (void)
         cmocka_unit_test (
             test_fs_store_moves_a_file_into_place_without_a_copy),
         cmocka_unit_test (test_store_from_url_picks_the_kind),
+        cmocka_unit_test (test_s3_endpoint_may_be_a_bare_host_meaning_https),
     };
     const struct CMUnitTest s3_tests[] = {
         cmocka_unit_test (test_s3_store_round_trips_and_overwrites),
