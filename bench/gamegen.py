@@ -39,6 +39,9 @@ import struct
 import sys
 import tarfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sizes import parse_size  # noqa: E402,F401 (bench scripts use gamegen.parse_size)
+
 MTIME = 1700000000
 KIB, MIB = 1 << 10, 1 << 20
 LANGS = ("de", "en", "es", "fr", "it", "ja", "pt")
@@ -175,18 +178,6 @@ def _mp_get(buf, pos):
 
 
 # -- sizes ----------------------------------------------------------------------
-def parse_size(text):
-    """'200MiB', '30MB', '4096', '1.5GiB' -> bytes."""
-    text = str(text).strip()
-    units = {"kib": KIB, "mib": MIB, "gib": 1 << 30, "kb": 1000, "mb": 1000 ** 2,
-             "gb": 1000 ** 3, "k": KIB, "m": MIB, "g": 1 << 30, "b": 1, "": 1}
-    num = text.rstrip("KMGkmgiIbB")
-    unit = text[len(num):].lower()
-    if unit not in units:
-        raise ValueError("bad size %r" % text)
-    return int(float(num) * units[unit])
-
-
 # -- the hidden structure ------------------------------------------------------
 class _Files:
     """Accumulates file specs: path -> {path, weight, kind, pattern}."""

@@ -5,16 +5,20 @@ size, and the patch size for a second build that changes 5% of the files.
 Generates two tars of pseudo-random files (--size, default 2 GiB, in files
 of 1..32 MiB; build B rewrites 5% of the files), runs sha256sum on tar A,
 then build/bin/mkraw-bench (image A, image B, patch A->B) and prints the
-figures. Usage: bench/mkraw_bench.py [--build DIR] [--size BYTES] [--dir TMP]
+figures. Usage: bench/mkraw_bench.py [--build DIR] [--size 2GiB] [--dir TMP]
 """
 import argparse
 import os
 import random
 import shutil
 import subprocess
+import sys
 import tarfile
 import tempfile
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sizes import parse_size  # noqa: E402
 
 
 def write_tar(path, sizes, seeds):
@@ -42,7 +46,8 @@ def main():
     here = os.path.dirname(os.path.abspath(__file__))
     parser = argparse.ArgumentParser()
     parser.add_argument("--build", default=os.path.join(here, "..", "build"))
-    parser.add_argument("--size", type=int, default=2 << 30)
+    parser.add_argument("--size", type=parse_size, default=2 << 30,
+                        help="total bytes of each tar, e.g. 2GiB, 200MiB (default 2GiB)")
     parser.add_argument("--dir", default=None)
     args = parser.parse_args()
     tool = os.path.join(args.build, "bin", "mkraw-bench")

@@ -19,7 +19,6 @@ import argparse
 import datetime
 import os
 import random
-import re
 import shutil
 import subprocess
 import sys
@@ -29,15 +28,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "e2e"))
-UNITS = {"": 1, "B": 1, "K": 1 << 10, "KIB": 1 << 10, "M": 1 << 20, "MIB": 1 << 20,
-         "G": 1 << 30, "GIB": 1 << 30, "KB": 1000, "MB": 1000 ** 2, "GB": 1000 ** 3}
-
-
-def parse_size(text):
-    m = re.match(r"^\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*$", text)
-    if not m or m.group(2).upper() not in UNITS:
-        raise argparse.ArgumentTypeError("bad size %r (e.g. 2GiB, 256MiB, 1000000)" % text)
-    return int(float(m.group(1)) * UNITS[m.group(2).upper()])
+sys.path.insert(0, HERE)
+from sizes import parse_size  # noqa: E402
 
 
 class _Random:
