@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs s3rver (an S3-compatible test server from the npm registry) on
 # 127.0.0.1:<port> with its data in <dir> and <bucket> created at start.
-# Installs it first into <repo>/.cache/s3rver when missing (test-only
-# dependency, design §11). s3rver checks only the access key id, not the
+# Installs it first into <repo>/.cache/s3rver when missing (test-only,
+# scripts/npm-tool.sh). s3rver checks only the access key id, not the
 # SigV4 signature itself (wrong-credential tests use a wrong key id); its only
 # credentials are access key "S3RVER" and secret "S3RVER".
 #
@@ -13,28 +13,10 @@
 set -euo pipefail
 version="3.7.1"
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-prefix="$repo/.cache/s3rver"
-bin="$prefix/node_modules/s3rver/bin/s3rver.js"
+bin="$repo/.cache/s3rver/node_modules/s3rver/bin/s3rver.js"
 
 install_s3rver() {
-  [ -f "$bin" ] && return 0
-  if ! command -v npm >/dev/null || ! command -v node >/dev/null; then
-    echo "s3rver.sh: npm/node not installed" >&2
-    exit 3
-  fi
-  mkdir -p "$prefix"
-  # A lock keeps two tests from installing into the same folder at once.
-  exec 9>"$prefix/.install.lock"
-  flock 9
-  if [ ! -f "$bin" ]; then
-    echo "s3rver.sh: installing s3rver@$version into $prefix" >&2
-    if ! npm install --prefix "$prefix" --no-audit --no-fund --silent \
-        "s3rver@$version" >&2; then
-      echo "s3rver.sh: npm install s3rver@$version failed" >&2
-      exit 4
-    fi
-  fi
-  flock -u 9
+  "$repo/scripts/npm-tool.sh" s3rver "s3rver@$version" s3rver/bin/s3rver.js
 }
 
 if [ "${1:-}" = "install" ]; then

@@ -4,6 +4,7 @@
 set -euo pipefail
 packages=(
   build-essential cmake pkg-config git curl ca-certificates python3
+  python3-yaml python3-jsonschema
   libczmq-dev libzmq3-dev libmsgpack-dev libhiredis-dev libcivetweb-dev
   libcmocka-dev libjansson-dev libcurl4-openssl-dev libarchive-dev libssl-dev
   libsodium-dev libzstd-dev
