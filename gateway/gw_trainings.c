@@ -569,12 +569,8 @@ gw_trainings_patch (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
     if (!is_bad && !json_is_object (body))
         is_bad = edge_json_err_set (&err, 400, "invalid_json", NULL,
                                     "the body must be a JSON object");
-    else if (!is_bad && !edge_name_is_valid (app))
-        is_bad = edge_json_err_set (
-            &err, 400,
-            json_object_get (body, "appName") ? "invalid_field"
-                                              : "missing_field",
-            "appName", "field 'appName' must be an app name");
+    //  Members before appName: an unknown member is named first, as
+    //  everywhere in the API.
     const char *key;
     json_t *value;
     json_object_foreach (is_bad ? NULL : body, key, value)
@@ -586,6 +582,12 @@ gw_trainings_patch (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
             break;
         }
     }
+    if (!is_bad && !edge_name_is_valid (app))
+        is_bad = edge_json_err_set (
+            &err, 400,
+            json_object_get (body, "appName") ? "invalid_field"
+                                              : "missing_field",
+            "appName", "field 'appName' must be an app name");
     if (is_bad) {
         gw_req_reply_error (req, &err);
         return;

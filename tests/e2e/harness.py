@@ -19,6 +19,8 @@ import unittest
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from contract import check_response  # noqa: F401 (suites check raw responses too)
+
 BIN = os.environ.get("EDGE_BIN_DIR", os.path.join(
     os.path.dirname(__file__), "..", "..", "build", "bin"))
 SECRET = "c2VjcmV0LXNlY3JldC1zZWNyZXQtMTIzNDU2Nzg="   # test-only secret
@@ -350,8 +352,11 @@ class Stack:
             resp = conn.getresponse()
             payload = resp.read()
             ctype = resp.getheader("content-type", "")
+            headers = {k.lower(): v for k, v in resp.getheaders()}
+            check_response(method, path, resp.status, headers, payload, data,
+                           {k.lower(): v for k, v in h.items()}.get("content-type"))
             parsed = json.loads(payload) if payload and "json" in ctype else payload
-            return resp.status, {k.lower(): v for k, v in resp.getheaders()}, parsed
+            return resp.status, headers, parsed
         finally:
             conn.close()
 

@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 import unittest
+import urllib.parse
 import zlib
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -25,6 +26,7 @@ from harness import (FileServer, S3rver, Stack, change_files, edge_fetch,  # noq
                      file_sha256, is_sanitized, normalize, poll, random_files,
                      read_tree, token_headers, write_big_tar, write_tar)
 from receiver import Receiver  # noqa: E402
+from contract import check_response, check_webhook_body  # noqa: E402
 
 ORG = "acme"
 # The tar for the kill -9 during mkraw: big enough that the image build
@@ -346,6 +348,7 @@ class ImportFailures(BuildCase):
                     return body
             return None
         body = poll(delivered, 20, what="the error webhook of %s" % task["name"])
+        check_webhook_body(body)
         self.assertEqual((body["type"], body["event"], body["orgName"], body["appName"],
                           body["buildName"]), (step, "error", ORG, app, build))
         # the webhook body carries the documented fields of the exception
@@ -584,10 +587,22 @@ class KillNine(BuildCase):
 
 # ---------------------------------------------------------------------------
 def curl_put(url, path):
-    """A real curl upload (-T); returns the HTTP status."""
-    res = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}",
-                          "-T", path, url], capture_output=True, text=True, timeout=120)
-    return int(res.stdout.strip() or 0)
+    """A real curl upload (-T); returns the HTTP status. The answer is
+    checked against the document like every other response."""
+    with tempfile.TemporaryDirectory(prefix="edge-curl-") as tmp:
+        head, body = os.path.join(tmp, "head"), os.path.join(tmp, "body")
+        res = subprocess.run(["curl", "-sS", "-D", head, "-o", body, "-w", "%{http_code}",
+                              "-T", path, url], capture_output=True, text=True, timeout=120)
+        status = int(res.stdout.strip() or 0)
+        if status:
+            with open(head, "rb") as f:
+                # the last header block (curl also dumps a 100 Continue)
+                block = f.read().decode("latin-1").strip().split("\r\n\r\n")[-1]
+            headers = dict(line.split(":", 1) for line in block.split("\r\n")[1:] if ":" in line)
+            headers = {k.strip().lower(): v.strip() for k, v in headers.items()}
+            with open(body, "rb") as f:
+                check_response("PUT", urllib.parse.urlsplit(url).path, status, headers, f.read())
+        return status
 
 
 class UploadCase(BuildCase):

@@ -24,6 +24,7 @@ import gamegen  # noqa: E402
 from harness import (BIN, FileServer, Stack, edge_fetch, is_sanitized,  # noqa: E402
                      key_headers, normalize, poll, read_tree, token_headers)
 from receiver import Receiver  # noqa: E402
+from contract import check_webhook_body  # noqa: E402
 
 ORG, OTHER, APP = "acme", "zeta", "game"
 SIZE = "12MiB" if is_sanitized() else "24MiB"
@@ -186,7 +187,9 @@ class Traces(unittest.TestCase):
                 if body.get("taskName") == name and body.get("event") == "end":
                     return body
             return None
-        return poll(got, 20, what="the end webhook of %s" % name)
+        body = poll(got, 20, what="the end webhook of %s" % name)
+        check_webhook_body(body)
+        return body
 
     def image(self, dxf):
         path = os.path.join(self.origin, "dxf", ORG, APP, "0001", dxf, "manifest.json")
