@@ -1,10 +1,13 @@
-/*  test_edge_sigv4 - AWS Signature Version 4 against the published S3
-    example "GET Object" (Amazon S3 API reference, "Signature Calculations
-    for the Authorization Header: Transferring Payload in a Single Chunk"):
-    bucket examplebucket, key test.txt, Range bytes=0-9, 20130524T000000Z,
-    us-east-1, access key AKIAIOSFODNN7EXAMPLE with its documented secret.
-    The canonical request, the string to sign and the Authorization header
-    below are the document's; nothing here was computed by this code.  */
+/*  test_edge_sigv4 - AWS Signature Version 4 against the four published S3
+    examples (Amazon S3 API reference, "Signature Calculations for the
+    Authorization Header: Transferring Payload in a Single Chunk"): GET
+    Object (key test.txt, Range bytes=0-9), PUT Object (key test$file.text,
+    body "Welcome to Amazon S3.", Date and x-amz-storage-class headers), GET
+    Bucket Lifecycle (?lifecycle) and GET Bucket (?max-keys=2&prefix=J); all
+    bucket examplebucket, 20130524T000000Z, us-east-1, access key
+    AKIAIOSFODNN7EXAMPLE with its documented secret. The canonical request,
+    string to sign, payload hash and signatures below are the document's;
+    nothing here was computed by this code.  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +15,7 @@
 #include <cmocka.h>
 
 #include "edge_sigv4.h"
+#include "edge_util.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -91,6 +95,84 @@ test_authorization_matches_the_documented_get_object_example (void **state)
     char *auth = edge_sigv4_authorization (&s_creds, &s_get);
     assert_string_equal (auth, s_doc_authorization);
     free (auth);
+}
+
+
+//  The other three documented examples: their signed headers and
+//  signatures.
+static const edge_sigv4_header_t s_put_headers[] = {
+    {"x-amz-storage-class", "REDUCED_REDUNDANCY"},
+    {"date", "Fri, 24 May 2013 00:00:00 GMT"},
+    {"host", "examplebucket.s3.amazonaws.com"},
+    {"x-amz-date", "20130524T000000Z"},
+    {"x-amz-content-sha256",
+     "44ce7dd67c959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072"},
+};
+
+static const edge_sigv4_header_t s_bucket_headers[] = {
+    {"host", "examplebucket.s3.amazonaws.com"},
+    {"x-amz-content-sha256", EDGE_SIGV4_EMPTY_SHA256},
+    {"x-amz-date", "20130524T000000Z"},
+};
+
+
+static void
+s_assert_signed (const edge_sigv4_request_t *req,
+                 const char *signed_headers,
+                 const char *signature)
+{
+    char *auth = edge_sigv4_authorization (&s_creds, req);
+    char *want = edge_sprintf ("AWS4-HMAC-SHA256 Credential="
+                               "AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/"
+                               "aws4_request,SignedHeaders=%s,Signature=%s",
+                               signed_headers, signature);
+    assert_string_equal (auth, want);
+    free (want);
+    free (auth);
+}
+
+
+static void
+test_authorization_matches_the_documented_put_object_example (void **state)
+{
+    (void) state;
+    char *uri = edge_sigv4_uri_encode ("test$file.text", true);
+    char *path = edge_sprintf ("/%s", uri);
+    assert_string_equal (path, "/test%24file.text");
+    edge_sigv4_request_t put = {
+        "PUT",
+        path,
+        "",
+        s_put_headers,
+        sizeof s_put_headers / sizeof s_put_headers[0],
+        "44ce7dd67c959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072",
+        "20130524T000000Z"};
+    s_assert_signed (
+        &put, "date;host;x-amz-content-sha256;x-amz-date;x-amz-storage-class",
+        "98ad721746da40c64f1a55b78f14c238d841ea1380cd77a1b5971af0ece108bd");
+    free (path);
+    free (uri);
+}
+
+
+static void
+test_authorization_matches_the_documented_bucket_examples (void **state)
+{
+    (void) state;
+    edge_sigv4_request_t get = {"GET",
+                                "/",
+                                "lifecycle=",
+                                s_bucket_headers,
+                                3,
+                                EDGE_SIGV4_EMPTY_SHA256,
+                                "20130524T000000Z"};
+    s_assert_signed (
+        &get, "host;x-amz-content-sha256;x-amz-date",
+        "fea454ca298b7da1c68078a5d1bdbfbbe0d65c699e0f91ac7a200a0136783543");
+    get.canonical_query = "max-keys=2&prefix=J";
+    s_assert_signed (
+        &get, "host;x-amz-content-sha256;x-amz-date",
+        "34b48302e7b5fa45bde8084f4b7868a86f0a534bc59db6670ed5711ef69dc6f7");
 }
 
 
@@ -191,6 +273,10 @@ main (void)
             test_string_to_sign_matches_the_documented_get_object_example),
         cmocka_unit_test (
             test_authorization_matches_the_documented_get_object_example),
+        cmocka_unit_test (
+            test_authorization_matches_the_documented_put_object_example),
+        cmocka_unit_test (
+            test_authorization_matches_the_documented_bucket_examples),
         cmocka_unit_test (test_authorization_never_contains_the_secret),
         cmocka_unit_test (test_another_secret_or_date_changes_the_signature),
         cmocka_unit_test (test_uri_encoding_follows_the_s3_rules),
