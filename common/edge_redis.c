@@ -20,6 +20,7 @@
 #include <openssl/evp.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,8 @@ struct edge_redis {
 
 //  Guards the lazy SHA1 of every edge_redis_script_t in the process.
 static pthread_mutex_t s_sha_lock = PTHREAD_MUTEX_INITIALIZER;
+//  Reconnections of every handle of this process (edge_redis_reconnects).
+static atomic_ullong s_reconnects;
 
 
 //  Decode %XX escapes of text[0..len) into a new string. Returns NULL when
@@ -396,8 +399,10 @@ edge_redis_connect (edge_redis_t *self)
         goto failed;
     self->ctx = ctx;
     self->backoff_ms = 0;
-    if (self->has_failed)
+    if (self->has_failed) {
+        atomic_fetch_add (&s_reconnects, 1);
         edge_info ("redis: connected to %s:%d", self->url.host, self->url.port);
+    }
     else
         edge_debug ("redis: connected to %s:%d", self->url.host,
                     self->url.port);
@@ -415,6 +420,13 @@ edge_redis_is_connected (const edge_redis_t *self)
 {
     edge_assert (self);
     return self->ctx != NULL;
+}
+
+
+unsigned long long
+edge_redis_reconnects (void)
+{
+    return atomic_load (&s_reconnects);
 }
 
 

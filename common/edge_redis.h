@@ -38,6 +38,10 @@ void edge_redis_destroy (edge_redis_t **self_p);
 int edge_redis_connect (edge_redis_t *self);
 //  True when a live connection is held.
 bool edge_redis_is_connected (const edge_redis_t *self);
+//  Connections this process made again after losing one or failing to
+//  connect, over every handle (for the redis reconnects metric).
+//  Thread-safe.
+unsigned long long edge_redis_reconnects (void);
 
 //  Run one command (hiredis format). Returns the reply (caller owns,
 //  freeReplyObject; may be REDIS_REPLY_ERROR) or NULL when Redis could not
