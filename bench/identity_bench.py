@@ -25,8 +25,10 @@ def wrk(url, headers, args):
         argv += ["-H", "%s: %s" % (k, v)]
     out = subprocess.run(argv + [url], capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    p50 = re.search(r"50%\s+(\S+)", out).group(1)
-    p99 = re.search(r"99%\s+(\S+)", out).group(1)
+    # the Latency Distribution lines ("    50%    1.70ms"), not the
+    # "+/- Stdev" column of the thread stats that may end in 50.00%
+    p50 = re.search(r"^\s*50%\s+(\S+)", out, re.M).group(1)
+    p99 = re.search(r"^\s*99%\s+(\S+)", out, re.M).group(1)
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return rps, p50, p99, int(bad.group(1)) if bad else 0
 

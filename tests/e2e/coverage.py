@@ -1,10 +1,12 @@
 """The end-to-end suites' coverage of docs/openapi.yaml, from what
 contract.py recorded in EDGE_CONTRACT_DIR while they ran.
 
-    coverage.py reset    empty the folder (before the suites run)
-    coverage.py report   print operations exercised / documented and status
-                         codes seen / documented; exit 1 when an operation
-                         was never exercised or nothing was recorded
+    coverage.py reset                 empty the folder (before the suites run)
+    coverage.py report [SUITE ...]    print operations exercised / documented
+                                      and status codes seen / documented;
+                                      when every SUITE named recorded its
+                                      responses (a full run), exit 1 if an
+                                      operation was never exercised
 
 Every response the suites received was checked against the document; this
 only counts which of the document's operations and codes they reached."""
@@ -20,8 +22,9 @@ from contract import Contract  # noqa: E402
 
 def main(argv):
     out_dir = os.environ.get("EDGE_CONTRACT_DIR")
-    if len(argv) != 2 or argv[1] not in ("reset", "report") or not out_dir:
-        print("usage: EDGE_CONTRACT_DIR=dir coverage.py reset|report", file=sys.stderr)
+    if len(argv) < 2 or argv[1] not in ("reset", "report") or not out_dir:
+        print("usage: EDGE_CONTRACT_DIR=dir coverage.py reset | report [SUITE ...]",
+              file=sys.stderr)
         return 2
     if argv[1] == "reset":
         shutil.rmtree(out_dir, ignore_errors=True)
@@ -34,6 +37,8 @@ def main(argv):
         with open(path) as f:
             for op_id, codes in json.load(f).items():
                 seen.setdefault(op_id, set()).update(codes)
+    suites = seen.pop("(suite)", set())
+    expected = set(argv[2:])
     ops = Contract().operations()
     documented = {op_id: set(codes) for _, _, op_id, codes in ops}
     exercised = [op_id for op_id in documented if op_id in seen]
@@ -56,6 +61,11 @@ def main(argv):
              len(hooks_seen), len(webhooks)))
     for m, t, op_id in missing:
         print("contract: operation never exercised: %s %s (%s)" % (m, t, op_id))
+    absent = sorted(expected - suites)
+    if absent:
+        print("contract: a partial run (suites not run: %s): coverage not enforced"
+              % ", ".join(absent))
+        return 0
     return 1 if missing or not files else 0
 
 

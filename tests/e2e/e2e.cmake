@@ -14,8 +14,11 @@ set(EDGE_CONTRACT_DIR ${PROJECT_BINARY_DIR}/contract)
 
 add_test(NAME e2e_contract_reset
   COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/e2e/coverage.py reset)
+set(EDGE_E2E_SUITES ${EDGE_E2E_TESTS})
+list(TRANSFORM EDGE_E2E_SUITES PREPEND test_)
 add_test(NAME e2e_contract_coverage
-  COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/e2e/coverage.py report)
+  COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/e2e/coverage.py report
+    ${EDGE_E2E_SUITES})
 set_tests_properties(e2e_contract_reset PROPERTIES FIXTURES_SETUP e2e_contract
   LABELS e2e ENVIRONMENT "EDGE_CONTRACT_DIR=${EDGE_CONTRACT_DIR}")
 set_tests_properties(e2e_contract_coverage PROPERTIES FIXTURES_CLEANUP e2e_contract
