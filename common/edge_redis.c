@@ -37,6 +37,9 @@ struct edge_redis {
     int64_t backoff_ms;      //  delay after the last failed attempt, 0 = none
     int64_t next_attempt_ms; //  monotonic time of the next allowed attempt
     bool has_failed;         //  a failure was logged since the last connect
+    size_t sentinel;         //  sentinel to ask first (the last that answered)
+    int replicas;            //  master's replicas as last seen by ROLE
+    int64_t replicas_at_ms;  //  when replicas was read (monotonic), 0 = never
 };
 
 //  Guards the lazy SHA1 of every edge_redis_script_t in the process.
@@ -193,11 +196,71 @@ bad_host:
 }
 
 
+//  "h1[:p1],h2[:p2],..." into url->sentinels (port 26379 by default).
+//  Returns 0 or -1 with why set.
+static int
+s_parse_sentinels (const char *text,
+                   size_t len,
+                   edge_redis_url_t *url,
+                   char *why,
+                   size_t whylen)
+{
+    const char *end = text + len;
+    while (text <= end) {
+        const char *comma = memchr (text, ',', (size_t) (end - text));
+        const char *stop = comma ? comma : end;
+        if (url->nsentinels == EDGE_REDIS_SENTINELS_MAX) {
+            snprintf (why, whylen, "at most %d sentinels",
+                      EDGE_REDIS_SENTINELS_MAX);
+            return -1;
+        }
+        edge_redis_url_t one = {0};
+        if (s_parse_hostport (text, (size_t) (stop - text), &one, why, whylen))
+            return -1;
+        bool has_port = memchr (text, ':', (size_t) (stop - text))
+                        && (text[0] != '[' || stop[-1] != ']');
+        url->sentinels[url->nsentinels].host = one.host;
+        url->sentinels[url->nsentinels].port = has_port ? one.port : 26379;
+        url->nsentinels++;
+        if (!comma)
+            break;
+        text = comma + 1;
+    }
+    return 0;
+}
+
+
+//  The master name at text (up to '/' or the end) into url->master_name.
+//  Returns the '/' after it, the terminating NUL, or NULL with why set.
+static const char *
+s_parse_master (const char *text,
+                edge_redis_url_t *url,
+                char *why,
+                size_t whylen)
+{
+    size_t len = strcspn (text, "/");
+    for (size_t i = 0; i < len; i++)
+        if (!s_is_host_char (text[i]))
+            len = 0;
+    if (len == 0 || len > 128) {
+        snprintf (why, whylen,
+                  "expected the master's name (letters, digits, '.', '-', "
+                  "'_') after the sentinels");
+        return NULL;
+    }
+    url->master_name = edge_malloc (len + 1);
+    memcpy (url->master_name, text, len);
+    url->master_name[len] = 0;
+    return text + len;
+}
+
+
 //  Refuse schemes we recognise but do not support, with the reason.
 static int
 s_check_scheme (const char *text, char *why, size_t whylen)
 {
-    if (strncasecmp (text, "redis://", 8) == 0)
+    if (strncasecmp (text, "redis://", 8) == 0
+        || strncasecmp (text, "redis-sentinel://", 17) == 0)
         return 0;
     if (strncasecmp (text, "rediss://", 9) == 0)
         snprintf (why, whylen,
@@ -210,7 +273,9 @@ s_check_scheme (const char *text, char *why, size_t whylen)
                   "unix sockets are not supported; use redis://host:port");
     else
         snprintf (why, whylen,
-                  "expected redis://[[user]:password@]host[:port][/db]");
+                  "expected redis://[[user]:password@]host[:port][/db] or "
+                  "redis-sentinel://[[user]:password@]host[:port][,...]/"
+                  "master[/db]");
     return -1;
 }
 
@@ -225,7 +290,8 @@ edge_redis_url_parse (const char *text,
     memset (url, 0, sizeof *url);
     if (s_check_scheme (text, why, whylen))
         return -1;
-    const char *rest = text + 8;
+    bool is_sentinel = strncasecmp (text, "redis-sentinel://", 17) == 0;
+    const char *rest = text + (is_sentinel ? 17 : 8);
     if (strpbrk (rest, "?#")) {
         snprintf (why, whylen, "query parameters are not supported");
         return -1;
@@ -237,7 +303,20 @@ edge_redis_url_parse (const char *text,
     const char *hostport = at ? at + 1 : rest;
     const char *slash = strchr (hostport, '/');
     size_t hplen = slash ? (size_t) (slash - hostport) : strlen (hostport);
-    if (s_parse_hostport (hostport, hplen, url, why, whylen))
+    if (is_sentinel) {
+        if (s_parse_sentinels (hostport, hplen, url, why, whylen))
+            goto failed;
+        if (!slash) {
+            snprintf (why, whylen, "expected /master after the sentinels");
+            goto failed;
+        }
+        slash = s_parse_master (slash + 1, url, why, whylen);
+        if (!slash)
+            goto failed;
+        if (!*slash)
+            slash = NULL;
+    }
+    else if (s_parse_hostport (hostport, hplen, url, why, whylen))
         goto failed;
     if (slash && slash[1]
         && s_parse_uint (slash + 1, strlen (slash + 1), 0, S_DB_MAX,
@@ -265,6 +344,11 @@ edge_redis_url_fini (edge_redis_url_t *url)
     url->password = NULL;
     free (url->username);
     url->username = NULL;
+    for (size_t i = 0; i < url->nsentinels; i++)
+        free (url->sentinels[i].host);
+    url->nsentinels = 0;
+    free (url->master_name);
+    url->master_name = NULL;
 }
 
 
@@ -298,14 +382,32 @@ edge_redis_destroy (edge_redis_t **self_p)
 }
 
 
+//  Where this handle talks to, for logs: "host:port", or with sentinels
+//  "master NAME at host:port" (before the first answer "master NAME").
+static const char *
+s_where (const edge_redis_t *self, char *buf, size_t size)
+{
+    if (!self->url.nsentinels)
+        snprintf (buf, size, "%s:%d", self->url.host, self->url.port);
+    else if (self->url.host)
+        snprintf (buf, size, "master %s at %s:%d", self->url.master_name,
+                  self->url.host, self->url.port);
+    else
+        snprintf (buf, size, "master %s", self->url.master_name);
+    return buf;
+}
+
+
 //  Drop the context after an error; the next attempt may come at once.
 static void
-s_drop (edge_redis_t *self, const char *what)
+s_drop (edge_redis_t *self, const char *what, const char *why)
 {
-    edge_warn ("redis: %s %s:%d failed: %s; reconnecting", what, self->url.host,
-               self->url.port,
-               self->ctx && self->ctx->err ? self->ctx->errstr
-                                           : "connection lost");
+    char where[200];
+    edge_warn ("redis: %s %s failed: %s; reconnecting", what,
+               s_where (self, where, sizeof where),
+               why                           ? why
+               : self->ctx && self->ctx->err ? self->ctx->errstr
+                                             : "connection lost");
     redisFree (self->ctx);
     self->ctx = NULL;
     self->has_failed = true;
@@ -323,8 +425,9 @@ s_backoff (edge_redis_t *self, const char *why)
         self->backoff_ms = S_BACKOFF_MAX_MS;
     self->next_attempt_ms = edge_mono_ms () + self->backoff_ms;
     self->has_failed = true;
-    edge_warn ("redis: cannot connect to %s:%d: %s (next attempt in %lld ms)",
-               self->url.host, self->url.port, why,
+    char where[200];
+    edge_warn ("redis: cannot connect to %s: %s (next attempt in %lld ms)",
+               s_where (self, where, sizeof where), why,
                (long long) self->backoff_ms);
 }
 
@@ -374,6 +477,98 @@ s_setup (edge_redis_t *self, redisContext *ctx, char *why, size_t whylen)
 }
 
 
+//  A context connected to host:port with timeout_ms on connect and on
+//  every command, or NULL with why set.
+static redisContext *
+s_open (const char *host, int port, int timeout_ms, char *why, size_t whylen)
+{
+    struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+    redisContext *ctx = redisConnectWithTimeout (host, port, tv);
+    if (!ctx || ctx->err)
+        snprintf (why, whylen, "%s", ctx ? ctx->errstr : "out of memory");
+    else if (redisSetTimeout (ctx, tv) != REDIS_OK)
+        snprintf (why, whylen, "cannot set the command timeout");
+    else
+        return ctx;
+    redisFree (ctx);
+    return NULL;
+}
+
+
+//  Ask the sentinels, in turn from the last one that answered, where the
+//  master is; url.host and url.port become its address. Returns 0, or -1
+//  with why set (naming every sentinel's failure, briefly).
+static int
+s_resolve_master (edge_redis_t *self, char *why, size_t whylen)
+{
+    size_t n = self->url.nsentinels, used = 0;
+    why[0] = 0;
+    for (size_t k = 0; k < n; k++) {
+        size_t i = (self->sentinel + k) % n;
+        const edge_redis_sentinel_t *sentinel = &self->url.sentinels[i];
+        char one[96] = "";
+        redisContext *ctx = s_open (sentinel->host, sentinel->port,
+                                    self->timeout_ms, one, sizeof one);
+        redisReply *reply =
+            ctx ? redisCommand (ctx, "SENTINEL get-master-addr-by-name %s",
+                                self->url.master_name)
+                : NULL;
+        if (reply && reply->type == REDIS_REPLY_ARRAY && reply->elements == 2
+            && reply->element[0]->type == REDIS_REPLY_STRING
+            && reply->element[1]->type == REDIS_REPLY_STRING) {
+            int port = atoi (reply->element[1]->str);
+            if (port > 0 && port < 65536) {
+                free (self->url.host);
+                self->url.host = edge_strdup (reply->element[0]->str);
+                self->url.port = port;
+                self->sentinel = i;
+                freeReplyObject (reply);
+                redisFree (ctx);
+                return 0;
+            }
+        }
+        if (ctx && !one[0])
+            snprintf (one, sizeof one, "%.80s",
+                      ctx->err                              ? ctx->errstr
+                      : reply && reply->type == REDIS_REPLY_ERROR ? reply->str
+                      : "does not know the master");
+        freeReplyObject (reply);
+        redisFree (ctx);
+        int w = snprintf (why + used, whylen - used, "%ssentinel %s:%d: %.60s",
+                          used ? "; " : "", sentinel->host, sentinel->port,
+                          one);
+        if (w > 0 && (size_t) w < whylen - used)
+            used += (size_t) w;
+    }
+    return -1;
+}
+
+
+//  The node ctx reached is a master (ROLE): a sentinel may answer with a
+//  master that was just demoted. Records its replica count. Returns 0, or
+//  -1 with why set.
+static int
+s_check_master (edge_redis_t *self, redisContext *ctx, char *why, size_t whylen)
+{
+    redisReply *reply = redisCommand (ctx, "ROLE");
+    int rc = -1;
+    if (reply && reply->type == REDIS_REPLY_ARRAY && reply->elements >= 3
+        && reply->element[0]->type == REDIS_REPLY_STRING
+        && strcmp (reply->element[0]->str, "master") == 0) {
+        self->replicas = reply->element[2]->type == REDIS_REPLY_ARRAY
+                             ? (int) reply->element[2]->elements
+                             : 0;
+        self->replicas_at_ms = edge_mono_ms ();
+        rc = 0;
+    }
+    else
+        snprintf (why, whylen, "%s:%d is not the master (yet)",
+                  self->url.host, self->url.port);
+    freeReplyObject (reply);
+    return rc;
+}
+
+
 int
 edge_redis_connect (edge_redis_t *self)
 {
@@ -382,30 +577,27 @@ edge_redis_connect (edge_redis_t *self)
         return 0;
     if (edge_mono_ms () < self->next_attempt_ms)
         return -1;
-    struct timeval tv = {self->timeout_ms / 1000,
-                         (self->timeout_ms % 1000) * 1000};
-    redisContext *ctx =
-        redisConnectWithTimeout (self->url.host, self->url.port, tv);
     char why[200];
-    if (!ctx || ctx->err) {
-        snprintf (why, sizeof why, "%s", ctx ? ctx->errstr : "out of memory");
+    redisContext *ctx = NULL;
+    if (self->url.nsentinels && s_resolve_master (self, why, sizeof why))
         goto failed;
-    }
-    if (redisSetTimeout (ctx, tv) != REDIS_OK) {
-        snprintf (why, sizeof why, "cannot set the command timeout");
+    ctx = s_open (self->url.host, self->url.port, self->timeout_ms, why,
+                  sizeof why);
+    if (!ctx || s_setup (self, ctx, why, sizeof why))
         goto failed;
-    }
-    if (s_setup (self, ctx, why, sizeof why))
+    if (self->url.nsentinels && s_check_master (self, ctx, why, sizeof why))
         goto failed;
     self->ctx = ctx;
     self->backoff_ms = 0;
+    char where[200];
     if (self->has_failed) {
         atomic_fetch_add (&s_reconnects, 1);
-        edge_info ("redis: connected to %s:%d", self->url.host, self->url.port);
+        edge_info ("redis: connected to %s",
+                   s_where (self, where, sizeof where));
     }
     else
-        edge_debug ("redis: connected to %s:%d", self->url.host,
-                    self->url.port);
+        edge_debug ("redis: connected to %s",
+                    s_where (self, where, sizeof where));
     self->has_failed = false;
     return 0;
 failed:
@@ -415,11 +607,61 @@ failed:
 }
 
 
+//  The server's connected replicas (ROLE) into self->replicas. Returns 0,
+//  or -1 when Redis failed.
+static int
+s_read_replicas (edge_redis_t *self)
+{
+    redisReply *reply = edge_redis_command (self, "ROLE");
+    int rc = -1;
+    if (reply && reply->type == REDIS_REPLY_ARRAY && reply->elements >= 1
+        && reply->element[0]->type == REDIS_REPLY_STRING) {
+        bool is_master = strcmp (reply->element[0]->str, "master") == 0;
+        self->replicas = is_master && reply->elements >= 3
+                                 && reply->element[2]->type
+                                        == REDIS_REPLY_ARRAY
+                             ? (int) reply->element[2]->elements
+                             : 0;
+        self->replicas_at_ms = edge_mono_ms ();
+        rc = 0;
+    }
+    freeReplyObject (reply);
+    return rc;
+}
+
+
 bool
 edge_redis_is_connected (const edge_redis_t *self)
 {
     edge_assert (self);
     return self->ctx != NULL;
+}
+
+
+int
+edge_redis_replicated (edge_redis_t *self, int timeout_ms)
+{
+    edge_assert (self);
+    if (!self->ctx)
+        return -1; //  the write itself did not reach Redis
+    int64_t now = edge_mono_ms ();
+    if (!self->replicas_at_ms || now - self->replicas_at_ms >= 1000) {
+        if (s_read_replicas (self))
+            return -1;
+    }
+    if (self->replicas == 0)
+        return 0;
+    redisReply *reply = edge_redis_command (self, "WAIT 1 %d", timeout_ms);
+    long long acked = reply && reply->type == REDIS_REPLY_INTEGER
+                          ? reply->integer
+                          : -1;
+    freeReplyObject (reply);
+    if (acked >= 1)
+        return 0;
+    //  None acknowledged: fine only if the master has no replica now
+    if (acked < 0 || s_read_replicas (self))
+        return -1;
+    return self->replicas == 0 ? 0 : -1;
 }
 
 
@@ -436,7 +678,16 @@ s_checked (edge_redis_t *self, redisReply *reply)
 {
     if (!reply || self->ctx->err) {
         freeReplyObject (reply);
-        s_drop (self, "command to");
+        s_drop (self, "command to", NULL);
+        return NULL;
+    }
+    //  A demoted master (a failover happened) refuses writes: find the new
+    //  one. The command did not run; the caller sees "Redis unreachable".
+    if (reply->type == REDIS_REPLY_ERROR
+        && (strncmp (reply->str, "READONLY", 8) == 0
+            || strstr (reply->str, "-READONLY"))) {
+        freeReplyObject (reply);
+        s_drop (self, "write to", "the node is a read-only replica now");
         return NULL;
     }
     return reply;

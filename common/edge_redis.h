@@ -10,16 +10,34 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+//  One Redis Sentinel of a sentinel URL.
 typedef struct {
-    char *host;     //  host name or address
+    char *host; //  host name or address
+    int port;   //  default 26379
+} edge_redis_sentinel_t;
+
+//  The maximum number of sentinels a URL may name.
+#define EDGE_REDIS_SENTINELS_MAX 16
+
+typedef struct {
+    char *host;     //  host name or address (sentinel mode: the master as
+                    //  last resolved, NULL before)
     int port;       //  default 6379
     int db;         //  /N path, default 0
     char *password; //  from redis://:password@host or user:password@
     char *username; //  Redis 6 ACL user, or NULL
+    //  Sentinel mode (redis-sentinel://): the sentinels and the master's
+    //  name; nsentinels is 0 for a plain redis:// URL.
+    edge_redis_sentinel_t sentinels[EDGE_REDIS_SENTINELS_MAX];
+    size_t nsentinels;
+    char *master_name;
 } edge_redis_url_t;
 
-//  Parse redis://[[user]:password@]host[:port][/db]. Returns 0, or -1 with
-//  why set. Call edge_redis_url_fini after success.
+//  Parse redis://[[user]:password@]host[:port][/db], or
+//  redis-sentinel://[[user]:password@]host[:port][,host[:port]...]/master[/db]
+//  (sentinels on port 26379 by default; the credentials and database are
+//  the data nodes'; the sentinels themselves take no password). Returns 0,
+//  or -1 with why set. Call edge_redis_url_fini after success.
 int edge_redis_url_parse (const char *text,
                           edge_redis_url_t *url,
                           char *why,
@@ -29,7 +47,13 @@ void edge_redis_url_fini (edge_redis_url_t *url);
 typedef struct edge_redis edge_redis_t;
 
 //  Create a handle for url (already validated); connects lazily.
-//  timeout_ms bounds connect and every command. Caller owns the result.
+//  timeout_ms bounds connect and every command. With a sentinel URL every
+//  connection asks the sentinels (in turn, starting with the last one that
+//  answered) for the master's address, connects there and checks with ROLE
+//  that it is the master; a lost connection, a timeout or a -READONLY
+//  answer (the node was demoted) drops the connection, and the next command
+//  resolves the master again: a failover is followed by itself. Caller owns
+//  the result.
 edge_redis_t *edge_redis_new (const char *url, int timeout_ms);
 //  Close and nullify; NULL-safe.
 void edge_redis_destroy (edge_redis_t **self_p);
@@ -38,6 +62,12 @@ void edge_redis_destroy (edge_redis_t **self_p);
 int edge_redis_connect (edge_redis_t *self);
 //  True when a live connection is held.
 bool edge_redis_is_connected (const edge_redis_t *self);
+//  The answer that just reached Redis is on at least one replica, when
+//  the server has replicas (WAIT 1 timeout_ms; the replica count is asked
+//  with ROLE at most once a second and after a WAIT that fell short).
+//  Returns 0 when replicated or when the server has none, -1 when replicas
+//  exist and none acknowledged in time or Redis failed.
+int edge_redis_replicated (edge_redis_t *self, int timeout_ms);
 //  Connections this process made again after losing one or failing to
 //  connect, over every handle (for the redis reconnects metric).
 //  Thread-safe.

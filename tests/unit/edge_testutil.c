@@ -65,8 +65,9 @@ s_redis_answers (void *arg)
 }
 
 
-int
-edge_testutil_redis_start (edge_testutil_redis_t *redis)
+//  Make redis->dir and pick a port; the URL names it.
+static int
+s_prepare (edge_testutil_redis_t *redis)
 {
     if (system ("command -v redis-server >/dev/null 2>&1") != 0)
         return 77;
@@ -77,19 +78,98 @@ edge_testutil_redis_start (edge_testutil_redis_t *redis)
     redis->port = edge_testutil_free_port ();
     snprintf (redis->url, sizeof redis->url, "redis://127.0.0.1:%d/0",
               redis->port);
-    char port[16];
-    snprintf (port, sizeof port, "%d", redis->port);
+    return 0;
+}
+
+
+//  Fork redis-server with argv (NULL-terminated, argv[0] "redis-server"),
+//  then wait until it answers PING.
+static int
+s_spawn (edge_testutil_redis_t *redis, char *const *argv)
+{
     redis->pid = fork ();
     if (redis->pid == 0) {
         freopen ("/dev/null", "w", stdout);
-        execlp ("redis-server", "redis-server", "--port", port, "--bind",
-                "127.0.0.1", "--save", "", "--appendonly", "no", "--dir",
-                redis->dir, (char *) NULL);
+        execvp ("redis-server", argv);
         _exit (127);
     }
     if (redis->pid < 0)
         return -1;
     return edge_testutil_poll (s_redis_answers, redis, 10000) ? 0 : -1;
+}
+
+
+//  A server on a fresh port, a replica of master_port when it is > 0.
+static int
+s_start_server (edge_testutil_redis_t *redis, int master_port)
+{
+    int rc = s_prepare (redis);
+    if (rc)
+        return rc;
+    char port[16], master[16];
+    snprintf (port, sizeof port, "%d", redis->port);
+    snprintf (master, sizeof master, "%d", master_port);
+    //  Replicas sync at once (no diskless-sync delay)
+    char *argv[] = {"redis-server",
+                    "--port",
+                    port,
+                    "--bind",
+                    "127.0.0.1",
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                    "--dir",
+                    redis->dir,
+                    "--repl-diskless-sync-delay",
+                    "0",
+                    master_port > 0 ? "--replicaof" : NULL,
+                    "127.0.0.1",
+                    master,
+                    NULL};
+    return s_spawn (redis, argv);
+}
+
+
+int
+edge_testutil_redis_start (edge_testutil_redis_t *redis)
+{
+    return s_start_server (redis, 0);
+}
+
+
+int
+edge_testutil_redis_start_replica (edge_testutil_redis_t *redis,
+                                   int master_port)
+{
+    return s_start_server (redis, master_port);
+}
+
+
+int
+edge_testutil_sentinel_start (edge_testutil_redis_t *sentinel,
+                              const char *master_name,
+                              int master_port,
+                              int down_ms)
+{
+    int rc = s_prepare (sentinel);
+    if (rc)
+        return rc;
+    char conf[200];
+    snprintf (conf, sizeof conf, "%s/sentinel.conf", sentinel->dir);
+    FILE *file = fopen (conf, "w");
+    if (!file)
+        return -1;
+    fprintf (file,
+             "port %d\nbind 127.0.0.1\ndir %s\n"
+             "sentinel monitor %s 127.0.0.1 %d 2\n"
+             "sentinel down-after-milliseconds %s %d\n"
+             "sentinel failover-timeout %s %d\n",
+             sentinel->port, sentinel->dir, master_name, master_port,
+             master_name, down_ms, master_name, down_ms * 4);
+    fclose (file);
+    char *argv[] = {"redis-server", conf, "--sentinel", NULL};
+    return s_spawn (sentinel, argv);
 }
 
 

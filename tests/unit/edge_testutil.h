@@ -20,6 +20,16 @@ typedef struct {
 //  with a deadline, until it answers. Returns 0, -1 on failure, or 77 when
 //  redis-server is not installed (the test should then exit 77: skipped).
 int edge_testutil_redis_start (edge_testutil_redis_t *redis);
+//  The same, as a replica of the server on 127.0.0.1:master_port.
+int edge_testutil_redis_start_replica (edge_testutil_redis_t *redis,
+                                       int master_port);
+//  Start a Redis Sentinel (redis-server --sentinel) on a free loopback port
+//  that monitors master_name at 127.0.0.1:master_port with quorum 2, judges
+//  it down after down_ms and gives a failover 4 * down_ms. Same returns.
+int edge_testutil_sentinel_start (edge_testutil_redis_t *sentinel,
+                                  const char *master_name,
+                                  int master_port,
+                                  int down_ms);
 //  Stop it (SIGTERM, then SIGKILL after a deadline) and remove its directory.
 void edge_testutil_redis_stop (edge_testutil_redis_t *redis);
 //  Poll cond_fn(arg) every 10 ms until it returns true or timeout_ms passes.
