@@ -60,6 +60,13 @@ void edge_cfg_fini (const edge_cfg_spec_t *spec, size_t count, void *config);
         "EDGE_REDIS_TIMEOUT_MS", EDGE_CFG_INT, offsetof (type, field), "2000", \
             50, 600000, false, "Redis connect and command timeout, ms", NULL   \
     }
+#define EDGE_CFG_ROW_REDIS_REPLICA_WAIT(type, field)                           \
+    {                                                                          \
+        "EDGE_REDIS_REPLICA_WAIT_MS", EDGE_CFG_INT, offsetof (type, field),    \
+            "1000", 0, 60000, false,                                           \
+            "wait for a replica before answering a write, ms (0 = never)",     \
+            NULL                                                               \
+    }
 #define EDGE_CFG_ROW_LOG_LEVEL(type, field)                                    \
     {                                                                          \
         "EDGE_LOG_LEVEL", EDGE_CFG_LEVEL, offsetof (type, field), "info", 0,   \

@@ -12,6 +12,7 @@ typedef struct {
     int64_t port;                  //  PORT, overrides the port when not 0
     char *redis_url;               //  EDGE_REDIS_URL
     int64_t redis_timeout_ms;      //  EDGE_REDIS_TIMEOUT_MS
+    int64_t replica_wait_ms;       //  EDGE_REDIS_REPLICA_WAIT_MS
     char *broker_frontend;         //  EDGE_BROKER_FRONTEND, tcp://host:port
     char *admin_secret;            //  EDGE_ADMIN_SECRET, base64 (secret)
     int64_t threads;               //  EDGE_GATEWAY_THREADS

@@ -533,6 +533,18 @@ gw_req_reply_data (gw_req_t *self,
 
 
 void
+gw_req_reply_reset (gw_req_t *self)
+{
+    edge_assert (self);
+    self->status = 0;
+    self->content_type = NULL;
+    self->reply = NULL;
+    self->reply_len = 0;
+    self->nheaders = 0;
+}
+
+
+void
 gw_req_reply_header (gw_req_t *self, const char *name, const char *value)
 {
     edge_assert (self && name && value);

@@ -109,6 +109,9 @@ void gw_req_reply_json (gw_req_t *self, int status, json_t *body);
 //  {"error":{"status","code","message","field"?}} from err.
 void gw_req_reply_error (gw_req_t *self, const edge_json_err_t *err);
 //  Same, built in place: field may be NULL.
+//  Forget the answer given so far (status, body and extra headers), so
+//  that another can replace it.
+void gw_req_reply_reset (gw_req_t *self);
 void gw_req_reply_fail (gw_req_t *self,
                         int status,
                         const char *code,

@@ -4,6 +4,7 @@
 #include "edge_assert.h"
 #include "edge_crypto.h"
 #include "edge_log.h"
+#include "edge_redis.h"
 #include "edge_util.h"
 #include "gw_auth.h"
 #include "gw_bauth.h"
@@ -136,6 +137,32 @@ s_authenticate_admin (gw_server_t *self, gw_req_t *req, edge_json_err_t *err)
 }
 
 
+//  A successful answer to a write promises that it is kept: send it only
+//  once the write reached a replica, when the Redis master has replicas (a
+//  failover then loses no accepted work). Otherwise 503: the client tries
+//  again (every write is either idempotent or refused as a duplicate).
+static void
+s_check_replicated (gw_server_t *self, gw_req_t *req, gw_thread_t *thread)
+{
+    int status = gw_req_status (req);
+    const char *method = gw_req_method (req);
+    if (status < 200 || status > 299 || self->config->replica_wait_ms <= 0
+        || strcmp (method, "GET") == 0 || strcmp (method, "HEAD") == 0)
+        return;
+    if (edge_redis_replicated (gw_thread_redis (thread),
+                               (int) self->config->replica_wait_ms)
+        == 0)
+        return;
+    edge_warn ("%s %s: the write reached no replica within %lld ms; 503",
+               method, gw_req_path (req),
+               (long long) self->config->replica_wait_ms);
+    gw_req_reply_reset (req);
+    gw_req_reply_header (req, "Retry-After", "1");
+    gw_req_reply_fail (req, 503, "not_replicated", NULL,
+                       "the change is not yet safe on a replica; try again");
+}
+
+
 //  Route, authenticate, read the body and run the handler; every failure
 //  becomes the request's error response.
 static void
@@ -181,6 +208,7 @@ s_dispatch (gw_server_t *self,
         edge_error ("route %s gave no response", (*route)->name);
         gw_req_reply_fail (req, 500, "internal", NULL, "internal error");
     }
+    s_check_replicated (self, req, thread);
 }
 
 

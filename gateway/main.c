@@ -65,6 +65,7 @@ static const edge_cfg_spec_t s_spec[] = {
      "HTTP port, overrides the port of EDGE_HTTP_LISTEN (0 = unset)", NULL},
     EDGE_CFG_ROW_REDIS_URL (gw_config_t, redis_url),
     EDGE_CFG_ROW_REDIS_TIMEOUT (gw_config_t, redis_timeout_ms),
+    EDGE_CFG_ROW_REDIS_REPLICA_WAIT (gw_config_t, replica_wait_ms),
     {"EDGE_BROKER_FRONTEND", EDGE_CFG_ENDPOINT,
      offsetof (gw_config_t, broker_frontend), "tcp://127.0.0.1:5555", 0, 0,
      false, "broker endpoint for jobs and queries", NULL},

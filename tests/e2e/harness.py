@@ -203,11 +203,12 @@ class Stack:
 
     START_ATTEMPTS = 3
 
-    def __init__(self, workers=1, notifier=True, env=None):
+    def __init__(self, workers=1, notifier=True, env=None, sentinel=False):
         # A port from free_port() can be taken by another test process before
         # ours binds it; a process that exits while the stack starts means
         # that (or a real fault): start again on fresh ports, a few times.
         for attempt in range(1, self.START_ATTEMPTS + 1):
+            self.sentinel = sentinel
             self._configure(env)
             try:
                 self._start_all(workers, notifier)
@@ -246,9 +247,22 @@ class Stack:
         self.worker_seq = 0
         self.redis_proc = None
         self.redis = None
+        self.replica_proc = None
+        self.sentinel_procs = []
+        if self.sentinel:
+            # master (redis_port) + one replica + three sentinels; every
+            # process finds the master through the sentinels
+            self.replica_port = free_port()
+            self.sentinel_ports = [free_port() for _ in range(3)]
+            self.env["EDGE_REDIS_URL"] = "redis-sentinel://%s/%s/0" % (
+                ",".join("127.0.0.1:%d" % p for p in self.sentinel_ports), self.MASTER)
+
+    MASTER = "edgemaster"
 
     def _start_all(self, workers, notifier):
         self.start_redis()
+        if self.sentinel:
+            self.start_sentinels()
         self.redis = Resp(self.redis_port)
         self.start("broker")
         self.start("gateway")
@@ -290,6 +304,78 @@ class Stack:
                 return False
         poll(up, 20, what="redis-server")
 
+    def _redis_server(self, name, port, *extra):
+        proc = Proc(name, ["redis-server", "--port", str(port), "--bind", "127.0.0.1",
+                           "--save", "", "--appendonly", "no", "--dir", self.dir,
+                           "--dbfilename", name + ".rdb",
+                           "--repl-diskless-sync-delay", "0"] + list(extra),
+                    self.env, self.dir)
+
+        def up():
+            if not proc.alive():
+                raise StartFailed("%s exited:\n%s" % (name, proc.output()[-2000:]))
+            try:
+                r = Resp(port)
+                ok = r("PING") == "PONG"
+                r.close()
+                return ok
+            except OSError:
+                return False
+        poll(up, 20, what=name)
+        return proc
+
+    def start_sentinels(self, down_ms=1000):
+        """A replica of the master and three sentinels (quorum 2) watching it;
+        returns once the master lists the replica online and every sentinel
+        knows the replica and the two other sentinels."""
+        self.replica_proc = self._redis_server("replica", self.replica_port,
+                                               "--replicaof", "127.0.0.1", str(self.redis_port))
+        for i, port in enumerate(self.sentinel_ports):
+            conf = os.path.join(self.dir, "sentinel%d.conf" % i)
+            with open(conf, "w") as f:
+                f.write("port %d\nbind 127.0.0.1\ndir %s\n"
+                        "sentinel monitor %s 127.0.0.1 %d 2\n"
+                        "sentinel down-after-milliseconds %s %d\n"
+                        "sentinel failover-timeout %s %d\n"
+                        % (port, self.dir, self.MASTER, self.redis_port,
+                           self.MASTER, down_ms, self.MASTER, down_ms * 4))
+            self.sentinel_procs.append(Proc("sentinel%d" % i, ["redis-server", conf, "--sentinel"],
+                                            self.env, self.dir))
+
+        def settled():
+            for proc in self.sentinel_procs:
+                if not proc.alive():
+                    raise StartFailed("a sentinel exited:\n%s" % proc.output()[-2000:])
+            try:
+                master = Resp(self.redis_port)
+                role = master("ROLE")
+                master.close()
+                if len(role[2]) < 1:
+                    return False
+                for port in self.sentinel_ports:
+                    r = Resp(port)
+                    flat = r("SENTINEL", "MASTER", self.MASTER)
+                    r.close()
+                    info = dict(zip(flat[0::2], flat[1::2]))
+                    if int(info["num-slaves"]) < 1 or int(info["num-other-sentinels"]) < 2:
+                        return False
+                return True
+            except (OSError, RuntimeError):
+                return False
+        poll(settled, 30, interval=0.1, what="replica and sentinels")
+
+    def master_port(self):
+        """The master's port as the first answering sentinel says."""
+        for port in self.sentinel_ports:
+            try:
+                r = Resp(port)
+                host, master = r("SENTINEL", "GET-MASTER-ADDR-BY-NAME", self.MASTER)
+                r.close()
+                return int(master)
+            except (OSError, RuntimeError, TypeError, ValueError):
+                continue
+        return None
+
     def start(self, kind, name=None, env=None):
         name = name or kind
         e = dict(self.env)
@@ -326,8 +412,9 @@ class Stack:
                 self.redis.close()
             except OSError:
                 pass
-        if self.redis_proc:
-            self.redis_proc.stop()
+        for proc in self.sentinel_procs + [self.replica_proc, self.redis_proc]:
+            if proc:
+                proc.stop()
         if os.environ.get("EDGE_E2E_KEEP"):
             print("logs kept in", self.dir)
         else:
