@@ -471,6 +471,12 @@ class Stack:
         assert status == 200, (status, doc)
         return session, doc["authToken"]
 
+    def org_admin_headers(self, org):
+        """Create org; the auth-token header of its first administrator."""
+        doc = self.create_org(org)
+        _, token = self.auth_token(org, doc["adminUsername"], doc["password"])
+        return token_headers(token)
+
     def hello(self, message="hi", **extra):
         body = {"message": message, "maintenance": False}
         body.update(extra)

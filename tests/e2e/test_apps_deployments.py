@@ -39,9 +39,7 @@ class Case(unittest.TestCase):
         cls.auth = {}
         try:
             for org in ("acme", "zeta"):
-                doc = cls.stack.create_org(org)
-                _, token = cls.stack.auth_token(org, doc["adminUsername"], doc["password"])
-                cls.auth[org] = token_headers(token)
+                cls.auth[org] = cls.stack.org_admin_headers(org)
         except BaseException:
             cls.stack.close()
             raise

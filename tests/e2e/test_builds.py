@@ -57,9 +57,7 @@ class BuildCase(unittest.TestCase):
             env.update(cls.env)
             cls.stack = Stack(workers=cls.workers, env=env)
             cls.redis = cls.stack.redis
-            doc = cls.stack.create_org(ORG)
-            _, token = cls.stack.auth_token(ORG, doc["adminUsername"], doc["password"])
-            cls.auth = token_headers(token)
+            cls.auth = cls.stack.org_admin_headers(ORG)
         except BaseException:
             cls._close()
             raise

@@ -15,7 +15,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 from contract import contract  # noqa: E402
-from harness import Stack, token_headers  # noqa: E402
+from harness import Stack  # noqa: E402
 
 PROBE = "zzUnknownMember"
 MAX_BODY = 64 << 10          # EDGE_GATEWAY_MAX_BODY of this stack
@@ -36,9 +36,7 @@ class UnknownMembers(unittest.TestCase):
                                "EDGE_GATEWAY_MAX_BODY": str(MAX_BODY),
                                "EDGE_TRACE_MAX_BYTES": str(TRACE_MAX)})
         try:
-            doc = cls.stack.create_org("probeorg")
-            _, token = cls.stack.auth_token("probeorg", doc["adminUsername"], doc["password"])
-            cls.be = token_headers(token)
+            cls.be = cls.stack.org_admin_headers("probeorg")
         except BaseException:
             cls.stack.close()
             raise
