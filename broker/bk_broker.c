@@ -34,6 +34,12 @@ struct bk_broker {
     uint64_t duplicates;
     uint64_t dropped;
     uint64_t malformed;
+    uint64_t missed; //  heartbeats missed by workers
+    uint64_t lost;   //  workers forgotten for silence
+    struct {
+        edge_metrics_series_t *workers, *queued, *dispatched, *dropped, *missed,
+            *lost, *malformed;
+    } metrics; //  series, all NULL without a registry
 };
 
 
@@ -326,8 +332,10 @@ static void
 s_tick (bk_broker_t *self, int64_t now)
 {
     if (now >= self->next_expire_ms) {
-        bk_worker_table_expire (self->workers, now,
-                                S_MISSED_HEARTBEATS * self->heartbeat_ms);
+        self->missed += bk_worker_table_missed (
+            self->workers, now, self->heartbeat_ms, S_MISSED_HEARTBEATS);
+        self->lost += bk_worker_table_expire (
+            self->workers, now, S_MISSED_HEARTBEATS * self->heartbeat_ms);
         int64_t period = self->heartbeat_ms / 4;
         self->next_expire_ms = now + (period > 0 ? period : 1);
     }
@@ -345,6 +353,52 @@ s_tick (bk_broker_t *self, int64_t now)
                     (unsigned long long) self->malformed);
         self->next_stats_ms = now + S_STATS_MS;
     }
+}
+
+
+//  Declare the broker's families in registry and keep their series.
+static void
+s_metrics_new (bk_broker_t *self, edge_metrics_t *registry)
+{
+    self->metrics.workers = edge_metrics_series (edge_metrics_gauge (
+        registry, "edge_broker_workers", NULL,
+        "Workers the broker knows (alive: heard from within 3 heartbeats)."));
+    self->metrics.queued = edge_metrics_series (
+        edge_metrics_gauge (registry, "edge_broker_jobs_queued", NULL,
+                            "Jobs waiting in the broker for a free worker."));
+    self->metrics.dispatched = edge_metrics_series (
+        edge_metrics_counter (registry, "edge_broker_jobs_dispatched_total",
+                              NULL, "Jobs sent to a worker."));
+    self->metrics.dropped = edge_metrics_series (edge_metrics_counter (
+        registry, "edge_broker_jobs_dropped_total", NULL,
+        "Jobs dropped because the queue was full (the reaper re-sends "
+        "them)."));
+    self->metrics.missed = edge_metrics_series (edge_metrics_counter (
+        registry, "edge_broker_heartbeats_missed_total", NULL,
+        "Heartbeats workers missed (silent for more than an interval and a "
+        "half; 3 missed: the worker is forgotten)."));
+    self->metrics.lost = edge_metrics_series (
+        edge_metrics_counter (registry, "edge_broker_workers_lost_total", NULL,
+                              "Workers forgotten after 3 missed heartbeats."));
+    self->metrics.malformed = edge_metrics_series (edge_metrics_counter (
+        registry, "edge_broker_messages_malformed_total", NULL,
+        "Messages dropped because they were malformed or unexpected."));
+}
+
+
+//  Publish the round's figures (NULL series: no registry, no-ops).
+static void
+s_metrics_update (bk_broker_t *self)
+{
+    edge_metrics_set (self->metrics.workers,
+                      (double) bk_worker_table_size (self->workers));
+    edge_metrics_set (self->metrics.queued,
+                      (double) bk_queue_size (self->queue));
+    edge_metrics_set (self->metrics.dispatched, (double) self->dispatched);
+    edge_metrics_set (self->metrics.dropped, (double) self->dropped);
+    edge_metrics_set (self->metrics.missed, (double) self->missed);
+    edge_metrics_set (self->metrics.lost, (double) self->lost);
+    edge_metrics_set (self->metrics.malformed, (double) self->malformed);
 }
 
 
@@ -367,6 +421,10 @@ bk_broker_new (const bk_broker_config_t *config)
     int64_t now = edge_mono_ms ();
     self->next_expire_ms = now + self->heartbeat_ms;
     self->next_stats_ms = now + S_STATS_MS;
+    if (config->metrics) {
+        s_metrics_new (self, config->metrics);
+        s_metrics_update (self);
+    }
     return self;
 }
 
@@ -406,6 +464,7 @@ bk_broker_run_once (bk_broker_t *self, int timeout_ms)
         s_drain (self, self->frontend);
     s_dispatch (self);
     s_tick (self, edge_mono_ms ());
+    s_metrics_update (self);
     return 0;
 }
 

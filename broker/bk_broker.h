@@ -11,9 +11,16 @@
     worker's next seq. A send that fails (ZMQ_ROUTER_MANDATORY: the worker
     is gone) puts the job back at the front and forgets the worker. Workers
     silent for 3 heartbeats are forgotten. Malformed messages are dropped
-    with one warning each. No durable state: restart at any time.  */
+    with one warning each. No durable state: restart at any time.
+
+    Metrics (when a registry is given): edge_broker_workers and
+    edge_broker_jobs_queued (gauges, updated every round),
+    edge_broker_jobs_dispatched_total, edge_broker_jobs_dropped_total,
+    edge_broker_heartbeats_missed_total (bk_worker_table_missed),
+    edge_broker_workers_lost_total and edge_broker_messages_malformed_total.  */
 #ifndef BK_BROKER_H_INCLUDED
 #define BK_BROKER_H_INCLUDED
+#include "edge_metrics.h"
 #include <czmq.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -21,10 +28,12 @@
 typedef struct bk_broker bk_broker_t;
 
 typedef struct {
-    const char *frontend; //  endpoint to bind for gateways and reapers
-    const char *backend;  //  endpoint to bind for workers
-    int64_t heartbeat_ms; //  worker heartbeat interval (>= 1)
-    size_t queue_max;     //  jobs that may wait (>= 1)
+    const char *frontend;    //  endpoint to bind for gateways and reapers
+    const char *backend;     //  endpoint to bind for workers
+    int64_t heartbeat_ms;    //  worker heartbeat interval (>= 1)
+    size_t queue_max;        //  jobs that may wait (>= 1)
+    edge_metrics_t *metrics; //  registry for the broker's metrics, or
+                             //  NULL; borrowed: outlives the broker
 } bk_broker_config_t;
 
 //  Bind both sockets (strings are copied by ZeroMQ; config is borrowed for

@@ -195,6 +195,33 @@ bk_worker_table_expire (bk_worker_table_t *self,
 }
 
 
+uint64_t
+bk_worker_table_missed (bk_worker_table_t *self,
+                        int64_t now_ms,
+                        int64_t heartbeat_ms,
+                        uint32_t max)
+{
+    edge_assert (self && heartbeat_ms >= 1 && max >= 1);
+    uint64_t total = 0;
+    for (bk_worker_t *worker = zhashx_first (self->workers); worker;
+         worker = zhashx_next (self->workers)) {
+        int64_t silent = now_ms - worker->seen_ms;
+        int64_t missed = (silent - heartbeat_ms / 2) / heartbeat_ms;
+        if (missed < 0)
+            missed = 0;
+        if (missed > (int64_t) max - 1)
+            missed = (int64_t) max - 1;
+        if (silent > (int64_t) max * heartbeat_ms)
+            missed = max;
+        if (missed > (int64_t) worker->missed) {
+            total += (uint64_t) missed - worker->missed;
+            worker->missed = (uint32_t) missed;
+        }
+    }
+    return total;
+}
+
+
 void
 bk_worker_report (bk_worker_t *self,
                   uint32_t free,
@@ -206,6 +233,7 @@ bk_worker_report (bk_worker_t *self,
     self->free = free;
     self->last_seq = last_seq;
     self->seen_ms = now_ms;
+    self->missed = 0;
     if (last_seq > self->sent_seq) {
         edge_debug ("worker %s reports seq %llu beyond %llu sent, adopted",
                     self->id, (unsigned long long) last_seq,

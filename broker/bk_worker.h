@@ -37,6 +37,7 @@ typedef struct {
     int64_t seen_ms;   //  monotonic time of its last message
     int64_t sent_ms;   //  monotonic time of the last JOB sent to it
     uint64_t lru;      //  smaller = used (or joined) longer ago
+    uint32_t missed;   //  heartbeats missed since its last message
 } bk_worker_t;
 
 typedef struct bk_worker_table bk_worker_table_t;
@@ -80,6 +81,16 @@ void bk_worker_table_mark_sent (bk_worker_table_t *self,
 size_t bk_worker_table_expire (bk_worker_table_t *self,
                                int64_t now_ms,
                                int64_t timeout_ms);
+
+//  Count heartbeats missed by now_ms: a worker silent for more than k
+//  heartbeat intervals plus half a one (the grace for jitter) has missed k
+//  of them, up to max - 1; one silent for more than max intervals (about
+//  to be forgotten) has missed max. Returns how many were missed since the
+//  last call (each counted once; a message starts the count again).
+uint64_t bk_worker_table_missed (bk_worker_table_t *self,
+                                 int64_t now_ms,
+                                 int64_t heartbeat_ms,
+                                 uint32_t max);
 
 //  Apply a worker's message: free, last_seq and the time it arrived, then
 //  the resynchronisation rules above.

@@ -6,6 +6,7 @@
 #include "bk_broker.h"
 #include "edge_cfg.h"
 #include "edge_log.h"
+#include "edge_metrics_http.h"
 #include <czmq.h>
 #include <stddef.h>
 
@@ -17,6 +18,7 @@ typedef struct {
     char *backend;
     int64_t heartbeat_ms;
     int64_t queue_max;
+    char *metrics_listen;
 } s_config_t;
 
 static const edge_cfg_spec_t s_spec[] = {
@@ -33,6 +35,7 @@ static const edge_cfg_spec_t s_spec[] = {
     {"EDGE_BROKER_QUEUE_MAX", EDGE_CFG_INT, offsetof (s_config_t, queue_max),
      "100000", 1, 100000000, false,
      "jobs that may wait in the broker (Redis keeps the rest)", NULL},
+    EDGE_METRICS_HTTP_CFG_ROW (s_config_t, metrics_listen),
 };
 #define S_SPEC_COUNT (sizeof s_spec / sizeof s_spec[0])
 
@@ -49,24 +52,31 @@ main (void)
     }
     edge_cfg_print (s_spec, S_SPEC_COUNT, &config);
 
+    edge_metrics_t *metrics = edge_metrics_new ();
+    edge_metrics_add_process (metrics, EDGE_VERSION);
     bk_broker_config_t broker_config = {
         .frontend = config.frontend,
         .backend = config.backend,
         .heartbeat_ms = config.heartbeat_ms,
         .queue_max = (size_t) config.queue_max,
+        .metrics = metrics,
     };
     bk_broker_t *broker = bk_broker_new (&broker_config);
-    if (!broker) {
-        edge_cfg_fini (s_spec, S_SPEC_COUNT, &config);
-        return 1;
-    }
-    edge_info ("broker %s started", EDGE_VERSION);
-    while (!zsys_interrupted)
+    edge_metrics_http_t *http = NULL;
+    if (broker && *config.metrics_listen)
+        http = edge_metrics_http_new (metrics, config.metrics_listen);
+    int rc = !broker || (*config.metrics_listen && !http) ? 1 : 0;
+    if (rc == 0)
+        edge_info ("broker %s started", EDGE_VERSION);
+    while (rc == 0 && !zsys_interrupted)
         if (bk_broker_run_once (broker, S_POLL_MS))
             break;
 
-    edge_info ("shutting down");
+    if (rc == 0)
+        edge_info ("shutting down");
+    edge_metrics_http_destroy (&http);
     bk_broker_destroy (&broker);
+    edge_metrics_destroy (&metrics);
     edge_cfg_fini (s_spec, S_SPEC_COUNT, &config);
-    return 0;
+    return rc;
 }

@@ -2,6 +2,7 @@
     Slack subscriptions. Configuration from the environment (bad config:
     exit 2); SIGTERM exits 0.  */
 #include "edge_log.h"
+#include "edge_metrics_http.h"
 #include "edge_redis.h"
 #include "edge_urlguard.h"
 #include "edge_util.h"
@@ -15,6 +16,7 @@
 #define S_DRAIN_MS    2000 //  grace for attempts in flight at shutdown
 #define S_LEASE_PAD   5000 //  lease = EDGE_WEBHOOK_TIMEOUT_MS + this
 #define S_BACKOFF_MAX 5000
+#define S_SAMPLE_MS   1000 //  metrics read from Redis this often
 
 static volatile sig_atomic_t s_interrupted = 0;
 
@@ -37,12 +39,22 @@ s_backoff (nt_deliver_t *deliver, int64_t ms)
 }
 
 
-//  Interleave reading events with driving deliveries until SIGTERM.
+//  Interleave reading events with driving deliveries until SIGTERM;
+//  sample the metrics gauges every S_SAMPLE_MS.
 static void
-s_run (nt_notifier_t *notifier, nt_deliver_t *deliver, int64_t block_ms)
+s_run (nt_notifier_t *notifier,
+       nt_deliver_t *deliver,
+       const nt_config_t *cfg,
+       nt_metrics_t *metrics,
+       edge_redis_t *redis)
 {
-    int64_t backoff = 100;
+    int64_t backoff = 100, block_ms = cfg->block_ms, next_sample = 0;
     while (!s_interrupted) {
+        if (edge_mono_ms () >= next_sample) {
+            nt_metrics_sample (metrics, redis, cfg->group,
+                               nt_deliver_in_flight (deliver), edge_now_ms ());
+            next_sample = edge_mono_ms () + S_SAMPLE_MS;
+        }
         bool is_busy = nt_deliver_has_work (deliver);
         int events = nt_notifier_poll (notifier, is_busy ? 0 : block_ms);
         int done = events < 0 ? -1
@@ -94,17 +106,31 @@ main (void)
         S_LEASE_PAD,    (int) cfg.concurrency, cfg.slack_api_url,
         cfg.slack_token};
     nt_deliver_t *deliver = nt_deliver_new (redis, &dopts);
-    edge_info ("notifier %s consuming e:events as group %s, delivering up to "
-               "%lld at once",
-               cfg.consumer, cfg.group, (long long) cfg.concurrency);
-    s_run (notifier, deliver, cfg.block_ms);
-    edge_info ("notifier shutting down after %llu events",
-               (unsigned long long) nt_notifier_handled (notifier));
+    edge_metrics_t *registry = edge_metrics_new ();
+    edge_metrics_add_process (registry, EDGE_VERSION);
+    nt_metrics_t *metrics = nt_metrics_new (registry);
+    nt_notifier_set_metrics (notifier, metrics);
+    nt_deliver_set_metrics (deliver, metrics);
+    edge_metrics_http_t *http = NULL;
+    if (*cfg.metrics_listen)
+        http = edge_metrics_http_new (registry, cfg.metrics_listen);
+    int rc = *cfg.metrics_listen && !http ? 1 : 0;
+    if (rc == 0) {
+        edge_info ("notifier %s consuming e:events as group %s, delivering "
+                   "up to %lld at once",
+                   cfg.consumer, cfg.group, (long long) cfg.concurrency);
+        s_run (notifier, deliver, &cfg, metrics, redis);
+        edge_info ("notifier shutting down after %llu events",
+                   (unsigned long long) nt_notifier_handled (notifier));
+    }
+    edge_metrics_http_destroy (&http);
     nt_deliver_destroy (&deliver);
     nt_notifier_destroy (&notifier);
     edge_redis_destroy (&redis);
+    nt_metrics_destroy (&metrics);
+    edge_metrics_destroy (&registry);
     edge_urlguard_destroy (&guard);
     curl_global_cleanup ();
     nt_config_fini (&cfg);
-    return 0;
+    return rc;
 }

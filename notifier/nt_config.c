@@ -1,6 +1,7 @@
 /*  nt_config - the notifier's edge_cfg table.  */
 #include "nt_config.h"
 #include "edge_log.h"
+#include "edge_metrics_http.h"
 #include "edge_util.h"
 #include <stddef.h>
 #include <stdio.h>
@@ -59,6 +60,7 @@ static const edge_cfg_spec_t s_spec[] = {
     {"EDGE_URL_ALLOW", EDGE_CFG_STR, offsetof (nt_config_t, url_allow), "", 0,
      0, false, "CIDRs deliveries may reach although private or loopback",
      edge_cfg_check_cidrs},
+    EDGE_METRICS_HTTP_CFG_ROW (nt_config_t, metrics_listen),
 };
 #define S_SPEC_COUNT (sizeof s_spec / sizeof s_spec[0])
 

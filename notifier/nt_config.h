@@ -23,6 +23,7 @@ typedef struct {
     char *slack_api_url;      //  EDGE_SLACK_API_URL
     char *slack_token;        //  EDGE_SLACK_TOKEN (secret, may be "")
     char *url_allow;          //  EDGE_URL_ALLOW (CIDRs)
+    char *metrics_listen;     //  EDGE_METRICS_LISTEN, "" = off
 } nt_config_t;
 
 //  Fill config from the environment (env as in edge_cfg_load; NULL =

@@ -58,6 +58,7 @@ struct nt_deliver {
     bool has_more_due;            //  the last take filled every free slot,
                                   //  or attempts finished (their chains'
                                   //  next deliveries may be due now)
+    nt_metrics_t *metrics;        //  borrowed, or NULL
 };
 
 
@@ -150,6 +151,14 @@ nt_deliver_has_work (const nt_deliver_t *self)
 }
 
 
+void
+nt_deliver_set_metrics (nt_deliver_t *self, nt_metrics_t *metrics)
+{
+    edge_assert (self);
+    self->metrics = metrics;
+}
+
+
 size_t
 nt_deliver_in_flight (const nt_deliver_t *self)
 {
@@ -172,6 +181,8 @@ s_finish (nt_deliver_t *self, s_xfer_t *xfer, nt_store_result_t *result)
             result->outcome = NT_STORE_FAILED;
         result->next_at_ms = edge_now_ms () + delay;
     }
+    nt_metrics_delivered (self->metrics, result->outcome, dlv->event_id,
+                          edge_now_ms ());
     int rc = nt_store_finish (self->redis, dlv, result);
     self->finished++;
     if (rc < 0) {

@@ -12,6 +12,7 @@
 #define NT_DELIVER_H_INCLUDED
 #include "edge_redis.h"
 #include "edge_urlguard.h"
+#include "nt_metrics.h"
 #include "nt_schedule.h"
 #include <stdbool.h>
 #include <stddef.h>
@@ -43,6 +44,9 @@ void nt_deliver_destroy (nt_deliver_t **self_p);
 //  finished ones. Returns the number of attempts finished, or -1 when Redis
 //  failed (unrecorded attempts come due again after their lease).
 int nt_deliver_run (nt_deliver_t *self, int wait_ms, bool is_taking);
+//  Count finished attempts in metrics (borrowed: must outlive the engine;
+//  NULL, the default: not counted).
+void nt_deliver_set_metrics (nt_deliver_t *self, nt_metrics_t *metrics);
 //  Attempts in flight now.
 size_t nt_deliver_in_flight (const nt_deliver_t *self);
 //  True while attempts are in flight or more deliveries may be due at once

@@ -27,6 +27,7 @@ struct nt_notifier {
     int deferred;            //  entries deferred in the current read
     int64_t next_claim_ms;   //  monotonic time of the next XAUTOCLAIM
     uint64_t handled;        //  entries handled since start
+    nt_metrics_t *metrics;   //  borrowed, or NULL
 };
 
 
@@ -65,6 +66,14 @@ nt_notifier_handled (const nt_notifier_t *self)
 }
 
 
+void
+nt_notifier_set_metrics (nt_notifier_t *self, nt_metrics_t *metrics)
+{
+    edge_assert (self);
+    self->metrics = metrics;
+}
+
+
 //  Count, deliver, log and acknowledge one entry [id, [field, value, ...]].
 //  Returns 0, or -1 when Redis failed (the entry stays pending).
 static int
@@ -93,6 +102,7 @@ s_handle_entry (nt_notifier_t *self, const redisReply *entry)
         edge_warn ("event %s of task %s taken out of order after %lld ms",
                    event.id, event.task_name, (long long) age);
     if (acked == 1) {
+        nt_metrics_consumed (self->metrics);
         int64_t age_ms = -1;
         if (*event.created_ms)
             age_ms = edge_now_ms () - strtoll (event.created_ms, NULL, 10);

@@ -3,9 +3,11 @@
     the environment (bad config: exit 2); exit 1 when a socket cannot be set
     up; SIGTERM gives running tasks back to the queue and exits 0.  */
 #include "edge_log.h"
+#include "edge_metrics_http.h"
 #include "wk_config.h"
 #include "wk_deploy.h"
 #include "wk_dltar.h"
+#include "wk_metrics.h"
 #include "wk_mkraw.h"
 #include "wk_worker.h"
 #include <czmq.h>
@@ -34,21 +36,26 @@ main (void)
     wk_deploy_setup (&(wk_deploy_opts_t){.store_url = config.store_url,
                                          .gc_delay_ms = config.gc_delay_ms});
     wk_mkraw_setup (&(wk_mkraw_opts_t){.store_url = config.store_url});
-    wk_worker_t *worker = wk_worker_new (&config);
-    if (!worker) {
-        wk_mkraw_cleanup ();
-        wk_deploy_cleanup ();
-        wk_dltar_cleanup ();
-        wk_config_fini (&config);
-        return 1;
-    }
-    while (!zsys_interrupted)
+    edge_metrics_t *metrics = edge_metrics_new ();
+    edge_metrics_add_process (metrics, EDGE_VERSION);
+    wk_metrics_setup (metrics);
+    edge_metrics_http_t *http = NULL;
+    if (*config.metrics_listen)
+        http = edge_metrics_http_new (metrics, config.metrics_listen);
+    wk_worker_t *worker = NULL;
+    if (http || !*config.metrics_listen)
+        worker = wk_worker_new (&config);
+    int rc = worker ? 0 : 1;
+    while (rc == 0 && !zsys_interrupted)
         if (wk_worker_poll (worker, S_POLL_MS))
             break;
+    edge_metrics_http_destroy (&http);
     wk_worker_destroy (&worker);
+    wk_metrics_cleanup ();
+    edge_metrics_destroy (&metrics);
     wk_mkraw_cleanup ();
     wk_deploy_cleanup ();
     wk_dltar_cleanup ();
     wk_config_fini (&config);
-    return 0;
+    return rc;
 }

@@ -1,6 +1,7 @@
 /*  wk_config - the worker's edge_cfg table.  */
 #include "wk_config.h"
 #include "edge_log.h"
+#include "edge_metrics_http.h"
 #include "edge_util.h"
 #include <stddef.h>
 #include <stdio.h>
@@ -91,6 +92,7 @@ static const edge_cfg_spec_t s_spec[] = {
     {"EDGE_GC_DELAY_MS", EDGE_CFG_INT, offsetof (wk_config_t, gc_delay_ms),
      "86400000", 1, 31536000000, false,
      "published files no longer current are deleted this much later, ms", NULL},
+    EDGE_METRICS_HTTP_CFG_ROW (wk_config_t, metrics_listen),
 };
 #define S_SPEC_COUNT (sizeof s_spec / sizeof s_spec[0])
 

@@ -22,6 +22,7 @@ typedef struct {
     char *data_dir;             //  EDGE_DATA_DIR (scratch files)
     char *url_allow;            //  EDGE_URL_ALLOW (CIDRs for downloads)
     int64_t gc_delay_ms;        //  EDGE_GC_DELAY_MS (deletion of old files)
+    char *metrics_listen;       //  EDGE_METRICS_LISTEN, "" = off
 } wk_config_t;
 
 //  Fill config from the environment (env as in edge_cfg_load; NULL =

@@ -5,6 +5,7 @@
 #include "edge_log.h"
 #include "edge_store.h"
 #include "edge_util.h"
+#include "wk_metrics.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -511,6 +512,7 @@ s_copy (s_run_t *run,
         }
         if (edge_store_put_file (store, key, src) == 0) {
             *copied = true;
+            wk_metrics_published (obj->size);
             rc = S_OK;
             break;
         }

@@ -7,6 +7,7 @@
 #include "edge_task.h"
 #include "edge_urlguard.h"
 #include "edge_util.h"
+#include "wk_metrics.h"
 #include <curl/curl.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -307,6 +308,7 @@ s_on_body (char *data, size_t size, size_t count, void *arg)
         return len;
     size_t written = fwrite (data, 1, len, dl->file);
     dl->received += (int64_t) written;
+    wk_metrics_downloaded (written);
     return written;
 }
 

@@ -36,6 +36,15 @@ wk_job_handler (const char *type)
 }
 
 
+const char *
+wk_job_type (size_t index)
+{
+    return index < sizeof s_handlers / sizeof s_handlers[0]
+               ? s_handlers[index].type
+               : NULL;
+}
+
+
 bool
 wk_job_is_cancelled (const wk_job_t *job)
 {

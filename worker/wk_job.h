@@ -12,6 +12,7 @@
 #include <jansson.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 typedef enum {
@@ -46,6 +47,9 @@ typedef wk_job_rc_t (wk_job_fn) (wk_job_t *job);
 
 //  The handler of a task type, or NULL when the type is unknown.
 wk_job_fn *wk_job_handler (const char *type);
+//  The index-th task type of the handler table, or NULL past its end.
+//  Static.
+const char *wk_job_type (size_t index);
 //  True once the job must stop (lease lost or shutdown).
 bool wk_job_is_cancelled (const wk_job_t *job);
 //  Sleep ms milliseconds, waking early when cancelled. Returns true when

@@ -7,6 +7,7 @@
 #include "edge_task.h"
 #include "edge_util.h"
 #include "wk_image.h"
+#include "wk_metrics.h"
 #include "wk_mkraw_traces.h"
 #include "wk_patch.h"
 #include "wk_stage.h"
@@ -235,6 +236,7 @@ s_make_image (s_run_t *run)
                      run->image_dir, strerror (errno));
     else {
         run->image_bytes = run->image.stored_bytes + (uint64_t) st.st_size;
+        wk_metrics_built (run->image_bytes);
         wk_mkraw_progress (job, run->tar_bytes, run->tar_bytes);
         edge_info ("task %s: image %s of build %d: %llu chunks, %llu bytes",
                    job->name, run->image.dxf_name, run->build_id,
@@ -331,6 +333,7 @@ s_make_patch (s_run_t *run, const char *pat_dir, const s_kept_t *from)
         wk_job_fail (job, "mkraw: cannot move the patch to %s: %s", target,
                      strerror (errno));
     else {
+        wk_metrics_built (info.total_bytes);
         json_array_append_new (run->patches,
                                json_pack ("{s:i, s:I}", "fromBuildId", from->id,
                                           "sizeBytes",

@@ -11,6 +11,7 @@
 #include "edge_util.h"
 #include "wk_image.h"
 #include "wk_manifest.h"
+#include "wk_metrics.h"
 #include "wk_mkraw.h"
 #include "wk_profile.h"
 #include "wk_reorder.h"
@@ -551,6 +552,7 @@ s_reorder (s_run_t *run)
                           strerror (errno));
     else {
         run->image_bytes = run->info.stored_bytes + (uint64_t) st.st_size;
+        wk_metrics_built (run->image_bytes);
         edge_info ("task %s: image %s of build %d reordered as %s: %llu "
                    "chunks, %llu bytes",
                    job->name, run->dxf, run->build_id, run->info.dxf_name,

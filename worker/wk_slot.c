@@ -10,6 +10,7 @@
 #include "edge_log.h"
 #include "edge_util.h"
 #include "wk_job.h"
+#include "wk_metrics.h"
 #include <czmq.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -164,6 +165,7 @@ s_execute (wk_slot_t *self,
     edge_info ("task %s (%s) attempt %d started", claim->name, claim->type,
                claim->attempt);
     int64_t start = edge_mono_ms ();
+    wk_metrics_task_started (claim->type);
     json_t *params = json_loads (claim->params, 0, NULL);
     wk_job_t job = {.worker = self->worker_id,
                     .name = claim->name,
@@ -196,6 +198,8 @@ s_execute (wk_slot_t *self,
                        claim->name, claim->type, next_name, job.next_type);
         }
     }
+    wk_metrics_task_ended (claim->type, state,
+                           (double) (edge_mono_ms () - start) / 1000.0);
     wk_job_fini (&job);
     json_decref (params);
     return state;

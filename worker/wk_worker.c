@@ -13,6 +13,7 @@
 #include "proto_done.h"
 #include "proto_job.h"
 #include "proto_ready.h"
+#include "wk_metrics.h"
 #include "wk_reaper.h"
 #include "wk_slot.h"
 #include <czmq.h>
@@ -395,5 +396,9 @@ wk_worker_poll (wk_worker_t *self, int timeout_ms)
     else if (zpoller_terminated (self->poller))
         return -1;
     s_timers (self);
+    size_t running = 0;
+    for (size_t i = 0; i < self->nslots; i++)
+        running += wk_slot_is_busy (self->slots[i]) ? 1 : 0;
+    wk_metrics_slots (running, self->nslots - running, self->nbacklog);
     return 0;
 }

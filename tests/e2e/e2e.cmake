@@ -9,8 +9,7 @@ if(NOT Python3_EXECUTABLE AND EXISTS /usr/bin/python3)
 endif()
 find_package(Python3 REQUIRED COMPONENTS Interpreter)
 set(EDGE_E2E_TESTS openapi_doc contract failover pipeline identity tasks_api webhooks
-  apps_deployments
-  builds traces)
+  apps_deployments builds traces metrics)
 set(EDGE_CONTRACT_DIR ${PROJECT_BINARY_DIR}/contract)
 
 add_test(NAME e2e_contract_reset

@@ -199,11 +199,15 @@ class StartFailed(Exception):
 
 
 class Stack:
-    """redis-server + broker + gateway + workers + notifier on free ports."""
+    """redis-server + broker + gateway + workers + notifier on free ports.
+    metrics=True: broker, workers and notifier serve /metrics on free ports
+    too (EDGE_METRICS_LISTEN; metrics_ports[name], metrics_text(name))."""
 
     START_ATTEMPTS = 3
+    METRICS_KINDS = ("broker", "worker", "notifier")
 
-    def __init__(self, workers=1, notifier=True, env=None, sentinel=False):
+    def __init__(self, workers=1, notifier=True, env=None, sentinel=False, metrics=False):
+        self.has_metrics = metrics
         # A port from free_port() can be taken by another test process before
         # ours binds it; a process that exits while the stack starts means
         # that (or a real fault): start again on fresh ports, a few times.
@@ -244,6 +248,7 @@ class Stack:
         self.env.pop("PORT", None)
         self.env.update(env or {})
         self.procs = {}
+        self.metrics_ports = {}
         self.worker_seq = 0
         self.redis_proc = None
         self.redis = None
@@ -379,6 +384,9 @@ class Stack:
     def start(self, kind, name=None, env=None):
         name = name or kind
         e = dict(self.env)
+        if self.has_metrics and kind in self.METRICS_KINDS:
+            self.metrics_ports[name] = free_port()
+            e["EDGE_METRICS_LISTEN"] = "127.0.0.1:%d" % self.metrics_ports[name]
         e.update(env or {})
         self.procs[name] = Proc(name, [os.path.join(BIN, "edge-" + kind)], e, self.dir)
         return self.procs[name]
@@ -423,6 +431,20 @@ class Stack:
 
     def logs(self):
         return {n: p.output() for n, p in self.procs.items()}
+
+    def metrics_text(self, name):
+        """GET /metrics of a process ("gateway" or a name in metrics_ports)
+        with plain http.client (not part of the API document); returns
+        (status, content type, text)."""
+        port = self.http_port if name == "gateway" else self.metrics_ports[name]
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        try:
+            conn.request("GET", "/metrics")
+            resp = conn.getresponse()
+            return (resp.status, resp.getheader("content-type", ""),
+                    resp.read().decode("utf-8"))
+        finally:
+            conn.close()
 
     # -- HTTP --------------------------------------------------------------
     def http(self, method, path, body=None, headers=None, raw=None, admin=False):

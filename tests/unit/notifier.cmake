@@ -1,6 +1,7 @@
 # notifier unit tests (keep sorted)
 edge_unit_test(test_nt_body libnt)
 edge_unit_test(test_nt_deliver libnt CivetWeb::CivetWeb)
+edge_unit_test(test_nt_metrics libnt)
 edge_unit_test(test_nt_notifier libnt)
 edge_unit_test(test_nt_schedule libnt)
 edge_unit_test(test_nt_sign libnt)

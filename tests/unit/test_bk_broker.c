@@ -7,6 +7,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 #include "bk_broker.h"
@@ -75,7 +76,7 @@ s_fixture_new (int64_t heartbeat_ms, size_t queue_max)
     snprintf (fx->backend, sizeof fx->backend, "tcp://127.0.0.1:%d",
               edge_testutil_free_port ());
     fx->config = (bk_broker_config_t){fx->frontend, fx->backend, heartbeat_ms,
-                                      queue_max};
+                                      queue_max, NULL};
     s_broker_start (fx);
     fx->gateway = s_dealer_new (fx->frontend, NULL);
     return fx;
@@ -407,6 +408,59 @@ test_silent_worker_is_forgotten (void **state)
 }
 
 
+//  True when the rendered text holds exactly this line.
+static bool
+s_has_line (const char *text, const char *line)
+{
+    size_t len = strlen (line);
+    for (const char *p = text; (p = strstr (p, line)); p += len)
+        if ((p == text || p[-1] == '\n') && p[len] == '\n')
+            return true;
+    return false;
+}
+
+
+static void
+test_metrics_follow_jobs_and_workers (void **state)
+{
+    (void) state;
+    const int64_t heartbeat_ms = 30;
+    edge_metrics_t *metrics = edge_metrics_new ();
+    s_fixture_t *fx = edge_calloc (1, sizeof *fx);
+    snprintf (fx->frontend, sizeof fx->frontend, "tcp://127.0.0.1:%d",
+              edge_testutil_free_port ());
+    snprintf (fx->backend, sizeof fx->backend, "tcp://127.0.0.1:%d",
+              edge_testutil_free_port ());
+    fx->config = (bk_broker_config_t){fx->frontend, fx->backend, heartbeat_ms,
+                                      10, metrics};
+    s_broker_start (fx);
+    fx->gateway = s_dealer_new (fx->frontend, NULL);
+    s_submit (fx, "t1");
+    s_submit (fx, "t2");
+    assert_int_equal (s_queued (fx), 2);
+    char *text = edge_metrics_render (metrics);
+    assert_true (s_has_line (text, "edge_broker_jobs_queued 2"));
+    assert_true (s_has_line (text, "edge_broker_workers 0"));
+    free (text);
+    s_worker_t worker = s_worker_join (fx, "w", 1, 1);
+    s_worker_expect (fx, &worker, "t1", 1);
+    //  The worker goes silent: 3 heartbeats missed, then it is forgotten
+    int64_t deadline = edge_mono_ms () + S_DEADLINE_MS;
+    while (bk_broker_workers (fx->broker) == 1 && edge_mono_ms () < deadline)
+        assert_int_equal (bk_broker_run_once (fx->broker, 5), 0);
+    text = edge_metrics_render (metrics);
+    assert_true (s_has_line (text, "edge_broker_jobs_dispatched_total 1"));
+    assert_true (s_has_line (text, "edge_broker_jobs_queued 1"));
+    assert_true (s_has_line (text, "edge_broker_workers 0"));
+    assert_true (s_has_line (text, "edge_broker_heartbeats_missed_total 3"));
+    assert_true (s_has_line (text, "edge_broker_workers_lost_total 1"));
+    free (text);
+    zsock_destroy (&worker.sock);
+    s_fixture_destroy (&fx);
+    edge_metrics_destroy (&metrics);
+}
+
+
 typedef struct {
     s_fixture_t *fx;
     s_worker_t *worker;
@@ -592,6 +646,7 @@ main (void)
         cmocka_unit_test (
             test_malformed_messages_are_dropped_and_the_broker_goes_on),
         cmocka_unit_test (test_job_for_a_vanished_worker_goes_to_the_next_one),
+        cmocka_unit_test (test_metrics_follow_jobs_and_workers),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

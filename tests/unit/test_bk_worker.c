@@ -206,6 +206,29 @@ test_silent_workers_expire (void **state)
 }
 
 
+static void
+test_missed_heartbeats_are_counted_once_each (void **state)
+{
+    (void) state;
+    bk_worker_table_t *table = bk_worker_table_new ();
+    bk_worker_t *worker = s_add (table, "w", 1, 1, 0, 1000);
+    //  Heartbeat every 100 ms; late by less than half an interval: none
+    assert_int_equal (bk_worker_table_missed (table, 1149, 100, 3), 0);
+    assert_int_equal (bk_worker_table_missed (table, 1151, 100, 3), 1);
+    assert_int_equal (bk_worker_table_missed (table, 1200, 100, 3), 0);
+    assert_int_equal (bk_worker_table_missed (table, 1251, 100, 3), 1);
+    //  at most max - 1 until silent for max intervals, then max in all
+    assert_int_equal (bk_worker_table_missed (table, 1300, 100, 3), 0);
+    assert_int_equal (bk_worker_table_missed (table, 1301, 100, 3), 1);
+    assert_int_equal (bk_worker_table_missed (table, 9000, 100, 3), 0);
+    //  a message starts the count again
+    bk_worker_report (worker, 1, 0, 9000, S_LOST_MS);
+    assert_int_equal (bk_worker_table_missed (table, 9100, 100, 3), 0);
+    assert_int_equal (bk_worker_table_missed (table, 9400, 100, 3), 3);
+    bk_worker_table_destroy (&table);
+}
+
+
 int
 main (void)
 {
@@ -223,6 +246,7 @@ main (void)
             test_more_in_flight_than_capacity_means_a_restarted_worker),
         cmocka_unit_test (test_undescribed_worker_is_not_judged_by_capacity),
         cmocka_unit_test (test_silent_workers_expire),
+        cmocka_unit_test (test_missed_heartbeats_are_counted_once_each),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

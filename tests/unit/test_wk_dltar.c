@@ -14,6 +14,7 @@
 #include "wk_config.h"
 #include "wk_dltar.h"
 #include "wk_job.h"
+#include "wk_metrics.h"
 #include <civetweb.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -333,9 +334,20 @@ test_download_is_stored_byte_for_byte_with_progress (void **state)
     wk_job_t job;
     edge_task_claim_t claim;
     atomic_store (&s_served, 0);
+    edge_metrics_t *metrics = edge_metrics_new ();
+    wk_metrics_setup (metrics);
     assert_int_equal (s_run ("b1", "/file", S_SIZE, &cancel, &job, &claim),
                       WK_JOB_DONE);
     assert_int_equal (atomic_load (&s_served), S_SIZE);
+    //  Every byte received counts as downloaded
+    char *text = edge_metrics_render (metrics);
+    char line[80];
+    snprintf (line, sizeof line, "\nedge_worker_bytes_downloaded_total %d\n",
+              S_SIZE);
+    assert_non_null (strstr (text, line));
+    free (text);
+    wk_metrics_cleanup ();
+    edge_metrics_destroy (&metrics);
     s_assert_stored ("b1");
     json_t *result = json_loads (job.result, 0, NULL);
     assert_string_equal (json_string_value (json_object_get (result, "key")),
