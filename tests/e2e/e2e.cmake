@@ -31,3 +31,9 @@ foreach(t ${EDGE_E2E_TESTS})
     FIXTURES_REQUIRED e2e_contract
     ENVIRONMENT "EDGE_BIN_DIR=${PROJECT_BINARY_DIR}/bin;EDGE_CONTRACT_DIR=${EDGE_CONTRACT_DIR}")
 endforeach()
+
+# The deployment files (no processes, no API responses: outside the contract
+# fixture).
+add_test(NAME deploy_files
+  COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/e2e/test_deploy_files.py)
+set_tests_properties(deploy_files PROPERTIES LABELS e2e TIMEOUT 60)
