@@ -374,6 +374,16 @@ edge_store_new_fs (const char *path)
 }
 
 
+uint64_t
+edge_store_part_size (uint64_t size, uint64_t preferred)
+{
+    uint64_t part = preferred;
+    if (size > part * EDGE_STORE_MAX_PARTS)
+        part = (size + EDGE_STORE_MAX_PARTS - 1) / EDGE_STORE_MAX_PARTS;
+    return part > EDGE_STORE_MAX_PART_SIZE ? 0 : part;
+}
+
+
 char *
 edge_store_s3_endpoint_url (const char *endpoint)
 {

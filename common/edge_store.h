@@ -49,8 +49,11 @@ typedef int (edge_store_list_fn) (const char *key, uint64_t size, void *arg);
 //  Default multipart threshold and part size for S3 puts from files.
 #define EDGE_STORE_MULTIPART_THRESHOLD (64ull << 20)
 #define EDGE_STORE_PART_SIZE           (16ull << 20)
-//  S3's minimum part size (all parts but the last).
+//  S3's minimum part size (all parts but the last), and its limits on the
+//  number of parts of one object and on one part's size.
 #define EDGE_STORE_MIN_PART_SIZE (5ull << 20)
+#define EDGE_STORE_MAX_PARTS     10000
+#define EDGE_STORE_MAX_PART_SIZE (5ull << 30)
 
 //  A store over the directory path (created when missing). Returns NULL
 //  (and logs why) if it cannot be created. Caller owns the result.
@@ -70,6 +73,11 @@ edge_store_t *edge_store_new_from_url (const char *url,
                                        const edge_store_s3_opts_t *s3);
 //  Destroy the store and nullify the caller's reference; NULL-safe.
 void edge_store_destroy (edge_store_t **self_p);
+//  The part size for a multipart upload of size bytes: preferred, or
+//  larger when preferred would need more than EDGE_STORE_MAX_PARTS parts
+//  (a 1 TiB tar with 16 MiB parts would be 65,536 parts: S3 refuses the
+//  upload). 0 when size cannot be sent in parts at all (over 50 TB).
+uint64_t edge_store_part_size (uint64_t size, uint64_t preferred);
 
 //  "fs" or "s3".
 const char *edge_store_kind (const edge_store_t *self);

@@ -499,10 +499,9 @@ s_s3_put_parts (edge_store_t *self,
                 s_buf_t *xml)
 {
     s_buf_cat (xml, "<CompleteMultipartUpload>");
-    uint64_t off = 0;
+    uint64_t off = 0, part_size = edge_store_part_size (size, self->part_size);
     for (int part = 1; off < size; part++) {
-        uint64_t len =
-            size - off < self->part_size ? size - off : self->part_size;
+        uint64_t len = size - off < part_size ? size - off : part_size;
         char *query =
             edge_sprintf ("partNumber=%d&uploadId=%s", part, upload_id);
         char etag[160] = "";
@@ -570,8 +569,14 @@ edge_store_s3_put_file (edge_store_t *self,
                         int fd,
                         uint64_t size)
 {
-    if (size > self->threshold)
+    if (size > self->threshold) {
+        if (edge_store_part_size (size, self->part_size) == 0)
+            return edge_store_fail (self, EDGE_STORE_ERR_PROTOCOL, 0,
+                                    "s3 PUT \"%.64s\": %llu bytes is more "
+                                    "than one S3 object can hold",
+                                    key, (unsigned long long) size);
         return s_s3_put_multipart (self, key, fd, size);
+    }
     return edge_store_s3_put_body (self, key, "", fd, 0, NULL, size, NULL, 0);
 }
 

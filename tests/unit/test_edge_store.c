@@ -385,6 +385,28 @@ test_store_from_url_picks_the_kind (void **state)
 
 
 static void
+test_multipart_parts_grow_to_stay_within_ten_thousand (void **state)
+{
+    (void) state;
+    const uint64_t mib = 1ull << 20, part = EDGE_STORE_PART_SIZE;
+    assert_int_equal (edge_store_part_size (1, part), part);
+    assert_int_equal (edge_store_part_size (part * 10000, part), part);
+    //  1 TiB: 16 MiB parts would be 65,536 of them
+    uint64_t tib = 1ull << 40, got = edge_store_part_size (tib, part);
+    assert_true (got > part);
+    assert_true ((tib + got - 1) / got <= EDGE_STORE_MAX_PARTS);
+    assert_true (got < part * 7);
+    //  one byte over the preferred 10,000 parts
+    got = edge_store_part_size (5 * mib * 10000 + 1, 5 * mib);
+    assert_true ((5 * mib * 10000 + 1 + got - 1) / got <= EDGE_STORE_MAX_PARTS);
+    //  5 TB fits (S3's object limit); 10,000 parts of 5 GiB is the ceiling
+    assert_true (edge_store_part_size (5000000000000ull, part) > 0);
+    assert_int_equal (
+        edge_store_part_size (EDGE_STORE_MAX_PART_SIZE * 10000 + 1, part), 0);
+}
+
+
+static void
 test_s3_endpoint_may_be_a_bare_host_meaning_https (void **state)
 {
     (void) state;
@@ -721,6 +743,7 @@ main (void)
             test_fs_store_moves_a_file_into_place_without_a_copy),
         cmocka_unit_test (test_store_from_url_picks_the_kind),
         cmocka_unit_test (test_s3_endpoint_may_be_a_bare_host_meaning_https),
+        cmocka_unit_test (test_multipart_parts_grow_to_stay_within_ten_thousand),
     };
     const struct CMUnitTest s3_tests[] = {
         cmocka_unit_test (test_s3_store_round_trips_and_overwrites),
