@@ -2,6 +2,7 @@
     handler gets: read-only after start, except the metrics (thread-safe).  */
 #ifndef GW_CTX_H_INCLUDED
 #define GW_CTX_H_INCLUDED
+#include "edge_depot.h"
 #include "gw_metrics.h"
 #include <stddef.h>
 #include <stdint.h>
@@ -27,7 +28,7 @@ typedef struct {
     int64_t login_max_failures_ip; //  EDGE_LOGIN_MAX_FAILURES_IP, per address
     int64_t login_window_s;        //  EDGE_LOGIN_WINDOW_S
     char *operator_org; //  EDGE_OPERATOR_ORG, "" = none (POST /be/v1/orgs)
-    char *store_url;    //  EDGE_STORE, file:///path (the depot)
+    edge_depot_cfg_t depot; //  EDGE_STORE, EDGE_STORE_S3_* (the depot)
     int64_t upload_expiry_ms; //  EDGE_UPLOAD_EXPIRY_MS, upload URL lifetime
     int64_t upload_max_bytes; //  EDGE_UPLOAD_MAX_BYTES, largest upload
     char *public_url;         //  EDGE_PUBLIC_URL, "" = from the request

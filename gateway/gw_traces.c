@@ -183,7 +183,7 @@ s_resolve (gw_req_t *req,
 static const char *
 s_depot_root (const gw_ctx_t *ctx)
 {
-    const char *url = ctx->config->store_url;
+    const char *url = ctx->config->depot.url;
     return url && strncmp (url, "file://", 7) == 0 ? url + 7 : NULL;
 }
 

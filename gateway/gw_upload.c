@@ -571,7 +571,7 @@ void
 gw_upload_put (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
 {
     const char *token = gw_req_param (req, "token");
-    const char *root = gw_upload_depot_root (ctx->config->store_url);
+    const char *root = gw_upload_depot_root (ctx->config->depot.url);
     if (!gw_upload_token_is_valid (token) || !root) {
         gw_req_reply_fail (req, 401, "unauthorized", NULL,
                            "unknown upload URL");

@@ -34,17 +34,6 @@ s_check_org (const char *value, char *why, size_t whylen)
     return 0;
 }
 
-//  EDGE_STORE: file:///absolute/path (an S3 depot is not supported yet).
-static int
-s_check_store (const char *value, char *why, size_t whylen)
-{
-    if (strncmp (value, "file:///", 8) != 0) {
-        snprintf (why, whylen, "expected file:///path (S3 not supported yet)");
-        return -1;
-    }
-    return 0;
-}
-
 //  EDGE_PUBLIC_URL: "" or an http(s) base URL without query or fragment.
 static int
 s_check_public_url (const char *value, char *why, size_t whylen)
@@ -108,9 +97,7 @@ static const edge_cfg_spec_t s_spec[] = {
      "organization whose Administrators may create organizations through "
      "POST /be/v1/orgs (\"\" = nobody)",
      s_check_org},
-    {"EDGE_STORE", EDGE_CFG_STR, offsetof (gw_config_t, store_url),
-     "file:///var/tmp/rockit-edge/store", 0, 0, false,
-     "object store of the internal depot (uploads land there)", s_check_store},
+    EDGE_CFG_ROWS_DEPOT (gw_config_t, depot),
     {"EDGE_UPLOAD_EXPIRY_MS", EDGE_CFG_INT,
      offsetof (gw_config_t, upload_expiry_ms), "86400000", 1, 2592000000LL,
      false, "lifetime of an upload URL (POST /be/v1/builds), ms", NULL},
@@ -157,6 +144,18 @@ main (void)
         return 2;
     }
     edge_cfg_print (s_spec, S_SPEC_COUNT, &config);
+    char why[300];
+    if (edge_depot_is_s3 (&config.depot)) {
+        edge_error ("EDGE_STORE: an S3 depot is not supported by the gateway "
+                    "yet; use file:///path");
+        edge_cfg_fini (s_spec, S_SPEC_COUNT, &config);
+        return 2;
+    }
+    if (edge_depot_check (&config.depot, why, sizeof why)) {
+        edge_error ("EDGE_STORE: %s", why);
+        edge_cfg_fini (s_spec, S_SPEC_COUNT, &config);
+        return 2;
+    }
     gw_server_t *server = gw_server_new (&config);
     if (!server) {
         edge_cfg_fini (s_spec, S_SPEC_COUNT, &config);

@@ -2,6 +2,7 @@
     Redis, runs their handlers, and does the reaper duty. Configuration from
     the environment (bad config: exit 2); exit 1 when a socket cannot be set
     up; SIGTERM gives running tasks back to the queue and exits 0.  */
+#include "edge_depot.h"
 #include "edge_log.h"
 #include "edge_metrics_http.h"
 #include "wk_config.h"
@@ -26,16 +27,28 @@ main (void)
         return 2;
     }
     wk_config_print (&config);
-    wk_dltar_opts_t dltar = {.store_url = config.store_url,
+    char why[300];
+    if (edge_depot_is_s3 (&config.depot)) {
+        edge_error ("EDGE_STORE: an S3 depot is not supported by the worker "
+                    "yet; use file:///path");
+        wk_config_fini (&config);
+        return 2;
+    }
+    if (edge_depot_check (&config.depot, why, sizeof why)) {
+        edge_error ("EDGE_STORE: %s", why);
+        wk_config_fini (&config);
+        return 2;
+    }
+    wk_dltar_opts_t dltar = {.store_url = config.depot.url,
                              .data_dir = config.data_dir,
                              .url_allow = config.url_allow};
     if (wk_dltar_setup (&dltar)) {
         wk_config_fini (&config);
         return 2;
     }
-    wk_deploy_setup (&(wk_deploy_opts_t){.store_url = config.store_url,
+    wk_deploy_setup (&(wk_deploy_opts_t){.store_url = config.depot.url,
                                          .gc_delay_ms = config.gc_delay_ms});
-    wk_mkraw_setup (&(wk_mkraw_opts_t){.store_url = config.store_url});
+    wk_mkraw_setup (&(wk_mkraw_opts_t){.store_url = config.depot.url});
     edge_metrics_t *metrics = edge_metrics_new ();
     edge_metrics_add_process (metrics, EDGE_VERSION);
     wk_metrics_setup (metrics);

@@ -22,24 +22,6 @@ s_check_worker_id (const char *value, char *why, size_t whylen)
     return 0;
 }
 
-//  EDGE_STORE: file:///absolute/path. (An S3 depot, s3://bucket/prefix,
-//  needs its endpoint and credentials as configuration, which the worker
-//  does not read yet: refused at start rather than failing every upload.)
-static int
-s_check_store (const char *value, char *why, size_t whylen)
-{
-    if (strncmp (value, "s3://", 5) == 0) {
-        snprintf (why, whylen,
-                  "an S3 depot is not supported yet; use file:///path");
-        return -1;
-    }
-    if (strncmp (value, "file:///", 8) != 0) {
-        snprintf (why, whylen, "expected file:///path");
-        return -1;
-    }
-    return 0;
-}
-
 //  EDGE_DATA_DIR: an absolute path.
 static int
 s_check_dir (const char *value, char *why, size_t whylen)
@@ -80,9 +62,7 @@ static const edge_cfg_spec_t s_spec[] = {
     {"EDGE_TASK_MAX_ATTEMPTS", EDGE_CFG_INT,
      offsetof (wk_config_t, max_attempts), "3", 1, 100, false,
      "attempts before a task whose worker keeps dying fails", NULL},
-    {"EDGE_STORE", EDGE_CFG_STR, offsetof (wk_config_t, store_url),
-     "file:///var/tmp/rockit-edge/store", 0, 0, false,
-     "object store of the internal depot", s_check_store},
+    EDGE_CFG_ROWS_DEPOT (wk_config_t, depot),
     {"EDGE_DATA_DIR", EDGE_CFG_STR, offsetof (wk_config_t, data_dir),
      "/var/tmp/rockit-edge/data", 0, 0, false, "scratch directory",
      s_check_dir},

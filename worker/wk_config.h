@@ -3,6 +3,7 @@
 #ifndef WK_CONFIG_H_INCLUDED
 #define WK_CONFIG_H_INCLUDED
 #include "edge_cfg.h"
+#include "edge_depot.h"
 #include <stdint.h>
 
 typedef struct {
@@ -18,7 +19,7 @@ typedef struct {
     int64_t reaper_interval_ms; //  EDGE_REAPER_INTERVAL_MS
     int64_t reaper_resend_ms;   //  EDGE_REAPER_RESEND_MS
     int64_t max_attempts;       //  EDGE_TASK_MAX_ATTEMPTS
-    char *store_url;            //  EDGE_STORE (internal depot)
+    edge_depot_cfg_t depot;     //  EDGE_STORE, EDGE_STORE_S3_* (the depot)
     char *data_dir;             //  EDGE_DATA_DIR (scratch files)
     char *url_allow;            //  EDGE_URL_ALLOW (CIDRs for downloads)
     int64_t gc_delay_ms;        //  EDGE_GC_DELAY_MS (deletion of old files)

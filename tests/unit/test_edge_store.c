@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "edge_log.h"
+#include "edge_depot.h"
 #include "edge_store.h"
 #include "edge_testutil.h"
 #include "edge_util.h"
@@ -621,6 +622,44 @@ test_s3_store_uploads_big_files_in_parts (void **state)
 }
 
 
+//  The depot's start-up check: a working bucket passes; a missing bucket,
+//  a refused key and missing settings each give one clear line without
+//  the secret. An fs depot passes when its directory can be made.
+static void
+test_depot_check_at_start_names_what_is_wrong (void **state)
+{
+    (void) state;
+    char url[96], fs_url[200], why[300];
+    snprintf (url, sizeof url, "s3://%s/depot", S_BUCKET);
+    edge_depot_cfg_t cfg = {url, s_endpoint, "us-east-1", "S3RVER", S_SECRET};
+    assert_int_equal (edge_depot_check (&cfg, why, sizeof why), 0);
+    edge_store_t *store = edge_depot_open (&cfg);
+    assert_non_null (store);
+    assert_string_equal (edge_store_kind (store), "s3");
+    edge_store_destroy (&store);
+
+    cfg.url = "s3://no-such-bucket/depot";
+    assert_int_equal (edge_depot_check (&cfg, why, sizeof why), -1);
+    assert_non_null (strstr (why, "no-such-bucket"));
+    assert_non_null (strstr (why, "NoSuchBucket"));
+    cfg.url = url;
+    cfg.s3_key_id = "NOT-A-KEY";
+    assert_int_equal (edge_depot_check (&cfg, why, sizeof why), -1);
+    assert_non_null (strstr (why, "InvalidAccessKeyId"));
+    assert_null (strstr (why, S_SECRET));
+    cfg.s3_key_id = "";
+    assert_int_equal (edge_depot_check (&cfg, why, sizeof why), -1);
+    assert_non_null (strstr (why, "EDGE_STORE_S3_ACCESS_KEY_ID"));
+
+    snprintf (fs_url, sizeof fs_url, "file://%s/depot-check", s_dir);
+    edge_depot_cfg_t fs = {fs_url, "", "", "", ""};
+    assert_int_equal (edge_depot_check (&fs, why, sizeof why), 0);
+    assert_false (edge_depot_is_s3 (&fs));
+    fs.url = "file:///proc/edge-cannot-be-made";
+    assert_int_equal (edge_depot_check (&fs, why, sizeof why), -1);
+}
+
+
 static void
 test_s3_store_wrong_access_key_is_a_clear_error (void **state)
 {
@@ -751,6 +790,7 @@ main (void)
         cmocka_unit_test (test_s3_store_refuses_bad_keys),
         cmocka_unit_test (test_s3_store_uploads_big_files_in_parts),
         cmocka_unit_test (test_s3_store_wrong_access_key_is_a_clear_error),
+        cmocka_unit_test (test_depot_check_at_start_names_what_is_wrong),
         cmocka_unit_test (test_s3_store_missing_bucket_is_a_clear_error),
         cmocka_unit_test (
             test_s3_store_request_timeout_bounds_a_silent_server),

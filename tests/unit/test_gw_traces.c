@@ -293,7 +293,7 @@ s_teardown (void **state)
     gw_server_destroy (&s_gateway);
     free (s_config.listen);
     free (s_config.broker_frontend);
-    free (s_config.store_url);
+    free (s_config.depot.url);
     edge_redis_destroy (&s_redis);
     edge_testutil_redis_stop (&s_server);
     char command[200];

@@ -944,13 +944,26 @@ test_worker_config_checks_store_data_dir_and_allow_list (void **state)
     s_env = good;
     wk_config_t config;
     assert_int_equal (wk_config_load (&config, s_getenv), 0);
-    assert_string_equal (config.store_url, "file:///srv/depot");
+    assert_string_equal (config.depot.url, "file:///srv/depot");
     assert_string_equal (config.data_dir, "/var/tmp/rockit-edge/data");
     assert_string_equal (config.url_allow, "127.0.0.0/8");
     wk_config_fini (&config);
+    const char *s3[] = {"EDGE_STORE", "s3://depot-bucket/edge",
+                        "EDGE_STORE_S3_ENDPOINT", "127.0.0.1:9000",
+                        "EDGE_STORE_S3_ACCESS_KEY_ID", "AKIA1",
+                        "EDGE_STORE_S3_SECRET_ACCESS_KEY", "s3cr3t", NULL};
+    s_env = s3;
+    assert_int_equal (wk_config_load (&config, s_getenv), 0);
+    assert_true (edge_depot_is_s3 (&config.depot));
+    assert_null (edge_depot_fs_root (&config.depot));
+    assert_string_equal (config.depot.s3_endpoint, "127.0.0.1:9000");
+    assert_string_equal (config.depot.s3_region, "us-east-1");
+    assert_string_equal (config.depot.s3_secret, "s3cr3t");
+    wk_config_fini (&config);
     const char *bad[][2] = {{"EDGE_STORE", "ftp://x"},
                             {"EDGE_STORE", "file://relative"},
-                            {"EDGE_STORE", "s3://bucket/p"}, //  not yet
+                            {"EDGE_STORE", "s3://Bad_Bucket/p"},
+                            {"EDGE_STORE", "s3://bucket/a/../b"},
                             {"EDGE_DATA_DIR", "relative"},
                             {"EDGE_URL_ALLOW", "10.0.0.0/99"}};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
