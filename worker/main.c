@@ -7,6 +7,7 @@
 #include "edge_metrics_http.h"
 #include "wk_config.h"
 #include "wk_deploy.h"
+#include "wk_depot.h"
 #include "wk_dltar.h"
 #include "wk_metrics.h"
 #include "wk_mkraw.h"
@@ -28,17 +29,12 @@ main (void)
     }
     wk_config_print (&config);
     char why[300];
-    if (edge_depot_is_s3 (&config.depot)) {
-        edge_error ("EDGE_STORE: an S3 depot is not supported by the worker "
-                    "yet; use file:///path");
-        wk_config_fini (&config);
-        return 2;
-    }
     if (edge_depot_check (&config.depot, why, sizeof why)) {
         edge_error ("EDGE_STORE: %s", why);
         wk_config_fini (&config);
         return 2;
     }
+    wk_depot_setup (&config.depot, config.data_dir);
     wk_dltar_opts_t dltar = {.store_url = config.depot.url,
                              .data_dir = config.data_dir,
                              .url_allow = config.url_allow};
@@ -69,6 +65,7 @@ main (void)
     wk_mkraw_cleanup ();
     wk_deploy_cleanup ();
     wk_dltar_cleanup ();
+    wk_depot_cleanup ();
     wk_config_fini (&config);
     return rc;
 }

@@ -1,6 +1,7 @@
 /*  wk_deploy - the deploy task handler: image and patches from the depot
     to every deployment of the app (see wk_deploy.h).  */
 #include "wk_deploy.h"
+#include "wk_depot.h"
 #include "edge_assert.h"
 #include "edge_log.h"
 #include "edge_store.h"
@@ -43,7 +44,8 @@ typedef struct {
     const char *previous_dxf; //  reorder: the image it replaces (params)
     bool is_stale;          //  reorder no longer applies (s_record)
     const json_t *patches;  //  borrowed from params
-    const char *depot_root; //  borrowed from s_conf.store_url
+    char *depot_root;       //  the depot's files (wk_depot_local_root)
+    edge_store_t *depot;    //  the depot's store
     s_obj_t *objs;          //  image first, then each patch, in list order
     size_t count, cap;
     json_t *failed;    //  names of failed deployments
@@ -499,6 +501,7 @@ s_copy (s_run_t *run,
 {
     char *src = edge_sprintf ("%s/%s", run->depot_root, obj->key);
     int64_t pause = s_conf.retry_ms;
+    bool is_local = false; //  s3 depot: fetched (once for every deployment)
     s_rc_t rc = S_FAILED;
     bool may_skip = !run->is_reorder || strncmp (obj->key, "pat/", 4) != 0;
     for (int attempt = 1; attempt <= WK_DEPLOY_TRIES; attempt++) {
@@ -509,6 +512,17 @@ s_copy (s_run_t *run,
             *copied = false;
             rc = S_OK;
             break;
+        }
+        if (!is_local) {
+            int fetched = wk_depot_fetch (run->depot, run->depot_root, obj->key,
+                                          why, len);
+            if (fetched != 0) { //  the depot's fault: not the origin's
+                if (fetched > 0)
+                    snprintf (why, len, "%s is missing from the depot",
+                              obj->key);
+                break;
+            }
+            is_local = true;
         }
         if (edge_store_put_file (store, key, src) == 0) {
             *copied = true;
@@ -770,6 +784,8 @@ wk_deploy_cleanup (void)
 edge_store_t *
 wk_deploy_depot (void)
 {
+    if (wk_depot_is_s3 ())
+        return wk_depot_store ();
     if (!s_conf.is_set || strncmp (s_conf.store_url, "file://", 7) != 0) {
         edge_debug ("deploy: no file:// depot configured");
         return NULL;
@@ -792,16 +808,21 @@ wk_deploy_run (wk_job_t *job)
     edge_assert (job && job->params);
     if (!s_conf.is_set)
         return wk_job_fail (job, "deploy: the worker has no depot settings");
-    if (strncmp (s_conf.store_url, "file://", 7) != 0)
-        return wk_job_fail (job, "deploy: the depot must be a file:// store");
+    if (strncmp (s_conf.store_url, "file://", 7) != 0 && !wk_depot_is_s3 ())
+        return wk_job_fail (job, "deploy: the depot must be a file:// store "
+                                 "or a set-up S3 depot");
     if (!job->redis)
         return wk_job_fail (job, "deploy: no Redis connection");
-    s_run_t run = {.job = job, .depot_root = s_conf.store_url + 7};
+    s_run_t run = {.job = job,
+                   .depot_root = wk_depot_is_s3 ()
+                                     ? wk_depot_local_root (job->name)
+                                     : edge_strdup (s_conf.store_url + 7)};
     run.failed = json_array ();
     run.succeeded = json_array ();
     wk_job_rc_t rc = WK_JOB_FAILED;
     json_t *names = NULL;
-    edge_store_t *depot = edge_store_new_fs (run.depot_root);
+    edge_store_t *depot = wk_deploy_depot ();
+    run.depot = depot;
     if (!depot) {
         wk_job_fail (job, "deploy: cannot open the depot");
         goto cleanup;
@@ -822,6 +843,7 @@ wk_deploy_run (wk_job_t *job)
     rc = s_outcome (&run, names);
 cleanup:
     edge_store_destroy (&depot);
+    wk_depot_release (&run.depot_root);
     for (size_t i = 0; i < run.count; i++)
         free (run.objs[i].key);
     free (run.objs);

@@ -1,6 +1,7 @@
 /*  wk_dltar - the dltar task handler: a build tar from an http(s) URL into
     the store, through a resumable scratch file (see wk_dltar.h).  */
 #include "wk_dltar.h"
+#include "wk_depot.h"
 #include "edge_assert.h"
 #include "edge_log.h"
 #include "edge_store.h"
@@ -777,7 +778,8 @@ wk_dltar_run (wk_job_t *job)
     wk_job_rc_t rc = WK_JOB_FAILED;
     if (s_params (job, &p) != 0)
         goto cleanup;
-    store = edge_store_new_from_url (s_conf.store_url, NULL);
+    store = wk_depot_is_s3 () ? wk_depot_store ()
+                              : edge_store_new_from_url (s_conf.store_url, NULL);
     if (!store) {
         wk_job_fail (job, "dltar: cannot open the depot");
         goto cleanup;

@@ -10,6 +10,7 @@
 #include "wk_metrics.h"
 #include "wk_mkraw_traces.h"
 #include "wk_patch.h"
+#include "wk_depot.h"
 #include "wk_stage.h"
 #include <errno.h>
 #include <pthread.h>
@@ -33,7 +34,8 @@ static struct {
 //  One build-mode run.
 typedef struct {
     wk_job_t *job;
-    const char *root;       //  depot directory (borrowed from s_conf)
+    const char *root;       //  the depot's files (wk_depot_local_root)
+    edge_store_t *store;    //  s3 depot: the bucket's store, else NULL
     const char *app;        //  params, borrowed
     const char *build_name; //  params, borrowed
     const char *tar_key;    //  params, borrowed
@@ -113,6 +115,7 @@ s_params (s_run_t *run)
     char *path = edge_sprintf ("%s/%s", run->root, S_STR (run->tar_key));
     struct stat st;
     const char *why = NULL;
+    char fetch_why[300] = "";
     if (!edge_name_is_valid (job->org) || !edge_request_id_is_valid (job->name))
         why = "the task has no valid org or name";
     else if (!run->app || !edge_name_is_valid (run->app))
@@ -122,6 +125,10 @@ s_params (s_run_t *run)
     else if (!run->tar_key || !edge_store_key_is_valid (run->tar_key)
              || strncmp (run->tar_key, prefix, strlen (prefix)) != 0)
         why = "params.tarKey is not a key under builds/<org>/<appName>/";
+    else if (wk_depot_fetch (run->store, run->root, run->tar_key, fetch_why,
+                             sizeof fetch_why)
+             < 0)
+        why = fetch_why;
     else if (stat (path, &st) != 0 || !S_ISREG (st.st_mode))
         why = "the build tar is not in the depot";
     free (path);
@@ -229,11 +236,18 @@ s_make_image (s_run_t *run)
     }
     run->image_dir = edge_sprintf ("%s/%s", dir, run->image.dxf_name);
     char *manifest = edge_sprintf ("%s/%s", run->image_dir, WK_IMAGE_MANIFEST);
+    char *key = edge_sprintf ("dxf/%s/%s/%04d/%s", job->org, run->app,
+                              run->build_id, run->image.dxf_name);
+    char why[300];
     struct stat st;
     if (wk_stage_commit (&stage, run->image_dir) != 0
         || stat (manifest, &st) != 0)
         wk_job_fail (job, "mkraw: cannot move the image to %s: %s",
                      run->image_dir, strerror (errno));
+    else if (wk_depot_push (run->store, run->root, key, WK_IMAGE_MANIFEST, why,
+                            sizeof why)
+             != 0)
+        wk_job_fail (job, "mkraw: %s", why);
     else {
         run->image_bytes = run->image.stored_bytes + (uint64_t) st.st_size;
         wk_metrics_built (run->image_bytes);
@@ -244,6 +258,7 @@ s_make_image (s_run_t *run)
                    (unsigned long long) run->image_bytes);
         rc = WK_JOB_DONE;
     }
+    free (key);
     free (manifest);
 cleanup:
     wk_stage_fini (&stage);
@@ -313,13 +328,20 @@ s_make_patch (s_run_t *run, const char *pat_dir, const s_kept_t *from)
     char *manifest = edge_sprintf ("%s/%s", dir_a, WK_IMAGE_MANIFEST);
     char *target = edge_sprintf ("%s/%04d", pat_dir, from->id);
     char *tag = edge_sprintf ("%s-%04d", job->name, from->id);
+    char *key_a = edge_sprintf ("dxf/%s/%s/%04d/%s/%s", job->org, run->app,
+                                from->id, from->dxf, WK_IMAGE_MANIFEST);
+    char *key = edge_sprintf ("pat/%s/%s/%04d/%04d", job->org, run->app,
+                              run->build_id, from->id);
     wk_stage_t stage;
     wk_stage_init (&stage, pat_dir, tag);
     wk_patch_info_t info;
-    char err[256] = "";
+    char err[300] = "";
     wk_job_rc_t rc = WK_JOB_FAILED;
     struct stat st;
-    if (stat (manifest, &st) != 0) {
+    int fetched = wk_depot_fetch (run->store, run->root, key_a, err, sizeof err);
+    if (fetched < 0)
+        wk_job_fail (job, "mkraw: %s", err);
+    else if (stat (manifest, &st) != 0) {
         edge_warn ("task %s: image %s of build %d is not in the depot: no "
                    "patch from it",
                    job->name, from->dxf, from->id);
@@ -332,6 +354,10 @@ s_make_patch (s_run_t *run, const char *pat_dir, const s_kept_t *from)
     else if (wk_stage_commit (&stage, target) != 0)
         wk_job_fail (job, "mkraw: cannot move the patch to %s: %s", target,
                      strerror (errno));
+    else if (wk_depot_push (run->store, run->root, key, WK_IMAGE_MANIFEST, err,
+                            sizeof err)
+             != 0)
+        wk_job_fail (job, "mkraw: %s", err);
     else {
         wk_metrics_built (info.total_bytes);
         json_array_append_new (run->patches,
@@ -346,6 +372,8 @@ s_make_patch (s_run_t *run, const char *pat_dir, const s_kept_t *from)
         rc = WK_JOB_DONE;
     }
     wk_stage_fini (&stage);
+    free (key);
+    free (key_a);
     free (tag);
     free (target);
     free (manifest);
@@ -409,9 +437,16 @@ s_succeed (s_run_t *run)
 static wk_job_rc_t
 s_run_build (wk_job_t *job)
 {
-    s_run_t run = {.job = job, .root = s_conf.store_url + strlen ("file://")};
+    char *root = wk_mkraw_local_root (job);
+    s_run_t run = {.job = job,
+                   .root = root,
+                   .store = wk_depot_is_s3 () ? wk_depot_store () : NULL};
     run.patches = json_array ();
     wk_job_rc_t rc = WK_JOB_FAILED;
+    if (wk_depot_is_s3 () && !run.store) {
+        wk_job_fail (job, "mkraw: cannot open the S3 depot");
+        goto cleanup;
+    }
     if (s_params (&run) != 0 || s_build_id (&run) != 0)
         goto cleanup;
     edge_info ("task %s: mkraw of %s/%s: build id %d", job->name, run.app,
@@ -440,6 +475,8 @@ cleanup:
     json_decref (run.builds);
     free (run.image_dir);
     free (run.app_key);
+    edge_store_destroy (&run.store);
+    wk_depot_release (&root);
     return rc;
 }
 
@@ -459,6 +496,16 @@ wk_mkraw_cleanup (void)
 {
     free (s_conf.store_url);
     memset (&s_conf, 0, sizeof s_conf);
+}
+
+
+char *
+wk_mkraw_local_root (const wk_job_t *job)
+{
+    edge_assert (job);
+    if (wk_depot_is_s3 ())
+        return wk_depot_local_root (job->name);
+    return wk_mkraw_depot () ? edge_strdup (wk_mkraw_depot ()) : NULL;
 }
 
 
@@ -548,8 +595,9 @@ wk_mkraw_run (wk_job_t *job)
     edge_assert (job && job->params);
     if (!s_conf.store_url)
         return wk_job_fail (job, "mkraw: the worker has no depot settings");
-    if (strncmp (s_conf.store_url, "file://", 7) != 0)
-        return wk_job_fail (job, "mkraw: the depot must be a file:// store");
+    if (strncmp (s_conf.store_url, "file://", 7) != 0 && !wk_depot_is_s3 ())
+        return wk_job_fail (job, "mkraw: the depot must be a file:// store "
+                                 "or a set-up S3 depot");
     if (!job->redis)
         return wk_job_fail (job, "mkraw: no Redis connection");
     json_t *mode_value = json_object_get (job->params, "mode");

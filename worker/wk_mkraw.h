@@ -62,6 +62,11 @@ wk_job_rc_t wk_mkraw_run (wk_job_t *job);
 //  when the store is not file://. Borrowed: valid until the next
 //  wk_mkraw_setup or wk_mkraw_cleanup.
 const char *wk_mkraw_depot (void);
+//  The local directory that holds the depot's files for job: the file://
+//  depot itself, or (S3 depot) the task's private copy root. NULL when no
+//  depot is set up. Caller owns the result; release with
+//  wk_depot_release.
+char *wk_mkraw_local_root (const wk_job_t *job);
 //  Segment limit for images and patches (0: the default).
 uint64_t wk_mkraw_segment_max (void);
 //  Record the job's progress {doneBytes: done, totalBytes: total} (best

@@ -15,12 +15,14 @@
 #include "wk_mkraw.h"
 #include "wk_profile.h"
 #include "wk_reorder.h"
+#include "wk_depot.h"
 #include "wk_stage.h"
 #include "wk_trace.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #define S_MAX_BUILD   9999  //  ids have 4 digits in the depot layout
@@ -34,7 +36,8 @@
 //  One traces-mode run.
 typedef struct {
     wk_job_t *job;
-    const char *root;   //  depot directory (borrowed from wk_mkraw)
+    char *root;          //  the depot's files (wk_mkraw_local_root)
+    edge_store_t *store; //  s3 depot: the bucket's store, else NULL
     const char *app;    //  params, borrowed
     const char *dxf;    //  params.dxfName: the image judged, borrowed
     int build_id;       //  params.buildId
@@ -291,8 +294,14 @@ s_load (s_run_t *run)
     run->image_dir = edge_sprintf ("%s/dxf/%s/%s/%04d/%s", run->root, job->org,
                                    run->app, run->build_id, run->dxf);
     char *path = edge_sprintf ("%s/%s", run->image_dir, WK_IMAGE_MANIFEST);
-    char err[256] = "";
-    run->manifest = wk_manifest_load (path, err, sizeof err);
+    //  (s3: the whole image: the reorder reads its segments)
+    char *prefix = edge_sprintf ("dxf/%s/%s/%04d/%s/", job->org, run->app,
+                                 run->build_id, run->dxf);
+    char err[300] = "";
+    if (wk_depot_fetch_prefix (run->store, run->root, prefix, err, sizeof err)
+        == 0)
+        run->manifest = wk_manifest_load (path, err, sizeof err);
+    free (prefix);
     free (path);
     if (!run->manifest)
         return wk_job_fail (job,
@@ -322,9 +331,12 @@ s_one_trace (s_run_t *run,
         || strncmp (key, prefix, strlen (prefix)) != 0)
         snprintf (err, sizeof err, "its key '%.100s' is not under %s", key,
                   prefix);
-    else {
+    else if (wk_depot_fetch (run->store, run->root, key, err, sizeof err)
+             == 0) {
         char *path = edge_sprintf ("%s/%s", run->root, key);
         trace = wk_trace_mapper_load (mapper, path, err, sizeof err);
+        if (run->store)
+            unlink (path); //  s3: one trace's copy at a time
         free (path);
     }
     if (trace && strcmp (S_STR (trace->trace_id), id) != 0) {
@@ -525,6 +537,13 @@ s_write_image (s_run_t *run, const char *dir, wk_stage_t *stage)
         return wk_job_fail (job, "mkraw: cannot move the image to %s: %s",
                             run->new_dir, strerror (errno));
     run->is_written = true;
+    char *key = edge_sprintf ("dxf/%s/%s/%04d/%s", job->org, run->app,
+                              run->build_id, run->info.dxf_name);
+    rc = wk_depot_push (run->store, run->root, key, WK_IMAGE_MANIFEST, err,
+                        sizeof err);
+    free (key);
+    if (rc != 0)
+        return wk_job_fail (job, "mkraw: %s", err);
     return WK_JOB_DONE;
 }
 
@@ -699,6 +718,8 @@ s_run_fini (s_run_t *run)
     free (run->training_key);
     free (run->app_key);
     free (run->build_name);
+    edge_store_destroy (&run->store);
+    wk_depot_release (&run->root);
 }
 
 
@@ -706,11 +727,15 @@ wk_job_rc_t
 wk_mkraw_traces_run (wk_job_t *job)
 {
     edge_assert (job && job->params && job->redis);
-    s_run_t run = {.job = job, .root = wk_mkraw_depot ()};
-    if (!run.root)
-        return wk_job_fail (job, "mkraw: the depot must be a file:// store");
+    s_run_t run = {.job = job,
+                   .root = wk_mkraw_local_root (job),
+                   .store = wk_depot_is_s3 () ? wk_depot_store () : NULL};
     run.patches = json_array ();
-    wk_job_rc_t rc = s_params (&run);
+    wk_job_rc_t rc = WK_JOB_DONE;
+    if (!run.root || (wk_depot_is_s3 () && !run.store))
+        rc = wk_job_fail (job, "mkraw: the worker has no usable depot");
+    if (rc == WK_JOB_DONE)
+        rc = s_params (&run);
     if (rc == WK_JOB_DONE)
         rc = s_start (&run);
     if (rc == WK_JOB_DONE) {
@@ -734,6 +759,10 @@ wk_mkraw_traces_run (wk_job_t *job)
         edge_info ("task %s: removing the unused image %s", job->name,
                    run.info.dxf_name);
         wk_stage_rmtree (run.new_dir);
+        char *key = edge_sprintf ("dxf/%s/%s/%04d/%s", job->org, run.app,
+                                  run.build_id, run.info.dxf_name);
+        wk_depot_forget (run.store, key, WK_IMAGE_MANIFEST);
+        free (key);
     }
     if (rc == WK_JOB_DONE)
         rc = s_succeed (&run);
