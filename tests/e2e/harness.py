@@ -160,11 +160,11 @@ def key_headers(org, username, api_key):
 
 
 class Proc:
-    def __init__(self, name, argv, env, logdir):
+    def __init__(self, name, argv, env, logdir, cwd=None):
         self.name = name
         self.log_path = os.path.join(logdir, name + ".log")
         self.log = open(self.log_path, "ab")
-        self.popen = subprocess.Popen(argv, env=env, stdout=self.log,
+        self.popen = subprocess.Popen(argv, env=env, stdout=self.log, cwd=cwd,
                                       stderr=subprocess.STDOUT)
 
     def output(self):
@@ -206,8 +206,12 @@ class Stack:
     START_ATTEMPTS = 3
     METRICS_KINDS = ("broker", "worker", "notifier")
 
-    def __init__(self, workers=1, notifier=True, env=None, sentinel=False, metrics=False):
+    def __init__(self, workers=1, notifier=True, env=None, sentinel=False, metrics=False,
+                 private_dirs=False):
         self.has_metrics = metrics
+        # private_dirs: every process runs in a directory of its own (its
+        # working directory, with its EDGE_DATA_DIR inside), shared with none
+        self.private_dirs = private_dirs
         # A port from free_port() can be taken by another test process before
         # ours binds it; a process that exits while the stack starts means
         # that (or a real fault): start again on fresh ports, a few times.
@@ -385,10 +389,16 @@ class Stack:
         name = name or kind
         e = dict(self.env)
         if self.has_metrics and kind in self.METRICS_KINDS:
-            self.metrics_ports[name] = free_port()
+            # a restarted process keeps its port (scrapers find it again)
+            self.metrics_ports.setdefault(name, free_port())
             e["EDGE_METRICS_LISTEN"] = "127.0.0.1:%d" % self.metrics_ports[name]
+        cwd = None
+        if self.private_dirs:
+            cwd = os.path.join(self.dir, "proc-" + name)
+            os.makedirs(cwd, exist_ok=True)
+            e["EDGE_DATA_DIR"] = os.path.join(cwd, "data")
         e.update(env or {})
-        self.procs[name] = Proc(name, [os.path.join(BIN, "edge-" + kind)], e, self.dir)
+        self.procs[name] = Proc(name, [os.path.join(BIN, "edge-" + kind)], e, self.dir, cwd)
         return self.procs[name]
 
     def start_worker(self, env=None):
@@ -447,8 +457,8 @@ class Stack:
             conn.close()
 
     # -- HTTP --------------------------------------------------------------
-    def http(self, method, path, body=None, headers=None, raw=None, admin=False):
-        conn = http.client.HTTPConnection("127.0.0.1", self.http_port, timeout=30)
+    def http(self, method, path, body=None, headers=None, raw=None, admin=False, port=None):
+        conn = http.client.HTTPConnection("127.0.0.1", port or self.http_port, timeout=30)
         h = dict(headers or {})
         if admin:
             h["x-rockit-admin-token"] = self.token
