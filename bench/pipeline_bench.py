@@ -12,8 +12,12 @@ prints the figures. The end-to-end time is from the POST to the deploy
 task's `finished` time (task records, millisecond stamps); the wall time
 seen by polling is printed next to it.
 
+With --depot s3 the internal depot is an S3 bucket on a local s3rver
+(no shared disk); --depot both imports the same tars with the fs depot,
+then with the S3 depot, and prints both (the comparison of one run).
+
 Usage: bench/pipeline_bench.py [--size 256MiB] [--change 0.05] [--bin build/bin]
-                               [--dir TMP] [--keep]
+                               [--depot fs|s3|both] [--dir TMP] [--keep]
 """
 import argparse
 import datetime
@@ -125,7 +129,46 @@ def report(name, tar_bytes, posted, seen, tasks, rss):
           % (res["sizeBytes"], 100.0 * res["sizeBytes"] / tar_bytes, res.get("chunks", "?"),
              res["dxfName"]))
     print("  worker peak RSS (VmHWM): %s KiB" % rss)
-    return res
+    return dict(res, endToEnd=total)
+
+
+def run_depot(depot, files, work, tar_a, tar_b, bytes_a, bytes_b, nchanged, nfiles):
+    """Import A then B on a fresh stack whose depot is depot ("fs" or
+    "s3"); prints the figures, returns A's end-to-end seconds."""
+    from harness import S3rver, Stack, token_headers
+    env = {"EDGE_URL_ALLOW": "127.0.0.0/8", "EDGE_LOG_LEVEL": "warn",
+           "EDGE_AUTH_TOKEN_TTL_S": "86400", "EDGE_LEASE_MS": "15000"}
+    s3 = stack = None
+    try:
+        if depot == "s3":
+            s3 = S3rver(bucket="depot")
+            env.update({"EDGE_STORE": "s3://depot/edge", "EDGE_STORE_S3_ENDPOINT": s3.endpoint,
+                        "EDGE_STORE_S3_ACCESS_KEY_ID": S3rver.ACCESS_KEY,
+                        "EDGE_STORE_S3_SECRET_ACCESS_KEY": S3rver.SECRET_KEY})
+        stack = Stack(workers=1, env=env)
+        doc = stack.create_org("bench")
+        _, token = stack.auth_token("bench", doc["adminUsername"], doc["password"])
+        bench = Bench(stack, files, token_headers(token), work)
+        origin = os.path.join(work, "origin-" + depot)
+        os.makedirs(origin)
+        bench.call("POST", "/be/v1/deployments",
+                   {"name": "bench_fs", "kind": "fs", "fs": {"path": origin}}, (201,))
+        bench.call("POST", "/be/v1/apps", {"name": "bench", "label": "bench",
+                                           "deployments": ["bench_fs"]}, (201,))
+        res_a = report("A", bytes_a, *bench.run("build_a", tar_a, bytes_a))
+        res_b = report("B", bytes_b, *bench.run("build_b", tar_b, bytes_b))
+        app = bench.call("GET", "/be/v1/apps/bench")
+        for p in app["patches"]:
+            print("patch %d -> %d: %d bytes (%.2f%% of image B %d bytes; %.1f%% of files changed)"
+                  % (p["fromBuildId"], p["toBuildId"], p["sizeBytes"],
+                     100.0 * p["sizeBytes"] / res_b["sizeBytes"], res_b["sizeBytes"],
+                     100.0 * nchanged / nfiles))
+        return res_a["endToEnd"]
+    finally:
+        if stack:
+            stack.close()
+        if s3:
+            s3.close()
 
 
 def main():
@@ -135,12 +178,14 @@ def main():
     ap.add_argument("--bin", default=os.path.join(HERE, "..", "build", "bin"))
     ap.add_argument("--dir", default=None, help="scratch directory (tars, stack, origin)")
     ap.add_argument("--keep", action="store_true", help="keep the scratch directory")
+    ap.add_argument("--depot", choices=("fs", "s3", "both"), default="fs",
+                    help="the internal depot: a directory, an S3 bucket (s3rver), or both")
     args = ap.parse_args()
     os.environ["EDGE_BIN_DIR"] = os.path.abspath(args.bin)
     work = tempfile.mkdtemp(prefix="pipeline_bench_", dir=args.dir)
     tempfile.tempdir = work                     # the stack's store and data go there too
-    from harness import FileServer, Stack, token_headers
-    stack = files = None
+    from harness import FileServer
+    files = None
     try:
         sizes, seeds_a, seeds_b, changed = plan(args.size, args.change)
         tar_a, tar_b = os.path.join(work, "a.tar"), os.path.join(work, "b.tar")
@@ -154,30 +199,15 @@ def main():
         print("sha256sum of tar A: %.1f MB/s (reference)" % sha)
 
         files = FileServer()
-        stack = Stack(workers=1, env={"EDGE_URL_ALLOW": "127.0.0.0/8", "EDGE_LOG_LEVEL": "warn",
-                                      "EDGE_AUTH_TOKEN_TTL_S": "86400",
-                                      "EDGE_LEASE_MS": "15000"})
-        doc = stack.create_org("bench")
-        _, token = stack.auth_token("bench", doc["adminUsername"], doc["password"])
-        bench = Bench(stack, files, token_headers(token), work)
-        origin = os.path.join(work, "origin")
-        os.makedirs(origin)
-        bench.call("POST", "/be/v1/deployments",
-                   {"name": "bench_fs", "kind": "fs", "fs": {"path": origin}}, (201,))
-        bench.call("POST", "/be/v1/apps", {"name": "bench", "label": "bench",
-                                           "deployments": ["bench_fs"]}, (201,))
-        res_a = report("A", bytes_a, *bench.run("build_a", tar_a, bytes_a))
-        res_b = report("B", bytes_b, *bench.run("build_b", tar_b, bytes_b))
-        app = bench.call("GET", "/be/v1/apps/bench")
-        for p in app["patches"]:
-            print("patch %d -> %d: %d bytes (%.2f%% of image B %d bytes; %.1f%% of files changed)"
-                  % (p["fromBuildId"], p["toBuildId"], p["sizeBytes"],
-                     100.0 * p["sizeBytes"] / res_b["sizeBytes"], res_b["sizeBytes"],
-                     100.0 * len(changed) / len(sizes)))
-        del res_a
+        totals = {}
+        for depot in (("fs", "s3") if args.depot == "both" else (args.depot,)):
+            print("-- %s depot" % depot)
+            totals[depot] = run_depot(depot, files, work, tar_a, tar_b, bytes_a, bytes_b,
+                                      len(changed), len(sizes))
+        if len(totals) == 2:
+            print("end to end of A: fs depot %.2f s, S3 depot %.2f s (%.2fx)"
+                  % (totals["fs"], totals["s3"], totals["s3"] / totals["fs"]))
     finally:
-        if stack:
-            stack.close()
         if files:
             files.close()
         if args.keep:
