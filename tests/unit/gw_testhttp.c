@@ -16,7 +16,6 @@
 #include "gw_upload.h"
 #include "proto_job.h"
 #include <czmq.h>
-#include <dirent.h>
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <fcntl.h>
@@ -520,7 +519,7 @@ gw_testhttp_reset (void **state)
 {
     (void) state;
     freeReplyObject (edge_redis_command (s_redis, "FLUSHALL"));
-    gw_testhttp_depot_clear ("builds/");
+    gw_testhttp_store_clear (s_store, "builds/");
     gw_testacct_org_create (s_redis, s_pwhash, "acme", "boss");
     gw_testacct_org_create (s_redis, s_pwhash, "other", "boss2");
     gw_testhttp_auth ("acme", "boss", s_boss);
@@ -701,14 +700,33 @@ s_on_name (const char *key, uint64_t size, void *arg)
 
 
 void
-gw_testhttp_depot_clear (const char *prefix)
+gw_testhttp_store_clear (edge_store_t *store, const char *prefix)
 {
     char *keys = edge_calloc (1, 1 << 16);
     s_names_t names = {keys, 1 << 16, 0};
-    assert_int_equal (edge_store_list (s_store, prefix, s_on_name, &names), 0);
+    assert_int_equal (edge_store_list (store, prefix, s_on_name, &names), 0);
     for (char *key = strtok (keys, " "); key; key = strtok (NULL, " "))
-        assert_int_equal (edge_store_delete (s_store, key), 0);
+        assert_int_equal (edge_store_delete (store, key), 0);
     free (keys);
+}
+
+
+static int
+s_on_count (const char *key, uint64_t size, void *arg)
+{
+    (void) key;
+    (void) size;
+    (*(int *) arg)++;
+    return 0;
+}
+
+
+int
+gw_testhttp_store_count (edge_store_t *store, const char *prefix)
+{
+    int count = 0;
+    assert_int_equal (edge_store_list (store, prefix, s_on_count, &count), 0);
+    return count;
 }
 
 
