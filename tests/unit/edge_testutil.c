@@ -264,6 +264,24 @@ edge_testutil_s3rver_stop (edge_testutil_s3rver_t *s3)
 }
 
 
+static int
+s_on_object (const char *key, uint64_t size, void *arg)
+{
+    (void) key;
+    (void) size;
+    (*(int *) arg)++;
+    return 0;
+}
+
+
+int
+edge_testutil_store_count (edge_store_t *store, const char *prefix)
+{
+    int count = 0;
+    return edge_store_list (store, prefix, s_on_object, &count) ? -1 : count;
+}
+
+
 bool
 edge_testutil_poll (bool (*cond_fn) (void *), void *arg, int64_t timeout_ms)
 {

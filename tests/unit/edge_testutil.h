@@ -1,8 +1,9 @@
 /*  edge_testutil - helpers for unit tests: free loopback ports, a real
-    redis-server on one of them, and s3rver (an S3-compatible test server,
-    scripts/s3rver.sh).  */
+    redis-server on one of them, s3rver (an S3-compatible test server,
+    scripts/s3rver.sh), and counting a store's objects.  */
 #ifndef EDGE_TESTUTIL_H_INCLUDED
 #define EDGE_TESTUTIL_H_INCLUDED
+#include "edge_store.h"
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -49,6 +50,9 @@ int edge_testutil_s3rver_start (edge_testutil_s3rver_t *s3,
                                 const char *bucket);
 //  Stop it (SIGTERM to its group, then SIGKILL after a deadline).
 void edge_testutil_s3rver_stop (edge_testutil_s3rver_t *s3);
+//  The number of objects of store under prefix, or -1 when listing
+//  failed.
+int edge_testutil_store_count (edge_store_t *store, const char *prefix);
 //  Poll cond_fn(arg) every 10 ms until it returns true or timeout_ms passes.
 bool edge_testutil_poll (bool (*cond_fn) (void *), void *arg, int64_t timeout_ms);
 #endif

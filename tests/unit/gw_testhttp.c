@@ -711,25 +711,6 @@ gw_testhttp_store_clear (edge_store_t *store, const char *prefix)
 }
 
 
-static int
-s_on_count (const char *key, uint64_t size, void *arg)
-{
-    (void) key;
-    (void) size;
-    (*(int *) arg)++;
-    return 0;
-}
-
-
-int
-gw_testhttp_store_count (edge_store_t *store, const char *prefix)
-{
-    int count = 0;
-    assert_int_equal (edge_store_list (store, prefix, s_on_count, &count), 0);
-    return count;
-}
-
-
 edge_store_t *
 gw_testhttp_depot_store (void)
 {

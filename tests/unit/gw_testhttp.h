@@ -138,8 +138,6 @@ void gw_testhttp_record_key (const char *url, char *key);
 edge_store_t *gw_testhttp_depot_store (void);
 //  Delete every object of store under prefix.
 void gw_testhttp_store_clear (edge_store_t *store, const char *prefix);
-//  The number of objects of store under prefix.
-int gw_testhttp_store_count (edge_store_t *store, const char *prefix);
 //  The depot key of an import answer's tar (its group) into key.
 void gw_testhttp_tar_key (const json_t *answer, char *key, size_t size);
 //  True when that tar holds exactly total bytes of stream seed.

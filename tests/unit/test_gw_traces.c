@@ -362,7 +362,9 @@ s_files (int bid)
 {
     char prefix[128];
     snprintf (prefix, sizeof prefix, "traces/acme/game/%04d/", bid);
-    return gw_testhttp_store_count (s_store, prefix);
+    int count = edge_testutil_store_count (s_store, prefix);
+    assert_true (count >= 0);
+    return count;
 }
 
 

@@ -261,18 +261,24 @@ test_short_body_is_400_and_the_put_can_be_redone (void **state)
 }
 
 
+//  A record's field to poll for: want, or (want NULL) any non-empty.
 typedef struct {
     const char *key;
+    const char *field;
+    const char *want;
 } s_state_arg_t;
 
 
 static bool
-s_is_receiving (void *arg)
+s_field_is (void *arg)
 {
-    char *state = gw_testhttp_hget (((s_state_arg_t *) arg)->key, "state");
-    bool is_receiving = state && strcmp (state, "receiving") == 0;
-    free (state);
-    return is_receiving;
+    s_state_arg_t *self = arg;
+    char *value = gw_testhttp_hget (self->key, self->field);
+    bool is_it =
+        value
+        && (self->want ? strcmp (value, self->want) == 0 : value[0] != '\0');
+    free (value);
+    return is_it;
 }
 
 
@@ -290,8 +296,8 @@ test_put_in_progress_refuses_a_second_put_and_blocks_nothing (void **state)
               (unsigned long long) total);
     int fd = s_put_head (url, headers);
     gw_testhttp_send_bytes (fd, 9, 0, 65536);
-    s_state_arg_t arg = {key};
-    assert_true (edge_testutil_poll (s_is_receiving, &arg, 5000));
+    s_state_arg_t arg = {key, "state", "receiving"};
+    assert_true (edge_testutil_poll (s_field_is, &arg, 5000));
     assert_false (gw_testhttp_tar_exists (answer)); //  not before the end
     long status;
     json_t *result = gw_testhttp_put (url, 1000, 1, false, &status);
@@ -335,17 +341,6 @@ test_unknown_token_is_401_and_a_body_without_length_411 (void **state)
 }
 
 
-//  True once the record holds the PUT's upload id (field part).
-static bool
-s_has_part (void *arg)
-{
-    char *part = gw_testhttp_hget (((s_state_arg_t *) arg)->key, "part");
-    bool has_part = part && part[0];
-    free (part);
-    return has_part;
-}
-
-
 static void
 test_stale_put_is_taken_over_and_its_upload_aborted (void **state)
 {
@@ -356,8 +351,8 @@ test_stale_put_is_taken_over_and_its_upload_aborted (void **state)
     gw_testhttp_record_key (url, key);
     int fd = s_put_head (url, "Content-Length: 200000\r\n");
     gw_testhttp_send_bytes (fd, 6, 0, 65536);
-    s_state_arg_t arg = {key};
-    assert_true (edge_testutil_poll (s_has_part, &arg, 5000));
+    s_state_arg_t arg = {key, "part", NULL}; //  the upload id, once made
+    assert_true (edge_testutil_poll (s_field_is, &arg, 5000));
     //  as if its gateway had died: untouched for longer than allowed
     freeReplyObject (
         edge_redis_command (gw_testhttp_redis (), "HSET %s touchedMs 1", key));
@@ -466,8 +461,8 @@ test_put_beyond_the_parallel_limit_is_503_and_stores_nothing (void **state)
     gw_testhttp_record_key (url, key);
     int fd = s_put_head_at (port, url, "Content-Length: 200000\r\n");
     gw_testhttp_send_bytes (fd, 9, 0, 65536);
-    s_state_arg_t arg = {key};
-    assert_true (edge_testutil_poll (s_is_receiving, &arg, 5000));
+    s_state_arg_t arg = {key, "state", "receiving"};
+    assert_true (edge_testutil_poll (s_field_is, &arg, 5000));
     //  the only slot is taken: 503 at once, the second record untouched
     const char *url2 = gw_testhttp_str (second, "uploadUrl");
     int fd2 = s_put_head_at (port, url2, "Content-Length: 1000\r\n");
