@@ -63,8 +63,8 @@ s_check_key (edge_store_t *self, const char *key)
 
 //  mkdir -p for the directory part of path (everything before the last
 //  '/'). Returns 0 or -1 with errno.
-static int
-s_mkdirs_for (const char *path)
+int
+edge_store_mkdirs_for (const char *path)
 {
     char *dir = edge_strdup (path);
     char *slash = strrchr (dir, '/');
@@ -93,7 +93,7 @@ s_mkdirs_for (const char *path)
 int
 edge_store_tmp_open (edge_store_t *self, const char *dest, char **tmp)
 {
-    if (s_mkdirs_for (dest) == -1)
+    if (edge_store_mkdirs_for (dest) == -1)
         return edge_store_fail (self, EDGE_STORE_ERR_IO, 0,
                                 "mkdir for %.128s: %s", dest, strerror (errno));
     const char *slash = strrchr (dest, '/');
@@ -118,7 +118,8 @@ int
 edge_store_tmp_commit (edge_store_t *self, int fd, char *tmp, const char *dest)
 {
     int rc = 0;
-    if (fsync (fd) == -1 || close (fd) == -1) {
+    int sync_rc = fsync (fd);
+    if (close (fd) == -1 || sync_rc == -1) {
         rc = edge_store_fail (self, EDGE_STORE_ERR_IO, 0, "write %.128s: %s",
                               dest, strerror (errno));
         unlink (tmp);
@@ -207,8 +208,8 @@ s_file_replace (edge_store_t *self,
 //  ---------------------------------------------------------------------
 //  fs store
 
-static char *
-s_fs_path (const edge_store_t *self, const char *key)
+char *
+edge_store_fs_path (const edge_store_t *self, const char *key)
 {
     return edge_sprintf ("%s/%s", self->root, key);
 }
@@ -221,7 +222,7 @@ s_fs_put (edge_store_t *self,
           const void *data,
           size_t size)
 {
-    char *path = s_fs_path (self, key);
+    char *path = edge_store_fs_path (self, key);
     int rc = s_file_replace (self, path, src_fd, data, size);
     free (path);
     return rc;
@@ -231,7 +232,7 @@ s_fs_put (edge_store_t *self,
 static int
 s_fs_get_file (edge_store_t *self, const char *key, const char *dest)
 {
-    char *path = s_fs_path (self, key);
+    char *path = edge_store_fs_path (self, key);
     int src = open (path, O_RDONLY | O_CLOEXEC);
     free (path);
     if (src == -1 && (errno == ENOENT || errno == ENOTDIR))
@@ -249,7 +250,7 @@ s_fs_get_file (edge_store_t *self, const char *key, const char *dest)
 static int
 s_fs_head (edge_store_t *self, const char *key, bool *exists, uint64_t *size)
 {
-    char *path = s_fs_path (self, key);
+    char *path = edge_store_fs_path (self, key);
     struct stat st;
     int rc = stat (path, &st);
     free (path);
@@ -266,7 +267,7 @@ s_fs_head (edge_store_t *self, const char *key, bool *exists, uint64_t *size)
 static int
 s_fs_delete (edge_store_t *self, const char *key)
 {
-    char *path = s_fs_path (self, key);
+    char *path = edge_store_fs_path (self, key);
     int rc = 0;
     if (unlink (path) == -1 && errno != ENOENT && errno != ENOTDIR)
         rc = edge_store_fail (self, EDGE_STORE_ERR_IO, 0,
@@ -362,7 +363,7 @@ edge_store_new_fs (const char *path)
     while (len > 1 && self->root[len - 1] == '/')
         self->root[--len] = '\0';
     char *probe = edge_sprintf ("%s/x", self->root);
-    int rc = s_mkdirs_for (probe);
+    int rc = edge_store_mkdirs_for (probe);
     free (probe);
     struct stat st;
     if (rc == -1 || stat (self->root, &st) == -1 || !S_ISDIR (st.st_mode)) {
@@ -626,8 +627,8 @@ s_fs_move (edge_store_t *self, const char *key, const char *path)
     }
     fchmod (fd, 0644); //  published files are read by web servers
     close (fd);
-    char *dest = s_fs_path (self, key);
-    int rc = s_mkdirs_for (dest);
+    char *dest = edge_store_fs_path (self, key);
+    int rc = edge_store_mkdirs_for (dest);
     if (rc == 0 && rename (path, dest) == -1)
         rc = errno == EXDEV ? 1 : -1;
     if (rc == -1)

@@ -28,7 +28,8 @@ typedef enum {
     EDGE_STORE_ERR_NOT_FOUND, //  no such object (get)
     EDGE_STORE_ERR_CONNECT,   //  the endpoint could not be reached
     EDGE_STORE_ERR_HTTP,      //  the server answered with an error
-    EDGE_STORE_ERR_PROTOCOL   //  the server's answer made no sense
+    EDGE_STORE_ERR_PROTOCOL,  //  the server's answer made no sense
+    EDGE_STORE_ERR_SIZE       //  an upload got more bytes than announced
 } edge_store_err_t;
 
 //  S3 parameters (design §7). Borrowed: the store copies what it keeps.
@@ -131,6 +132,50 @@ int edge_store_list (edge_store_t *self,
                      void *arg);
 //  S3 only: keys per ListObjectsV2 page (1..1000, default 1000).
 void edge_store_set_list_page (edge_store_t *self, int max_keys);
+
+//  A streamed write of one object (edge_store_upload.c), for bodies that
+//  arrive piece by piece: the object appears whole, and only, at commit.
+//  fs: a part file "<key>.part-<id>" beside key (id: 16 hex digits),
+//  synced and renamed over key at commit. S3: a multipart upload of key;
+//  one part is kept in memory (it grows up to the part size, see
+//  edge_store_part_size) and PUT when full, so an upload never holds the
+//  object in memory or on local disk. The upload borrows its store (the
+//  store must outlive it; one thread uses both) and leaves its errors on
+//  the store (edge_store_err, edge_store_errstr).
+typedef struct edge_store_upload edge_store_upload_t;
+
+//  Begin writing key, which will get at most size bytes (exact when
+//  known, else an upper bound: S3 picks the part size from it so that it
+//  fits in EDGE_STORE_MAX_PARTS parts). S3: CreateMultipartUpload. Returns
+//  NULL with the store's error set. Caller owns the result.
+edge_store_upload_t *
+edge_store_upload_new (edge_store_t *store, const char *key, uint64_t size);
+//  Append len bytes (S3: PUTs a part when one is full). Returns 0, or -1
+//  with the store's error set (EDGE_STORE_ERR_SIZE past the announced
+//  size): the upload is then failed, and only destroy is left.
+int edge_store_upload_write (edge_store_upload_t *self,
+                             const void *data,
+                             size_t len);
+//  Make the object visible under key, whole (fs: fsync, rename, fsync of
+//  the directory; S3: the last part, then CompleteMultipartUpload).
+//  Returns 0, or -1 with the store's error set; either way only destroy
+//  is left.
+int edge_store_upload_commit (edge_store_upload_t *self);
+//  Abort the upload unless it was committed (nothing stays visible), free
+//  it and nullify the caller's reference; NULL-safe.
+void edge_store_upload_destroy (edge_store_upload_t **self_p);
+//  The upload's id, for records that may have to abort it later (S3: the
+//  UploadId; fs: the part file's suffix). Borrowed: valid until destroy.
+const char *edge_store_upload_id (const edge_store_upload_t *self);
+//  Abort the upload upload_id of key that another request or process
+//  left (a stale PUT taken over, an expired upload): fs removes its part
+//  file, S3 aborts the multipart upload. Returns 0 when it is gone (or
+//  never existed), also when the server cannot abort uploads (s3rver
+//  answers 405: logged; a bucket lifecycle rule removes incomplete
+//  uploads), or -1 with the store's error set.
+int edge_store_upload_abort (edge_store_t *store,
+                             const char *key,
+                             const char *upload_id);
 
 //  Last error code, message ("" when none) and HTTP status (0 if none).
 //  Borrowed: valid until the next call on self.

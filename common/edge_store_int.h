@@ -8,6 +8,13 @@
 
 #define EDGE_STORE_TMP_PREFIX ".edge-tmp." //  temporary files; never listed
 
+//  A growing buffer, NUL-terminated once anything was added.
+typedef struct {
+    char *data;
+    size_t len;
+    size_t cap;
+} edge_store_buf_t;
+
 struct edge_store {
     bool is_s3;                 //  kind
     char *root;                 //  fs: the directory, no trailing '/'
@@ -47,6 +54,12 @@ edge_store_tmp_commit (edge_store_t *self, int fd, char *tmp, const char *dest);
 void edge_store_tmp_abort (int fd, char *tmp);
 //  write(2) all of data. Returns 0 or -1 with errno.
 int edge_store_write_all (int fd, const char *data, size_t len);
+//  mkdir -p for the directory part of path. Returns 0 or -1 with errno.
+int edge_store_mkdirs_for (const char *path);
+//  The fs path of key (caller frees).
+char *edge_store_fs_path (const edge_store_t *self, const char *key);
+//  Append len bytes of data to b (growing it).
+void edge_store_buf_add (edge_store_buf_t *b, const char *data, size_t len);
 
 //  S3 operations (edge_store_s3.c); key is valid, errors set on self.
 //  PUT len bytes from fd at off, or from data when data is not NULL;
@@ -61,6 +74,38 @@ int edge_store_s3_put_body (edge_store_t *self,
                             uint64_t len,
                             char *etag_out,
                             size_t etag_size);
+//  Multipart uploads. The part size for an object of size bytes, or 0
+//  (error set) when S3 cannot hold it.
+uint64_t
+edge_store_s3_part_size (edge_store_t *self, const char *key, uint64_t size);
+//  CreateMultipartUpload of key: its UploadId (caller frees), or NULL.
+char *edge_store_s3_mp_create (edge_store_t *self, const char *key);
+//  PUT part number part of upload_id (len bytes from fd at off, or from
+//  data when not NULL) and append its <Part> entry to parts. 0 or -1.
+int edge_store_s3_mp_part (edge_store_t *self,
+                           const char *key,
+                           const char *upload_id,
+                           int part,
+                           int fd,
+                           uint64_t off,
+                           const void *data,
+                           uint64_t len,
+                           edge_store_buf_t *parts);
+//  CompleteMultipartUpload with the <Part> entries in parts. 0 or -1.
+int edge_store_s3_mp_complete (edge_store_t *self,
+                               const char *key,
+                               const char *upload_id,
+                               const edge_store_buf_t *parts);
+//  AbortMultipartUpload: 0 when gone (NoSuchUpload too) or when the server
+//  cannot abort (405/501, logged), else -1 with the error set.
+int edge_store_s3_mp_abort (edge_store_t *self,
+                            const char *key,
+                            const char *upload_id);
+//  The same for cleaning up after a failure: keeps the error already set
+//  and only logs its own.
+void edge_store_s3_mp_discard (edge_store_t *self,
+                               const char *key,
+                               const char *upload_id);
 int edge_store_s3_put_file (edge_store_t *self,
                             const char *key,
                             int fd,

@@ -23,13 +23,6 @@
 #define S_ERR_BODY_MAX (64u << 10) //  kept of an error answer
 #define S_XML_BODY_MAX (32u << 20) //  kept of an XML answer
 
-//  A growing buffer, NUL-terminated.
-typedef struct {
-    char *data;
-    size_t len;
-    size_t cap;
-} s_buf_t;
-
 //  One S3 request and its answer.
 typedef struct {
     edge_store_t *store;
@@ -42,19 +35,19 @@ typedef struct {
     const char *body_mem;     //  body from memory, or
     int body_fd;              //  body from this file at body_off
     uint64_t body_off;
-    uint64_t body_left;   //  bytes still to send
-    bool is_read_failed;  //  reading the body file failed
-    int out_fd;           //  2xx body goes here if >= 0, else to resp
-    bool is_write_failed; //  writing out_fd failed
-    s_buf_t resp;         //  answer body (bounded)
+    uint64_t body_left;    //  bytes still to send
+    bool is_read_failed;   //  reading the body file failed
+    int out_fd;            //  2xx body goes here if >= 0, else to resp
+    bool is_write_failed;  //  writing out_fd failed
+    edge_store_buf_t resp; //  answer body (bounded)
     size_t resp_max;
     char etag[160]; //  ETag response header
     long status;    //  HTTP status
 } s_req_t;
 
 
-static void
-s_buf_add (s_buf_t *b, const char *data, size_t len)
+void
+edge_store_buf_add (edge_store_buf_t *b, const char *data, size_t len)
 {
     if (b->len + len + 1 > b->cap) {
         size_t cap = b->cap ? b->cap : 1024;
@@ -70,9 +63,9 @@ s_buf_add (s_buf_t *b, const char *data, size_t len)
 
 
 static void
-s_buf_cat (s_buf_t *b, const char *text)
+s_buf_cat (edge_store_buf_t *b, const char *text)
 {
-    s_buf_add (b, text, strlen (text));
+    edge_store_buf_add (b, text, strlen (text));
 }
 
 
@@ -124,11 +117,11 @@ s_xml_decode (const char *p, const char *end)
 {
     static const char *names[] = {"amp;", "lt;", "gt;", "quot;", "apos;"};
     static const char chars[] = "&<>\"'";
-    s_buf_t out = {NULL, 0, 0};
-    s_buf_add (&out, "", 0);
+    edge_store_buf_t out = {NULL, 0, 0};
+    edge_store_buf_add (&out, "", 0);
     while (p < end) {
         if (*p != '&') {
-            s_buf_add (&out, p++, 1);
+            edge_store_buf_add (&out, p++, 1);
             continue;
         }
         const char *semi = memchr (p, ';', (size_t) (end - p));
@@ -138,7 +131,7 @@ s_xml_decode (const char *p, const char *end)
             if (n == strlen (names[i]) && memcmp (p + 1, names[i], n) == 0)
                 break;
         if (i < 5)
-            s_buf_add (&out, &chars[i], 1);
+            edge_store_buf_add (&out, &chars[i], 1);
         else if (n >= 3 && n <= 8 && p[1] == '#') {
             bool is_hex = p[2] == 'x';
             char num[8] = "";
@@ -148,7 +141,7 @@ s_xml_decode (const char *p, const char *end)
             if (*stop || !num[0] || c == 0 || c > 0x7f)
                 goto malformed; //  our keys are ASCII
             char ch = (char) c;
-            s_buf_add (&out, &ch, 1);
+            edge_store_buf_add (&out, &ch, 1);
         }
         else
             goto malformed;
@@ -220,7 +213,7 @@ s_write_cb (char *data, size_t size, size_t nmemb, void *arg)
     }
     if (req->resp.len + len > req->resp_max)
         return 0; //  larger than any answer we expect
-    s_buf_add (&req->resp, data, len);
+    edge_store_buf_add (&req->resp, data, len);
     return len;
 }
 
@@ -469,65 +462,35 @@ s_s3_post (edge_store_t *self,
 }
 
 
-static void
-s_s3_abort_upload (edge_store_t *self, const char *key, const char *query)
+//  "uploadId=<encoded id>", with "partNumber=<part>&" before it when
+//  part > 0. Caller frees.
+static char *
+s_upload_query (const char *upload_id, int part)
 {
-    //  Keep the error that made us abort, not the abort's own.
-    edge_store_err_t err = self->err;
-    int status = self->http_status;
-    char errstr[sizeof self->errstr];
-    memcpy (errstr, self->errstr, sizeof errstr);
-    s_req_t req;
-    s_s3_req_init (self, &req, "DELETE", key, query);
-    if (s_s3_perform (self, &req) == -1)
-        edge_warn ("store: could not abort multipart upload of %s: %s", key,
-                   self->errstr);
-    s_s3_req_fini (&req);
-    self->err = err;
-    self->http_status = status;
-    memcpy (self->errstr, errstr, sizeof errstr);
+    char *enc_id = edge_sigv4_uri_encode (upload_id, false);
+    char *query = part > 0
+                      ? edge_sprintf ("partNumber=%d&uploadId=%s", part, enc_id)
+                      : edge_sprintf ("uploadId=%s", enc_id);
+    free (enc_id);
+    return query;
 }
 
 
-//  Upload every part of fd and build the CompleteMultipartUpload body.
-static int
-s_s3_put_parts (edge_store_t *self,
-                const char *key,
-                const char *upload_id,
-                int fd,
-                uint64_t size,
-                s_buf_t *xml)
+uint64_t
+edge_store_s3_part_size (edge_store_t *self, const char *key, uint64_t size)
 {
-    s_buf_cat (xml, "<CompleteMultipartUpload>");
-    uint64_t off = 0, part_size = edge_store_part_size (size, self->part_size);
-    for (int part = 1; off < size; part++) {
-        uint64_t len = size - off < part_size ? size - off : part_size;
-        char *query =
-            edge_sprintf ("partNumber=%d&uploadId=%s", part, upload_id);
-        char etag[160] = "";
-        int rc = edge_store_s3_put_body (self, key, query, fd, off, NULL, len,
-                                         etag, sizeof etag);
-        free (query);
-        if (rc == -1)
-            return -1;
-        if (!etag[0] || strpbrk (etag, "<>&"))
-            return edge_store_fail (self, EDGE_STORE_ERR_PROTOCOL, 0,
-                                    "s3 PUT \"%.64s\" part %d: no usable ETag",
-                                    key, part);
-        char *entry = edge_sprintf (
-            "<Part><PartNumber>%d</PartNumber><ETag>%s</ETag></Part>", part,
-            etag);
-        s_buf_cat (xml, entry);
-        free (entry);
-        off += len;
-    }
-    s_buf_cat (xml, "</CompleteMultipartUpload>");
-    return 0;
+    uint64_t part_size = edge_store_part_size (size, self->part_size);
+    if (part_size == 0)
+        edge_store_fail (self, EDGE_STORE_ERR_PROTOCOL, 0,
+                         "s3 PUT \"%.64s\": %llu bytes is more than one S3 "
+                         "object can hold",
+                         key, (unsigned long long) size);
+    return part_size;
 }
 
 
-static int
-s_s3_put_multipart (edge_store_t *self, const char *key, int fd, uint64_t size)
+char *
+edge_store_s3_mp_create (edge_store_t *self, const char *key)
 {
     s_req_t req;
     int rc = s_s3_post (self, &req, key, "uploads=", "");
@@ -535,29 +498,139 @@ s_s3_put_multipart (edge_store_t *self, const char *key, int fd, uint64_t size)
     if (rc == 0) {
         upload_id = s_xml_text (req.resp.data, req.resp.data + req.resp.len,
                                 "UploadId");
-        if (!upload_id || !upload_id[0])
-            rc = edge_store_fail (
-                self, EDGE_STORE_ERR_PROTOCOL, (int) req.status,
-                "s3 POST \"%.64s\": no UploadId in the answer", key);
+        if (!upload_id || !upload_id[0]) {
+            edge_store_fail (self, EDGE_STORE_ERR_PROTOCOL, (int) req.status,
+                             "s3 POST \"%.64s\": no UploadId in the answer",
+                             key);
+            free (upload_id);
+            upload_id = NULL;
+        }
     }
     s_s3_req_fini (&req);
-    if (rc == -1) {
-        free (upload_id);
-        return -1;
-    }
-    char *enc_id = edge_sigv4_uri_encode (upload_id, false);
-    char *query = edge_sprintf ("uploadId=%s", enc_id);
-    s_buf_t xml = {NULL, 0, 0};
-    rc = s_s3_put_parts (self, key, enc_id, fd, size, &xml);
-    if (rc == 0) {
-        rc = s_s3_post (self, &req, key, query, xml.data);
-        s_s3_req_fini (&req);
-    }
-    if (rc == -1)
-        s_s3_abort_upload (self, key, query);
-    free (xml.data);
+    return upload_id;
+}
+
+
+int
+edge_store_s3_mp_part (edge_store_t *self,
+                       const char *key,
+                       const char *upload_id,
+                       int part,
+                       int fd,
+                       uint64_t off,
+                       const void *data,
+                       uint64_t len,
+                       edge_store_buf_t *parts)
+{
+    char *query = s_upload_query (upload_id, part);
+    char etag[160] = "";
+    int rc = edge_store_s3_put_body (self, key, query, fd, off, data, len, etag,
+                                     sizeof etag);
     free (query);
-    free (enc_id);
+    if (rc == -1)
+        return -1;
+    if (!etag[0] || strpbrk (etag, "<>&"))
+        return edge_store_fail (self, EDGE_STORE_ERR_PROTOCOL, 0,
+                                "s3 PUT \"%.64s\" part %d: no usable ETag", key,
+                                part);
+    char *entry = edge_sprintf (
+        "<Part><PartNumber>%d</PartNumber><ETag>%s</ETag></Part>", part, etag);
+    s_buf_cat (parts, entry);
+    free (entry);
+    return 0;
+}
+
+
+int
+edge_store_s3_mp_complete (edge_store_t *self,
+                           const char *key,
+                           const char *upload_id,
+                           const edge_store_buf_t *parts)
+{
+    char *query = s_upload_query (upload_id, 0);
+    char *xml =
+        edge_sprintf ("<CompleteMultipartUpload>%s</CompleteMultipartUpload>",
+                      parts->data ? parts->data : "");
+    s_req_t req;
+    int rc = s_s3_post (self, &req, key, query, xml);
+    s_s3_req_fini (&req);
+    free (xml);
+    free (query);
+    return rc;
+}
+
+
+int
+edge_store_s3_mp_abort (edge_store_t *self,
+                        const char *key,
+                        const char *upload_id)
+{
+    char *query = s_upload_query (upload_id, 0);
+    s_req_t req;
+    s_s3_req_init (self, &req, "DELETE", key, query);
+    int rc = s_s3_perform (self, &req);
+    bool is_gone = req.status == 404 && req.resp.data
+                   && strstr (req.resp.data, "NoSuchUpload");
+    //  s3rver 3.x answers 405 MethodNotAllowed: it cannot abort uploads.
+    bool is_unsupported = req.status == 405 || req.status == 501;
+    if (rc == -1 && is_unsupported)
+        edge_warn ("store: the server cannot abort the multipart upload of "
+                   "%.200s (HTTP %ld): its parts stay until a bucket "
+                   "lifecycle rule removes them",
+                   key, req.status);
+    if (rc == -1 && (is_gone || is_unsupported)) {
+        edge_store_reset (self);
+        rc = 0;
+    }
+    s_s3_req_fini (&req);
+    free (query);
+    return rc;
+}
+
+
+void
+edge_store_s3_mp_discard (edge_store_t *self,
+                          const char *key,
+                          const char *upload_id)
+{
+    //  Keep the error that made us abort, not the abort's own.
+    edge_store_err_t err = self->err;
+    int status = self->http_status;
+    char errstr[sizeof self->errstr];
+    memcpy (errstr, self->errstr, sizeof errstr);
+    if (edge_store_s3_mp_abort (self, key, upload_id) == -1)
+        edge_warn ("store: could not abort multipart upload of %s: %s", key,
+                   self->errstr);
+    self->err = err;
+    self->http_status = status;
+    memcpy (self->errstr, errstr, sizeof errstr);
+}
+
+
+static int
+s_s3_put_multipart (edge_store_t *self,
+                    const char *key,
+                    int fd,
+                    uint64_t size,
+                    uint64_t part_size)
+{
+    char *upload_id = edge_store_s3_mp_create (self, key);
+    if (!upload_id)
+        return -1;
+    edge_store_buf_t parts = {NULL, 0, 0};
+    uint64_t off = 0;
+    int rc = 0;
+    for (int part = 1; rc == 0 && off < size; part++) {
+        uint64_t len = size - off < part_size ? size - off : part_size;
+        rc = edge_store_s3_mp_part (self, key, upload_id, part, fd, off, NULL,
+                                    len, &parts);
+        off += len;
+    }
+    if (rc == 0)
+        rc = edge_store_s3_mp_complete (self, key, upload_id, &parts);
+    if (rc == -1)
+        edge_store_s3_mp_discard (self, key, upload_id);
+    free (parts.data);
     free (upload_id);
     return rc;
 }
@@ -570,12 +643,9 @@ edge_store_s3_put_file (edge_store_t *self,
                         uint64_t size)
 {
     if (size > self->threshold) {
-        if (edge_store_part_size (size, self->part_size) == 0)
-            return edge_store_fail (self, EDGE_STORE_ERR_PROTOCOL, 0,
-                                    "s3 PUT \"%.64s\": %llu bytes is more "
-                                    "than one S3 object can hold",
-                                    key, (unsigned long long) size);
-        return s_s3_put_multipart (self, key, fd, size);
+        uint64_t part_size = edge_store_s3_part_size (self, key, size);
+        return part_size ? s_s3_put_multipart (self, key, fd, size, part_size)
+                         : -1;
     }
     return edge_store_s3_put_body (self, key, "", fd, 0, NULL, size, NULL, 0);
 }

@@ -37,6 +37,8 @@ typedef struct {
     int64_t upload_parallel;  //  EDGE_UPLOAD_PARALLEL: PUTs at once (< threads)
     int64_t upload_rate_ms;   //  not from the environment (tests shorten
                               //  it): the minimum rate's window, 0 = 60 s
+    int64_t upload_part_bytes; //  not from the environment (tests shrink
+                               //  it): S3 part size, 0 = 16 MiB
 } gw_config_t;
 
 typedef struct {

@@ -1,11 +1,13 @@
 /*  gw_manifest - a manifest's file table read by a streaming scanner, and
-    a small LRU cache of them.
+    a small LRU cache of them (read from a file, or from a store through a
+    temporary file).
 
     The scanner keeps "version" and, of every "files" entry, "path",
     "type", "size" and "target"; every other member (the chunk lists, the
     chunk table, the load order) is skipped without being kept.  */
 #include "gw_manifest.h"
 #include "edge_assert.h"
+#include "edge_store.h"
 #include "edge_util.h"
 #include <pthread.h>
 #include <stdarg.h>
@@ -14,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define S_VERSION  1  //  the manifest version understood
 #define S_DEPTH    32 //  nesting limit of skipped values
@@ -607,28 +610,75 @@ s_trim (gw_manifest_cache_t *self)
 }
 
 
-gw_manifest_t *
-gw_manifest_cache_get (gw_manifest_cache_t *self,
-                       const char *path,
-                       char *err,
-                       size_t errsize)
+//  Loads a manifest for the cache. Returns it, or NULL with err set.
+typedef gw_manifest_t *(s_load_fn) (const void *arg, char *err, size_t errsize);
+
+
+static gw_manifest_t *
+s_load_file (const void *arg, char *err, size_t errsize)
 {
-    edge_assert (self && path);
+    return gw_manifest_load (arg, err, errsize);
+}
+
+
+//  A manifest in a store: its key.
+typedef struct {
+    edge_store_t *store;
+    const char *key;
+} s_stored_t;
+
+
+//  Download to a temporary file (TMPDIR, else /tmp), load, remove.
+static gw_manifest_t *
+s_load_stored (const void *arg, char *err, size_t errsize)
+{
+    const s_stored_t *stored = arg;
+    const char *dir = getenv ("TMPDIR");
+    char *path =
+        edge_sprintf ("%s/edge-manifest-XXXXXX", dir && *dir ? dir : "/tmp");
+    int fd = mkstemp (path);
+    if (fd == -1) {
+        snprintf (err, errsize, "cannot create %s", path);
+        free (path);
+        return NULL;
+    }
+    close (fd);
+    gw_manifest_t *manifest = NULL;
+    if (edge_store_get_file (stored->store, stored->key, path))
+        snprintf (err, errsize, "cannot read %s: %s", stored->key,
+                  edge_store_errstr (stored->store));
+    else
+        manifest = gw_manifest_load (path, err, errsize);
+    unlink (path);
+    free (path);
+    return manifest;
+}
+
+
+//  The cache entry name, or load (with load_fn) and cache it.
+static gw_manifest_t *
+s_cache_get (gw_manifest_cache_t *self,
+             const char *name,
+             s_load_fn *load_fn,
+             const void *arg,
+             char *err,
+             size_t errsize)
+{
     pthread_mutex_lock (&self->mutex);
-    s_entry_t *entry = s_lookup (self, path);
+    s_entry_t *entry = s_lookup (self, name);
     gw_manifest_t *manifest = entry ? entry->manifest : NULL;
     if (manifest)
         atomic_fetch_add (&manifest->refs, 1);
     pthread_mutex_unlock (&self->mutex);
     if (manifest)
         return manifest;
-    manifest = gw_manifest_load (path, err, errsize);
+    manifest = load_fn (arg, err, errsize);
     if (!manifest)
         return NULL;
     pthread_mutex_lock (&self->mutex);
-    if (!s_lookup (self, path)) { //  another thread may have loaded it too
+    if (!s_lookup (self, name)) { //  another thread may have loaded it too
         entry = edge_calloc (1, sizeof *entry);
-        entry->key = edge_strdup (path);
+        entry->key = edge_strdup (name);
         entry->manifest = manifest;
         atomic_fetch_add (&manifest->refs, 1);
         entry->bytes = gw_pathtab_bytes (manifest->paths)
@@ -641,6 +691,32 @@ gw_manifest_cache_get (gw_manifest_cache_t *self,
     }
     pthread_mutex_unlock (&self->mutex);
     return manifest;
+}
+
+
+gw_manifest_t *
+gw_manifest_cache_get (gw_manifest_cache_t *self,
+                       const char *path,
+                       char *err,
+                       size_t errsize)
+{
+    edge_assert (self && path);
+    return s_cache_get (self, path, s_load_file, path, err, errsize);
+}
+
+
+gw_manifest_t *
+gw_manifest_cache_get_stored (gw_manifest_cache_t *self,
+                              const char *name,
+                              edge_store_t *store,
+                              const char *key,
+                              char *err,
+                              size_t errsize)
+{
+    edge_assert (self && name && store && key && err && errsize > 0);
+    err[0] = '\0';
+    s_stored_t stored = {store, key};
+    return s_cache_get (self, name, s_load_stored, &stored, err, errsize);
 }
 
 

@@ -11,6 +11,7 @@
     request releases it.  */
 #ifndef GW_MANIFEST_H_INCLUDED
 #define GW_MANIFEST_H_INCLUDED
+#include "edge_store.h"
 #include "gw_pathtab.h"
 #include <stddef.h>
 #include <stdint.h>
@@ -35,7 +36,8 @@ gw_manifest_file_size (const gw_manifest_t *self, const char *path, size_t len);
 //  Number of entries (files, directories, links).
 size_t gw_manifest_count (const gw_manifest_t *self);
 
-//  Bounded cache of loaded manifests keyed by their file path.
+//  Bounded cache of loaded manifests keyed by their file path, or by the
+//  name given for a manifest in a store.
 typedef struct gw_manifest_cache gw_manifest_cache_t;
 //  A cache of at most max_entries manifests and about max_bytes of
 //  tables (the newest entry is kept even when it alone is bigger).
@@ -52,6 +54,18 @@ gw_manifest_t *gw_manifest_cache_get (gw_manifest_cache_t *self,
                                       const char *path,
                                       char *err,
                                       size_t errsize);
+//  The manifest stored as key in store (one thread's: the caller's),
+//  cached under name (the depot's URL and key: never a local path, which
+//  another depot could share): from the cache, or downloaded into a
+//  temporary file (under TMPDIR, else /tmp), loaded and removed. Returns a
+//  new reference or NULL with err (the store's reason when the download
+//  failed). Thread-safe.
+gw_manifest_t *gw_manifest_cache_get_stored (gw_manifest_cache_t *self,
+                                             const char *name,
+                                             edge_store_t *store,
+                                             const char *key,
+                                             char *err,
+                                             size_t errsize);
 //  Entries cached now.
 size_t gw_manifest_cache_count (gw_manifest_cache_t *self);
 #endif

@@ -369,7 +369,8 @@ s_on_log (const struct mg_connection *conn, const char *message)
 }
 
 
-//  Worker threads (type 1) get their own Redis handle and DEALER.
+//  Worker threads (type 1) get their own Redis handle, DEALER and depot
+//  store.
 static void *
 s_on_thread_start (const struct mg_context *mg, int thread_type)
 {
@@ -377,8 +378,13 @@ s_on_thread_start (const struct mg_context *mg, int thread_type)
         return NULL;
     const gw_server_t *self = mg_get_user_data (mg);
     const gw_config_t *config = self->config;
-    return gw_thread_new (config->redis_url, (int) config->redis_timeout_ms,
-                          config->broker_frontend);
+    gw_thread_t *thread =
+        gw_thread_new (config->redis_url, (int) config->redis_timeout_ms,
+                       config->broker_frontend);
+    if (thread)
+        gw_thread_set_depot (thread, &config->depot,
+                             (uint64_t) config->upload_part_bytes);
+    return thread;
 }
 
 

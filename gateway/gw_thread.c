@@ -1,5 +1,6 @@
-/*  gw_thread - a request thread's own Redis connection and DEALER socket
-    to the broker frontend, with the job send and the query round trip.  */
+/*  gw_thread - a request thread's own Redis connection, DEALER socket
+    to the broker frontend and depot store, with the job send and the
+    query round trip.  */
 #include "gw_thread.h"
 #include "edge_assert.h"
 #include "edge_log.h"
@@ -15,6 +16,9 @@ struct gw_thread {
     edge_redis_t *redis;  //  this thread's Redis connection
     zsock_t *dealer;      //  this thread's socket to the broker frontend
     uint64_t next_req_id; //  request id of the next QUERY
+    const edge_depot_cfg_t *depot_cfg; //  borrowed, or NULL: no depot
+    uint64_t part_size;                //  S3 part size, 0 = the default
+    edge_store_t *depot;               //  opened on first use, or NULL
 };
 
 
@@ -58,6 +62,7 @@ gw_thread_destroy (gw_thread_t **self_p)
     gw_thread_t *self = *self_p;
     zsock_destroy (&self->dealer);
     edge_redis_destroy (&self->redis);
+    edge_store_destroy (&self->depot);
     free (self);
     *self_p = NULL;
 }
@@ -68,6 +73,33 @@ gw_thread_redis (gw_thread_t *self)
 {
     edge_assert (self);
     return self->redis;
+}
+
+
+void
+gw_thread_set_depot (gw_thread_t *self,
+                     const edge_depot_cfg_t *cfg,
+                     uint64_t part_size)
+{
+    edge_assert (self && !self->depot);
+    self->depot_cfg = cfg && cfg->url ? cfg : NULL;
+    self->part_size = part_size;
+}
+
+
+edge_store_t *
+gw_thread_depot (gw_thread_t *self)
+{
+    edge_assert (self);
+    if (self->depot || !self->depot_cfg)
+        return self->depot;
+    self->depot = edge_depot_open (self->depot_cfg);
+    if (self->depot && self->part_size
+        && edge_store_set_multipart (
+            self->depot, EDGE_STORE_MULTIPART_THRESHOLD, self->part_size))
+        edge_warn ("gateway thread: S3 part size %llu refused, default kept",
+                   (unsigned long long) self->part_size);
+    return self->depot;
 }
 
 

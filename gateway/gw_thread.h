@@ -1,9 +1,11 @@
-/*  gw_thread - what one civetweb request thread owns: a Redis connection
-    and a DEALER socket to the broker's frontend. Made in civetweb's
+/*  gw_thread - what one civetweb request thread owns: a Redis connection,
+    a DEALER socket to the broker's frontend and a store over the depot
+    (opened on first use). Made in civetweb's
     init_thread, fetched with mg_get_thread_pointer, destroyed in
     exit_thread. Never shared between threads.  */
 #ifndef GW_THREAD_H_INCLUDED
 #define GW_THREAD_H_INCLUDED
+#include "edge_depot.h"
 #include "edge_redis.h"
 #include "proto_query.h"
 
@@ -15,8 +17,17 @@ typedef struct gw_thread gw_thread_t;
 gw_thread_t *gw_thread_new (const char *redis_url,
                             int redis_timeout_ms,
                             const char *broker_endpoint);
-//  Close both and nullify; NULL-safe.
+//  Close all it holds and nullify; NULL-safe.
 void gw_thread_destroy (gw_thread_t **self_p);
+//  The depot this thread's store opens: cfg (borrowed: must outlive
+//  self), with S3 parts of part_size bytes (0: EDGE_STORE_PART_SIZE).
+void gw_thread_set_depot (gw_thread_t *self,
+                          const edge_depot_cfg_t *cfg,
+                          uint64_t part_size);
+//  The thread's store over the depot, opened on the first call. NULL
+//  when no depot was set or it cannot be opened (logged). Borrowed:
+//  valid while self lives.
+edge_store_t *gw_thread_depot (gw_thread_t *self);
 
 //  The thread's Redis handle. Borrowed: valid while self lives.
 edge_redis_t *gw_thread_redis (gw_thread_t *self);

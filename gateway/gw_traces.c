@@ -1,5 +1,7 @@
 /*  gw_traces - trace upload: decode, resolve the build, validate against
-    its manifest, store the .tr file, index it in Redis.  */
+    its manifest, store the .tr file, index it in Redis. The manifest and
+    the .tr file are in the depot, read and written with the request
+    thread's store (file:// or s3://).  */
 #include "gw_traces.h"
 #include "edge_json.h"
 #include "edge_log.h"
@@ -179,12 +181,26 @@ s_resolve (gw_req_t *req,
 }
 
 
-//  The depot's root directory (EDGE_STORE is file:///path).
-static const char *
-s_depot_root (const gw_ctx_t *ctx)
+//  The manifest at key in the depot, through the shared cache: read in
+//  place from a file:// depot, downloaded from an s3:// one. Returns a
+//  reference, or NULL with why set.
+static gw_manifest_t *
+s_manifest (gw_req_t *req,
+            const gw_ctx_t *ctx,
+            edge_store_t *store,
+            const char *key,
+            char *why,
+            size_t whylen)
 {
-    const char *url = ctx->config->depot.url;
-    return url && strncmp (url, "file://", 7) == 0 ? url + 7 : NULL;
+    pthread_once (&s_cache_once, s_cache_init);
+    const char *root = edge_depot_fs_root (&ctx->config->depot);
+    if (root)
+        return gw_manifest_cache_get (
+            s_cache, gw_req_sprintf (req, "%s/%s", root, key), why, whylen);
+    const char *name =
+        gw_req_sprintf (req, "%s/%s", ctx->config->depot.url, key);
+    return gw_manifest_cache_get_stored (s_cache, name, store, key, why,
+                                         whylen);
 }
 
 
@@ -194,6 +210,7 @@ static gw_trace_t *
 s_accept (gw_req_t *req,
           const gw_ctx_t *ctx,
           gw_thread_t *thread,
+          edge_store_t *store,
           s_build_t *build)
 {
     edge_json_err_t err;
@@ -222,14 +239,12 @@ s_accept (gw_req_t *req,
     }
     if (s_resolve (req, thread, trace, build))
         goto refused;
-    char *path =
-        gw_req_sprintf (req, "%s/dxf/%s/%s/%04lld/%s/manifest.json",
-                        s_depot_root (ctx), gw_req_principal (req)->org,
-                        trace->app, (long long) build->id, build->dxf);
+    char *key = gw_req_sprintf (req, "dxf/%s/%s/%04lld/%s/manifest.json",
+                                gw_req_principal (req)->org, trace->app,
+                                (long long) build->id, build->dxf);
     char why[256];
-    pthread_once (&s_cache_once, s_cache_init);
     gw_manifest_t *manifest =
-        gw_manifest_cache_get (s_cache, path, why, sizeof why);
+        s_manifest (req, ctx, store, key, why, sizeof why);
     if (!manifest) {
         edge_error ("traces: manifest of %s/%s build %lld: %s",
                     gw_req_principal (req)->org, trace->app,
@@ -314,7 +329,7 @@ s_index_trace (gw_req_t *req,
 //  the response set and nothing left behind.
 static long long
 s_store (gw_req_t *req,
-         const gw_ctx_t *ctx,
+         edge_store_t *store,
          gw_thread_t *thread,
          const gw_trace_t *trace,
          const s_build_t *build,
@@ -326,22 +341,19 @@ s_store (gw_req_t *req,
     char *data = NULL;
     size_t size = 0;
     gw_trace_encode (trace, id, build->dxf, build->id, &data, &size);
-    edge_store_t *store = edge_store_new_fs (s_depot_root (ctx));
-    int rc = store ? edge_store_put_mem (store, key, data, size) : -1;
+    int rc = edge_store_put_mem (store, key, data, size);
     free (data);
     if (rc) {
         edge_error ("traces: cannot write %s: %s", key,
-                    store ? edge_store_errstr (store) : "no depot");
+                    edge_store_errstr (store));
         gw_req_reply_fail (req, 503, "store_unavailable", NULL,
                            "the trace cannot be stored; try again later");
-        edge_store_destroy (&store);
         return -1;
     }
     long long count = s_index_trace (req, thread, trace, build, id, key);
     if (count < 0 && edge_store_delete (store, key))
         edge_error ("traces: cannot remove %s after a failed index: %s", key,
                     edge_store_errstr (store));
-    edge_store_destroy (&store);
     return count;
 }
 
@@ -349,18 +361,19 @@ s_store (gw_req_t *req,
 void
 gw_traces_upload (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
 {
-    if (!s_depot_root (ctx)) {
+    edge_store_t *store = gw_thread_depot (thread);
+    if (!store) {
         gw_req_reply_fail (req, 503, "store_unavailable", NULL,
-                           "no file:// depot is configured (EDGE_STORE)");
+                           "the depot (EDGE_STORE) cannot be opened");
         return;
     }
     s_build_t build = {0};
-    gw_trace_t *trace = s_accept (req, ctx, thread, &build);
+    gw_trace_t *trace = s_accept (req, ctx, thread, store, &build);
     if (!trace)
         return;
     char id[24] = "tr_";
     edge_random_hex (id + 3, 10);
-    long long count = s_store (req, ctx, thread, trace, &build, id);
+    long long count = s_store (req, store, thread, trace, &build, id);
     if (count >= 0) {
         edge_info ("trace %s of %s/%s build %lld: %zu accesses, %lld traces",
                    id, gw_req_principal (req)->org, trace->app,

@@ -1,13 +1,12 @@
 /*  gw_upload - upload tokens and records, and the streamed PUT of a tar
-    into the depot.  */
+    into the depot (edge_store_upload: a part file on an fs depot, a
+    multipart upload on S3).  */
 #include "gw_upload.h"
 #include "edge_assert.h"
 #include "edge_crypto.h"
 #include "edge_log.h"
 #include "edge_store.h"
 #include "edge_util.h"
-#include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
 #include <openssl/evp.h>
 #include <sodium.h>
@@ -16,8 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #define S_PIECE    (64 * 1024) //  bytes per read and write, at most
 #define S_PIECE_0  4096        //  the first read's length
@@ -28,8 +25,8 @@
 static atomic_llong s_busy;
 
 //  KEYS: record   ARGV: now_ms attempt stale_ms part
-//  {'ok', tarKey, part of a stale PUT taken over or '', the import's size
-//  or ''}, or {'unknown'},
+//  {'ok', tarKey, part (upload id) of a stale PUT taken over or '', the
+//  import's size or ''}, or {'unknown'},
 //  {'used'}, {'expired'}, {'busy'}. The task must still be waiting (a
 //  PATCH /be/v1/tasks expire or the reaper ends it).
 static edge_redis_script_t s_open = {
@@ -57,12 +54,15 @@ static edge_redis_script_t s_open = {
               "  ARGV[2], 'touchedMs', ARGV[1], 'part', ARGV[4])\n"
               "return {'ok', f[4] or '', old, f[7] or ''}\n"};
 
-//  KEYS: record   ARGV: attempt now_ms   1 while this PUT holds the
-//  record (touchedMs stamped), else 0.
+//  KEYS: record   ARGV: attempt now_ms [part]   1 while this PUT holds
+//  the record (touchedMs stamped, part stored when given), else 0.
 static edge_redis_script_t s_touch = {
     .source = "local f = redis.call ('HMGET', KEYS[1], 'state', 'attempt')\n"
               "if f[1] ~= 'receiving' or f[2] ~= ARGV[1] then return 0 end\n"
               "redis.call ('HSET', KEYS[1], 'touchedMs', ARGV[2])\n"
+              "if ARGV[3] then\n"
+              "  redis.call ('HSET', KEYS[1], 'part', ARGV[3])\n"
+              "end\n"
               "return 1\n"};
 
 //  KEYS: record   ARGV: attempt now_ms size sha256   1, or 0 when this
@@ -89,9 +89,9 @@ typedef struct {
     edge_redis_t *redis;
     char key[GW_UPLOAD_KEY_MAX]; //  the record
     char attempt[17];            //  this PUT's fence on the record
-    char *path;                  //  <depot>/<tarKey> (request scope)
-    char *part;                  //  path + ".part-" + attempt
-    int fd;                      //  part file, or -1
+    edge_store_t *store;         //  the thread's depot (borrowed)
+    char *tar_key;               //  the tar's key (request scope)
+    edge_store_upload_t *upload; //  the streamed write, or NULL
     int64_t max;                 //  EDGE_UPLOAD_MAX_BYTES
     int64_t expected;            //  the import's size, or -1 when not given
     int64_t size;                //  bytes received
@@ -142,15 +142,6 @@ gw_upload_token_new (char *token, char *key)
 }
 
 
-const char *
-gw_upload_depot_root (const char *store_url)
-{
-    if (!store_url || strncmp (store_url, "file:///", 8) != 0)
-        return NULL;
-    return store_url + 7;
-}
-
-
 //  Run a script on the PUT's record with args; the integer it returned, or
 //  -1 when Redis failed.
 static long long
@@ -171,19 +162,16 @@ s_eval_int (s_put_t *self,
 }
 
 
-//  Stamp touchedMs when S_TOUCH_MS passed (or always when is_forced).
+//  Stamp touchedMs, and store part (the upload's id) when not NULL.
 //  Returns 0 while this PUT holds the record, -1 (answered) otherwise.
 static int
-s_touch_record (s_put_t *self, bool is_forced)
+s_stamp (s_put_t *self, const char *part)
 {
-    int64_t now = edge_mono_ms ();
-    if (!is_forced && now - self->touched < S_TOUCH_MS)
-        return 0;
-    self->touched = now;
+    self->touched = edge_mono_ms ();
     char now_ms[24];
     snprintf (now_ms, sizeof now_ms, "%lld", (long long) edge_now_ms ());
-    const char *args[] = {self->attempt, now_ms};
-    long long rc = s_eval_int (self, &s_touch, 2, args);
+    const char *args[] = {self->attempt, now_ms, part};
+    long long rc = s_eval_int (self, &s_touch, part ? 3 : 2, args);
     if (rc == 1)
         return 0;
     if (rc < 0)
@@ -195,41 +183,26 @@ s_touch_record (s_put_t *self, bool is_forced)
 }
 
 
-//  mkdir -p of the directory that holds path.
+//  Stamp touchedMs when S_TOUCH_MS passed (or always when is_forced).
+//  Returns 0 while this PUT holds the record, -1 (answered) otherwise.
 static int
-s_make_parents (const char *path)
+s_touch_record (s_put_t *self, bool is_forced)
 {
-    char *dir = edge_strdup (path);
-    int rc = 0;
-    for (char *p = dir + 1; *p && rc == 0; p++) {
-        if (*p != '/')
-            continue;
-        *p = 0;
-        if (mkdir (dir, 0755) && errno != EEXIST)
-            rc = -1;
-        *p = '/';
-    }
-    if (rc)
-        edge_error ("upload: cannot create the directories of %s: %s", path,
-                    strerror (errno));
-    free (dir);
-    return rc;
+    if (!is_forced && edge_mono_ms () - self->touched < S_TOUCH_MS)
+        return 0;
+    return s_stamp (self, NULL);
 }
 
 
+//  Answer 500: the depot failed (why logged with the tar's key).
 static int
-s_write_all (int fd, const char *data, size_t len)
+s_depot_failed (s_put_t *self, const char *what)
 {
-    while (len > 0) {
-        ssize_t n = write (fd, data, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        data += n;
-        len -= (size_t) n;
-    }
-    return 0;
+    edge_error ("upload: cannot %s %s: %s", what, self->tar_key,
+                edge_store_errstr (self->store));
+    gw_req_reply_fail (self->req, 500, "internal", NULL,
+                       "the depot could not store the upload");
+    return -1;
 }
 
 
@@ -305,8 +278,8 @@ s_check_end (s_put_t *self, int n)
 }
 
 
-//  Read the body into the part file, hashing it. Returns 0, or -1 with
-//  the response set.
+//  Read the body into the upload, hashing it. Returns 0, or -1 with the
+//  response set.
 static int
 s_receive (s_put_t *self, EVP_MD_CTX *md)
 {
@@ -331,70 +304,62 @@ s_receive (s_put_t *self, EVP_MD_CTX *md)
         if (s_check_progress (self))
             return -1;
         EVP_DigestUpdate (md, buf, (size_t) n);
-        if (s_write_all (self->fd, buf, (size_t) n)) {
-            edge_error ("upload: cannot write %s: %s", self->part,
-                        strerror (errno));
-            gw_req_reply_fail (self->req, 500, "internal", NULL,
-                               "the depot could not store the upload");
-            return -1;
-        }
+        int64_t write_start = edge_mono_ms ();
+        int rc = edge_store_upload_write (self->upload, buf, (size_t) n);
+        //  Waiting on the depot (an S3 part PUT) is not the client's time
+        self->window_start += edge_mono_ms () - write_start;
+        if (rc)
+            return s_depot_failed (self, "write");
         if (s_touch_record (self, false))
             return -1;
     }
 }
 
 
-//  fsync the part file, rename it over the final name, fsync the
-//  directory. Returns 0, or -1 with the response set.
+//  Commit the upload (fs: fsync and rename; S3: the last part and
+//  CompleteMultipartUpload) right after the fence: the record must still
+//  be this PUT's. Returns 0, or -1 with the response set.
 static int
 s_publish (s_put_t *self)
 {
-    int rc = fsync (self->fd);
-    close (self->fd);
-    self->fd = -1;
-    if (rc == 0 && s_touch_record (self, true))
+    if (s_touch_record (self, true))
         return -1;
-    if (rc == 0)
-        rc = rename (self->part, self->path);
-    if (rc) {
-        edge_error ("upload: cannot store %s: %s", self->path,
-                    strerror (errno));
-        gw_req_reply_fail (self->req, 500, "internal", NULL,
-                           "the depot could not store the upload");
-        return -1;
-    }
-    char *dir = gw_req_strdup (self->req, self->path);
-    *strrchr (dir, '/') = 0;
-    int dfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        fsync (dfd);
-        close (dfd);
-    }
+    if (edge_store_upload_commit (self->upload))
+        return s_depot_failed (self, "store");
     return 0;
 }
 
 
-//  Stream the body to the depot. Returns 0, or -1 with the response set.
+//  The most bytes this PUT may carry: its Content-Length, else the
+//  import's size, else the limit.
+static uint64_t
+s_bound (s_put_t *self)
+{
+    long long declared = gw_req_content_length (self->req);
+    return (uint64_t) (declared >= 0         ? declared
+                       : self->expected >= 0 ? self->expected
+                                             : self->max);
+}
+
+
+//  Stream the body to the depot. Returns 0, or -1 with the response set;
+//  nothing is left in the depot then.
 static int
 s_store (s_put_t *self)
 {
-    if (s_make_parents (self->part)) {
-        gw_req_reply_fail (self->req, 500, "internal", NULL,
-                           "the depot could not store the upload");
-        return -1;
-    }
-    self->fd = open (self->part, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (self->fd < 0) {
-        edge_error ("upload: cannot create %s: %s", self->part,
-                    strerror (errno));
-        gw_req_reply_fail (self->req, 500, "internal", NULL,
-                           "the depot could not store the upload");
+    self->upload =
+        edge_store_upload_new (self->store, self->tar_key, s_bound (self));
+    if (!self->upload)
+        return s_depot_failed (self, "begin");
+    //  Recorded so that a PUT taking this one over, or the expiry, can
+    //  abort it
+    if (s_stamp (self, edge_store_upload_id (self->upload))) {
+        edge_store_upload_destroy (&self->upload);
         return -1;
     }
     EVP_MD_CTX *md = EVP_MD_CTX_new ();
     edge_assert (md);
     EVP_DigestInit_ex (md, EVP_sha256 (), NULL);
-    self->touched = edge_mono_ms ();
     int rc = s_receive (self, md);
     unsigned char digest[32];
     EVP_DigestFinal_ex (md, digest, NULL);
@@ -402,11 +367,7 @@ s_store (s_put_t *self)
     edge_hex (digest, sizeof digest, self->sha);
     if (rc == 0)
         rc = s_publish (self);
-    if (self->fd >= 0)
-        close (self->fd);
-    self->fd = -1;
-    if (rc)
-        unlink (self->part);
+    edge_store_upload_destroy (&self->upload); //  aborts unless committed
     return rc;
 }
 
@@ -467,16 +428,28 @@ s_check_length (gw_req_t *req, int64_t max, int64_t expected)
 }
 
 
-//  Open the record for this PUT: fills self->path and self->part.
-//  Returns 0, or -1 with the response set.
+//  Abort the upload a stale PUT left (upload id part), if any.
+static void
+s_abort_stale (s_put_t *self, const char *part)
+{
+    if (!part[0])
+        return;
+    if (edge_store_upload_abort (self->store, self->tar_key, part))
+        edge_warn ("upload: could not abort the stale upload of %s: %s",
+                   self->tar_key, edge_store_errstr (self->store));
+}
+
+
+//  Open the record for this PUT: fills self->tar_key. Returns 0, or -1
+//  with the response set.
 static int
-s_open_record (s_put_t *self, const char *root)
+s_open_record (s_put_t *self)
 {
     char now_ms[24], stale[24];
     snprintf (now_ms, sizeof now_ms, "%lld", (long long) edge_now_ms ());
     snprintf (stale, sizeof stale, "%lld", (long long) GW_UPLOAD_STALE_MS);
     const char *keys[] = {self->key};
-    const char *args[] = {now_ms, self->attempt, stale, self->attempt};
+    const char *args[] = {now_ms, self->attempt, stale, ""};
     redisReply *reply =
         edge_redis_eval (self->redis, &s_open, 1, keys, 4, args);
     int rc = -1;
@@ -487,13 +460,8 @@ s_open_record (s_put_t *self, const char *root)
         gw_req_reply_fail (self->req, 500, "internal", NULL, "internal error");
     }
     else {
-        self->path =
-            gw_req_sprintf (self->req, "%s/%s", root, reply->element[1]->str);
-        self->part =
-            gw_req_sprintf (self->req, "%s.part-%s", self->path, self->attempt);
-        if (reply->element[2]->len == 16) //  a stale PUT's leftover
-            unlink (gw_req_sprintf (self->req, "%s.part-%s", self->path,
-                                    reply->element[2]->str));
+        self->tar_key = gw_req_strdup (self->req, reply->element[1]->str);
+        s_abort_stale (self, reply->element[2]->str);
         const char *size = reply->element[3]->str;
         self->expected = size && *size ? strtoll (size, NULL, 10) : -1;
         rc = 0;
@@ -523,8 +491,8 @@ s_reply_done (s_put_t *self)
                            "another PUT took this upload over");
         return;
     }
-    edge_info ("upload: %lld bytes stored at %s", (long long) self->size,
-               self->path);
+    edge_info ("upload: %lld bytes stored as %s", (long long) self->size,
+               self->tar_key);
     gw_req_reply_json (self->req, 200,
                        json_pack ("{s:I,s:s}", "sizeBytes",
                                   (json_int_t) self->size, "sha256",
@@ -550,9 +518,9 @@ s_slot_take (gw_req_t *req, int64_t limit)
 //  Open the record, stream the body, answer; the record goes back to open
 //  on failure.
 static void
-s_put (s_put_t *self, const char *root)
+s_put (s_put_t *self)
 {
-    if (s_open_record (self, root))
+    if (s_open_record (self))
         return;
     if (s_check_length (self->req, self->max, self->expected) == 0
         && s_store (self) == 0) {
@@ -571,10 +539,15 @@ void
 gw_upload_put (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
 {
     const char *token = gw_req_param (req, "token");
-    const char *root = gw_upload_depot_root (ctx->config->depot.url);
-    if (!gw_upload_token_is_valid (token) || !root) {
+    if (!gw_upload_token_is_valid (token)) {
         gw_req_reply_fail (req, 401, "unauthorized", NULL,
                            "unknown upload URL");
+        return;
+    }
+    edge_store_t *store = gw_thread_depot (thread);
+    if (!store) {
+        gw_req_reply_fail (req, 500, "internal", NULL,
+                           "the depot could not store the upload");
         return;
     }
     if (s_slot_take (req, ctx->config->upload_parallel))
@@ -582,12 +555,12 @@ gw_upload_put (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
     int64_t rate_ms = ctx->config->upload_rate_ms;
     s_put_t self = {.req = req,
                     .redis = gw_thread_redis (thread),
-                    .fd = -1,
+                    .store = store,
                     .max = ctx->config->upload_max_bytes,
                     .expected = -1,
                     .rate_ms = rate_ms > 0 ? rate_ms : GW_UPLOAD_RATE_MS};
     gw_upload_key (token, self.key);
     edge_random_hex (self.attempt, 8);
-    s_put (&self, root);
+    s_put (&self);
     atomic_fetch_sub (&s_busy, 1);
 }

@@ -8,21 +8,28 @@
     the reaper). The token is the PUT's only credential: it is never logged
     (the server's access line masks the path) nor stored in clear.
 
-    The PUT streams the body in 64 KiB pieces to <depot>/<tarKey>.part-<hex>
-    (EDGE_STORE, file://), then fsyncs and renames it to <depot>/<tarKey>;
-    no Redis connection is held while bytes flow, only short scripts at the
-    start, every few seconds (touchedMs) and at the end. Any failure removes
-    the part file and sets the record back to open, so the PUT can be
-    redone; a receiving record whose PUT stopped touching it for
-    GW_UPLOAD_STALE_MS (a gateway died mid-PUT) may be taken over.
+    The PUT streams the body in 64 KiB pieces into the depot (EDGE_STORE)
+    as a streamed write of <tarKey> (edge_store_upload): on a file://
+    depot the part file <tarKey>.part-<id>, fsync'ed and renamed at the
+    end; on an s3:// depot a multipart upload of <tarKey> with one part
+    (16 MiB, more for tars over 160 GiB) in memory, completed at the end.
+    The tar appears whole, and only then. The upload's id is kept in the
+    record (field part) so that a PUT taking this one over, or the expiry,
+    can abort it. No Redis connection is held while bytes flow, only short
+    scripts at the start, every few seconds (touchedMs) and at the end;
+    touchedMs is stamped once more just before the commit, the fence
+    against a PUT that was taken over. Any failure aborts the upload and
+    sets the record back to open, so the PUT can be redone; a receiving
+    record whose PUT stopped touching it for GW_UPLOAD_STALE_MS (a gateway
+    died mid-PUT) may be taken over.
 
     Each PUT holds a request thread for the whole transfer, so at most
     EDGE_UPLOAD_PARALLEL run at once in a process (the others get 503 at
     once, the record untouched), and a PUT that sends less than
     GW_UPLOAD_RATE_MIN_BYTES in a window of GW_UPLOAD_RATE_MS is aborted
-    (408). The record keeps the import's size (field size) when
-    POST /be/v1/builds gave one; the PUT must carry exactly that many
-    bytes.  */
+    (408); time spent waiting on the depot (S3 part PUTs) does not count. The
+   record keeps the import's size (field size) when POST /be/v1/builds gave one;
+   the PUT must carry exactly that many bytes.  */
 #ifndef GW_UPLOAD_H_INCLUDED
 #define GW_UPLOAD_H_INCLUDED
 #include "gw_ctx.h"
@@ -47,10 +54,6 @@ bool gw_upload_token_is_valid (const char *token);
 void gw_upload_token_new (char *token, char *key);
 //  The record key of token into key (GW_UPLOAD_KEY_MAX).
 void gw_upload_key (const char *token, char *key);
-//  The depot directory of an EDGE_STORE URL ("file:///x" -> "/x"), or
-//  NULL when it is not a file:// URL. Borrowed from store_url.
-const char *gw_upload_depot_root (const char *store_url);
-
 //  PUT /upload/v1/{token}: the body (any content type, Content-Length or
 //  chunked) is the tar. 200 {"sizeBytes","sha256"}; 401 unknown token,
 //  410 expired, 409 upload_in_progress / upload_used, 411 no length, 413

@@ -145,12 +145,6 @@ main (void)
     }
     edge_cfg_print (s_spec, S_SPEC_COUNT, &config);
     char why[300];
-    if (edge_depot_is_s3 (&config.depot)) {
-        edge_error ("EDGE_STORE: an S3 depot is not supported by the gateway "
-                    "yet; use file:///path");
-        edge_cfg_fini (s_spec, S_SPEC_COUNT, &config);
-        return 2;
-    }
     if (edge_depot_check (&config.depot, why, sizeof why)) {
         edge_error ("EDGE_STORE: %s", why);
         edge_cfg_fini (s_spec, S_SPEC_COUNT, &config);

@@ -173,20 +173,29 @@ edge_testutil_sentinel_start (edge_testutil_redis_t *sentinel,
 }
 
 
+//  SIGTERM to target (a pid, or -pgid for a group), then SIGKILL when pid
+//  has not exited within 5 s; reaps pid.
+static void
+s_terminate (pid_t pid, pid_t target)
+{
+    kill (target, SIGTERM);
+    int64_t deadline = s_mono_ms () + 5000;
+    while (waitpid (pid, NULL, WNOHANG) == 0) {
+        if (s_mono_ms () > deadline) {
+            kill (target, SIGKILL);
+            waitpid (pid, NULL, 0);
+            break;
+        }
+        s_nap_ms (10);
+    }
+}
+
+
 void
 edge_testutil_redis_stop (edge_testutil_redis_t *redis)
 {
     if (redis->pid > 0) {
-        kill (redis->pid, SIGTERM);
-        int64_t deadline = s_mono_ms () + 5000;
-        while (waitpid (redis->pid, NULL, WNOHANG) == 0) {
-            if (s_mono_ms () > deadline) {
-                kill (redis->pid, SIGKILL);
-                waitpid (redis->pid, NULL, 0);
-                break;
-            }
-            s_nap_ms (10);
-        }
+        s_terminate (redis->pid, redis->pid);
         redis->pid = 0;
     }
     if (redis->dir[0]) {
@@ -196,6 +205,80 @@ edge_testutil_redis_stop (edge_testutil_redis_t *redis)
             fprintf (stderr, "could not remove %s\n", redis->dir);
         redis->dir[0] = 0;
     }
+}
+
+
+static bool
+s_s3rver_answers (void *arg)
+{
+    edge_testutil_s3rver_t *s3 = arg;
+    int status;
+    if (waitpid (s3->pid, &status, WNOHANG) == s3->pid) {
+        s3->pid = 0;
+        return true; //  exited: stop polling, start fails
+    }
+    int fd = socket (AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in addr = {.sin_family = AF_INET};
+    addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+    addr.sin_port = htons ((uint16_t) s3->port);
+    bool is_up = connect (fd, (struct sockaddr *) &addr, sizeof addr) == 0;
+    close (fd);
+    return is_up;
+}
+
+
+int
+edge_testutil_s3rver_start (edge_testutil_s3rver_t *s3,
+                            const char *script,
+                            const char *dir,
+                            const char *bucket)
+{
+    memset (s3, 0, sizeof *s3);
+    s3->port = edge_testutil_free_port ();
+    snprintf (s3->endpoint, sizeof s3->endpoint, "http://127.0.0.1:%d",
+              s3->port);
+    char port[16];
+    snprintf (port, sizeof port, "%d", s3->port);
+    s3->pid = fork ();
+    if (s3->pid == 0) {
+        setpgid (0, 0);
+        execl (script, script, port, dir, bucket, (char *) NULL);
+        _exit (127);
+    }
+    //  The first run installs s3rver from npm: allow for that.
+    bool is_up = edge_testutil_poll (s_s3rver_answers, s3, 180000);
+    if (!is_up || s3->pid <= 0) {
+        fprintf (stderr, "s3rver did not start (see scripts/s3rver.sh)\n");
+        return -1;
+    }
+    return 0;
+}
+
+
+void
+edge_testutil_s3rver_stop (edge_testutil_s3rver_t *s3)
+{
+    if (s3->pid > 0)
+        s_terminate (s3->pid, -s3->pid);
+    s3->pid = 0;
+}
+
+
+static int
+s_on_object (const char *key, uint64_t size, void *arg)
+{
+    (void) key;
+    (void) size;
+    (*(int *) arg)++;
+    return 0;
+}
+
+
+int
+edge_testutil_store_count (edge_store_t *store, const char *prefix)
+{
+    int count = 0;
+    return edge_store_list (store, prefix, s_on_object, &count) ? -1 : count;
 }
 
 

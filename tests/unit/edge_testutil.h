@@ -1,7 +1,9 @@
-/*  edge_testutil - helpers for unit tests: free loopback ports and a real
-    redis-server on one of them.  */
+/*  edge_testutil - helpers for unit tests: free loopback ports, a real
+    redis-server on one of them, s3rver (an S3-compatible test server,
+    scripts/s3rver.sh), and counting a store's objects.  */
 #ifndef EDGE_TESTUTIL_H_INCLUDED
 #define EDGE_TESTUTIL_H_INCLUDED
+#include "edge_store.h"
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -32,6 +34,25 @@ int edge_testutil_sentinel_start (edge_testutil_redis_t *sentinel,
                                   int down_ms);
 //  Stop it (SIGTERM, then SIGKILL after a deadline) and remove its directory.
 void edge_testutil_redis_stop (edge_testutil_redis_t *redis);
+typedef struct {
+    pid_t pid;         //  s3rver's process group (its leader)
+    int port;          //  its port on 127.0.0.1
+    char endpoint[64]; //  http://127.0.0.1:<port>
+} edge_testutil_s3rver_t;
+
+//  Run script (scripts/s3rver.sh) on a free loopback port with its data
+//  in dir and bucket made, and wait until it answers (up to 180 s: the
+//  first run installs it from npm). Returns 0, or -1 (said on stderr);
+//  edge_testutil_s3rver_stop is safe either way.
+int edge_testutil_s3rver_start (edge_testutil_s3rver_t *s3,
+                                const char *script,
+                                const char *dir,
+                                const char *bucket);
+//  Stop it (SIGTERM to its group, then SIGKILL after a deadline).
+void edge_testutil_s3rver_stop (edge_testutil_s3rver_t *s3);
+//  The number of objects of store under prefix, or -1 when listing
+//  failed.
+int edge_testutil_store_count (edge_store_t *store, const char *prefix);
 //  Poll cond_fn(arg) every 10 ms until it returns true or timeout_ms passes.
 bool edge_testutil_poll (bool (*cond_fn) (void *), void *arg, int64_t timeout_ms);
 #endif

@@ -14,6 +14,10 @@ edge_unit_test(test_gw_url libgw)
 # the gateway fixture and HTTP clients of the tests that run a real server
 foreach(test test_gw_builds test_gw_traces test_gw_upload)
   target_sources(${test} PRIVATE unit/gw_testhttp.c unit/gw_testacct.c)
+  target_compile_definitions(${test} PRIVATE
+    EDGE_S3RVER_SCRIPT="${PROJECT_SOURCE_DIR}/scripts/s3rver.sh")
 endforeach()
+# these also run every case on an s3:// depot (s3rver, npm)
+set_tests_properties(test_gw_traces test_gw_upload PROPERTIES TIMEOUT 300)
 target_compile_definitions(test_gw_router PRIVATE
   GW_OPENAPI_PATH="${PROJECT_SOURCE_DIR}/docs/openapi.yaml")

@@ -8,6 +8,7 @@
 
 #include "gw_testhttp.h"
 #include "edge_log.h"
+#include "edge_store.h"
 #include "edge_testutil.h"
 #include "edge_util.h"
 #include "gw_ident.h"
@@ -15,7 +16,6 @@
 #include "gw_upload.h"
 #include "proto_job.h"
 #include <czmq.h>
-#include <dirent.h>
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <fcntl.h>
@@ -40,8 +40,11 @@ static edge_redis_t *s_redis;
 static gw_config_t s_config;
 static gw_server_t *s_server;
 static zsock_t *s_broker;
-static char s_depot[128];
+static char s_depot[128]; //  scratch directory (and the file:// depot)
 static char s_store_url[160], s_listen[64], s_broker_ep[64];
+static edge_testutil_s3rver_t s_s3rver; //  the s3:// depot's server
+static edge_depot_cfg_t s_depot_cfg;    //  the depot of every server
+static edge_store_t *s_store;           //  the test's own view of it
 static char s_pwhash[GW_IDENT_PWHASH_MAX];
 static char s_boss[GW_IDENT_TOKEN_MAX]; //  auth token of boss@acme
 
@@ -423,11 +426,37 @@ gw_testhttp_fixture_config (gw_config_t *config, const char *listen)
 {
     gw_testhttp_config (config, listen, s_redis_server.url, s_broker_ep,
                         s_store_url);
+    config->depot = s_depot_cfg;
+    if (edge_depot_is_s3 (&s_depot_cfg))
+        config->upload_part_bytes = GW_TESTHTTP_PART_BYTES;
+}
+
+
+//  The s3:// depot: s3rver with its data in the scratch directory.
+static int
+s_start_s3 (void)
+{
+    char *data = edge_sprintf ("%s/s3rver", s_depot);
+    int rc = edge_testutil_s3rver_start (&s_s3rver, EDGE_S3RVER_SCRIPT, data,
+                                         GW_TESTHTTP_BUCKET);
+    free (data);
+    snprintf (s_store_url, sizeof s_store_url, "s3://%s/depot",
+              GW_TESTHTTP_BUCKET);
+    s_depot_cfg = (edge_depot_cfg_t){s_store_url, s_s3rver.endpoint,
+                                     "us-east-1", "S3RVER", "S3RVER"};
+    return rc;
 }
 
 
 int
 gw_testhttp_start (const char *name)
+{
+    return gw_testhttp_start_depot (name, false);
+}
+
+
+int
+gw_testhttp_start_depot (const char *name, bool is_s3)
 {
     edge_log_init ("test");
     int rc = edge_testutil_redis_start (&s_redis_server);
@@ -441,6 +470,10 @@ gw_testhttp_start (const char *name)
     curl_global_init (CURL_GLOBAL_DEFAULT);
     s_redis = edge_redis_new (s_redis_server.url, 5000);
     snprintf (s_store_url, sizeof s_store_url, "file://%s", s_depot);
+    s_depot_cfg = (edge_depot_cfg_t){.url = s_store_url};
+    if (is_s3 && s_start_s3 ())
+        return -1;
+    s_store = edge_depot_open (&s_depot_cfg);
     snprintf (s_broker_ep, sizeof s_broker_ep, "tcp://127.0.0.1:%d",
               edge_testutil_free_port ());
     char bind[80];
@@ -450,7 +483,7 @@ gw_testhttp_start (const char *name)
               edge_testutil_free_port ());
     gw_testhttp_fixture_config (&s_config, s_listen);
     s_server = gw_server_new (&s_config);
-    return s_broker && s_server ? 0 : -1;
+    return s_broker && s_server && s_store ? 0 : -1;
 }
 
 
@@ -458,6 +491,8 @@ void
 gw_testhttp_stop (void)
 {
     gw_server_destroy (&s_server);
+    edge_store_destroy (&s_store);
+    edge_testutil_s3rver_stop (&s_s3rver);
     zsock_destroy (&s_broker);
     edge_redis_destroy (&s_redis);
     edge_testutil_redis_stop (&s_redis_server);
@@ -484,9 +519,7 @@ gw_testhttp_reset (void **state)
 {
     (void) state;
     freeReplyObject (edge_redis_command (s_redis, "FLUSHALL"));
-    char cmd[160];
-    snprintf (cmd, sizeof cmd, "rm -rf '%s/builds'", s_depot);
-    assert_int_equal (system (cmd), 0);
+    gw_testhttp_store_clear (s_store, "builds/");
     gw_testacct_org_create (s_redis, s_pwhash, "acme", "boss");
     gw_testacct_org_create (s_redis, s_pwhash, "other", "boss2");
     gw_testhttp_auth ("acme", "boss", s_boss);
@@ -647,25 +680,81 @@ gw_testhttp_record_key (const char *url, char *key)
 }
 
 
-void
-gw_testhttp_tar_path (const json_t *answer, char *path, size_t size)
+//  Collects keys (each followed by a space) with the prefix cut off.
+typedef struct {
+    char *out;
+    size_t size;
+    size_t cut;
+} s_names_t;
+
+
+static int
+s_on_name (const char *key, uint64_t size, void *arg)
 {
-    snprintf (path, size, "%s/builds/acme/game/%s.tar", s_depot,
+    (void) size;
+    s_names_t *names = arg;
+    size_t len = strlen (names->out);
+    snprintf (names->out + len, names->size - len, "%s ", key + names->cut);
+    return 0;
+}
+
+
+void
+gw_testhttp_store_clear (edge_store_t *store, const char *prefix)
+{
+    char *keys = edge_calloc (1, 1 << 16);
+    s_names_t names = {keys, 1 << 16, 0};
+    assert_int_equal (edge_store_list (store, prefix, s_on_name, &names), 0);
+    for (char *key = strtok (keys, " "); key; key = strtok (NULL, " "))
+        assert_int_equal (edge_store_delete (store, key), 0);
+    free (keys);
+}
+
+
+edge_store_t *
+gw_testhttp_depot_store (void)
+{
+    return s_store;
+}
+
+
+void
+gw_testhttp_tar_key (const json_t *answer, char *key, size_t size)
+{
+    snprintf (key, size, "builds/acme/game/%s.tar",
               gw_testhttp_str (answer, "group"));
+}
+
+
+bool
+gw_testhttp_tar_matches (const json_t *answer, uint64_t total, uint32_t seed)
+{
+    char key[256], path[256];
+    gw_testhttp_tar_key (answer, key, sizeof key);
+    snprintf (path, sizeof path, "%s/tar.out", s_depot);
+    bool is_same = edge_store_get_file (s_store, key, path) == 0
+                   && gw_testhttp_file_matches (path, total, seed);
+    unlink (path);
+    return is_same;
+}
+
+
+bool
+gw_testhttp_tar_exists (const json_t *answer)
+{
+    char key[256];
+    gw_testhttp_tar_key (answer, key, sizeof key);
+    bool exists = true;
+    assert_int_equal (edge_store_head (s_store, key, &exists, NULL), 0);
+    return exists;
 }
 
 
 void
 gw_testhttp_depot_files (char *out, size_t size)
 {
-    char dir[256];
-    snprintf (dir, sizeof dir, "%s/builds/acme/game", s_depot);
+    const char *prefix = "builds/acme/game/";
     out[0] = 0;
-    DIR *d = opendir (dir);
-    for (struct dirent *e; d && (e = readdir (d));)
-        if (e->d_name[0] != '.')
-            snprintf (out + strlen (out), size - strlen (out), "%s ",
-                      e->d_name);
-    if (d)
-        closedir (d);
+    s_names_t names = {out, size, strlen (prefix)};
+    assert_int_equal (edge_store_list (s_store, prefix, s_on_name, &names), 0);
 }

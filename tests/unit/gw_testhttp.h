@@ -3,20 +3,24 @@
     stop short or pause, a deterministic byte stream to upload and
     compare, and checks on what the server left behind (its stdout, Redis).
     Also the fixture of the build and upload tests: a real redis-server, a
-    ROUTER bound as the broker, a scratch file:// depot and a gateway
-    server on loopback. Test-only, not thread-safe; cmocka asserts on
+    ROUTER bound as the broker, a scratch depot (a file:// directory, or
+    an s3:// bucket on s3rver with parts of GW_TESTHTTP_PART_BYTES) and a
+    gateway server on loopback. Test-only, not thread-safe; cmocka asserts on
     transport failures.  */
 #ifndef GW_TESTHTTP_H_INCLUDED
 #define GW_TESTHTTP_H_INCLUDED
 #include "edge_redis.h"
+#include "edge_store.h"
 #include "gw_server.h"
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#define GW_TESTHTTP_MAX_BYTES (8 << 20) //  upload_max_bytes of the fixture
-#define GW_TESTHTTP_SECRET    "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTAxMjM0NTY3"
+#define GW_TESTHTTP_MAX_BYTES  (8 << 20)   //  upload_max_bytes of the fixture
+#define GW_TESTHTTP_BUCKET     "edge-test" //  the s3:// depot's bucket
+#define GW_TESTHTTP_PART_BYTES (5u << 20)  //  its S3 part size
+#define GW_TESTHTTP_SECRET     "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTAxMjM0NTY3"
 
 //  method path (on 127.0.0.1:port) with a JSON body (or NULL), as the
 //  holder of the auth token auth (or nobody). Sets *status; location (256
@@ -79,19 +83,24 @@ void gw_testhttp_config (gw_config_t *config,
                          const char *redis_url,
                          const char *broker,
                          const char *store_url);
-//  The same on the fixture's Redis, broker and depot.
+//  The same on the fixture's Redis, broker and depot (with its S3 part
+//  size).
 void gw_testhttp_fixture_config (gw_config_t *config, const char *listen);
 //  Start the fixture (depot /tmp/<name>_XXXXXX). Returns 0, 77 when
 //  redis-server is missing (skip), -1 on failure; call gw_testhttp_stop
 //  in every case.
 int gw_testhttp_start (const char *name);
-//  Stop the server, broker and redis-server; remove the depot.
+//  The same with an s3:// depot on s3rver (EDGE_S3RVER_SCRIPT) when is_s3
+//  (its data in the scratch directory).
+int gw_testhttp_start_depot (const char *name, bool is_s3);
+//  Stop the server, broker, s3rver and redis-server; remove the scratch
+//  directory.
 void gw_testhttp_stop (void);
 //  cmocka setup: FLUSHALL, empty depot; orgs acme (admin boss) and other
 //  (admin boss2); app "game" of acme; the broker's queue drained.
 int gw_testhttp_reset (void **state);
-//  The fixture's Redis handle, server port, depot directory and auth token
-//  of boss@acme. Borrowed: valid until gw_testhttp_stop (the token until
+//  The fixture's Redis handle, server port, scratch directory and auth
+//  token of boss@acme. Borrowed: valid until gw_testhttp_stop (the token until
 //  the next reset).
 edge_redis_t *gw_testhttp_redis (void);
 int gw_testhttp_port (void);
@@ -124,9 +133,19 @@ void gw_testhttp_assert_hash (const char *key,
 void gw_testhttp_task_state (const char *task, const char *expected);
 //  The upload record key (GW_UPLOAD_KEY_MAX bytes) of an upload URL.
 void gw_testhttp_record_key (const char *url, char *key);
-//  The depot path of an import answer's tar (its group) into path.
-void gw_testhttp_tar_path (const json_t *answer, char *path, size_t size);
-//  Names of the regular files in app game's depot directory, each
-//  followed by a space ("" when none).
+//  The test's store over the fixture's depot. Borrowed: valid until
+//  gw_testhttp_stop.
+edge_store_t *gw_testhttp_depot_store (void);
+//  Delete every object of store under prefix.
+void gw_testhttp_store_clear (edge_store_t *store, const char *prefix);
+//  The depot key of an import answer's tar (its group) into key.
+void gw_testhttp_tar_key (const json_t *answer, char *key, size_t size);
+//  True when that tar holds exactly total bytes of stream seed.
+bool
+gw_testhttp_tar_matches (const json_t *answer, uint64_t total, uint32_t seed);
+//  True when that tar exists in the depot.
+bool gw_testhttp_tar_exists (const json_t *answer);
+//  Names of the objects under app game's depot directory (fs: part
+//  files too), each followed by a space ("" when none).
 void gw_testhttp_depot_files (char *out, size_t size);
 #endif

@@ -32,8 +32,7 @@
 #define S_SECRET "S3RVER"
 
 static char s_dir[128];    //  scratch directory of this run
-static pid_t s_s3rver_pid; //  s3rver (its own process group)
-static int s_s3rver_port;
+static edge_testutil_s3rver_t s_s3rver;
 static char s_endpoint[64];
 
 
@@ -439,50 +438,16 @@ test_s3_endpoint_may_be_a_bare_host_meaning_https (void **state)
 //  ---------------------------------------------------------------------
 //  s3 store against s3rver
 
-static bool
-s_port_answers (void *arg)
-{
-    (void) arg;
-    int status;
-    if (waitpid (s_s3rver_pid, &status, WNOHANG) == s_s3rver_pid) {
-        s_s3rver_pid = 0;
-        return true; //  exited: stop polling, start fails
-    }
-    int fd = socket (AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in addr = {.sin_family = AF_INET};
-    addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-    addr.sin_port = htons ((uint16_t) s_s3rver_port);
-    bool is_up = connect (fd, (struct sockaddr *) &addr, sizeof addr) == 0;
-    close (fd);
-    return is_up;
-}
-
-
 static int
 s_s3rver_start (void **state)
 {
     (void) state;
-    s_s3rver_port = edge_testutil_free_port ();
-    snprintf (s_endpoint, sizeof s_endpoint, "http://127.0.0.1:%d",
-              s_s3rver_port);
     char *data = s_path ("s3rver");
-    char port[16];
-    snprintf (port, sizeof port, "%d", s_s3rver_port);
-    s_s3rver_pid = fork ();
-    if (s_s3rver_pid == 0) {
-        setpgid (0, 0);
-        execl (EDGE_S3RVER_SCRIPT, EDGE_S3RVER_SCRIPT, port, data, S_BUCKET,
-               (char *) NULL);
-        _exit (127);
-    }
+    int rc = edge_testutil_s3rver_start (&s_s3rver, EDGE_S3RVER_SCRIPT, data,
+                                         S_BUCKET);
+    snprintf (s_endpoint, sizeof s_endpoint, "%s", s_s3rver.endpoint);
     free (data);
-    //  The first run installs s3rver from npm: allow for that.
-    bool is_up = edge_testutil_poll (s_port_answers, NULL, 180000);
-    if (!is_up || s_s3rver_pid == 0) {
-        fprintf (stderr, "s3rver did not start (see scripts/s3rver.sh)\n");
-        return -1;
-    }
-    return 0;
+    return rc;
 }
 
 
@@ -490,19 +455,7 @@ static int
 s_s3rver_stop (void **state)
 {
     (void) state;
-    if (s_s3rver_pid > 0) {
-        kill (-s_s3rver_pid, SIGTERM);
-        int64_t deadline = edge_mono_ms () + 5000;
-        while (waitpid (s_s3rver_pid, NULL, WNOHANG) == 0) {
-            if (edge_mono_ms () > deadline) {
-                kill (-s_s3rver_pid, SIGKILL);
-                waitpid (s_s3rver_pid, NULL, 0);
-                break;
-            }
-            edge_sleep_ms (10, NULL);
-        }
-        s_s3rver_pid = 0;
-    }
+    edge_testutil_s3rver_stop (&s_s3rver);
     return 0;
 }
 

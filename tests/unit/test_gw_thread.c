@@ -1,6 +1,6 @@
 /*  test_gw_thread - a request thread's broker round trips against a fake
-    broker (a ROUTER in its own thread) and its Redis PING against a real
-    redis-server.  */
+    broker (a ROUTER in its own thread), its Redis PING against a real
+    redis-server and its depot store.  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +15,7 @@
 #include "proto_query.h"
 #include <czmq.h>
 #include <pthread.h>
+#include <stdlib.h>
 
 #define S_NO_REDIS "redis://127.0.0.1:1/0"
 
@@ -231,6 +232,29 @@ test_redis_ping_fails_without_redis_and_works_with_it (void **state)
 }
 
 
+static void
+test_depot_store_is_opened_once_on_first_use (void **state)
+{
+    (void) state;
+    gw_thread_t *thread = gw_thread_new (S_NO_REDIS, 100, "tcp://127.0.0.1:1");
+    assert_null (gw_thread_depot (thread)); //  no depot set
+    char dir[] = "/tmp/test_gw_thread_XXXXXX";
+    assert_non_null (mkdtemp (dir));
+    char *url = edge_sprintf ("file://%s/depot", dir);
+    edge_depot_cfg_t cfg = {.url = url};
+    gw_thread_set_depot (thread, &cfg, 0);
+    edge_store_t *store = gw_thread_depot (thread);
+    assert_non_null (store);
+    assert_string_equal (edge_store_kind (store), "fs");
+    assert_ptr_equal (gw_thread_depot (thread), store);
+    gw_thread_destroy (&thread);
+    char *cmd = edge_sprintf ("rm -rf '%s'", dir);
+    assert_int_equal (system (cmd), 0);
+    free (cmd);
+    free (url);
+}
+
+
 int
 main (void)
 {
@@ -243,6 +267,7 @@ main (void)
         cmocka_unit_test (test_job_reaches_the_broker_as_one_frame),
         cmocka_unit_test (
             test_redis_ping_fails_without_redis_and_works_with_it),
+        cmocka_unit_test (test_depot_store_is_opened_once_on_first_use),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -1,6 +1,8 @@
 /*  test_gw_traces - POST /client/v1/traces, /be/v1/trainings and trace
     processing through /be/v1/trigger, against a real gateway server
-    (civetweb on loopback), a real redis-server and a file:// depot:
+    (civetweb on loopback), a real redis-server and a depot, first a
+    file:// directory, then an s3:// bucket on s3rver (npm; skipped when
+    missing) where the manifests live only in the bucket:
     JSON and msgpack uploads (file and index), every kind of bad access
     refused naming it with nothing stored, 404s (app, build, another
     org), 403, 413, a million accesses, training settings, the trigger's
@@ -21,13 +23,11 @@
 #include "gw_testhttp.h"
 #include "gw_trace.h"
 #include <czmq.h>
-#include <dirent.h>
 #include <jansson.h>
 #include <msgpack.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <signal.h>
 #include <time.h>
 #include <unistd.h>
@@ -41,11 +41,14 @@ static edge_testutil_redis_t s_server;
 static edge_redis_t *s_redis;
 static gw_server_t *s_gateway;
 static gw_config_t s_config;
-static char s_depot[128];
-static char s_auth[128];     //  boss@acme auth token
-static char s_other[128];    //  boss@other auth token
-static char s_key[256];      //  ci@acme API key (Administrators)
-static char s_weak_key[256]; //  viewer@acme API key (trainings R only)
+static char s_depot[128]; //  scratch directory (the file:// depot)
+static bool s_is_s3;      //  the depot is s3:// on s3rver
+static edge_testutil_s3rver_t s_s3rver;
+static edge_store_t *s_store; //  the test's view of the depot
+static char s_auth[128];      //  boss@acme auth token
+static char s_other[128];     //  boss@other auth token
+static char s_key[256];       //  ci@acme API key (Administrators)
+static char s_weak_key[256];  //  viewer@acme API key (trainings R only)
 
 
 //  One HTTP exchange on a new connection. headers: extra header lines
@@ -216,15 +219,9 @@ s_machine (const char *user, const char *role, char *key)
 static void
 s_manifest (int bid, const char *dxf)
 {
-    char path[512];
-    snprintf (path, sizeof path, "mkdir -p %s/dxf/acme/game/%04d/%s", s_depot,
-              bid, dxf);
-    assert_int_equal (system (path), 0);
-    snprintf (path, sizeof path, "%s/dxf/acme/game/%04d/%s/manifest.json",
-              s_depot, bid, dxf);
-    FILE *file = fopen (path, "w");
-    assert_non_null (file);
-    fputs (
+    char key[256];
+    snprintf (key, sizeof key, "dxf/acme/game/%04d/%s/manifest.json", bid, dxf);
+    const char *text =
         "{\"version\":1,\"format\":\"dxf\",\"chunking\":{\"min\":1},"
         "\"files\":[\n"
         "{\"path\":\"data\",\"type\":\"dir\",\"mode\":493,\"mtime\":0},\n"
@@ -236,9 +233,32 @@ s_manifest (int bid, const char *dxf)
         "{\"path\":\"data/c.pak\",\"type\":\"hardlink\","
         "\"target\":\"data/a.pak\"}],\n"
         "\"chunks\":[{\"sha256\":\"00\",\"size\":1000}],\"loadOrder\":[0],"
-        "\"segments\":[],\"profile\":null}\n",
-        file);
-    fclose (file);
+        "\"segments\":[],\"profile\":null}\n";
+    assert_int_equal (edge_store_put_mem (s_store, key, text, strlen (text)),
+                      0);
+}
+
+
+//  The depot: s3rver's bucket (data in the scratch directory), or the
+//  scratch directory. Sets depot and s_store.
+static void
+s_depot_start (edge_depot_cfg_t *depot)
+{
+    char *url = edge_sprintf ("file://%s", s_depot);
+    *depot = (edge_depot_cfg_t){.url = url};
+    if (s_is_s3) {
+        char *data = edge_sprintf ("%s/s3rver", s_depot);
+        assert_int_equal (edge_testutil_s3rver_start (
+                              &s_s3rver, EDGE_S3RVER_SCRIPT, data, "edge-test"),
+                          0);
+        free (data);
+        free (url);
+        *depot = (edge_depot_cfg_t){edge_strdup ("s3://edge-test/depot"),
+                                    s_s3rver.endpoint, "us-east-1", "S3RVER",
+                                    "S3RVER"};
+    }
+    s_store = edge_depot_open (depot);
+    assert_non_null (s_store);
 }
 
 
@@ -254,14 +274,14 @@ s_setup (void **state)
     s_redis = edge_redis_new (s_server.url, 5000);
     snprintf (s_depot, sizeof s_depot, "/tmp/gw_traces_XXXXXX");
     assert_non_null (mkdtemp (s_depot));
-    char listen[64], broker[64], store[160];
+    char listen[64], broker[64];
     snprintf (listen, sizeof listen, "127.0.0.1:%d",
               edge_testutil_free_port ());
     snprintf (broker, sizeof broker, "tcp://127.0.0.1:%d",
               edge_testutil_free_port ());
-    snprintf (store, sizeof store, "file://%s", s_depot);
     gw_testhttp_config (&s_config, strdup (listen), s_server.url,
-                        strdup (broker), strdup (store));
+                        strdup (broker), NULL);
+    s_depot_start (&s_config.depot);
     s_config.broker_timeout_ms = 200; //  no broker: sends time out
     s_config.trace_max_bytes = S_MAX_BYTES;
     s_config.trace_parallel = 2;
@@ -291,6 +311,8 @@ s_teardown (void **state)
 {
     (void) state;
     gw_server_destroy (&s_gateway);
+    edge_store_destroy (&s_store);
+    edge_testutil_s3rver_stop (&s_s3rver);
     free (s_config.listen);
     free (s_config.broker_frontend);
     free (s_config.depot.url);
@@ -329,9 +351,8 @@ s_reset (void **state)
         builds, S_DXF2);
     assert_non_null (reply);
     freeReplyObject (reply);
-    char command[200];
-    snprintf (command, sizeof command, "rm -rf %s/traces", s_depot);
-    return system (command) == 0 ? 0 : -1;
+    gw_testhttp_store_clear (s_store, "traces/");
+    return 0;
 }
 
 
@@ -339,14 +360,10 @@ s_reset (void **state)
 static int
 s_files (int bid)
 {
-    char path[256];
-    snprintf (path, sizeof path, "%s/traces/acme/game/%04d", s_depot, bid);
-    DIR *dir = opendir (path);
-    int count = 0;
-    for (struct dirent *e; dir && (e = readdir (dir));)
-        count += e->d_name[0] != '.';
-    if (dir)
-        closedir (dir);
+    char prefix[128];
+    snprintf (prefix, sizeof prefix, "traces/acme/game/%04d/", bid);
+    int count = edge_testutil_store_count (s_store, prefix);
+    assert_true (count >= 0);
     return count;
 }
 
@@ -355,14 +372,16 @@ s_files (int bid)
 static void
 s_check_tr_file (const char *id, int bid, size_t accesses, const char *dxf)
 {
-    char path[256];
-    snprintf (path, sizeof path, "%s/traces/acme/game/%04d/%s.tr", s_depot, bid,
-              id);
+    char tr_key[256], path[256];
+    snprintf (tr_key, sizeof tr_key, "traces/acme/game/%04d/%s.tr", bid, id);
+    snprintf (path, sizeof path, "%s/tr.out", s_depot);
+    assert_int_equal (edge_store_get_file (s_store, tr_key, path), 0);
     FILE *file = fopen (path, "rb");
     assert_non_null (file);
     static char data[1 << 16];
     size_t size = fread (data, 1, sizeof data, file);
     fclose (file);
+    unlink (path);
     msgpack_unpacked unpacked;
     msgpack_unpacked_init (&unpacked);
     size_t offset = 0;
@@ -852,10 +871,34 @@ test_auto_processing_starts_after_every_n_new_traces (void **state)
 }
 
 
-int
-main (void)
+static void
+test_a_build_whose_manifest_cannot_be_read_is_503 (void **state)
 {
-    signal (SIGPIPE, SIG_IGN);
+    (void) state;
+    const char *builds =
+        "[{\"buildId\":3,\"buildName\":\"v3\",\"dxfName\":\"dxf_3333\"}]";
+    redisReply *reply = edge_redis_command (
+        s_redis, "HSET e:{acme}:app:game builds %s", builds);
+    freeReplyObject (reply);
+    const char *body = "{\"appName\":\"game\",\"buildName\":\"v3\","
+                       "\"accesses\":[[0,\"data/a.pak\",0,100]]}";
+    int status;
+    json_t *answer = s_upload (body, &status);
+    assert_int_equal (status, 503);
+    gw_testhttp_assert_error (answer, 503, "store_unavailable");
+    assert_int_equal (s_files (3), 0);
+    //  a failure is not cached: once the manifest is there, it is read
+    s_manifest (3, "dxf_3333");
+    json_decref (s_upload (body, &status));
+    assert_int_equal (status, 201);
+    assert_int_equal (s_files (3), 1);
+}
+
+
+//  Run every test on a file:// depot, or on an s3:// one when is_s3.
+static int
+s_run (bool is_s3)
+{
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup (test_json_upload_is_stored_indexed_and_counted,
                                 s_reset),
@@ -879,6 +922,23 @@ main (void)
             s_reset),
         cmocka_unit_test_setup (
             test_auto_processing_starts_after_every_n_new_traces, s_reset),
+        cmocka_unit_test_setup (
+            test_a_build_whose_manifest_cannot_be_read_is_503, s_reset),
     };
-    return cmocka_run_group_tests (tests, s_setup, s_teardown);
+    s_is_s3 = is_s3;
+    return cmocka_run_group_tests_name (is_s3 ? "s3 depot" : "fs depot", tests,
+                                        s_setup, s_teardown);
+}
+
+
+int
+main (void)
+{
+    signal (SIGPIPE, SIG_IGN);
+    int rc = s_run (false);
+    if (rc == 0 && system ("command -v npm >/dev/null 2>&1") != 0) {
+        fprintf (stderr, "npm is not installed: s3 depot tests skipped\n");
+        return 77;
+    }
+    return rc ? rc : s_run (true);
 }

@@ -1,8 +1,10 @@
 /*  test_gw_upload - upload PUTs (PUT /upload/v1/{token}) of upload
     imports through a real gateway (civetweb, HTTP over loopback) against
-    a real redis-server, into a scratch file:// depot (the gw_testhttp
-    fixture): streaming byte for byte, limits, short and concurrent
-    bodies, unknown and expired URLs.  */
+    a real redis-server (the gw_testhttp fixture): streaming byte for
+    byte, limits, short and concurrent bodies, a stale PUT taken over,
+    unknown and expired URLs. Every case runs twice: on a scratch file://
+    depot, then on an s3:// depot on s3rver (multipart uploads with 5 MiB
+    parts; skipped when npm is missing).  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -162,9 +164,7 @@ test_put_streams_the_tar_into_the_depot_byte_for_byte (void **state)
     assert_int_equal (status, 200);
     assert_int_equal (
         json_integer_value (json_object_get (result, "sizeBytes")), total);
-    char path[256];
-    gw_testhttp_tar_path (answer, path, sizeof path);
-    assert_true (gw_testhttp_file_matches (path, total, 7));
+    assert_true (gw_testhttp_tar_matches (answer, total, 7));
     //  the answer's SHA-256 is the file's
     unsigned char *data = edge_malloc (total);
     for (uint64_t i = 0; i < total; i++)
@@ -192,7 +192,7 @@ test_put_streams_the_tar_into_the_depot_byte_for_byte (void **state)
     result = gw_testhttp_put (url, 100, 8, false, &status);
     assert_int_equal (status, 409);
     gw_testhttp_assert_error (result, 409, "upload_used");
-    assert_true (gw_testhttp_file_matches (path, total, 7));
+    assert_true (gw_testhttp_tar_matches (answer, total, 7));
     json_decref (answer);
 }
 
@@ -214,9 +214,7 @@ test_chunked_put_over_the_limit_is_413_and_leaves_no_file (void **state)
     result = gw_testhttp_put (url, 300000, 4, true, &status);
     assert_int_equal (status, 200);
     json_decref (result);
-    char path[256];
-    gw_testhttp_tar_path (answer, path, sizeof path);
-    assert_true (gw_testhttp_file_matches (path, 300000, 4));
+    assert_true (gw_testhttp_tar_matches (answer, 300000, 4));
     json_decref (answer);
 }
 
@@ -263,18 +261,24 @@ test_short_body_is_400_and_the_put_can_be_redone (void **state)
 }
 
 
+//  A record's field to poll for: want, or (want NULL) any non-empty.
 typedef struct {
     const char *key;
+    const char *field;
+    const char *want;
 } s_state_arg_t;
 
 
 static bool
-s_is_receiving (void *arg)
+s_field_is (void *arg)
 {
-    char *state = gw_testhttp_hget (((s_state_arg_t *) arg)->key, "state");
-    bool is_receiving = state && strcmp (state, "receiving") == 0;
-    free (state);
-    return is_receiving;
+    s_state_arg_t *self = arg;
+    char *value = gw_testhttp_hget (self->key, self->field);
+    bool is_it =
+        value
+        && (self->want ? strcmp (value, self->want) == 0 : value[0] != '\0');
+    free (value);
+    return is_it;
 }
 
 
@@ -292,8 +296,9 @@ test_put_in_progress_refuses_a_second_put_and_blocks_nothing (void **state)
               (unsigned long long) total);
     int fd = s_put_head (url, headers);
     gw_testhttp_send_bytes (fd, 9, 0, 65536);
-    s_state_arg_t arg = {key};
-    assert_true (edge_testutil_poll (s_is_receiving, &arg, 5000));
+    s_state_arg_t arg = {key, "state", "receiving"};
+    assert_true (edge_testutil_poll (s_field_is, &arg, 5000));
+    assert_false (gw_testhttp_tar_exists (answer)); //  not before the end
     long status;
     json_t *result = gw_testhttp_put (url, 1000, 1, false, &status);
     assert_int_equal (status, 409);
@@ -306,9 +311,7 @@ test_put_in_progress_refuses_a_second_put_and_blocks_nothing (void **state)
     gw_testhttp_send_bytes (fd, 9, 65536, total);
     assert_int_equal (gw_testhttp_read_status (fd), 200);
     close (fd);
-    char path[256];
-    gw_testhttp_tar_path (answer, path, sizeof path);
-    assert_true (gw_testhttp_file_matches (path, total, 9));
+    assert_true (gw_testhttp_tar_matches (answer, total, 9));
     gw_testhttp_assert_hash (key, "state", "received");
     json_decref (answer);
 }
@@ -334,6 +337,38 @@ test_unknown_token_is_401_and_a_body_without_length_411 (void **state)
     close (fd);
     char key[GW_UPLOAD_KEY_MAX];
     s_assert_untouched (url, key);
+    json_decref (answer);
+}
+
+
+static void
+test_stale_put_is_taken_over_and_its_upload_aborted (void **state)
+{
+    (void) state;
+    json_t *answer = gw_testhttp_upload_import ("v1");
+    const char *url = gw_testhttp_str (answer, "uploadUrl");
+    char key[GW_UPLOAD_KEY_MAX];
+    gw_testhttp_record_key (url, key);
+    int fd = s_put_head (url, "Content-Length: 200000\r\n");
+    gw_testhttp_send_bytes (fd, 6, 0, 65536);
+    s_state_arg_t arg = {key, "part", NULL}; //  the upload id, once made
+    assert_true (edge_testutil_poll (s_field_is, &arg, 5000));
+    //  as if its gateway had died: untouched for longer than allowed
+    freeReplyObject (
+        edge_redis_command (gw_testhttp_redis (), "HSET %s touchedMs 1", key));
+    long status;
+    json_t *result = gw_testhttp_put (url, 150000, 8, false, &status);
+    assert_int_equal (status, 200);
+    json_decref (result);
+    char files[512];
+    gw_testhttp_depot_files (files, sizeof files);
+    assert_null (strstr (files, ".part-")); //  fs: its part file is gone
+    //  the first PUT finds out at its end, and changes nothing
+    gw_testhttp_send_bytes (fd, 6, 65536, 200000);
+    assert_int_equal (gw_testhttp_read_status (fd), 409);
+    close (fd);
+    assert_true (gw_testhttp_tar_matches (answer, 150000, 8));
+    gw_testhttp_assert_hash (key, "state", "received");
     json_decref (answer);
 }
 
@@ -426,8 +461,8 @@ test_put_beyond_the_parallel_limit_is_503_and_stores_nothing (void **state)
     gw_testhttp_record_key (url, key);
     int fd = s_put_head_at (port, url, "Content-Length: 200000\r\n");
     gw_testhttp_send_bytes (fd, 9, 0, 65536);
-    s_state_arg_t arg = {key};
-    assert_true (edge_testutil_poll (s_is_receiving, &arg, 5000));
+    s_state_arg_t arg = {key, "state", "receiving"};
+    assert_true (edge_testutil_poll (s_field_is, &arg, 5000));
     //  the only slot is taken: 503 at once, the second record untouched
     const char *url2 = gw_testhttp_str (second, "uploadUrl");
     int fd2 = s_put_head_at (port, url2, "Content-Length: 1000\r\n");
@@ -593,10 +628,11 @@ test_forwarded_https_makes_an_https_upload_url (void **state)
 }
 
 
-int
-main (void)
+//  Run every test on a file:// depot (is_s3 false) or an s3:// one.
+static int
+s_run (bool is_s3)
 {
-    int rc = gw_testhttp_start ("test_gw_upload");
+    int rc = gw_testhttp_start_depot ("test_gw_upload", is_s3);
     if (rc) {
         gw_testhttp_stop ();
         return rc == 77 ? 77 : 1;
@@ -610,6 +646,7 @@ main (void)
         S_TEST (test_declared_length_over_the_limit_is_413_at_once),
         S_TEST (test_short_body_is_400_and_the_put_can_be_redone),
         S_TEST (test_put_in_progress_refuses_a_second_put_and_blocks_nothing),
+        S_TEST (test_stale_put_is_taken_over_and_its_upload_aborted),
         S_TEST (test_unknown_token_is_401_and_a_body_without_length_411),
         S_TEST (test_expired_upload_url_is_410),
         S_TEST (test_expired_task_makes_the_put_410),
@@ -621,7 +658,20 @@ main (void)
         S_TEST (test_forwarded_https_makes_an_https_upload_url),
 #undef S_TEST
     };
-    rc = cmocka_run_group_tests (tests, NULL, NULL);
+    rc = cmocka_run_group_tests_name (is_s3 ? "s3 depot" : "fs depot", tests,
+                                      NULL, NULL);
     gw_testhttp_stop ();
     return rc;
+}
+
+
+int
+main (void)
+{
+    int rc = s_run (false);
+    if (rc == 0 && system ("command -v npm >/dev/null 2>&1") != 0) {
+        fprintf (stderr, "npm is not installed: s3 depot tests skipped\n");
+        return 77;
+    }
+    return rc ? rc : s_run (true);
 }

@@ -9,80 +9,10 @@
 #include "wk_tests3.h"
 #include "edge_util.h"
 #include <jansson.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
-
-
-static bool
-s_port_answers (void *arg)
-{
-    wk_tests3_t *self = arg;
-    int status;
-    if (waitpid (self->s3_pid, &status, WNOHANG) == self->s3_pid) {
-        self->s3_pid = 0;
-        return true; //  exited: stop polling, start fails
-    }
-    int fd = socket (AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in addr = {.sin_family = AF_INET};
-    addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-    addr.sin_port = htons ((uint16_t) self->s3_port);
-    bool is_up = connect (fd, (struct sockaddr *) &addr, sizeof addr) == 0;
-    close (fd);
-    return is_up;
-}
-
-
-static int
-s_s3rver_start (wk_tests3_t *self)
-{
-    self->s3_port = edge_testutil_free_port ();
-    snprintf (self->endpoint, sizeof self->endpoint, "http://127.0.0.1:%d",
-              self->s3_port);
-    char *data = edge_sprintf ("%s/s3rver", self->dir);
-    char port[16];
-    snprintf (port, sizeof port, "%d", self->s3_port);
-    self->s3_pid = fork ();
-    if (self->s3_pid == 0) {
-        setpgid (0, 0);
-        execl (EDGE_S3RVER_SCRIPT, EDGE_S3RVER_SCRIPT, port, data,
-               WK_TESTS3_BUCKET, (char *) NULL);
-        _exit (127);
-    }
-    free (data);
-    //  The first run installs s3rver from npm: allow for that.
-    bool is_up = edge_testutil_poll (s_port_answers, self, 180000);
-    if (!is_up || self->s3_pid == 0) {
-        fprintf (stderr, "s3rver did not start (see scripts/s3rver.sh)\n");
-        return -1;
-    }
-    return 0;
-}
-
-
-static void
-s_s3rver_stop (wk_tests3_t *self)
-{
-    if (self->s3_pid <= 0)
-        return;
-    kill (-self->s3_pid, SIGTERM);
-    int64_t deadline = edge_mono_ms () + 5000;
-    while (waitpid (self->s3_pid, NULL, WNOHANG) == 0) {
-        if (edge_mono_ms () > deadline) {
-            kill (-self->s3_pid, SIGKILL);
-            waitpid (self->s3_pid, NULL, 0);
-            break;
-        }
-        edge_sleep_ms (10, NULL);
-    }
-    self->s3_pid = 0;
-}
 
 
 int
@@ -103,10 +33,17 @@ wk_tests3_start (wk_tests3_t *self, const char *name, const char *no_npm)
         return 0; //  s3rver is not wanted
     if (system ("command -v npm >/dev/null 2>&1") != 0)
         fprintf (stderr, "%s\n", no_npm);
-    else if (s_s3rver_start (self) == 0)
+    else {
+        char *data = edge_sprintf ("%s/s3rver", self->dir);
+        rc = edge_testutil_s3rver_start (&self->s3, EDGE_S3RVER_SCRIPT, data,
+                                         WK_TESTS3_BUCKET);
+        free (data);
+        snprintf (self->endpoint, sizeof self->endpoint, "%s",
+                  self->s3.endpoint);
+        if (rc)
+            return 1;
         self->has_s3 = true;
-    else
-        return 1;
+    }
     return 0;
 }
 
@@ -114,7 +51,7 @@ wk_tests3_start (wk_tests3_t *self, const char *name, const char *no_npm)
 void
 wk_tests3_stop (wk_tests3_t *self)
 {
-    s_s3rver_stop (self);
+    edge_testutil_s3rver_stop (&self->s3);
     edge_redis_destroy (&self->check);
     edge_redis_destroy (&self->conn);
     edge_testutil_redis_stop (&self->redis);

@@ -23,9 +23,8 @@ typedef struct {
     edge_redis_t *check;         //  the test's own connection
     char dir[64];                //  scratch directory
     bool has_s3;                 //  s3rver runs
-    pid_t s3_pid;                //  s3rver's process group
-    int s3_port;                 //  its port on 127.0.0.1
-    char endpoint[64];           //  http://127.0.0.1:<s3_port>
+    edge_testutil_s3rver_t s3;   //  s3rver
+    char endpoint[64];           //  http://127.0.0.1:<port>
 } wk_tests3_t;
 
 //  Run a command on conn; it must not fail (cmocka assertion).
