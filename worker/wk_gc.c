@@ -43,8 +43,9 @@ typedef struct {
 //  `committed` (the gateway enqueues it in a second call).
 //  KEYS: task queued leases events. ARGV: now_iso message name now_ms
 //  receiving_ms. Returns {'expired', tarKey, orgName, fresh ('1' when
-//  expired now)}, {'receiving'}, {'committed', expiresMs}, {state} for
-//  any other state, or {'gone'}.
+//  expired now), part (the upload record's unfinished write: its S3
+//  UploadId, or its fs part name; '' when none)}, {'receiving'},
+//  {'committed', expiresMs}, {state} for any other state, or {'gone'}.
 static edge_redis_script_t s_expire = {
     .source = EDGE_TASK_LUA_EMIT
     "local f = redis.call('HMGET', KEYS[1], 'state', 'params',\n"
@@ -55,7 +56,7 @@ static edge_redis_script_t s_expire = {
     "local u = {}\n"
     "if type(up) == 'string' and string.sub(up, 1, 9) == 'e:upload:' then\n"
     "  u = redis.call('HMGET', up, 'task', 'state', 'touchedMs',\n"
-    "    'expiresMs', 'tarKey')\n"
+    "    'expiresMs', 'tarKey', 'part')\n"
     "end\n"
     "if u[1] ~= ARGV[3] then up = nil end\n"
     "if up and u[2] == 'receiving' and tonumber(ARGV[4]) -\n"
@@ -80,7 +81,7 @@ static edge_redis_script_t s_expire = {
     "  redis.call('HSET', up, 'state', 'expired')\n"
     "  if tar == '' then tar = u[5] or '' end\n"
     "end\n"
-    "return {'expired', tar, f[4] or '', fresh}\n"};
+    "return {'expired', tar, f[4] or '', fresh, up and u[6] or ''}\n"};
 
 
 static bool
@@ -506,13 +507,15 @@ s_delete_parts (s_pass_t *pass, edge_store_t *depot, const char *tar, char *why)
 }
 
 
-//  Delete the expired upload's tar and its part files. Returns S_DONE or
-//  S_FAILED (why set).
+//  Delete the expired upload's tar, its unfinished write (part: an S3
+//  multipart upload's id or an fs part name, may be "") and its part
+//  files. Returns S_DONE or S_FAILED (why set).
 static s_rc_t
 s_delete_tar (s_pass_t *pass,
               const char *task,
               const char *org,
               const char *tar,
+              const char *part,
               char *why)
 {
     char *base = edge_sprintf ("builds/%s/", org);
@@ -533,6 +536,12 @@ s_delete_tar (s_pass_t *pass,
         return S_FAILED;
     }
     pass->stats->deleted++;
+    if (part[0] && edge_store_upload_abort (depot, tar, part) == 0)
+        pass->stats->deleted++;
+    else if (part[0])
+        edge_warn ("gc: upload task %s: cannot abort the unfinished write of "
+                   "%s: %s",
+                   task, tar, edge_store_errstr (depot));
     return s_delete_parts (pass, depot, tar, why) == 0 ? S_DONE : S_FAILED;
 }
 
@@ -587,11 +596,13 @@ s_upload (s_pass_t *pass, const char *task)
     }
     s_rc_t rc = S_DONE;
     char why[S_WHY] = "";
-    if (strcmp (status, "expired") == 0 && reply->elements == 4) {
+    if (strcmp (status, "expired") == 0 && reply->elements == 5) {
         const char *tar = reply->element[1]->str;
         const char *org = reply->element[2]->str;
+        const char *part = reply->element[4]->str;
         bool is_fresh = strcmp (reply->element[3]->str, "1") == 0;
-        rc = s_delete_tar (pass, task, org ? org : "", tar ? tar : "", why);
+        rc = s_delete_tar (pass, task, org ? org : "", tar ? tar : "",
+                           part ? part : "", why);
         if (is_fresh)
             pass->stats->expired++;
         if (is_fresh)

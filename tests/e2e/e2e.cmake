@@ -8,7 +8,7 @@ if(NOT Python3_EXECUTABLE AND EXISTS /usr/bin/python3)
   set(Python3_EXECUTABLE /usr/bin/python3)
 endif()
 find_package(Python3 REQUIRED COMPONENTS Interpreter)
-set(EDGE_E2E_TESTS openapi_doc contract failover pipeline identity tasks_api webhooks
+set(EDGE_E2E_TESTS openapi_doc contract failover cluster pipeline identity tasks_api webhooks
   apps_deployments builds traces metrics)
 set(EDGE_CONTRACT_DIR ${PROJECT_BINARY_DIR}/contract)
 
