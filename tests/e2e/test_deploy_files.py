@@ -49,6 +49,12 @@ class DeployFiles(unittest.TestCase):
                 self.assertIn(int(notes["prometheus.io/port"]), ports)
         config = next(d for d in docs if d["kind"] == "ConfigMap")["data"]
         self.assertTrue(config["EDGE_REDIS_URL"].startswith("redis-sentinel://"))
+        # no shared disk: an S3 depot, and only pod-local volumes
+        self.assertTrue(config["EDGE_STORE"].startswith("s3://"))
+        self.assertEqual([d for d in docs if d["kind"] == "PersistentVolumeClaim"], [])
+        for name, dep in deployments.items():
+            for volume in dep["spec"]["template"]["spec"].get("volumes", []):
+                self.assertIn("emptyDir", volume, (name, volume))
         pdbs = [d for d in docs if d["kind"] == "PodDisruptionBudget"]
         self.assertEqual([p["spec"]["selector"]["matchLabels"]["app"] for p in pdbs],
                          ["edge-worker"])
