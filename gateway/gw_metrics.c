@@ -1,6 +1,7 @@
 /*  gw_metrics - request counters and latency histograms behind one mutex,
     rendered in the Prometheus text exposition format 0.0.4.  */
 #include "gw_metrics.h"
+#include "edge_redis.h"
 #include "edge_assert.h"
 #include "edge_util.h"
 #include <pthread.h>
@@ -223,9 +224,13 @@ gw_metrics_render (gw_metrics_t *self, const char *version)
     s_render_histograms (self, &text);
     pthread_mutex_unlock (&self->mutex);
     s_text_printf (&text,
+                   "# HELP edge_redis_reconnects_total Connections to Redis "
+                   "made again after one was lost or failed.\n"
+                   "# TYPE edge_redis_reconnects_total counter\n"
+                   "edge_redis_reconnects_total %llu\n"
                    "# HELP edge_build_info Build of this process.\n"
                    "# TYPE edge_build_info gauge\n"
                    "edge_build_info{version=\"%s\"} 1\n",
-                   version);
+                   edge_redis_reconnects (), version);
     return text.data;
 }

@@ -194,14 +194,17 @@ s_touch_record (s_put_t *self, bool is_forced)
 }
 
 
-//  Answer 500: the depot failed (why logged with the tar's key).
+//  Answer 503: the depot failed (why logged with the tar's key). Nothing
+//  of this PUT becomes visible (its unfinished write is discarded) and the
+//  URL stays usable: the client sends the tar again.
 static int
 s_depot_failed (s_put_t *self, const char *what)
 {
     edge_error ("upload: cannot %s %s: %s", what, self->tar_key,
                 edge_store_errstr (self->store));
-    gw_req_reply_fail (self->req, 500, "internal", NULL,
-                       "the depot could not store the upload");
+    gw_req_reply_header (self->req, "Retry-After", "5");
+    gw_req_reply_fail (self->req, 503, "depot_unavailable", NULL,
+                       "the depot could not store the upload; send it again");
     return -1;
 }
 
@@ -546,8 +549,9 @@ gw_upload_put (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
     }
     edge_store_t *store = gw_thread_depot (thread);
     if (!store) {
-        gw_req_reply_fail (req, 500, "internal", NULL,
-                           "the depot could not store the upload");
+        gw_req_reply_header (req, "Retry-After", "5");
+        gw_req_reply_fail (req, 503, "depot_unavailable", NULL,
+                           "the depot is unavailable; send the upload again");
         return;
     }
     if (s_slot_take (req, ctx->config->upload_parallel))

@@ -229,8 +229,9 @@ class Cluster(unittest.TestCase):
         s, rng = self.stack, random.Random(3)
         plan = ["worker", "gateway", "notifier", "broker", "redis"]
         rng.shuffle(plan)
+        spacing = max(1.0, (SECONDS - 4) / len(plan))
         for kind in plan:
-            if stop.wait(rng.uniform(2, SECONDS / (len(plan) + 1))):
+            if stop.wait(rng.uniform(0.5, spacing)):
                 return
             if kind == "redis":
                 master = s.master_port()
@@ -285,6 +286,7 @@ class Cluster(unittest.TestCase):
         for t in threads:
             t.join(120)
         self.assertEqual(errors, [])
+        self.assertTrue(all(kills.values()), kills)
         poll(lambda: all(self.ready(p) for p in self.ports), 60, what="both gateways ready")
 
         redis = Resp(s.master_port())
@@ -371,6 +373,36 @@ class Cluster(unittest.TestCase):
               % (len(names), {st: list(states.values()).count(st) for st in TERMINAL},
                  len(accepted), out, kills, len(published), len(self.rx.received()),
                  len(lost), len(doubled), out["window"]))
+
+    def test_z_depot_faults(self):
+        """A depot bucket that does not exist stops a gateway and a worker
+        at start with one clear line and exit 2; a depot that fails during
+        a client's PUT answers 503 depot_unavailable (runs last: it stops
+        s3rver)."""
+        s = self.stack
+        for kind in ("gateway", "worker"):
+            env = {"EDGE_STORE": "s3://no-such-bucket/depot",
+                   "EDGE_HTTP_LISTEN": "127.0.0.1:%d" % free_port()}
+            proc = s.start(kind, "bad-" + kind, env)
+            code = proc.popen.wait(30)
+            out = proc.output()
+            self.assertEqual(code, 2, out[-2000:])
+            lines = [line for line in out.splitlines() if " E " in line]
+            self.assertEqual(len(lines), 1, out[-2000:])
+            self.assertIn("NoSuchBucket", lines[0])
+            self.assertNotIn(S3rver.SECRET_KEY + "\n", out)
+            del s.procs["bad-" + kind]
+        status, _, doc = s.http("POST", "/be/v1/builds", {"appName": APP, "buildName": "late"},
+                                headers=self.be)
+        self.assertEqual(status, 202, doc)
+        self.s3.popen.kill()
+        self.s3.popen.wait(10)
+        url = urllib.parse.urlsplit(doc["uploadUrl"])
+        status, headers, doc = s.http("PUT", url.path, raw=b"x" * (1 << 20),
+                                      headers={"content-type": "application/x-tar"})
+        self.assertEqual(status, 503, doc)
+        self.assertEqual(doc["error"]["code"], "depot_unavailable")
+        self.assertIn("retry-after", headers)
 
     def s3_keys(self):
         """Every key in the bucket (ListObjectsV2, anonymous, paged)."""
