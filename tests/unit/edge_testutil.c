@@ -293,3 +293,14 @@ edge_testutil_poll (bool (*cond_fn) (void *), void *arg, int64_t timeout_ms)
     }
     return true;
 }
+
+
+bool
+edge_testutil_has_line (const char *text, const char *line)
+{
+    size_t len = strlen (line);
+    for (const char *p = text; (p = strstr (p, line)); p += len)
+        if ((p == text || p[-1] == '\n') && p[len] == '\n')
+            return true;
+    return false;
+}

@@ -53,6 +53,9 @@ void edge_testutil_s3rver_stop (edge_testutil_s3rver_t *s3);
 //  The number of objects of store under prefix, or -1 when listing
 //  failed.
 int edge_testutil_store_count (edge_store_t *store, const char *prefix);
+//  True when text (e.g. Prometheus exposition text) holds exactly this
+//  line.
+bool edge_testutil_has_line (const char *text, const char *line);
 //  Poll cond_fn(arg) every 10 ms until it returns true or timeout_ms passes.
 bool edge_testutil_poll (bool (*cond_fn) (void *), void *arg, int64_t timeout_ms);
 #endif

@@ -408,18 +408,6 @@ test_silent_worker_is_forgotten (void **state)
 }
 
 
-//  True when the rendered text holds exactly this line.
-static bool
-s_has_line (const char *text, const char *line)
-{
-    size_t len = strlen (line);
-    for (const char *p = text; (p = strstr (p, line)); p += len)
-        if ((p == text || p[-1] == '\n') && p[len] == '\n')
-            return true;
-    return false;
-}
-
-
 static void
 test_metrics_follow_jobs_and_workers (void **state)
 {
@@ -439,8 +427,8 @@ test_metrics_follow_jobs_and_workers (void **state)
     s_submit (fx, "t2");
     assert_int_equal (s_queued (fx), 2);
     char *text = edge_metrics_render (metrics);
-    assert_true (s_has_line (text, "edge_broker_jobs_queued 2"));
-    assert_true (s_has_line (text, "edge_broker_workers 0"));
+    assert_true (edge_testutil_has_line (text, "edge_broker_jobs_queued 2"));
+    assert_true (edge_testutil_has_line (text, "edge_broker_workers 0"));
     free (text);
     s_worker_t worker = s_worker_join (fx, "w", 1, 1);
     s_worker_expect (fx, &worker, "t1", 1);
@@ -449,11 +437,11 @@ test_metrics_follow_jobs_and_workers (void **state)
     while (bk_broker_workers (fx->broker) == 1 && edge_mono_ms () < deadline)
         assert_int_equal (bk_broker_run_once (fx->broker, 5), 0);
     text = edge_metrics_render (metrics);
-    assert_true (s_has_line (text, "edge_broker_jobs_dispatched_total 1"));
-    assert_true (s_has_line (text, "edge_broker_jobs_queued 1"));
-    assert_true (s_has_line (text, "edge_broker_workers 0"));
-    assert_true (s_has_line (text, "edge_broker_heartbeats_missed_total 3"));
-    assert_true (s_has_line (text, "edge_broker_workers_lost_total 1"));
+    assert_true (edge_testutil_has_line (text, "edge_broker_jobs_dispatched_total 1"));
+    assert_true (edge_testutil_has_line (text, "edge_broker_jobs_queued 1"));
+    assert_true (edge_testutil_has_line (text, "edge_broker_workers 0"));
+    assert_true (edge_testutil_has_line (text, "edge_broker_heartbeats_missed_total 3"));
+    assert_true (edge_testutil_has_line (text, "edge_broker_workers_lost_total 1"));
     free (text);
     zsock_destroy (&worker.sock);
     s_fixture_destroy (&fx);

@@ -12,20 +12,9 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include "edge_testutil.h"
 #include <stdlib.h>
 #include <string.h>
-
-//  True when the rendered text holds exactly this line.
-static bool
-s_has_line (const char *text, const char *line)
-{
-    size_t len = strlen (line);
-    for (const char *p = text; (p = strstr (p, line)); p += len)
-        if ((p == text || p[-1] == '\n') && p[len] == '\n')
-            return true;
-    return false;
-}
-
 
 static void
 test_constructor_and_destroy_nulls (void **state)
@@ -112,9 +101,9 @@ test_label_values_and_help_are_escaped (void **state)
         metrics, "edge_info", "v", "A \\ backslash\nand a \"quote\".");
     edge_metrics_set (edge_metrics_series (info, "a\"b\\c\nd"), 1);
     char *text = edge_metrics_render (metrics);
-    assert_true (s_has_line (
+    assert_true (edge_testutil_has_line (
         text, "# HELP edge_info A \\\\ backslash\\nand a \"quote\"."));
-    assert_true (s_has_line (text, "edge_info{v=\"a\\\"b\\\\c\\nd\"} 1"));
+    assert_true (edge_testutil_has_line (text, "edge_info{v=\"a\\\"b\\\\c\\nd\"} 1"));
     free (text);
     edge_metrics_destroy (&metrics);
 }
@@ -132,10 +121,10 @@ test_values_render_exactly (void **state)
     edge_metrics_set (edge_metrics_series (g, "neg"), -3);
     edge_metrics_set (edge_metrics_series (g, "inf"), INFINITY);
     char *text = edge_metrics_render (metrics);
-    assert_true (s_has_line (text, "edge_g{k=\"big\"} 1099511627776"));
-    assert_true (s_has_line (text, "edge_g{k=\"tenth\"} 0.1"));
-    assert_true (s_has_line (text, "edge_g{k=\"neg\"} -3"));
-    assert_true (s_has_line (text, "edge_g{k=\"inf\"} +Inf"));
+    assert_true (edge_testutil_has_line (text, "edge_g{k=\"big\"} 1099511627776"));
+    assert_true (edge_testutil_has_line (text, "edge_g{k=\"tenth\"} 0.1"));
+    assert_true (edge_testutil_has_line (text, "edge_g{k=\"neg\"} -3"));
+    assert_true (edge_testutil_has_line (text, "edge_g{k=\"inf\"} +Inf"));
     free (text);
     edge_metrics_destroy (&metrics);
 }
@@ -181,10 +170,10 @@ test_histogram_without_labels (void **state)
         metrics, "edge_lat_seconds", NULL, "Latency.", bounds, 1);
     edge_metrics_series (h);
     char *text = edge_metrics_render (metrics);
-    assert_true (s_has_line (text, "edge_lat_seconds_bucket{le=\"0.005\"} 0"));
-    assert_true (s_has_line (text, "edge_lat_seconds_bucket{le=\"+Inf\"} 0"));
-    assert_true (s_has_line (text, "edge_lat_seconds_sum 0"));
-    assert_true (s_has_line (text, "edge_lat_seconds_count 0"));
+    assert_true (edge_testutil_has_line (text, "edge_lat_seconds_bucket{le=\"0.005\"} 0"));
+    assert_true (edge_testutil_has_line (text, "edge_lat_seconds_bucket{le=\"+Inf\"} 0"));
+    assert_true (edge_testutil_has_line (text, "edge_lat_seconds_sum 0"));
+    assert_true (edge_testutil_has_line (text, "edge_lat_seconds_count 0"));
     free (text);
     edge_metrics_destroy (&metrics);
 }
@@ -247,11 +236,11 @@ test_process_families_hold_version_and_reconnects (void **state)
     edge_metrics_t *metrics = edge_metrics_new ();
     edge_metrics_add_process (metrics, "1.2.3");
     char *text = edge_metrics_render (metrics);
-    assert_true (s_has_line (text, "# TYPE edge_build_info gauge"));
-    assert_true (s_has_line (text, "edge_build_info{version=\"1.2.3\"} 1"));
+    assert_true (edge_testutil_has_line (text, "# TYPE edge_build_info gauge"));
+    assert_true (edge_testutil_has_line (text, "edge_build_info{version=\"1.2.3\"} 1"));
     assert_true (
-        s_has_line (text, "# TYPE edge_redis_reconnects_total counter"));
-    assert_true (s_has_line (text, "edge_redis_reconnects_total 0"));
+        edge_testutil_has_line (text, "# TYPE edge_redis_reconnects_total counter"));
+    assert_true (edge_testutil_has_line (text, "edge_redis_reconnects_total 0"));
     free (text);
     edge_metrics_destroy (&metrics);
 }
@@ -314,15 +303,15 @@ test_concurrent_increments_are_all_counted (void **state)
     char line[128];
     int each = S_THREADS / 2 * S_ROUNDS;
     snprintf (line, sizeof line, "edge_n_total{type=\"odd\"} %d", each);
-    assert_true (s_has_line (text, line));
+    assert_true (edge_testutil_has_line (text, line));
     snprintf (line, sizeof line, "edge_n_total{type=\"even\"} %d", each);
-    assert_true (s_has_line (text, line));
+    assert_true (edge_testutil_has_line (text, line));
     snprintf (line, sizeof line,
               "edge_h_seconds_bucket{type=\"odd\",le=\"1\"} %d", each);
-    assert_true (s_has_line (text, line));
+    assert_true (edge_testutil_has_line (text, line));
     snprintf (line, sizeof line, "edge_h_seconds_sum{type=\"even\"} %d",
               each / 2);
-    assert_true (s_has_line (text, line));
+    assert_true (edge_testutil_has_line (text, line));
     free (text);
     edge_metrics_destroy (&metrics);
 }

@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include "edge_testutil.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,18 +21,6 @@ static gw_metrics_t *
 s_new (void)
 {
     return gw_metrics_new (s_routes, 2);
-}
-
-
-//  True when the rendered text holds exactly this line.
-static bool
-s_has_line (const char *text, const char *line)
-{
-    size_t len = strlen (line);
-    for (const char *p = text; (p = strstr (p, line)); p += len)
-        if ((p == text || p[-1] == '\n') && p[len] == '\n')
-            return true;
-    return false;
 }
 
 
@@ -58,18 +47,18 @@ test_requests_are_counted_per_route_method_status (void **state)
     gw_metrics_observe (metrics, "adm_hello", "POST", 202, 0.01);
     gw_metrics_observe (metrics, "adm_hello", "POST", 400, 0.01);
     char *text = gw_metrics_render (metrics, "9.9.9");
-    assert_true (s_has_line (text, "edge_http_requests_total{route=\"healthz\","
+    assert_true (edge_testutil_has_line (text, "edge_http_requests_total{route=\"healthz\","
                                    "method=\"GET\",status=\"200\"} 2"));
-    assert_true (s_has_line (text, "edge_http_requests_total{route="
+    assert_true (edge_testutil_has_line (text, "edge_http_requests_total{route="
                                    "\"adm_hello\",method=\"POST\",status="
                                    "\"202\"} 1"));
-    assert_true (s_has_line (text, "edge_http_requests_total{route="
+    assert_true (edge_testutil_has_line (text, "edge_http_requests_total{route="
                                    "\"adm_hello\",method=\"POST\",status="
                                    "\"400\"} 1"));
-    assert_false (s_has_line (text, "edge_http_requests_total{route="
+    assert_false (edge_testutil_has_line (text, "edge_http_requests_total{route="
                                     "\"healthz\",method=\"POST\",status="
                                     "\"200\"} 0"));
-    assert_true (s_has_line (text, "edge_build_info{version=\"9.9.9\"} 1"));
+    assert_true (edge_testutil_has_line (text, "edge_build_info{version=\"9.9.9\"} 1"));
     free (text);
     gw_metrics_destroy (&metrics);
 }
@@ -84,13 +73,13 @@ test_unknown_route_and_method_are_folded (void **state)
     gw_metrics_observe (metrics, "/random/path", "BREW", 405, 0.001);
     gw_metrics_observe (metrics, "healthz", "get", 999, 0.001);
     char *text = gw_metrics_render (metrics, "1");
-    assert_true (s_has_line (text, "edge_http_requests_total{route="
+    assert_true (edge_testutil_has_line (text, "edge_http_requests_total{route="
                                    "\"unmatched\",method=\"GET\",status="
                                    "\"404\"} 1"));
-    assert_true (s_has_line (text, "edge_http_requests_total{route="
+    assert_true (edge_testutil_has_line (text, "edge_http_requests_total{route="
                                    "\"unmatched\",method=\"OTHER\",status="
                                    "\"405\"} 1"));
-    assert_true (s_has_line (text, "edge_http_requests_total{route="
+    assert_true (edge_testutil_has_line (text, "edge_http_requests_total{route="
                                    "\"healthz\",method=\"OTHER\",status="
                                    "\"0\"} 1"));
     assert_null (strstr (text, "random"));
@@ -120,15 +109,15 @@ test_histogram_buckets_are_cumulative_and_inclusive (void **state)
                   "edge_http_request_duration_seconds_bucket{route="
                   "\"adm_hello\",le=\"%s\"} %s",
                   expect[i][0], expect[i][1]);
-        if (!s_has_line (text, line))
+        if (!edge_testutil_has_line (text, line))
             fail_msg ("missing: %s\n%s", line, text);
     }
-    assert_true (s_has_line (text, "edge_http_request_duration_seconds_count"
+    assert_true (edge_testutil_has_line (text, "edge_http_request_duration_seconds_count"
                                    "{route=\"adm_hello\"} 4"));
-    assert_true (s_has_line (text, "edge_http_request_duration_seconds_sum"
+    assert_true (edge_testutil_has_line (text, "edge_http_request_duration_seconds_sum"
                                    "{route=\"adm_hello\"} 10.308000"));
     //  Routes without requests still expose zeroed series
-    assert_true (s_has_line (text, "edge_http_request_duration_seconds_count"
+    assert_true (edge_testutil_has_line (text, "edge_http_request_duration_seconds_count"
                                    "{route=\"healthz\"} 0"));
     free (text);
     gw_metrics_destroy (&metrics);
@@ -203,9 +192,9 @@ test_concurrent_observations_are_all_counted (void **state)
     for (int i = 0; i < 4; i++)
         pthread_join (threads[i], NULL);
     char *text = gw_metrics_render (metrics, "1");
-    assert_true (s_has_line (text, "edge_http_requests_total{route=\"healthz\","
+    assert_true (edge_testutil_has_line (text, "edge_http_requests_total{route=\"healthz\","
                                    "method=\"GET\",status=\"200\"} 40000"));
-    assert_true (s_has_line (text, "edge_http_request_duration_seconds_count"
+    assert_true (edge_testutil_has_line (text, "edge_http_request_duration_seconds_count"
                                    "{route=\"healthz\"} 40000"));
     free (text);
     gw_metrics_destroy (&metrics);

@@ -10,20 +10,9 @@
 #include "wk_metrics.h"
 #include <stdbool.h>
 #include <stdio.h>
+#include "edge_testutil.h"
 #include <stdlib.h>
 #include <string.h>
-
-//  True when the rendered text holds exactly this line.
-static bool
-s_has_line (const char *text, const char *line)
-{
-    size_t len = strlen (line);
-    for (const char *p = text; (p = strstr (p, line)); p += len)
-        if ((p == text || p[-1] == '\n') && p[len] == '\n')
-            return true;
-    return false;
-}
-
 
 static void
 test_calls_before_setup_are_no_ops (void **state)
@@ -48,7 +37,7 @@ test_known_types_start_at_zero (void **state)
         char line[128];
         snprintf (line, sizeof line,
                   "edge_worker_tasks_failed_total{type=\"%s\"} 0", types[i]);
-        assert_true (s_has_line (text, line));
+        assert_true (edge_testutil_has_line (text, line));
     }
     assert_null (strstr (text, "type=\"other\""));
     free (text);
@@ -76,26 +65,26 @@ test_tasks_bytes_and_slots_are_counted (void **state)
     wk_metrics_slots (1, 3, 2);
     char *text = edge_metrics_render (metrics);
     assert_true (
-        s_has_line (text, "edge_worker_tasks_started_total{type=\"hello\"} 2"));
-    assert_true (s_has_line (
+        edge_testutil_has_line (text, "edge_worker_tasks_started_total{type=\"hello\"} 2"));
+    assert_true (edge_testutil_has_line (
         text, "edge_worker_tasks_succeeded_total{type=\"hello\"} 1"));
     assert_true (
-        s_has_line (text, "edge_worker_tasks_failed_total{type=\"hello\"} 1"));
+        edge_testutil_has_line (text, "edge_worker_tasks_failed_total{type=\"hello\"} 1"));
     assert_true (
-        s_has_line (text, "edge_worker_tasks_failed_total{type=\"other\"} 1"));
-    assert_true (s_has_line (
+        edge_testutil_has_line (text, "edge_worker_tasks_failed_total{type=\"other\"} 1"));
+    assert_true (edge_testutil_has_line (
         text, "edge_worker_task_duration_seconds_count{type=\"hello\"} 2"));
-    assert_true (s_has_line (text, "edge_worker_task_duration_seconds_bucket{"
+    assert_true (edge_testutil_has_line (text, "edge_worker_task_duration_seconds_bucket{"
                                    "type=\"hello\",le=\"0.025\"} 1"));
-    assert_true (s_has_line (text, "edge_worker_task_duration_seconds_bucket{"
+    assert_true (edge_testutil_has_line (text, "edge_worker_task_duration_seconds_bucket{"
                                    "type=\"hello\",le=\"0.25\"} 2"));
-    assert_true (s_has_line (text, "edge_worker_bytes_downloaded_total 1024"));
-    assert_true (s_has_line (text, "edge_worker_bytes_built_total 7"));
+    assert_true (edge_testutil_has_line (text, "edge_worker_bytes_downloaded_total 1024"));
+    assert_true (edge_testutil_has_line (text, "edge_worker_bytes_built_total 7"));
     assert_true (
-        s_has_line (text, "edge_worker_bytes_published_total 1099511627776"));
-    assert_true (s_has_line (text, "edge_worker_slots_running 1"));
-    assert_true (s_has_line (text, "edge_worker_slots_free 3"));
-    assert_true (s_has_line (text, "edge_worker_backlog_jobs 2"));
+        edge_testutil_has_line (text, "edge_worker_bytes_published_total 1099511627776"));
+    assert_true (edge_testutil_has_line (text, "edge_worker_slots_running 1"));
+    assert_true (edge_testutil_has_line (text, "edge_worker_slots_free 3"));
+    assert_true (edge_testutil_has_line (text, "edge_worker_backlog_jobs 2"));
     free (text);
     wk_metrics_cleanup ();
     edge_metrics_destroy (&metrics);
