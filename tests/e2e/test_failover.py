@@ -12,7 +12,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import Resp, Stack, poll  # noqa: E402
+from harness import Resp, Stack, free_port, poll  # noqa: E402
 
 
 class Failover(unittest.TestCase):
@@ -56,6 +56,30 @@ class Failover(unittest.TestCase):
         status, _, doc = poll(lambda: (lambda r: r if r[0] == 202 else None)(self.hello()),
                               20, what="a 202 once the replica answers again")
         self.assertEqual(status, 202, doc)
+
+    def test_0_no_reachable_sentinel_is_503_and_a_log_line_never_a_crash(self):
+        s, port = self.stack, free_port()
+        url = "redis-sentinel://127.0.0.1:%d,127.0.0.1:%d/%s/0" % (free_port(), free_port(),
+                                                                   s.MASTER)
+        proc = s.start("gateway", "lonely", {"EDGE_REDIS_URL": url,
+                                             "EDGE_HTTP_LISTEN": "127.0.0.1:%d" % port})
+
+        def answers():
+            self.assertTrue(proc.alive(), proc.output()[-2000:])
+            try:
+                return s.http("GET", "/readyz", port=port)
+            except OSError:
+                return None
+        status, _, doc = poll(answers, 20, what="the gateway's /readyz")
+        self.assertEqual(status, 503, doc)
+        self.assertEqual(doc["redis"], "unavailable")
+        status, _, doc = s.http("POST", "/adm/v1/ping", admin=True, port=port)
+        self.assertEqual(status, 503, doc)
+        lines = [line for line in proc.output().splitlines()
+                 if "cannot connect to master " + s.MASTER in line]
+        self.assertTrue(lines and all("sentinel 127.0.0.1:" in line for line in lines), lines)
+        self.assertEqual(proc.stop(), 0)
+        del s.procs["lonely"]
 
     def test_3_a_killed_master_is_replaced_and_nothing_accepted_is_lost(self):
         s = self.stack
