@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-//  An API error as answered by the gateway (design §5).
+//  An API error as answered by the gateway (architecture §5).
 typedef struct {
     int status;        //  HTTP status, e.g. 400
     const char *code;  //  static: "malformed_json", "invalid_field", ...

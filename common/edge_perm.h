@@ -1,5 +1,5 @@
 /*  edge_perm - the permission resources, their maxima and the CRUDX bits
-    (design §6; spec api-admin-auth-accounts-roles.md §3).  */
+    (architecture §6).  */
 #ifndef EDGE_PERM_H_INCLUDED
 #define EDGE_PERM_H_INCLUDED
 #include <stdbool.h>

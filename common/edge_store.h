@@ -32,7 +32,7 @@ typedef enum {
     EDGE_STORE_ERR_SIZE       //  an upload got more bytes than announced
 } edge_store_err_t;
 
-//  S3 parameters (design §7). Borrowed: the store copies what it keeps.
+//  S3 parameters (architecture §7). Borrowed: the store copies what it keeps.
 typedef struct {
     const char *endpoint; //  "https://s3.example.com:9000" or a bare
                           //  "s3.example.com" (https), no bucket

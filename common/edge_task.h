@@ -1,5 +1,5 @@
 /*  edge_task - task records in Redis: create, read, claim with a lease,
-    renew, finish, release, and the reaper's pass (design §1 and §4).
+    renew, finish, release, and the reaper's pass (architecture §1 and §4).
 
     Keys:  e:task:{name}      hash, the record (fields below)
            e:tasks:queued     zset name -> time it was (re)sent, ms
@@ -69,7 +69,7 @@ typedef struct {
 //  Returns 0, or -1 when Redis failed (nothing written).
 int edge_task_create (edge_redis_t *redis, const edge_task_spec_t *spec,
                       char *name);
-//  The public record of design §4 (caller owns), or NULL when there is no
+//  The public record of architecture §4 (caller owns), or NULL when there is no
 //  such task (*is_redis_error false) or Redis failed (*is_redis_error true).
 json_t *edge_task_get (edge_redis_t *redis, const char *name,
                        bool *is_redis_error);

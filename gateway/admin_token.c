@@ -1,4 +1,4 @@
-/*  edge-admin-token <username> - print an admin token (design §6): a JWT
+/*  edge-admin-token <username> - print an admin token (architecture §6): a JWT
     HS256 with claims {"username":...}, no expiry (as the vendor's tool),
     signed with the base64-decoded EDGE_ADMIN_SECRET from the environment.
     The token goes to stdout; usage and secret problems to stderr, exit 2.  */

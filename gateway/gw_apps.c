@@ -108,7 +108,7 @@ static edge_redis_script_t s_create = {
 
 //  KEYS: app hash. ARGV: name, (unused), deployment key prefix, n (-1:
 //  deployments unchanged), n names, hash field/value pairs. Clears the
-//  lock and the error (design §4: patching the app unlocks it).
+//  lock and the error (architecture §4: patching the app unlocks it).
 static edge_redis_script_t s_patch = {
     .source =
         "if redis.call ('EXISTS', KEYS[1]) == 0 then return {'not_found'} "
@@ -231,7 +231,7 @@ s_not_found (gw_req_t *req, const char *name)
 }
 
 
-//  The app object of a HGETALL reply (design §6.1), or NULL when the app
+//  The app object of a HGETALL reply (architecture §6), or NULL when the app
 //  is gone. Caller owns.
 static json_t *
 s_object (const redisReply *hash)

@@ -1,6 +1,6 @@
 /*  gw_auth - request authentication. Admin: the x-rockit-admin-token
     header, a JWT (HS256) signed with the decoded EDGE_ADMIN_SECRET whose
-    claims hold the admin's "username", the audit identity (design §6).  */
+    claims hold the admin's "username", the audit identity (architecture §6).  */
 #ifndef GW_AUTH_H_INCLUDED
 #define GW_AUTH_H_INCLUDED
 #include "edge_json.h"

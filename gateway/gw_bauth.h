@@ -1,6 +1,6 @@
 /*  gw_bauth - authentication and authorization of backend (/be/v1) routes,
     in one place: the server calls it for every GW_AUTH_BACKEND route after
-    routing and before the body is read (identity-contract.md).
+    routing and before the body is read (architecture §6).
 
     Credentials: an auth token in x-rockit-beauth-token or
     "Authorization: Bearer <token>", or the API-key triple x-rockit-orgname

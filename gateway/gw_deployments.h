@@ -1,7 +1,7 @@
 /*  gw_deployments - publication targets of an organization
     (/be/v1/deployments): create, list (name and error filters), details,
     partial patch and delete (refused while an app is registered to it).
-    Kinds "s3" and "fs" (design §7); secrets are write-only.  */
+    Kinds "s3" and "fs" (architecture §7); secrets are write-only.  */
 #ifndef GW_DEPLOYMENTS_H_INCLUDED
 #define GW_DEPLOYMENTS_H_INCLUDED
 #include "gw_ctx.h"
@@ -12,7 +12,7 @@
 //  What reads show in place of a secret.
 #define GW_DEPLOYMENTS_MASK "********"
 
-//  True when name matches ^[A-Za-z0-9_\[\]]{2,50}$ (design §5: deployment
+//  True when name matches ^[A-Za-z0-9_\[\]]{2,50}$ (architecture §5: deployment
 //  names also allow '[' and ']'). NULL is false.
 bool gw_deployments_name_is_valid (const char *name);
 

@@ -1,4 +1,4 @@
-/*  gw_ident - the identity store (notes/identity-contract.md): organizations,
+/*  gw_ident - the identity store (architecture §6): organizations,
     session and auth tokens, API keys, the principal of a request, password
     hashing and login rate limits. Every identity access to Redis that
     authentication depends on goes through here, as one Lua script or one

@@ -1,5 +1,5 @@
 /*  gw_ident_lua - the Lua sources of gw_ident's scripts (private to
-    gw_ident.c). Key names follow notes/identity-contract.md; the org's
+    gw_ident.c). Key names: architecture §3; the org's
     keys carry the org in braces, e:{O}:..., and scripts that derive
     keys from stored values build them the same way. Resource names come
     last in ARGV (from edge_perm) so that the permission table lives in one

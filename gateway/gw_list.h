@@ -1,4 +1,4 @@
-/*  gw_list - the list query of design §5 shared by the list endpoints:
+/*  gw_list - the list query of architecture §5 shared by the list endpoints:
     offset, limit, order[] and fields[] parsed from the raw query string,
     a stable sort of the index entries, the page's bounds, the projection
     of each item and the answer {"total","offset","limit","items"}.  */

@@ -3,7 +3,7 @@
     holds the role). The role Administrators, made with every org, can be
     neither changed nor deleted.
 
-    Layout: notes/identity-contract.md. The permissions field is stored as
+    Layout: architecture §3 and §6. The permissions field is stored as
     JSON text with every resource, in edge_perm's order. Every key is built
     from the caller's org, so another org's role is a 404.  */
 #include "gw_roles.h"

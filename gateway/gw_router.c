@@ -151,7 +151,7 @@ typedef struct {
 typedef enum { S_MATCH_NO, S_MATCH_YES, S_MATCH_BAD_PARAM } s_match_t;
 
 
-//  Path parameters are identifiers: ^[A-Za-z0-9_]{2,50}$ (design §5); a
+//  Path parameters are identifiers: ^[A-Za-z0-9_]{2,50}$ (architecture §5); a
 //  parameter named "deploymentName" declares the deployment pattern, which
 //  also admits '[' and ']'; one named "token" is an upload token.
 static bool

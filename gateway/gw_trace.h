@@ -3,7 +3,7 @@
     [tMs, path index, offset, length] (32 bytes each). Decoded from the
     upload body (JSON, or the same document as msgpack), checked against
     the build's manifest and encoded as the depot's .tr file
-    (pipeline-contract.md: one msgpack map {"v":1,"traceId","dxfName",
+    (architecture §8: one msgpack map {"v":1,"traceId","dxfName",
     "buildId","files":[path...],"accesses":[[tMs,fileIndex,offset,
     length]...]}).
 

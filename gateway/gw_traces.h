@@ -1,5 +1,5 @@
 /*  gw_traces - POST /client/v1/traces: a launcher uploads one play
-    session's trace for an app's build (design §8, pipeline-contract.md).
+    session's trace for an app's build (architecture §8).
 
     The body (JSON, or the same document as application/msgpack; at most
     EDGE_TRACE_MAX_BYTES) is decoded (gw_trace), checked against the

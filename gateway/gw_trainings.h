@@ -4,7 +4,7 @@
     app's current build (POST /be/v1/trigger {"appName"}, and
     automatically after every autoProcessEvery new traces).
 
-    Redis (O = org, a = app; pipeline-contract.md):
+    Redis (O = org, a = app; architecture §3):
     - e:{O}:training:<a>         hash: settings nTracesReliable (10),
                                  bandwidthBps (100000000), percentile (90),
                                  improvementThreshold (0.05),

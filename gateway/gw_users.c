@@ -3,7 +3,7 @@
     patch (profile, roles, passwords; self-service for the caller) and
     delete (the user's keys and tokens go in the same script).
 
-    Layout: notes/identity-contract.md. Every key is built from the
+    Layout: architecture §3 and §6. Every key is built from the
     caller's org, so another org's user is a 404 like a missing one. Every
     multi-key write is one Lua script; pwhash never leaves this file except
     into Redis.  */
@@ -509,7 +509,7 @@ typedef struct {
 
 
 //  A caller without beUsers U may change only its own profile and
-//  password (notes/identity-contract.md, "self-service OK").
+//  password (architecture §6: self-service).
 static bool
 s_is_self_service (const json_t *body, const gw_principal_t *principal)
 {

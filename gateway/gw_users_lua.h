@@ -1,6 +1,6 @@
 /*  gw_users_lua - the Lua sources of the account scripts (private to
     gw_users.c and gw_roles.c), as gw_ident_lua.h does for gw_ident. Key
-    names follow notes/identity-contract.md; keys derived inside a script
+    names: architecture §3; keys derived inside a script
     keep the org's hash tag ("e:{O}:..."). Every script answers
     {'status', ...}.  */
 #ifndef GW_USERS_LUA_H_INCLUDED

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages rockit-edge needs (design §11), only those
+# Installs the Debian 12 packages rockit-edge needs (architecture §11), only those
 # that are missing. Safe to run again.
 set -euo pipefail
 packages=(

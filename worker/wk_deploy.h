@@ -8,7 +8,7 @@
     depot (EDGE_STORE, a file:// store) holds the image under
     dxf/<org>/<app>/<buildId>/<dxfName>/ (manifest.json and segments) and
     each patch under pat/<org>/<app>/<buildId>/<fromBuildId>/, build ids
-    zero-padded to 4 digits: the origin layout of design §7. Every file is
+    zero-padded to 4 digits: the origin layout of architecture §7. Every file is
     copied key for key to <originPrefix>/<same key> on each deployment.
 
     Deployments: the app hash's "deployments" (JSON array of names; absent
@@ -43,7 +43,7 @@
 
     When any deployment failed the task fails with error {"deployment":
     {"failedDeployments":[...],"succeededDeployments":[...]}} and the app
-    hash gets locked "1" and error = that JSON (design §4). A missing image
+    hash gets locked "1" and error = that JSON (architecture §4). A missing image
     or patch in the depot or bad params fail the task without locking the
     app (no deployment is to blame).  */
 #ifndef WK_DEPLOY_H_INCLUDED

@@ -356,7 +356,7 @@ s_sweep_targets (s_pass_t *pass,
 }
 
 
-//  A deployment name: 2..50 of [A-Za-z0-9_[]] (design §5).
+//  A deployment name: 2..50 of [A-Za-z0-9_[]] (architecture §5).
 static bool
 s_deployment_is_valid (const char *name)
 {

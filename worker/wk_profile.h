@@ -1,6 +1,6 @@
 /*  wk_profile - the load profile of a build over many traces: fits a load
     order, computes preloads, and judges a new order against the current
-    one by k-fold cross-validation (design §8).
+    one by k-fold cross-validation (architecture §8).
 
     Stream: the image's chunks laid out in a load order, each taking its
     stored (compressed) size; a chunk's end offset is where its last byte

@@ -1,6 +1,6 @@
 """End to end, issue 3 (identity): organizations, login/auth/logout, users,
 machine users and API keys, roles and permissions, tenant isolation, expiry
-and revocation, bad input. Written from /work/notes/identity-contract.md,
+and revocation, bad input. Written from docs/architecture.md §6,
 over HTTP against the real processes, with Redis inspected to prove what was
 (and was not) written."""
 import base64

@@ -73,7 +73,7 @@ test_static_path_matches_its_route (void **state)
 }
 
 
-//  {deploymentName} admits '[' and ']' (design §5); other parameters do not.
+//  {deploymentName} admits '[' and ']' (architecture §5); other parameters do not.
 static void
 test_deployment_parameter_admits_brackets_and_others_do_not (void **state)
 {
