@@ -225,7 +225,9 @@ class Cluster(unittest.TestCase):
             out["processing" if st == 202 else "refused"] += 1
 
     def faults(self, stop, kills):
-        """Kill each kind once at a random moment of the load, restart it."""
+        """Kill each kind once at a random moment of the load, restart it.
+        The load goes on until every kind was killed (stop only ends the
+        plan early when another thread failed)."""
         s, rng = self.stack, random.Random(3)
         plan = ["worker", "gateway", "notifier", "broker", "redis"]
         rng.shuffle(plan)
@@ -282,6 +284,7 @@ class Cluster(unittest.TestCase):
         for t in threads:
             t.start()
         stop.wait(SECONDS)       # the load's length (not a synchronisation)
+        threads[-1].join(180)    # and every fault happened under load
         stop.set()
         for t in threads:
             t.join(120)
