@@ -215,10 +215,15 @@ class Operations(StackTest):
         self.assertEqual(doc["edge"], doc["components"]["gateway"])
         self.assertEqual(doc["components"]["broker"], doc["edge"])
         self.stack.hello("metrics")
-        status, headers, text = self.stack.http("GET", "/metrics")
-        self.assertEqual(status, 200)
-        text = text.decode()
-        self.assertRegex(text, r'edge_http_requests_total\{[^}]*status="202"[^}]*\} 1')
+
+        # a request is counted once its answer is sent: poll for it
+        def counted():
+            status, _, text = self.stack.http("GET", "/metrics")
+            self.assertEqual(status, 200)
+            text = text.decode()
+            return text if re.search(r'edge_http_requests_total\{[^}]*status="202"[^}]*\} 1',
+                                     text) else None
+        text = poll(counted, 10, what="the 202 counted in /metrics")
         self.assertIn("edge_http_request_duration_seconds_bucket", text)
         status, headers, text = self.stack.http("GET", "/openapi.yaml")
         self.assertEqual(status, 200)
