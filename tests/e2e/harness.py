@@ -207,7 +207,8 @@ class Stack:
     METRICS_KINDS = ("broker", "worker", "notifier")
 
     def __init__(self, workers=1, notifier=True, env=None, sentinel=False, metrics=False,
-                 private_dirs=False):
+                 private_dirs=False, sentinel_down_ms=1000):
+        self.sentinel_down_ms = sentinel_down_ms
         self.has_metrics = metrics
         # private_dirs: every process runs in a directory of its own (its
         # working directory, with its EDGE_DATA_DIR inside), shared with none
@@ -271,7 +272,7 @@ class Stack:
     def _start_all(self, workers, notifier):
         self.start_redis()
         if self.sentinel:
-            self.start_sentinels()
+            self.start_sentinels(self.sentinel_down_ms)
         self.redis = Resp(self.redis_port)
         self.start("broker")
         self.start("gateway")
