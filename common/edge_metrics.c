@@ -57,49 +57,19 @@ struct edge_metrics {
     edge_metrics_series_t *reconnects; //  edge_redis_reconnects_total
 };
 
-//  A growing text buffer.
-typedef struct {
-    char *data;
-    size_t len, cap;
-} s_text_t;
-
-
-static void s_printf (s_text_t *text, const char *fmt, ...)
-    __attribute__ ((format (printf, 2, 3)));
-
-static void
-s_printf (s_text_t *text, const char *fmt, ...)
-{
-    while (true) {
-        va_list args;
-        va_start (args, fmt);
-        int n = vsnprintf (text->data + text->len, text->cap - text->len, fmt,
-                           args);
-        va_end (args);
-        edge_assert (n >= 0);
-        if ((size_t) n < text->cap - text->len) {
-            text->len += (size_t) n;
-            return;
-        }
-        text->cap = text->cap * 2 + (size_t) n;
-        text->data = edge_realloc (text->data, text->cap);
-    }
-}
-
-
 //  Append value escaped: backslash and newline always, '"' when is_label.
 static void
-s_escaped (s_text_t *text, const char *value, bool is_label)
+s_escaped (edge_text_t *text, const char *value, bool is_label)
 {
     for (const char *p = value; *p; p++) {
         if (*p == '\\')
-            s_printf (text, "\\\\");
+            edge_text_printf (text, "\\\\");
         else if (*p == '\n')
-            s_printf (text, "\\n");
+            edge_text_printf (text, "\\n");
         else if (*p == '"' && is_label)
-            s_printf (text, "\\\"");
+            edge_text_printf (text, "\\\"");
         else
-            s_printf (text, "%c", *p);
+            edge_text_printf (text, "%c", *p);
     }
 }
 
@@ -118,18 +88,18 @@ s_shortest (double value, char *buf, size_t size)
 
 //  A sample value: integers exactly, other numbers round-trip.
 static void
-s_number (s_text_t *text, double value)
+s_number (edge_text_t *text, double value)
 {
     if (isnan (value))
-        s_printf (text, "NaN");
+        edge_text_printf (text, "NaN");
     else if (isinf (value))
-        s_printf (text, value > 0 ? "+Inf" : "-Inf");
+        edge_text_printf (text, value > 0 ? "+Inf" : "-Inf");
     else if (value == floor (value) && fabs (value) < 9007199254740992.0)
-        s_printf (text, "%.0f", value);
+        edge_text_printf (text, "%.0f", value);
     else {
         char buf[64];
         s_shortest (value, buf, sizeof buf);
-        s_printf (text, "%s", buf);
+        edge_text_printf (text, "%s", buf);
     }
 }
 
@@ -454,29 +424,29 @@ edge_metrics_value (edge_metrics_series_t *series)
 
 //  name{labels[,le="bound"]} of one sample line (le NULL: none).
 static void
-s_sample_name (s_text_t *text,
+s_sample_name (edge_text_t *text,
                const edge_metrics_series_t *series,
                const char *suffix,
                const char *le)
 {
     const edge_metrics_family_t *family = series->family;
-    s_printf (text, "%s%s", family->name, suffix);
+    edge_text_printf (text, "%s%s", family->name, suffix);
     if (family->nlabels == 0 && !le)
         return;
-    s_printf (text, "{");
+    edge_text_printf (text, "{");
     for (size_t l = 0; l < family->nlabels; l++) {
-        s_printf (text, "%s%s=\"", l ? "," : "", family->labels[l]);
+        edge_text_printf (text, "%s%s=\"", l ? "," : "", family->labels[l]);
         s_escaped (text, series->values[l], true);
-        s_printf (text, "\"");
+        edge_text_printf (text, "\"");
     }
     if (le)
-        s_printf (text, "%sle=\"%s\"", family->nlabels ? "," : "", le);
-    s_printf (text, "}");
+        edge_text_printf (text, "%sle=\"%s\"", family->nlabels ? "," : "", le);
+    edge_text_printf (text, "}");
 }
 
 
 static void
-s_render_histogram (s_text_t *text, const edge_metrics_series_t *series)
+s_render_histogram (edge_text_t *text, const edge_metrics_series_t *series)
 {
     const edge_metrics_family_t *family = series->family;
     uint64_t cumulative = 0;
@@ -486,27 +456,27 @@ s_render_histogram (s_text_t *text, const edge_metrics_series_t *series)
             s_shortest (family->bounds[b], le, sizeof le);
         cumulative += series->buckets[b];
         s_sample_name (text, series, "_bucket", le);
-        s_printf (text, " %llu\n", (unsigned long long) cumulative);
+        edge_text_printf (text, " %llu\n", (unsigned long long) cumulative);
     }
     s_sample_name (text, series, "_sum", NULL);
-    s_printf (text, " ");
+    edge_text_printf (text, " ");
     s_number (text, series->sum);
-    s_printf (text, "\n");
+    edge_text_printf (text, "\n");
     s_sample_name (text, series, "_count", NULL);
-    s_printf (text, " %llu\n", (unsigned long long) series->count);
+    edge_text_printf (text, " %llu\n", (unsigned long long) series->count);
 }
 
 
 //  One family's lines. Mutex held.
 static void
-s_render_family (s_text_t *text, const edge_metrics_family_t *family)
+s_render_family (edge_text_t *text, const edge_metrics_family_t *family)
 {
     static const char *kinds[] = {"counter", "gauge", "histogram"};
     if (family->nseries == 0)
         return;
-    s_printf (text, "# HELP %s ", family->name);
+    edge_text_printf (text, "# HELP %s ", family->name);
     s_escaped (text, family->help, false);
-    s_printf (text, "\n# TYPE %s %s\n", family->name, kinds[family->kind]);
+    edge_text_printf (text, "\n# TYPE %s %s\n", family->name, kinds[family->kind]);
     for (size_t i = 0; i < family->nseries; i++) {
         const edge_metrics_series_t *series = family->series[i];
         if (family->kind == S_HISTOGRAM) {
@@ -514,9 +484,9 @@ s_render_family (s_text_t *text, const edge_metrics_family_t *family)
             continue;
         }
         s_sample_name (text, series, "", NULL);
-        s_printf (text, " ");
+        edge_text_printf (text, " ");
         s_number (text, series->value);
-        s_printf (text, "\n");
+        edge_text_printf (text, "\n");
     }
 }
 
@@ -530,7 +500,7 @@ edge_metrics_render (edge_metrics_t *self)
     pthread_mutex_unlock (&self->mutex);
     for (size_t i = 0; i < nhooks; i++)
         self->hooks[i].fn (self, self->hooks[i].arg);
-    s_text_t text = {edge_malloc (4096), 0, 4096};
+    edge_text_t text = {edge_malloc (4096), 0, 4096};
     text.data[0] = 0;
     pthread_mutex_lock (&self->mutex);
     for (const edge_metrics_family_t *f = self->first; f; f = f->next)

@@ -234,3 +234,24 @@ edge_sleep_ms (int64_t ms, volatile int *stop)
         nanosleep (&ts, NULL);
     }
 }
+
+
+void
+edge_text_printf (edge_text_t *text, const char *fmt, ...)
+{
+    edge_assert (text && fmt);
+    while (true) {
+        va_list args;
+        va_start (args, fmt);
+        int n = vsnprintf (text->data ? text->data + text->len : NULL,
+                           text->cap - text->len, fmt, args);
+        va_end (args);
+        edge_assert (n >= 0);
+        if (text->data && (size_t) n < text->cap - text->len) {
+            text->len += (size_t) n;
+            return;
+        }
+        text->cap = text->cap * 2 + (size_t) n + 1;
+        text->data = edge_realloc (text->data, text->cap);
+    }
+}

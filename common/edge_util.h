@@ -13,6 +13,15 @@ void *edge_realloc (void *ptr, size_t size);
 char *edge_strdup (const char *text);
 //  printf into a new string. Caller owns the result.
 char *edge_sprintf (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
+//  A growing text: data (NUL-terminated, NULL until the first append), its
+//  length and capacity. Start as {0}; the caller owns data (free).
+typedef struct {
+    char *data;
+    size_t len, cap;
+} edge_text_t;
+//  Append formatted text, growing as needed.
+void edge_text_printf (edge_text_t *text, const char *fmt, ...)
+    __attribute__ ((format (printf, 2, 3)));
 
 //  Wall clock in milliseconds since the epoch.
 int64_t edge_now_ms (void);

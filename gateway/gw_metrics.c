@@ -45,36 +45,6 @@ struct gw_metrics {
     size_t ncounters, counters_cap;
 };
 
-//  A growing text buffer.
-typedef struct {
-    char *data;
-    size_t len, cap;
-} s_text_t;
-
-
-static void s_text_printf (s_text_t *text, const char *fmt, ...)
-    __attribute__ ((format (printf, 2, 3)));
-
-static void
-s_text_printf (s_text_t *text, const char *fmt, ...)
-{
-    while (true) {
-        va_list args;
-        va_start (args, fmt);
-        int n = vsnprintf (text->data + text->len, text->cap - text->len, fmt,
-                           args);
-        va_end (args);
-        edge_assert (n >= 0);
-        if ((size_t) n < text->cap - text->len) {
-            text->len += (size_t) n;
-            return;
-        }
-        text->cap = text->cap * 2 + (size_t) n;
-        text->data = edge_realloc (text->data, text->cap);
-    }
-}
-
-
 static size_t
 s_route_index (const gw_metrics_t *self, const char *route)
 {
@@ -175,10 +145,10 @@ gw_metrics_observe (gw_metrics_t *self,
 
 //  The histogram family. Mutex held.
 static void
-s_render_histograms (const gw_metrics_t *self, s_text_t *text)
+s_render_histograms (const gw_metrics_t *self, edge_text_t *text)
 {
     const char *name = "edge_http_request_duration_seconds";
-    s_text_printf (text,
+    edge_text_printf (text,
                    "# HELP %s Time to answer an HTTP request, by route.\n"
                    "# TYPE %s histogram\n",
                    name, name);
@@ -188,11 +158,11 @@ s_render_histograms (const gw_metrics_t *self, s_text_t *text)
         uint64_t cumulative = 0;
         for (size_t b = 0; b < S_NBOUNDS; b++) {
             cumulative += h->buckets[b];
-            s_text_printf (text, "%s_bucket{route=\"%s\",le=\"%s\"} %llu\n",
+            edge_text_printf (text, "%s_bucket{route=\"%s\",le=\"%s\"} %llu\n",
                            name, route, s_bound_labels[b],
                            (unsigned long long) cumulative);
         }
-        s_text_printf (text,
+        edge_text_printf (text,
                        "%s_bucket{route=\"%s\",le=\"+Inf\"} %llu\n"
                        "%s_sum{route=\"%s\"} %.6f\n"
                        "%s_count{route=\"%s\"} %llu\n",
@@ -206,16 +176,16 @@ char *
 gw_metrics_render (gw_metrics_t *self, const char *version)
 {
     edge_assert (self && version);
-    s_text_t text = {edge_malloc (4096), 0, 4096};
+    edge_text_t text = {edge_malloc (4096), 0, 4096};
     text.data[0] = 0;
     pthread_mutex_lock (&self->mutex);
-    s_text_printf (&text,
+    edge_text_printf (&text,
                    "# HELP edge_http_requests_total HTTP requests answered, "
                    "by route, method and status.\n"
                    "# TYPE edge_http_requests_total counter\n");
     for (size_t i = 0; i < self->ncounters; i++) {
         const s_counter_t *c = &self->counters[i];
-        s_text_printf (&text,
+        edge_text_printf (&text,
                        "edge_http_requests_total{route=\"%s\",method=\"%s\","
                        "status=\"%d\"} %llu\n",
                        self->routes[c->route], s_methods[c->method], c->status,
@@ -223,7 +193,7 @@ gw_metrics_render (gw_metrics_t *self, const char *version)
     }
     s_render_histograms (self, &text);
     pthread_mutex_unlock (&self->mutex);
-    s_text_printf (&text,
+    edge_text_printf (&text,
                    "# HELP edge_redis_reconnects_total Connections to Redis "
                    "made again after one was lost or failed.\n"
                    "# TYPE edge_redis_reconnects_total counter\n"

@@ -922,16 +922,22 @@ class S3rver:
                        "secretAccessKey": self.SECRET_KEY}}
 
     def close(self):
-        if self.popen.poll() is None:
-            self.popen.send_signal(signal.SIGTERM)
-            try:
-                self.popen.wait(10)
-            except subprocess.TimeoutExpired:
-                self.popen.kill()
-                self.popen.wait(10)
-        self.log.close()
-        if not os.environ.get("EDGE_E2E_KEEP"):
-            shutil.rmtree(self.dir, ignore_errors=True)
+        stop_helper(self.popen, self.log, self.dir)
+
+
+def stop_helper(popen, log, directory):
+    """Stop a helper server of the tests (SIGTERM, then SIGKILL after 10 s),
+    close its log and remove its directory (kept with EDGE_E2E_KEEP)."""
+    if popen.poll() is None:
+        popen.send_signal(signal.SIGTERM)
+        try:
+            popen.wait(10)
+        except subprocess.TimeoutExpired:
+            popen.kill()
+            popen.wait(10)
+    log.close()
+    if not os.environ.get("EDGE_E2E_KEEP"):
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 class _S3rverExited(Exception):

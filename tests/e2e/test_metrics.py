@@ -14,7 +14,7 @@ import unittest
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import (BIN, FileServer, Stack, free_port, poll, random_files,  # noqa: E402
+from harness import (BIN, FileServer, Stack, free_port, poll, random_files, stop_helper,  # noqa: E402
                      token_headers, write_tar)
 from receiver import Receiver  # noqa: E402
 
@@ -114,16 +114,7 @@ class Prometheus:
         return seen["last"]
 
     def close(self):
-        if self.popen.poll() is None:
-            self.popen.terminate()
-            try:
-                self.popen.wait(10)
-            except subprocess.TimeoutExpired:
-                self.popen.kill()
-                self.popen.wait(10)
-        self.log.close()
-        if not os.environ.get("EDGE_E2E_KEEP"):
-            shutil.rmtree(self.dir, ignore_errors=True)
+        stop_helper(self.popen, self.log, self.dir)
 
 
 def one(values):
