@@ -783,7 +783,8 @@ edge_redis_eval (edge_redis_t *self,
     if (reply && reply->type == REDIS_REPLY_ERROR
         && strncmp (reply->str, "NOSCRIPT", 8) == 0) {
         freeReplyObject (reply);
-        edge_debug ("redis: script %.12s not cached, sending it", sha);
+        edge_debug ("redis: script %s (%.12s) not cached, sending it",
+                    script->name ? script->name : "-", sha);
         reply = s_eval (self, "EVAL", script->source, nkeys, keys, nargs, args);
     }
     return reply;

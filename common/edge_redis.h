@@ -94,9 +94,11 @@ const char *edge_redis_script_status (const redisReply *reply);
 //  True when that status word is status.
 bool edge_redis_script_is (const redisReply *reply, const char *status);
 
-//  A Lua script; sha is filled lazily. Define as
-//  static edge_redis_script_t s_claim = { .source = "..." };
+//  A Lua script; sha is filled lazily. Scripts live in <folder>/lua/*.lua
+//  and are embedded by CMake (cmake/EdgeLua.cmake) as <prefix>_lua_<name>,
+//  declared in the generated <prefix>_lua.h.
 typedef struct {
+    const char *name;   //  "<prefix>/<file name>", for logs
     const char *source;
     char sha[41];
 } edge_redis_script_t;

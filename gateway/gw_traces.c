@@ -3,6 +3,7 @@
     the .tr file are in the depot, read and written with the request
     thread's store (file:// or s3://).  */
 #include "gw_traces.h"
+#include "gw_lua.h"
 #include "edge_json.h"
 #include "edge_log.h"
 #include "edge_store.h"
@@ -27,15 +28,6 @@ typedef struct {
     char name[GW_TRACE_BUILD_MAX + 1];
     char dxf[64];
 } s_build_t;
-
-//  KEYS: app hash, traces zset, trace hash, trace counts. ARGV: traceId,
-//  created ms, buildId, then the trace hash's field/value pairs.
-static edge_redis_script_t s_index = {
-    .source =
-        "if redis.call ('EXISTS', KEYS[1]) == 0 then return {'no_app'} end\n"
-        "redis.call ('HSET', KEYS[3], unpack (ARGV, 4))\n"
-        "redis.call ('ZADD', KEYS[2], ARGV[2], ARGV[1])\n"
-        "return {'ok', redis.call ('HINCRBY', KEYS[4], ARGV[3], 1)}\n"};
 
 //  Decoding a large body costs up to ~10x its size (a JSON tree), so at
 //  most EDGE_TRACE_PARALLEL large bodies are decoded at once; the others
@@ -309,7 +301,7 @@ s_index_trace (gw_req_t *req,
         "createdBy",
         identity ? identity : ""};
     redisReply *reply =
-        edge_redis_eval (gw_thread_redis (thread), &s_index, 4, keys,
+        edge_redis_eval (gw_thread_redis (thread), &gw_lua_traces_index, 4, keys,
                          (int) (sizeof args / sizeof args[0]), args);
     long long count = -1;
     if (edge_redis_script_is (reply, "ok") && reply->elements == 2

@@ -9,7 +9,7 @@ packages=(
   libcmocka-dev libjansson-dev libcurl4-openssl-dev libarchive-dev libssl-dev
   libsodium-dev libzstd-dev
   redis-server redis-tools ruby-foreman
-  wrk prometheus
+  wrk prometheus lua-check
 )
 missing=()
 for p in "${packages[@]}"; do
