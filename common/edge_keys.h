@@ -12,5 +12,6 @@
 #define EDGE_KEY_TASK_PREFIX  "e:task:"          //  + name: hash, one task
 #define EDGE_KEY_TASKS_QUEUED "e:tasks:queued"   //  list of queued names
 #define EDGE_KEY_TASKS_LEASES "e:tasks:leases"   //  zset name -> deadline
+#define EDGE_KEY_EVENTS       "e:events"         //  stream of task events
 
 #endif
