@@ -2,6 +2,7 @@
 # edge_unit_test links edge_common itself; libcrypto comes with it.
 edge_unit_test(test_edge_cfg)
 edge_unit_test(test_edge_crypto)
+edge_unit_test(test_edge_err)
 edge_unit_test(test_edge_json)
 edge_unit_test(test_edge_jwt)
 edge_unit_test(test_edge_metrics)
