@@ -61,13 +61,22 @@ edge_sprintf (const char *fmt, ...)
 {
     va_list args;
     va_start (args, fmt);
-    int len = vsnprintf (NULL, 0, fmt, args);
+    char *text = edge_vsprintf (fmt, args);
     va_end (args);
+    return text;
+}
+
+
+char *
+edge_vsprintf (const char *fmt, va_list args)
+{
+    va_list copy;
+    va_copy (copy, args);
+    int len = vsnprintf (NULL, 0, fmt, copy);
+    va_end (copy);
     edge_assert (len >= 0);
     char *text = edge_malloc ((size_t) len + 1);
-    va_start (args, fmt);
     vsnprintf (text, (size_t) len + 1, fmt, args);
-    va_end (args);
     return text;
 }
 

@@ -1,6 +1,7 @@
 /*  edge_util - allocation that never returns NULL, clocks, names, random ids.  */
 #ifndef EDGE_UTIL_H_INCLUDED
 #define EDGE_UTIL_H_INCLUDED
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -13,6 +14,9 @@ void *edge_realloc (void *ptr, size_t size);
 char *edge_strdup (const char *text);
 //  printf into a new string. Caller owns the result.
 char *edge_sprintf (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
+//  The same with a va_list, which it uses up (va_end it afterwards).
+char *edge_vsprintf (const char *fmt, va_list args)
+    __attribute__ ((format (printf, 1, 0)));
 //  A growing text: data (NUL-terminated, NULL until the first append), its
 //  length and capacity. Start as {0}; the caller owns data (free).
 typedef struct {

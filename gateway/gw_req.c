@@ -237,6 +237,21 @@ gw_req_principal (const gw_req_t *self)
 }
 
 
+const gw_principal_t *
+gw_req_caller (const gw_req_t *self)
+{
+    edge_assert (self && self->principal);
+    return self->principal;
+}
+
+
+const char *
+gw_req_org (const gw_req_t *self)
+{
+    return gw_req_caller (self)->org;
+}
+
+
 const char *
 gw_req_query (const gw_req_t *self)
 {

@@ -63,6 +63,12 @@ const char *gw_req_identity (const gw_req_t *self);
 void gw_req_set_principal (gw_req_t *self, const gw_principal_t *principal);
 //  The backend principal, or NULL when none was set. Borrowed.
 const gw_principal_t *gw_req_principal (const gw_req_t *self);
+//  The principal of a route that requires one: the router authenticates
+//  before the handler runs, so a missing principal is a wiring bug
+//  (asserted). Borrowed.
+const gw_principal_t *gw_req_caller (const gw_req_t *self);
+//  The caller's organization (gw_req_caller's org). Borrowed.
+const char *gw_req_org (const gw_req_t *self);
 
 //  Scope allocations: zeroed memory, a copy, a formatted string. Freed by
 //  gw_req_destroy; never free them yourself.

@@ -2,6 +2,7 @@
 edge_unit_test(test_gw_auth libgw)
 edge_unit_test(test_gw_bauth libgw)
 edge_unit_test(test_gw_builds libgw edge_proto)
+edge_unit_test(test_gw_call libgw)
 edge_unit_test(test_gw_ident libgw)
 edge_unit_test(test_gw_metrics libgw)
 edge_unit_test(test_gw_pathtab libgw)
