@@ -16,15 +16,21 @@
 #define S_MANIFEST     "manifest.json"
 #define S_MANIFEST_LEN (sizeof S_MANIFEST - 1)
 
-//  The process-wide settings (written before slots run, then read-only).
-static struct {
-    bool is_set;
-    char *store_url;
-    int64_t retry_ms;
-    int64_t gc_delay_ms;
-    wk_deploy_hook_fn *hook;
-    void *hook_arg;
-} s_conf;
+static const char s_bad_params[] =
+    "deploy: \"appName\" (name), \"buildName\", \"buildId\" (1..9999), "
+    "\"dxfName\", \"sizeBytes\" (>= 0), \"patches\" (array) and \"mode\" "
+    "(build or reorder) are required";
+
+//  The checks a row can say (all with one message); s_params does the rest.
+static const wk_task_param_t s_param_rows[] = {
+    {{"appName", EDGE_JSON_NAME, true, 0, 0, false}, s_bad_params},
+    {{"dxfName", EDGE_JSON_STRING, true, 1, INT64_MAX, false}, s_bad_params},
+    {{"buildId", EDGE_JSON_INT, true, 1, S_MAX_BUILD, false}, s_bad_params},
+    {{"sizeBytes", EDGE_JSON_INT, true, 0, INT64_MAX, false}, s_bad_params},
+    {{"patches", EDGE_JSON_ARRAY, false, 0, S_MAX_PATCHES, false},
+     s_bad_params},
+    {{"mode", EDGE_JSON_STRING, false, 0, 0, false}, s_bad_params},
+};
 
 //  One object of the depot to publish.
 typedef struct {
@@ -290,34 +296,25 @@ s_size (const json_t *value)
 }
 
 
-//  Check the parameters. Returns 0, or -1 with the job failed.
+//  Check what the parameter rows cannot. Returns 0, or -1 with the job
+//  failed.
 static int
 s_params (s_run_t *run)
 {
     wk_job_t *job = run->job;
     const json_t *params = job->params;
-    run->app = json_string_value (json_object_get (params, "appName"));
-    run->dxf = json_string_value (json_object_get (params, "dxfName"));
-    run->build_name = json_string_value (json_object_get (params, "buildName"));
-    run->build = s_build_id (json_object_get (params, "buildId"));
-    run->size_bytes = s_size (json_object_get (params, "sizeBytes"));
+    run->app = edge_json_str (params, "appName", NULL);
+    run->dxf = edge_json_str (params, "dxfName", NULL);
+    run->build_name = edge_json_str (params, "buildName", NULL);
+    run->build = (int) edge_json_int (params, "buildId", -1);
+    run->size_bytes = edge_json_int (params, "sizeBytes", -1);
     run->patches = json_object_get (params, "patches");
-    const json_t *mode = json_object_get (params, "mode");
-    const char *mode_text = mode ? json_string_value (mode) : "build";
-    run->is_reorder = mode_text && strcmp (mode_text, "reorder") == 0;
-    run->previous_dxf =
-        json_string_value (json_object_get (params, "previousDxfName"));
-    if (!run->app || !edge_name_is_valid (run->app) || !run->dxf || !run->dxf[0]
-        || strchr (run->dxf, '/') || run->build < 0
-        || !edge_build_name_is_valid (run->build_name)
-        || run->size_bytes < 0
-        || (run->patches && !json_is_array (run->patches))
-        || json_array_size (run->patches) > S_MAX_PATCHES || !mode_text
-        || (!run->is_reorder && strcmp (mode_text, "build") != 0)) {
-        wk_job_fail (job, "deploy: \"appName\" (name), \"buildName\", "
-                          "\"buildId\" (1..9999), \"dxfName\", \"sizeBytes\" "
-                          "(>= 0), \"patches\" (array) and \"mode\" (build "
-                          "or reorder) are required");
+    const char *mode = edge_json_str (params, "mode", "build");
+    run->is_reorder = strcmp (mode, "reorder") == 0;
+    run->previous_dxf = edge_json_str (params, "previousDxfName", NULL);
+    if (strchr (run->dxf, '/') || !edge_build_name_is_valid (run->build_name)
+        || (!run->is_reorder && strcmp (mode, "build") != 0)) {
+        wk_job_fail (job, "%s", s_bad_params);
         return -1;
     }
     if (!job->org || !edge_name_is_valid (job->org)) {
@@ -500,7 +497,7 @@ s_copy (s_run_t *run,
         size_t len)
 {
     char *src = edge_sprintf ("%s/%s", run->depot_root, obj->key);
-    int64_t pause = s_conf.retry_ms;
+    int64_t pause = run->job->env->retry_ms;
     bool is_local = false; //  s3 depot: fetched (once for every deployment)
     s_rc_t rc = S_FAILED;
     bool may_skip = !run->is_reorder || strncmp (obj->key, "pat/", 4) != 0;
@@ -541,8 +538,9 @@ s_copy (s_run_t *run,
         pause *= 2;
     }
     free (src);
-    if (rc == S_OK && *copied && s_conf.hook)
-        s_conf.hook (name, key, s_conf.hook_arg);
+    const wk_env_t *env = run->job->env;
+    if (rc == S_OK && *copied && env->deploy_hook)
+        env->deploy_hook (name, key, env->deploy_hook_arg);
     return rc;
 }
 
@@ -674,7 +672,7 @@ s_record_build (s_run_t *run)
     snprintf (build, sizeof build, "%d", run->build);
     snprintf (size, sizeof size, "%lld", (long long) run->size_bytes);
     snprintf (gc_due, sizeof gc_due, "%lld",
-              (long long) (now + s_conf.gc_delay_ms));
+              (long long) (now + job->env->gc_delay_ms));
     snprintf (now_ms, sizeof now_ms, "%lld", (long long) now);
     char *patches = s_patches_json (run);
     char *app_key = edge_sprintf ("e:{%s}:app:%s", job->org, run->app);
@@ -705,7 +703,7 @@ s_record_build (s_run_t *run)
         if (reply->elements > 1 && reply->element[1]->type == REDIS_REPLY_STRING
             && strcmp (reply->element[1]->str, "[]") != 0)
             edge_info ("task %s: no longer current, deleted in %lld s: %s",
-                       job->name, (long long) (s_conf.gc_delay_ms / 1000),
+                       job->name, (long long) (job->env->gc_delay_ms / 1000),
                        reply->element[1]->str);
     }
     else if (edge_redis_script_is (reply, "gone"))
@@ -760,68 +758,17 @@ s_outcome (s_run_t *run, json_t *names)
 }
 
 
-void
-wk_deploy_setup (const wk_deploy_opts_t *opts)
+static wk_job_rc_t
+s_run (wk_job_t *job)
 {
-    edge_assert (opts && opts->store_url);
-    free (s_conf.store_url);
-    s_conf.store_url = edge_strdup (opts->store_url);
-    s_conf.retry_ms = opts->retry_ms > 0 ? opts->retry_ms : 200;
-    s_conf.gc_delay_ms =
-        opts->gc_delay_ms > 0 ? opts->gc_delay_ms : WK_DEPLOY_GC_DELAY_MS;
-    s_conf.is_set = true;
-}
-
-
-void
-wk_deploy_cleanup (void)
-{
-    free (s_conf.store_url);
-    memset (&s_conf, 0, sizeof s_conf);
-}
-
-
-edge_store_t *
-wk_deploy_depot (void)
-{
-    if (wk_depot_is_s3 ())
-        return wk_depot_store ();
-    if (!s_conf.is_set || strncmp (s_conf.store_url, "file://", 7) != 0) {
-        edge_debug ("deploy: no file:// depot configured");
-        return NULL;
-    }
-    return edge_store_new_fs (s_conf.store_url + 7);
-}
-
-
-void
-wk_deploy_set_hook (wk_deploy_hook_fn *fn, void *arg)
-{
-    s_conf.hook = fn;
-    s_conf.hook_arg = arg;
-}
-
-
-wk_job_rc_t
-wk_deploy_run (wk_job_t *job)
-{
-    edge_assert (job && job->params);
-    if (!s_conf.is_set)
-        return wk_job_fail (job, "deploy: the worker has no depot settings");
-    if (strncmp (s_conf.store_url, "file://", 7) != 0 && !wk_depot_is_s3 ())
-        return wk_job_fail (job, "deploy: the depot must be a file:// store "
-                                 "or a set-up S3 depot");
-    if (!job->redis)
-        return wk_job_fail (job, "deploy: no Redis connection");
+    edge_assert (job && job->params && job->env && job->redis);
     s_run_t run = {.job = job,
-                   .depot_root = wk_depot_is_s3 ()
-                                     ? wk_depot_local_root (job->name)
-                                     : edge_strdup (s_conf.store_url + 7)};
+                   .depot_root = wk_depot_local_root (job->env, job->name)};
     run.failed = json_array ();
     run.succeeded = json_array ();
     wk_job_rc_t rc = WK_JOB_FAILED;
     json_t *names = NULL;
-    edge_store_t *depot = wk_deploy_depot ();
+    edge_store_t *depot = wk_depot_store (job->env);
     run.depot = depot;
     if (!depot) {
         wk_job_fail (job, "deploy: cannot open the depot");
@@ -843,7 +790,7 @@ wk_deploy_run (wk_job_t *job)
     rc = s_outcome (&run, names);
 cleanup:
     edge_store_destroy (&depot);
-    wk_depot_release (&run.depot_root);
+    wk_depot_release (job->env, &run.depot_root);
     for (size_t i = 0; i < run.count; i++)
         free (run.objs[i].key);
     free (run.objs);
@@ -852,3 +799,8 @@ cleanup:
     json_decref (names);
     return rc;
 }
+
+
+const wk_task_t wk_deploy_task = {"deploy", s_run,
+                                  WK_TASK_DEPOT | WK_TASK_REDIS, s_param_rows,
+                                  sizeof s_param_rows / sizeof s_param_rows[0]};

@@ -49,43 +49,18 @@
 #ifndef WK_DEPLOY_H_INCLUDED
 #define WK_DEPLOY_H_INCLUDED
 #include "edge_store.h"
-#include "wk_job.h"
+#include "wk_task.h"
 #include <stdbool.h>
 #include <stddef.h>
 
 #define WK_DEPLOY_TRIES       3
 #define WK_DEPLOY_GC_DUE_KEY  "e:gc:due"
-#define WK_DEPLOY_GC_DELAY_MS 86400000 //  EDGE_GC_DELAY_MS default
 
-//  Process-wide settings. Borrowed: wk_deploy_setup copies them.
-typedef struct {
-    const char *store_url; //  EDGE_STORE: file:///path (the depot)
-    int64_t retry_ms;      //  pause before the 2nd try (doubles); 0: 200
-    int64_t gc_delay_ms;   //  EDGE_GC_DELAY_MS; 0: WK_DEPLOY_GC_DELAY_MS
-} wk_deploy_opts_t;
-
-//  Test hook: called after each object is written to a deployment (not
-//  for skipped ones), on the slot thread. key is the origin key.
-typedef void (wk_deploy_hook_fn) (const char *deployment,
-                                  const char *key,
-                                  void *arg);
-
-//  Set the settings (replacing earlier ones). Call before any slot runs a
-//  job, from one thread. A depot that is not file:// is accepted here but
-//  its jobs fail with a clear message (as dltar's do).
-void wk_deploy_setup (const wk_deploy_opts_t *opts);
-//  Forget the settings and the hook; jobs run after this fail clearly.
-void wk_deploy_cleanup (void);
-//  Tests only: set (or with NULL clear) the write hook. Same rules as
-//  wk_deploy_setup.
-void wk_deploy_set_hook (wk_deploy_hook_fn *fn, void *arg);
-//  Run a deploy job (a wk_job_fn).
-wk_job_rc_t wk_deploy_run (wk_job_t *job);
+//  The deploy task type (wk_task): needs the depot and Redis; the pause
+//  between tries, the gc delay and the test hook are the job's env.
+extern const wk_task_t wk_deploy_task;
 
 //  Shared with wk_gc (same thread rules as a job):
-//  A store over the depot (caller owns), or NULL (logged) when there are
-//  no settings or the depot is not file://.
-edge_store_t *wk_deploy_depot (void);
 //  The names of the deployments the app of org publishes to: its
 //  "deployments" list, or every deployment of the org when that is absent
 //  or empty, or when the app does not exist. Returns a JSON array (caller

@@ -11,80 +11,55 @@
 #include <string.h>
 #include <sys/stat.h>
 
-//  The settings of wk_depot_setup (set once, before tasks run).
-static struct {
-    edge_depot_cfg_t cfg; //  copies of the strings
-    char *data_dir;       //  EDGE_DATA_DIR
-} s_conf;
-
-
-static void
-s_free_cfg (void)
+//  True for a store over an S3 depot.
+static bool
+s_is_s3 (const edge_store_t *store)
 {
-    free (s_conf.cfg.url);
-    free (s_conf.cfg.s3_endpoint);
-    free (s_conf.cfg.s3_region);
-    free (s_conf.cfg.s3_key_id);
-    if (s_conf.cfg.s3_secret)
-        memset (s_conf.cfg.s3_secret, 0, strlen (s_conf.cfg.s3_secret));
-    free (s_conf.cfg.s3_secret);
-    free (s_conf.data_dir);
-    memset (&s_conf, 0, sizeof s_conf);
-}
-
-
-static char *
-s_dup (const char *text)
-{
-    return edge_strdup (text ? text : "");
-}
-
-
-void
-wk_depot_setup (const edge_depot_cfg_t *cfg, const char *data_dir)
-{
-    edge_assert (cfg && cfg->url && data_dir);
-    s_free_cfg ();
-    s_conf.cfg = (edge_depot_cfg_t){s_dup (cfg->url), s_dup (cfg->s3_endpoint),
-                                    s_dup (cfg->s3_region),
-                                    s_dup (cfg->s3_key_id),
-                                    s_dup (cfg->s3_secret)};
-    s_conf.data_dir = edge_strdup (data_dir);
-}
-
-
-void
-wk_depot_cleanup (void)
-{
-    s_free_cfg ();
+    return store && strcmp (edge_store_kind (store), "s3") == 0;
 }
 
 
 bool
-wk_depot_is_s3 (void)
+wk_depot_is_set (const wk_env_t *env)
 {
-    return s_conf.cfg.url && edge_depot_is_s3 (&s_conf.cfg);
+    return env && env->depot.url;
+}
+
+
+bool
+wk_depot_is_s3 (const wk_env_t *env)
+{
+    return wk_depot_is_set (env) && edge_depot_is_s3 (&env->depot);
+}
+
+
+const char *
+wk_depot_fs_root (const wk_env_t *env)
+{
+    return wk_depot_is_set (env) ? edge_depot_fs_root (&env->depot) : NULL;
 }
 
 
 edge_store_t *
-wk_depot_store (void)
+wk_depot_store (const wk_env_t *env)
 {
-    if (!s_conf.cfg.url) {
+    if (!wk_depot_is_set (env)) {
         edge_error ("depot: not set up");
         return NULL;
     }
-    return edge_depot_open (&s_conf.cfg);
+    return edge_depot_open (&env->depot);
 }
 
 
 char *
-wk_depot_local_root (const char *task)
+wk_depot_local_root (const wk_env_t *env, const char *task)
 {
-    edge_assert (task && s_conf.cfg.url);
-    if (!wk_depot_is_s3 ())
-        return edge_strdup (edge_depot_fs_root (&s_conf.cfg));
-    char *root = edge_sprintf ("%s/depot/%s", s_conf.data_dir, task);
+    edge_assert (task);
+    if (!wk_depot_is_s3 (env)) {
+        const char *root = wk_depot_fs_root (env);
+        return root ? edge_strdup (root) : NULL;
+    }
+    char *root = edge_sprintf ("%s/depot/%s", env->data_dir, task);
     wk_stage_rmtree (root); //  what a killed attempt left
     if (wk_stage_mkdirs (root) != 0)
         edge_warn ("depot: cannot create %s: %s", root, strerror (errno));
@@ -93,10 +68,10 @@ wk_depot_local_root (const char *task)
 
 
 void
-wk_depot_release (char **root_p)
+wk_depot_release (const wk_env_t *env, char **root_p)
 {
     edge_assert (root_p);
-    if (*root_p && wk_depot_is_s3 ())
+    if (*root_p && wk_depot_is_s3 (env))
         wk_stage_rmtree (*root_p);
     free (*root_p);
     *root_p = NULL;
@@ -110,9 +85,9 @@ wk_depot_fetch (edge_store_t *store,
                 char *why,
                 size_t whylen)
 {
-    if (!wk_depot_is_s3 ())
+    if (!s_is_s3 (store))
         return 0;
-    edge_assert (store && root && key && why);
+    edge_assert (root && key && why);
     char *path = edge_sprintf ("%s/%s", root, key);
     struct stat st;
     int rc = 0;
@@ -173,9 +148,9 @@ wk_depot_fetch_prefix (edge_store_t *store,
                        char *why,
                        size_t whylen)
 {
-    if (!wk_depot_is_s3 ())
+    if (!s_is_s3 (store))
         return 0;
-    edge_assert (store && root && prefix && why);
+    edge_assert (root && prefix && why);
     s_keys_t keys = {NULL, 0, 0};
     int rc = 0;
     if (edge_store_list (store, prefix, s_collect, &keys) != 0) {
@@ -227,9 +202,9 @@ wk_depot_push (edge_store_t *store,
                char *why,
                size_t whylen)
 {
-    if (!wk_depot_is_s3 ())
+    if (!s_is_s3 (store))
         return 0;
-    edge_assert (store && root && dir && last && why);
+    edge_assert (root && dir && last && why);
     char *path = edge_sprintf ("%s/%s", root, dir);
     DIR *d = opendir (path);
     if (!d) {
@@ -268,9 +243,9 @@ wk_depot_push (edge_store_t *store,
 void
 wk_depot_forget (edge_store_t *store, const char *dir, const char *first)
 {
-    if (!wk_depot_is_s3 ())
+    if (!s_is_s3 (store))
         return;
-    edge_assert (store && dir && first);
+    edge_assert (dir && first);
     char *marker = edge_sprintf ("%s/%s", dir, first);
     char *prefix = edge_sprintf ("%s/", dir);
     s_keys_t keys = {NULL, 0, 0};

@@ -10,31 +10,36 @@
     removed when the task ends (scratch may vanish between tasks).  */
 #ifndef WK_DEPOT_H_INCLUDED
 #define WK_DEPOT_H_INCLUDED
-#include "edge_depot.h"
 #include "edge_store.h"
+#include "wk_env.h"
 #include <stdbool.h>
 #include <stddef.h>
 
-//  Remember the depot's settings and the scratch directory (copied).
-void wk_depot_setup (const edge_depot_cfg_t *cfg, const char *data_dir);
-//  Forget them.
-void wk_depot_cleanup (void);
-//  True once set up with an S3 depot.
-bool wk_depot_is_s3 (void);
-//  A new store over the depot, or NULL (logged) when not set up or the
-//  settings are bad. Caller owns the result.
-edge_store_t *wk_depot_store (void);
+//  True when env has a depot (a URL).
+bool wk_depot_is_set (const wk_env_t *env);
+//  True for an S3 depot.
+bool wk_depot_is_s3 (const wk_env_t *env);
+//  The directory of a file:// depot, or NULL (no depot, or S3). Borrowed
+//  from env.
+const char *wk_depot_fs_root (const wk_env_t *env);
+//  A new store over the depot, or NULL (logged) when env has no depot or
+//  its settings are bad: the one way the worker opens it. Caller owns the
+//  result.
+edge_store_t *wk_depot_store (const wk_env_t *env);
 //  The local directory that holds the depot's files for task: the depot
-//  itself (file://), or <data_dir>/depot/<task> (s3, created empty).
-//  Caller owns the result; release it with wk_depot_release.
-char *wk_depot_local_root (const char *task);
+//  itself (file://), or <data_dir>/depot/<task> (s3, created empty); NULL
+//  without a depot. Caller owns the result; release it with
+//  wk_depot_release.
+char *wk_depot_local_root (const wk_env_t *env, const char *task);
 //  Remove a task's local copies (s3) and free root; NULL-safe. On a
 //  file:// depot only the name is freed.
-void wk_depot_release (char **root_p);
+void wk_depot_release (const wk_env_t *env, char **root_p);
+
+//  The functions below take the depot's store (wk_depot_store) and act on
+//  an S3 depot only; for a file:// one (or store NULL) they do nothing.
 
 //  Make object key a file at <root>/<key> (s3: downloaded unless already
-//  there; file://: nothing to do, and store may be NULL). Returns 0, 1 when there is no such
-//  object, or -1 with why set.
+//  there). Returns 0, 1 when there is no such object, or -1 with why set.
 int wk_depot_fetch (edge_store_t *store,
                     const char *root,
                     const char *key,

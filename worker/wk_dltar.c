@@ -23,17 +23,6 @@
 #define S_RESTART_MAX 2
 #define S_VALIDATOR   256
 
-//  The process-wide settings (written before slots run, then read-only).
-static struct {
-    bool is_set;
-    char *store_url;
-    char *data_dir;
-    edge_urlguard_t *guard;
-    int64_t progress_ms;
-    int64_t connect_timeout_ms;
-    int64_t stall_timeout_ms;
-} s_conf;
-
 //  What one transfer step ended with.
 typedef enum {
     S_DONE,     //  the file is complete
@@ -148,7 +137,7 @@ s_progress (s_dl_t *dl, bool is_final)
 {
     int64_t now = edge_mono_ms ();
     if (!dl->job->redis
-        || (!is_final && now - dl->progress_at < s_conf.progress_ms))
+        || (!is_final && now - dl->progress_at < dl->job->env->progress_ms))
         return;
     dl->progress_at = now;
     int64_t total = dl->total > 0 ? dl->total : 0;
@@ -350,10 +339,10 @@ s_easy (s_dl_t *dl,
     curl_easy_setopt (easy, CURLOPT_HTTPHEADER, *headers);
     curl_easy_setopt (easy, CURLOPT_USERAGENT, "rockit-edge/" EDGE_VERSION);
     curl_easy_setopt (easy, CURLOPT_CONNECTTIMEOUT_MS,
-                      (long) s_conf.connect_timeout_ms);
+                      (long) dl->job->env->connect_timeout_ms);
     curl_easy_setopt (easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
     curl_easy_setopt (easy, CURLOPT_LOW_SPEED_TIME,
-                      (long) (s_conf.stall_timeout_ms + 999) / 1000);
+                      (long) (dl->job->env->stall_timeout_ms + 999) / 1000);
     curl_easy_setopt (easy, CURLOPT_HEADERFUNCTION, s_on_header);
     curl_easy_setopt (easy, CURLOPT_HEADERDATA, dl);
     curl_easy_setopt (easy, CURLOPT_WRITEFUNCTION, s_on_body);
@@ -464,8 +453,8 @@ s_fetch (s_dl_t *dl)
     for (int hop = 0;; hop++) {
         edge_urlguard_target_t target;
         char why[256] = "";
-        edge_urlguard_result_t checked =
-            edge_urlguard_check (s_conf.guard, url, &target, why, sizeof why);
+        edge_urlguard_result_t checked = edge_urlguard_check (
+            dl->job->env->url_guard, url, &target, why, sizeof why);
         if (checked != EDGE_URLGUARD_OK) {
             step = s_fail (dl, 0, s_guard_code (checked),
                            "refused by the URL guard%s: %s",
@@ -496,7 +485,7 @@ s_fetch (s_dl_t *dl)
 static int
 s_open (s_dl_t *dl)
 {
-    char *dir = edge_sprintf ("%s/dltar", s_conf.data_dir);
+    char *dir = edge_sprintf ("%s/dltar", dl->job->env->data_dir);
     int rc = s_mkdirs (dir);
     free (dir);
     struct stat st;
@@ -572,39 +561,41 @@ typedef struct {
     char *key;        //  the tar's store key (owned)
 } s_params_t;
 
+static const char s_bad_params[] =
+    "dltar: \"appName\" (name), \"buildName\" and either \"url\" (string) "
+    "or \"upload\": true are required";
 
-//  Check the parameters and fill p (p->key: tarKey, or the old
-//  builds/<org>/<app>/<build>.tar). Returns 0, or -1 with the job failed.
+//  The checks a row can say; s_params does the rest.
+static const wk_task_param_t s_param_rows[] = {
+    {{"appName", EDGE_JSON_NAME, true, 0, 0, false}, s_bad_params},
+    {{"upload", EDGE_JSON_BOOL, false, 0, 0, false}, s_bad_params},
+    {{"size", EDGE_JSON_INT, false, 0, INT64_MAX, true},
+     "dltar: \"size\" must be a non-negative integer"},
+};
+
+
+//  Check what the parameter rows cannot and fill p (p->key: tarKey, or
+//  the old builds/<org>/<app>/<build>.tar). Returns 0, or -1 with the job
+//  failed.
 static int
 s_params (wk_job_t *job, s_params_t *p)
 {
-    p->app = json_string_value (json_object_get (job->params, "appName"));
-    p->build = json_string_value (json_object_get (job->params, "buildName"));
-    p->url = json_string_value (json_object_get (job->params, "url"));
-    json_t *size = json_object_get (job->params, "size");
-    json_t *upload = json_object_get (job->params, "upload");
-    json_t *tar_key = json_object_get (job->params, "tarKey");
-    p->is_upload = json_is_true (upload);
-    if (!p->app || !edge_name_is_valid (p->app)
-        || !edge_build_name_is_valid (p->build)
-        || (upload && !json_is_boolean (upload))
+    p->app = edge_json_str (job->params, "appName", NULL);
+    p->build = edge_json_str (job->params, "buildName", NULL);
+    p->url = edge_json_str (job->params, "url", NULL);
+    p->is_upload = edge_json_bool (job->params, "upload", false);
+    p->expected = edge_json_int (job->params, "size", -1);
+    if (!edge_build_name_is_valid (p->build)
         || p->is_upload == (p->url != NULL)) {
-        wk_job_fail (job, "dltar: \"appName\" (name), \"buildName\" and "
-                          "either \"url\" (string) or \"upload\": true are "
-                          "required");
+        wk_job_fail (job, "%s", s_bad_params);
         return -1;
     }
-    if (size && !json_is_null (size)
-        && (!json_is_integer (size) || json_integer_value (size) < 0)) {
-        wk_job_fail (job, "dltar: \"size\" must be a non-negative integer");
-        return -1;
-    }
-    p->expected = json_is_integer (size) ? json_integer_value (size) : -1;
     if (!job->org || !edge_name_is_valid (job->org)
         || !edge_request_id_is_valid (job->name)) {
         wk_job_fail (job, "dltar: the task needs an organization and a name");
         return -1;
     }
+    json_t *tar_key = json_object_get (job->params, "tarKey");
     char *base = edge_sprintf ("builds/%s/%s/", job->org, p->app);
     const char *key = json_string_value (tar_key);
     if (tar_key
@@ -726,60 +717,17 @@ s_check_stored (wk_job_t *job, const s_params_t *p, edge_store_t *store)
 }
 
 
-int
-wk_dltar_setup (const wk_dltar_opts_t *opts)
+static wk_job_rc_t
+s_run (wk_job_t *job)
 {
-    edge_assert (opts && opts->store_url && opts->data_dir);
-    char why[256] = "";
-    edge_urlguard_t *guard =
-        edge_urlguard_new (opts->url_allow, why, sizeof why);
-    if (!guard) {
-        edge_error ("dltar: bad URL allow list: %s", why);
-        return -1;
-    }
-    wk_dltar_cleanup ();
-    curl_global_init (CURL_GLOBAL_DEFAULT);
-    s_conf.guard = guard;
-    s_conf.store_url = edge_strdup (opts->store_url);
-    s_conf.data_dir = edge_strdup (opts->data_dir);
-    s_conf.progress_ms =
-        opts->progress_ms > 0 ? opts->progress_ms : WK_DLTAR_PROGRESS_MS;
-    s_conf.connect_timeout_ms =
-        opts->connect_timeout_ms > 0 ? opts->connect_timeout_ms : 10000;
-    s_conf.stall_timeout_ms =
-        opts->stall_timeout_ms > 0 ? opts->stall_timeout_ms : 120000;
-    s_conf.is_set = true;
-    return 0;
-}
-
-
-void
-wk_dltar_cleanup (void)
-{
-    if (!s_conf.is_set)
-        return;
-    edge_urlguard_destroy (&s_conf.guard);
-    free (s_conf.store_url);
-    free (s_conf.data_dir);
-    memset (&s_conf, 0, sizeof s_conf);
-    curl_global_cleanup ();
-}
-
-
-wk_job_rc_t
-wk_dltar_run (wk_job_t *job)
-{
-    edge_assert (job && job->params);
-    if (!s_conf.is_set)
-        return wk_job_fail (job, "dltar: the worker has no download settings");
+    edge_assert (job && job->params && job->env);
     s_params_t p = {0};
     s_dl_t dl = {.job = job};
     edge_store_t *store = NULL;
     wk_job_rc_t rc = WK_JOB_FAILED;
     if (s_params (job, &p) != 0)
         goto cleanup;
-    store = wk_depot_is_s3 () ? wk_depot_store ()
-                              : edge_store_new_from_url (s_conf.store_url, NULL);
+    store = wk_depot_store (job->env);
     if (!store) {
         wk_job_fail (job, "dltar: cannot open the depot");
         goto cleanup;
@@ -787,9 +735,9 @@ wk_dltar_run (wk_job_t *job)
     dl.url = p.url;
     dl.expected = p.expected;
     dl.part_path =
-        edge_sprintf ("%s/dltar/%s.part", s_conf.data_dir, job->name);
+        edge_sprintf ("%s/dltar/%s.part", job->env->data_dir, job->name);
     dl.meta_path =
-        edge_sprintf ("%s/dltar/%s.meta", s_conf.data_dir, job->name);
+        edge_sprintf ("%s/dltar/%s.meta", job->env->data_dir, job->name);
     s_tar_t tar = s_check_stored (job, &p, store);
     if (tar == S_TAR_DONE && !p.is_upload)
         s_remove (&dl); //  what the attempt that stored it left
@@ -829,3 +777,7 @@ cleanup:
     free (p.key);
     return rc;
 }
+
+
+const wk_task_t wk_dltar_task = {"dltar", s_run, WK_TASK_DEPOT, s_param_rows,
+                                 sizeof s_param_rows / sizeof s_param_rows[0]};

@@ -56,29 +56,11 @@
     "mkraw" with params {"appName","buildName","tarKey","mode":"build"}.  */
 #ifndef WK_DLTAR_H_INCLUDED
 #define WK_DLTAR_H_INCLUDED
-#include "wk_job.h"
-#include <stdint.h>
+#include "wk_task.h"
 
 #define WK_DLTAR_MAX_REDIRECTS 5
-#define WK_DLTAR_PROGRESS_MS   500
 
-//  Process-wide settings. Borrowed: wk_dltar_setup copies them.
-typedef struct {
-    const char *store_url; //  EDGE_STORE: file:///path (s3 needs options)
-    const char *data_dir;  //  EDGE_DATA_DIR: scratch files
-    const char *url_allow; //  EDGE_URL_ALLOW: CIDRs allowed although private
-    int64_t progress_ms;   //  0: WK_DLTAR_PROGRESS_MS
-    int64_t connect_timeout_ms; //  0: 10000
-    int64_t stall_timeout_ms;   //  no byte for this long fails; 0: 120000
-} wk_dltar_opts_t;
-
-//  Set the settings (replacing earlier ones). Call before any slot runs a
-//  job, from one thread. Returns 0, or -1 (logged) when url_allow is
-//  malformed; the old settings then stay.
-int wk_dltar_setup (const wk_dltar_opts_t *opts);
-//  Forget the settings (end of the process or of a test); jobs run after
-//  this fail with a clear message.
-void wk_dltar_cleanup (void);
-//  Run a dltar job (a wk_job_fn).
-wk_job_rc_t wk_dltar_run (wk_job_t *job);
+//  The dltar task type (wk_task): needs the depot; the settings (scratch
+//  directory, URL guard, progress period, timeouts) are the job's env.
+extern const wk_task_t wk_dltar_task;
 #endif

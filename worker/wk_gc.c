@@ -8,6 +8,7 @@
 #include "edge_task_lua.h"
 #include "edge_util.h"
 #include "wk_deploy.h"
+#include "wk_depot.h"
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,7 @@ typedef enum {
 //  One pass.
 typedef struct {
     edge_redis_t *redis;
+    const wk_env_t *env; //  the depot's settings, or NULL
     int64_t now;      //  wall clock ms of the pass
     int64_t deadline; //  monotonic ms the pass should end by
     size_t keys_left; //  deletions left in this pass
@@ -96,7 +98,7 @@ static edge_store_t *
 s_depot (s_pass_t *pass)
 {
     if (!pass->depot)
-        pass->depot = wk_deploy_depot ();
+        pass->depot = wk_depot_store (pass->env);
     return pass->depot;
 }
 
@@ -642,6 +644,7 @@ s_expire_due (s_pass_t *pass)
 
 int
 wk_gc_pass (edge_redis_t *redis,
+            const wk_env_t *env,
             int64_t now_ms,
             int64_t budget_ms,
             size_t max_keys,
@@ -650,6 +653,7 @@ wk_gc_pass (edge_redis_t *redis,
     edge_assert (redis && budget_ms > 0);
     wk_gc_stats_t ignored;
     s_pass_t pass = {.redis = redis,
+                     .env = env,
                      .now = now_ms,
                      .deadline = edge_mono_ms () + budget_ms,
                      .keys_left = max_keys ? max_keys : WK_GC_KEYS_MAX,

@@ -33,11 +33,12 @@
     when that is still so WK_GC_RETRY_MS past expiresMs, the second call
     never came and the pass enqueues the task itself (edge_task_enqueue).
 
-    The depot is the one of wk_deploy_setup; deployments are opened with
-    wk_deploy_open.  */
+    The depot is the one of the worker's wk_env; deployments are opened
+    with wk_deploy_open.  */
 #ifndef WK_GC_H_INCLUDED
 #define WK_GC_H_INCLUDED
 #include "edge_redis.h"
+#include "wk_env.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -63,10 +64,12 @@ typedef struct {
     int deleted;   //  objects deleted (depot and deployments)
 } wk_gc_stats_t;
 
-//  One pass at now_ms (wall clock), working at most about budget_ms and
-//  max_keys deletions (0: WK_GC_KEYS_MAX). stats (may be NULL) gets what
-//  it did. Returns 0, or -1 when Redis failed (the next pass goes on).
+//  One pass at now_ms (wall clock) over the depot of env (borrowed; NULL:
+//  no depot), working at most about budget_ms and max_keys deletions (0:
+//  WK_GC_KEYS_MAX). stats (may be NULL) gets what it did. Returns 0, or
+//  -1 when Redis failed (the next pass goes on).
 int wk_gc_pass (edge_redis_t *redis,
+                const wk_env_t *env,
                 int64_t now_ms,
                 int64_t budget_ms,
                 size_t max_keys,

@@ -7,11 +7,11 @@
     "hello task asked to fail".  */
 #ifndef WK_HELLO_H_INCLUDED
 #define WK_HELLO_H_INCLUDED
-#include "wk_job.h"
+#include "wk_task.h"
 
 //  Sleeps at most this long, whatever sleepMs asks (one hour).
 #define WK_HELLO_SLEEP_MAX_MS 3600000
 
-//  Run a hello job (a wk_job_fn).
-wk_job_rc_t wk_hello_run (wk_job_t *job);
+//  The hello task type (wk_task).
+extern const wk_task_t wk_hello_task;
 #endif

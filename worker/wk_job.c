@@ -1,11 +1,7 @@
-/*  wk_job - handler table and the helpers handlers share.  */
+/*  wk_job - the helpers handlers share.  */
 #include "wk_job.h"
 #include "edge_assert.h"
 #include "edge_util.h"
-#include "wk_deploy.h"
-#include "wk_dltar.h"
-#include "wk_hello.h"
-#include "wk_mkraw.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,36 +9,6 @@
 #include <time.h>
 
 #define S_SLEEP_STEP_MS 20
-
-static const struct {
-    const char *type;
-    wk_job_fn *fn;
-} s_handlers[] = {
-    {"hello", wk_hello_run},
-    {"dltar", wk_dltar_run},
-    {"deploy", wk_deploy_run},
-    {"mkraw", wk_mkraw_run},
-};
-
-
-wk_job_fn *
-wk_job_handler (const char *type)
-{
-    for (size_t i = 0; type && i < sizeof s_handlers / sizeof s_handlers[0];
-         i++)
-        if (strcmp (s_handlers[i].type, type) == 0)
-            return s_handlers[i].fn;
-    return NULL;
-}
-
-
-const char *
-wk_job_type (size_t index)
-{
-    return index < sizeof s_handlers / sizeof s_handlers[0]
-               ? s_handlers[index].type
-               : NULL;
-}
 
 
 bool

@@ -1,5 +1,5 @@
-/*  wk_job - what a task handler gets and gives back, and the table of
-    handlers by task type.
+/*  wk_job - what a task handler gets and gives back, and the helpers
+    handlers share (the table of task types is wk_task's).
 
     A handler runs on a slot thread. It reads the job's inputs (borrowed for
     the call), checks wk_job_is_cancelled often enough to stop within a
@@ -9,6 +9,7 @@
 #ifndef WK_JOB_H_INCLUDED
 #define WK_JOB_H_INCLUDED
 #include "edge_redis.h"
+#include "wk_env.h"
 #include <jansson.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -31,6 +32,7 @@ typedef struct {
     int attempt;              //  fencing token for edge_task_progress
     edge_redis_t *redis;      //  the slot's connection (progress)
     const atomic_int *cancel; //  non-zero once the job must stop
+    const wk_env_t *env;      //  what handlers share, or NULL (none)
     //  Outcome, owned by the job (freed by wk_job_fini)
     char *result;    //  JSON object text (WK_JOB_DONE)
     char *message;   //  why it failed (WK_JOB_FAILED)
@@ -45,11 +47,6 @@ typedef struct {
 
 typedef wk_job_rc_t (wk_job_fn) (wk_job_t *job);
 
-//  The handler of a task type, or NULL when the type is unknown.
-wk_job_fn *wk_job_handler (const char *type);
-//  The index-th task type of the handler table, or NULL past its end.
-//  Static.
-const char *wk_job_type (size_t index);
 //  True once the job must stop (lease lost or shutdown).
 bool wk_job_is_cancelled (const wk_job_t *job);
 //  Sleep ms milliseconds, waking early when cancelled. Returns true when

@@ -3,7 +3,7 @@
     afterwards.  */
 #include "wk_metrics.h"
 #include "edge_assert.h"
-#include "wk_job.h"
+#include "wk_task.h"
 #include <string.h>
 
 static const double s_duration_bounds[] = {.005, .01, .025, .05, .1,   .25,
@@ -25,11 +25,11 @@ static struct {
 } s_metrics;
 
 
-//  The label value of a task type: itself when it has a handler.
+//  The label value of a task type: itself when it is a task type.
 static const char *
 s_type (const char *type)
 {
-    return type && wk_job_handler (type) ? type : "other";
+    return wk_task_find (type) ? type : "other";
 }
 
 
@@ -60,8 +60,8 @@ wk_metrics_setup (edge_metrics_t *registry)
         registry, "edge_worker_task_duration_seconds", "type",
         "Time from a task's claim to its recorded outcome.", s_duration_bounds,
         sizeof s_duration_bounds / sizeof s_duration_bounds[0]);
-    for (size_t i = 0; wk_job_type (i); i++) {
-        const char *type = wk_job_type (i);
+    for (size_t i = 0; wk_task_type (i); i++) {
+        const char *type = wk_task_type (i);
         edge_metrics_series (s_metrics.started, type);
         edge_metrics_series (s_metrics.succeeded, type);
         edge_metrics_series (s_metrics.failed, type);

@@ -1,12 +1,12 @@
-/*  wk_metrics - the worker's metrics, process-wide, as wk_dltar_setup's
-    options are: tasks started and ended by type, task durations, bytes
-    downloaded (dltar), built (mkraw) and published (deploy), and the
-    slots. wk_metrics_setup declares the families once, before any slot
-    thread starts; every other function may then be called from any thread
-    (the registry is thread-safe) and is a no-op without a setup (tests).
+/*  wk_metrics - the worker's metrics, process-wide: tasks started and
+    ended by type, task durations, bytes downloaded (dltar), built (mkraw)
+    and published (deploy), and the slots. wk_metrics_setup declares the
+    families once, before any slot thread starts; every other function may
+    then be called from any thread (the registry is thread-safe) and is a
+    no-op without a setup (tests).
 
-    Task types outside the handler table count as "other", so the label
-    has a bounded set of values.  */
+    Task types outside the task table (wk_task) count as "other", so the
+    label has a bounded set of values.  */
 #ifndef WK_METRICS_H_INCLUDED
 #define WK_METRICS_H_INCLUDED
 #include "edge_metrics.h"

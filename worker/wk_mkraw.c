@@ -25,11 +25,13 @@
 #define S_WATCH_MS          10 //  cancellation watcher period
 #define S_STR(text)         ((text) ? (text) : "")
 
-//  The process-wide settings (written before slots run, then read-only).
-static struct {
-    char *store_url; //  NULL until wk_mkraw_setup
-    uint64_t segment_max;
-} s_conf;
+static const char s_bad_mode[] =
+    "mkraw: params.mode must be \"build\" or \"traces\"";
+
+//  The checks a row can say: each mode checks its own parameters.
+static const wk_task_param_t s_param_rows[] = {
+    {{"mode", EDGE_JSON_STRING, false, 0, 0, false}, s_bad_mode},
+};
 
 //  One build-mode run.
 typedef struct {
@@ -181,7 +183,7 @@ s_image_build (s_run_t *run, const char *staging, wk_image_error_t *error)
 {
     wk_job_t *job = run->job;
     char *tar = edge_sprintf ("%s/%s", run->root, run->tar_key);
-    wk_image_opts_t opts = {.segment_max = s_conf.segment_max};
+    wk_image_opts_t opts = {.segment_max = job->env->segment_max};
     s_watch_t watch = {.cancel = job->cancel};
     int err = job->cancel
                   ? pthread_create (&watch.thread, NULL, s_watch_loop, &watch)
@@ -348,7 +350,7 @@ s_make_patch (s_run_t *run, const char *pat_dir, const s_kept_t *from)
         rc = WK_JOB_DONE;
     }
     else if (wk_patch_build (dir_a, run->image_dir, stage.path,
-                             s_conf.segment_max, &info, err, sizeof err)
+                             job->env->segment_max, &info, err, sizeof err)
              != 0)
         wk_job_fail (job, "mkraw: patch from build %d: %s", from->id, err);
     else if (wk_stage_commit (&stage, target) != 0)
@@ -437,13 +439,14 @@ s_succeed (s_run_t *run)
 static wk_job_rc_t
 s_run_build (wk_job_t *job)
 {
-    char *root = wk_mkraw_local_root (job);
+    bool is_s3 = wk_depot_is_s3 (job->env);
+    char *root = wk_depot_local_root (job->env, job->name);
     s_run_t run = {.job = job,
                    .root = root,
-                   .store = wk_depot_is_s3 () ? wk_depot_store () : NULL};
+                   .store = is_s3 ? wk_depot_store (job->env) : NULL};
     run.patches = json_array ();
     wk_job_rc_t rc = WK_JOB_FAILED;
-    if (wk_depot_is_s3 () && !run.store) {
+    if (is_s3 && !run.store) {
         wk_job_fail (job, "mkraw: cannot open the S3 depot");
         goto cleanup;
     }
@@ -476,52 +479,8 @@ cleanup:
     free (run.image_dir);
     free (run.app_key);
     edge_store_destroy (&run.store);
-    wk_depot_release (&root);
+    wk_depot_release (job->env, &root);
     return rc;
-}
-
-
-void
-wk_mkraw_setup (const wk_mkraw_opts_t *opts)
-{
-    edge_assert (opts && opts->store_url);
-    free (s_conf.store_url);
-    s_conf.store_url = edge_strdup (opts->store_url);
-    s_conf.segment_max = opts->segment_max;
-}
-
-
-void
-wk_mkraw_cleanup (void)
-{
-    free (s_conf.store_url);
-    memset (&s_conf, 0, sizeof s_conf);
-}
-
-
-char *
-wk_mkraw_local_root (const wk_job_t *job)
-{
-    edge_assert (job);
-    if (wk_depot_is_s3 ())
-        return wk_depot_local_root (job->name);
-    return wk_mkraw_depot () ? edge_strdup (wk_mkraw_depot ()) : NULL;
-}
-
-
-const char *
-wk_mkraw_depot (void)
-{
-    if (!s_conf.store_url || strncmp (s_conf.store_url, "file://", 7) != 0)
-        return NULL;
-    return s_conf.store_url + strlen ("file://");
-}
-
-
-uint64_t
-wk_mkraw_segment_max (void)
-{
-    return s_conf.segment_max;
 }
 
 
@@ -564,48 +523,19 @@ wk_mkraw_next_deploy (wk_job_t *job,
 }
 
 
-wk_job_rc_t
-wk_mkraw_patches (wk_job_t *job,
-                  const char *app,
-                  int build_id,
-                  const char *image_dir,
-                  json_t *patches)
+static wk_job_rc_t
+s_run (wk_job_t *job)
 {
-    edge_assert (job && app && image_dir && json_is_array (patches));
-    if (!wk_mkraw_depot ())
-        return wk_job_fail (job, "mkraw: the worker has no depot settings");
-    s_run_t run = {.job = job,
-                   .root = wk_mkraw_depot (),
-                   .app = app,
-                   .app_key = edge_sprintf ("e:{%s}:app:%s", job->org, app),
-                   .image_dir = edge_strdup (image_dir),
-                   .build_id = build_id,
-                   .patches = patches};
-    wk_job_rc_t rc = s_make_patches (&run);
-    json_decref (run.builds);
-    free (run.image_dir);
-    free (run.app_key);
-    return rc;
-}
-
-
-wk_job_rc_t
-wk_mkraw_run (wk_job_t *job)
-{
-    edge_assert (job && job->params);
-    if (!s_conf.store_url)
-        return wk_job_fail (job, "mkraw: the worker has no depot settings");
-    if (strncmp (s_conf.store_url, "file://", 7) != 0 && !wk_depot_is_s3 ())
-        return wk_job_fail (job, "mkraw: the depot must be a file:// store "
-                                 "or a set-up S3 depot");
-    if (!job->redis)
-        return wk_job_fail (job, "mkraw: no Redis connection");
-    json_t *mode_value = json_object_get (job->params, "mode");
-    const char *mode = mode_value ? json_string_value (mode_value) : "build";
-    if (mode && strcmp (mode, "build") == 0)
+    edge_assert (job && job->params && job->env && job->redis);
+    const char *mode = edge_json_str (job->params, "mode", "build");
+    if (strcmp (mode, "build") == 0)
         return s_run_build (job);
-    if (mode && strcmp (mode, "traces") == 0)
+    if (strcmp (mode, "traces") == 0)
         return wk_mkraw_traces_run (job);
-    return wk_job_fail (job, "mkraw: params.mode must be \"build\" or "
-                             "\"traces\"");
+    return wk_job_fail (job, "%s", s_bad_mode);
 }
+
+
+const wk_task_t wk_mkraw_task = {"mkraw", s_run, WK_TASK_DEPOT | WK_TASK_REDIS,
+                                 s_param_rows,
+                                 sizeof s_param_rows / sizeof s_param_rows[0]};

@@ -35,40 +35,17 @@
     {"appName","buildId","buildName","dxfName","sizeBytes","patches",
     "mode":"build"} and dxfName as its dxfName.
 
-    Traces mode ("mode":"traces") lives in wk_mkraw_traces; wk_mkraw_run
-    checks the settings and the connection, then hands the job over. It
-    shares the depot settings and the patch builder below.  */
+    Traces mode ("mode":"traces") lives in wk_mkraw_traces; the mkraw task
+    hands the job over, and shares the helpers below.  */
 #ifndef WK_MKRAW_H_INCLUDED
 #define WK_MKRAW_H_INCLUDED
-#include "wk_job.h"
+#include "wk_task.h"
 #include <stdint.h>
 
-//  Process-wide settings. Borrowed: wk_mkraw_setup copies them.
-typedef struct {
-    const char *store_url; //  EDGE_STORE: file:///path (the depot)
-    uint64_t segment_max;  //  image and patch segments; 0: 64 MiB
-} wk_mkraw_opts_t;
+//  The mkraw task type (wk_task): needs the depot and Redis; the segment
+//  limit of images and patches is the job's env segment_max.
+extern const wk_task_t wk_mkraw_task;
 
-//  Set the settings (replacing earlier ones). Call before any slot runs a
-//  job, from one thread. A depot that is not file:// is accepted here but
-//  its jobs fail with a clear message (as deploy's do).
-void wk_mkraw_setup (const wk_mkraw_opts_t *opts);
-//  Forget the settings; jobs run after this fail with a clear message.
-void wk_mkraw_cleanup (void);
-//  Run a mkraw job (a wk_job_fn).
-wk_job_rc_t wk_mkraw_run (wk_job_t *job);
-
-//  The depot directory (the file:// store's path), or NULL before setup or
-//  when the store is not file://. Borrowed: valid until the next
-//  wk_mkraw_setup or wk_mkraw_cleanup.
-const char *wk_mkraw_depot (void);
-//  The local directory that holds the depot's files for job: the file://
-//  depot itself, or (S3 depot) the task's private copy root. NULL when no
-//  depot is set up. Caller owns the result; release with
-//  wk_depot_release.
-char *wk_mkraw_local_root (const wk_job_t *job);
-//  Segment limit for images and patches (0: the default).
-uint64_t wk_mkraw_segment_max (void);
 //  Record the job's progress {doneBytes: done, totalBytes: total} (best
 //  effort: a lost lease shows up at the end); nothing without a Redis
 //  connection or a worker.
@@ -86,16 +63,4 @@ void wk_mkraw_next_deploy (wk_job_t *job,
                            json_t *patches,
                            const char *mode,
                            const char *previous_dxf);
-//  Build the patches to the image in image_dir (build build_id of app,
-//  the job's org) from each of the newest maxBuilds-1 entries of the
-//  app's "builds" (build_id left out), as build mode does: staged, into
-//  pat/<org>/<app>/<bid4>/<from4>/, replacing what is there. Appends
-//  {"fromBuildId","sizeBytes"} to patches (borrowed) for each one built;
-//  checks cancellation between patches. Returns WK_JOB_DONE to go on, else
-//  the job's outcome (its message set on WK_JOB_FAILED). Needs the depot.
-wk_job_rc_t wk_mkraw_patches (wk_job_t *job,
-                              const char *app,
-                              int build_id,
-                              const char *image_dir,
-                              json_t *patches);
 #endif

@@ -36,7 +36,7 @@
 //  One traces-mode run.
 typedef struct {
     wk_job_t *job;
-    char *root;          //  the depot's files (wk_mkraw_local_root)
+    char *root;          //  the depot's files (wk_depot_local_root)
     edge_store_t *store; //  s3 depot: the bucket's store, else NULL
     const char *app;    //  params, borrowed
     const char *dxf;    //  params.dxfName: the image judged, borrowed
@@ -517,7 +517,7 @@ s_write_image (s_run_t *run, const char *dir, wk_stage_t *stage)
                               .percentile = run->opts.percentile,
                               .traces = wk_profile_count (run->profile),
                               .profile = profile,
-                              .segment_max = wk_mkraw_segment_max ()};
+                              .segment_max = run->job->env->segment_max};
     char err[256] = "";
     int rc = wk_reorder_build (run->image_dir, stage->path, &opts, &run->info,
                                err, sizeof err);
@@ -719,7 +719,7 @@ s_run_fini (s_run_t *run)
     free (run->app_key);
     free (run->build_name);
     edge_store_destroy (&run->store);
-    wk_depot_release (&run->root);
+    wk_depot_release (run->job->env, &run->root);
 }
 
 
@@ -727,12 +727,13 @@ wk_job_rc_t
 wk_mkraw_traces_run (wk_job_t *job)
 {
     edge_assert (job && job->params && job->redis);
+    bool is_s3 = wk_depot_is_s3 (job->env);
     s_run_t run = {.job = job,
-                   .root = wk_mkraw_local_root (job),
-                   .store = wk_depot_is_s3 () ? wk_depot_store () : NULL};
+                   .root = wk_depot_local_root (job->env, job->name),
+                   .store = is_s3 ? wk_depot_store (job->env) : NULL};
     run.patches = json_array ();
     wk_job_rc_t rc = WK_JOB_DONE;
-    if (!run.root || (wk_depot_is_s3 () && !run.store))
+    if (!run.root || (is_s3 && !run.store))
         rc = wk_job_fail (job, "mkraw: the worker has no usable depot");
     if (rc == WK_JOB_DONE)
         rc = s_params (&run);

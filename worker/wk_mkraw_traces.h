@@ -50,7 +50,7 @@
 #define WK_MKRAW_TRACES_H_INCLUDED
 #include "wk_job.h"
 
-//  Run a mkraw job in traces mode. Called by wk_mkraw_run once the depot
-//  settings and job->redis are known to be there.
+//  Run a mkraw job in traces mode. Called by the mkraw task once the
+//  depot (job->env) and job->redis are known to be there.
 wk_job_rc_t wk_mkraw_traces_run (wk_job_t *job);
 #endif

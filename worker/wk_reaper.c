@@ -14,6 +14,7 @@ struct wk_reaper {
     int max_attempts;    //  attempts before an orphaned task fails
     int64_t resend_ms;   //  re-send queued tasks older than this
     int64_t due_ms;      //  monotonic time of the next pass
+    const wk_env_t *env; //  garbage collection's depot (borrowed)
 };
 
 //  Take the lock, or keep it when we already hold it. Returns 1 if held.
@@ -31,7 +32,8 @@ wk_reaper_t *
 wk_reaper_new (const char *worker_id,
                int64_t interval_ms,
                int max_attempts,
-               int64_t resend_ms)
+               int64_t resend_ms,
+               const wk_env_t *env)
 {
     edge_assert (worker_id && interval_ms > 0 && max_attempts > 0);
     wk_reaper_t *self = edge_calloc (1, sizeof *self);
@@ -40,6 +42,7 @@ wk_reaper_new (const char *worker_id,
     self->max_attempts = max_attempts;
     self->resend_ms = resend_ms;
     self->due_ms = edge_mono_ms ();
+    self->env = env;
     return self;
 }
 
@@ -136,6 +139,7 @@ wk_reaper_tick (wk_reaper_t *self,
     int64_t budget = self->interval_ms / 2;
     if (budget > WK_REAPER_GC_BUDGET_MS)
         budget = WK_REAPER_GC_BUDGET_MS;
-    wk_gc_pass (redis, edge_now_ms (), budget > 0 ? budget : 1, 0, NULL);
+    wk_gc_pass (redis, self->env, edge_now_ms (), budget > 0 ? budget : 1, 0,
+                NULL);
     return sent;
 }

@@ -7,6 +7,7 @@
 #ifndef WK_REAPER_H_INCLUDED
 #define WK_REAPER_H_INCLUDED
 #include "edge_redis.h"
+#include "wk_env.h"
 #include <czmq.h>
 #include <stdint.h>
 
@@ -16,12 +17,14 @@
 
 typedef struct wk_reaper wk_reaper_t;
 
-//  A reaper for worker_id (copied). The first pass is due at once.
-//  Caller owns the result.
+//  A reaper for worker_id (copied); its garbage collection uses the depot
+//  of env (borrowed, must outlive the reaper; NULL: no depot). The first
+//  pass is due at once. Caller owns the result.
 wk_reaper_t *wk_reaper_new (const char *worker_id,
                             int64_t interval_ms,
                             int max_attempts,
-                            int64_t resend_ms);
+                            int64_t resend_ms,
+                            const wk_env_t *env);
 void wk_reaper_destroy (wk_reaper_t **self_p);
 //  Monotonic time (edge_mono_ms) at which the next pass is due.
 int64_t wk_reaper_due_ms (const wk_reaper_t *self);

@@ -9,7 +9,7 @@
 #include "edge_assert.h"
 #include "edge_log.h"
 #include "edge_util.h"
-#include "wk_job.h"
+#include "wk_task.h"
 #include "wk_metrics.h"
 #include <czmq.h>
 #include <pthread.h>
@@ -32,6 +32,7 @@ struct wk_slot {
     int redis_timeout_ms;
     int64_t lease_ms;
     char *done_endpoint; //  owner's inproc PULL
+    const wk_env_t *env; //  handed to every job (borrowed)
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t cond;
@@ -174,15 +175,9 @@ s_execute (wk_slot_t *self,
                     .params = params,
                     .attempt = claim->attempt,
                     .redis = redis,
-                    .cancel = &self->cancel};
-    wk_job_fn *handler = wk_job_handler (claim->type);
-    wk_job_rc_t outcome;
-    if (!handler)
-        outcome = wk_job_fail (&job, "unknown task type '%s'", claim->type);
-    else if (!json_is_object (params))
-        outcome = wk_job_fail (&job, "task parameters are not a JSON object");
-    else
-        outcome = handler (&job);
+                    .cancel = &self->cancel,
+                    .env = self->env};
+    wk_job_rc_t outcome = wk_task_run (&job);
     s_set_claimed (self, NULL, 0);
     const char *state;
     if (outcome == WK_JOB_CANCELLED)
@@ -307,6 +302,7 @@ wk_slot_new (const wk_slot_opts_t *opts, int index)
     self->redis_timeout_ms = opts->redis_timeout_ms;
     self->lease_ms = opts->lease_ms;
     self->done_endpoint = edge_strdup (opts->done_endpoint);
+    self->env = opts->env;
     pthread_mutex_init (&self->lock, NULL);
     pthread_cond_init (&self->cond, NULL);
     atomic_init (&self->cancel, S_CANCEL_NONE);

@@ -10,6 +10,7 @@
 #ifndef WK_SLOT_H_INCLUDED
 #define WK_SLOT_H_INCLUDED
 #include "edge_task.h"
+#include "wk_env.h"
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -19,6 +20,7 @@ typedef struct {
     int redis_timeout_ms;
     int64_t lease_ms;          //  lease taken at claim and each renewal
     const char *done_endpoint; //  inproc endpoint of the owner's PULL
+    const wk_env_t *env; //  jobs' environment (borrowed; outlives the slot)
 } wk_slot_opts_t;
 
 typedef struct wk_slot wk_slot_t;

@@ -150,7 +150,7 @@ s_close_sockets (wk_worker_t *self)
 
 
 wk_worker_t *
-wk_worker_new (const wk_config_t *config)
+wk_worker_new (const wk_config_t *config, const wk_env_t *env)
 {
     edge_assert (config && config->worker_id && config->capacity > 0);
     wk_worker_t *self = edge_calloc (1, sizeof *self);
@@ -163,14 +163,17 @@ wk_worker_new (const wk_config_t *config)
     self->redis =
         edge_redis_new (config->redis_url, (int) config->redis_timeout_ms);
     edge_assert (self->redis); //  the URL was validated with the config
-    self->reaper =
-        wk_reaper_new (config->worker_id, config->reaper_interval_ms,
-                       (int) config->max_attempts, config->reaper_resend_ms);
+    self->reaper = wk_reaper_new (config->worker_id, config->reaper_interval_ms,
+                                  (int) config->max_attempts,
+                                  config->reaper_resend_ms, env);
     self->nslots = (size_t) config->capacity;
     self->slots = edge_calloc (self->nslots, sizeof (wk_slot_t *));
-    wk_slot_opts_t opts = {config->worker_id, config->redis_url,
-                           (int) config->redis_timeout_ms, config->lease_ms,
-                           self->done_endpoint};
+    wk_slot_opts_t opts = {.worker_id = config->worker_id,
+                           .redis_url = config->redis_url,
+                           .redis_timeout_ms = (int) config->redis_timeout_ms,
+                           .lease_ms = config->lease_ms,
+                           .done_endpoint = self->done_endpoint,
+                           .env = env};
     for (size_t i = 0; i < self->nslots; i++)
         self->slots[i] = wk_slot_new (&opts, (int) i);
     int64_t now = edge_mono_ms ();

@@ -8,6 +8,7 @@
 #ifndef WK_WORKER_H_INCLUDED
 #define WK_WORKER_H_INCLUDED
 #include "wk_config.h"
+#include "wk_env.h"
 #include <stddef.h>
 
 //  Jobs kept while every slot is busy; more are dropped (they stay queued
@@ -16,10 +17,11 @@
 
 typedef struct wk_worker wk_worker_t;
 
-//  Start slots, connect the sockets and send READY. config is borrowed and
-//  must outlive the worker. Returns NULL when a socket cannot be set up
+//  Start slots, connect the sockets and send READY. config and env (the
+//  jobs' and the reaper's environment, may be NULL) are borrowed and must
+//  outlive the worker. Returns NULL when a socket cannot be set up
 //  (exit 1). Redis being down is not an error. Caller owns the result.
-wk_worker_t *wk_worker_new (const wk_config_t *config);
+wk_worker_t *wk_worker_new (const wk_config_t *config, const wk_env_t *env);
 //  Shut down: tell the broker we take nothing more, cancel running jobs
 //  and release their tasks to the queue, join the slots, close; nullify.
 //  NULL-safe.

@@ -286,13 +286,16 @@ test_an_app_deleted_while_publishing_fails_and_retires_the_files (void **state)
 {
     (void) state;
     int calls = 0;
-    wk_deploy_set_hook (s_delete_app_hook, &calls);
+    wk_env_t *env = wk_testdeploy_env ();
+    env->deploy_hook = s_delete_app_hook;
+    env->deploy_hook_arg = &calls;
     wk_job_t job;
     int64_t before = edge_now_ms ();
     assert_int_equal (wk_testdeploy_run (wk_testdeploy_params, false, &job),
                       WK_JOB_FAILED);
     int64_t after = edge_now_ms ();
-    wk_deploy_set_hook (wk_testdeploy_hook, NULL);
+    env->deploy_hook = wk_testdeploy_hook;
+    env->deploy_hook_arg = NULL;
     assert_non_null (strstr (job.message, "was deleted"));
     assert_null (job.error);
     wk_job_fini (&job);
@@ -331,19 +334,19 @@ static void
 test_without_setup_the_job_fails_clearly (void **state)
 {
     (void) state;
-    wk_deploy_cleanup ();
+    wk_testdeploy_set_depot (NULL);
     wk_job_t job;
     assert_int_equal (wk_testdeploy_run (wk_testdeploy_params, false, &job),
                       WK_JOB_FAILED);
     assert_non_null (strstr (job.message, "no depot settings"));
     wk_job_fini (&job);
-    wk_deploy_setup (&(wk_deploy_opts_t){.store_url = "s3://bucket"});
+    wk_testdeploy_set_depot ("ftp://bucket"); //  neither file:// nor S3
     assert_int_equal (wk_testdeploy_run (wk_testdeploy_params, false, &job),
                       WK_JOB_FAILED);
     assert_non_null (strstr (job.message, "file://"));
     wk_job_fini (&job);
     assert_int_equal (wk_testdeploy_setup (NULL), 0); //  back for later tests
-    assert_true (wk_job_handler ("deploy") == wk_deploy_run);
+    assert_true (wk_task_find ("deploy") == &wk_deploy_task);
 }
 
 int

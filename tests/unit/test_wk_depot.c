@@ -29,6 +29,7 @@
 static wk_tests3_t s_fx;
 static char s_url[96], s_data_dir[128];
 static atomic_int s_no_cancel;
+static wk_env_t s_env; //  the jobs' environment: the S3 depot
 
 #define S_REDIS(...) WK_TESTS3_REDIS (s_fx.check, __VA_ARGS__)
 
@@ -40,7 +41,7 @@ s_setup_depot (void)
     snprintf (s_data_dir, sizeof s_data_dir, "%s/data", s_fx.dir);
     edge_depot_cfg_t cfg = {s_url, s_fx.endpoint, "us-east-1", "S3RVER",
                             "S3RVER"};
-    wk_depot_setup (&cfg, s_data_dir);
+    assert_int_equal (wk_env_init (&s_env, &cfg, s_data_dir, ""), 0);
 }
 
 
@@ -65,10 +66,10 @@ static void
 test_fetch_push_and_forget (void **state)
 {
     (void) state;
-    assert_true (wk_depot_is_s3 ());
-    edge_store_t *store = wk_depot_store ();
+    assert_true (wk_depot_is_s3 (&s_env));
+    edge_store_t *store = wk_depot_store (&s_env);
     assert_non_null (store);
-    char *root = wk_depot_local_root ("task1");
+    char *root = wk_depot_local_root (&s_env, "task1");
     assert_non_null (strstr (root, "/data/depot/task1"));
     char why[300];
     assert_int_equal (wk_depot_fetch (store, root, "a/missing", why, sizeof why),
@@ -104,7 +105,7 @@ test_fetch_push_and_forget (void **state)
     assert_false (s_exists (store, "x/y/manifest.json"));
     assert_false (s_exists (store, "x/y/seg_00000.bin"));
 
-    wk_depot_release (&root);
+    wk_depot_release (&s_env, &root);
     assert_null (root);
     assert_false (s_is_file (one));
     free (one);
@@ -142,8 +143,8 @@ s_run_mkraw (const char *task, const char *group)
                                  "\"mode\":\"build\"}",
                                  group, group);
     wk_job_t job;
-    wk_job_rc_t rc = wk_tests3_run (&s_fx, wk_mkraw_run, "mkraw", task, 1,
-                                    params, &s_no_cancel, &job);
+    wk_job_rc_t rc = wk_tests3_run (&s_fx, &s_env, "mkraw", task, 1, params,
+                                    &s_no_cancel, &job);
     if (rc != WK_JOB_DONE)
         fail_msg ("mkraw: %s", job.error ? job.error : "?");
     json_t *result = json_loads (job.result, 0, NULL);
@@ -157,9 +158,8 @@ static void
 test_mkraw_and_deploy_on_an_s3_depot (void **state)
 {
     (void) state;
-    edge_store_t *store = wk_depot_store ();
-    wk_mkraw_setup (&(wk_mkraw_opts_t){.store_url = s_url,
-                                       .segment_max = 1u << 20});
+    edge_store_t *store = wk_depot_store (&s_env);
+    s_env.segment_max = 1u << 20;
     S_REDIS ("HSET e:{acme}:app:app1 name app1 maxBuilds 5 processing 0");
     s_put_tar (store, "builds/acme/app1/g1.tar", 1, 3u << 20);
     json_t *r1 = s_run_mkraw ("t1", "g1");
@@ -184,7 +184,6 @@ test_mkraw_and_deploy_on_an_s3_depot (void **state)
 
     //  deploy build 2 to an fs origin: every object comes from the bucket
     char *origin = edge_sprintf ("%s/origin", s_fx.dir);
-    wk_deploy_setup (&(wk_deploy_opts_t){.store_url = s_url});
     S_REDIS ("HSET e:{acme}:deployment:cdn name cdn kind fs path %s", origin);
     S_REDIS ("ZADD e:{acme}:deployments 1 cdn");
     S_REDIS ("HSET e:{acme}:app:app1 deployments [\"cdn\"] locked 0");
@@ -197,8 +196,8 @@ test_mkraw_and_deploy_on_an_s3_depot (void **state)
         "\"sizeBytes\":1}],\"mode\":\"build\"}",
         dxf2);
     wk_job_t job;
-    wk_job_rc_t rc = wk_tests3_run (&s_fx, wk_deploy_run, "deploy", "t3", 1,
-                                    params, &s_no_cancel, &job);
+    wk_job_rc_t rc = wk_tests3_run (&s_fx, &s_env, "deploy", "t3", 1, params,
+                                    &s_no_cancel, &job);
     if (rc != WK_JOB_DONE)
         fail_msg ("deploy: %s", job.error ? job.error : "?");
     wk_job_fini (&job);
@@ -210,8 +209,7 @@ test_mkraw_and_deploy_on_an_s3_depot (void **state)
     local = (free (local), edge_sprintf ("%s/depot/t3", s_data_dir));
     assert_int_not_equal (stat (local, &st), 0);
 
-    wk_deploy_cleanup ();
-    wk_mkraw_cleanup ();
+    s_env.segment_max = 0;
     free (pat);
     free (published);
     free (params);
@@ -243,7 +241,7 @@ static int
 s_group_teardown (void **state)
 {
     (void) state;
-    wk_depot_cleanup ();
+    wk_env_fini (&s_env);
     wk_tests3_stop (&s_fx);
     return 0;
 }

@@ -13,7 +13,8 @@
 #include "edge_util.h"
 #include "wk_config.h"
 #include "wk_dltar.h"
-#include "wk_job.h"
+#include "wk_env.h"
+#include "wk_task.h"
 #include "wk_metrics.h"
 #include <civetweb.h>
 #include <pthread.h>
@@ -41,6 +42,7 @@ static edge_redis_t *s_conn;  //  the handler's connection
 static edge_redis_t *s_check; //  the test's own connection
 static char s_dir[] = "/tmp/test_wk_dltar_XXXXXX";
 static char *s_store_url, *s_data_dir;
+static wk_env_t s_jobs_env; //  the jobs' environment (s_setup_dltar)
 
 
 //  --- the HTTP server -------------------------------------------------------
@@ -152,14 +154,21 @@ s_handler (struct mg_connection *conn, void *arg)
 
 //  --- fixtures --------------------------------------------------------------
 
+//  The jobs' environment with allow as the URL guard's list; on -1 (a
+//  bad list) the previous one stays.
 static int
 s_setup_dltar (const char *allow)
 {
-    wk_dltar_opts_t opts = {.store_url = s_store_url,
-                            .data_dir = s_data_dir,
-                            .url_allow = allow,
-                            .progress_ms = 100};
-    return wk_dltar_setup (&opts);
+    wk_env_t env;
+    edge_depot_cfg_t depot = {.url = s_store_url};
+    if (wk_env_init (&env, &depot, s_data_dir, allow) != 0) {
+        wk_env_fini (&env);
+        return -1;
+    }
+    env.progress_ms = 100;
+    wk_env_fini (&s_jobs_env);
+    s_jobs_env = env;
+    return 0;
 }
 
 
@@ -201,7 +210,7 @@ s_group_teardown (void **state)
 {
     (void) state;
     atomic_store (&s_stop, 1);
-    wk_dltar_cleanup ();
+    wk_env_fini (&s_jobs_env);
     if (s_ctx)
         mg_stop (s_ctx);
     edge_redis_destroy (&s_conn);
@@ -235,6 +244,7 @@ s_task (const char *params, wk_job_t *job, edge_task_claim_t *claim)
     assert_non_null (job->params);
     job->attempt = claim->attempt;
     job->redis = s_conn;
+    job->env = &s_jobs_env;
 }
 
 
@@ -274,7 +284,7 @@ s_run (const char *build,
     s_task (params, job, claim);
     free (params);
     job->cancel = cancel;
-    return wk_dltar_run (job);
+    return wk_task_run (job);
 }
 
 
@@ -459,7 +469,7 @@ test_connection_refused_fails_with_status_zero (void **state)
     s_task (params, &job, &claim);
     free (params);
     job.cancel = &cancel;
-    assert_int_equal (wk_dltar_run (&job), WK_JOB_FAILED);
+    assert_int_equal (wk_task_run (&job), WK_JOB_FAILED);
     json_t *fields = s_exception (&job);
     assert_int_equal (s_int (fields, "httpStatus"), 0);
     assert_int_equal (s_int (fields, "exitCode"), 7);
@@ -510,7 +520,7 @@ s_interrupted_then_resumed (const char *build, const char *path)
     assert_true (s_exists (&job, ".meta"));
     wk_job_fini (&job);
     s_reset_served ();
-    assert_int_equal (wk_dltar_run (&job), WK_JOB_DONE); //  same task
+    assert_int_equal (wk_task_run (&job), WK_JOB_DONE); //  same task
     s_assert_stored (build);
     s_task_fini (&job, &claim);
     return atomic_load (&s_served);
@@ -598,7 +608,7 @@ test_other_schemes_are_refused (void **state)
             "\"url\":\"ftp://127.0.0.1/x.tar\"}",
             &job, &claim);
     job.cancel = &cancel;
-    assert_int_equal (wk_dltar_run (&job), WK_JOB_FAILED);
+    assert_int_equal (wk_task_run (&job), WK_JOB_FAILED);
     json_t *fields = s_exception (&job);
     assert_int_equal (s_int (fields, "exitCode"), 1);
     json_decref (fields);
@@ -616,7 +626,7 @@ static void *
 s_runner (void *arg)
 {
     s_runner_t *runner = (s_runner_t *) arg;
-    runner->rc = wk_dltar_run (runner->job);
+    runner->rc = wk_task_run (runner->job);
     atomic_store (&runner->is_done, 1);
     return NULL;
 }
@@ -675,7 +685,7 @@ test_bad_params_fail_with_a_message (void **state)
     edge_task_claim_t claim;
     s_task ("{\"appName\":\"app1\",\"buildName\":\"b14\"}", &job, &claim);
     job.cancel = &cancel;
-    assert_int_equal (wk_dltar_run (&job), WK_JOB_FAILED);
+    assert_int_equal (wk_task_run (&job), WK_JOB_FAILED);
     assert_non_null (strstr (job.message, "\"url\""));
     assert_null (job.exception);
     s_task_fini (&job, &claim);
@@ -683,7 +693,7 @@ test_bad_params_fail_with_a_message (void **state)
             "\"size\":-1}",
             &job, &claim);
     job.cancel = &cancel;
-    assert_int_equal (wk_dltar_run (&job), WK_JOB_FAILED);
+    assert_int_equal (wk_task_run (&job), WK_JOB_FAILED);
     assert_non_null (strstr (job.message, "\"size\""));
     s_task_fini (&job, &claim);
     const char *bad[] = {
@@ -703,7 +713,7 @@ test_bad_params_fail_with_a_message (void **state)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         s_task (bad[i], &job, &claim);
         job.cancel = &cancel;
-        assert_int_equal (wk_dltar_run (&job), WK_JOB_FAILED);
+        assert_int_equal (wk_task_run (&job), WK_JOB_FAILED);
         assert_non_null (job.message);
         assert_null (job.exception);
         assert_null (job.next_type);
@@ -754,7 +764,7 @@ s_run_upload (const char *key,
     free (params);
     static atomic_int cancel;
     job->cancel = &cancel;
-    return wk_dltar_run (job);
+    return wk_task_run (job);
 }
 
 
@@ -792,7 +802,7 @@ test_upload_mode_checks_the_stored_tar_and_asks_for_mkraw (void **state)
             &job, &claim);
     static atomic_int cancel;
     job.cancel = &cancel;
-    assert_int_equal (wk_dltar_run (&job), WK_JOB_DONE);
+    assert_int_equal (wk_task_run (&job), WK_JOB_DONE);
     assert_non_null (strstr (job.next_params, "builds/acme/app1/v1.0.3.tar"));
     s_task_fini (&job, &claim);
 }
@@ -856,7 +866,7 @@ test_a_download_is_stored_at_its_tar_key (void **state)
     s_task (params, &job, &claim);
     free (params);
     job.cancel = &cancel;
-    assert_int_equal (wk_dltar_run (&job), WK_JOB_DONE);
+    assert_int_equal (wk_task_run (&job), WK_JOB_DONE);
     assert_true (s_store_has ("builds/acme/app1/grp_20.tar"));
     assert_false (s_store_has ("builds/acme/app1/b20.tar"));
     assert_non_null (
@@ -893,7 +903,7 @@ test_a_tar_already_stored_is_not_downloaded_again (void **state)
     //  writing its last piece)
     atomic_store (&s_requests, 0);
     s_reset_served ();
-    assert_int_equal (wk_dltar_run (&job), WK_JOB_DONE);
+    assert_int_equal (wk_task_run (&job), WK_JOB_DONE);
     assert_int_equal (atomic_load (&s_requests), 0);
     char *want = edge_sprintf ("{\"key\":\"builds/acme/app1/b30.tar\","
                                "\"sizeBytes\":%d,\"url\":\"http://"
@@ -997,7 +1007,7 @@ static void
 test_dltar_is_registered_and_a_bad_allow_list_is_refused (void **state)
 {
     (void) state;
-    assert_ptr_equal (wk_job_handler ("dltar"), wk_dltar_run);
+    assert_ptr_equal (wk_task_find ("dltar"), &wk_dltar_task);
     assert_int_equal (s_setup_dltar ("not-a-cidr"), -1);
 }
 

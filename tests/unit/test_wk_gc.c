@@ -16,6 +16,7 @@
 #include "edge_util.h"
 #include "wk_config.h"
 #include "wk_deploy.h"
+#include "wk_env.h"
 #include "wk_gc.h"
 #include "wk_reaper.h"
 #include "wk_tests3.h"
@@ -34,6 +35,7 @@
 #define S_MAX 64
 
 static wk_tests3_t s_t3;             //  conn is the gc's, check the test's
+static wk_env_t s_depot_env;         //  the depot of the passes (file://)
 static const char *s_second = "fsB"; //  "s3C" with s3rver
 
 //  Keys of test 1: the entry deletes the first three, keeps the others.
@@ -193,7 +195,8 @@ s_schedule (const char *app, const char *prefixes, int64_t due)
 static void
 s_pass (int64_t now, size_t max_keys, wk_gc_stats_t *stats)
 {
-    assert_int_equal (wk_gc_pass (s_t3.conn, now, 5000, max_keys, stats), 0);
+    assert_int_equal (
+        wk_gc_pass (s_t3.conn, &s_depot_env, now, 5000, max_keys, stats), 0);
 }
 
 
@@ -252,9 +255,10 @@ s_group_setup (void **state)
 {
     (void) state;
     char *url = edge_sprintf ("file://%s/depot", s_t3.dir);
-    wk_deploy_setup (&(wk_deploy_opts_t){.store_url = url});
+    edge_depot_cfg_t depot = {.url = url};
+    int rc = wk_env_init (&s_depot_env, &depot, s_t3.dir, "");
     free (url);
-    return 0;
+    return rc;
 }
 
 
@@ -262,7 +266,7 @@ static int
 s_group_teardown (void **state)
 {
     (void) state;
-    wk_deploy_cleanup ();
+    wk_env_fini (&s_depot_env);
     return 0;
 }
 
@@ -773,7 +777,7 @@ test_the_reaper_pass_runs_the_collection (void **state)
     s_schedule ("app1", "[\"dxf/acme/app1/0001/\"]", edge_now_ms () - 1);
     zsock_t *frontend = zsock_new (ZMQ_DEALER);
     assert_non_null (frontend);
-    wk_reaper_t *reaper = wk_reaper_new ("w1", 1000, 3, 5000);
+    wk_reaper_t *reaper = wk_reaper_new ("w1", 1000, 3, 5000, &s_depot_env);
     //  A slow origin can cut a pass short: later passes go on
     for (int i = 0; i < 20 && s_int ("ZCARD e:gc:due", NULL, NULL) > 0; i++)
         assert_int_equal (wk_reaper_tick (reaper, s_t3.conn, frontend,

@@ -7,12 +7,13 @@
 #include "edge_log.h"
 #include "edge_util.h"
 #include "wk_hello.h"
-#include "wk_job.h"
+#include "wk_task.h"
 #include <pthread.h>
 #include <string.h>
 
 
-//  Run hello with params (JSON text) and cancel; fills job.
+//  Run hello through the job runner with params (JSON text) and cancel;
+//  fills job.
 static wk_job_rc_t
 s_run (const char *params_text, atomic_int *cancel, wk_job_t *job)
 {
@@ -26,7 +27,7 @@ s_run (const char *params_text, atomic_int *cancel, wk_job_t *job)
     job->params = params;
     job->attempt = 1;
     job->cancel = cancel;
-    wk_job_rc_t rc = wk_hello_run (job);
+    wk_job_rc_t rc = wk_task_run (job);
     json_decref (params);
     return rc;
 }
@@ -168,10 +169,10 @@ static void
 test_handler_table_knows_hello_and_nothing_unknown (void **state)
 {
     (void) state;
-    assert_true (wk_job_handler ("hello") == wk_hello_run);
-    assert_null (wk_job_handler ("nosuch"));
-    assert_null (wk_job_handler (""));
-    assert_null (wk_job_handler (NULL));
+    assert_true (wk_task_find ("hello") == &wk_hello_task);
+    assert_null (wk_task_find ("nosuch"));
+    assert_null (wk_task_find (""));
+    assert_null (wk_task_find (NULL));
 }
 
 

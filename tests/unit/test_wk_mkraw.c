@@ -579,13 +579,13 @@ static void
 test_without_setup_the_job_fails_clearly (void **state)
 {
     (void) state;
-    assert_true (wk_job_handler ("mkraw") == wk_mkraw_run);
-    wk_mkraw_cleanup ();
+    assert_true (wk_task_find ("mkraw") == &wk_mkraw_task);
+    wk_testmkraw_set_depot (NULL);
     wk_job_t job;
     assert_int_equal (s_run_g1 ("t1", 1, &job), WK_JOB_FAILED);
     assert_non_null (strstr (job.message, "no depot settings"));
     wk_job_fini (&job);
-    wk_mkraw_setup (&(wk_mkraw_opts_t){"s3://bucket/x", 0});
+    wk_testmkraw_set_depot ("ftp://bucket/x"); //  neither file:// nor S3
     assert_int_equal (s_run_g1 ("t1", 1, &job), WK_JOB_FAILED);
     assert_non_null (strstr (job.message, "file://"));
     wk_job_fini (&job);

@@ -73,7 +73,7 @@ test_pass_resends_old_queued_tasks_as_jobs (void **state)
     (void) state;
     char name[EDGE_TASK_NAME_MAX];
     s_create_old (name);
-    wk_reaper_t *reaper = wk_reaper_new ("w1", 1000, 3, 5000);
+    wk_reaper_t *reaper = wk_reaper_new ("w1", 1000, 3, 5000, NULL);
     assert_int_equal (
         wk_reaper_tick (reaper, s_redis, s_dealer, edge_mono_ms ()), 1);
     proto_job_t *job = s_recv_job (2000);
@@ -99,7 +99,7 @@ test_pass_runs_only_when_due (void **state)
 {
     (void) state;
     char name[EDGE_TASK_NAME_MAX];
-    wk_reaper_t *reaper = wk_reaper_new ("w1", 1000, 3, 5000);
+    wk_reaper_t *reaper = wk_reaper_new ("w1", 1000, 3, 5000, NULL);
     int64_t now = edge_mono_ms ();
     assert_true (wk_reaper_due_ms (reaper) <= now);
     assert_int_equal (wk_reaper_tick (reaper, s_redis, s_dealer, now), 0);
@@ -126,7 +126,7 @@ test_lock_held_by_another_worker_skips_the_pass (void **state)
     redisReply *reply = edge_redis_command (s_redis, "SET " WK_REAPER_LOCK_KEY
                                                      " other PX 10000");
     freeReplyObject (reply);
-    wk_reaper_t *reaper = wk_reaper_new ("w1", 1000, 3, 5000);
+    wk_reaper_t *reaper = wk_reaper_new ("w1", 1000, 3, 5000, NULL);
     assert_int_equal (
         wk_reaper_tick (reaper, s_redis, s_dealer, edge_mono_ms ()), 0);
     assert_null (s_recv_job (50));
@@ -148,7 +148,7 @@ test_expired_lease_is_requeued_and_sent_at_once (void **state)
     assert_int_equal (edge_task_claim (s_redis, name, "dead", -1, &claim),
                       EDGE_TASK_OK);
     edge_task_claim_fini (&claim);
-    wk_reaper_t *reaper = wk_reaper_new ("w1", 1000, 3, 5000);
+    wk_reaper_t *reaper = wk_reaper_new ("w1", 1000, 3, 5000, NULL);
     assert_int_equal (
         wk_reaper_tick (reaper, s_redis, s_dealer, edge_mono_ms ()), 1);
     proto_job_t *job = s_recv_job (2000);
@@ -173,7 +173,7 @@ test_unreachable_broker_and_redis_never_block (void **state)
     snprintf (endpoint, sizeof endpoint, "tcp://127.0.0.1:%d",
               edge_testutil_free_port ());
     assert_int_equal (zsock_connect (nowhere, "%s", endpoint), 0);
-    wk_reaper_t *reaper = wk_reaper_new ("w1", 1000, 3, 5000);
+    wk_reaper_t *reaper = wk_reaper_new ("w1", 1000, 3, 5000, NULL);
     int64_t start = edge_mono_ms ();
     assert_int_equal (
         wk_reaper_tick (reaper, s_redis, nowhere, edge_mono_ms ()), 0);
@@ -185,7 +185,7 @@ test_unreachable_broker_and_redis_never_block (void **state)
     snprintf (url, sizeof url, "redis://127.0.0.1:%d/0",
               edge_testutil_free_port ());
     edge_redis_t *down = edge_redis_new (url, 200);
-    reaper = wk_reaper_new ("w1", 1000, 3, 5000);
+    reaper = wk_reaper_new ("w1", 1000, 3, 5000, NULL);
     assert_int_equal (wk_reaper_tick (reaper, down, s_dealer, edge_mono_ms ()),
                       -1);
     wk_reaper_destroy (&reaper);

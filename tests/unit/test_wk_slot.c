@@ -34,7 +34,8 @@ s_setup (void **state)
 static wk_slot_t *
 s_slot_new (int64_t lease_ms)
 {
-    wk_slot_opts_t opts = {"w1", s_server.url, 2000, lease_ms, S_DONE_ENDPOINT};
+    wk_slot_opts_t opts = {"w1",     s_server.url,    2000,
+                           lease_ms, S_DONE_ENDPOINT, NULL};
     return wk_slot_new (&opts, 3);
 }
 

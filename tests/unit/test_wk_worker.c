@@ -68,7 +68,7 @@ s_start (int64_t capacity, int64_t lease_ms)
                              .reaper_interval_ms = 100,
                              .reaper_resend_ms = 1000,
                              .max_attempts = 3};
-    s_worker = wk_worker_new (&s_config);
+    s_worker = wk_worker_new (&s_config, NULL);
     assert_non_null (s_worker);
 }
 
@@ -381,7 +381,7 @@ test_bad_endpoint_fails_construction (void **state)
     config.capacity = 1;
     config.worker_id = S_WORKER_ID;
     config.backend = "bogus://nowhere";
-    assert_null (wk_worker_new (&config));
+    assert_null (wk_worker_new (&config, NULL));
 }
 
 

@@ -16,6 +16,7 @@
 #define S_MAX_LOG 64
 
 static wk_tests3_t s_t3; //  conn is the handler's, check the test's
+static wk_env_t s_env;   //  the jobs' environment (wk_testdeploy_setup)
 
 const char *const wk_testdeploy_keys[WK_TESTDEPLOY_KEYS] = {
     "dxf/acme/app1/0002/img-a/manifest.json",
@@ -84,7 +85,7 @@ wk_job_rc_t
 wk_testdeploy_run (const char *params_text, bool is_cancelled, wk_job_t *job)
 {
     static atomic_int no_cancel, cancelled = 1;
-    return wk_tests3_run (&s_t3, wk_deploy_run, "deploy", "task-deploy-1", 1,
+    return wk_tests3_run (&s_t3, &s_env, "deploy", "task-deploy-1", 1,
                           params_text, is_cancelled ? &cancelled : &no_cancel,
                           job);
 }
@@ -281,13 +282,30 @@ wk_testdeploy_setup (void **state)
             return -1;
     edge_store_destroy (&store);
     char *url = edge_sprintf ("file://%s/depot", s_t3.dir);
-    wk_deploy_setup (
-        &(wk_deploy_opts_t){.store_url = url,
-                            .retry_ms = 20,
-                            .gc_delay_ms = WK_TESTDEPLOY_GC_DELAY_MS});
+    wk_testdeploy_set_depot (url);
     free (url);
-    wk_deploy_set_hook (wk_testdeploy_hook, NULL);
     return 0;
+}
+
+
+void
+wk_testdeploy_set_depot (const char *url)
+{
+    wk_env_fini (&s_env);
+    if (!url)
+        return;
+    edge_depot_cfg_t depot = {.url = (char *) url};
+    assert_int_equal (wk_env_init (&s_env, &depot, s_t3.dir, ""), 0);
+    s_env.retry_ms = 20;
+    s_env.gc_delay_ms = WK_TESTDEPLOY_GC_DELAY_MS;
+    s_env.deploy_hook = wk_testdeploy_hook;
+}
+
+
+wk_env_t *
+wk_testdeploy_env (void)
+{
+    return &s_env;
 }
 
 
@@ -295,7 +313,7 @@ int
 wk_testdeploy_teardown (void **state)
 {
     (void) state;
-    wk_deploy_cleanup ();
+    wk_env_fini (&s_env);
     wk_testdeploy_log_clear ();
     return 0;
 }

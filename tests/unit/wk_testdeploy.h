@@ -41,15 +41,23 @@ void wk_testdeploy_stop (void);
 //  The fixture (conn is the handler's, check the test's). Borrowed: valid
 //  until wk_testdeploy_stop.
 wk_tests3_t *wk_testdeploy_fixture (void);
-//  cmocka group setup: fill the depot, wk_deploy_setup on it and the hook.
+//  cmocka group setup: fill the depot, the jobs' environment on it with
+//  the hook.
 int wk_testdeploy_setup (void **state);
-//  cmocka group teardown: wk_deploy_cleanup, clear the hook log.
+//  The jobs' environment with depot url instead, short retries, the test
+//  gc delay and the hook (NULL: no depot settings).
+void wk_testdeploy_set_depot (const char *url);
+//  The jobs' environment (tests change its hook). Borrowed: valid until
+//  the next wk_testdeploy_set_depot or teardown.
+wk_env_t *wk_testdeploy_env (void);
+//  cmocka group teardown: drop the environment, clear the hook log.
 int wk_testdeploy_teardown (void **state);
 //  cmocka setup: fresh Redis state (app1 registered to every origin in
 //  use), empty origins, empty hook log.
 int wk_testdeploy_reset (void **state);
 
-//  The wk_deploy hook that logs "deployment key" for each write.
+//  The deploy hook (wk_env_t.deploy_hook) that logs "deployment key" for each
+//  write.
 void wk_testdeploy_hook (const char *deployment, const char *key, void *arg);
 //  Clear the hook log.
 void wk_testdeploy_log_clear (void);

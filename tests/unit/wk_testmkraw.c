@@ -7,7 +7,7 @@
 
 #include "wk_testmkraw.h"
 #include "edge_util.h"
-#include "wk_mkraw.h"
+#include "wk_env.h"
 #include "wk_testtar.h"
 #include <dirent.h>
 #include <stdio.h>
@@ -17,7 +17,8 @@
 
 static wk_tests3_t s_fx;       //  redis-server, connections, the depot
 static char *s_store_url;      //  file://<s_fx.dir>
-static uint64_t s_segment_max; //  wk_mkraw's segment limit
+static uint64_t s_segment_max; //  the env's segment limit
+static wk_env_t s_env;         //  the jobs' environment
 
 
 int
@@ -36,7 +37,7 @@ wk_testmkraw_start (const char *name, uint64_t segment_max)
 void
 wk_testmkraw_stop (void)
 {
-    wk_mkraw_cleanup ();
+    wk_env_fini (&s_env);
     wk_tests3_stop (&s_fx);
     free (s_store_url);
     s_store_url = NULL;
@@ -53,8 +54,19 @@ wk_testmkraw_fixture (void)
 void
 wk_testmkraw_setup (void)
 {
-    wk_mkraw_setup (&(wk_mkraw_opts_t){.store_url = s_store_url,
-                                       .segment_max = s_segment_max});
+    wk_testmkraw_set_depot (s_store_url);
+}
+
+
+void
+wk_testmkraw_set_depot (const char *url)
+{
+    wk_env_fini (&s_env);
+    if (!url)
+        return;
+    edge_depot_cfg_t depot = {.url = (char *) url};
+    assert_int_equal (wk_env_init (&s_env, &depot, s_fx.dir, ""), 0);
+    s_env.segment_max = s_segment_max;
 }
 
 
@@ -155,8 +167,8 @@ wk_testmkraw_run (const char *task,
                   atomic_int *cancel,
                   wk_job_t *job)
 {
-    return wk_tests3_run (&s_fx, wk_mkraw_run, "mkraw", task, attempt,
-                          params_text, cancel, job);
+    return wk_tests3_run (&s_fx, &s_env, "mkraw", task, attempt, params_text,
+                          cancel, job);
 }
 
 

@@ -1,8 +1,8 @@
 /*  wk_testmkraw - the fixture of the mkraw tests (test_wk_mkraw,
     test_wk_mkraw_traces): wk_tests3 without s3rver, whose scratch
-    directory is wk_mkraw's file:// depot; depot paths and listings, and a
-    job runner. Test-only: one fixture per process; cmocka asserts on
-    failures inside tests; not thread-safe.  */
+    directory is the file:// depot of the jobs' environment; depot paths
+    and listings, and a job runner. Test-only: one fixture per process;
+    cmocka asserts on failures inside tests; not thread-safe.  */
 #ifndef WK_TESTMKRAW_H_INCLUDED
 #define WK_TESTMKRAW_H_INCLUDED
 #include "wk_job.h"
@@ -16,17 +16,19 @@
 #define WK_TESTMKRAW_REDIS(...)                                                \
     WK_TESTS3_REDIS (wk_testmkraw_fixture ()->check, __VA_ARGS__)
 
-//  Start the fixture (wk_tests3_start with name) and set wk_mkraw's
-//  settings on its depot with segment_max. Returns 0, 77 when
+//  Start the fixture (wk_tests3_start with name) and the jobs'
+//  environment on its depot with segment_max. Returns 0, 77 when
 //  redis-server is missing (skip the test) or 1; wk_testmkraw_stop is
 //  safe after each.
 int wk_testmkraw_start (const char *name, uint64_t segment_max);
-//  wk_mkraw_cleanup, then stop the fixture and remove the depot.
+//  Drop the environment, then stop the fixture and remove the depot.
 void wk_testmkraw_stop (void);
 //  The fixture. Borrowed: valid until wk_testmkraw_stop.
 wk_tests3_t *wk_testmkraw_fixture (void);
-//  Set wk_mkraw's settings on the depot again (after a test changed them).
+//  Set the environment on the depot again (after a test changed it).
 void wk_testmkraw_setup (void);
+//  The environment with depot url instead (NULL: no depot settings).
+void wk_testmkraw_set_depot (const char *url);
 //  cmocka setup: FLUSHALL and an empty depot.
 int wk_testmkraw_reset (void **state);
 
@@ -44,7 +46,7 @@ char *wk_testmkraw_listing (const char *key);
 int64_t wk_testmkraw_dir_bytes (const char *key);
 
 //  Run a mkraw job (org acme, worker w1) with params text on the
-//  handler's connection; the caller calls wk_job_fini.
+//  handler's connection and the environment; the caller calls wk_job_fini.
 wk_job_rc_t wk_testmkraw_run (const char *task,
                               int attempt,
                               const char *params_text,

@@ -8,6 +8,7 @@
 
 #include "wk_tests3.h"
 #include "edge_util.h"
+#include "wk_task.h"
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -122,7 +123,7 @@ wk_tests3_assert_field (edge_redis_t *conn,
 
 wk_job_rc_t
 wk_tests3_run (const wk_tests3_t *self,
-               wk_job_fn *handler,
+               const wk_env_t *env,
                const char *type,
                const char *name,
                int attempt,
@@ -139,8 +140,9 @@ wk_tests3_run (const wk_tests3_t *self,
                       .params = params,
                       .attempt = attempt,
                       .redis = self->conn,
-                      .cancel = cancel};
-    wk_job_rc_t rc = handler (job);
+                      .cancel = cancel,
+                      .env = env};
+    wk_job_rc_t rc = wk_task_run (job);
     json_decref (params);
     job->params = NULL;
     return rc;

@@ -58,11 +58,11 @@ void wk_tests3_assert_field (edge_redis_t *conn,
                              const char *key,
                              const char *field,
                              const char *want);
-//  Run a job of type (handler) named name, org acme, worker w1, with
-//  params text on the handler's connection conn; the caller calls
-//  wk_job_fini.
+//  Run a job of type named name (wk_task_run), org acme, worker w1, with
+//  params text on the handler's connection conn and env (borrowed, may be
+//  NULL); the caller calls wk_job_fini.
 wk_job_rc_t wk_tests3_run (const wk_tests3_t *self,
-                           wk_job_fn *handler,
+                           const wk_env_t *env,
                            const char *type,
                            const char *name,
                            int attempt,
