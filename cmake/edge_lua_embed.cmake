@@ -1,5 +1,6 @@
 # cmake -P edge_lua_embed.cmake: see EdgeLua.cmake. Inputs: PREFIX,
 # SCRIPTS (|-separated paths), LUA_DIR, LIB_DIR, OUT_C, OUT_H, OUT_DIR.
+cmake_policy(SET CMP0057 NEW)  # if(... IN_LIST ...) in script mode
 string(REPLACE "|" ";" SCRIPTS "${SCRIPTS}")
 
 # Expands the --#include lines of file into var (each fragment once).

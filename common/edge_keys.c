@@ -18,6 +18,115 @@ edge_key_task (const char *name)
 
 //  ---- gateway: organisations, identity, sessions, tokens ----
 
+//  e:{<org>}:<rest>
+#define S_ORG(rest) EDGE_KEY_ORG_OPEN "%s" EDGE_KEY_ORG_CLOSE rest
+
+
+char *
+edge_key_org_info (const char *org)
+{
+    return edge_sprintf (S_ORG ("info"), org);
+}
+
+
+char *
+edge_key_org_roles (const char *org)
+{
+    return edge_sprintf (S_ORG ("roles"), org);
+}
+
+
+char *
+edge_key_role (const char *org, const char *name)
+{
+    return edge_sprintf (S_ORG (EDGE_KEY_ORG_ROLE "%s"), org, name);
+}
+
+
+char *
+edge_key_org_users (const char *org)
+{
+    return edge_sprintf (S_ORG ("users"), org);
+}
+
+
+char *
+edge_key_user (const char *org, const char *name)
+{
+    return edge_sprintf (S_ORG (EDGE_KEY_ORG_USER "%s"), org, name);
+}
+
+
+char *
+edge_key_user_keys (const char *org, const char *name)
+{
+    return edge_sprintf (S_ORG (EDGE_KEY_ORG_USER "%s:keys"), org, name);
+}
+
+
+char *
+edge_key_user_tokens (const char *org, const char *name)
+{
+    return edge_sprintf (S_ORG (EDGE_KEY_ORG_USER "%s" EDGE_KEY_USER_TOKENS),
+                         org, name);
+}
+
+
+char *
+edge_key_org_keys (const char *org)
+{
+    return edge_sprintf (S_ORG ("keys"), org);
+}
+
+
+char *
+edge_key_api_key (const char *org, const char *id)
+{
+    return edge_sprintf (S_ORG ("key:%s"), org, id);
+}
+
+
+char *
+edge_key_org_tokens (const char *org)
+{
+    return edge_sprintf (S_ORG (EDGE_KEY_ORG_TOKENS), org);
+}
+
+
+char *
+edge_key_org_tasks (const char *org)
+{
+    return edge_sprintf (S_ORG ("tasks"), org);
+}
+
+
+char *
+edge_key_org_match (const char *org)
+{
+    return edge_sprintf (S_ORG ("*"), org);
+}
+
+
+char *
+edge_key_token (const char *sha)
+{
+    return edge_sprintf (EDGE_KEY_TOKEN_PREFIX "%s", sha);
+}
+
+
+char *
+edge_key_login_user (const char *org, const char *name)
+{
+    return edge_sprintf ("e:rl:user:{%s}:%s", org, name);
+}
+
+
+char *
+edge_key_login_addr (const char *addr)
+{
+    return edge_sprintf ("e:rl:ip:%s", addr);
+}
+
 
 //  ---- gateway: apps, builds, deployments, trainings, subscriptions,
 //  uploads, traces ----

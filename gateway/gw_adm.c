@@ -1,6 +1,7 @@
 /*  gw_adm - admin handlers: ping, hello task, task details.  */
 #include "gw_adm.h"
 #include "edge_json.h"
+#include "edge_keys.h"
 #include "edge_log.h"
 #include "edge_task.h"
 #include "edge_util.h"
@@ -22,7 +23,8 @@ static const edge_json_field_t s_hello_fields[] = {
 static int
 s_org_exists (edge_redis_t *redis, const char *org)
 {
-    redisReply *reply = edge_redis_command (redis, "ZSCORE e:orgs %s", org);
+    redisReply *reply =
+        edge_redis_command (redis, "ZSCORE " EDGE_KEY_ORGS " %s", org);
     int rc = !reply || reply->type == REDIS_REPLY_ERROR ? -1
              : reply->type == REDIS_REPLY_NIL           ? 0
                                                         : 1;

@@ -1,15 +1,16 @@
-/*  gw_ident - the identity store. Scripts live in gw_ident_lua.h; this
-    file builds their keys and arguments and reads their replies. Each
+/*  gw_ident - the identity store. Scripts live in gateway/lua/ident_*.lua;
+    this file builds their keys and arguments and reads their replies. Each
     request-path lookup (principal by token or key) is one EVALSHA.
     Organizations are in gw_ident_org.c.  */
 #include "gw_ident.h"
-#include "gw_ident_lua.h"
 #include "edge_assert.h"
 #include "edge_crypto.h"
 #include "edge_json.h"
+#include "edge_keys.h"
 #include "edge_log.h"
 #include "edge_perm.h"
 #include "edge_util.h"
+#include "gw_lua.h"
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,19 +22,6 @@
 
 _Static_assert(GW_IDENT_PWHASH_MAX == crypto_pwhash_STRBYTES,
                "GW_IDENT_PWHASH_MAX must be crypto_pwhash_STRBYTES");
-
-static edge_redis_script_t s_session_new = {.source = GW_IDENT_LUA_SESSION_NEW};
-static edge_redis_script_t s_principal = {.source = GW_IDENT_LUA_PRINCIPAL};
-static edge_redis_script_t s_auth_new = {.source = GW_IDENT_LUA_AUTH_NEW};
-static edge_redis_script_t s_logout = {.source = GW_IDENT_LUA_LOGOUT};
-static edge_redis_script_t s_revoke_user = {.source = GW_IDENT_LUA_REVOKE_USER};
-static edge_redis_script_t s_key_new = {.source = GW_IDENT_LUA_KEY_NEW};
-static edge_redis_script_t s_key_delete = {.source = GW_IDENT_LUA_KEY_DELETE};
-static edge_redis_script_t s_key_principal = {.source =
-                                                  GW_IDENT_LUA_KEY_PRINCIPAL};
-static edge_redis_script_t s_login_begin = {.source = GW_IDENT_LUA_LOGIN_BEGIN};
-static edge_redis_script_t s_login_succeeded = {
-    .source = GW_IDENT_LUA_LOGIN_SUCCEEDED};
 
 //  A hash of a random password, verified when the user is unknown so that
 //  a failed login costs the same whether the user exists or not.
@@ -241,13 +229,13 @@ gw_ident_session_new (edge_redis_t *redis,
     s_token_make (token, sha);
     snprintf (ttl, sizeof ttl, "%lld", (long long) ttl_s * 1000);
     edge_rfc3339 (edge_now_ms (), iso, sizeof iso);
-    char *key = edge_sprintf ("e:tok:%s", sha);
+    char *key = edge_key_token (sha);
     const char *keys[1] = {key};
     const char *args[S_MAX_ARGS] = {org, username, ttl, iso, sha};
     int nargs = 5;
     s_add_resources (args, &nargs);
-    redisReply *reply =
-        edge_redis_eval (redis, &s_session_new, 1, keys, nargs, args);
+    redisReply *reply = edge_redis_eval (redis, &gw_lua_ident_session_new, 1,
+                                         keys, nargs, args);
     gw_ident_rc_t rc;
     if (s_is_ok (reply)) {
         rc = s_read_principal (reply, principal, "session");
@@ -278,11 +266,12 @@ gw_ident_auth_new (edge_redis_t *redis,
     s_token_make (token, sha);
     snprintf (ttl, sizeof ttl, "%lld", (long long) ttl_s * 1000);
     edge_rfc3339 (edge_now_ms (), iso, sizeof iso);
-    char *session_key = edge_sprintf ("e:tok:%s", session_sha);
-    char *key = edge_sprintf ("e:tok:%s", sha);
+    char *session_key = edge_key_token (session_sha);
+    char *key = edge_key_token (sha);
     const char *keys[2] = {session_key, key};
     const char *args[5] = {"session", ttl, iso, session_sha, sha};
-    redisReply *reply = edge_redis_eval (redis, &s_auth_new, 2, keys, 5, args);
+    redisReply *reply =
+        edge_redis_eval (redis, &gw_lua_ident_auth_new, 2, keys, 5, args);
     gw_ident_rc_t rc;
     if (s_is_ok (reply) && reply->elements == 2
         && reply->element[1]->type == REDIS_REPLY_INTEGER) {
@@ -309,13 +298,13 @@ gw_ident_principal_by_token (edge_redis_t *redis,
     edge_assert (redis && token && principal);
     char sha[GW_IDENT_SHA_HEX];
     gw_ident_sha (token, sha);
-    char *key = edge_sprintf ("e:tok:%s", sha);
+    char *key = edge_key_token (sha);
     const char *keys[1] = {key};
     const char *args[S_MAX_ARGS] = {kind == GW_IDENT_AUTH ? "auth" : "session"};
     int nargs = 1;
     s_add_resources (args, &nargs);
     redisReply *reply =
-        edge_redis_eval (redis, &s_principal, 1, keys, nargs, args);
+        edge_redis_eval (redis, &gw_lua_ident_principal, 1, keys, nargs, args);
     gw_ident_rc_t rc;
     if (s_is_ok (reply)) {
         rc = s_read_principal (reply, principal, "token lookup");
@@ -335,10 +324,11 @@ gw_ident_logout (edge_redis_t *redis, const char *token)
     edge_assert (redis && token);
     char sha[GW_IDENT_SHA_HEX];
     gw_ident_sha (token, sha);
-    char *key = edge_sprintf ("e:tok:%s", sha);
+    char *key = edge_key_token (sha);
     const char *keys[1] = {key};
     const char *args[1] = {sha};
-    redisReply *reply = edge_redis_eval (redis, &s_logout, 1, keys, 1, args);
+    redisReply *reply =
+        edge_redis_eval (redis, &gw_lua_ident_logout, 1, keys, 1, args);
     gw_ident_rc_t rc = GW_IDENT_REDIS;
     if (reply && reply->type == REDIS_REPLY_INTEGER)
         rc = reply->integer == 1 ? GW_IDENT_OK : GW_IDENT_NOT_FOUND;
@@ -356,11 +346,11 @@ gw_ident_revoke_user_tokens (edge_redis_t *redis,
                              const char *username)
 {
     edge_assert (redis && org && username);
-    char *user_tokens = edge_sprintf ("e:{%s}:user:%s:tokens", org, username);
-    char *org_tokens = edge_sprintf ("e:{%s}:tokens", org);
+    char *user_tokens = edge_key_user_tokens (org, username);
+    char *org_tokens = edge_key_org_tokens (org);
     const char *keys[2] = {user_tokens, org_tokens};
     redisReply *reply =
-        edge_redis_eval (redis, &s_revoke_user, 2, keys, 0, NULL);
+        edge_redis_eval (redis, &gw_lua_ident_revoke_user, 2, keys, 0, NULL);
     gw_ident_rc_t rc = GW_IDENT_REDIS;
     if (reply && reply->type == REDIS_REPLY_INTEGER)
         rc = GW_IDENT_OK;
@@ -406,13 +396,13 @@ gw_ident_api_key_new (edge_redis_t *redis,
     int64_t now = edge_now_ms ();
     snprintf (ms, sizeof ms, "%lld", (long long) now);
     edge_rfc3339 (now, iso, sizeof iso);
-    char *owned[4] = {edge_sprintf ("e:{%s}:user:%s", org, username),
-                      edge_sprintf ("e:{%s}:keys", org),
-                      edge_sprintf ("e:{%s}:key:%s", org, key_id),
-                      edge_sprintf ("e:{%s}:user:%s:keys", org, username)};
+    char *owned[4] = {edge_key_user (org, username), edge_key_org_keys (org),
+                      edge_key_api_key (org, key_id),
+                      edge_key_user_keys (org, username)};
     const char *keys[4] = {owned[0], owned[1], owned[2], owned[3]};
     const char *args[5] = {key_id, username, sha, ms, iso};
-    redisReply *reply = edge_redis_eval (redis, &s_key_new, 4, keys, 5, args);
+    redisReply *reply =
+        edge_redis_eval (redis, &gw_lua_ident_key_new, 4, keys, 5, args);
     gw_ident_rc_t rc = GW_IDENT_REDIS;
     if (reply && reply->type == REDIS_REPLY_STRING) {
         if (strcmp (reply->str, "ok") == 0)
@@ -442,13 +432,12 @@ gw_ident_api_key_delete (edge_redis_t *redis,
                          const char *key_id)
 {
     edge_assert (redis && org && username && key_id);
-    char *owned[3] = {edge_sprintf ("e:{%s}:key:%s", org, key_id),
-                      edge_sprintf ("e:{%s}:keys", org),
-                      edge_sprintf ("e:{%s}:user:%s:keys", org, username)};
+    char *owned[3] = {edge_key_api_key (org, key_id), edge_key_org_keys (org),
+                      edge_key_user_keys (org, username)};
     const char *keys[3] = {owned[0], owned[1], owned[2]};
     const char *args[2] = {key_id, username};
     redisReply *reply =
-        edge_redis_eval (redis, &s_key_delete, 3, keys, 2, args);
+        edge_redis_eval (redis, &gw_lua_ident_key_delete, 3, keys, 2, args);
     gw_ident_rc_t rc = GW_IDENT_REDIS;
     if (reply && reply->type == REDIS_REPLY_INTEGER)
         rc = reply->integer == 1 ? GW_IDENT_OK : GW_IDENT_NOT_FOUND;
@@ -515,15 +504,15 @@ gw_ident_principal_by_key (edge_redis_t *redis,
     const char *secret = s_key_split (api_key, key_id);
     if (!secret || !edge_name_is_valid (org) || !edge_name_is_valid (username))
         return GW_IDENT_NOT_FOUND; //  names become key names: never unchecked
-    char *owned[3] = {edge_sprintf ("e:{%s}:key:%s", org, key_id),
-                      edge_sprintf ("e:{%s}:user:%s", org, username),
-                      edge_sprintf ("e:{%s}:user:%s:keys", org, username)};
+    char *owned[3] = {edge_key_api_key (org, key_id),
+                      edge_key_user (org, username),
+                      edge_key_user_keys (org, username)};
     const char *keys[3] = {owned[0], owned[1], owned[2]};
     const char *args[S_MAX_ARGS] = {org, username, key_id};
     int nargs = 3;
     s_add_resources (args, &nargs);
-    redisReply *reply =
-        edge_redis_eval (redis, &s_key_principal, 3, keys, nargs, args);
+    redisReply *reply = edge_redis_eval (redis, &gw_lua_ident_key_principal, 3,
+                                         keys, nargs, args);
     gw_ident_rc_t rc;
     if (s_is_ok (reply))
         rc = s_key_check (reply, secret, principal);
@@ -557,8 +546,10 @@ gw_ident_user_pwhash (edge_redis_t *redis,
     edge_assert (redis && org && username && pwhash && is_machine);
     pwhash[0] = 0;
     *is_machine = false;
-    redisReply *reply = edge_redis_command (
-        redis, "HMGET e:{%s}:user:%s username machine pwhash", org, username);
+    char *key = edge_key_user (org, username);
+    redisReply *reply =
+        edge_redis_command (redis, "HMGET %s username machine pwhash", key);
+    free (key);
     gw_ident_rc_t rc = GW_IDENT_REDIS;
     if (reply && reply->type == REDIS_REPLY_ARRAY && reply->elements == 3) {
         rc = reply->element[0]->type == REDIS_REPLY_STRING ? GW_IDENT_OK
@@ -582,8 +573,8 @@ s_login_keys (const char *org,
               const char *addr,
               char **keys)
 {
-    keys[0] = edge_sprintf ("e:rl:user:{%s}:%s", org, username);
-    keys[1] = addr && *addr ? edge_sprintf ("e:rl:ip:%s", addr) : NULL;
+    keys[0] = edge_key_login_user (org, username);
+    keys[1] = addr && *addr ? edge_key_login_addr (addr) : NULL;
     return keys[1] ? 2 : 1;
 }
 
@@ -606,8 +597,8 @@ gw_ident_login_begin (edge_redis_t *redis,
     snprintf (args_text[1], sizeof args_text[1], "%lld", (long long) max_addr);
     snprintf (args_text[2], sizeof args_text[2], "%lld", (long long) window_s);
     const char *args[3] = {args_text[0], args_text[1], args_text[2]};
-    redisReply *reply = edge_redis_eval (redis, &s_login_begin, nkeys,
-                                         (const char **) keys, 3, args);
+    redisReply *reply = edge_redis_eval (redis, &gw_lua_ident_login_begin,
+                                         nkeys, (const char **) keys, 3, args);
     gw_ident_rc_t rc = GW_IDENT_REDIS;
     *retry_after_s = 0;
     if (reply && reply->type == REDIS_REPLY_INTEGER) {
@@ -632,8 +623,8 @@ gw_ident_login_succeeded (edge_redis_t *redis,
     edge_assert (redis && org && username);
     char *keys[2];
     int nkeys = s_login_keys (org, username, addr, keys);
-    redisReply *reply = edge_redis_eval (redis, &s_login_succeeded, nkeys,
-                                         (const char **) keys, 0, NULL);
+    redisReply *reply = edge_redis_eval (redis, &gw_lua_ident_login_succeeded,
+                                         nkeys, (const char **) keys, 0, NULL);
     gw_ident_rc_t rc = GW_IDENT_REDIS;
     if (reply && reply->type == REDIS_REPLY_INTEGER)
         rc = GW_IDENT_OK;

@@ -67,8 +67,8 @@ typedef struct {
     const char *public_key;     //  PEM text or NULL
 } gw_ident_org_t;
 
-//  Create the org in one Lua script: e:orgs entry, e:{O}:info, role
-//  Administrators with every maximum, the admin user (roles
+//  Create the org in one Lua script: its EDGE_KEY_ORGS entry, info hash,
+//  role Administrators with every maximum, the admin user (roles
 //  ["Administrators"], firstname "Admin", surname = org name, pwhash).
 //  created_ms is the creation time. GW_IDENT_CONFLICT when the org exists.
 gw_ident_rc_t gw_ident_org_create (edge_redis_t *redis,
@@ -76,15 +76,15 @@ gw_ident_rc_t gw_ident_org_create (edge_redis_t *redis,
                                    const char *pwhash,
                                    int64_t created_ms);
 //  Delete every key of the org (SCAN + UNLINK, batched), its tokens, its
-//  task records, and its e:orgs entry; nothing else. GW_IDENT_NOT_FOUND
+//  task records, and its EDGE_KEY_ORGS entry; nothing else. GW_IDENT_NOT_FOUND
 //  when the org does not exist.
 gw_ident_rc_t gw_ident_org_delete (edge_redis_t *redis, const char *org);
 //  GW_IDENT_OK when the org exists, GW_IDENT_NOT_FOUND when not.
 gw_ident_rc_t gw_ident_org_exists (edge_redis_t *redis, const char *org);
 
 //  ----------------------------------------------------------------------
-//  Tokens: 32 random bytes, base64url (43 characters). e:tok:<sha> holds
-//  kind, org, username (and session for auth tokens) with a TTL.
+//  Tokens: 32 random bytes, base64url (43 characters), stored by sha with
+//  a TTL (edge_key_token: kind, org, username, session for auth tokens).
 
 //  SHA-256 hex of a token or key secret into sha (GW_IDENT_SHA_HEX).
 void gw_ident_sha (const char *secret, char *sha);
@@ -125,8 +125,9 @@ gw_ident_rc_t gw_ident_revoke_user_tokens (edge_redis_t *redis,
                                            const char *username);
 
 //  ----------------------------------------------------------------------
-//  API keys: "keyId.secret"; e:{O}:key:K holds keyId, username, sha256 of
-//  the secret, created; indexed in e:{O}:keys and e:{O}:user:U:keys.
+//  API keys: "keyId.secret"; edge_key_api_key holds keyId, username,
+//  sha256 of the secret, created; indexed in edge_key_org_keys and
+//  edge_key_user_keys.
 
 //  Make new key material without storing it: key_id (GW_IDENT_KEY_ID_LEN +
 //  1), api_key "keyId.secret" (GW_IDENT_API_KEY_MAX), sha of the secret

@@ -1,20 +1,19 @@
 /*  gw_ident_org - the organizations part of gw_ident (gw_ident.h): creation
-    in one Lua script, deletion by batched SCAN/SSCAN/ZSCAN + UNLINK.  */
+    in one Lua script (gateway/lua/ident_org_create.lua), deletion by
+    batched SCAN/SSCAN/ZSCAN + UNLINK.  */
 #include "edge_assert.h"
 #include "edge_json.h"
+#include "edge_keys.h"
 #include "edge_log.h"
 #include "edge_perm.h"
 #include "edge_util.h"
 #include "gw_ident.h"
-#include "gw_ident_lua.h"
+#include "gw_lua.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define S_SCAN_COUNT "500"
-
-static edge_redis_script_t s_org_create = {.source = GW_IDENT_LUA_ORG_CREATE};
-static edge_redis_script_t s_org_finish = {.source = GW_IDENT_LUA_ORG_FINISH};
 
 
 //  Log a failed reply once; NULL replies were logged by edge_redis.
@@ -46,12 +45,11 @@ gw_ident_org_create (edge_redis_t *redis,
     char *perms_text = edge_json_dumps (perms);
     json_decref (perms);
     const char *n = org->name;
-    char *keys_owned[5] = {
-        edge_sprintf ("e:{%s}:info", n), edge_sprintf ("e:{%s}:roles", n),
-        edge_sprintf ("e:{%s}:role:" GW_IDENT_ADMIN_ROLE, n),
-        edge_sprintf ("e:{%s}:users", n),
-        edge_sprintf ("e:{%s}:user:%s", n, org->admin_username)};
-    const char *keys[6] = {"e:orgs",      keys_owned[0], keys_owned[1],
+    char *keys_owned[5] = {edge_key_org_info (n), edge_key_org_roles (n),
+                           edge_key_role (n, GW_IDENT_ADMIN_ROLE),
+                           edge_key_org_users (n),
+                           edge_key_user (n, org->admin_username)};
+    const char *keys[6] = {EDGE_KEY_ORGS, keys_owned[0], keys_owned[1],
                            keys_owned[2], keys_owned[3], keys_owned[4]};
     const char *args[8] = {n,
                            org->email,
@@ -62,7 +60,7 @@ gw_ident_org_create (edge_redis_t *redis,
                            pwhash,
                            perms_text};
     redisReply *reply =
-        edge_redis_eval (redis, &s_org_create, 6, keys, 8, args);
+        edge_redis_eval (redis, &gw_lua_ident_org_create, 6, keys, 8, args);
     gw_ident_rc_t rc = GW_IDENT_REDIS;
     if (reply && reply->type == REDIS_REPLY_INTEGER)
         rc = reply->integer == 1 ? GW_IDENT_OK : GW_IDENT_CONFLICT;
@@ -80,7 +78,8 @@ gw_ident_rc_t
 gw_ident_org_exists (edge_redis_t *redis, const char *org)
 {
     edge_assert (redis && org);
-    redisReply *reply = edge_redis_command (redis, "ZSCORE e:orgs %s", org);
+    redisReply *reply =
+        edge_redis_command (redis, "ZSCORE " EDGE_KEY_ORGS " %s", org);
     gw_ident_rc_t rc = GW_IDENT_REDIS;
     if (reply && reply->type == REDIS_REPLY_STRING)
         rc = GW_IDENT_OK;
@@ -181,21 +180,23 @@ gw_ident_org_delete (edge_redis_t *redis, const char *org)
     gw_ident_rc_t rc = gw_ident_org_exists (redis, org);
     if (rc != GW_IDENT_OK)
         return rc;
-    char *tokens = edge_sprintf ("e:{%s}:tokens", org);
-    char *tasks = edge_sprintf ("e:{%s}:tasks", org);
-    char *match = edge_sprintf ("e:{%s}:*", org);
+    char *tokens = edge_key_org_tokens (org);
+    char *tasks = edge_key_org_tasks (org);
+    char *match = edge_key_org_match (org);
     //  Tokens first (they stop working at once), then the task records,
     //  then every key of the org; the token index goes last so that tokens
     //  made meanwhile are removed too.
-    if (s_scan_unlink (redis, "SSCAN", tokens, NULL, "e:tok:", NULL)
-        || s_scan_unlink (redis, "ZSCAN", tasks, NULL, "e:task:", NULL)
+    if (s_scan_unlink (redis, "SSCAN", tokens, NULL, EDGE_KEY_TOKEN_PREFIX,
+                       NULL)
+        || s_scan_unlink (redis, "ZSCAN", tasks, NULL, EDGE_KEY_TASK_PREFIX,
+                          NULL)
         || s_scan_unlink (redis, "SCAN", NULL, match, "", tokens))
         rc = GW_IDENT_REDIS;
     else {
-        const char *keys[2] = {tokens, "e:orgs"};
+        const char *keys[2] = {tokens, EDGE_KEY_ORGS};
         const char *args[1] = {org};
         redisReply *reply =
-            edge_redis_eval (redis, &s_org_finish, 2, keys, 1, args);
+            edge_redis_eval (redis, &gw_lua_ident_org_finish, 2, keys, 1, args);
         if (!reply || reply->type != REDIS_REPLY_INTEGER) {
             s_warn_reply (reply, "org delete");
             rc = GW_IDENT_REDIS;

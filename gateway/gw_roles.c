@@ -5,13 +5,16 @@
 
     Layout: architecture §3 and §6. The permissions field is stored as
     JSON text with every resource, in edge_perm's order. Every key is built
-    from the caller's org, so another org's role is a 404.  */
+    from the caller's org, so another org's role is a 404. Every write is
+    one Lua script (gateway/lua/roles_*.lua).  */
 #include "gw_roles.h"
+#include "edge_keys.h"
 #include "edge_log.h"
 #include "edge_perm.h"
 #include "edge_util.h"
 #include "gw_ident.h"
 #include "gw_list.h"
+#include "gw_lua.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,67 +35,6 @@ static const edge_json_field_t s_patch_fields[] = {
     {"label", EDGE_JSON_STRING, false, 1, 256, true},
     {"permissions", EDGE_JSON_OBJECT, false, 0, 0, false},
 };
-
-//  KEYS: org info, roles index, role hash. ARGV: name, created ms, role
-//  hash field/value pairs...
-static edge_redis_script_t s_create = {
-    .source =
-        "if redis.call ('EXISTS', KEYS[1]) == 0 then return {'no_org'} end\n"
-        "if redis.call ('EXISTS', KEYS[3]) == 1 then return {'conflict'} end\n"
-        "redis.call ('HSET', KEYS[3], unpack (ARGV, 3))\n"
-        "redis.call ('ZADD', KEYS[2], ARGV[2], ARGV[1])\n"
-        "return {'ok', redis.call ('HGETALL', KEYS[3])}\n"};
-
-//  KEYS: role hash. ARGV: updated, label or '', '1' to clear the label,
-//  then resource/value pairs ('' keeps the stored value), every resource
-//  in order when the permissions change.
-static edge_redis_script_t s_patch = {
-    .source =
-        "if redis.call ('EXISTS', KEYS[1]) == 0 then return {'not_found'} "
-        "end\n"
-        "if #ARGV > 3 then\n"
-        "  local ok, cur = pcall (cjson.decode,\n"
-        "    redis.call ('HGET', KEYS[1], 'permissions') or '{}')\n"
-        "  if not ok or type (cur) ~= 'table' then cur = {} end\n"
-        "  local parts = {}\n"
-        "  for i = 4, #ARGV, 2 do\n"
-        "    local v = ARGV[i + 1]\n"
-        "    if v == '' then\n"
-        "      v = string.format ('%d', tonumber (cur[ARGV[i]]) or 0)\n"
-        "    end\n"
-        "    parts[#parts + 1] = '\"' .. ARGV[i] .. '\":' .. v\n"
-        "  end\n"
-        "  redis.call ('HSET', KEYS[1], 'permissions',\n"
-        "    '{' .. table.concat (parts, ',') .. '}')\n"
-        "end\n"
-        "if ARGV[2] ~= '' then redis.call ('HSET', KEYS[1], 'label', ARGV[2]) "
-        "end\n"
-        "if ARGV[3] == '1' then redis.call ('HDEL', KEYS[1], 'label') end\n"
-        "if #ARGV > 3 or ARGV[2] ~= '' or ARGV[3] == '1' then\n"
-        "  redis.call ('HSET', KEYS[1], 'updated', ARGV[1])\n"
-        "end\n"
-        "return {'ok', redis.call ('HGETALL', KEYS[1])}\n"};
-
-//  KEYS: role hash, roles index, users index. ARGV: role name, user key
-//  prefix "e:{O}:user:". Refused while any user holds the role.
-static edge_redis_script_t s_delete = {
-    .source =
-        "if redis.call ('EXISTS', KEYS[1]) == 0 then return {'not_found'} "
-        "end\n"
-        "local n = 0\n"
-        "for _, u in ipairs (redis.call ('ZRANGE', KEYS[3], 0, -1)) do\n"
-        "  local text = redis.call ('HGET', ARGV[2] .. u, 'roles')\n"
-        "  local ok, list = pcall (cjson.decode, text or '[]')\n"
-        "  if ok and type (list) == 'table' then\n"
-        "    for _, r in ipairs (list) do\n"
-        "      if r == ARGV[1] then n = n + 1 break end\n"
-        "    end\n"
-        "  end\n"
-        "end\n"
-        "if n > 0 then return {'role_in_use', tostring (n)} end\n"
-        "redis.call ('DEL', KEYS[1])\n"
-        "redis.call ('ZREM', KEYS[2], ARGV[1])\n"
-        "return {'ok'}\n"};
 
 
 //  The caller (set by the auth step); a missing one is a wiring bug: 500.
@@ -229,10 +171,11 @@ gw_roles_list (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
     const gw_principal_t *principal = s_principal (req);
     if (!principal)
         return;
-    gw_list_reply_hashes (req, gw_thread_redis (thread), &s_spec,
-                          gw_req_sprintf (req, "e:{%s}:roles", principal->org),
-                          gw_req_sprintf (req, "e:{%s}:role:", principal->org),
-                          s_role_json, "roles: list");
+    gw_list_reply_hashes (
+        req, gw_thread_redis (thread), &s_spec,
+        gw_req_adopt (req, edge_key_org_roles (principal->org)),
+        gw_req_adopt (req, edge_key_role (principal->org, "")), s_role_json,
+        "roles: list");
 }
 
 
@@ -250,7 +193,7 @@ gw_roles_get (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
         return;
     }
     const char *name = gw_req_param (req, "roleName");
-    char *key = gw_req_sprintf (req, "e:{%s}:role:%s", principal->org, name);
+    char *key = gw_req_adopt (req, edge_key_role (principal->org, name));
     redisReply *reply =
         edge_redis_command (gw_thread_redis (thread), "HGETALL %s", key);
     if (!reply || reply->type != REDIS_REPLY_ARRAY)
@@ -291,9 +234,9 @@ gw_roles_create (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
     char created[32];
     edge_rfc3339 (now_ms, created, sizeof created);
     const char *keys[] = {
-        gw_req_sprintf (req, "e:{%s}:info", org),
-        gw_req_sprintf (req, "e:{%s}:roles", org),
-        gw_req_sprintf (req, "e:{%s}:role:%s", org, name),
+        gw_req_adopt (req, edge_key_org_info (org)),
+        gw_req_adopt (req, edge_key_org_roles (org)),
+        gw_req_adopt (req, edge_key_role (org, name)),
     };
     const char *args[] = {
         name,          gw_req_sprintf (req, "%lld", (long long) now_ms),
@@ -304,8 +247,8 @@ gw_roles_create (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
         "label",       label, //  last: left out when NULL
     };
     int nargs = (int) S_COUNT (args) - (label ? 0 : 2);
-    redisReply *reply = edge_redis_eval (gw_thread_redis (thread), &s_create, 3,
-                                         keys, nargs, args);
+    redisReply *reply = edge_redis_eval (
+        gw_thread_redis (thread), &gw_lua_roles_create, 3, keys, nargs, args);
     if (edge_redis_script_is (reply, "ok")) {
         gw_req_reply_header (req, "Location",
                              gw_req_sprintf (req, "/be/v1/roles/%s", name));
@@ -349,8 +292,7 @@ gw_roles_patch (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
     json_t *label = json_object_get (body, "label");
     char updated[32];
     edge_rfc3339 (edge_now_ms (), updated, sizeof updated);
-    const char *key =
-        gw_req_sprintf (req, "e:{%s}:role:%s", principal->org, name);
+    const char *key = gw_req_adopt (req, edge_key_role (principal->org, name));
     const char *args[3 + 2 * EDGE_PERM_COUNT] = {
         updated, json_is_string (label) ? json_string_value (label) : "",
         json_is_null (label) ? "1" : "0"};
@@ -360,8 +302,8 @@ gw_roles_patch (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
         args[nargs++] =
             values[i] < 0 ? "" : gw_req_sprintf (req, "%lld", values[i]);
     }
-    redisReply *reply = edge_redis_eval (gw_thread_redis (thread), &s_patch, 1,
-                                         &key, nargs, args);
+    redisReply *reply = edge_redis_eval (
+        gw_thread_redis (thread), &gw_lua_roles_patch, 1, &key, nargs, args);
     if (edge_redis_script_is (reply, "ok"))
         s_reply_role (req, reply, 200);
     else if (edge_redis_script_is (reply, "not_found"))
@@ -386,13 +328,13 @@ gw_roles_delete (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
         return;
     }
     const char *keys[] = {
-        gw_req_sprintf (req, "e:{%s}:role:%s", org, name),
-        gw_req_sprintf (req, "e:{%s}:roles", org),
-        gw_req_sprintf (req, "e:{%s}:users", org),
+        gw_req_adopt (req, edge_key_role (org, name)),
+        gw_req_adopt (req, edge_key_org_roles (org)),
+        gw_req_adopt (req, edge_key_org_users (org)),
     };
-    const char *args[] = {name, gw_req_sprintf (req, "e:{%s}:user:", org)};
-    redisReply *reply =
-        edge_redis_eval (gw_thread_redis (thread), &s_delete, 3, keys, 2, args);
+    const char *args[] = {name, gw_req_adopt (req, edge_key_user (org, ""))};
+    redisReply *reply = edge_redis_eval (
+        gw_thread_redis (thread), &gw_lua_roles_delete, 3, keys, 2, args);
     if (edge_redis_script_is (reply, "ok")) {
         edge_info ("role %s of %s deleted by %s", name, org,
                    principal->username);

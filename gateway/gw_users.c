@@ -5,17 +5,18 @@
 
     Layout: architecture §3 and §6. Every key is built from the
     caller's org, so another org's user is a 404 like a missing one. Every
-    multi-key write is one Lua script; pwhash never leaves this file except
-    into Redis.  */
+    multi-key write is one Lua script (gateway/lua/users_*.lua); pwhash
+    never leaves this file except into Redis.  */
 #include "gw_users.h"
 #include "edge_assert.h"
+#include "edge_keys.h"
 #include "edge_log.h"
 #include "edge_perm.h"
 #include "edge_util.h"
 #include "gw_bauth.h"
 #include "gw_ident.h"
 #include "gw_list.h"
-#include "gw_users_lua.h"
+#include "gw_lua.h"
 #include "gw_users_rec.h"
 #include <stdlib.h>
 #include <string.h>
@@ -80,11 +81,6 @@ static const edge_json_field_t s_patch_fields[] = {
 static const char *const s_self_fields[] = {"username", "email", "firstname",
                                             "surname",  "title", "oldPW",
                                             "newPW",    NULL};
-
-static edge_redis_script_t s_fetch = {.source = GW_USERS_LUA_FETCH};
-static edge_redis_script_t s_create = {.source = GW_USERS_LUA_CREATE};
-static edge_redis_script_t s_patch = {.source = GW_USERS_LUA_PATCH};
-static edge_redis_script_t s_delete = {.source = GW_USERS_LUA_DELETE};
 
 
 static void
@@ -154,7 +150,7 @@ s_call_eval (gw_thread_t *thread, edge_redis_script_t *script, s_call_t *call)
 static char *
 s_user_key (gw_req_t *req, const char *org, const char *username)
 {
-    return gw_req_sprintf (req, "e:{%s}:user:%s", org, username);
+    return gw_req_adopt (req, edge_key_user (org, username));
 }
 
 
@@ -169,9 +165,10 @@ s_fetch_users (gw_req_t *req,
     const char **keys = gw_req_alloc (req, (2 * count + 1) * sizeof *keys);
     for (size_t i = 0; i < count; i++) {
         keys[2 * i] = s_user_key (req, org, names[i]);
-        keys[2 * i + 1] = gw_req_sprintf (req, "%s:keys", keys[2 * i]);
+        keys[2 * i + 1] =
+            gw_req_adopt (req, edge_key_user_keys (org, names[i]));
     }
-    return edge_redis_eval (gw_thread_redis (thread), &s_fetch,
+    return edge_redis_eval (gw_thread_redis (thread), &gw_lua_users_fetch,
                             (int) (2 * count), keys, 0, NULL);
 }
 
@@ -264,7 +261,7 @@ gw_users_list (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
         gw_req_reply_error (req, &err);
         return;
     }
-    char *index = gw_req_sprintf (req, "e:{%s}:users", principal->org);
+    char *index = gw_req_adopt (req, edge_key_org_users (principal->org));
     gw_list_page_t page;
     redisReply *reply = NULL;
     if (gw_list_fetch (gw_thread_redis (thread), index, &list, &page))
@@ -374,16 +371,17 @@ s_create_call (gw_req_t *req,
                s_call_t *call)
 {
     char *user_key = s_user_key (req, org, user->username);
-    s_call_key (call, gw_req_sprintf (req, "e:{%s}:info", org));
-    s_call_key (call, gw_req_sprintf (req, "e:{%s}:users", org));
+    s_call_key (call, gw_req_adopt (req, edge_key_org_info (org)));
+    s_call_key (call, gw_req_adopt (req, edge_key_org_users (org)));
     s_call_key (call, user_key);
-    s_call_key (call, gw_req_sprintf (req, "e:{%s}:keys", org));
-    s_call_key (call, gw_req_sprintf (req, "e:{%s}:key:%s", org,
-                                      key_id ? key_id : "-"));
-    s_call_key (call, gw_req_sprintf (req, "%s:keys", user_key));
+    s_call_key (call, gw_req_adopt (req, edge_key_org_keys (org)));
+    s_call_key (call, gw_req_adopt (
+                          req, edge_key_api_key (org, key_id ? key_id : "-")));
+    s_call_key (call,
+                gw_req_adopt (req, edge_key_user_keys (org, user->username)));
     for (size_t i = 0; i < roles->count; i++)
-        s_call_key (
-            call, gw_req_sprintf (req, "e:{%s}:role:%s", org, roles->names[i]));
+        s_call_key (call,
+                    gw_req_adopt (req, edge_key_role (org, roles->names[i])));
     s_call_arg (call, user->username);
     s_call_arg (call, gw_req_sprintf (req, "%lld", (long long) now_ms));
     s_call_arg (call, key_id ? key_id : "");
@@ -468,7 +466,7 @@ gw_users_create (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
     s_call_t call = {.nkeys = 0};
     s_create_call (req, principal->org, &user, &roles,
                    user.is_machine ? key_id : NULL, sha, now_ms, &call);
-    redisReply *reply = s_call_eval (thread, &s_create, &call);
+    redisReply *reply = s_call_eval (thread, &gw_lua_users_create, &call);
     const char *status = edge_redis_script_status (reply);
     if (status && strcmp (status, "ok") == 0) {
         edge_info ("user %s created in %s by %s%s", user.username,
@@ -625,11 +623,12 @@ s_patch_call (gw_req_t *req,
                                           "title", "label",     NULL};
     char *user_key = s_user_key (req, org, patch->username);
     s_call_key (call, user_key);
-    s_call_key (call, gw_req_sprintf (req, "e:{%s}:users", org));
-    s_call_key (call, gw_req_sprintf (req, "%s:keys", user_key));
+    s_call_key (call, gw_req_adopt (req, edge_key_org_users (org)));
+    s_call_key (call,
+                gw_req_adopt (req, edge_key_user_keys (org, patch->username)));
     for (size_t i = 0; patch->has_roles && i < patch->roles.count; i++)
-        s_call_key (call, gw_req_sprintf (req, "e:{%s}:role:%s", org,
-                                          patch->roles.names[i]));
+        s_call_key (call, gw_req_adopt (
+                              req, edge_key_role (org, patch->roles.names[i])));
     s_call_arg (call, patch->username);
     s_call_arg (call, patch->has_roles ? patch->roles.text : "");
     s_call_arg (call, guard);
@@ -716,7 +715,7 @@ gw_users_patch (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
     else if (s_patch_password (req, &patch, target, pwhash, &guard) == 0) {
         s_call_t call = {.nkeys = 0};
         s_patch_call (req, principal->org, &patch, pwhash, guard, &call);
-        reply = s_call_eval (thread, &s_patch, &call);
+        reply = s_call_eval (thread, &gw_lua_users_patch, &call);
         s_patch_reply (req, reply, &patch);
         if (pwhash[0] && gw_req_status (req) == 200)
             edge_info ("user %s of %s: password %s by %s", patch.username,
@@ -740,14 +739,15 @@ gw_users_delete (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
     char *user_key = s_user_key (req, org, username);
     s_call_t call = {.nkeys = 0};
     s_call_key (&call, user_key);
-    s_call_key (&call, gw_req_sprintf (req, "e:{%s}:users", org));
-    s_call_key (&call, gw_req_sprintf (req, "%s:keys", user_key));
-    s_call_key (&call, gw_req_sprintf (req, "e:{%s}:keys", org));
-    s_call_key (&call, gw_req_sprintf (req, "%s:tokens", user_key));
-    s_call_key (&call, gw_req_sprintf (req, "e:{%s}:tokens", org));
+    s_call_key (&call, gw_req_adopt (req, edge_key_org_users (org)));
+    s_call_key (&call, gw_req_adopt (req, edge_key_user_keys (org, username)));
+    s_call_key (&call, gw_req_adopt (req, edge_key_org_keys (org)));
+    s_call_key (&call,
+                gw_req_adopt (req, edge_key_user_tokens (org, username)));
+    s_call_key (&call, gw_req_adopt (req, edge_key_org_tokens (org)));
     s_call_arg (&call, username);
-    s_call_arg (&call, gw_req_sprintf (req, "e:{%s}:key:", org));
-    redisReply *reply = s_call_eval (thread, &s_delete, &call);
+    s_call_arg (&call, gw_req_adopt (req, edge_key_api_key (org, "")));
+    redisReply *reply = s_call_eval (thread, &gw_lua_users_delete, &call);
     const char *status = edge_redis_script_status (reply);
     if (status && strcmp (status, "ok") == 0) {
         edge_info ("user %s of %s deleted by %s (tokens and keys revoked)",
