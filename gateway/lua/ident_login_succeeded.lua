@@ -8,7 +8,7 @@
 --@setup SET e:rl:user:{o}:u 1
 --@setup SET e:rl:ip:a 2
 --@keys e:rl:user:{o}:u e:rl:ip:a
---@args ''
+--@args
 --@expect 1
 --@check EXISTS e:rl:user:{o}:u = 0
 --@check GET e:rl:ip:a = 1

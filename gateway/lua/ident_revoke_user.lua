@@ -10,7 +10,7 @@
 --@setup SADD e:{o}:user:u:tokens s
 --@setup SADD e:{o}:tokens s t
 --@keys e:{o}:user:u:tokens e:{o}:tokens
---@args ''
+--@args
 --@expect 1
 --@check EXISTS e:tok:s = 0
 --@check SCARD e:{o}:tokens = 1

@@ -8,7 +8,7 @@
 --
 --@setup HSET e:{o}:user:u username u
 --@keys e:{o}:user:u e:{o}:user:u:keys
---@args ''
+--@args
 --@expect (array)
 local user_pairs = KEYS -- user hash, user keys set, user hash, ...
 

@@ -62,11 +62,12 @@ static bool
 s_next (const char **from, const char *tag, s_line_t *line)
 {
     char marker[32];
-    snprintf (marker, sizeof marker, "--@%s ", tag);
+    int len = snprintf (marker, sizeof marker, "--@%s", tag);
     for (const char *at = *from; (at = strstr (at, marker)); at++)
-        if (at == *from || at[-1] == '\n') {
-            s_split (at + strlen (marker), line);
-            *from = at + strlen (marker);
+        if ((at == *from || at[-1] == '\n')
+            && (at[len] == ' ' || at[len] == '\n' || at[len] == '\0')) {
+            s_split (at + len, line);
+            *from = at + len;
             return true;
         }
     return false;
@@ -236,6 +237,10 @@ test_runner_can_fail (void **state)
                   "--@check GET k = 7\n"
                   "return redis.call('INCRBY', KEYS[1], ARGV[1])\n"};
     assert_null (s_happy_path (&good));
+    edge_redis_script_t noargs = { //  a bare --@args: no arguments at all
+        .name = "test/noargs",
+        .source = "--@keys\n--@args\n--@expect 1\nreturn #ARGV + 1\n"};
+    assert_null (s_happy_path (&noargs));
     edge_redis_script_t bad[] = {
         {.name = "test/word",
          .source = "--@keys\n--@args x\n--@expect ok\nreturn {'no', ARGV[1]}\n"},
