@@ -1,5 +1,6 @@
 # cmake -P edge_lua_embed.cmake: see EdgeLua.cmake. Inputs: PREFIX,
 # SCRIPTS (|-separated paths), LUA_DIR, LIB_DIR, OUT_C, OUT_H, OUT_DIR.
+cmake_minimum_required(VERSION 3.20)  # else -P runs with old policies (IN_LIST)
 string(REPLACE "|" ";" SCRIPTS "${SCRIPTS}")
 
 # Expands the --#include lines of file into var (each fragment once).
