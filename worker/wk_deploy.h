@@ -54,7 +54,6 @@
 #include <stddef.h>
 
 #define WK_DEPLOY_TRIES       3
-#define WK_DEPLOY_GC_DUE_KEY  "e:gc:due"
 #define WK_DEPLOY_GC_DELAY_MS 86400000 //  EDGE_GC_DELAY_MS default
 
 //  Process-wide settings. Borrowed: wk_deploy_setup copies them.
