@@ -1,6 +1,6 @@
 # cmake -P edge_lua_embed.cmake: see EdgeLua.cmake. Inputs: PREFIX,
 # SCRIPTS (|-separated paths), LUA_DIR, LIB_DIR, OUT_C, OUT_H, OUT_DIR.
-cmake_minimum_required(VERSION 3.20)  # else -P runs with old policies (IN_LIST)
+cmake_policy(SET CMP0057 NEW)  # if(... IN_LIST ...) in script mode
 string(REPLACE "|" ";" SCRIPTS "${SCRIPTS}")
 
 # Expands the --#include lines of file into var (each fragment once).
@@ -37,7 +37,7 @@ set(count 0)
 file(MAKE_DIRECTORY ${OUT_DIR})
 file(GLOB old ${OUT_DIR}/*.lua)        # a removed script leaves no copy
 if(old)
-  file(REMOVE ${old})                  # (CMake 3.25 refuses an empty list)
+  file(REMOVE ${old})
 endif()
 foreach(script ${SCRIPTS})
   get_filename_component(name ${script} NAME_WE)
