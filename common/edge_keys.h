@@ -81,12 +81,12 @@ char *edge_key_app_traces (const char *org, const char *app);
 char *edge_key_app_trace (const char *org, const char *app, const char *trace);
 //  e:{<org>}:app:<app>:tracecounts
 char *edge_key_app_tracecounts (const char *org, const char *app);
-//  e:{<org>}:deployment:<name>: hash, a deployment (origin, status,
-//  message, ...); + EDGE_KEY_DEPLOYMENT_DELETING: string, a deleted
-//  deployment's settings kept until its files are gone
+//  e:{<org>}:deployment:<name>: hash, a deployment (kind, originPrefix,
+//  status, message, ...); + EDGE_KEY_DEPLOYMENT_DELETING: the same hash
+//  renamed when the deployment is deleted, kept until its files are gone
 #define EDGE_KEY_DEPLOYMENT_FMT      "e:{%s}:deployment:%s"
-#define EDGE_KEY_DEPLOYMENTS_FMT     "e:{%s}:deployments" //  zset, an org's
-                                                         //  deployment names
+#define EDGE_KEY_DEPLOYMENTS_FMT     "e:{%s}:deployments" //  zset name ->
+                                                         //  created ms
 #define EDGE_KEY_DEPLOYMENT_DELETING ":deleting"
 char *edge_key_deployment (const char *org, const char *name);
 //  e:{<org>}:training:<app>: hash, an app's trace processing settings,
