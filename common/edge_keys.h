@@ -25,10 +25,74 @@
 
 //  e:task:<name>
 char *edge_key_task (const char *name);
+//  e:{<org>}:tasks: zset task name -> created ms, the tasks of an org
+#define EDGE_KEY_ORG_TASKS_FMT "e:{%s}:tasks"
+char *edge_key_org_tasks (const char *org);
 
 //  ---- notifier ----
+#define EDGE_KEY_DELIVERIES_DUE  "e:deliveries:due"  //  zset delivery id ->
+                                                     //  due ms (chain heads)
+#define EDGE_KEY_NOTIFIER_COUNTS "e:notifier:counts" //  hash counter -> n
+//  + delivery id (<event id>-<subscription>): hash, one delivery (id, org,
+//  sub, eventId, taskName, type, event, body, attempt, status, nextAt,
+//  created, lastStatusCode, lastError); expires once finished
+#define EDGE_KEY_DELIVERY_PREFIX "e:dlv:"
+//  + task name: string, the seq of the task's last event taken (30 days)
+#define EDGE_KEY_EVSEQ_PREFIX    "e:evseq:"
+//  e:{<org>}:subs: zset subscription name -> created, an org's
+//  subscriptions (the gateway's; the notifier reads it)
+#define EDGE_KEY_SUBS_FMT        "e:{%s}:subs"
+//  e:{<org>}:sub:<name>: hash, one subscription; + EDGE_KEY_SUB_...: its
+//  delivery state
+#define EDGE_KEY_SUB_FMT         "e:{%s}:sub:%s"
+#define EDGE_KEY_SUB_PENDING     ":pending"  //  set of its open delivery ids
+#define EDGE_KEY_SUB_FAILED      ":failed"   //  zset failed id -> ms
+#define EDGE_KEY_SUB_CHAIN       ":chain:"   //  + task: list, deliveries of
+                                             //  one task in order
+#define EDGE_KEY_SUB_ATTEMPTS    ":attempts" //  list, the newest attempt
+                                             //  records (JSON)
 
 //  ---- worker and sweeps ----
+//  zset JSON {"org","app"|"deployment","prefixes"} -> due ms: published
+//  files to delete (deploy results, app and deployment DELETE)
+#define EDGE_KEY_GC_DUE       "e:gc:due"
+#define EDGE_KEY_UPLOADS_DUE  "e:uploads:due" //  zset task -> expiresMs
+#define EDGE_KEY_REAPER_LOCK  "e:reaper:lock" //  string worker id, PX: who
+                                              //  runs the reaper pass
+//  + sha256 hex of an upload token: hash, an upload record (task, state,
+//  touchedMs, expiresMs, tarKey, part), written by the gateway
+#define EDGE_KEY_UPLOAD_PREFIX "e:upload:"
+//  e:{<org>}:app:<app>: hash, an app (builds, patches, iCurBuild, dxfName,
+//  locked, processing, ...); + EDGE_KEY_APP_...: its other keys
+#define EDGE_KEY_APP_FMT         "e:{%s}:app:%s"
+#define EDGE_KEY_APP_IMPORTS     ":imports"     //  hash buildName -> task
+#define EDGE_KEY_APP_BUILDIDS    ":buildids"    //  counter, the last build id
+#define EDGE_KEY_APP_DELETING    ":deleting"    //  string, the e:gc:due entry
+                                                //  of a deleted app's files
+#define EDGE_KEY_APP_TRACES      ":traces"      //  zset traceId -> created ms
+#define EDGE_KEY_APP_TRACE       ":trace:"      //  + traceId: hash, a trace
+#define EDGE_KEY_APP_TRACECOUNTS ":tracecounts" //  hash buildId -> traces
+char *edge_key_app (const char *org, const char *app);
+//  e:{<org>}:app:<app>:imports
+char *edge_key_app_imports (const char *org, const char *app);
+//  e:{<org>}:app:<app>:traces
+char *edge_key_app_traces (const char *org, const char *app);
+//  e:{<org>}:app:<app>:trace:<trace> (trace "": the prefix of them all)
+char *edge_key_app_trace (const char *org, const char *app, const char *trace);
+//  e:{<org>}:app:<app>:tracecounts
+char *edge_key_app_tracecounts (const char *org, const char *app);
+//  e:{<org>}:deployment:<name>: hash, a deployment (kind, originPrefix,
+//  status, message, ...); + EDGE_KEY_DEPLOYMENT_DELETING: the same hash
+//  renamed when the deployment is deleted, kept until its files are gone
+#define EDGE_KEY_DEPLOYMENT_FMT      "e:{%s}:deployment:%s"
+#define EDGE_KEY_DEPLOYMENTS_FMT     "e:{%s}:deployments" //  zset name ->
+                                                         //  created ms
+#define EDGE_KEY_DEPLOYMENT_DELETING ":deleting"
+char *edge_key_deployment (const char *org, const char *name);
+//  e:{<org>}:training:<app>: hash, an app's trace processing settings,
+//  figures and reservation (processingTask, processingUntil)
+#define EDGE_KEY_TRAINING_FMT "e:{%s}:training:%s"
+char *edge_key_training (const char *org, const char *app);
 
 //  ---- gateway: organisations, identity, sessions, tokens ----
 //  An org's keys are e:{<org>}:<rest>: EDGE_KEY_ORG_OPEN, the org, then
@@ -81,10 +145,6 @@ char *edge_key_api_key (const char *org, const char *id);
 
 //  e:{<org>}:tokens: set of the shas of every token of the org's users.
 char *edge_key_org_tokens (const char *org);
-
-//  e:{<org>}:tasks: zset task name -> created ms, the org's tasks (the
-//  records are common/edge_task.c's; the org's deletion removes them).
-char *edge_key_org_tasks (const char *org);
 
 //  e:{<org>}:*: the SCAN pattern of every key of the org.
 char *edge_key_org_match (const char *org);

@@ -8,240 +8,20 @@
     lease was taken over gets GONE and cannot record anything.
 
     A queued task that goes back to the queue (release, expired lease) gets
-    a `submit` event again, with a message saying why.  */
+    a `submit` event again, with a message saying why.
+
+    The scripts are common/lua/task_*.lua; the fragments they share, and
+    the ones other modules' scripts use to write task fields (only this
+    module writes them), are lua/lib/task_*.lua.  */
 #include "edge_task.h"
-#include "edge_task_lua.h"
 #include "edge_assert.h"
+#include "edge_keys.h"
+#include "edge_lua.h"
 #include "edge_log.h"
 #include "edge_util.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define S_TASK_PREFIX "e:task:"
-#define S_QUEUED_KEY  "e:tasks:queued"
-#define S_LEASES_KEY  "e:tasks:leases"
-//  Shared Lua: true when KEYS[1] is running, owned by ARGV[1] at attempt
-//  ARGV[2].
-#define S_LUA_FENCED                                                           \
-    "local function fenced()\n"                                                \
-    "  local f = redis.call('HMGET', KEYS[1], 'state', 'owner', 'attempts')\n" \
-    "  return f[1] == 'running' and f[2] == ARGV[1] and f[3] == ARGV[2]\n"     \
-    "end\n"
-
-//  KEYS: task queued leases events [orgindex]
-//  ARGV: now_ms now_iso field value ...   Returns 1, or 0 if the name exists.
-static edge_redis_script_t s_create = {
-    .source = EDGE_TASK_LUA_EMIT
-    "if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end\n"
-    "local fields = {}\n"
-    "for i = 3, #ARGV do fields[#fields + 1] = ARGV[i] end\n"
-    "redis.call('HSET', KEYS[1], unpack(fields))\n"
-    "local name = redis.call('HGET', KEYS[1], 'name')\n"
-    "if redis.call('HGET', KEYS[1], 'state') == 'queued' then\n"
-    "  redis.call('ZADD', KEYS[2], ARGV[1], name)\n"
-    "end\n"
-    "if KEYS[5] then redis.call('ZADD', KEYS[5], ARGV[1], name) end\n"
-    "emit('submit', ARGV[2], {'message',\n"
-    "  redis.call('HGET', KEYS[1], 'message') or ''})\n"
-    "return 1\n"};
-
-//  ARGV: owner now_ms lease_until now_iso
-//  Returns {attempt, type, orgName, params}, or nil when not queued.
-static edge_redis_script_t s_claim = {
-    .source = EDGE_TASK_LUA_EMIT
-    "if redis.call('HGET', KEYS[1], 'state') ~= 'queued' then\n"
-    "  return false\n"
-    "end\n"
-    "local n = redis.call('HINCRBY', KEYS[1], 'attempts', 1)\n"
-    "redis.call('HSET', KEYS[1], 'state', 'running', 'owner', ARGV[1],\n"
-    "  'leaseUntil', ARGV[3], 'started', ARGV[4])\n"
-    "redis.call('HDEL', KEYS[1], 'finished')\n"
-    "local name = redis.call('HGET', KEYS[1], 'name')\n"
-    "redis.call('ZREM', KEYS[2], name)\n"
-    "redis.call('ZADD', KEYS[3], ARGV[3], name)\n"
-    "emit('begin', ARGV[4], {'attempt', tostring(n)})\n"
-    "local f = redis.call('HMGET', KEYS[1], 'type', 'orgName', 'params')\n"
-    "return {n, f[1] or '', f[2] or '', f[3] or '{}'}\n"};
-
-//  ARGV: owner attempt lease_until   Returns 1, or 0 when GONE.
-static edge_redis_script_t s_renew = {
-    .source =
-        S_LUA_FENCED "if not fenced() then return 0 end\n"
-                     "redis.call('HSET', KEYS[1], 'leaseUntil', ARGV[3])\n"
-                     "redis.call('ZADD', KEYS[3], ARGV[3], redis.call('HGET', "
-                     "KEYS[1], 'name'))\n"
-                     "return 1\n"};
-
-//  ARGV: owner attempt progress_json   Returns 1, or 0 when GONE.
-static edge_redis_script_t s_progress = {
-    .source = S_LUA_FENCED "if not fenced() then return 0 end\n"
-                           "redis.call('HSET', KEYS[1], 'progress', ARGV[3])\n"
-                           "return 1\n"};
-
-//  Shared Lua: the running task KEYS[1] succeeds with result ARGV[4] at
-//  ARGV[3]; a string dxfName in the result becomes the record's, and the
-//  `end` event carries buildChanged ARGV[5].
-#define S_LUA_SUCCEED                                                          \
-    "local function succeed()\n"                                               \
-    "  redis.call('HSET', KEYS[1], 'state', 'succeeded', 'finished',\n"        \
-    "    ARGV[3], 'result', ARGV[4])\n"                                        \
-    "  redis.call('HDEL', KEYS[1], 'leaseUntil', 'message', 'exception',\n"    \
-    "    'error')\n"                                                           \
-    "  if ARGV[5] ~= '' then\n"                                                \
-    "    redis.call('HSET', KEYS[1], 'buildChanged', ARGV[5])\n"               \
-    "  end\n"                                                                  \
-    "  local ok, r = pcall(cjson.decode, ARGV[4])\n"                           \
-    "  if ok and type(r) == 'table' and type(r.dxfName) == 'string' then\n"    \
-    "    redis.call('HSET', KEYS[1], 'dxfName', r.dxfName)\n"                  \
-    "  end\n"                                                                  \
-    "  redis.call('ZREM', KEYS[3], redis.call('HGET', KEYS[1], 'name'))\n"     \
-    "  emit('end', ARGV[3], {'attempt', ARGV[2]})\n"                          \
-    "end\n"
-
-//  ARGV: owner attempt now_iso result build_changed   Returns 1 or 0.
-static edge_redis_script_t s_succeed = {
-    .source = EDGE_TASK_LUA_EMIT S_LUA_FENCED S_LUA_SUCCEED
-    "if not fenced() then return 0 end\n"
-    "succeed()\n"
-    "return 1\n"};
-
-//  KEYS: task queued leases events next [orgindex]
-//  ARGV: owner attempt now_iso result build_changed now_ms next_name
-//        next_type next_params next_dxf
-//  Returns 1, 0 when GONE, -1 when the next name is taken (nothing done).
-//  The import entry of the task's build (e:{org}:app:<app>:imports) and
-//  the app's trace processing reservation (processingTask in
-//  e:{org}:training:<app>) move on to the next task when they named this
-//  one, so an import or a reordering is busy until its last step ends.
-static edge_redis_script_t s_succeed_next = {
-    .source = EDGE_TASK_LUA_EMIT S_LUA_FENCED S_LUA_SUCCEED
-    "if not fenced() then return 0 end\n"
-    "if redis.call('EXISTS', KEYS[5]) == 1 then return -1 end\n"
-    "succeed()\n"
-    "local f = redis.call('HMGET', KEYS[1], 'name', 'group', 'orgName',\n"
-    "  'appName', 'buildName', 'createdBy', 'dxfName', 'buildChanged')\n"
-    "local rec = {'name', ARGV[7], 'type', ARGV[8], 'state', 'queued',\n"
-    "  'attempts', '0', 'created', ARGV[3], 'createdMs', ARGV[6],\n"
-    "  'params', ARGV[9]}\n"
-    "local copy = {'group', 'orgName', 'appName', 'buildName', 'createdBy',\n"
-    "  'dxfName', 'buildChanged'}\n"
-    "if ARGV[10] ~= '' then f[7] = ARGV[10] end\n"
-    "for i = 1, 7 do\n"
-    "  if f[i + 1] and f[i + 1] ~= '' then\n"
-    "    rec[#rec + 1] = copy[i]; rec[#rec + 1] = f[i + 1]\n"
-    "  end\n"
-    "end\n"
-
-    "redis.call('HSET', KEYS[5], unpack(rec))\n"
-    "redis.call('ZADD', KEYS[2], ARGV[6], ARGV[7])\n"
-    "if KEYS[6] then redis.call('ZADD', KEYS[6], ARGV[6], ARGV[7]) end\n"
-    "emit_key(KEYS[5], 'submit', ARGV[3], {'message',\n"
-    "  'started by ' .. f[1]})\n"
-    "if f[3] and f[4] and f[5] then\n"
-    "  local ik = 'e:{' .. f[3] .. '}:app:' .. f[4] .. ':imports'\n"
-    "  if redis.call('HGET', ik, f[5]) == f[1] then\n"
-    "    redis.call('HSET', ik, f[5], ARGV[7])\n"
-    "  end\n"
-    "end\n"
-    "if f[3] and f[4] then\n"
-    "  local tk = 'e:{' .. f[3] .. '}:training:' .. f[4]\n"
-    "  if redis.call('HGET', tk, 'processingTask') == f[1] then\n"
-    "    redis.call('HSET', tk, 'processingTask', ARGV[7])\n"
-    "  end\n"
-    "end\n"
-    "return 1\n"};
-
-//  ARGV: now_ms now_iso params message   Returns 1, or 0 when not waiting.
-static edge_redis_script_t s_enqueue = {
-    .source = EDGE_TASK_LUA_EMIT
-    "if redis.call('HGET', KEYS[1], 'state') ~= 'waiting' then return 0 end\n"
-    "redis.call('HSET', KEYS[1], 'state', 'queued', 'message', ARGV[4])\n"
-    "if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'params', ARGV[3]) end\n"
-    "redis.call('ZADD', KEYS[2], ARGV[1], redis.call('HGET', KEYS[1], 'name'))\n"
-    "emit('submit', ARGV[2], {'message', ARGV[4]})\n"
-    "return 1\n"};
-
-//  ARGV: owner attempt now_iso message exception error   Returns 1 or 0.
-static edge_redis_script_t s_fail = {
-    .source = EDGE_TASK_LUA_EMIT S_LUA_FENCED
-    "if not fenced() then return 0 end\n"
-    "redis.call('HSET', KEYS[1], 'state', 'failed', 'finished', ARGV[3],\n"
-    "  'message', ARGV[4])\n"
-    "redis.call('HDEL', KEYS[1], 'leaseUntil', 'result', 'exception',\n"
-    "  'error')\n"
-    "if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'exception', ARGV[5])"
-    " end\n"
-    "if ARGV[6] ~= '' then redis.call('HSET', KEYS[1], 'error', ARGV[6]) end\n"
-    "redis.call('ZREM', KEYS[3], redis.call('HGET', KEYS[1], 'name'))\n"
-    "emit('error', ARGV[3], {'attempt', ARGV[2], 'exception', ARGV[5],\n"
-    "  'error', ARGV[6], 'message', ARGV[4]})\n"
-    "return 1\n"};
-
-//  ARGV: owner attempt now_ms now_iso   Returns 1 or 0.
-static edge_redis_script_t s_release = {
-    .source = EDGE_TASK_LUA_EMIT S_LUA_FENCED
-    "if not fenced() then return 0 end\n"
-    "redis.call('HINCRBY', KEYS[1], 'attempts', -1)\n"
-    "redis.call('HSET', KEYS[1], 'state', 'queued')\n"
-    "redis.call('HDEL', KEYS[1], 'owner', 'leaseUntil', 'started')\n"
-    "local name = redis.call('HGET', KEYS[1], 'name')\n"
-    "redis.call('ZREM', KEYS[3], name)\n"
-    "redis.call('ZADD', KEYS[2], ARGV[3], name)\n"
-    "emit('submit', ARGV[4], {'message',\n"
-    "  'released by worker ' .. ARGV[1] .. ', queued again'})\n"
-    "return 1\n"};
-
-//  ARGV: name now_ms now_iso max_attempts
-//  Returns {0} (nothing to do), {1, type} (queued again) or {2} (failed).
-static edge_redis_script_t s_reap = {
-    .source = EDGE_TASK_LUA_EMIT
-    "local f = redis.call('HMGET', KEYS[1], 'state', 'leaseUntil',\n"
-    "  'attempts', 'type')\n"
-    "if f[1] ~= 'running' then\n"
-    "  redis.call('ZREM', KEYS[3], ARGV[1]); return {0}\n"
-    "end\n"
-    "local lease = tonumber(f[2]) or 0\n"
-    "if lease > tonumber(ARGV[2]) then\n"
-    "  redis.call('ZADD', KEYS[3], lease, ARGV[1]); return {0}\n"
-    "end\n"
-    "local n = tonumber(f[3]) or 0\n"
-    "redis.call('ZREM', KEYS[3], ARGV[1])\n"
-    "if n >= tonumber(ARGV[4]) then\n"
-    "  local msg = 'task lease expired after ' .. n ..\n"
-    "    (n == 1 and ' attempt' or ' attempts') .. ' (worker lost)'\n"
-    "  redis.call('HSET', KEYS[1], 'state', 'failed', 'finished', ARGV[3],\n"
-    "    'message', msg)\n"
-    "  redis.call('HDEL', KEYS[1], 'leaseUntil', 'result', 'exception',\n"
-    "    'error')\n"
-    "  emit('error', ARGV[3], {'attempt', tostring(n), 'message', msg})\n"
-    "  return {2}\n"
-    "end\n"
-    "redis.call('HSET', KEYS[1], 'state', 'queued')\n"
-    "redis.call('HDEL', KEYS[1], 'owner', 'leaseUntil', 'started')\n"
-    "redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])\n"
-    "emit('submit', ARGV[3], {'attempt', tostring(n), 'message',\n"
-    "  'lease expired (worker lost), queued again'})\n"
-    "return {1, f[4] or ''}\n"};
-
-//  KEYS: queued   ARGV: cutoff_ms now_ms max task_prefix
-//  Returns {name, type, ...} of queued tasks sent at or before cutoff, each
-//  stamped now; index entries of tasks no longer queued are removed.
-static edge_redis_script_t s_resend = {
-    .source =
-        "local names = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1],\n"
-        "  'LIMIT', 0, tonumber(ARGV[3]))\n"
-        "local out = {}\n"
-        "for _, name in ipairs(names) do\n"
-        "  local f = redis.call('HMGET', ARGV[4] .. name, 'state', 'type')\n"
-        "  if f[1] ~= 'queued' then\n"
-        "    redis.call('ZREM', KEYS[1], name)\n"
-        "  else\n"
-        "    redis.call('ZADD', KEYS[1], 'XX', ARGV[2], name)\n"
-        "    out[#out + 1] = name; out[#out + 1] = f[2] or ''\n"
-        "  end\n"
-        "end\n"
-        "return out\n"};
 
 
 //  Run a task script with the standard keys. Caller owns the reply.
@@ -253,9 +33,9 @@ s_eval (edge_redis_t *redis,
         int nargs,
         const char **args)
 {
-    char *task_key = edge_sprintf (S_TASK_PREFIX "%s", name);
-    const char *keys[5] = {task_key, S_QUEUED_KEY, S_LEASES_KEY,
-                           EDGE_EVENTS_STREAM, orgindex};
+    char *task_key = edge_key_task (name);
+    const char *keys[5] = {task_key, EDGE_KEY_TASKS_QUEUED,
+                           EDGE_KEY_TASKS_LEASES, EDGE_KEY_EVENTS, orgindex};
     redisReply *reply =
         edge_redis_eval (redis, script, orgindex ? 5 : 4, keys, nargs, args);
     free (task_key);
@@ -321,11 +101,12 @@ s_create_named (edge_redis_t *redis,
     s_add_field (args, &nargs, "message", spec->message);
     s_add_field (args, &nargs, "buildChanged",
                  spec->is_build_changed ? "true" : NULL);
-    s_add_field (args, &nargs, "state", spec->is_waiting ? "waiting" : "queued");
-    char *orgindex = spec->org && *spec->org
-                         ? edge_sprintf ("e:{%s}:tasks", spec->org)
-                         : NULL;
-    redisReply *reply = s_eval (redis, &s_create, name, orgindex, nargs, args);
+    s_add_field (args, &nargs, "state",
+                 spec->is_waiting ? "waiting" : "queued");
+    char *orgindex =
+        spec->org && *spec->org ? edge_key_org_tasks (spec->org) : NULL;
+    redisReply *reply =
+        s_eval (redis, &edge_lua_task_create, name, orgindex, nargs, args);
     free (orgindex);
     int rc = -1;
     if (reply && reply->type == REDIS_REPLY_INTEGER)
@@ -423,7 +204,7 @@ edge_task_get (edge_redis_t *redis, const char *name, bool *is_redis_error)
 {
     edge_assert (redis && name && is_redis_error);
     redisReply *reply =
-        edge_redis_command (redis, "HGETALL " S_TASK_PREFIX "%s", name);
+        edge_redis_command (redis, "HGETALL " EDGE_KEY_TASK_PREFIX "%s", name);
     *is_redis_error = !reply || reply->type != REDIS_REPLY_ARRAY;
     if (reply && reply->type == REDIS_REPLY_ERROR)
         edge_warn ("task %s: read failed: %s", name, reply->str);
@@ -459,7 +240,8 @@ edge_task_claim (edge_redis_t *redis,
     snprintf (until, sizeof until, "%lld", (long long) (now + lease_ms));
     edge_rfc3339 (now, now_iso, sizeof now_iso);
     const char *args[] = {owner, now_ms, until, now_iso};
-    redisReply *reply = s_eval (redis, &s_claim, name, NULL, 4, args);
+    redisReply *reply =
+        s_eval (redis, &edge_lua_task_claim, name, NULL, 4, args);
     edge_task_rc_t rc = EDGE_TASK_REDIS;
     if (reply && reply->type == REDIS_REPLY_NIL)
         rc = EDGE_TASK_GONE;
@@ -507,8 +289,9 @@ edge_task_renew (edge_redis_t *redis,
     snprintf (until, sizeof until, "%lld",
               (long long) (edge_now_ms () + lease_ms));
     const char *args[] = {owner, att, until};
-    return s_fenced_rc (s_eval (redis, &s_renew, name, NULL, 3, args), "renew",
-                        name);
+    return s_fenced_rc (
+        s_eval (redis, &edge_lua_task_renew, name, NULL, 3, args), "renew",
+        name);
 }
 
 
@@ -527,8 +310,9 @@ edge_task_progress (edge_redis_t *redis,
               "{\"doneBytes\":%lld,\"totalBytes\":%lld}",
               (long long) done_bytes, (long long) total_bytes);
     const char *args[] = {owner, att, progress};
-    return s_fenced_rc (s_eval (redis, &s_progress, name, NULL, 3, args),
-                        "progress", name);
+    return s_fenced_rc (
+        s_eval (redis, &edge_lua_task_progress, name, NULL, 3, args),
+        "progress", name);
 }
 
 
@@ -561,8 +345,9 @@ edge_task_succeed (edge_redis_t *redis,
     edge_rfc3339 (edge_now_ms (), now_iso, sizeof now_iso);
     const char *args[] = {owner, att, now_iso, result,
                           s_build_changed (result)};
-    return s_fenced_rc (s_eval (redis, &s_succeed, name, NULL, 5, args),
-                        "succeed", name);
+    return s_fenced_rc (
+        s_eval (redis, &edge_lua_task_succeed, name, NULL, 5, args), "succeed",
+        name);
 }
 
 
@@ -575,12 +360,16 @@ s_succeed_next_named (edge_redis_t *redis,
                       const char *next_name,
                       const char *org)
 {
-    char *task_key = edge_sprintf (S_TASK_PREFIX "%s", name);
-    char *next_key = edge_sprintf (S_TASK_PREFIX "%s", next_name);
-    char *orgindex = org && *org ? edge_sprintf ("e:{%s}:tasks", org) : NULL;
-    const char *keys[6] = {task_key,           S_QUEUED_KEY, S_LEASES_KEY,
-                           EDGE_EVENTS_STREAM, next_key,     orgindex};
-    redisReply *reply = edge_redis_eval (redis, &s_succeed_next,
+    char *task_key = edge_key_task (name);
+    char *next_key = edge_key_task (next_name);
+    char *orgindex = org && *org ? edge_key_org_tasks (org) : NULL;
+    const char *keys[6] = {task_key,
+                           EDGE_KEY_TASKS_QUEUED,
+                           EDGE_KEY_TASKS_LEASES,
+                           EDGE_KEY_EVENTS,
+                           next_key,
+                           orgindex};
+    redisReply *reply = edge_redis_eval (redis, &edge_lua_task_succeed_next,
                                          orgindex ? 6 : 5, keys, 10, args);
     int rc = -2;
     if (reply && reply->type == REDIS_REPLY_INTEGER)
@@ -601,8 +390,8 @@ s_succeed_next_named (edge_redis_t *redis,
 static char *
 s_task_org (edge_redis_t *redis, const char *name)
 {
-    redisReply *reply =
-        edge_redis_command (redis, "HGET " S_TASK_PREFIX "%s orgName", name);
+    redisReply *reply = edge_redis_command (
+        redis, "HGET " EDGE_KEY_TASK_PREFIX "%s orgName", name);
     char *org = NULL;
     if (reply && reply->type == REDIS_REPLY_STRING)
         org = edge_strdup (reply->str);
@@ -674,8 +463,9 @@ edge_task_enqueue (edge_redis_t *redis,
     edge_rfc3339 (now, now_iso, sizeof now_iso);
     const char *args[] = {now_ms, now_iso, params ? params : "",
                           message && *message ? message : "queued"};
-    return s_fenced_rc (s_eval (redis, &s_enqueue, name, NULL, 4, args),
-                        "enqueue", name);
+    return s_fenced_rc (
+        s_eval (redis, &edge_lua_task_enqueue, name, NULL, 4, args), "enqueue",
+        name);
 }
 
 
@@ -698,8 +488,8 @@ edge_task_fail (edge_redis_t *redis,
                           message && *message ? message : "task failed",
                           exception ? exception : "",
                           error ? error : ""};
-    return s_fenced_rc (s_eval (redis, &s_fail, name, NULL, 6, args), "fail",
-                        name);
+    return s_fenced_rc (
+        s_eval (redis, &edge_lua_task_fail, name, NULL, 6, args), "fail", name);
 }
 
 
@@ -716,8 +506,9 @@ edge_task_release (edge_redis_t *redis,
     snprintf (now_ms, sizeof now_ms, "%lld", (long long) now);
     edge_rfc3339 (now, now_iso, sizeof now_iso);
     const char *args[] = {owner, att, now_ms, now_iso};
-    return s_fenced_rc (s_eval (redis, &s_release, name, NULL, 4, args),
-                        "release", name);
+    return s_fenced_rc (
+        s_eval (redis, &edge_lua_task_release, name, NULL, 4, args), "release",
+        name);
 }
 
 
@@ -764,7 +555,8 @@ s_reap_one (edge_redis_t *redis,
     edge_rfc3339 (now_ms, now_iso, sizeof now_iso);
     snprintf (max, sizeof max, "%d", max_attempts);
     const char *args[] = {name, now, now_iso, max};
-    redisReply *reply = s_eval (redis, &s_reap, name, NULL, 4, args);
+    redisReply *reply =
+        s_eval (redis, &edge_lua_task_reap, name, NULL, 4, args);
     int rc = -1;
     if (reply && reply->type == REDIS_REPLY_ARRAY && reply->elements >= 1
         && reply->element[0]->type == REDIS_REPLY_INTEGER) {
@@ -798,7 +590,7 @@ s_reap_leases (edge_redis_t *redis,
                edge_task_list_t *resend)
 {
     redisReply *reply = edge_redis_command (
-        redis, "ZRANGEBYSCORE " S_LEASES_KEY " -inf %lld LIMIT 0 %lld",
+        redis, "ZRANGEBYSCORE " EDGE_KEY_TASKS_LEASES " -inf %lld LIMIT 0 %lld",
         (long long) now_ms, (long long) max);
     if (!reply || reply->type != REDIS_REPLY_ARRAY) {
         if (reply)
@@ -830,9 +622,10 @@ s_resend_queued (edge_redis_t *redis,
     snprintf (cutoff, sizeof cutoff, "%lld", (long long) (now_ms - resend_ms));
     snprintf (now, sizeof now, "%lld", (long long) now_ms);
     snprintf (count, sizeof count, "%zu", max);
-    const char *keys[] = {S_QUEUED_KEY};
-    const char *args[] = {cutoff, now, count, S_TASK_PREFIX};
-    redisReply *reply = edge_redis_eval (redis, &s_resend, 1, keys, 4, args);
+    const char *keys[] = {EDGE_KEY_TASKS_QUEUED};
+    const char *args[] = {cutoff, now, count, EDGE_KEY_TASK_PREFIX};
+    redisReply *reply =
+        edge_redis_eval (redis, &edge_lua_task_resend, 1, keys, 4, args);
     int rc = -1;
     if (reply && reply->type == REDIS_REPLY_ARRAY) {
         for (size_t i = 0; i + 1 < reply->elements; i += 2) {

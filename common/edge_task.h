@@ -13,13 +13,16 @@
     record a result, so a task has exactly one result.  */
 #ifndef EDGE_TASK_H_INCLUDED
 #define EDGE_TASK_H_INCLUDED
+#include "edge_keys.h"
 #include "edge_redis.h"
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #define EDGE_TASK_NAME_MAX 64
-#define EDGE_EVENTS_STREAM "e:events"
+//  The event stream's key under its former name (gateway/gw_apps.c uses
+//  it); new code names EDGE_KEY_EVENTS.
+#define EDGE_EVENTS_STREAM EDGE_KEY_EVENTS
 
 typedef struct {
     const char *type;        //  "hello", "dltar", "mkraw", "deploy" (required)

@@ -1,10 +1,12 @@
-/*  edge_task_lua - Lua shared by the task scripts (internal to common/).  */
+/*  edge_task_lua - the task event Lua as a C string, kept only for
+    gateway/gw_apps.c until its scripts are files: common/ and worker/
+    scripts include lua/lib/task_emit.lua instead. Delete this header when
+    nothing includes it.  */
 #ifndef EDGE_TASK_LUA_H_INCLUDED
 #define EDGE_TASK_LUA_H_INCLUDED
+#include "edge_keys.h"
 
-#define EDGE_TASK_PREFIX "e:task:"
-#define EDGE_TASK_QUEUED_KEY "e:tasks:queued"
-#define EDGE_TASK_LEASES_KEY "e:tasks:leases"
+#define EDGE_TASK_PREFIX EDGE_KEY_TASK_PREFIX
 #define EDGE_TASK_EVENTS_MAXLEN "1000000"
 
 //  Shared Lua: emit_key(key, event, now_iso, extra) appends one event for

@@ -1,100 +1,16 @@
 /*  edge_taskops - organization-side task operations (list, acknowledge,
-    expire, retry), each checked against the task's owning organization.  */
+    expire, retry), each checked against the task's owning organization.
+    The scripts are common/lua/taskops_*.lua.  */
 #include "edge_taskops.h"
 #include "edge_assert.h"
+#include "edge_keys.h"
 #include "edge_log.h"
+#include "edge_lua.h"
 #include "edge_task.h"
-#include "edge_task_lua.h"
 #include "edge_util.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-//  KEYS: task queued leases events   ARGV: org ...
-//  Every script starts by checking the owner: another org's task is 0.
-#define S_LUA_OWNED                                                            \
-    "if redis.call('HGET', KEYS[1], 'orgName') ~= ARGV[1] then\n"              \
-    "  return 0\n"                                                             \
-    "end\n"
-
-//  ARGV: org   Returns 1, 0 not found, -1 no warnings.
-static edge_redis_script_t s_acknowledge = {
-    .source = S_LUA_OWNED
-    "local w = redis.call('HGET', KEYS[1], 'warnings')\n"
-    "if not w then return -1 end\n"
-    "local list = cjson.decode(w)\n"
-    "if #list == 0 then return -1 end\n"
-    "for _, item in ipairs(list) do item.acknowledged = true end\n"
-    "redis.call('HSET', KEYS[1], 'warnings', cjson.encode(list))\n"
-    "return 1\n"};
-
-//  ARGV: org now_iso message   Returns 1, 0 not found, -1 not waiting.
-static edge_redis_script_t s_expire = {
-    .source = EDGE_TASK_LUA_EMIT S_LUA_OWNED
-    "if redis.call('HGET', KEYS[1], 'state') ~= 'waiting' then return -1 end\n"
-    "redis.call('HSET', KEYS[1], 'state', 'expired', 'finished', ARGV[2],\n"
-    "  'message', ARGV[3])\n"
-    "redis.call('ZREM', KEYS[2], redis.call('HGET', KEYS[1], 'name'))\n"
-    "emit('error', ARGV[2], {'message', ARGV[3]})\n"
-    "return 1\n"};
-
-//  ARGV: org now_iso now_ms message   Returns the type, 0 not found,
-//  -1 not failed.
-static edge_redis_script_t s_retry = {
-    .source = EDGE_TASK_LUA_EMIT S_LUA_OWNED
-    "if redis.call('HGET', KEYS[1], 'state') ~= 'failed' then return -1 end\n"
-    "redis.call('HSET', KEYS[1], 'state', 'queued', 'attempts', 0,\n"
-    "  'message', ARGV[4])\n"
-    "redis.call('HINCRBY', KEYS[1], 'retries', 1)\n"
-    "redis.call('HDEL', KEYS[1], 'finished', 'started', 'owner', 'result',\n"
-    "  'exception', 'error', 'leaseUntil', 'progress')\n"
-    "redis.call('ZADD', KEYS[2], ARGV[3], redis.call('HGET', KEYS[1], "
-    "'name'))\n"
-    "emit('submit', ARGV[2], {'message', ARGV[4]})\n"
-    "return redis.call('HGET', KEYS[1], 'type')\n"};
-
-//  KEYS: org task index   ARGV: min max rev app type state group offset
-//  limit byname(0 no, 1 asc, 2 desc)
-//  Returns {total, hash1, hash2, ...} for the page.
-static edge_redis_script_t s_list = {
-    .source =
-        "local ids\n"
-        "if ARGV[3] == '1' then\n"
-        "  ids = redis.call('ZRANGE', KEYS[1], ARGV[2], ARGV[1], 'BYSCORE', "
-        "'REV')\n"
-        "else\n"
-        "  ids = redis.call('ZRANGE', KEYS[1], ARGV[1], ARGV[2], 'BYSCORE')\n"
-        "end\n"
-        "local want = {type = ARGV[5], state = ARGV[6], group = ARGV[7]}\n"
-        "local app = ARGV[4]\n"
-        "local matches = {}\n"
-        "for _, id in ipairs(ids) do\n"
-        "  local f = redis.call('HMGET', 'e:task:' .. id, 'type', 'state',\n"
-        "    'group', 'appName')\n"
-        "  local ok = f[1] ~= false\n"
-        "  if ok and want.type ~= '' and f[1] ~= want.type then ok = false "
-        "end\n"
-        "  if ok and want.state ~= '' and f[2] ~= want.state then ok = false "
-        "end\n"
-        "  if ok and want.group ~= '' and f[3] ~= want.group then ok = false "
-        "end\n"
-        "  if ok and app ~= '' then\n"
-        "    ok = f[4] and string.find(string.lower(f[4]), app, 1, true) ~= "
-        "nil\n"
-        "  end\n"
-        "  if ok then matches[#matches + 1] = id end\n"
-        "end\n"
-        "if ARGV[10] == '1' then table.sort(matches)\n"
-        "elseif ARGV[10] == '2' then\n"
-        "  table.sort(matches, function (a, b) return a > b end)\n"
-        "end\n"
-        "local out = {#matches}\n"
-        "local first = tonumber(ARGV[8]) + 1\n"
-        "local last = math.min(#matches, first + tonumber(ARGV[9]) - 1)\n"
-        "for i = first, last do\n"
-        "  out[#out + 1] = redis.call('HGETALL', 'e:task:' .. matches[i])\n"
-        "end\n"
-        "return out\n"};
 
 
 json_t *
@@ -128,9 +44,9 @@ s_eval (edge_redis_t *redis,
         int nargs,
         const char **args)
 {
-    char *task_key = edge_sprintf (EDGE_TASK_PREFIX "%s", name);
-    const char *keys[] = {task_key, EDGE_TASK_QUEUED_KEY, EDGE_TASK_LEASES_KEY,
-                          EDGE_EVENTS_STREAM};
+    char *task_key = edge_key_task (name);
+    const char *keys[] = {task_key, EDGE_KEY_TASKS_QUEUED,
+                          EDGE_KEY_TASKS_LEASES, EDGE_KEY_EVENTS};
     redisReply *reply = edge_redis_eval (redis, script, 4, keys, nargs, args);
     free (task_key);
     if (reply && reply->type == REDIS_REPLY_ERROR) {
@@ -163,7 +79,7 @@ edge_taskops_acknowledge (edge_redis_t *redis,
 {
     edge_assert (redis && org && name);
     const char *args[] = {org};
-    return s_rc (s_eval (redis, &s_acknowledge, name, 1, args));
+    return s_rc (s_eval (redis, &edge_lua_taskops_acknowledge, name, 1, args));
 }
 
 
@@ -178,7 +94,8 @@ edge_taskops_expire (edge_redis_t *redis,
     edge_rfc3339 (edge_now_ms (), now_iso, sizeof now_iso);
     char *message = edge_sprintf ("upload expired by %s", by);
     const char *args[] = {org, now_iso, message};
-    edge_taskops_rc_t rc = s_rc (s_eval (redis, &s_expire, name, 3, args));
+    edge_taskops_rc_t rc =
+        s_rc (s_eval (redis, &edge_lua_taskops_expire, name, 3, args));
     free (message);
     return rc;
 }
@@ -199,7 +116,7 @@ edge_taskops_retry (edge_redis_t *redis,
     snprintf (now_ms, sizeof now_ms, "%lld", (long long) now);
     char *message = edge_sprintf ("retry requested by %s", by);
     const char *args[] = {org, now_iso, now_ms, message};
-    redisReply *reply = s_eval (redis, &s_retry, name, 4, args);
+    redisReply *reply = s_eval (redis, &edge_lua_taskops_retry, name, 4, args);
     free (message);
     if (reply && reply->type == REDIS_REPLY_STRING) {
         snprintf (type, typelen, "%s", reply->str);
@@ -234,7 +151,7 @@ edge_taskops_list (edge_redis_t *redis,
                          : query->order == EDGE_TASKOPS_NAME_DESC ? "2"
                                                                   : "0";
     const char *rev = query->order == EDGE_TASKOPS_OLDEST_FIRST ? "0" : "1";
-    char *index = edge_sprintf ("e:{%s}:tasks", query->org);
+    char *index = edge_key_org_tasks (query->org);
     const char *keys[] = {index};
     const char *args[] = {min,
                           max,
@@ -246,7 +163,8 @@ edge_taskops_list (edge_redis_t *redis,
                           offset,
                           limit,
                           byname};
-    redisReply *reply = edge_redis_eval (redis, &s_list, 1, keys, 10, args);
+    redisReply *reply =
+        edge_redis_eval (redis, &edge_lua_taskops_list, 1, keys, 10, args);
     free (index);
     if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements < 1) {
         if (reply && reply->type == REDIS_REPLY_ERROR)

@@ -2,7 +2,7 @@
     gauges.  */
 #include "nt_metrics.h"
 #include "edge_assert.h"
-#include "edge_task.h"
+#include "edge_keys.h"
 #include "edge_util.h"
 #include <stdlib.h>
 #include <string.h>
@@ -145,13 +145,13 @@ nt_metrics_sample (nt_metrics_t *self,
     edge_assert (redis && group);
     edge_metrics_set (self->in_flight, (double) in_flight);
     redisReply *reply =
-        edge_redis_command (redis, "XINFO GROUPS %s", EDGE_EVENTS_STREAM);
+        edge_redis_command (redis, "XINFO GROUPS %s", EDGE_KEY_EVENTS);
     if (!reply)
         return -1;
     if (reply->type == REDIS_REPLY_ARRAY) //  an error: no stream yet
         s_group_info (self, reply, group);
     freeReplyObject (reply);
-    reply = edge_redis_command (redis, "ZCOUNT %s (%lld +inf", NT_STORE_DUE_KEY,
+    reply = edge_redis_command (redis, "ZCOUNT %s (%lld +inf", EDGE_KEY_DELIVERIES_DUE,
                                 (long long) now_ms);
     if (!reply)
         return -1;

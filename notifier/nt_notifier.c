@@ -3,7 +3,7 @@
 #include "nt_notifier.h"
 #include "edge_assert.h"
 #include "edge_log.h"
-#include "edge_task.h"
+#include "edge_keys.h"
 #include "edge_util.h"
 #include "nt_body.h"
 #include "nt_store.h"
@@ -144,7 +144,7 @@ s_ensure_group (nt_notifier_t *self)
     //  delivered too. BUSYGROUP means another notifier created it already.
     redisReply *reply =
         edge_redis_command (self->redis, "XGROUP CREATE %s %s 0 MKSTREAM",
-                            EDGE_EVENTS_STREAM, self->group);
+                            EDGE_KEY_EVENTS, self->group);
     if (!reply)
         return -1;
     bool is_ok = reply->type != REDIS_REPLY_ERROR
@@ -173,12 +173,12 @@ s_read (nt_notifier_t *self, const char *start_id, int64_t block_ms)
             self->redis,
             "XREADGROUP GROUP %s %s COUNT %lld BLOCK %lld STREAMS %s %s",
             self->group, self->consumer, (long long) self->batch,
-            (long long) block_ms, EDGE_EVENTS_STREAM, start_id);
+            (long long) block_ms, EDGE_KEY_EVENTS, start_id);
     else
         reply = edge_redis_command (
             self->redis, "XREADGROUP GROUP %s %s COUNT %lld STREAMS %s %s",
             self->group, self->consumer, (long long) self->batch,
-            EDGE_EVENTS_STREAM, start_id);
+            EDGE_KEY_EVENTS, start_id);
     if (!reply)
         return -1;
     int count = 0;
@@ -210,7 +210,7 @@ s_read_pending (nt_notifier_t *self)
         redisReply *reply = edge_redis_command (
             self->redis, "XREADGROUP GROUP %s %s COUNT %lld STREAMS %s %s",
             self->group, self->consumer, (long long) self->batch,
-            EDGE_EVENTS_STREAM, cursor);
+            EDGE_KEY_EVENTS, cursor);
         if (!reply || reply->type != REDIS_REPLY_ARRAY
             || reply->elements == 0) {
             bool is_error = !reply || reply->type == REDIS_REPLY_ERROR;
@@ -245,7 +245,7 @@ s_claim (nt_notifier_t *self)
     do {
         redisReply *reply = edge_redis_command (
             self->redis, "XAUTOCLAIM %s %s %s %lld %s COUNT %lld",
-            EDGE_EVENTS_STREAM, self->group, self->consumer,
+            EDGE_KEY_EVENTS, self->group, self->consumer,
             (long long) self->claim_idle_ms, cursor, (long long) self->batch);
         if (!reply)
             return -1;

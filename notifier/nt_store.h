@@ -20,14 +20,15 @@
     deliveries expire after NT_STORE_KEEP_MS.  */
 #ifndef NT_STORE_H_INCLUDED
 #define NT_STORE_H_INCLUDED
+#include "edge_keys.h"
 #include "edge_redis.h"
 #include "nt_body.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#define NT_STORE_DUE_KEY    "e:deliveries:due"
-#define NT_STORE_COUNTS_KEY "e:notifier:counts"
+//  The deliveries' agenda under its former name (EDGE_KEY_DELIVERIES_DUE)
+#define NT_STORE_DUE_KEY EDGE_KEY_DELIVERIES_DUE
 //  Finished deliveries (and failed-set entries) are kept this long: longer
 //  than the 7 days redeliver looks back.
 #define NT_STORE_KEEP_MS (8LL * 24 * 3600 * 1000)

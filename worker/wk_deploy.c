@@ -3,9 +3,11 @@
 #include "wk_deploy.h"
 #include "wk_depot.h"
 #include "edge_assert.h"
+#include "edge_keys.h"
 #include "edge_log.h"
 #include "edge_store.h"
 #include "edge_util.h"
+#include "wk_lua.h"
 #include "wk_metrics.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,7 +50,7 @@ typedef struct {
     int64_t size_bytes;
     bool is_reorder;        //  mode "reorder": pat/ objects overwritten
     const char *previous_dxf; //  reorder: the image it replaces (params)
-    bool is_stale;          //  reorder no longer applies (s_record)
+    bool is_stale;          //  reorder no longer applies (deploy_record)
     const json_t *patches;  //  borrowed from params
     char *depot_root;       //  the depot's files (wk_depot_local_root)
     edge_store_t *depot;    //  the depot's store
@@ -60,167 +62,6 @@ typedef struct {
 
 //  What publishing to one deployment ended with.
 typedef enum { S_OK, S_FAILED, S_CANCELLED } s_rc_t;
-
-//  Redis scripts: record only on hashes that still exist.
-//  KEYS: deployment hash. ARGV: status, message.
-static edge_redis_script_t s_set_status = {
-    .source = "if redis.call ('EXISTS', KEYS[1]) == 0 then return 0 end\n"
-              "redis.call ('HSET', KEYS[1], 'status', ARGV[1], 'message', "
-              "ARGV[2])\n"
-              "return 1\n"};
-//  KEYS: app hash. ARGV: error JSON (locks the app).
-static edge_redis_script_t s_set_lock = {
-    .source = "if redis.call ('EXISTS', KEYS[1]) == 0 then return 0 end\n"
-              "redis.call ('HSET', KEYS[1], 'locked', '1', 'error', ARGV[1])\n"
-              "return 1\n"};
-
-//  Lua helpers of s_record: pad, JSON arrays ('[]' when empty), the
-//  prefixes to collect (deduplicated) and their e:gc:due entry.
-#define S_LUA_RECORD_HELPERS                                                   \
-    "local function pad (n) return string.format ('%04d', n) end\n"            \
-    "local function json (v)\n"                                                \
-    "  return (string.gsub (cjson.encode (v), '\\\\/', '/'))\n"                \
-    "end\n"                                                                    \
-    "local function arr (t)\n"                                                 \
-    "  if #t == 0 then return '[]' end\n"                                      \
-    "  return json (t)\n"                                                      \
-    "end\n"                                                                    \
-    "local dxf = 'dxf/' .. ARGV[8] .. '/' .. ARGV[9] .. '/'\n"                 \
-    "local pat = 'pat/' .. ARGV[8] .. '/' .. ARGV[9] .. '/'\n"                 \
-    "local gc, seen = {}, {}\n"                                                \
-    "local function collect (prefix)\n"                                        \
-    "  if seen[prefix] then return end\n"                                      \
-    "  seen[prefix] = true; gc[#gc + 1] = prefix\n"                            \
-    "end\n"                                                                    \
-    "local function schedule (due)\n"                                          \
-    "  if #gc == 0 then return end\n"                                          \
-    "  redis.call ('ZADD', KEYS[2], due, json ({org = ARGV[8],\n"              \
-    "    app = ARGV[9], prefixes = gc}))\n"                                    \
-    "end\n"                                                                    \
-    "local function decode (field)\n"                                          \
-    "  local ok, v = pcall (cjson.decode,\n"                                   \
-    "    redis.call ('HGET', KEYS[1], field) or '[]')\n"                       \
-    "  if ok and type (v) == 'table' then return v end\n"                      \
-    "  return {}\n"                                                            \
-    "end\n"
-
-//  Record a successful deploy (see the header), unlocking the app.
-//  KEYS: app hash, e:gc:due, imports hash. ARGV: buildId, buildName,
-//  dxfName, sizeBytes, created (RFC 3339), patches JSON [{fromBuildId,
-//  sizeBytes}], gc due ms, org, app, now ms, mode, previous dxfName.
-//  Deploys of one app may end out of order: a build older than the current
-//  one is added to `builds` (and rotated) but does not become current, and
-//  its patches are collected; a reordered image is taken only while its
-//  build is still current with the image it was made from, else it is
-//  collected ('stale'). A reorder keeps the app's patches (they rebuild
-//  the build's files whatever its order) and the replaced image's name in
-//  the build's formerDxfNames (the newest 4), whose traces are accepted.
-//  Returns {'ok', prefixes JSON}, {'stale', prefixes JSON} or {'gone'}.
-static edge_redis_script_t s_record = {
-    .source = S_LUA_RECORD_HELPERS
-    "local bid = tonumber (ARGV[1])\n"
-    "local given = cjson.decode (ARGV[6])\n"
-    "local is_reorder = ARGV[11] == 'reorder'\n"
-    "if redis.call ('EXISTS', KEYS[1]) == 0 then\n"
-    "  collect (dxf .. pad (bid) .. '/' .. ARGV[3] .. '/')\n"
-    "  for _, p in ipairs (given) do\n"
-    "    collect (pat .. pad (bid) .. '/' .. pad (p.fromBuildId) .. '/')\n"
-    "  end\n"
-    "  schedule (ARGV[10])\n"
-    "  return {'gone'}\n"
-    "end\n"
-    "local cur = tonumber (redis.call ('HGET', KEYS[1], 'iCurBuild') or '0')\n"
-    "  or 0\n"
-    "local curdxf = redis.call ('HGET', KEYS[1], 'dxfName') or ''\n"
-    "if is_reorder and (cur ~= bid or curdxf ~= ARGV[12]) then\n"
-    "  if curdxf ~= ARGV[3] then\n"
-    "    collect (dxf .. pad (bid) .. '/' .. ARGV[3] .. '/')\n"
-    "  end\n"
-    "  schedule (ARGV[10])\n"
-    "  redis.call ('HSET', KEYS[1], 'locked', '0', 'updated', ARGV[5])\n"
-    "  redis.call ('HDEL', KEYS[1], 'error')\n"
-    "  return {'stale', arr (gc)}\n"
-    "end\n"
-    "local is_current = is_reorder or bid >= cur\n"
-    "local max = tonumber (redis.call ('HGET', KEYS[1], 'maxBuilds') or 5)\n"
-    "if not max or max < 1 then max = 5 end\n"
-    "local entry = {buildId = bid, buildName = ARGV[2], dxfName = ARGV[3],\n"
-    "  sizeBytes = tonumber (ARGV[4]), created = ARGV[5]}\n"
-    "local kept = {}\n"
-    "for _, b in ipairs (decode ('builds')) do\n"
-    "  local id = tonumber (type (b) == 'table' and b.buildId)\n"
-    "  if id == bid then\n"
-    "    if type (b.created) == 'string' then entry.created = b.created end\n"
-    "    if type (b.formerDxfNames) == 'table' then\n"
-    "      entry.formerDxfNames = b.formerDxfNames\n"
-    "    end\n"
-    "    if type (b.dxfName) == 'string' and b.dxfName ~= ARGV[3] then\n"
-    "      collect (dxf .. pad (bid) .. '/' .. b.dxfName .. '/')\n"
-    "      local f = entry.formerDxfNames or {}\n"
-    "      table.insert (f, 1, b.dxfName)\n"
-    "      while #f > 4 do table.remove (f) end\n"
-    "      entry.formerDxfNames = f\n"
-    "    end\n"
-    "  elseif id then kept[#kept + 1] = b end\n"
-    "end\n"
-    "local function older (a, b)\n"
-    "  return tonumber (a.buildId) < tonumber (b.buildId)\n"
-    "end\n"
-    "local function rotate (keep)\n"
-    "  table.sort (kept, older)\n"
-    "  while #kept > keep do\n"
-    "    local id = pad (tonumber (table.remove (kept, 1).buildId))\n"
-    "    collect (dxf .. id .. '/'); collect (pat .. id .. '/')\n"
-    "  end\n"
-    "end\n"
-    "if is_current then\n"
-    "  rotate (max - 1); kept[#kept + 1] = entry; table.sort (kept, older)\n"
-    "else\n"
-    "  kept[#kept + 1] = entry; rotate (max)\n"
-    "end\n"
-    "local is_kept, total = {}, 0\n"
-    "for _, b in ipairs (kept) do\n"
-    "  is_kept[tonumber (b.buildId)] = true\n"
-    "  total = total + (tonumber (b.sizeBytes) or 0)\n"
-    "end\n"
-    "local patches, is_new = {}, {}\n"
-    "if is_current and not is_reorder then\n"
-    "  for _, p in ipairs (given) do\n"
-    "    local from = tonumber (p.fromBuildId)\n"
-    "    if is_kept[from] then\n"
-    "      patches[#patches + 1] = {fromBuildId = from, toBuildId = bid,\n"
-    "        sizeBytes = tonumber (p.sizeBytes) or 0}\n"
-    "      is_new[from] = true\n"
-    "    else collect (pat .. pad (bid) .. '/' .. pad (from) .. '/') end\n"
-    "  end\n"
-    "elseif not is_reorder then\n"
-    "  for _, p in ipairs (given) do\n"
-    "    collect (pat .. pad (bid) .. '/' .. pad (p.fromBuildId) .. '/')\n"
-    "  end\n"
-    "end\n"
-    "for _, p in ipairs (decode ('patches')) do\n"
-    "  local from = tonumber (type (p) == 'table' and p.fromBuildId)\n"
-    "  local to = tonumber (type (p) == 'table' and p.toBuildId)\n"
-    "  if from and to and not (to == bid and is_new[from]) then\n"
-    "    if (not is_current or is_reorder) and is_kept[from]\n"
-    "        and is_kept[to] then\n"
-    "      patches[#patches + 1] = p\n"
-    "    else\n"
-    "      collect (pat .. pad (to) .. '/' .. pad (from) .. '/')\n"
-    "    end\n"
-    "  end\n"
-    "end\n"
-    "redis.call ('HSET', KEYS[1], 'builds', arr (kept), 'patches',\n"
-    "  arr (patches), 'sizeBytes', string.format ('%.0f', total),\n"
-    "  'updated', ARGV[5], 'locked', '0')\n"
-    "if is_current then\n"
-    "  redis.call ('HSET', KEYS[1], 'iCurBuild', bid, 'dxfName', ARGV[3])\n"
-    "end\n"
-    "redis.call ('HDEL', KEYS[1], 'error')\n"
-    "redis.call ('HDEL', KEYS[3], ARGV[2])\n"
-    "schedule (ARGV[7])\n"
-    "return {'ok', arr (gc)}\n"};
-
 
 static bool
 s_is_manifest (const char *key)
@@ -374,8 +215,8 @@ json_t *
 wk_deploy_targets (edge_redis_t *redis, const char *org, const char *app)
 {
     edge_assert (redis && org && app);
-    redisReply *reply =
-        edge_redis_command (redis, "HGET e:{%s}:app:%s deployments", org, app);
+    redisReply *reply = edge_redis_command (
+        redis, "HGET " EDGE_KEY_APP_FMT " deployments", org, app);
     if (!reply || reply->type == REDIS_REPLY_ERROR) {
         freeReplyObject (reply);
         return NULL;
@@ -387,7 +228,8 @@ wk_deploy_targets (edge_redis_t *redis, const char *org, const char *app)
     if (json_is_array (names) && json_array_size (names) > 0)
         return names;
     json_decref (names);
-    reply = edge_redis_command (redis, "ZRANGE e:{%s}:deployments 0 -1", org);
+    reply = edge_redis_command (
+        redis, "ZRANGE " EDGE_KEY_DEPLOYMENTS_FMT " 0 -1", org);
     if (!reply || reply->type != REDIS_REPLY_ARRAY) {
         freeReplyObject (reply);
         return NULL;
@@ -407,8 +249,8 @@ static json_t *
 s_deployment_names (s_run_t *run)
 {
     wk_job_t *job = run->job;
-    redisReply *reply = edge_redis_command (job->redis, "EXISTS e:{%s}:app:%s",
-                                            job->org, run->app);
+    redisReply *reply = edge_redis_command (
+        job->redis, "EXISTS " EDGE_KEY_APP_FMT, job->org, run->app);
     bool is_app = reply && reply->type == REDIS_REPLY_INTEGER && reply->integer;
     freeReplyObject (reply);
     if (!is_app) {
@@ -449,8 +291,8 @@ wk_deploy_open (edge_redis_t *redis,
                 size_t len)
 {
     edge_assert (redis && org && name && prefix && why);
-    redisReply *reply =
-        edge_redis_command (redis, "HGETALL e:{%s}:deployment:%s", org, name);
+    redisReply *reply = edge_redis_command (
+        redis, "HGETALL " EDGE_KEY_DEPLOYMENT_FMT, org, name);
     edge_store_t *store = NULL;
     const char *kind = edge_redis_hash_field (reply, "kind");
     if (is_missing)
@@ -607,11 +449,11 @@ s_deploy_one (s_run_t *run, const char *name)
     else
         edge_warn ("task %s: deployment %s failed: %s", run->job->name, name,
                    why);
-    char *key = edge_sprintf ("e:{%s}:deployment:%s", run->job->org, name);
+    char *key = edge_key_deployment (run->job->org, name);
     const char *keys[] = {key};
     const char *args[] = {is_ok ? "ok" : "error", why};
-    redisReply *reply =
-        edge_redis_eval (run->job->redis, &s_set_status, 1, keys, 2, args);
+    redisReply *reply = edge_redis_eval (
+        run->job->redis, &wk_lua_deploy_set_status, 1, keys, 2, args);
     if (!reply || reply->type == REDIS_REPLY_ERROR)
         edge_warn ("task %s: cannot record the status of deployment %s",
                    run->job->name, name);
@@ -626,11 +468,11 @@ s_deploy_one (s_run_t *run, const char *name)
 static void
 s_lock (s_run_t *run, const char *error)
 {
-    char *key = edge_sprintf ("e:{%s}:app:%s", run->job->org, run->app);
+    char *key = edge_key_app (run->job->org, run->app);
     const char *keys[] = {key};
     const char *args[] = {error};
-    redisReply *reply =
-        edge_redis_eval (run->job->redis, &s_set_lock, 1, keys, 1, args);
+    redisReply *reply = edge_redis_eval (
+        run->job->redis, &wk_lua_deploy_set_lock, 1, keys, 1, args);
     if (!reply || reply->type == REDIS_REPLY_ERROR)
         edge_warn ("task %s: cannot lock app %s", run->job->name, run->app);
     freeReplyObject (reply);
@@ -660,8 +502,9 @@ s_patches_json (const s_run_t *run)
 }
 
 
-//  Record the deployed build in the app and unlock it (s_record). Returns
-//  0, or -1 with the job failed (Redis failed, or the app was deleted).
+//  Record the deployed build in the app and unlock it
+//  (worker/lua/deploy_record.lua). Returns 0, or -1 with the job failed
+//  (Redis failed, or the app was deleted).
 static int
 s_record_build (s_run_t *run)
 {
@@ -675,9 +518,9 @@ s_record_build (s_run_t *run)
               (long long) (now + job->env->gc_delay_ms));
     snprintf (now_ms, sizeof now_ms, "%lld", (long long) now);
     char *patches = s_patches_json (run);
-    char *app_key = edge_sprintf ("e:{%s}:app:%s", job->org, run->app);
-    char *imports = edge_sprintf ("e:{%s}:app:%s:imports", job->org, run->app);
-    const char *keys[] = {app_key, WK_DEPLOY_GC_DUE_KEY, imports};
+    char *app_key = edge_key_app (job->org, run->app);
+    char *imports = edge_key_app_imports (job->org, run->app);
+    const char *keys[] = {app_key, EDGE_KEY_GC_DUE, imports};
     const char *args[] = {build,
                           run->build_name,
                           run->dxf,
@@ -691,7 +534,7 @@ s_record_build (s_run_t *run)
                           run->is_reorder ? "reorder" : "build",
                           run->previous_dxf ? run->previous_dxf : ""};
     redisReply *reply =
-        edge_redis_eval (job->redis, &s_record, 3, keys, 12, args);
+        edge_redis_eval (job->redis, &wk_lua_deploy_record, 3, keys, 12, args);
     int rc = -1;
     run->is_stale = edge_redis_script_is (reply, "stale");
     if (run->is_stale)

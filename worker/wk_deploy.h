@@ -54,7 +54,6 @@
 #include <stddef.h>
 
 #define WK_DEPLOY_TRIES       3
-#define WK_DEPLOY_GC_DUE_KEY  "e:gc:due"
 
 //  The deploy task type (wk_task): needs the depot and Redis; the pause
 //  between tries, the gc delay and the test hook are the job's env.

@@ -2,13 +2,14 @@
     wk_gc.h).  */
 #include "wk_gc.h"
 #include "edge_assert.h"
+#include "edge_keys.h"
 #include "edge_log.h"
 #include "edge_store.h"
 #include "edge_task.h"
-#include "edge_task_lua.h"
 #include "edge_util.h"
 #include "wk_deploy.h"
 #include "wk_depot.h"
+#include "wk_lua.h"
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,53 +38,6 @@ typedef struct {
     int deleted;          //  objects deleted for the current entry
     wk_gc_stats_t *stats; //  never NULL
 } s_pass_t;
-
-//  An upload task past its time: waiting -> expired (and its upload
-//  record), or a task expired earlier. Left alone (entry put off): a
-//  record still `receiving`, touched less than ARGV[5] ms ago (a PUT that
-//  began in time may finish), and a waiting task whose record is already
-//  `committed` (the gateway enqueues it in a second call).
-//  KEYS: task queued leases events. ARGV: now_iso message name now_ms
-//  receiving_ms. Returns {'expired', tarKey, orgName, fresh ('1' when
-//  expired now), part (the upload record's unfinished write: its S3
-//  UploadId, or its fs part name; '' when none)}, {'receiving'},
-//  {'committed', expiresMs}, {state} for any other state, or {'gone'}.
-static edge_redis_script_t s_expire = {
-    .source = EDGE_TASK_LUA_EMIT
-    "local f = redis.call('HMGET', KEYS[1], 'state', 'params',\n"
-    "  'uploadKey', 'orgName')\n"
-    "if not f[1] then return {'gone'} end\n"
-    "if f[1] ~= 'waiting' and f[1] ~= 'expired' then return {f[1]} end\n"
-    "local up = f[3]\n"
-    "local u = {}\n"
-    "if type(up) == 'string' and string.sub(up, 1, 9) == 'e:upload:' then\n"
-    "  u = redis.call('HMGET', up, 'task', 'state', 'touchedMs',\n"
-    "    'expiresMs', 'tarKey', 'part')\n"
-    "end\n"
-    "if u[1] ~= ARGV[3] then up = nil end\n"
-    "if up and u[2] == 'receiving' and tonumber(ARGV[4]) -\n"
-    "   (tonumber(u[3]) or 0) < tonumber(ARGV[5]) then\n"
-    "  return {'receiving'}\n"
-    "end\n"
-    "if up and f[1] == 'waiting' and u[2] == 'committed' then\n"
-    "  return {'committed', u[4] or '0'}\n"
-    "end\n"
-    "local fresh = '0'\n"
-    "if f[1] == 'waiting' then\n"
-    "  redis.call('HSET', KEYS[1], 'state', 'expired', 'finished',\n"
-    "    ARGV[1], 'message', ARGV[2])\n"
-    "  redis.call('ZREM', KEYS[2], ARGV[3])\n"
-    "  emit('error', ARGV[1], {'message', ARGV[2]})\n"
-    "  fresh = '1'\n"
-    "end\n"
-    "local ok, p = pcall(cjson.decode, f[2] or '{}')\n"
-    "if not ok or type(p) ~= 'table' then p = {} end\n"
-    "local tar = type(p.tarKey) == 'string' and p.tarKey or ''\n"
-    "if up then\n"
-    "  redis.call('HSET', up, 'state', 'expired')\n"
-    "  if tar == '' then tar = u[5] or '' end\n"
-    "end\n"
-    "return {'expired', tar, f[4] or '', fresh, up and u[6] or ''}\n"};
 
 
 static bool
@@ -121,33 +75,9 @@ s_due (s_pass_t *pass, const char *key, int max)
 }
 
 
-//  The entry member of key is finished (ZREM), or put off until
-//  now + WK_GC_RETRY_MS (only if it is still there).
-//  KEYS: due zset. ARGV: member. ZREM, and when the member is the one a
-//  deleted app left in e:{org}:app:<app>:deleting, drop that marker so the
-//  name can be used again (gw_apps refuses to create it until then); for a
-//  deleted deployment, drop its held settings (gw_deployments likewise).
-static edge_redis_script_t s_done = {
-    .source =
-        "redis.call('ZREM', KEYS[1], ARGV[1])\n"
-        "local ok, d = pcall(cjson.decode, ARGV[1])\n"
-        "if ok and type(d) == 'table' and type(d.org) == 'string'\n"
-        "   and type(d.app) == 'string' then\n"
-        "  local mk = 'e:{' .. d.org .. '}:app:' .. d.app .. ':deleting'\n"
-        "  if redis.call('GET', mk) == ARGV[1] then\n"
-        "    redis.call('DEL', mk)\n"
-        "  end\n"
-        "end\n"
-        "if ok and type(d) == 'table' and type(d.org) == 'string'\n"
-        "   and type(d.deployment) == 'string' then\n"
-        "  redis.call('DEL', 'e:{' .. d.org .. '}:deployment:' ..\n"
-        "    d.deployment .. ':deleting')\n"
-        "end\n"
-        "return 1\n"};
-
-
-//  Finish (is_done) or put off the entry member of key, and count it in
-//  *count.
+//  Finish (is_done: ZREM and the deleted app's or deployment's marker,
+//  worker/lua/gc_done.lua) or put off until now + WK_GC_RETRY_MS (only if
+//  it is still there) the entry member of key, and count it in *count.
 static void
 s_settle (s_pass_t *pass,
           const char *key,
@@ -158,10 +88,11 @@ s_settle (s_pass_t *pass,
     const char *keys[] = {key};
     const char *args[] = {member};
     redisReply *reply =
-        is_done ? edge_redis_eval (pass->redis, &s_done, 1, keys, 1, args)
-                : edge_redis_command (pass->redis, "ZADD %s XX %lld %s", key,
-                                      (long long) (pass->now + WK_GC_RETRY_MS),
-                                      member);
+        is_done
+            ? edge_redis_eval (pass->redis, &wk_lua_gc_done, 1, keys, 1, args)
+            : edge_redis_command (pass->redis, "ZADD %s XX %lld %s", key,
+                                  (long long) (pass->now + WK_GC_RETRY_MS),
+                                  member);
     if (!reply || reply->type == REDIS_REPLY_ERROR)
         edge_warn ("gc: cannot update %s (the next pass does it again)", key);
     freeReplyObject (reply);
@@ -447,7 +378,7 @@ cleanup:
 static int
 s_collect_due (s_pass_t *pass)
 {
-    redisReply *due = s_due (pass, WK_GC_DUE_KEY, WK_GC_ENTRIES_MAX);
+    redisReply *due = s_due (pass, EDGE_KEY_GC_DUE, WK_GC_ENTRIES_MAX);
     if (!due)
         return -1;
     for (size_t i = 0; i < due->elements && !s_is_late (pass); i++) {
@@ -462,7 +393,7 @@ s_collect_due (s_pass_t *pass)
                        pass->deleted);
             break; //  stays due: the next pass goes on
         }
-        s_settle (pass, WK_GC_DUE_KEY, member, rc == S_DONE,
+        s_settle (pass, EDGE_KEY_GC_DUE, member, rc == S_DONE,
                   rc == S_DONE ? &pass->stats->collected
                                : &pass->stats->retried);
     }
@@ -581,12 +512,12 @@ s_upload (s_pass_t *pass, const char *task)
     edge_rfc3339 (pass->now, now_iso, sizeof now_iso);
     snprintf (now_ms, sizeof now_ms, "%lld", (long long) pass->now);
     snprintf (receiving_ms, sizeof receiving_ms, "%d", WK_GC_RECEIVING_MS);
-    char *task_key = edge_sprintf (EDGE_TASK_PREFIX "%s", task);
-    const char *keys[] = {task_key, EDGE_TASK_QUEUED_KEY, EDGE_TASK_LEASES_KEY,
-                          EDGE_EVENTS_STREAM};
+    char *task_key = edge_key_task (task);
+    const char *keys[] = {task_key, EDGE_KEY_TASKS_QUEUED,
+                          EDGE_KEY_TASKS_LEASES, EDGE_KEY_EVENTS};
     const char *args[] = {now_iso, WK_GC_MESSAGE, task, now_ms, receiving_ms};
     redisReply *reply =
-        edge_redis_eval (pass->redis, &s_expire, 4, keys, 5, args);
+        edge_redis_eval (pass->redis, &wk_lua_gc_expire, 4, keys, 5, args);
     free (task_key);
     const char *status = edge_redis_script_status (reply);
     if (!status) {
@@ -617,7 +548,7 @@ s_upload (s_pass_t *pass, const char *task)
     if (rc == S_FAILED && why[0])
         edge_warn ("gc: upload task %s: %s; tried again in %d s", task, why,
                    WK_GC_RETRY_MS / 1000);
-    s_settle (pass, WK_GC_UPLOADS_KEY, task, rc == S_DONE,
+    s_settle (pass, EDGE_KEY_UPLOADS_DUE, task, rc == S_DONE,
               rc == S_DONE   ? &pass->stats->uploads
               : rc == S_MORE ? &pass->stats->deferred
                              : &pass->stats->retried);
@@ -630,7 +561,7 @@ s_upload (s_pass_t *pass, const char *task)
 static int
 s_expire_due (s_pass_t *pass)
 {
-    redisReply *due = s_due (pass, WK_GC_UPLOADS_KEY, WK_GC_UPLOADS_MAX);
+    redisReply *due = s_due (pass, EDGE_KEY_UPLOADS_DUE, WK_GC_UPLOADS_MAX);
     if (!due)
         return -1;
     int rc = 0;

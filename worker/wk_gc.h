@@ -16,22 +16,23 @@
     budget stays due and goes on in the next pass (deleting is idempotent).
 
     Uploads: e:uploads:due is a zset task name -> expiresMs. A task still
-    `waiting` past that time becomes `expired` (one Lua script: state,
-    finished, message "upload expired, never committed", an `error` event)
-    and so does its upload record (the task hash's field "uploadKey",
-    "e:upload:<sha256 hex of the token>", as gw_builds writes it, when that
-    record names this task); the tar (params "tarKey", else the record's)
-    and the part files a PUT left beside it (<tarKey>.part-*, same
-    directory) are deleted from the depot, then the entry is removed. A
-    task expired earlier (PATCH /be/v1/tasks) is cleaned the same way; a
-    task in any other state (the upload was committed) or gone only loses
-    its entry. Put off by WK_GC_RETRY_MS instead (entry kept): a record
-    still `receiving` whose touchedMs is less than WK_GC_RECEIVING_MS old
-    (a PUT begun in time may finish; once it no longer receives, a later
-    pass expires it), and a waiting task whose record is already
-    `committed` (the gateway commits, then enqueues in a second call):
-    when that is still so WK_GC_RETRY_MS past expiresMs, the second call
-    never came and the pass enqueues the task itself (edge_task_enqueue).
+    `waiting` past that time becomes `expired` (one Lua script,
+    worker/lua/gc_expire.lua: state, finished, message "upload expired,
+    never committed", an `error` event) and so does its upload record (the
+    task hash's field "uploadKey", e:upload:<sha256 hex of the token>, as
+    gw_builds writes it, when that record names this task); the tar (params
+    "tarKey", else the record's) and the part files a PUT left beside it
+    (<tarKey>.part-*, same directory) are deleted from the depot, then the
+    entry is removed. A task expired earlier (PATCH /be/v1/tasks) is cleaned
+    the same way; a task in any other state (the upload was committed) or
+    gone only loses its entry. Put off by WK_GC_RETRY_MS instead (entry
+    kept): a record still `receiving` whose touchedMs is less than
+    WK_GC_RECEIVING_MS old (a PUT begun in time may finish; once it no
+    longer receives, a later pass expires it), and a waiting task whose
+    record is already `committed` (the gateway commits, then enqueues in a
+    second call): when that is still so WK_GC_RETRY_MS past expiresMs, the
+    second call never came and the pass enqueues the task itself
+    (edge_task_enqueue).
 
     The depot is the one of the worker's wk_env; deployments are opened
     with wk_deploy_open.  */
@@ -42,8 +43,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define WK_GC_DUE_KEY      "e:gc:due"
-#define WK_GC_UPLOADS_KEY  "e:uploads:due"
 #define WK_GC_ENTRIES_MAX  16     //  e:gc:due entries looked at per pass
 #define WK_GC_UPLOADS_MAX  100    //  uploads looked at per pass
 #define WK_GC_KEYS_MAX     1000   //  objects deleted per pass

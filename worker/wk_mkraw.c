@@ -2,11 +2,13 @@
     an imported build, staged and renamed into the depot (see wk_mkraw.h). */
 #include "wk_mkraw.h"
 #include "edge_assert.h"
+#include "edge_keys.h"
 #include "edge_log.h"
 #include "edge_store.h"
 #include "edge_task.h"
 #include "edge_util.h"
 #include "wk_image.h"
+#include "wk_lua.h"
 #include "wk_metrics.h"
 #include "wk_mkraw_traces.h"
 #include "wk_patch.h"
@@ -66,27 +68,6 @@ typedef struct {
     pthread_t thread;
 } s_watch_t;
 
-//  KEYS: task hash, app hash. Returns {'ok', id} | {'no_app'} | {'no_task'}.
-//  Build ids come from <app hash>:buildids, a counter that deleting the app
-//  keeps: a new app of the same name never reuses an id, so no deletion
-//  scheduled for the old app's files can reach the new app's.
-static edge_redis_script_t s_take_id = {
-    .source =
-        "if redis.call('EXISTS', KEYS[2]) == 0 then return {'no_app'} end\n"
-        "local id = redis.call('HGET', KEYS[1], 'buildId')\n"
-        "if not id then\n"
-        "  if redis.call('EXISTS', KEYS[1]) == 0 then return {'no_task'} end\n"
-        "  id = tostring(redis.call('INCR', KEYS[2] .. ':buildids'))\n"
-        "  redis.call('HSET', KEYS[1], 'buildId', id)\n"
-        "end\n"
-        "redis.call('HSET', KEYS[2], 'processing', '1')\n"
-        "return {'ok', id}\n"};
-//  KEYS: app hash. Returns 1, or 0 when the app is gone.
-static edge_redis_script_t s_processing_off = {
-    .source = "if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end\n"
-              "redis.call('HSET', KEYS[1], 'processing', '0')\n"
-              "return 1\n"};
-
 
 static void *
 s_watch_loop (void *arg)
@@ -140,7 +121,7 @@ s_params (s_run_t *run)
                             S_STR (run->tar_key)),
                -1;
     run->tar_bytes = (uint64_t) st.st_size;
-    run->app_key = edge_sprintf ("e:{%s}:app:%s", job->org, run->app);
+    run->app_key = edge_key_app (job->org, run->app);
     return 0;
 }
 
@@ -150,10 +131,10 @@ static int
 s_build_id (s_run_t *run)
 {
     wk_job_t *job = run->job;
-    char *task_key = edge_sprintf ("e:task:%s", job->name);
+    char *task_key = edge_key_task (job->name);
     const char *keys[] = {task_key, run->app_key};
     redisReply *reply =
-        edge_redis_eval (job->redis, &s_take_id, 2, keys, 0, NULL);
+        edge_redis_eval (job->redis, &wk_lua_mkraw_take_id, 2, keys, 0, NULL);
     free (task_key);
     int rc = -1;
     if (edge_redis_script_is (reply, "no_app"))
@@ -462,8 +443,8 @@ s_run_build (wk_job_t *job)
 cleanup:
     if (run.is_processing) {
         const char *keys[] = {run.app_key};
-        redisReply *reply =
-            edge_redis_eval (job->redis, &s_processing_off, 1, keys, 0, NULL);
+        redisReply *reply = edge_redis_eval (
+            job->redis, &wk_lua_mkraw_processing_off, 1, keys, 0, NULL);
         if (!reply || reply->type != REDIS_REPLY_INTEGER)
             edge_warn ("task %s: cannot clear processing on app %s", job->name,
                        run.app);

@@ -5,11 +5,13 @@
     trainings API (see wk_mkraw_traces.h).  */
 #include "wk_mkraw_traces.h"
 #include "edge_assert.h"
+#include "edge_keys.h"
 #include "edge_log.h"
 #include "edge_store.h"
 #include "edge_task.h"
 #include "edge_util.h"
 #include "wk_image.h"
+#include "wk_lua.h"
 #include "wk_manifest.h"
 #include "wk_metrics.h"
 #include "wk_mkraw.h"
@@ -69,75 +71,6 @@ typedef struct {
     json_t *patches; //  [{"fromBuildId","sizeBytes"}]
 } s_run_t;
 
-//  KEYS: app hash, training hash, trace counts. ARGV: buildId, dxfName.
-//  Returns {'no_app'} | {'changed', iCurBuild, dxfName} | {'ok', builds,
-//  trace count, nTracesReliable, bandwidthBps, percentile,
-//  improvementThreshold} (settings '' when unset).
-static edge_redis_script_t s_begin = {
-    .source =
-        "if redis.call ('EXISTS', KEYS[1]) == 0 then return {'no_app'} end\n"
-        "local app = redis.call ('HMGET', KEYS[1], 'iCurBuild', 'dxfName',\n"
-        "  'builds')\n"
-        "if tonumber (app[1] or '') ~= tonumber (ARGV[1])\n"
-        "  or app[2] ~= ARGV[2] then\n"
-        "  return {'changed', app[1] or '-', app[2] or '-'} end\n"
-        "redis.call ('HSET', KEYS[1], 'processing', '1')\n"
-        "local t = redis.call ('HMGET', KEYS[2], 'nTracesReliable',\n"
-        "  'bandwidthBps', 'percentile', 'improvementThreshold')\n"
-        "return {'ok', app[3] or '[]', redis.call ('HGET', KEYS[3], ARGV[1])\n"
-        "  or '0', t[1] or '', t[2] or '', t[3] or '', t[4] or ''}\n"};
-
-//  KEYS: traces zset. ARGV: min score ('-inf' or '(<score>'), page size,
-//  trace hash prefix, buildId. The members after min (all members of the
-//  page's last score, so paging never splits a score) with the records of
-//  this build: {'ok', next min, id, key, id, key ...} | {'done'}.
-static edge_redis_script_t s_page = {
-    .source =
-        "local rows = redis.call ('ZRANGEBYSCORE', KEYS[1], ARGV[1], '+inf',\n"
-        "  'WITHSCORES', 'LIMIT', 0, tonumber (ARGV[2]))\n"
-        "if #rows == 0 then return {'done'} end\n"
-        "local last = rows[#rows]\n"
-        "local ids = {}\n"
-        "for i = 1, #rows, 2 do\n"
-        "  if rows[i + 1] ~= last then ids[#ids + 1] = rows[i] end\n"
-        "end\n"
-        "for _, id in ipairs (redis.call ('ZRANGEBYSCORE', KEYS[1], last,\n"
-        "  last)) do ids[#ids + 1] = id end\n"
-        "local out = {'ok', '(' .. last}\n"
-        "for _, id in ipairs (ids) do\n"
-        "  local h = redis.call ('HMGET', ARGV[3] .. id, 'buildId', 'key')\n"
-        "  if tonumber (h[1] or '') == tonumber (ARGV[4]) then\n"
-        "    out[#out + 1] = id\n"
-        "    out[#out + 1] = h[2] or ''\n"
-        "  end\n"
-        "end\n"
-        "return out\n"};
-
-//  KEYS: app hash, training hash. ARGV: task name, buildId, dxfName,
-//  outcome ('ok' | 'changed' (ok, and a deploy follows: the reservation
-//  stays and edge_task_succeed_next hands it to the deploy, so no trigger
-//  is accepted until the new image is published) | 'failed' |
-//  'cancelled'), '1' when we set the app's
-//  processing flag, then (when 'ok') the figures' field/value pairs.
-//  Returns {'ok'} | {'no_app'} | {'changed', iCurBuild, dxfName}.
-static edge_redis_script_t s_end = {
-    .source =
-        "local done = ARGV[4] == 'ok' or ARGV[4] == 'changed'\n"
-        "if ARGV[4] ~= 'cancelled' and ARGV[4] ~= 'changed'\n"
-        "  and redis.call ('HGET', KEYS[2], 'processingTask') == ARGV[1] then\n"
-        "  redis.call ('HDEL', KEYS[2], 'processingTask', 'processingUntil')\n"
-        "end\n"
-        "if redis.call ('EXISTS', KEYS[1]) == 0 then return {'no_app'} end\n"
-        "if ARGV[5] == '1' then\n"
-        "  redis.call ('HSET', KEYS[1], 'processing', '0') end\n"
-        "if not done then return {'ok'} end\n"
-        "local app = redis.call ('HMGET', KEYS[1], 'iCurBuild', 'dxfName')\n"
-        "if tonumber (app[1] or '') ~= tonumber (ARGV[2])\n"
-        "  or app[2] ~= ARGV[3] then\n"
-        "  return {'changed', app[1] or '-', app[2] or '-'} end\n"
-        "redis.call ('HSET', KEYS[2], unpack (ARGV, 6))\n"
-        "return {'ok'}\n"};
-
 
 //  Record progress in traces (best effort), at most every S_PROGRESS_MS
 //  unless is_forced.
@@ -177,14 +110,14 @@ s_params (s_run_t *run)
     if (why)
         return wk_job_fail (job, "mkraw: %s", why);
     run->build_id = (int) json_integer_value (id);
-    run->app_key = edge_sprintf ("e:{%s}:app:%s", job->org, run->app);
-    run->training_key = edge_sprintf ("e:{%s}:training:%s", job->org, run->app);
+    run->app_key = edge_key_app (job->org, run->app);
+    run->training_key = edge_key_training (job->org, run->app);
     return WK_JOB_DONE;
 }
 
 
-//  A setting from s_begin's reply element i, or dflt when unset or out of
-//  min..max (warned).
+//  A setting from mkraw_traces_begin's reply element i, or dflt when unset
+//  or out of min..max (warned).
 static double
 s_setting (const s_run_t *run,
            const redisReply *reply,
@@ -209,8 +142,8 @@ s_setting (const s_run_t *run,
 }
 
 
-//  The settings and the build's name from s_begin's 'ok' reply. Returns
-//  WK_JOB_DONE to go on.
+//  The settings and the build's name from mkraw_traces_begin's 'ok'
+//  reply. Returns WK_JOB_DONE to go on.
 static wk_job_rc_t
 s_settings (s_run_t *run, const redisReply *reply)
 {
@@ -258,11 +191,11 @@ s_start (s_run_t *run)
     wk_job_t *job = run->job;
     char bid[16];
     snprintf (bid, sizeof bid, "%d", run->build_id);
-    char *counts = edge_sprintf ("%s:tracecounts", run->app_key);
+    char *counts = edge_key_app_tracecounts (job->org, run->app);
     const char *keys[] = {run->app_key, run->training_key, counts};
     const char *args[] = {bid, run->dxf};
-    redisReply *reply =
-        edge_redis_eval (job->redis, &s_begin, 3, keys, 2, args);
+    redisReply *reply = edge_redis_eval (
+        job->redis, &wk_lua_mkraw_traces_begin, 3, keys, 2, args);
     wk_job_rc_t rc = WK_JOB_FAILED;
     if (edge_redis_script_is (reply, "no_app"))
         wk_job_fail (job, "mkraw: app %s no longer exists", run->app);
@@ -361,7 +294,7 @@ s_one_trace (s_run_t *run,
 }
 
 
-//  Add the traces of one s_page reply. Returns WK_JOB_DONE to go on.
+//  Add the traces of one mkraw_traces_page reply. Returns WK_JOB_DONE to go on.
 static wk_job_rc_t
 s_add_page (s_run_t *run, wk_trace_mapper_t *mapper, const redisReply *reply)
 {
@@ -382,8 +315,8 @@ s_read_traces (s_run_t *run)
 {
     wk_job_t *job = run->job;
     wk_trace_mapper_t *mapper = wk_trace_mapper_new (run->manifest);
-    char *zset = edge_sprintf ("%s:traces", run->app_key);
-    char *prefix = edge_sprintf ("%s:trace:", run->app_key);
+    char *zset = edge_key_app_traces (job->org, run->app);
+    char *prefix = edge_key_app_trace (job->org, run->app, "");
     char *cursor = edge_strdup ("-inf"), bid[16];
     snprintf (bid, sizeof bid, "%d", run->build_id);
     s_progress (run, true);
@@ -391,8 +324,8 @@ s_read_traces (s_run_t *run)
     while (rc == WK_JOB_DONE) {
         const char *keys[] = {zset};
         const char *args[] = {cursor, S_PAGE, prefix, bid};
-        redisReply *reply =
-            edge_redis_eval (job->redis, &s_page, 1, keys, 4, args);
+        redisReply *reply = edge_redis_eval (
+            job->redis, &wk_lua_mkraw_traces_page, 1, keys, 4, args);
         bool is_done = edge_redis_script_is (reply, "done");
         if (!is_done
             && (!edge_redis_script_is (reply, "ok") || reply->elements < 2
@@ -627,8 +560,8 @@ s_finish (s_run_t *run, wk_job_rc_t rc)
                           run->is_changed ? "true" : "false"};
     const char *keys[] = {run->app_key, run->training_key};
     int nargs = rc == WK_JOB_DONE ? (int) (sizeof args / sizeof args[0]) : 5;
-    redisReply *reply =
-        edge_redis_eval (job->redis, &s_end, 2, keys, nargs, args);
+    redisReply *reply = edge_redis_eval (
+        job->redis, &wk_lua_mkraw_traces_end, 2, keys, nargs, args);
     if (edge_redis_script_is (reply, "ok")
         || (rc != WK_JOB_DONE && edge_redis_script_is (reply, "no_app")))
         ;

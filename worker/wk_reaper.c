@@ -1,11 +1,13 @@
 /*  wk_reaper - lock, edge_task_reap, and JOBs to the broker frontend.  */
 #include "wk_reaper.h"
 #include "edge_assert.h"
+#include "edge_keys.h"
 #include "edge_log.h"
 #include "edge_task.h"
 #include "edge_util.h"
 #include "proto_job.h"
 #include "wk_gc.h"
+#include "wk_lua.h"
 #include <stdlib.h>
 
 struct wk_reaper {
@@ -16,16 +18,6 @@ struct wk_reaper {
     int64_t due_ms;      //  monotonic time of the next pass
     const wk_env_t *env; //  garbage collection's depot (borrowed)
 };
-
-//  Take the lock, or keep it when we already hold it. Returns 1 if held.
-//  KEYS: lock   ARGV: worker id, lifetime ms
-static edge_redis_script_t s_lock = {
-    .source = "if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2])"
-              " then return 1 end\n"
-              "if redis.call('GET', KEYS[1]) == ARGV[1] then\n"
-              "  redis.call('PEXPIRE', KEYS[1], ARGV[2]); return 1\n"
-              "end\n"
-              "return 0\n"};
 
 
 wk_reaper_t *
@@ -68,16 +60,18 @@ wk_reaper_due_ms (const wk_reaper_t *self)
 }
 
 
-//  1 when we hold the reaper lock, 0 when another worker does, -1 on
-//  Redis failure.
+//  Take the reaper lock, or keep it when we already hold it
+//  (worker/lua/reaper_lock.lua): 1 when we hold it, 0 when another worker
+//  does, -1 on Redis failure.
 static int
 s_lock_duty (wk_reaper_t *self, edge_redis_t *redis)
 {
     char px[24];
     snprintf (px, sizeof px, "%lld", (long long) self->interval_ms);
-    const char *keys[] = {WK_REAPER_LOCK_KEY};
+    const char *keys[] = {EDGE_KEY_REAPER_LOCK};
     const char *args[] = {self->worker_id, px};
-    redisReply *reply = edge_redis_eval (redis, &s_lock, 1, keys, 2, args);
+    redisReply *reply =
+        edge_redis_eval (redis, &wk_lua_reaper_lock, 1, keys, 2, args);
     int rc = -1;
     if (reply && reply->type == REDIS_REPLY_INTEGER)
         rc = reply->integer == 1 ? 1 : 0;

@@ -6,12 +6,13 @@
     min(interval / 2, WK_REAPER_GC_BUDGET_MS).  */
 #ifndef WK_REAPER_H_INCLUDED
 #define WK_REAPER_H_INCLUDED
+#include "edge_keys.h"
 #include "edge_redis.h"
 #include "wk_env.h"
 #include <czmq.h>
 #include <stdint.h>
 
-#define WK_REAPER_LOCK_KEY     "e:reaper:lock"
+#define WK_REAPER_LOCK_KEY     EDGE_KEY_REAPER_LOCK //  (its former name)
 #define WK_REAPER_BATCH_MAX    1000
 #define WK_REAPER_GC_BUDGET_MS 1000
 

@@ -3,14 +3,14 @@
 --
 -- Needs, before the include line, a local events_key: the event stream
 -- (@EDGE_KEY_EVENTS@).
--- emit_key(key, event, now_iso, extra): key is the task's hash; extra holds
--- name/value pairs, empty values left out. Every event carries the task's
+-- emit_key(key, event, at_iso, extra): key is the task's hash, at_iso the
+-- event's time; extra holds name/value pairs, empty values left out. Every event carries the task's
 -- name, type, its orgName/appName/buildName/dxfName when set, timestamp,
 -- "seq" (1, 2, 3 ... per task: the task's evseq, so consumers can take a
 -- task's events in order whoever reads them first), createdMs and the
 -- record's buildChanged ("true"/"false") when known.
 -- luacheck: push ignore 211
-local function emit_key(key, event, now_iso, extra)
+local function emit_key(key, event, at_iso, extra)
   local f = redis.call('HMGET', key, 'name', 'type', 'orgName',
     'appName', 'buildName', 'dxfName', 'createdMs', 'buildChanged')
   local a = {'XADD', events_key, 'MAXLEN', '~', '1000000',
@@ -21,7 +21,7 @@ local function emit_key(key, event, now_iso, extra)
       a[#a + 1] = names[i]; a[#a + 1] = f[i + 2]
     end
   end
-  a[#a + 1] = 'timestamp'; a[#a + 1] = now_iso
+  a[#a + 1] = 'timestamp'; a[#a + 1] = at_iso
   a[#a + 1] = 'seq'
   a[#a + 1] = tostring(redis.call('HINCRBY', key, 'evseq', 1))
   if f[7] then a[#a + 1] = 'createdMs'; a[#a + 1] = f[7] end
