@@ -1,5 +1,6 @@
 # cmake -P edge_lua_embed.cmake: see EdgeLua.cmake. Inputs: PREFIX,
 # SCRIPTS (|-separated paths), LUA_DIR, LIB_DIR, OUT_C, OUT_H, OUT_DIR.
+cmake_policy(SET CMP0057 NEW)  # if(... IN_LIST ...) in script mode
 string(REPLACE "|" ";" SCRIPTS "${SCRIPTS}")
 
 # Expands the --#include lines of file into var (each fragment once).
@@ -35,7 +36,9 @@ set(rows "")
 set(count 0)
 file(MAKE_DIRECTORY ${OUT_DIR})
 file(GLOB old ${OUT_DIR}/*.lua)        # a removed script leaves no copy
-file(REMOVE ${old})
+if(old)
+  file(REMOVE ${old})
+endif()
 foreach(script ${SCRIPTS})
   get_filename_component(name ${script} NAME_WE)
   if(NOT name MATCHES "^[a-z][a-z0-9_]*$")
