@@ -35,13 +35,12 @@
     so the sweep can never take the files of a new app of the same name.  */
 #include "gw_apps.h"
 #include "edge_json.h"
+#include "edge_keys.h"
 #include "edge_log.h"
-#include "edge_task.h"
-#include "edge_task_lua.h"
 #include "edge_util.h"
 #include "gw_deployments.h"
 #include "gw_list.h"
-#include "gw_upload.h"
+#include "gw_lua.h"
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,111 +69,6 @@ static const edge_json_field_t s_patch_fields[] = {
     {"deployments", EDGE_JSON_ARRAY, false, 0, S_MAX_DEPLOYMENTS, true},
 };
 
-//  Lua: every deployment ARGV[from..to] exists (prefix ARGV[3]), else
-//  return {'unknown_deployment', name}.
-#define S_LUA_CHECK_DEPLOYMENTS                                                \
-    "for i = from, to do\n"                                                    \
-    "  if redis.call ('EXISTS', ARGV[3] .. ARGV[i]) == 0 then\n"               \
-    "    return {'unknown_deployment', ARGV[i]}\n"                             \
-    "  end\n"                                                                  \
-    "end\n"
-//  Lua: deregister the app ARGV[1] from the deployments of its hash.
-#define S_LUA_DEREGISTER                                                       \
-    "local ok, old = pcall (cjson.decode,\n"                                   \
-    "  redis.call ('HGET', KEYS[1], 'deployments') or '[]')\n"                 \
-    "if ok and type (old) == 'table' then\n"                                   \
-    "  for _, d in ipairs (old) do\n"                                          \
-    "    redis.call ('SREM', ARGV[3] .. d .. ':apps', ARGV[1])\n"              \
-    "  end\n"                                                                  \
-    "end\n"
-
-//  KEYS: app hash, apps index, org info. ARGV: name, created ms,
-//  deployment key prefix, n, n deployment names, hash field/value pairs.
-static edge_redis_script_t s_create = {
-    .source =
-        "if redis.call ('EXISTS', KEYS[3]) == 0 then return {'no_org'} end\n"
-        "if redis.call ('EXISTS', KEYS[1]) == 1 then return {'conflict'} end\n"
-        "if redis.call ('EXISTS', KEYS[1] .. ':deleting') == 1 then\n"
-        "  return {'app_deleting'}\n"
-        "end\n"
-        "local n = tonumber (ARGV[4])\n"
-        "local from, to = 5, 4 + n\n" S_LUA_CHECK_DEPLOYMENTS
-        "for i = from, to do\n"
-        "  redis.call ('SADD', ARGV[3] .. ARGV[i] .. ':apps', ARGV[1])\n"
-        "end\n"
-        "redis.call ('HSET', KEYS[1], unpack (ARGV, 5 + n))\n"
-        "redis.call ('ZADD', KEYS[2], ARGV[2], ARGV[1])\n"
-        "return {'ok', redis.call ('HGETALL', KEYS[1])}\n"};
-
-//  KEYS: app hash. ARGV: name, (unused), deployment key prefix, n (-1:
-//  deployments unchanged), n names, hash field/value pairs. Clears the
-//  lock and the error (architecture §4: patching the app unlocks it).
-static edge_redis_script_t s_patch = {
-    .source =
-        "if redis.call ('EXISTS', KEYS[1]) == 0 then return {'not_found'} "
-        "end\n"
-        "local n = tonumber (ARGV[4])\n"
-        "if n >= 0 then\n"
-        "  local from, to = 5, 4 + n\n" S_LUA_CHECK_DEPLOYMENTS S_LUA_DEREGISTER
-        "  for i = from, to do\n"
-        "    redis.call ('SADD', ARGV[3] .. ARGV[i] .. ':apps', ARGV[1])\n"
-        "  end\n"
-        "end\n"
-        "redis.call ('HSET', KEYS[1], unpack (ARGV, 5 + math.max (n, 0)))\n"
-        "redis.call ('HDEL', KEYS[1], 'error')\n"
-        "return {'ok', redis.call ('HGETALL', KEYS[1])}\n"};
-
-//  Lua: every task the imports hash KEYS[5] names that is still waiting
-//  becomes expired (finished ARGV[2], message ARGV[7], an error event on
-//  KEYS[4] as edge_taskops's expire writes it), leaves e:uploads:due
-//  KEYS[8], and so does its upload record when that names the task. A
-//  reservation ("<token>@<ms>") names no task hash and is skipped. Sets n
-//  to the count.
-#define S_LUA_EXPIRE_UPLOADS                                                   \
-    "local n = 0\n"                                                            \
-    "for _, task in ipairs (redis.call ('HVALS', KEYS[5])) do\n"               \
-    "  local key = '" EDGE_TASK_PREFIX "' .. task\n"                           \
-    "  local f = redis.call ('HMGET', key, 'state', 'uploadKey')\n"            \
-    "  if f[1] == 'waiting' then\n"                                            \
-    "    redis.call ('HSET', key, 'state', 'expired', 'finished', ARGV[2],\n"  \
-    "      'message', ARGV[7])\n"                                              \
-    "    redis.call ('ZREM', KEYS[8], task)\n"                                 \
-    "    emit_key (key, 'error', ARGV[2], {'message', ARGV[7]})\n"             \
-    "    local up = f[2]\n"                                                    \
-    "    if type (up) == 'string' and string.sub (up, 1, 9) == 'e:upload:'\n"  \
-    "       and redis.call ('HGET', up, 'task') == task then\n"                \
-    "      redis.call ('HSET', up, 'state', 'expired')\n"                      \
-    "    end\n"                                                                \
-    "    n = n + 1\n"                                                          \
-    "  end\n"                                                                  \
-    "end\n"
-
-//  KEYS: app hash, apps index, e:gc:due, e:events (emit_key's KEYS[4]),
-//  imports hash, training hash, traces index, e:uploads:due. ARGV: name,
-//  now (RFC 3339), deployment key prefix, gc entry (JSON), now ms, trace
-//  hash key prefix, message of the expired uploads. Deletes the app's
-//  Redis state (the per-trace hashes too, in batches), expires its
-//  pending uploads and schedules its files for deletion at once (wk_gc).
-//  {'ok', uploads expired} or {'not_found'}.
-static edge_redis_script_t s_delete = {
-    .source = EDGE_TASK_LUA_EMIT
-    "if redis.call ('EXISTS', KEYS[1]) == 0 then return {'not_found'} "
-    "end\n" S_LUA_DEREGISTER S_LUA_EXPIRE_UPLOADS
-    "local ids = redis.call ('ZRANGE', KEYS[7], 0, -1)\n"
-    "for i = 1, #ids, 500 do\n"
-    "  local batch = {}\n"
-    "  for j = i, math.min (i + 499, #ids) do\n"
-    "    batch[#batch + 1] = ARGV[6] .. ids[j]\n"
-    "  end\n"
-    "  redis.call ('DEL', unpack (batch))\n"
-    "end\n"
-    "redis.call ('DEL', KEYS[1], KEYS[5], KEYS[6], KEYS[7])\n"
-    "redis.call ('ZREM', KEYS[2], ARGV[1])\n"
-    "redis.call ('ZADD', KEYS[3], ARGV[5], ARGV[4])\n"
-    "redis.call ('DEL', KEYS[1] .. ':tracecounts')\n"
-    "redis.call ('SET', KEYS[1] .. ':deleting', ARGV[4])\n"
-    "return {'ok', n}\n"};
-
 static const char *
 s_org (gw_req_t *req)
 {
@@ -185,14 +79,14 @@ s_org (gw_req_t *req)
 static char *
 s_key (gw_req_t *req, const char *name)
 {
-    return gw_req_sprintf (req, "e:{%s}:app:%s", s_org (req), name);
+    return gw_req_adopt (req, edge_key_app (s_org (req), name));
 }
 
 
 static char *
 s_dep_prefix (gw_req_t *req)
 {
-    return gw_req_sprintf (req, "e:{%s}:deployment:", s_org (req));
+    return gw_req_adopt (req, edge_key_deployment (s_org (req), ""));
 }
 
 
@@ -363,8 +257,8 @@ gw_apps_create (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
     char created[32];
     edge_rfc3339 (now_ms, created, sizeof created);
     const char *keys[] = {s_key (req, name),
-                          gw_req_sprintf (req, "e:{%s}:apps", s_org (req)),
-                          gw_req_sprintf (req, "e:{%s}:info", s_org (req))};
+                          gw_req_adopt (req, edge_key_apps (s_org (req))),
+                          gw_req_adopt (req, edge_key_org_info (s_org (req)))};
     const char *args[4 + S_MAX_DEPLOYMENTS + 32] = {
         name, gw_req_sprintf (req, "%lld", (long long) now_ms),
         s_dep_prefix (req), gw_req_sprintf (req, "%d", ndeps)};
@@ -398,8 +292,8 @@ gw_apps_create (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
         created};
     for (size_t i = 0; i < S_COUNT (pairs); i++)
         args[nargs++] = pairs[i];
-    redisReply *reply = edge_redis_eval (gw_thread_redis (thread), &s_create, 3,
-                                         keys, nargs, args);
+    redisReply *reply = edge_redis_eval (
+        gw_thread_redis (thread), &gw_lua_apps_create, 3, keys, nargs, args);
     if (edge_redis_script_is (reply, "ok"))
         gw_req_reply_header (req, "Location",
                              gw_req_sprintf (req, "/be/v1/apps/%s", name));
@@ -413,9 +307,8 @@ gw_apps_list (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
 {
     (void) ctx;
     gw_list_reply_hashes (req, gw_thread_redis (thread), &s_spec,
-                          gw_req_sprintf (req, "e:{%s}:apps", s_org (req)),
-                          gw_req_sprintf (req, "e:{%s}:app:", s_org (req)),
-                          s_object, "apps: list");
+                          gw_req_adopt (req, edge_key_apps (s_org (req))),
+                          s_key (req, ""), s_object, "apps: list");
 }
 
 
@@ -487,8 +380,8 @@ gw_apps_patch (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
             args[nargs++] = pairs[i];
             args[nargs++] = pairs[i + 1];
         }
-    redisReply *reply = edge_redis_eval (gw_thread_redis (thread), &s_patch, 1,
-                                         keys, nargs, args);
+    redisReply *reply = edge_redis_eval (
+        gw_thread_redis (thread), &gw_lua_apps_patch, 1, keys, nargs, args);
     s_reply (req, reply, 200, name, "patched");
     freeReplyObject (reply);
 }
@@ -502,13 +395,13 @@ gw_apps_delete (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
     const char *org = s_org (req);
     char *app_key = s_key (req, name);
     const char *keys[] = {app_key,
-                          gw_req_sprintf (req, "e:{%s}:apps", org),
-                          "e:gc:due",
-                          EDGE_EVENTS_STREAM,
-                          gw_req_sprintf (req, "%s:imports", app_key),
-                          gw_req_sprintf (req, "e:{%s}:training:%s", org, name),
-                          gw_req_sprintf (req, "%s:traces", app_key),
-                          GW_UPLOAD_DUE_KEY};
+                          gw_req_adopt (req, edge_key_apps (org)),
+                          EDGE_KEY_GC_DUE,
+                          EDGE_KEY_EVENTS,
+                          gw_req_adopt (req, edge_key_app_imports (org, name)),
+                          gw_req_adopt (req, edge_key_training (org, name)),
+                          gw_req_adopt (req, edge_key_app_traces (org, name)),
+                          EDGE_KEY_UPLOADS_DUE};
     //  Names are [A-Za-z0-9_]: nothing to escape in the JSON
     const char *entry = gw_req_sprintf (
         req,
@@ -518,16 +411,17 @@ gw_apps_delete (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
     int64_t now_ms = edge_now_ms ();
     char now[32];
     edge_rfc3339 (now_ms, now, sizeof now);
-    const char *args[] = {name,
-                          now,
-                          s_dep_prefix (req),
-                          entry,
-                          gw_req_sprintf (req, "%lld", (long long) now_ms),
-                          gw_req_sprintf (req, "%s:trace:", app_key),
-                          "app deleted"};
-    redisReply *reply = edge_redis_eval (gw_thread_redis (thread), &s_delete,
-                                         (int) S_COUNT (keys), keys,
-                                         (int) S_COUNT (args), args);
+    const char *args[] = {
+        name,
+        now,
+        s_dep_prefix (req),
+        entry,
+        gw_req_sprintf (req, "%lld", (long long) now_ms),
+        gw_req_adopt (req, edge_key_app_trace (org, name, "")),
+        "app deleted"};
+    redisReply *reply = edge_redis_eval (
+        gw_thread_redis (thread), &gw_lua_apps_delete, (int) S_COUNT (keys),
+        keys, (int) S_COUNT (args), args);
     if (edge_redis_script_is (reply, "ok") && reply->elements == 2) {
         edge_info ("app %s deleted by %s (%lld pending uploads expired; its "
                    "files are deleted by the next reaper pass)",

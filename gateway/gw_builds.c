@@ -3,10 +3,12 @@
     it in the import entry (and opens the upload record).  */
 #include "gw_builds.h"
 #include "edge_json.h"
+#include "edge_keys.h"
 #include "edge_log.h"
 #include "edge_task.h"
 #include "edge_taskops.h"
 #include "edge_util.h"
+#include "gw_lua.h"
 #include "gw_upload.h"
 #include "gw_url.h"
 #include <jansson.h>
@@ -28,97 +30,6 @@ static const edge_json_field_t s_commit_fields[] = {
     {"appName", EDGE_JSON_NAME, true, 0, 0, false},
     {"buildName", EDGE_JSON_STRING, true, 1, 100, false},
 };
-
-//  KEYS: app hash, imports   ARGV: buildName reservation now_ms stale_ms
-//  {'ok'}, {'not_found'}, {'locked', error}, {'exists'} or {'importing',
-//  task}. A failed or expired import (or one whose task is gone) is
-//  replaced.
-static edge_redis_script_t s_reserve = {
-    .source =
-        "if redis.call ('EXISTS', KEYS[1]) == 0 then return {'not_found'} "
-        "end\n"
-        "local app = redis.call ('HMGET', KEYS[1], 'locked', 'error',\n"
-        "  'builds')\n"
-        "if app[1] == '1' then return {'locked', app[2] or ''} end\n"
-        "local ok, builds = pcall (cjson.decode, app[3] or '[]')\n"
-        "if ok and type (builds) == 'table' then\n"
-        "  for _, b in ipairs (builds) do\n"
-        "    if type (b) == 'table' and b.buildName == ARGV[1] then\n"
-        "      return {'exists'}\n"
-        "    end\n"
-        "  end\n"
-        "end\n"
-        "local cur = redis.call ('HGET', KEYS[2], ARGV[1])\n"
-        "if cur then\n"
-        "  local at = string.find (cur, '@', 1, true)\n"
-        "  if at then\n"
-        "    local since = tonumber (string.sub (cur, at + 1)) or 0\n"
-        "    if tonumber (ARGV[3]) - since < tonumber (ARGV[4]) then\n"
-        "      return {'importing', ''}\n"
-        "    end\n"
-        "  else\n"
-        "    local state = redis.call ('HGET', 'e:task:' .. cur, 'state')\n"
-        "    if state and state ~= 'failed' and state ~= 'expired' then\n"
-        "      return {'importing', cur}\n"
-        "    end\n"
-        "  end\n"
-        "end\n"
-        "redis.call ('HSET', KEYS[2], ARGV[1], ARGV[2])\n"
-        "return {'ok'}\n"};
-
-//  KEYS: imports   ARGV: buildName reservation   drops the reservation.
-static edge_redis_script_t s_unreserve = {
-    .source = "if redis.call ('HGET', KEYS[1], ARGV[1]) == ARGV[2] then\n"
-              "  redis.call ('HDEL', KEYS[1], ARGV[1])\n"
-              "end\n"
-              "return 1\n"};
-
-//  KEYS: imports, task [, upload record, due zset]
-//  ARGV: buildName reservation task expires_ms keep_ms [field value ...]
-//  {'ok'}, or {'lost'} when the reservation was replaced meanwhile.
-static edge_redis_script_t s_finish = {
-    .source = "if redis.call ('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then\n"
-              "  return {'lost'}\n"
-              "end\n"
-              "redis.call ('HSET', KEYS[1], ARGV[1], ARGV[3])\n"
-              "if KEYS[3] then\n"
-              "  redis.call ('HSET', KEYS[3], unpack (ARGV, 6))\n"
-              "  redis.call ('PEXPIRE', KEYS[3], ARGV[5])\n"
-              "  redis.call ('ZADD', KEYS[4], ARGV[4], ARGV[3])\n"
-              "  redis.call ('HSET', KEYS[2], 'uploadKey', KEYS[3])\n"
-              "end\n"
-              "return {'ok'}\n"};
-
-//  KEYS: imports   ARGV: buildName now_ms
-//  {'ok', task, group, sizeBytes} (record now committed), or
-//  {'not_found'}, {'not_upload', task}, {'committed', task}, {'expired'},
-//  {'incomplete', state}. A committed record whose task still waits (an
-//  earlier commit failed before its enqueue) may be committed again.
-static edge_redis_script_t s_commit = {
-    .source = "local task = redis.call ('HGET', KEYS[1], ARGV[1])\n"
-              "if not task then return {'not_found'} end\n"
-              "if string.find (task, '@', 1, true) then\n"
-              "  return {'incomplete', 'being created'}\n"
-              "end\n"
-              "local t = redis.call ('HMGET', 'e:task:' .. task, 'state',\n"
-              "  'uploadKey', 'group')\n"
-              "if not t[1] then return {'not_found'} end\n"
-              "if not t[2] then return {'not_upload', task} end\n"
-              "local u = redis.call ('HMGET', t[2], 'state', 'sizeBytes',\n"
-              "  'expiresMs')\n"
-              "if t[1] ~= 'waiting' and t[1] ~= 'expired'\n"
-              "   and u[1] == 'committed' then\n"
-              "  return {'committed', task}\n"
-              "end\n"
-              "if t[1] ~= 'waiting' or not u[1] or u[1] == 'expired'\n"
-              "   or tonumber (ARGV[2]) >= (tonumber (u[3]) or 0) then\n"
-              "  return {'expired'}\n"
-              "end\n"
-              "if u[1] ~= 'received' and u[1] ~= 'committed' then\n"
-              "  return {'incomplete', u[1]}\n"
-              "end\n"
-              "redis.call ('HSET', t[2], 'state', 'committed')\n"
-              "return {'ok', task, t[3] or task, u[2] or '0'}\n"};
 
 //  One import being created.
 typedef struct {
@@ -182,11 +93,11 @@ s_reserve_entry (s_import_t *imp)
     snprintf (stale, sizeof stale, "%d", GW_BUILDS_RESERVE_STALE_MS);
     imp->reservation = gw_req_sprintf (imp->req, "%s@%s", imp->group, now_ms);
     const char *keys[] = {
-        gw_req_sprintf (imp->req, "e:{%s}:app:%s", imp->org, imp->app),
+        gw_req_adopt (imp->req, edge_key_app (imp->org, imp->app)),
         imp->imports};
     const char *args[] = {imp->build, imp->reservation, now_ms, stale};
     redisReply *reply =
-        edge_redis_eval (imp->redis, &s_reserve, 2, keys, 4, args);
+        edge_redis_eval (imp->redis, &gw_lua_builds_reserve, 2, keys, 4, args);
     int rc = edge_redis_script_is (reply, "ok") ? 0 : -1;
     if (rc == 0) {
         freeReplyObject (reply);
@@ -224,8 +135,8 @@ s_unreserve_entry (s_import_t *imp)
 {
     const char *keys[] = {imp->imports};
     const char *args[] = {imp->build, imp->reservation};
-    freeReplyObject (
-        edge_redis_eval (imp->redis, &s_unreserve, 1, keys, 2, args));
+    freeReplyObject (edge_redis_eval (imp->redis, &gw_lua_builds_unreserve, 1,
+                                      keys, 2, args));
 }
 
 
@@ -253,9 +164,9 @@ s_params (s_import_t *imp)
 static int
 s_finish_entry (s_import_t *imp)
 {
-    const char *task_key = gw_req_sprintf (imp->req, "e:task:%s", imp->task);
+    const char *task_key = gw_req_adopt (imp->req, edge_key_task (imp->task));
     const char *keys[] = {imp->imports, task_key, imp->upload_key,
-                          GW_UPLOAD_DUE_KEY};
+                          EDGE_KEY_UPLOADS_DUE};
     const char *args[] = {
         imp->build,
         imp->reservation,
@@ -289,8 +200,8 @@ s_finish_entry (s_import_t *imp)
     bool is_upload = !imp->url;
     int nargs = (int) S_COUNT (args) - (imp->size ? 0 : 2);
     redisReply *reply =
-        edge_redis_eval (imp->redis, &s_finish, is_upload ? 4 : 2, keys,
-                         is_upload ? nargs : 5, args);
+        edge_redis_eval (imp->redis, &gw_lua_builds_finish, is_upload ? 4 : 2,
+                         keys, is_upload ? nargs : 5, args);
     int rc = edge_redis_script_is (reply, "ok") ? 0 : -1;
     if (edge_redis_script_is (reply, "lost"))
         edge_warn ("builds: import entry of %s/%s was replaced before task %s "
@@ -442,8 +353,7 @@ gw_builds_create (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
     edge_task_name_make ("import", imp.group, sizeof imp.group);
     imp.tar_key = gw_req_sprintf (req, "builds/%s/%s/%s.tar", imp.org, imp.app,
                                   imp.group);
-    imp.imports =
-        gw_req_sprintf (req, "e:{%s}:app:%s:imports", imp.org, imp.app);
+    imp.imports = gw_req_adopt (req, edge_key_app_imports (imp.org, imp.app));
     if (!imp.url) {
         gw_upload_token_new (imp.token, imp.upload_key);
         imp.expires_ms = edge_now_ms () + ctx->config->upload_expiry_ms;
@@ -504,11 +414,11 @@ gw_builds_commit (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
     const char *app = edge_json_str (body, "appName", NULL);
     const char *build = edge_json_str (body, "buildName", NULL);
     edge_redis_t *redis = gw_thread_redis (thread);
-    const char *keys[] = {
-        gw_req_sprintf (req, "e:{%s}:app:%s:imports", org, app)};
+    const char *keys[] = {gw_req_adopt (req, edge_key_app_imports (org, app))};
     const char *args[] = {
         build, gw_req_sprintf (req, "%lld", (long long) edge_now_ms ())};
-    redisReply *reply = edge_redis_eval (redis, &s_commit, 1, keys, 2, args);
+    redisReply *reply =
+        edge_redis_eval (redis, &gw_lua_builds_commit, 1, keys, 2, args);
     if (!edge_redis_script_is (reply, "ok") || reply->elements != 4) {
         s_commit_refused (req, reply, app, build);
         freeReplyObject (reply);
@@ -532,7 +442,7 @@ gw_builds_commit (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
         return;
     }
     freeReplyObject (
-        edge_redis_command (redis, "ZREM %s %s", GW_UPLOAD_DUE_KEY, task));
+        edge_redis_command (redis, "ZREM %s %s", EDGE_KEY_UPLOADS_DUE, task));
     if (gw_thread_send_job (thread, task, "dltar"))
         edge_warn ("builds: broker did not take task %s; the reaper will "
                    "send it",

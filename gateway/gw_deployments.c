@@ -21,10 +21,12 @@
 #include "gw_deployments.h"
 #include "gw_deployments_check.h"
 #include "edge_json.h"
+#include "edge_keys.h"
 #include "edge_log.h"
 #include "edge_urlguard.h"
 #include "edge_util.h"
 #include "gw_list.h"
+#include "gw_lua.h"
 #include <civetweb.h>
 #include <ctype.h>
 #include <jansson.h>
@@ -67,74 +69,6 @@ static const edge_json_field_t s_fs_fields[] = {
 };
 
 
-//  KEYS: org info, index, hash. ARGV: name, created ms, field/value pairs.
-static edge_redis_script_t s_create = {
-    .source =
-        "if redis.call ('EXISTS', KEYS[1]) == 0 then return {'no_org'} end\n"
-        "if redis.call ('EXISTS', KEYS[3]) == 1 then return {'conflict'} end\n"
-        "if redis.call ('EXISTS', KEYS[3] .. ':deleting') == 1 then\n"
-        "  return {'deleting'}\n"
-        "end\n"
-        "redis.call ('HSET', KEYS[3], unpack (ARGV, 3))\n"
-        "redis.call ('ZADD', KEYS[2], ARGV[2], ARGV[1])\n"
-        "return {'ok', redis.call ('HGETALL', KEYS[3])}\n"};
-
-//  KEYS: hash. ARGV: the 'updated' value read before, the number n of
-//  fields to delete, n names, then field/value pairs. Refused ('changed')
-//  when another write came in between.
-static edge_redis_script_t s_patch = {
-    .source =
-        "if redis.call ('EXISTS', KEYS[1]) == 0 then return {'not_found'} "
-        "end\n"
-        "if redis.call ('HGET', KEYS[1], 'updated') ~= ARGV[1] then\n"
-        "  return {'changed'}\n"
-        "end\n"
-        "local n = tonumber (ARGV[2])\n"
-        "if n > 0 then redis.call ('HDEL', KEYS[1], unpack (ARGV, 3, 2 + n)) "
-        "end\n"
-        "redis.call ('HSET', KEYS[1], unpack (ARGV, 3 + n))\n"
-        "return {'ok', redis.call ('HGETALL', KEYS[1])}\n"};
-
-//  KEYS: hash, index, apps set, e:gc:due. ARGV: name, gc entry (JSON),
-//  now ms. Refused while an app is registered to the deployment:
-//  {'in_use', app...}. The settings move to <hash>:deleting, where the
-//  worker's sweep (wk_gc) finds them to delete the org's dxf/ and pat/
-//  files on that origin; the sweep then drops them, and until then the
-//  name cannot be created again.
-static edge_redis_script_t s_delete = {
-    .source =
-        "if redis.call ('EXISTS', KEYS[1]) == 0 then return {'not_found'} "
-        "end\n"
-        "local apps = redis.call ('SORT', KEYS[3], 'ALPHA', 'LIMIT', 0, 5)\n"
-        "if #apps > 0 then return {'in_use', unpack (apps)} end\n"
-        "redis.call ('RENAME', KEYS[1], KEYS[1] .. ':deleting')\n"
-        "redis.call ('DEL', KEYS[3])\n"
-        "redis.call ('ZREM', KEYS[2], ARGV[1])\n"
-        "redis.call ('ZADD', KEYS[4], ARGV[3], ARGV[2])\n"
-        "return {'ok'}\n"};
-
-//  KEYS: index. ARGV: hash key prefix. Flat {name, created ms, status}...
-static edge_redis_script_t s_index = {
-    .source = "local out = {}\n"
-              "local all = redis.call ('ZRANGE', KEYS[1], 0, -1, "
-              "'WITHSCORES')\n"
-              "for i = 1, #all, 2 do\n"
-              "  out[#out + 1] = all[i]\n"
-              "  out[#out + 1] = all[i + 1]\n"
-              "  out[#out + 1] = redis.call ('HGET', ARGV[1] .. all[i], "
-              "'status') or ''\n"
-              "end\n"
-              "return out\n"};
-
-//  KEYS: hashes. One HGETALL each.
-static edge_redis_script_t s_fetch = {
-    .source = "local out = {}\n"
-              "for i = 1, #KEYS do\n"
-              "  out[i] = redis.call ('HGETALL', KEYS[i])\n"
-              "end\n"
-              "return out\n"};
-
-
 bool
 gw_deployments_name_is_valid (const char *name)
 {
@@ -154,10 +88,9 @@ s_org (gw_req_t *req)
 
 
 static char *
-s_key (gw_req_t *req, const char *name, const char *suffix)
+s_key (gw_req_t *req, const char *name)
 {
-    return gw_req_sprintf (req, "e:{%s}:deployment:%s%s", s_org (req), name,
-                           suffix);
+    return gw_req_adopt (req, edge_key_deployment (s_org (req), name));
 }
 
 
@@ -340,9 +273,9 @@ gw_deployments_create (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
     char created[32];
     edge_rfc3339 (now_ms, created, sizeof created);
     const char *keys[] = {
-        gw_req_sprintf (req, "e:{%s}:info", s_org (req)),
-        gw_req_sprintf (req, "e:{%s}:deployments", s_org (req)),
-        s_key (req, dep.name, "")};
+        gw_req_adopt (req, edge_key_org_info (s_org (req))),
+        gw_req_adopt (req, edge_key_deployments (s_org (req))),
+        s_key (req, dep.name)};
     const char *args[32] = {dep.name,
                             gw_req_sprintf (req, "%lld", (long long) now_ms)};
     int nargs = 2 + s_pairs (&dep, args + 2);
@@ -350,8 +283,9 @@ gw_deployments_create (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
                           created,  "updated", created};
     for (size_t i = 0; i < S_COUNT (tail); i++)
         args[nargs++] = tail[i];
-    redisReply *reply = edge_redis_eval (gw_thread_redis (thread), &s_create, 3,
-                                         keys, nargs, args);
+    redisReply *reply =
+        edge_redis_eval (gw_thread_redis (thread), &gw_lua_deployments_create,
+                         3, keys, nargs, args);
     if (edge_redis_script_is (reply, "ok")) {
         edge_info ("deployment %s (%s) created by %s", dep.name, dep.kind,
                    gw_req_identity (req));
@@ -448,9 +382,9 @@ s_page_items (gw_req_t *req,
         return items;
     const char **keys = gw_req_alloc (req, count * sizeof *keys);
     for (size_t i = 0; i < count; i++)
-        keys[i] = s_key (req, page[i].name, "");
-    redisReply *reply =
-        edge_redis_eval (redis, &s_fetch, (int) count, keys, 0, NULL);
+        keys[i] = s_key (req, page[i].name);
+    redisReply *reply = edge_redis_eval (redis, &gw_lua_list_hashes,
+                                         (int) count, keys, 0, NULL);
     if (!reply || reply->type != REDIS_REPLY_ARRAY) {
         gw_req_reply_redis_failed (req, reply, "deployments: list");
         json_decref (items);
@@ -480,9 +414,10 @@ gw_deployments_list (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
     }
     edge_redis_t *redis = gw_thread_redis (thread);
     const char *keys[] = {
-        gw_req_sprintf (req, "e:{%s}:deployments", s_org (req))};
-    const char *args[] = {s_key (req, "", "")};
-    redisReply *reply = edge_redis_eval (redis, &s_index, 1, keys, 1, args);
+        gw_req_adopt (req, edge_key_deployments (s_org (req)))};
+    const char *args[] = {s_key (req, "")};
+    redisReply *reply =
+        edge_redis_eval (redis, &gw_lua_deployments_index, 1, keys, 1, args);
     gw_list_entry_t *entries =
         reply && reply->type == REDIS_REPLY_ARRAY
             ? gw_req_alloc (req, (reply->elements / 3 + 1) * sizeof *entries)
@@ -509,7 +444,7 @@ static redisReply *
 s_read (gw_req_t *req, gw_thread_t *thread, const char *name)
 {
     redisReply *hash = edge_redis_command (gw_thread_redis (thread),
-                                           "HGETALL %s", s_key (req, name, ""));
+                                           "HGETALL %s", s_key (req, name));
     if (!hash || hash->type != REDIS_REPLY_ARRAY) {
         gw_req_reply_redis_failed (req, hash, "deployments: get");
         freeReplyObject (hash);
@@ -596,9 +531,9 @@ s_patch_once (gw_req_t *req,
     nargs += s_pairs (&dep, args + nargs);
     args[nargs++] = "updated";
     args[nargs++] = now;
-    const char *keys[] = {s_key (req, name, "")};
-    reply = edge_redis_eval (gw_thread_redis (thread), &s_patch, 1, keys, nargs,
-                             args);
+    const char *keys[] = {s_key (req, name)};
+    reply = edge_redis_eval (gw_thread_redis (thread),
+                             &gw_lua_deployments_patch, 1, keys, nargs, args);
     if (!edge_redis_script_status (reply)) {
         gw_req_reply_redis_failed (req, reply, "deployments: patch");
         freeReplyObject (reply);
@@ -646,9 +581,10 @@ gw_deployments_delete (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
     (void) ctx;
     const char *name = gw_req_param (req, "deploymentName");
     const char *org = s_org (req);
-    const char *keys[] = {s_key (req, name, ""),
-                          gw_req_sprintf (req, "e:{%s}:deployments", org),
-                          s_key (req, name, ":apps"), "e:gc:due"};
+    const char *keys[] = {
+        s_key (req, name), gw_req_adopt (req, edge_key_deployments (org)),
+        gw_req_adopt (req, edge_key_deployment_apps (org, name)),
+        EDGE_KEY_GC_DUE};
     //  Names are [A-Za-z0-9_[]]: nothing to escape in the JSON
     const char *entry =
         gw_req_sprintf (req,
@@ -657,8 +593,8 @@ gw_deployments_delete (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
                         org, name, org, org);
     const char *args[] = {
         name, entry, gw_req_sprintf (req, "%lld", (long long) edge_now_ms ())};
-    redisReply *reply =
-        edge_redis_eval (gw_thread_redis (thread), &s_delete, 4, keys, 3, args);
+    redisReply *reply = edge_redis_eval (
+        gw_thread_redis (thread), &gw_lua_deployments_delete, 4, keys, 3, args);
     if (edge_redis_script_is (reply, "ok")) {
         edge_info ("deployment %s deleted by %s (its published files are "
                    "deleted by the next reaper pass)",

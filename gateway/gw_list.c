@@ -9,6 +9,7 @@
 #include "edge_assert.h"
 #include "edge_log.h"
 #include "edge_util.h"
+#include "gw_lua.h"
 #include <stdio.h>
 #include <sys/types.h>
 #include <stdlib.h>
@@ -516,15 +517,6 @@ gw_list_split_query (gw_req_t *req,
 }
 
 
-//  KEYS: hashes. One HGETALL each, in order.
-static edge_redis_script_t s_hashes = {
-    .source = "local out = {}\n"
-              "for i = 1, #KEYS do\n"
-              "  out[i] = redis.call ('HGETALL', KEYS[i])\n"
-              "end\n"
-              "return out\n"};
-
-
 void
 gw_list_reply_hashes (gw_req_t *req,
                       edge_redis_t *redis,
@@ -548,8 +540,8 @@ gw_list_reply_hashes (gw_req_t *req,
         const char **keys = gw_req_alloc (req, page.count * sizeof *keys);
         for (size_t i = 0; i < page.count; i++)
             keys[i] = gw_req_sprintf (req, "%s%s", key_prefix, page.names[i]);
-        reply =
-            edge_redis_eval (redis, &s_hashes, (int) page.count, keys, 0, NULL);
+        reply = edge_redis_eval (redis, &gw_lua_list_hashes, (int) page.count,
+                                 keys, 0, NULL);
         if (!reply || reply->type != REDIS_REPLY_ARRAY) {
             json_decref (items);
             gw_req_reply_redis_failed (req, reply, what);

@@ -4,9 +4,11 @@
 #include "gw_subs.h"
 #include "edge_crypto.h"
 #include "edge_json.h"
+#include "edge_keys.h"
 #include "edge_log.h"
 #include "edge_util.h"
 #include "gw_list.h"
+#include "gw_lua.h"
 #include "gw_url.h"
 #include <jansson.h>
 #include <sodium.h>
@@ -33,60 +35,6 @@ static const edge_json_field_t s_create_fields[] = {
     {"events", EDGE_JSON_ARRAY, true, 1, 16, false},
 };
 
-//  KEYS: hash index   ARGV: created_ms field value ...   1, or 0 if it exists
-static edge_redis_script_t s_create = {
-    .source = "if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end\n"
-              "redis.call('HSET', KEYS[1], unpack(ARGV, 2))\n"
-              "redis.call('ZADD', KEYS[2], ARGV[1],\n"
-              "  redis.call('HGET', KEYS[1], 'name'))\n"
-              "return 1\n"};
-
-//  KEYS: hash index attempts failed pending due   ARGV: name chain_prefix
-//  Drops the pending deliveries and their chains too, so a subscription
-//  re-created under the same name never receives the old ones.
-//  Returns 1, or 0 when absent.
-static edge_redis_script_t s_delete = {
-    .source = "if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end\n"
-              "for _, id in ipairs(redis.call('SMEMBERS', KEYS[5])) do\n"
-              "  local task = redis.call('HGET', 'e:dlv:' .. id, 'taskName')\n"
-              "  if task then redis.call('UNLINK', ARGV[2] .. task) end\n"
-              "  redis.call('UNLINK', 'e:dlv:' .. id)\n"
-              "  redis.call('ZREM', KEYS[6], id)\n"
-              "end\n"
-              "redis.call('UNLINK', KEYS[1], KEYS[3], KEYS[4], KEYS[5])\n"
-              "redis.call('ZREM', KEYS[2], ARGV[1])\n"
-              "return 1\n"};
-
-//  KEYS: hash failed due pending   ARGV: since_ms now_ms chain_prefix
-//  A delivery goes back to the tail of its task's chain; it is due at once
-//  only when it is the chain's head (order per task holds).
-//  Returns the number re-queued, or -1 when the subscription is absent.
-static edge_redis_script_t s_redeliver = {
-    .source = "if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end\n"
-              "local ids = redis.call('ZRANGE', KEYS[2], ARGV[1], '+inf', "
-              "'BYSCORE')\n"
-              "local n = 0\n"
-              "for _, id in ipairs(ids) do\n"
-              "  local dlv = 'e:dlv:' .. id\n"
-              "  local task = redis.call('HGET', dlv, 'taskName')\n"
-              "  if task then\n"
-              "    redis.call('HSET', dlv, 'status', 'pending', 'attempt', 0,\n"
-              "      'lastError', '')\n"
-              "    redis.call('PERSIST', dlv)\n"
-              "    redis.call('SADD', KEYS[4], id)\n"
-              "    if redis.call('RPUSH', ARGV[3] .. task, id) == 1 then\n"
-              "      redis.call('ZADD', KEYS[3], ARGV[2], id)\n"
-              "      redis.call('HSET', dlv, 'nextAt', ARGV[2])\n"
-              "    else\n"
-              "      redis.call('HSET', dlv, 'nextAt', 0)\n"
-              "    end\n"
-              "    n = n + 1\n"
-              "  end\n"
-              "  redis.call('ZREM', KEYS[2], id)\n"
-              "end\n"
-              "return n\n"};
-
-
 //  Free reply; when it is not an integer, answer the failure. Returns true
 //  when the reply was an integer (in *value).
 static bool
@@ -102,12 +50,19 @@ s_integer (gw_req_t *req, redisReply *reply, long long *value)
 }
 
 
+//  The caller's org (the router guarantees a principal). Borrowed.
+static const char *
+s_org (gw_req_t *req)
+{
+    return gw_req_principal (req)->org;
+}
+
+
 //  Key of subscription name in the caller's org. Freed with the request.
 static char *
-s_key (gw_req_t *req, const char *name, const char *suffix)
+s_key (gw_req_t *req, const char *name)
 {
-    return gw_req_sprintf (req, "e:{%s}:sub:%s%s", gw_req_principal (req)->org,
-                           name, suffix);
+    return gw_req_adopt (req, edge_key_sub (s_org (req), name));
 }
 
 
@@ -226,9 +181,8 @@ gw_subs_create (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
     edge_rfc3339 (now, created, sizeof created);
     snprintf (now_ms, sizeof now_ms, "%lld", (long long) now);
     char *secret = s_new_secret (req);
-    const char *keys[] = {
-        s_key (req, name, ""),
-        gw_req_sprintf (req, "e:{%s}:subs", gw_req_principal (req)->org)};
+    const char *keys[] = {s_key (req, name),
+                          gw_req_adopt (req, edge_key_subs (s_org (req)))};
     const char *args[] = {now_ms,
                           "name",
                           name,
@@ -246,8 +200,8 @@ gw_subs_create (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
                           created,
                           "updated",
                           created};
-    redisReply *reply = edge_redis_eval (gw_thread_redis (thread), &s_create, 2,
-                                         keys, 17, args);
+    redisReply *reply = edge_redis_eval (
+        gw_thread_redis (thread), &gw_lua_subs_create, 2, keys, 17, args);
     long long created_rc = 0;
     if (!s_integer (req, reply, &created_rc))
         return;
@@ -272,8 +226,8 @@ gw_subs_list (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
     (void) ctx;
     const char *org = gw_req_principal (req)->org;
     gw_list_reply_hashes (req, gw_thread_redis (thread), &s_spec,
-                          gw_req_sprintf (req, "e:{%s}:subs", org),
-                          gw_req_sprintf (req, "e:{%s}:sub:", org), s_object,
+                          gw_req_adopt (req, edge_key_subs (org)),
+                          gw_req_adopt (req, edge_key_sub (org, "")), s_object,
                           "subscriptions: list");
 }
 
@@ -282,9 +236,10 @@ gw_subs_list (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
 static json_t *
 s_attempts (gw_req_t *req, edge_redis_t *redis, const char *name)
 {
-    redisReply *reply = edge_redis_command (redis, "LRANGE %s 0 %d",
-                                            s_key (req, name, ":attempts"),
-                                            S_ATTEMPTS_SHOWN - 1);
+    redisReply *reply = edge_redis_command (
+        redis, "LRANGE %s 0 %d",
+        gw_req_adopt (req, edge_key_sub_attempts (s_org (req), name)),
+        S_ATTEMPTS_SHOWN - 1);
     if (!reply || reply->type != REDIS_REPLY_ARRAY) {
         freeReplyObject (reply);
         return NULL;
@@ -307,7 +262,7 @@ gw_subs_get (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
     const char *name = gw_req_param (req, "name");
     edge_redis_t *redis = gw_thread_redis (thread);
     redisReply *hash =
-        edge_redis_command (redis, "HGETALL %s", s_key (req, name, ""));
+        edge_redis_command (redis, "HGETALL %s", s_key (req, name));
     if (!hash || hash->type != REDIS_REPLY_ARRAY) {
         freeReplyObject (hash);
         gw_req_reply_redis_failed (req, NULL, NULL);
@@ -322,8 +277,9 @@ gw_subs_get (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
     json_t *obj = s_object (hash);
     freeReplyObject (hash);
     json_t *attempts = s_attempts (req, redis, name);
-    redisReply *failed =
-        edge_redis_command (redis, "ZCARD %s", s_key (req, name, ":failed"));
+    redisReply *failed = edge_redis_command (
+        redis, "ZCARD %s",
+        gw_req_adopt (req, edge_key_sub_failed (s_org (req), name)));
     if (!attempts || !failed || failed->type != REDIS_REPLY_INTEGER) {
         json_decref (obj);
         json_decref (attempts);
@@ -345,15 +301,16 @@ gw_subs_delete (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
     (void) ctx;
     const char *name = gw_req_param (req, "name");
     const char *keys[] = {
-        s_key (req, name, ""),
-        gw_req_sprintf (req, "e:{%s}:subs", gw_req_principal (req)->org),
-        s_key (req, name, ":attempts"),
-        s_key (req, name, ":failed"),
-        s_key (req, name, ":pending"),
-        "e:deliveries:due"};
-    const char *args[] = {name, s_key (req, name, ":chain:")};
-    redisReply *reply =
-        edge_redis_eval (gw_thread_redis (thread), &s_delete, 6, keys, 2, args);
+        s_key (req, name),
+        gw_req_adopt (req, edge_key_subs (s_org (req))),
+        gw_req_adopt (req, edge_key_sub_attempts (s_org (req), name)),
+        gw_req_adopt (req, edge_key_sub_failed (s_org (req), name)),
+        gw_req_adopt (req, edge_key_sub_pending (s_org (req), name)),
+        EDGE_KEY_DELIVERIES_DUE};
+    const char *args[] = {
+        name, gw_req_adopt (req, edge_key_sub_chain (s_org (req), name, ""))};
+    redisReply *reply = edge_redis_eval (gw_thread_redis (thread),
+                                         &gw_lua_subs_delete, 6, keys, 2, args);
     long long deleted = 0;
     if (!s_integer (req, reply, &deleted))
         return;
@@ -377,11 +334,16 @@ gw_subs_redeliver (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
     snprintf (since, sizeof since, "%lld",
               (long long) (now - S_REDELIVER_WINDOW_MS));
     snprintf (now_ms, sizeof now_ms, "%lld", (long long) now);
-    const char *keys[] = {s_key (req, name, ""), s_key (req, name, ":failed"),
-                          "e:deliveries:due", s_key (req, name, ":pending")};
-    const char *args[] = {since, now_ms, s_key (req, name, ":chain:")};
-    redisReply *reply = edge_redis_eval (gw_thread_redis (thread), &s_redeliver,
-                                         4, keys, 3, args);
+    const char *keys[] = {
+        s_key (req, name),
+        gw_req_adopt (req, edge_key_sub_failed (s_org (req), name)),
+        EDGE_KEY_DELIVERIES_DUE,
+        gw_req_adopt (req, edge_key_sub_pending (s_org (req), name))};
+    const char *args[] = {
+        since, now_ms,
+        gw_req_adopt (req, edge_key_sub_chain (s_org (req), name, ""))};
+    redisReply *reply = edge_redis_eval (
+        gw_thread_redis (thread), &gw_lua_subs_redeliver, 4, keys, 3, args);
     long long count = 0;
     if (!s_integer (req, reply, &count))
         return;

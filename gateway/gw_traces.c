@@ -5,6 +5,7 @@
 #include "gw_traces.h"
 #include "gw_lua.h"
 #include "edge_json.h"
+#include "edge_keys.h"
 #include "edge_log.h"
 #include "edge_store.h"
 #include "edge_util.h"
@@ -97,10 +98,10 @@ s_is_image_of (const json_t *entry, const char *dxf)
         return true;
     size_t i;
     json_t *former;
-    json_array_foreach (json_object_get (entry, "formerDxfNames"), i, former)
-        if (json_is_string (former)
-            && strcmp (json_string_value (former), dxf) == 0)
-            return true;
+    json_array_foreach (json_object_get (entry, "formerDxfNames"), i,
+                        former) if (json_is_string (former)
+                                    && strcmp (json_string_value (former), dxf)
+                                           == 0) return true;
     return false;
 }
 
@@ -158,8 +159,9 @@ s_resolve (gw_req_t *req,
            s_build_t *build)
 {
     redisReply *reply = edge_redis_command (
-        gw_thread_redis (thread), "HMGET e:{%s}:app:%s name builds",
-        gw_req_principal (req)->org, trace->app);
+        gw_thread_redis (thread), "HMGET %s name builds",
+        gw_req_adopt (req,
+                      edge_key_app (gw_req_principal (req)->org, trace->app)));
     int rc = -1;
     if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != 2)
         gw_req_reply_redis_failed (req, reply, "traces: app");
@@ -269,10 +271,11 @@ s_index_trace (gw_req_t *req,
                const char *key)
 {
     const char *org = gw_req_principal (req)->org;
-    char *app_key = gw_req_sprintf (req, "e:{%s}:app:%s", org, trace->app);
-    const char *keys[] = {app_key, gw_req_sprintf (req, "%s:traces", app_key),
-                          gw_req_sprintf (req, "%s:trace:%s", app_key, id),
-                          gw_req_sprintf (req, "%s:tracecounts", app_key)};
+    const char *keys[] = {
+        gw_req_adopt (req, edge_key_app (org, trace->app)),
+        gw_req_adopt (req, edge_key_app_traces (org, trace->app)),
+        gw_req_adopt (req, edge_key_app_trace (org, trace->app, id)),
+        gw_req_adopt (req, edge_key_app_tracecounts (org, trace->app))};
     int64_t now_ms = edge_now_ms ();
     char created[32];
     edge_rfc3339 (now_ms, created, sizeof created);
@@ -301,8 +304,8 @@ s_index_trace (gw_req_t *req,
         "createdBy",
         identity ? identity : ""};
     redisReply *reply =
-        edge_redis_eval (gw_thread_redis (thread), &gw_lua_traces_index, 4, keys,
-                         (int) (sizeof args / sizeof args[0]), args);
+        edge_redis_eval (gw_thread_redis (thread), &gw_lua_traces_index, 4,
+                         keys, (int) (sizeof args / sizeof args[0]), args);
     long long count = -1;
     if (edge_redis_script_is (reply, "ok") && reply->elements == 2
         && reply->element[1]->type == REDIS_REPLY_INTEGER)

@@ -3,9 +3,11 @@
     start two processing tasks of one app).  */
 #include "gw_trainings.h"
 #include "edge_json.h"
+#include "edge_keys.h"
 #include "edge_log.h"
 #include "edge_util.h"
 #include "gw_list.h"
+#include "gw_lua.h"
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -53,96 +55,6 @@ static const char *const s_fields[] = {"appName",
                                        "processingTask",
                                        NULL};
 static const gw_list_spec_t s_spec = {s_fields, "appName"};
-
-//  KEYS: app hash, training hash, trace counts. ARGV: task key prefix,
-//  reservation token, now ms, reservation deadline ms, "1" when automatic,
-//  default nTracesReliable.
-static edge_redis_script_t s_reserve = {
-    .source =
-        "if redis.call ('EXISTS', KEYS[1]) == 0 then return {'not_found'} end\n"
-        "local app = redis.call ('HMGET', KEYS[1], 'iCurBuild', 'dxfName',\n"
-        "  'builds', 'locked')\n"
-        "local cur = tonumber (app[1] or '0') or 0\n"
-        "if cur <= 0 or not app[2] or app[2] == '' then\n"
-        "  return {'no_build'} end\n"
-        "if app[4] == '1' then return {'locked'} end\n"
-        "local n = tonumber (redis.call ('HGET', KEYS[3], tostring (cur))\n"
-        "  or '0') or 0\n"
-        "local t = redis.call ('HMGET', KEYS[2], 'nTracesReliable',\n"
-        "  'processingTask', 'processingUntil', 'autoProcessEvery',\n"
-        "  'triggerBuildId', 'tracesAtTrigger')\n"
-        "local need = tonumber (t[1] or ARGV[6]) or tonumber (ARGV[6])\n"
-        "if n < need then\n"
-        "  return {'not_enough', tostring (cur), tostring (n), tostring "
-        "(need)}\n"
-        "end\n"
-        "if t[2] then\n"
-        "  if string.sub (t[2], 1, 9) == 'reserved:' then\n"
-        "    if (tonumber (t[3] or '0') or 0) > tonumber (ARGV[3]) then\n"
-        "      return {'busy', t[2]} end\n"
-        "  else\n"
-        "    local st = redis.call ('HGET', ARGV[1] .. t[2], 'state')\n"
-        "    if st == 'queued' or st == 'running' or st == 'waiting' then\n"
-        "      return {'busy', t[2]} end\n"
-        "  end\n"
-        "end\n"
-        "if ARGV[5] == '1' then\n"
-        "  local every = tonumber (t[4] or '0') or 0\n"
-        "  local base = 0\n"
-        "  if t[5] == tostring (cur) then base = tonumber (t[6] or '0') or 0 "
-        "end\n"
-        "  if every <= 0 or n - base < every then return {'skip'} end\n"
-        "end\n"
-        "redis.call ('HSET', KEYS[2], 'processingTask', 'reserved:' .. "
-        "ARGV[2],\n"
-        "  'processingUntil', ARGV[4], 'triggerBuildId', tostring (cur),\n"
-        "  'tracesAtTrigger', tostring (n))\n"
-        "return {'ok', tostring (cur), app[2], app[3] or '[]', tostring (n),\n"
-        "  tostring (need)}\n"};
-
-//  KEYS: training hash. ARGV: reservation ("reserved:<hex>"), task name
-//  ("" to drop the reservation).
-static edge_redis_script_t s_settle = {
-    .source = "if redis.call ('HGET', KEYS[1], 'processingTask') ~= ARGV[1] "
-              "then return 0 end\n"
-              "redis.call ('HDEL', KEYS[1], 'processingUntil')\n"
-              "if ARGV[2] == '' then\n"
-              "  redis.call ('HDEL', KEYS[1], 'processingTask')\n"
-              "else\n"
-              "  redis.call ('HSET', KEYS[1], 'processingTask', ARGV[2])\n"
-              "end\n"
-              "return 1\n"};
-
-//  ARGV: org key prefix "e:{O}:", app names. For each app: {exists,
-//  iCurBuild, dxfName, traces, traces of the current build, HGETALL of
-//  its training hash}.
-static edge_redis_script_t s_read = {
-    .source = "local out = {}\n"
-              "for i = 2, #ARGV do\n"
-              "  local a = ARGV[1] .. 'app:' .. ARGV[i]\n"
-              "  local app = redis.call ('HMGET', a, 'name', 'iCurBuild', "
-              "'dxfName')\n"
-              "  local cur = app[2] or '0'\n"
-              "  out[#out + 1] = {app[1] and 1 or 0, cur, app[3] or '',\n"
-              "    redis.call ('ZCARD', a .. ':traces'),\n"
-              "    tonumber (redis.call ('HGET', a .. ':tracecounts', cur) or "
-              "'0'),\n"
-              "    redis.call ('HGETALL', ARGV[1] .. 'training:' .. ARGV[i])}\n"
-              "end\n"
-              "return out\n"};
-
-//  KEYS: app hash, training hash. ARGV: n fields to delete, those
-//  fields, then field/value pairs to set.
-static edge_redis_script_t s_patch = {
-    .source =
-        "if redis.call ('EXISTS', KEYS[1]) == 0 then return {'not_found'} "
-        "end\n"
-        "local n = tonumber (ARGV[1])\n"
-        "for i = 2, n + 1 do redis.call ('HDEL', KEYS[2], ARGV[i]) end\n"
-        "if #ARGV > n + 1 then\n"
-        "  redis.call ('HSET', KEYS[2], unpack (ARGV, n + 2)) end\n"
-        "return {'ok'}\n"};
-
 
 //  The buildName of build_id in the app's builds JSON, or NULL. Borrowed
 //  from builds.
@@ -243,11 +155,10 @@ gw_trainings_process (gw_thread_t *thread,
                       gw_trainings_outcome_t *out)
 {
     memset (out, 0, sizeof *out);
-    char app_key[160], training[160], counts[180], token[33], now[24],
-        until[24], dflt[16], reservation[48];
-    snprintf (app_key, sizeof app_key, "e:{%s}:app:%s", org, app);
-    snprintf (training, sizeof training, "e:{%s}:training:%s", org, app);
-    snprintf (counts, sizeof counts, "%s:tracecounts", app_key);
+    char token[33], now[24], until[24], dflt[16], reservation[48];
+    char *app_key = edge_key_app (org, app);
+    char *training = edge_key_training (org, app);
+    char *counts = edge_key_app_tracecounts (org, app);
     edge_random_hex (token, 16);
     int64_t now_ms = edge_now_ms ();
     snprintf (now, sizeof now, "%lld", (long long) now_ms);
@@ -255,10 +166,11 @@ gw_trainings_process (gw_thread_t *thread,
     snprintf (dflt, sizeof dflt, "%d", GW_TRAININGS_DEFAULT_RELIABLE);
     snprintf (reservation, sizeof reservation, "reserved:%s", token);
     const char *keys[] = {app_key, training, counts};
-    const char *args[] = {"e:task:",           token, now, until,
-                          is_auto ? "1" : "0", dflt};
+    const char *args[] = {EDGE_KEY_TASK_PREFIX, token, now, until,
+                          is_auto ? "1" : "0",  dflt};
     edge_redis_t *redis = gw_thread_redis (thread);
-    redisReply *reply = edge_redis_eval (redis, &s_reserve, 3, keys, 6, args);
+    redisReply *reply =
+        edge_redis_eval (redis, &gw_lua_trainings_reserve, 3, keys, 6, args);
     gw_trainings_rc_t rc = s_reserve_rc (reply, out);
     if (rc == GW_TRAININGS_REDIS && reply)
         edge_error ("trainings: unexpected reserve reply (type %d%s%.200s)",
@@ -268,8 +180,8 @@ gw_trainings_process (gw_thread_t *thread,
         rc = s_create (thread, org, app, identity, reply, out);
         const char *settle[] = {reservation,
                                 rc == GW_TRAININGS_STARTED ? out->task : ""};
-        redisReply *settled =
-            edge_redis_eval (redis, &s_settle, 1, &keys[1], 2, settle);
+        redisReply *settled = edge_redis_eval (redis, &gw_lua_trainings_settle,
+                                               1, &keys[1], 2, settle);
         if (!settled || settled->type != REDIS_REPLY_INTEGER
             || settled->integer != 1)
             edge_warn ("trainings: the processing reservation of %s/%s %s "
@@ -281,6 +193,9 @@ gw_trainings_process (gw_thread_t *thread,
         freeReplyObject (settled);
     }
     freeReplyObject (reply);
+    free (counts);
+    free (training);
+    free (app_key);
     return rc;
 }
 
@@ -436,12 +351,15 @@ s_read_items (gw_req_t *req,
               size_t count,
               json_t *items)
 {
-    const char **args = gw_req_alloc (req, (count + 1) * sizeof (char *));
-    args[0] = gw_req_sprintf (req, "e:{%s}:", gw_req_principal (req)->org);
+    const char *org = gw_req_principal (req)->org;
+    const char **args = gw_req_alloc (req, (count + 2) * sizeof (char *));
+    args[0] = gw_req_adopt (req, edge_key_app (org, ""));
+    args[1] = gw_req_adopt (req, edge_key_training (org, ""));
     for (size_t i = 0; i < count; i++)
-        args[i + 1] = names[i];
-    redisReply *reply = edge_redis_eval (gw_thread_redis (thread), &s_read, 0,
-                                         NULL, (int) count + 1, args);
+        args[i + 2] = names[i];
+    redisReply *reply =
+        edge_redis_eval (gw_thread_redis (thread), &gw_lua_trainings_read, 0,
+                         NULL, (int) count + 2, args);
     if (!reply || reply->type != REDIS_REPLY_ARRAY
         || reply->elements != count) {
         gw_req_reply_redis_failed (req, reply, "trainings: read");
@@ -467,7 +385,7 @@ gw_trainings_list (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
         return;
     gw_list_page_t page = {0};
     const char *index =
-        gw_req_sprintf (req, "e:{%s}:apps", gw_req_principal (req)->org);
+        gw_req_adopt (req, edge_key_apps (gw_req_principal (req)->org));
     if (gw_list_fetch (gw_thread_redis (thread), index, &list, &page)) {
         gw_list_page_fini (&page);
         gw_req_reply_redis_failed (req, NULL, NULL);
@@ -595,11 +513,11 @@ gw_trainings_patch (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
     args[0] = gw_req_sprintf (req, "%zu", ndels);
     memcpy (args + 1 + ndels, pairs, npairs * sizeof (char *));
     const char *org = gw_req_principal (req)->org;
-    const char *keys[] = {gw_req_sprintf (req, "e:{%s}:app:%s", org, app),
-                          gw_req_sprintf (req, "e:{%s}:training:%s", org, app)};
+    const char *keys[] = {gw_req_adopt (req, edge_key_app (org, app)),
+                          gw_req_adopt (req, edge_key_training (org, app))};
     redisReply *reply =
-        edge_redis_eval (gw_thread_redis (thread), &s_patch, 2, keys,
-                         (int) (1 + ndels + npairs), args);
+        edge_redis_eval (gw_thread_redis (thread), &gw_lua_trainings_patch, 2,
+                         keys, (int) (1 + ndels + npairs), args);
     if (edge_redis_script_is (reply, "ok")) {
         edge_info ("training settings of %s patched by %s", app,
                    gw_req_identity (req));

@@ -4,9 +4,11 @@
 #include "gw_upload.h"
 #include "edge_assert.h"
 #include "edge_crypto.h"
+#include "edge_keys.h"
 #include "edge_log.h"
 #include "edge_store.h"
 #include "edge_util.h"
+#include "gw_lua.h"
 #include <jansson.h>
 #include <openssl/evp.h>
 #include <sodium.h>
@@ -23,65 +25,6 @@
 
 //  PUTs streaming now, in this process (at most EDGE_UPLOAD_PARALLEL).
 static atomic_llong s_busy;
-
-//  KEYS: record   ARGV: now_ms attempt stale_ms part
-//  {'ok', tarKey, part (upload id) of a stale PUT taken over or '', the
-//  import's size or ''}, or {'unknown'},
-//  {'used'}, {'expired'}, {'busy'}. The task must still be waiting (a
-//  PATCH /be/v1/tasks expire or the reaper ends it).
-static edge_redis_script_t s_open = {
-    .source = "local f = redis.call ('HMGET', KEYS[1], 'state', 'expiresMs',\n"
-              "  'task', 'tarKey', 'touchedMs', 'part', 'size')\n"
-              "if not f[1] then return {'unknown'} end\n"
-              "if f[1] == 'received' or f[1] == 'committed' then\n"
-              "  return {'used'}\n"
-              "end\n"
-              "local now = tonumber (ARGV[1])\n"
-              "local task = redis.call ('HGET', 'e:task:' .. (f[3] or ''),\n"
-              "  'state')\n"
-              "if f[1] == 'expired' or now >= (tonumber (f[2]) or 0)\n"
-              "   or task ~= 'waiting' then\n"
-              "  return {'expired'}\n"
-              "end\n"
-              "local old = ''\n"
-              "if f[1] == 'receiving' then\n"
-              "  if now - (tonumber (f[5]) or 0) < tonumber (ARGV[3]) then\n"
-              "    return {'busy'}\n"
-              "  end\n"
-              "  old = f[6] or ''\n"
-              "end\n"
-              "redis.call ('HSET', KEYS[1], 'state', 'receiving', 'attempt',\n"
-              "  ARGV[2], 'touchedMs', ARGV[1], 'part', ARGV[4])\n"
-              "return {'ok', f[4] or '', old, f[7] or ''}\n"};
-
-//  KEYS: record   ARGV: attempt now_ms [part]   1 while this PUT holds
-//  the record (touchedMs stamped, part stored when given), else 0.
-static edge_redis_script_t s_touch = {
-    .source = "local f = redis.call ('HMGET', KEYS[1], 'state', 'attempt')\n"
-              "if f[1] ~= 'receiving' or f[2] ~= ARGV[1] then return 0 end\n"
-              "redis.call ('HSET', KEYS[1], 'touchedMs', ARGV[2])\n"
-              "if ARGV[3] then\n"
-              "  redis.call ('HSET', KEYS[1], 'part', ARGV[3])\n"
-              "end\n"
-              "return 1\n"};
-
-//  KEYS: record   ARGV: attempt now_ms size sha256   1, or 0 when this
-//  PUT no longer holds the record.
-static edge_redis_script_t s_done = {
-    .source = "local f = redis.call ('HMGET', KEYS[1], 'state', 'attempt')\n"
-              "if f[1] ~= 'receiving' or f[2] ~= ARGV[1] then return 0 end\n"
-              "redis.call ('HSET', KEYS[1], 'state', 'received', 'touchedMs',\n"
-              "  ARGV[2], 'sizeBytes', ARGV[3], 'sha256', ARGV[4])\n"
-              "redis.call ('HDEL', KEYS[1], 'attempt', 'part')\n"
-              "return 1\n"};
-
-//  KEYS: record   ARGV: attempt   back to open when this PUT holds it.
-static edge_redis_script_t s_revert = {
-    .source = "local f = redis.call ('HMGET', KEYS[1], 'state', 'attempt')\n"
-              "if f[1] ~= 'receiving' or f[2] ~= ARGV[1] then return 0 end\n"
-              "redis.call ('HSET', KEYS[1], 'state', 'open')\n"
-              "redis.call ('HDEL', KEYS[1], 'attempt', 'part')\n"
-              "return 1\n"};
 
 //  One PUT in flight.
 typedef struct {
@@ -124,7 +67,7 @@ gw_upload_key (const char *token, char *key)
 {
     char hex[65];
     edge_sha256_hex (token, strlen (token), hex);
-    snprintf (key, GW_UPLOAD_KEY_MAX, "e:upload:%s", hex);
+    snprintf (key, GW_UPLOAD_KEY_MAX, EDGE_KEY_UPLOAD_PREFIX "%s", hex);
 }
 
 
@@ -171,7 +114,7 @@ s_stamp (s_put_t *self, const char *part)
     char now_ms[24];
     snprintf (now_ms, sizeof now_ms, "%lld", (long long) edge_now_ms ());
     const char *args[] = {self->attempt, now_ms, part};
-    long long rc = s_eval_int (self, &s_touch, part ? 3 : 2, args);
+    long long rc = s_eval_int (self, &gw_lua_upload_touch, part ? 3 : 2, args);
     if (rc == 1)
         return 0;
     if (rc < 0)
@@ -454,7 +397,7 @@ s_open_record (s_put_t *self)
     const char *keys[] = {self->key};
     const char *args[] = {now_ms, self->attempt, stale, ""};
     redisReply *reply =
-        edge_redis_eval (self->redis, &s_open, 1, keys, 4, args);
+        edge_redis_eval (self->redis, &gw_lua_upload_open, 1, keys, 4, args);
     int rc = -1;
     if (!edge_redis_script_is (reply, "ok") || reply->elements != 4)
         s_refuse (self->req, reply);
@@ -482,7 +425,7 @@ s_reply_done (s_put_t *self)
     char now_ms[24];
     snprintf (now_ms, sizeof now_ms, "%lld", (long long) edge_now_ms ());
     const char *args[] = {self->attempt, now_ms, size, self->sha};
-    long long rc = s_eval_int (self, &s_done, 4, args);
+    long long rc = s_eval_int (self, &gw_lua_upload_done, 4, args);
     if (rc < 0) {
         //  The bytes are in place; the record stays receiving until
         //  GW_UPLOAD_STALE_MS passes, then the PUT can be redone.
@@ -531,7 +474,7 @@ s_put (s_put_t *self)
         return;
     }
     const char *args[] = {self->attempt};
-    if (s_eval_int (self, &s_revert, 1, args) < 0)
+    if (s_eval_int (self, &gw_lua_upload_revert, 1, args) < 0)
         edge_warn ("upload: record left receiving (Redis failed); a new "
                    "PUT may take it over after %d s",
                    GW_UPLOAD_STALE_MS / 1000);

@@ -32,17 +32,17 @@
    the PUT must carry exactly that many bytes.  */
 #ifndef GW_UPLOAD_H_INCLUDED
 #define GW_UPLOAD_H_INCLUDED
+#include "edge_keys.h"
 #include "gw_ctx.h"
 #include "gw_req.h"
 #include "gw_thread.h"
 #include <stdbool.h>
 
-#define GW_UPLOAD_TOKEN_LEN      43               //  base64url of 32 bytes
-#define GW_UPLOAD_KEY_MAX        (9 + 64 + 1)     //  "e:upload:" + hex + NUL
+#define GW_UPLOAD_TOKEN_LEN      43 //  base64url of 32 bytes
+#define GW_UPLOAD_KEY_MAX        (sizeof EDGE_KEY_UPLOAD_PREFIX + 64) //  + hex + NUL
 #define GW_UPLOAD_PATH           "/upload/v1/"    //  the PUT path, + token
 #define GW_UPLOAD_KEEP_MS        (7LL * 86400000) //  record kept past expiry
 #define GW_UPLOAD_STALE_MS       120000           //  receiving, untouched
-#define GW_UPLOAD_DUE_KEY        "e:uploads:due"  //  zset task -> expiresMs
 #define GW_UPLOAD_RATE_MS        60000            //  minimum rate: the window
 #define GW_UPLOAD_RATE_MIN_BYTES (64 * 1024)      //  bytes due in each window
 

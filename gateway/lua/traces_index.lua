@@ -12,6 +12,8 @@
 --@keys e:{o}:app:a e:{o}:app:a:traces e:{o}:app:a:trace:t1 e:{o}:app:a:tracecounts
 --@args t1 1700000000000 7 traceId t1 buildId 7
 --@expect ok
+--@check ZSCORE e:{o}:app:a:traces t1 = 1700000000000
+--@check HGET e:{o}:app:a:tracecounts 7 = 1
 local app_key, traces_key, trace_key, counts_key =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local trace_id, created_ms, build_id = ARGV[1], ARGV[2], ARGV[3]
