@@ -20,9 +20,6 @@
 #include <stdint.h>
 
 #define EDGE_TASK_NAME_MAX 64
-//  The event stream's key under its former name (gateway/gw_apps.c uses
-//  it); new code names EDGE_KEY_EVENTS.
-#define EDGE_EVENTS_STREAM EDGE_KEY_EVENTS
 
 typedef struct {
     const char *type;        //  "hello", "dltar", "mkraw", "deploy" (required)

@@ -27,8 +27,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-//  The deliveries' agenda under its former name (EDGE_KEY_DELIVERIES_DUE)
-#define NT_STORE_DUE_KEY EDGE_KEY_DELIVERIES_DUE
 //  Finished deliveries (and failed-set entries) are kept this long: longer
 //  than the 7 days redeliver looks back.
 #define NT_STORE_KEEP_MS (8LL * 24 * 3600 * 1000)

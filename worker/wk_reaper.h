@@ -12,7 +12,6 @@
 #include <czmq.h>
 #include <stdint.h>
 
-#define WK_REAPER_LOCK_KEY     EDGE_KEY_REAPER_LOCK //  (its former name)
 #define WK_REAPER_BATCH_MAX    1000
 #define WK_REAPER_GC_BUDGET_MS 1000
 

@@ -23,12 +23,12 @@ local deployments = {unpack(ARGV, 5, 4 + count)}
 
 if redis.call('EXISTS', info_key) == 0 then return {'no_org'} end
 if redis.call('EXISTS', app_key) == 1 then return {'conflict'} end
-if redis.call('EXISTS', app_key .. ':deleting') == 1 then
+if redis.call('EXISTS', app_key .. '@EDGE_KEY_APP_DELETING@') == 1 then
   return {'app_deleting'}
 end
 --#include lib/apps_check_deployments.lua
 for _, d in ipairs(deployments) do
-  redis.call('SADD', dep_prefix .. d .. ':apps', name)
+  redis.call('SADD', dep_prefix .. d .. '@EDGE_KEY_DEPLOYMENT_APPS@', name)
 end
 redis.call('HSET', app_key, unpack(ARGV, 5 + count))
 redis.call('ZADD', apps_key, created_ms, name)

@@ -50,8 +50,9 @@ local name, now_rfc3339, dep_prefix, gc_entry = ARGV[1], ARGV[2], ARGV[3],
   ARGV[4]
 local now_ms, trace_prefix, message = ARGV[5], ARGV[6], ARGV[7]
 local upload_prefix = '@EDGE_KEY_UPLOAD_PREFIX@'
+local queued_key = '@EDGE_KEY_TASKS_QUEUED@' -- for lib/task_expire.lua
 
---#include lib/task_emit.lua
+--#include lib/task_expire.lua
 
 if redis.call('EXISTS', app_key) == 0 then return {'not_found'} end
 --#include lib/apps_deregister.lua
@@ -60,10 +61,8 @@ for _, task in ipairs(redis.call('HVALS', imports_key)) do
   local key = '@EDGE_KEY_TASK_PREFIX@' .. task
   local f = redis.call('HMGET', key, 'state', 'uploadKey')
   if f[1] == 'waiting' then
-    redis.call('HSET', key, 'state', 'expired', 'finished', now_rfc3339,
-      'message', message)
+    task_expire(key, task, now_rfc3339, message)
     redis.call('ZREM', uploads_due_key, task)
-    emit_key(key, 'error', now_rfc3339, {'message', message})
     local up = f[2]
     if type(up) == 'string'
        and string.sub(up, 1, #upload_prefix) == upload_prefix
@@ -84,6 +83,6 @@ end
 redis.call('DEL', app_key, imports_key, training_key, traces_key)
 redis.call('ZREM', apps_key, name)
 redis.call('ZADD', gc_due_key, now_ms, gc_entry)
-redis.call('DEL', app_key .. ':tracecounts')
-redis.call('SET', app_key .. ':deleting', gc_entry)
+redis.call('DEL', app_key .. '@EDGE_KEY_APP_TRACECOUNTS@')
+redis.call('SET', app_key .. '@EDGE_KEY_APP_DELETING@', gc_entry)
 return {'ok', n}

@@ -28,7 +28,7 @@ if count >= 0 then
 --#include lib/apps_check_deployments.lua
 --#include lib/apps_deregister.lua
   for _, d in ipairs(deployments) do
-    redis.call('SADD', dep_prefix .. d .. ':apps', name)
+    redis.call('SADD', dep_prefix .. d .. '@EDGE_KEY_DEPLOYMENT_APPS@', name)
   end
 end
 redis.call('HSET', app_key, unpack(ARGV, 5 + math.max(count, 0)))

@@ -24,6 +24,7 @@ local imports_key, task_key, upload_key, uploads_due_key = KEYS[1], KEYS[2],
   KEYS[3], KEYS[4]
 local build_name, reservation, task, expires_ms, keep_ms = ARGV[1], ARGV[2],
   ARGV[3], ARGV[4], ARGV[5]
+--#include lib/task_set.lua
 
 if redis.call('HGET', imports_key, build_name) ~= reservation then
   return {'lost'}
@@ -33,6 +34,6 @@ if upload_key then
   redis.call('HSET', upload_key, unpack(ARGV, 6))
   redis.call('PEXPIRE', upload_key, keep_ms)
   redis.call('ZADD', uploads_due_key, expires_ms, task)
-  redis.call('HSET', task_key, 'uploadKey', upload_key)
+  task_set_upload_key(task_key, upload_key)
 end
 return {'ok'}

@@ -19,7 +19,7 @@ local name, created_ms = ARGV[1], ARGV[2]
 
 if redis.call('EXISTS', info_key) == 0 then return {'no_org'} end
 if redis.call('EXISTS', deployment_key) == 1 then return {'conflict'} end
-if redis.call('EXISTS', deployment_key .. ':deleting') == 1 then
+if redis.call('EXISTS', deployment_key .. '@EDGE_KEY_DEPLOYMENT_DELETING@') == 1 then
   return {'deleting'}
 end
 redis.call('HSET', deployment_key, unpack(ARGV, 3))

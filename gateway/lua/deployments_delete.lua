@@ -24,7 +24,7 @@ local name, gc_entry, now_ms = ARGV[1], ARGV[2], ARGV[3]
 if redis.call('EXISTS', deployment_key) == 0 then return {'not_found'} end
 local apps = redis.call('SORT', apps_key, 'ALPHA', 'LIMIT', 0, 5)
 if #apps > 0 then return {'in_use', unpack(apps)} end
-redis.call('RENAME', deployment_key, deployment_key .. ':deleting')
+redis.call('RENAME', deployment_key, deployment_key .. '@EDGE_KEY_DEPLOYMENT_DELETING@')
 redis.call('DEL', apps_key)
 redis.call('ZREM', deployments_key, name)
 redis.call('ZADD', gc_due_key, now_ms, gc_entry)

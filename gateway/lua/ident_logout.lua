@@ -24,7 +24,7 @@ local t = redis.call('HMGET', token_key, 'kind', 'org', 'username',
 if not t[1] or not t[2] or not t[3] then return 0 end
 local session = sha
 if t[1] == 'auth' then session = t[4] or sha end
-local pre = '@EDGE_KEY_ORG_OPEN@' .. t[2] .. '@EDGE_KEY_ORG_CLOSE@'
+local pre = string.format('@EDGE_KEY_ORG_FMT@', t[2])
 local us = pre .. '@EDGE_KEY_ORG_USER@' .. t[3] .. '@EDGE_KEY_USER_TOKENS@'
 for _, s in ipairs(redis.call('SMEMBERS', us)) do
   local k = '@EDGE_KEY_TOKEN_PREFIX@' .. s

@@ -23,7 +23,7 @@ local org, user, ttl_ms, created_iso, sha = ARGV[1], ARGV[2], ARGV[3], ARGV[4], 
 --#include lib/ident_perms.lua
 --#include lib/ident_track.lua
 
-local pre = '@EDGE_KEY_ORG_OPEN@' .. org .. '@EDGE_KEY_ORG_CLOSE@'
+local pre = string.format('@EDGE_KEY_ORG_FMT@', org)
 local u = redis.call('HMGET', pre .. '@EDGE_KEY_ORG_USER@' .. user, 'username',
   'machine', 'roles', 'created')
 if not u[1] then return {'gone'} end

@@ -23,8 +23,8 @@ for _, name in ipairs(names) do
   local app = redis.call('HMGET', a, 'name', 'iCurBuild', 'dxfName')
   local cur = app[2] or '0'
   out[#out + 1] = {app[1] and 1 or 0, cur, app[3] or '',
-    redis.call('ZCARD', a .. ':traces'),
-    tonumber(redis.call('HGET', a .. ':tracecounts', cur) or '0'),
+    redis.call('ZCARD', a .. '@EDGE_KEY_APP_TRACES@'),
+    tonumber(redis.call('HGET', a .. '@EDGE_KEY_APP_TRACECOUNTS@', cur) or '0'),
     redis.call('HGETALL', training_prefix .. name)}
 end
 return out

@@ -13,6 +13,7 @@
 #include "nt_deliver.h"
 #include "nt_notifier.h"
 #include "nt_store.h"
+#include "edge_keys.h"
 #include <civetweb.h>
 #include <curl/curl.h>
 #include <jansson.h>
@@ -593,7 +594,7 @@ test_webhook_request_has_the_body_and_signatures_that_verify (void **state)
     assert_string_equal (
         json_string_value (json_object_get (record, "eventId")), eid);
     json_decref (record);
-    assert_int_equal (s_int (fx, "ZCARD %s", NT_STORE_DUE_KEY), 0);
+    assert_int_equal (s_int (fx, "ZCARD %s", EDGE_KEY_DELIVERIES_DUE), 0);
     assert_int_equal (s_int (fx, "EXISTS %s", "e:{acme}:sub:hook:pending"), 0);
     assert_int_equal (
         s_int (fx, "EXISTS %s", "e:{acme}:sub:hook:chain:hello_sig"), 0);
@@ -689,7 +690,7 @@ test_410_disables_the_subscription_and_fails_its_pending (void **state)
     free (reason);
     assert_int_equal (s_count_of (fx->receiver, id2), 0); //  never sent
     assert_int_equal (s_int (fx, "ZCARD %s", "e:{acme}:sub:hook:failed"), 3);
-    assert_int_equal (s_int (fx, "ZCARD %s", NT_STORE_DUE_KEY), 0);
+    assert_int_equal (s_int (fx, "ZCARD %s", EDGE_KEY_DELIVERIES_DUE), 0);
     assert_int_equal (s_int (fx, "EXISTS %s", "e:{acme}:sub:hook:pending"), 0);
     json_t *record = s_attempt (fx, "hook", 0);
     assert_string_equal (
@@ -700,7 +701,7 @@ test_410_disables_the_subscription_and_fails_its_pending (void **state)
     char e4[64];
     s_event (fx, "hello_g3", "submit", e4, sizeof e4, NULL, NULL);
     assert_int_equal (nt_notifier_poll (fx->notifier, 0), 1);
-    assert_int_equal (s_int (fx, "ZCARD %s", NT_STORE_DUE_KEY), 0);
+    assert_int_equal (s_int (fx, "ZCARD %s", EDGE_KEY_DELIVERIES_DUE), 0);
     assert_int_equal (nt_deliver_run (fx->deliver, 0, true), 0);
     assert_int_equal (s_received (fx->receiver), before);
 }
@@ -831,7 +832,7 @@ test_the_same_event_handled_twice_creates_one_delivery (void **state)
     freeReplyObject (reply);
     assert_int_equal (
         s_int (fx, "LLEN %s", "e:{acme}:sub:hook:chain:hello_twice"), 1);
-    assert_int_equal (s_int (fx, "ZCARD %s", NT_STORE_DUE_KEY), 1);
+    assert_int_equal (s_int (fx, "ZCARD %s", EDGE_KEY_DELIVERIES_DUE), 1);
     //  And through the store directly: a second ingest is not acked
     nt_event_t event = {.id = eid,
                         .task_name = "hello_twice",
@@ -972,7 +973,7 @@ test_a_deleted_subscription_drops_its_deliveries (void **state)
     char key[160];
     snprintf (key, sizeof key, "e:dlv:%s", id);
     assert_int_equal (s_int (fx, "EXISTS %s", key), 0);
-    assert_int_equal (s_int (fx, "ZCARD %s", NT_STORE_DUE_KEY), 0);
+    assert_int_equal (s_int (fx, "ZCARD %s", EDGE_KEY_DELIVERIES_DUE), 0);
     assert_int_equal (s_received (fx->receiver), 0);
 }
 

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include "edge_keys.h"
 #include "edge_log.h"
 #include "edge_task.h"
 #include "edge_testutil.h"
@@ -82,10 +83,10 @@ test_pass_resends_old_queued_tasks_as_jobs (void **state)
     assert_string_equal (job->type, "hello");
     proto_job_destroy (&job);
     //  The lock names us and expires on its own
-    redisReply *reply = edge_redis_command (s_redis, "GET " WK_REAPER_LOCK_KEY);
+    redisReply *reply = edge_redis_command (s_redis, "GET " EDGE_KEY_REAPER_LOCK);
     assert_string_equal (reply->str, "w1");
     freeReplyObject (reply);
-    reply = edge_redis_command (s_redis, "PTTL " WK_REAPER_LOCK_KEY);
+    reply = edge_redis_command (s_redis, "PTTL " EDGE_KEY_REAPER_LOCK);
     assert_true (reply->integer > 0 && reply->integer <= 1000);
     freeReplyObject (reply);
     wk_reaper_destroy (&reaper);
@@ -123,14 +124,14 @@ test_lock_held_by_another_worker_skips_the_pass (void **state)
     (void) state;
     char name[EDGE_TASK_NAME_MAX];
     s_create_old (name);
-    redisReply *reply = edge_redis_command (s_redis, "SET " WK_REAPER_LOCK_KEY
+    redisReply *reply = edge_redis_command (s_redis, "SET " EDGE_KEY_REAPER_LOCK
                                                      " other PX 10000");
     freeReplyObject (reply);
     wk_reaper_t *reaper = wk_reaper_new ("w1", 1000, 3, 5000, NULL);
     assert_int_equal (
         wk_reaper_tick (reaper, s_redis, s_dealer, edge_mono_ms ()), 0);
     assert_null (s_recv_job (50));
-    reply = edge_redis_command (s_redis, "GET " WK_REAPER_LOCK_KEY);
+    reply = edge_redis_command (s_redis, "GET " EDGE_KEY_REAPER_LOCK);
     assert_string_equal (reply->str, "other");
     freeReplyObject (reply);
     wk_reaper_destroy (&reaper);

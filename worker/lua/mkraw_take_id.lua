@@ -18,7 +18,7 @@
 --@check GET e:{o}:app:a:buildids = 1
 --@check HGET e:{o}:app:a processing = 1
 local task_key, app_key = KEYS[1], KEYS[2]
---#include lib/task_build_id.lua
+--#include lib/task_set.lua
 
 if redis.call('EXISTS', app_key) == 0 then return {'no_app'} end
 local id = redis.call('HGET', task_key, 'buildId')

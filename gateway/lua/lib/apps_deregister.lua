@@ -7,6 +7,6 @@ local ok, old = pcall(cjson.decode,
   redis.call('HGET', app_key, 'deployments') or '[]')
 if ok and type(old) == 'table' then
   for _, d in ipairs(old) do
-    redis.call('SREM', dep_prefix .. d .. ':apps', name)
+    redis.call('SREM', dep_prefix .. d .. '@EDGE_KEY_DEPLOYMENT_APPS@', name)
   end
 end

@@ -14,7 +14,7 @@ local function perms(roles_org, roles_json, first)
   if not ok or type(roles) ~= 'table' then return out end
   for _, r in ipairs(roles) do
     local p = type(r) == 'string' and redis.call('HGET',
-      '@EDGE_KEY_ORG_OPEN@' .. roles_org .. '@EDGE_KEY_ORG_CLOSE@' .. '@EDGE_KEY_ORG_ROLE@' .. r,
+      string.format('@EDGE_KEY_ORG_FMT@', roles_org) .. '@EDGE_KEY_ORG_ROLE@' .. r,
       'permissions')
     if p then
       if r == 'Administrators' then out[1] = 1 end -- GW_IDENT_ADMIN_ROLE

@@ -18,7 +18,7 @@ if t[1] == 'auth' and (not t[4]
     or redis.call('EXISTS', '@EDGE_KEY_TOKEN_PREFIX@' .. t[4]) == 0) then
   return {'none'}
 end
-local pre = '@EDGE_KEY_ORG_OPEN@' .. t[2] .. '@EDGE_KEY_ORG_CLOSE@'
+local pre = string.format('@EDGE_KEY_ORG_FMT@', t[2])
 local u = redis.call('HMGET', pre .. '@EDGE_KEY_ORG_USER@' .. t[3], 'username',
   'machine', 'roles', 'created')
 if not u[1] or (t[5] and t[5] ~= (u[4] or '')) then
