@@ -6,13 +6,17 @@
     unless the handler knows better.
 
     Add a code here when a new outcome appears; the table keeps name,
-    status and API code together.  */
+    status and API code together. Outcomes that only modules see (a store
+    that cannot be reached, a token of the wrong kind) share the API code
+    a client is answered with by default; edge_err_from_code gives the
+    first name with a code.  */
 #ifndef EDGE_ERR_H_INCLUDED
 #define EDGE_ERR_H_INCLUDED
 
 //  XX (NAME, HTTP status, API error code)
 #define EDGE_ERR_MAP(XX)                                                       \
     XX (OK, 200, "ok")                                                         \
+    XX (SKIPPED, 200, "ok") /*  nothing to do (not due): not an error  */      \
     /*  the request  */                                                        \
     XX (INVALID_FIELD, 400, "invalid_field")                                   \
     XX (MISSING_FIELD, 400, "missing_field")                                   \
@@ -62,6 +66,22 @@
     XX (UPLOAD_INCOMPLETE, 409, "upload_incomplete")                           \
     XX (ALREADY_COMMITTED, 409, "already_committed")                           \
     XX (NOT_AN_UPLOAD, 409, "not_an_upload")                                   \
+    XX (GONE, 409, "conflict") /*  not in the expected state, or not ours  */  \
+    /*  credentials (each answered as 401 unauthorized)  */                    \
+    XX (WRONG_KIND, 401, "unauthorized") /*  a token of the other kind  */     \
+    XX (USER_GONE, 401, "unauthorized")  /*  its user no longer exists  */     \
+    XX (MISMATCH, 401, "unauthorized")   /*  API key: wrong secret  */         \
+    XX (WRONG_USER, 401, "unauthorized") /*  API key of another user  */       \
+    /*  URLs refused by the URL guard (422 url_refused)  */                    \
+    XX (URL_BAD, 422, "url_refused")        /*  not an absolute URL  */        \
+    XX (URL_SCHEME, 422, "url_refused")     /*  not http or https  */          \
+    XX (URL_UNRESOLVED, 422, "url_refused") /*  the name did not resolve  */   \
+    /*  object stores and the depot  */                                        \
+    XX (STORE_KEY, 500, "internal")  /*  the key is not acceptable  */         \
+    XX (STORE_IO, 500, "internal")   /*  a local file or directory error  */   \
+    XX (STORE_CONNECT, 503, "store_unavailable") /*  not reached  */           \
+    XX (STORE_HTTP, 503, "store_unavailable")    /*  it answered an error  */  \
+    XX (STORE_PROTOCOL, 503, "store_unavailable") /*  a senseless answer  */ \
     /*  the service  */                                                        \
     XX (INTERNAL, 500, "internal")                                             \
     XX (REDIS, 503, "redis_unavailable")                                       \
