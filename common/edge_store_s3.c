@@ -266,7 +266,7 @@ s_s3_headers (edge_store_t *self, s_req_t *req)
         edge_strdup (req->has_body ? "Content-Type: application/octet-stream"
                                    : "Content-Type:"),
     };
-    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+    for (size_t i = 0; i < EDGE_COUNT (lines); i++) {
         list = curl_slist_append (list, lines[i]);
         edge_assert (list);
         free (lines[i]);

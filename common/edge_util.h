@@ -6,6 +6,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+//  The number of elements of array, a true array (not a pointer): passing a
+//  pointer fails to compile.
+#define EDGE_COUNT(array)                                                      \
+    (sizeof (array) / sizeof (array)[0]                                        \
+     + 0 * sizeof (struct {                                                    \
+           _Static_assert(!__builtin_types_compatible_p (                      \
+                              __typeof__ (array), __typeof__ (&(array)[0])),   \
+                          "EDGE_COUNT needs an array, not a pointer");         \
+           int is_array;                                                       \
+       }))
+
 //  Allocators abort on out-of-memory (12-factor: the runner restarts us).
 void *edge_malloc (size_t size);
 void *edge_calloc (size_t count, size_t size);

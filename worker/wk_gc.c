@@ -186,7 +186,7 @@ s_prefix_is_valid (const char *prefix, const char *org, const char *app)
     bool is_valid = edge_store_key_is_valid (probe);
     free (probe);
     bool is_known = false;
-    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0] && is_valid; i++) {
+    for (size_t i = 0; i < EDGE_COUNT (kinds) && is_valid; i++) {
         char *base = edge_sprintf ("%s/%s/%s/", kinds[i], org, app);
         is_known = is_known || strncmp (prefix, base, strlen (base)) == 0;
         free (base);

@@ -1,5 +1,6 @@
-/*  test_edge_util - name, build name and request id rules at their edges, RFC 3339
-    formatting, task names, random ids, allocation helpers and clocks.  */
+/*  test_edge_util - name, build name and request id rules at their edges,
+    RFC 3339 formatting, task names, random ids, allocation helpers, clocks
+    and EDGE_COUNT.  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -55,7 +56,7 @@ test_name_allows_only_ascii_letters_digits_underscore (void **state)
                          "\xff\xfe",
                          "a\tb",
                          "ab$"};
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+    for (size_t i = 0; i < EDGE_COUNT (bad); i++)
         if (edge_name_is_valid (bad[i]))
             fail_msg ("'%s' accepted", bad[i]);
 }
@@ -73,7 +74,7 @@ test_request_id_is_1_to_128_safe_characters (void **state)
     assert_false (edge_request_id_is_valid (NULL));
     const char *bad[] = {"a b", "a\r\nX-Evil: 1", "a\"b", "<script>",
                          "a/b", "\xc3\xa9",       "a;b",  "a%20b"};
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+    for (size_t i = 0; i < EDGE_COUNT (bad); i++)
         if (edge_request_id_is_valid (bad[i]))
             fail_msg ("'%s' accepted", bad[i]);
 }
@@ -192,7 +193,7 @@ test_build_name_is_1_to_100_letters_digits_dot_dash_underscore (void **state)
             fail_msg ("refused \"%s\"", good[i]);
     const char *bad[] = {"v1 0",  "v1/0", "a\\b", "v1:0", "\xc3\xa9",
                          "v\n1", "v1+0", "%2e",  "a\"b", "v1\t"};
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+    for (size_t i = 0; i < EDGE_COUNT (bad); i++)
         if (edge_build_name_is_valid (bad[i]))
             fail_msg ("accepted \"%s\"", bad[i]);
 }
@@ -215,7 +216,7 @@ test_rfc3339_parses_back_what_it_formats (void **state)
     (void) state;
     int64_t samples[] = {0, 1, 999, 1000, 951782400000LL /* 2000-02-29 */,
                          1795771928123LL, 4102444799999LL};
-    for (size_t i = 0; i < sizeof samples / sizeof samples[0]; i++) {
+    for (size_t i = 0; i < EDGE_COUNT (samples); i++) {
         char text[32];
         int64_t back = -1;
         edge_rfc3339 (samples[i], text, sizeof text);
@@ -231,8 +232,23 @@ test_rfc3339_parses_back_what_it_formats (void **state)
                          "2026-11-27T09:12:08+01:00", "2026-13-01T00:00:00Z",
                          "2026-11-27T24:00:00Z", "2026-11-27T09:12:08.Z",
                          "2026-11-27T09:12:08Zjunk", "x026-11-27T09:12:08Z"};
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+    for (size_t i = 0; i < EDGE_COUNT (bad); i++)
         assert_int_equal (edge_rfc3339_parse (bad[i], &ms), -1);
+}
+
+
+static void
+test_count_is_the_number_of_elements_at_compile_time (void **state)
+{
+    (void) state;
+    static const char *const names[] = {"a", "b", "c"};
+    uint64_t wide[7];
+    char text[] = "four";
+    _Static_assert(EDGE_COUNT (names) == 3, "usable in constant expressions");
+    assert_int_equal (EDGE_COUNT (names), 3);
+    assert_int_equal (EDGE_COUNT (wide), 7);
+    assert_int_equal (EDGE_COUNT (text), 5);
+    //  (EDGE_COUNT (pointer) does not compile: see edge_util.h)
 }
 
 
@@ -253,6 +269,7 @@ main (void)
         cmocka_unit_test (test_random_hex_has_the_requested_length),
         cmocka_unit_test (test_allocators_return_usable_memory),
         cmocka_unit_test (test_clocks_move_forward),
+        cmocka_unit_test (test_count_is_the_number_of_elements_at_compile_time),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
