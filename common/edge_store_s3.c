@@ -49,13 +49,7 @@ typedef struct {
 void
 edge_store_buf_add (edge_store_buf_t *b, const char *data, size_t len)
 {
-    if (b->len + len + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 1024;
-        while (cap < b->len + len + 1)
-            cap *= 2;
-        b->data = edge_realloc (b->data, cap);
-        b->cap = cap;
-    }
+    b->data = edge_grow (b->data, &b->cap, b->len + len + 1, 1024, 1);
     memcpy (b->data + b->len, data, len);
     b->len += len;
     b->data[b->len] = '\0';

@@ -102,11 +102,8 @@ s_counter (gw_metrics_t *self, size_t route, size_t method, int status)
         if (c->route == route && c->method == method && c->status == status)
             return c;
     }
-    if (self->ncounters == self->counters_cap) {
-        self->counters_cap = self->counters_cap ? self->counters_cap * 2 : 32;
-        self->counters = edge_realloc (
-            self->counters, self->counters_cap * sizeof (s_counter_t));
-    }
+    self->counters = edge_grow (self->counters, &self->counters_cap,
+                                self->ncounters + 1, 32, sizeof (s_counter_t));
     s_counter_t *c = &self->counters[self->ncounters++];
     *c = (s_counter_t){route, method, status, 0};
     return c;

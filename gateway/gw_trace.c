@@ -76,11 +76,8 @@ s_add (gw_trace_t *self,
                                   "accesses name more than %d distinct "
                                   "paths (access %zu)",
                                   S_PATHS_MAX, index);
-    if (self->count == self->cap) {
-        self->cap = self->cap ? self->cap * 2 : 1024;
-        self->accesses = edge_realloc (self->accesses,
-                                       self->cap * sizeof (gw_trace_access_t));
-    }
+    self->accesses = edge_grow (self->accesses, &self->cap, self->count + 1,
+                                1024, sizeof (gw_trace_access_t));
     gw_trace_access_t *access = &self->accesses[self->count++];
     access->t_ms = t_ms;
     access->offset = (uint64_t) offset;

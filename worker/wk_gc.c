@@ -119,12 +119,8 @@ s_collect (const char *key, uint64_t size, void *arg)
 {
     (void) size;
     s_pass_t *pass = arg;
-    if (pass->count == pass->cap) {
-        pass->cap = pass->cap ? pass->cap * 2 : 64;
-        char **keys = realloc (pass->keys, pass->cap * sizeof *keys);
-        edge_assert (keys);
-        pass->keys = keys;
-    }
+    pass->keys = edge_grow (pass->keys, &pass->cap, pass->count + 1, 64,
+                            sizeof *pass->keys);
     pass->keys[pass->count++] = edge_strdup (key);
     return pass->count < pass->limit ? 0 : -1;
 }

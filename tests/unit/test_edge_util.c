@@ -1,6 +1,6 @@
 /*  test_edge_util - name, build name and request id rules at their edges,
-    RFC 3339 formatting, task names, random ids, allocation helpers, clocks
-    and EDGE_COUNT.  */
+    RFC 3339 formatting, task names, random ids, allocation helpers (edge_grow
+    growth and overflow refusal), clocks and EDGE_COUNT.  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,8 +8,12 @@
 #include <cmocka.h>
 
 #include "edge_util.h"
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 
 //  A string of len copies of c (static, len < 200).
@@ -252,6 +256,90 @@ test_count_is_the_number_of_elements_at_compile_time (void **state)
 }
 
 
+static void
+test_grow_doubles_from_first_until_need_fits (void **state)
+{
+    (void) state;
+    size_t cap = 0;
+    uint64_t *array = edge_grow (NULL, &cap, 1, 4, sizeof *array);
+    assert_int_equal (cap, 4);
+    for (size_t i = 0; i < 4; i++)
+        array[i] = i;
+    //  Room enough: the same block, cap untouched
+    assert_ptr_equal (edge_grow (array, &cap, 4, 4, sizeof *array), array);
+    assert_int_equal (cap, 4);
+    array = edge_grow (array, &cap, 5, 4, sizeof *array);
+    assert_int_equal (cap, 8);
+    array = edge_grow (array, &cap, 33, 4, sizeof *array);
+    assert_int_equal (cap, 64);
+    array[63] = 63;
+    for (size_t i = 0; i < 4; i++)
+        assert_int_equal (array[i], i); //  contents kept
+    free (array);
+    //  A first allocation may need more than first
+    cap = 0;
+    char *text = edge_grow (NULL, &cap, 1000, 256, 1);
+    assert_int_equal (cap, 1024);
+    free (text);
+    //  need 0 allocates nothing
+    cap = 0;
+    assert_null (edge_grow (NULL, &cap, 0, 8, 1));
+    assert_int_equal (cap, 0);
+}
+
+
+//  True when fn (arg) aborts in a child process (SIGABRT).
+static bool
+s_aborts (void (*fn) (void))
+{
+    pid_t pid = fork ();
+    assert_true (pid >= 0);
+    if (pid == 0) {
+        struct rlimit none = {0, 0};
+        setrlimit (RLIMIT_CORE, &none); //  no core file
+        fn ();
+        _exit (0);
+    }
+    int status = 0;
+    assert_int_equal (waitpid (pid, &status, 0), pid);
+    return WIFSIGNALED (status) && WTERMSIG (status) == SIGABRT;
+}
+
+
+static void
+s_grow_bytes_past_size_max (void)
+{
+    size_t cap = 0;
+    edge_grow (NULL, &cap, SIZE_MAX / 2 + 1, 1, 2);
+}
+
+
+static void
+s_grow_count_past_size_max (void)
+{
+    size_t cap = SIZE_MAX / 2 + 1;
+    edge_grow (NULL, &cap, cap + 1, 1, 1);
+}
+
+
+static void
+s_grow_within_limits (void)
+{
+    size_t cap = 0;
+    free (edge_grow (NULL, &cap, 100, 1, 8));
+}
+
+
+static void
+test_grow_refuses_sizes_that_overflow (void **state)
+{
+    (void) state;
+    assert_false (s_aborts (s_grow_within_limits));
+    assert_true (s_aborts (s_grow_bytes_past_size_max));
+    assert_true (s_aborts (s_grow_count_past_size_max));
+}
+
+
 int
 main (void)
 {
@@ -270,6 +358,8 @@ main (void)
         cmocka_unit_test (test_allocators_return_usable_memory),
         cmocka_unit_test (test_clocks_move_forward),
         cmocka_unit_test (test_count_is_the_number_of_elements_at_compile_time),
+        cmocka_unit_test (test_grow_doubles_from_first_until_need_fits),
+        cmocka_unit_test (test_grow_refuses_sizes_that_overflow),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
