@@ -353,10 +353,8 @@ s_truth_fini (s_truth_t *truth)
 static s_op_t *
 s_plan_push (s_plan_t *plan)
 {
-    if (plan->n == plan->cap) {
-        plan->cap = plan->cap ? plan->cap * 2 : 1024;
-        plan->ops = edge_realloc (plan->ops, plan->cap * sizeof (s_op_t));
-    }
+    plan->ops =
+        edge_grow (plan->ops, &plan->cap, plan->n + 1, 1024, sizeof (s_op_t));
     s_op_t *op = &plan->ops[plan->n++];
     memset (op, 0, sizeof (*op));
     return op;

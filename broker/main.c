@@ -7,6 +7,7 @@
 #include "edge_cfg.h"
 #include "edge_log.h"
 #include "edge_metrics_http.h"
+#include "edge_util.h"
 #include <czmq.h>
 #include <stddef.h>
 
@@ -37,7 +38,6 @@ static const edge_cfg_spec_t s_spec[] = {
      "jobs that may wait in the broker (Redis keeps the rest)", NULL},
     EDGE_METRICS_HTTP_CFG_ROW (s_config_t, metrics_listen),
 };
-#define S_SPEC_COUNT (sizeof s_spec / sizeof s_spec[0])
 
 
 int
@@ -46,11 +46,11 @@ main (void)
     zsys_init (); //  first: installs the SIGINT/SIGTERM flag handler
     edge_log_init ("broker");
     s_config_t config = {0};
-    if (edge_cfg_load (s_spec, S_SPEC_COUNT, &config, NULL)) {
-        edge_cfg_fini (s_spec, S_SPEC_COUNT, &config);
+    if (edge_cfg_load (s_spec, EDGE_COUNT (s_spec), &config, NULL)) {
+        edge_cfg_fini (s_spec, EDGE_COUNT (s_spec), &config);
         return 2;
     }
-    edge_cfg_print (s_spec, S_SPEC_COUNT, &config);
+    edge_cfg_print (s_spec, EDGE_COUNT (s_spec), &config);
 
     edge_metrics_t *metrics = edge_metrics_new ();
     edge_metrics_add_process (metrics, EDGE_VERSION);
@@ -77,6 +77,6 @@ main (void)
     edge_metrics_http_destroy (&http);
     bk_broker_destroy (&broker);
     edge_metrics_destroy (&metrics);
-    edge_cfg_fini (s_spec, S_SPEC_COUNT, &config);
+    edge_cfg_fini (s_spec, EDGE_COUNT (s_spec), &config);
     return rc;
 }

@@ -24,13 +24,7 @@ typedef struct {
 static void
 s_str_add (s_str_t *s, const char *text, size_t len)
 {
-    if (s->len + len + 1 > s->cap) {
-        size_t cap = s->cap ? s->cap : 256;
-        while (cap < s->len + len + 1)
-            cap *= 2;
-        s->data = edge_realloc (s->data, cap);
-        s->cap = cap;
-    }
+    s->data = edge_grow (s->data, &s->cap, s->len + len + 1, 256, 1);
     memcpy (s->data + s->len, text, len);
     s->len += len;
     s->data[s->len] = '\0';

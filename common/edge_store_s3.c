@@ -49,13 +49,7 @@ typedef struct {
 void
 edge_store_buf_add (edge_store_buf_t *b, const char *data, size_t len)
 {
-    if (b->len + len + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 1024;
-        while (cap < b->len + len + 1)
-            cap *= 2;
-        b->data = edge_realloc (b->data, cap);
-        b->cap = cap;
-    }
+    b->data = edge_grow (b->data, &b->cap, b->len + len + 1, 1024, 1);
     memcpy (b->data + b->len, data, len);
     b->len += len;
     b->data[b->len] = '\0';
@@ -266,7 +260,7 @@ s_s3_headers (edge_store_t *self, s_req_t *req)
         edge_strdup (req->has_body ? "Content-Type: application/octet-stream"
                                    : "Content-Type:"),
     };
-    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+    for (size_t i = 0; i < EDGE_COUNT (lines); i++) {
         list = curl_slist_append (list, lines[i]);
         edge_assert (list);
         free (lines[i]);

@@ -166,7 +166,7 @@ edge_task_record (const redisReply *reply)
                                     "orgName", "appName", "buildName",
                                     "dxfName", "state"};
     json_t *obj = json_object ();
-    for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++)
+    for (size_t i = 0; i < EDGE_COUNT (strings); i++)
         s_set_str (obj, strings[i], edge_redis_hash_field (reply, strings[i]));
     const char *attempts = edge_redis_hash_field (reply, "attempts");
     json_object_set_new (obj, "attempts",

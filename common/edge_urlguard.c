@@ -59,12 +59,11 @@ static const s_range_t s_ranges[] = {
     {"fec0::/10", "a deprecated site-local address"},
     {"ff00::/8", "a multicast address"},
 };
-#define S_RANGE_COUNT (sizeof s_ranges / sizeof s_ranges[0])
 
 struct edge_urlguard {
     s_cidr_t *allow;                 //  allowed networks (EDGE_URL_ALLOW)
     size_t allow_count;              //  entries in allow
-    s_cidr_t refused[S_RANGE_COUNT]; //  s_ranges, parsed
+    s_cidr_t refused[EDGE_COUNT (s_ranges)]; //  s_ranges, parsed
 };
 
 
@@ -168,7 +167,7 @@ s_refused_index (const edge_urlguard_t *self,
                  int family,
                  const unsigned char *addr)
 {
-    for (size_t i = 0; i < S_RANGE_COUNT; i++)
+    for (size_t i = 0; i < EDGE_COUNT (s_ranges); i++)
         if (s_cidr_contains (&self->refused[i], family, addr))
             return (int) i;
     return -1;
@@ -278,7 +277,7 @@ edge_urlguard_t *
 edge_urlguard_new (const char *allow, char *why, size_t whylen)
 {
     edge_urlguard_t *self = edge_calloc (1, sizeof *self);
-    for (size_t i = 0; i < S_RANGE_COUNT; i++) {
+    for (size_t i = 0; i < EDGE_COUNT (s_ranges); i++) {
         const char *cidr = s_ranges[i].cidr;
         int rc = s_parse_cidr (cidr, strlen (cidr), &self->refused[i]);
         edge_assert (rc == 0);

@@ -45,6 +45,24 @@ edge_realloc (void *ptr, size_t size)
 }
 
 
+void *
+edge_grow (void *ptr, size_t *cap, size_t need, size_t first, size_t elem_size)
+{
+    edge_assert (cap && first > 0 && elem_size > 0);
+    if (need <= *cap)
+        return ptr;
+    size_t grown = *cap ? *cap : first;
+    while (grown < need) {
+        edge_assert (grown <= SIZE_MAX / 2);
+        grown *= 2;
+    }
+    edge_assert (grown <= SIZE_MAX / elem_size);
+    ptr = edge_realloc (ptr, grown * elem_size);
+    *cap = grown;
+    return ptr;
+}
+
+
 char *
 edge_strdup (const char *text)
 {
@@ -260,7 +278,7 @@ edge_text_printf (edge_text_t *text, const char *fmt, ...)
             text->len += (size_t) n;
             return;
         }
-        text->cap = text->cap * 2 + (size_t) n + 1;
-        text->data = edge_realloc (text->data, text->cap);
+        text->data = edge_grow (text->data, &text->cap,
+                                text->len + (size_t) n + 1, 64, 1);
     }
 }

@@ -6,10 +6,31 @@
 #include <stddef.h>
 #include <stdint.h>
 
+//  The number of elements of array, a true array (not a pointer): passing a
+//  pointer fails to compile.
+#define EDGE_COUNT(array)                                                      \
+    (sizeof (array) / sizeof (array)[0]                                        \
+     + 0 * sizeof (struct {                                                    \
+           _Static_assert(!__builtin_types_compatible_p (                      \
+                              __typeof__ (array), __typeof__ (&(array)[0])),   \
+                          "EDGE_COUNT needs an array, not a pointer");         \
+           int is_array;                                                       \
+       }))
+
 //  Allocators abort on out-of-memory (12-factor: the runner restarts us).
 void *edge_malloc (size_t size);
 void *edge_calloc (size_t count, size_t size);
 void *edge_realloc (void *ptr, size_t size);
+//  Make room for need elements of elem_size bytes in ptr, an array with
+//  room for *cap elements (NULL while *cap is 0). When need > *cap the
+//  capacity becomes *cap (first when *cap is 0) doubled until it holds need,
+//  and *cap is updated; otherwise ptr comes back untouched. Takes ownership
+//  of ptr; caller owns the result. Aborts, like edge_malloc, when the size
+//  overflows size_t or memory runs out. The new capacity depends only on
+//  *cap, need and first, so parallel arrays (one count) can each grow from a
+//  copy of the same cap.
+void *
+edge_grow (void *ptr, size_t *cap, size_t need, size_t first, size_t elem_size);
 //  Caller owns the result. NULL in, NULL out.
 char *edge_strdup (const char *text);
 //  printf into a new string. Caller owns the result.

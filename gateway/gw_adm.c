@@ -16,7 +16,6 @@ static const edge_json_field_t s_hello_fields[] = {
     {"fail", EDGE_JSON_BOOL, false, 0, 0, false},
     {"orgName", EDGE_JSON_NAME, false, 0, 0, false},
 };
-#define S_HELLO_FIELDS (sizeof s_hello_fields / sizeof s_hello_fields[0])
 
 
 //  1 when org exists, 0 when not, -1 when Redis failed.
@@ -55,7 +54,9 @@ gw_adm_hello (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
     (void) ctx;
     edge_json_err_t err;
     json_t *body = gw_req_json (req, &err);
-    if (!body || edge_json_check (body, s_hello_fields, S_HELLO_FIELDS, &err)) {
+    if (!body
+        || edge_json_check (body, s_hello_fields, EDGE_COUNT (s_hello_fields),
+                            &err)) {
         gw_req_reply_error (req, &err);
         return;
     }

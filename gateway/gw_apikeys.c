@@ -16,7 +16,6 @@ static const edge_json_field_t s_delete_fields[] = {
     {"username", EDGE_JSON_NAME, true, 0, 0, false},
     {"keyId", EDGE_JSON_STRING, true, 1, 64, false},
 };
-#define S_COUNT(table) (sizeof (table) / sizeof (table)[0])
 
 
 //  The caller (set by the auth step); a missing one is a wiring bug: 500.
@@ -58,7 +57,7 @@ gw_apikeys_create (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
         json_t *body = gw_req_json (req, &err);
         if (!body
             || edge_json_check (body, s_create_fields,
-                                S_COUNT (s_create_fields), &err)) {
+                                EDGE_COUNT (s_create_fields), &err)) {
             gw_req_reply_error (req, &err);
             return;
         }
@@ -101,7 +100,7 @@ gw_apikeys_delete (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
         return;
     json_t *body = gw_req_json (req, &err);
     if (!body
-        || edge_json_check (body, s_delete_fields, S_COUNT (s_delete_fields),
+        || edge_json_check (body, s_delete_fields, EDGE_COUNT (s_delete_fields),
                             &err)) {
         gw_req_reply_error (req, &err);
         return;

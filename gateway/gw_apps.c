@@ -46,7 +46,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define S_COUNT(table)      (sizeof (table) / sizeof (table)[0])
 #define S_MAX_DEPLOYMENTS   64
 #define S_DEFAULT_MAXBUILDS 5
 
@@ -246,7 +245,7 @@ gw_apps_create (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
     json_t *body = gw_req_json (req, &err);
     int ndeps = -1;
     if (!body
-        || edge_json_check (body, s_create_fields, S_COUNT (s_create_fields),
+        || edge_json_check (body, s_create_fields, EDGE_COUNT (s_create_fields),
                             &err)
         || (ndeps = s_deployments (req, body, deps, &deps_json, &err)) < 0) {
         gw_req_reply_error (req, &err);
@@ -290,7 +289,7 @@ gw_apps_create (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
         created,
         "updated",
         created};
-    for (size_t i = 0; i < S_COUNT (pairs); i++)
+    for (size_t i = 0; i < EDGE_COUNT (pairs); i++)
         args[nargs++] = pairs[i];
     redisReply *reply = edge_redis_eval (
         gw_thread_redis (thread), &gw_lua_apps_create, 3, keys, nargs, args);
@@ -343,7 +342,7 @@ gw_apps_patch (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
     json_t *body = gw_req_json (req, &err);
     int ndeps = -1;
     if (!body
-        || edge_json_check (body, s_patch_fields, S_COUNT (s_patch_fields),
+        || edge_json_check (body, s_patch_fields, EDGE_COUNT (s_patch_fields),
                             &err)
         || (ndeps = s_deployments (req, body, deps, &deps_json, &err)) < 0) {
         gw_req_reply_error (req, &err);
@@ -375,7 +374,7 @@ gw_apps_patch (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
                    : NULL,
         "deployments",
         has_deps ? deps_json : NULL};
-    for (size_t i = 0; i < S_COUNT (pairs); i += 2)
+    for (size_t i = 0; i < EDGE_COUNT (pairs); i += 2)
         if (pairs[i + 1]) {
             args[nargs++] = pairs[i];
             args[nargs++] = pairs[i + 1];
@@ -420,8 +419,8 @@ gw_apps_delete (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
         gw_req_adopt (req, edge_key_app_trace (org, name, "")),
         "app deleted"};
     redisReply *reply = edge_redis_eval (
-        gw_thread_redis (thread), &gw_lua_apps_delete, (int) S_COUNT (keys),
-        keys, (int) S_COUNT (args), args);
+        gw_thread_redis (thread), &gw_lua_apps_delete, (int) EDGE_COUNT (keys),
+        keys, (int) EDGE_COUNT (args), args);
     if (edge_redis_script_is (reply, "ok") && reply->elements == 2) {
         edge_info ("app %s deleted by %s (%lld pending uploads expired; its "
                    "files are deleted by the next reaper pass)",

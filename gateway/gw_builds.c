@@ -18,7 +18,6 @@
 #include <string.h>
 #include <strings.h>
 
-#define S_COUNT(table) (sizeof (table) / sizeof (table)[0])
 
 static const edge_json_field_t s_create_fields[] = {
     {"appName", EDGE_JSON_NAME, true, 0, 0, false},
@@ -198,7 +197,7 @@ s_finish_entry (s_import_t *imp)
                                     (long long) json_integer_value (imp->size))
                   : NULL};
     bool is_upload = !imp->url;
-    int nargs = (int) S_COUNT (args) - (imp->size ? 0 : 2);
+    int nargs = (int) EDGE_COUNT (args) - (imp->size ? 0 : 2);
     redisReply *reply =
         edge_redis_eval (imp->redis, &gw_lua_builds_finish, is_upload ? 4 : 2,
                          keys, is_upload ? nargs : 5, args);
@@ -328,7 +327,7 @@ s_reply_accepted (s_import_t *imp, gw_thread_t *thread)
 void
 gw_builds_create (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
 {
-    json_t *body = s_body (req, s_create_fields, S_COUNT (s_create_fields));
+    json_t *body = s_body (req, s_create_fields, EDGE_COUNT (s_create_fields));
     if (!body)
         return;
     s_import_t imp = {
@@ -407,7 +406,7 @@ void
 gw_builds_commit (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
 {
     (void) ctx;
-    json_t *body = s_body (req, s_commit_fields, S_COUNT (s_commit_fields));
+    json_t *body = s_body (req, s_commit_fields, EDGE_COUNT (s_commit_fields));
     if (!body)
         return;
     const char *org = gw_req_principal (req)->org;

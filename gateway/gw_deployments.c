@@ -35,7 +35,6 @@
 #include <string.h>
 #include <strings.h>
 
-#define S_COUNT(table) (sizeof (table) / sizeof (table)[0])
 #define S_PATCH_TRIES  3
 
 static const char *const s_fields[] = {
@@ -184,8 +183,8 @@ s_apply (const json_t *body, gw_deployments_dep_t *dep, edge_json_err_t *err)
         return edge_json_err_set (err, 400, "invalid_field", wrong,
                                   "field '%s' does not go with kind '%s'",
                                   wrong, dep->kind);
-    if (s_check_sub (s3, "s3", s_s3_fields, S_COUNT (s_s3_fields), err)
-        || s_check_sub (fs, "fs", s_fs_fields, S_COUNT (s_fs_fields), err))
+    if (s_check_sub (s3, "s3", s_s3_fields, EDGE_COUNT (s_s3_fields), err)
+        || s_check_sub (fs, "fs", s_fs_fields, EDGE_COUNT (s_fs_fields), err))
         return -1;
     dep->endpoint = edge_json_str (s3, "endpoint", dep->endpoint);
     dep->region = edge_json_str (s3, "region", dep->region);
@@ -214,7 +213,7 @@ s_pairs (const gw_deployments_dep_t *dep, const char **args)
                               {"accessKeyId", dep->key_id},
                               {"secretAccessKey", dep->secret},
                               {"path", dep->path}};
-    for (size_t i = 0; i < S_COUNT (pairs); i++)
+    for (size_t i = 0; i < EDGE_COUNT (pairs); i++)
         if (pairs[i][1]) {
             args[n++] = pairs[i][0];
             args[n++] = pairs[i][1];
@@ -261,7 +260,7 @@ gw_deployments_create (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
 {
     edge_json_err_t err;
     json_t *body =
-        s_body (req, s_create_fields, S_COUNT (s_create_fields), &err);
+        s_body (req, s_create_fields, EDGE_COUNT (s_create_fields), &err);
     gw_deployments_dep_t dep = {.name = edge_json_str (body, "name", NULL),
                                 .prefix = ""};
     if (!body || s_apply (body, &dep, &err)
@@ -281,7 +280,7 @@ gw_deployments_create (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
     int nargs = 2 + s_pairs (&dep, args + 2);
     const char *tail[] = {"status", "new",     "created",
                           created,  "updated", created};
-    for (size_t i = 0; i < S_COUNT (tail); i++)
+    for (size_t i = 0; i < EDGE_COUNT (tail); i++)
         args[nargs++] = tail[i];
     redisReply *reply =
         edge_redis_eval (gw_thread_redis (thread), &gw_lua_deployments_create,
@@ -313,13 +312,13 @@ gw_deployments_create (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
 
 //  Filters of GET /be/v1/deployments beyond the list parameters.
 static const char *const s_filters[] = {"name", "error"};
-#define S_NFILTERS S_COUNT (s_filters)
 
 //  The filters of the list. Returns 0, or -1 with err set.
 static int
 s_split_query (gw_req_t *req, char **values, char **rest, edge_json_err_t *err)
 {
-    if (gw_list_split_query (req, s_filters, S_NFILTERS, values, rest, err))
+    if (gw_list_split_query (req, s_filters, EDGE_COUNT (s_filters), values,
+                             rest, err))
         return -1;
     if (values[1] && strcmp (values[1], "true") != 0
         && strcmp (values[1], "false") != 0)
@@ -405,7 +404,7 @@ gw_deployments_list (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
 {
     (void) ctx;
     edge_json_err_t err;
-    char *values[S_NFILTERS] = {NULL}, *rest;
+    char *values[EDGE_COUNT (s_filters)] = {NULL}, *rest;
     gw_list_t list;
     if (s_split_query (req, values, &rest, &err)
         || gw_list_parse (rest, &s_spec, &list, &err)) {
@@ -526,7 +525,7 @@ s_patch_once (gw_req_t *req,
     int nargs = 2;
     if (is_s3)
         args[nargs++] = "path";
-    for (size_t i = 0; !is_s3 && i < S_COUNT (s3_names); i++)
+    for (size_t i = 0; !is_s3 && i < EDGE_COUNT (s3_names); i++)
         args[nargs++] = s3_names[i];
     nargs += s_pairs (&dep, args + nargs);
     args[nargs++] = "updated";
@@ -549,7 +548,8 @@ void
 gw_deployments_patch (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
 {
     edge_json_err_t err;
-    json_t *body = s_body (req, s_patch_fields, S_COUNT (s_patch_fields), &err);
+    json_t *body =
+        s_body (req, s_patch_fields, EDGE_COUNT (s_patch_fields), &err);
     if (!body) {
         gw_req_reply_error (req, &err);
         return;

@@ -10,8 +10,6 @@
 #include <string.h>
 #include <strings.h>
 
-#define S_COUNT(table) (sizeof (table) / sizeof (table)[0])
-
 
 //  originPrefix: a relative key prefix: printable ASCII without '\', no
 //  leading '/', no empty, '.' or '..' segment.
@@ -176,7 +174,7 @@ gw_deployments_check (const gw_ctx_t *ctx,
                            "secretAccessKey"};
     const char *values[] = {dep->endpoint, dep->region, dep->bucket,
                             dep->key_id, dep->secret};
-    for (size_t i = 0; i < S_COUNT (names); i++) {
+    for (size_t i = 0; i < EDGE_COUNT (names); i++) {
         char field[32];
         snprintf (field, sizeof field, "s3.%s", names[i]);
         if (!values[i])

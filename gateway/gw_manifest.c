@@ -108,10 +108,7 @@ s_put (s_text_t *text, unsigned char c)
         text->is_long = true;
         return;
     }
-    if (text->len + 2 > text->cap) {
-        text->cap = text->cap ? text->cap * 2 : 256;
-        text->data = edge_realloc (text->data, text->cap);
-    }
+    text->data = edge_grow (text->data, &text->cap, text->len + 2, 256, 1);
     text->data[text->len++] = (char) c;
     text->data[text->len] = '\0';
 }
@@ -315,11 +312,10 @@ s_entry_add (s_scan_t *scan, size_t index)
         gw_pathtab_intern (self->paths, scan->path.data, scan->path.len);
     if (at != before)
         return s_bad (scan, "files[%zu] repeats a path", index);
-    if (at == self->cap) {
-        self->cap = self->cap ? self->cap * 2 : 256;
-        self->sizes = edge_realloc (self->sizes, self->cap * sizeof (int64_t));
-        scan->links = edge_realloc (scan->links, self->cap * sizeof (char *));
-    }
+    size_t cap = self->cap; //  sizes and links: one capacity
+    self->sizes =
+        edge_grow (self->sizes, &self->cap, at + 1, 256, sizeof (int64_t));
+    scan->links = edge_grow (scan->links, &cap, at + 1, 256, sizeof (char *));
     self->sizes[at] = is_file ? scan->size : S_NOT_FILE;
     scan->links[at] =
         is_link && scan->target.len ? edge_strdup (scan->target.data) : NULL;

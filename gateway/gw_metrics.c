@@ -15,11 +15,9 @@ static const double s_bounds[] = {.001, .005, .01, .025, .05, .1,
                                   .25,  .5,   1,   2.5,  5};
 static const char *s_bound_labels[] = {
     ".001", ".005", ".01", ".025", ".05", ".1", ".25", ".5", "1", "2.5", "5"};
-#define S_NBOUNDS (sizeof s_bounds / sizeof s_bounds[0])
 
 static const char *s_methods[] = {"GET",   "HEAD",   "POST",    "PUT",
                                   "PATCH", "DELETE", "OPTIONS", "OTHER"};
-#define S_NMETHODS (sizeof s_methods / sizeof s_methods[0])
 
 //  One counter series: route x method x status.
 typedef struct {
@@ -31,7 +29,7 @@ typedef struct {
 
 //  One route's latency histogram (non-cumulative buckets; +Inf = count).
 typedef struct {
-    uint64_t buckets[S_NBOUNDS];
+    uint64_t buckets[EDGE_COUNT (s_bounds)];
     uint64_t count;
     double sum;
 } s_histogram_t;
@@ -58,10 +56,10 @@ s_route_index (const gw_metrics_t *self, const char *route)
 static size_t
 s_method_index (const char *method)
 {
-    for (size_t i = 0; method && i + 1 < S_NMETHODS; i++)
+    for (size_t i = 0; method && i + 1 < EDGE_COUNT (s_methods); i++)
         if (strcmp (s_methods[i], method) == 0)
             return i;
-    return S_NMETHODS - 1;
+    return EDGE_COUNT (s_methods) - 1;
 }
 
 
@@ -104,11 +102,8 @@ s_counter (gw_metrics_t *self, size_t route, size_t method, int status)
         if (c->route == route && c->method == method && c->status == status)
             return c;
     }
-    if (self->ncounters == self->counters_cap) {
-        self->counters_cap = self->counters_cap ? self->counters_cap * 2 : 32;
-        self->counters = edge_realloc (
-            self->counters, self->counters_cap * sizeof (s_counter_t));
-    }
+    self->counters = edge_grow (self->counters, &self->counters_cap,
+                                self->ncounters + 1, 32, sizeof (s_counter_t));
     s_counter_t *c = &self->counters[self->ncounters++];
     *c = (s_counter_t){route, method, status, 0};
     return c;
@@ -133,9 +128,9 @@ gw_metrics_observe (gw_metrics_t *self,
     s_counter (self, r, m, status)->count++;
     s_histogram_t *h = &self->histograms[r];
     size_t b = 0;
-    while (b < S_NBOUNDS && seconds > s_bounds[b])
+    while (b < EDGE_COUNT (s_bounds) && seconds > s_bounds[b])
         b++;
-    if (b < S_NBOUNDS)
+    if (b < EDGE_COUNT (s_bounds))
         h->buckets[b]++;
     h->count++;
     h->sum += seconds;
@@ -156,7 +151,7 @@ s_render_histograms (const gw_metrics_t *self, edge_text_t *text)
         const s_histogram_t *h = &self->histograms[r];
         const char *route = self->routes[r];
         uint64_t cumulative = 0;
-        for (size_t b = 0; b < S_NBOUNDS; b++) {
+        for (size_t b = 0; b < EDGE_COUNT (s_bounds); b++) {
             cumulative += h->buckets[b];
             edge_text_printf (text, "%s_bucket{route=\"%s\",le=\"%s\"} %llu\n",
                            name, route, s_bound_labels[b],

@@ -17,7 +17,6 @@ static const edge_json_field_t s_create_fields[] = {
     {"adminUsername", EDGE_JSON_NAME, false, 0, 0, false},
     {"publicKey", EDGE_JSON_STRING, false, 1, S_PUBLIC_KEY_MAX, false},
 };
-#define S_CREATE_FIELDS (sizeof s_create_fields / sizeof s_create_fields[0])
 
 
 static void
@@ -42,7 +41,9 @@ static int
 s_parse_create (gw_req_t *req, gw_ident_org_t *org, edge_json_err_t *err)
 {
     json_t *body = gw_req_json (req, err);
-    if (!body || edge_json_check (body, s_create_fields, S_CREATE_FIELDS, err))
+    if (!body
+        || edge_json_check (body, s_create_fields, EDGE_COUNT (s_create_fields),
+                            err))
         return -1;
     org->name = edge_json_str (body, "orgName", NULL);
     org->email = edge_json_str (body, "email", NULL);

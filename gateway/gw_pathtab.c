@@ -111,17 +111,13 @@ gw_pathtab_intern (gw_pathtab_t *self, const char *path, size_t len)
     if (self->slots[slot] != S_EMPTY)
         return self->slots[slot];
     edge_assert (self->count < S_EMPTY - 1);
-    if (self->count == self->cap) {
-        self->cap = self->cap ? self->cap * 2 : 64;
-        self->offsets =
-            edge_realloc (self->offsets, self->cap * sizeof (size_t));
-        self->lens = edge_realloc (self->lens, self->cap * sizeof (size_t));
-    }
-    if (self->arena_len + len + 1 > self->arena_cap) {
-        while (self->arena_len + len + 1 > self->arena_cap)
-            self->arena_cap = self->arena_cap ? self->arena_cap * 2 : 4096;
-        self->arena = edge_realloc (self->arena, self->arena_cap);
-    }
+    size_t cap = self->cap; //  offsets and lens: one capacity
+    self->offsets = edge_grow (self->offsets, &self->cap, self->count + 1, 64,
+                               sizeof (size_t));
+    self->lens =
+        edge_grow (self->lens, &cap, self->count + 1, 64, sizeof (size_t));
+    self->arena = edge_grow (self->arena, &self->arena_cap,
+                             self->arena_len + len + 1, 4096, 1);
     memcpy (self->arena + self->arena_len, path, len);
     self->arena[self->arena_len + len] = '\0';
     size_t index = self->count++;

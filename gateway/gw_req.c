@@ -54,10 +54,7 @@ struct gw_req {
 static void
 s_push (void ***array, size_t *count, size_t *cap, void *ptr)
 {
-    if (*count == *cap) {
-        *cap = *cap ? *cap * 2 : 8;
-        *array = edge_realloc (*array, *cap * sizeof (void *));
-    }
+    *array = edge_grow (*array, cap, *count + 1, 8, sizeof (void *));
     (*array)[(*count)++] = ptr;
 }
 
@@ -563,11 +560,8 @@ void
 gw_req_reply_header (gw_req_t *self, const char *name, const char *value)
 {
     edge_assert (self && name && value);
-    if (self->nheaders == self->headers_cap) {
-        self->headers_cap = self->headers_cap ? self->headers_cap * 2 : 4;
-        self->headers =
-            edge_realloc (self->headers, self->headers_cap * sizeof (s_pair_t));
-    }
+    self->headers = edge_grow (self->headers, &self->headers_cap,
+                               self->nheaders + 1, 4, sizeof (s_pair_t));
     s_pair_t *pair = &self->headers[self->nheaders++];
     pair->name = gw_req_strdup (self, name);
     pair->value = gw_req_strdup (self, value);

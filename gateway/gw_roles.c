@@ -18,8 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define S_ADMIN        GW_IDENT_ADMIN_ROLE
-#define S_COUNT(table) (sizeof (table) / sizeof (table)[0])
+#define S_ADMIN GW_IDENT_ADMIN_ROLE
 
 static const char *const s_fields[] = {"name",    "label",   "permissions",
                                        "created", "updated", NULL};
@@ -220,7 +219,7 @@ gw_roles_create (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
         return;
     json_t *body = gw_req_json (req, &err);
     if (!body
-        || edge_json_check (body, s_create_fields, S_COUNT (s_create_fields),
+        || edge_json_check (body, s_create_fields, EDGE_COUNT (s_create_fields),
                             &err)
         || s_perms_parse (json_object_get (body, "permissions"), values,
                           &err)) {
@@ -246,7 +245,7 @@ gw_roles_create (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
         "updated",     created,
         "label",       label, //  last: left out when NULL
     };
-    int nargs = (int) S_COUNT (args) - (label ? 0 : 2);
+    int nargs = (int) EDGE_COUNT (args) - (label ? 0 : 2);
     redisReply *reply = edge_redis_eval (
         gw_thread_redis (thread), &gw_lua_roles_create, 3, keys, nargs, args);
     if (edge_redis_script_is (reply, "ok")) {
@@ -278,7 +277,7 @@ gw_roles_patch (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
     json_t *body = gw_req_json (req, &err);
     json_t *perms = body ? json_object_get (body, "permissions") : NULL;
     if (!body
-        || edge_json_check (body, s_patch_fields, S_COUNT (s_patch_fields),
+        || edge_json_check (body, s_patch_fields, EDGE_COUNT (s_patch_fields),
                             &err)
         || (perms && s_perms_parse (perms, values, &err))) {
         gw_req_reply_error (req, &err);

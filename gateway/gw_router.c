@@ -138,7 +138,6 @@ static const gw_route_t s_routes[] = {
     {"PUT", "/upload/v1/{token}", gw_upload_put, GW_AUTH_NONE, NULL, 0,
      "upload_put", false},
 };
-#define S_NROUTES (sizeof s_routes / sizeof s_routes[0])
 
 //  One "{name}" segment of a pattern and the path segment it matched.
 typedef struct {
@@ -228,7 +227,7 @@ const gw_route_t *
 gw_router_routes (size_t *count)
 {
     edge_assert (count);
-    *count = S_NROUTES;
+    *count = EDGE_COUNT (s_routes);
     return s_routes;
 }
 
@@ -256,7 +255,7 @@ gw_router_match (gw_req_t *req, const gw_route_t **route, edge_json_err_t *err)
     size_t nparams;
     bool has_bad = false;
     *route = NULL;
-    for (size_t r = 0; r < S_NROUTES; r++) {
+    for (size_t r = 0; r < EDGE_COUNT (s_routes); r++) {
         s_match_t m =
             s_match (s_routes[r].pattern, path, params, &nparams, &bad);
         has_bad = has_bad || m == S_MATCH_BAD_PARAM;

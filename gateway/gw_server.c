@@ -410,8 +410,7 @@ s_read_file (const char *path, size_t *len)
     size_t n;
     while ((n = fread (data + used, 1, cap - used - 1, file)) > 0) {
         used += n;
-        if (used + 1 == cap)
-            data = edge_realloc (data, cap *= 2);
+        data = edge_grow (data, &cap, used + 2, 65536, 1);
     }
     bool is_error = ferror (file);
     fclose (file);

@@ -23,7 +23,6 @@ static const gw_list_spec_t s_spec = {s_task_fields, NULL};
 //  Filters of GET /be/v1/tasks beyond the list parameters.
 static const char *const s_filters[] = {
     "appName", "type", "state", "group", "createdAfter", "createdBefore"};
-#define S_NFILTERS (sizeof s_filters / sizeof s_filters[0])
 
 static const edge_json_field_t s_patch_fields[] = {
     {"name", EDGE_JSON_NAME, true, 0, 0, false},
@@ -76,10 +75,11 @@ gw_tasks_list (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
 {
     (void) ctx;
     edge_json_err_t err;
-    char *values[S_NFILTERS], *rest;
+    char *values[EDGE_COUNT (s_filters)], *rest;
     gw_list_t list;
     edge_taskops_query_t query = {.org = gw_req_principal (req)->org};
-    if (gw_list_split_query (req, s_filters, S_NFILTERS, values, &rest, &err)
+    if (gw_list_split_query (req, s_filters, EDGE_COUNT (s_filters), values,
+                             &rest, &err)
         || gw_list_parse (rest, &s_spec, &list, &err)
         || s_filters_to_query (values, &query, &err)) {
         gw_req_reply_error (req, &err);

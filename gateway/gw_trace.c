@@ -16,7 +16,6 @@ static const edge_json_field_t s_fields[] = {
     {"dxfName", EDGE_JSON_NAME, false, 0, 0, false},
     {"accesses", EDGE_JSON_ARRAY, true, 1, INT64_MAX, false},
 };
-#define S_NFIELDS   (sizeof s_fields / sizeof s_fields[0])
 #define S_PATHS_MAX 65536 //  distinct paths one trace may access
 
 
@@ -77,11 +76,8 @@ s_add (gw_trace_t *self,
                                   "accesses name more than %d distinct "
                                   "paths (access %zu)",
                                   S_PATHS_MAX, index);
-    if (self->count == self->cap) {
-        self->cap = self->cap ? self->cap * 2 : 1024;
-        self->accesses = edge_realloc (self->accesses,
-                                       self->cap * sizeof (gw_trace_access_t));
-    }
+    self->accesses = edge_grow (self->accesses, &self->cap, self->count + 1,
+                                1024, sizeof (gw_trace_access_t));
     gw_trace_access_t *access = &self->accesses[self->count++];
     access->t_ms = t_ms;
     access->offset = (uint64_t) offset;
@@ -120,7 +116,7 @@ gw_trace_decode_json (const char *body, size_t len, edge_json_err_t *err)
 {
     edge_assert (body && err);
     json_t *root = edge_json_parse (body, len, err);
-    if (!root || edge_json_check (root, s_fields, S_NFIELDS, err)) {
+    if (!root || edge_json_check (root, s_fields, EDGE_COUNT (s_fields), err)) {
         json_decref (root);
         return NULL;
     }

@@ -305,7 +305,7 @@ s_index_trace (gw_req_t *req,
         identity ? identity : ""};
     redisReply *reply =
         edge_redis_eval (gw_thread_redis (thread), &gw_lua_traces_index, 4,
-                         keys, (int) (sizeof args / sizeof args[0]), args);
+                         keys, (int) EDGE_COUNT (args), args);
     long long count = -1;
     if (edge_redis_script_is (reply, "ok") && reply->elements == 2
         && reply->element[1]->type == REDIS_REPLY_INTEGER)

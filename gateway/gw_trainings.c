@@ -33,7 +33,6 @@ static const s_setting_t s_settings[] = {
     {"improvementThreshold", "0.05", 0, 1, true},
     {"autoProcessEvery", "0", 0, 100000, false},
 };
-#define S_NSETTINGS (sizeof s_settings / sizeof s_settings[0])
 
 static const char *const s_fields[] = {"appName",
                                        "iCurBuild",
@@ -319,7 +318,7 @@ s_item (const char *app, const redisReply *entry)
                          json_integer (entry->element[3]->integer));
     json_object_set_new (item, "tracesCurrentBuild",
                          json_integer (entry->element[4]->integer));
-    for (size_t i = 0; i < S_NSETTINGS; i++) {
+    for (size_t i = 0; i < EDGE_COUNT (s_settings); i++) {
         const char *value = S_FIELD (s_settings[i].name);
         json_object_set_new (item, s_settings[i].name,
                              s_number (value ? value : s_settings[i].dflt));
@@ -447,7 +446,7 @@ s_patch_member (gw_req_t *req,
                 edge_json_err_t *err)
 {
     const s_setting_t *s = NULL;
-    for (size_t i = 0; i < S_NSETTINGS && !s; i++)
+    for (size_t i = 0; i < EDGE_COUNT (s_settings) && !s; i++)
         if (strcmp (key, s_settings[i].name) == 0)
             s = &s_settings[i];
     if (!s)
@@ -481,7 +480,8 @@ gw_trainings_patch (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
     edge_json_err_t err;
     json_t *body = gw_req_json (req, &err);
     const char *app = edge_json_str (body, "appName", NULL);
-    const char *args[1 + S_NSETTINGS * 3], *pairs[S_NSETTINGS * 2];
+    const char *args[1 + EDGE_COUNT (s_settings) * 3],
+        *pairs[EDGE_COUNT (s_settings) * 2];
     size_t ndels = 0, npairs = 0;
     bool is_bad = !body;
     if (!is_bad && !json_is_object (body))

@@ -75,7 +75,6 @@ static const edge_json_field_t s_patch_fields[] = {
     {"newPW", EDGE_JSON_STRING, false, 12, 256, false},
     {"resetCreds", EDGE_JSON_STRING, false, 12, 256, false},
 };
-#define S_COUNT(table) (sizeof (table) / sizeof (table)[0])
 
 //  What a caller without beUsers U may send about itself.
 static const char *const s_self_fields[] = {"username", "email", "firstname",
@@ -337,9 +336,9 @@ s_create_parse (gw_req_t *req,
                                   "field 'machine' must be a boolean");
     bool is_machine = json_is_true (machine);
     if (is_machine ? edge_json_check (body, s_machine_fields,
-                                      S_COUNT (s_machine_fields), err)
+                                      EDGE_COUNT (s_machine_fields), err)
                    : edge_json_check (body, s_person_fields,
-                                      S_COUNT (s_person_fields), err))
+                                      EDGE_COUNT (s_person_fields), err))
         return -1;
     if (s_check_email (body, err)
         || s_roles_parse (req, json_object_get (body, "roles"), roles, err))
@@ -536,7 +535,7 @@ s_patch_parse (gw_req_t *req,
                s_patch_t *patch,
                edge_json_err_t *err)
 {
-    if (edge_json_check (body, s_patch_fields, S_COUNT (s_patch_fields), err)
+    if (edge_json_check (body, s_patch_fields, EDGE_COUNT (s_patch_fields), err)
         || s_check_email (body, err))
         return -1;
     *patch = (s_patch_t){

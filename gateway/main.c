@@ -121,7 +121,6 @@ static const edge_cfg_spec_t s_spec[] = {
      "upload PUTs at once, below EDGE_GATEWAY_THREADS (the others get 503)",
      NULL},
 };
-#define S_SPEC_COUNT (sizeof s_spec / sizeof s_spec[0])
 
 
 int
@@ -130,8 +129,8 @@ main (void)
     zsys_init ();
     edge_log_init ("gateway");
     gw_config_t config = {0};
-    if (edge_cfg_load (s_spec, S_SPEC_COUNT, &config, NULL)) {
-        edge_cfg_fini (s_spec, S_SPEC_COUNT, &config);
+    if (edge_cfg_load (s_spec, EDGE_COUNT (s_spec), &config, NULL)) {
+        edge_cfg_fini (s_spec, EDGE_COUNT (s_spec), &config);
         return 2;
     }
     if (config.upload_parallel >= config.threads) {
@@ -140,26 +139,26 @@ main (void)
                     "request thread",
                     (long long) config.upload_parallel,
                     (long long) config.threads);
-        edge_cfg_fini (s_spec, S_SPEC_COUNT, &config);
+        edge_cfg_fini (s_spec, EDGE_COUNT (s_spec), &config);
         return 2;
     }
-    edge_cfg_print (s_spec, S_SPEC_COUNT, &config);
+    edge_cfg_print (s_spec, EDGE_COUNT (s_spec), &config);
     char why[300];
     if (edge_depot_check (&config.depot, why, sizeof why)) {
         edge_error ("EDGE_STORE: %s", why);
-        edge_cfg_fini (s_spec, S_SPEC_COUNT, &config);
+        edge_cfg_fini (s_spec, EDGE_COUNT (s_spec), &config);
         return 2;
     }
     gw_server_t *server = gw_server_new (&config);
     if (!server) {
-        edge_cfg_fini (s_spec, S_SPEC_COUNT, &config);
+        edge_cfg_fini (s_spec, EDGE_COUNT (s_spec), &config);
         return 1;
     }
     while (!zsys_interrupted)
         edge_sleep_ms (100, &zsys_interrupted);
     edge_info ("shutting down");
     gw_server_destroy (&server);
-    edge_cfg_fini (s_spec, S_SPEC_COUNT, &config);
+    edge_cfg_fini (s_spec, EDGE_COUNT (s_spec), &config);
     edge_info ("stopped");
     return 0;
 }

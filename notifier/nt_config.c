@@ -62,14 +62,13 @@ static const edge_cfg_spec_t s_spec[] = {
      edge_cfg_check_cidrs},
     EDGE_METRICS_HTTP_CFG_ROW (nt_config_t, metrics_listen),
 };
-#define S_SPEC_COUNT (sizeof s_spec / sizeof s_spec[0])
 
 
 int
 nt_config_load (nt_config_t *config, edge_cfg_getenv_fn *env)
 {
     memset (config, 0, sizeof *config);
-    if (edge_cfg_load (s_spec, S_SPEC_COUNT, config, env))
+    if (edge_cfg_load (s_spec, EDGE_COUNT (s_spec), config, env))
         return -1;
     char why[128];
     if (nt_schedule_parse (config->retry_schedule, &config->schedule, why,
@@ -90,12 +89,12 @@ nt_config_load (nt_config_t *config, edge_cfg_getenv_fn *env)
 void
 nt_config_print (const nt_config_t *config)
 {
-    edge_cfg_print (s_spec, S_SPEC_COUNT, config);
+    edge_cfg_print (s_spec, EDGE_COUNT (s_spec), config);
 }
 
 
 void
 nt_config_fini (nt_config_t *config)
 {
-    edge_cfg_fini (s_spec, S_SPEC_COUNT, config);
+    edge_cfg_fini (s_spec, EDGE_COUNT (s_spec), config);
 }

@@ -43,8 +43,7 @@ nt_metrics_new (edge_metrics_t *registry)
     self->latency = edge_metrics_series (edge_metrics_histogram (
         registry, "edge_notifier_delivery_latency_seconds", NULL,
         "Time from an event (its stream entry) to its delivery's 2xx.",
-        s_latency_bounds,
-        sizeof s_latency_bounds / sizeof s_latency_bounds[0]));
+        s_latency_bounds, EDGE_COUNT (s_latency_bounds)));
     self->lag = edge_metrics_series (edge_metrics_gauge (
         registry, "edge_notifier_consumer_lag", NULL,
         "Entries of the event stream not yet read by the consumer group "

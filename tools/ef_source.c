@@ -93,10 +93,7 @@ s_on_body (char *data, size_t size, size_t nmemb, void *arg)
     size_t n = size * nmemb;
     if (body->len + n > body->limit)
         return 0;
-    if (body->len + n + 1 > body->cap) {
-        body->cap = (body->len + n + 1) * 2;
-        body->data = edge_realloc (body->data, body->cap);
-    }
+    body->data = edge_grow (body->data, &body->cap, body->len + n + 1, 4096, 1);
     memcpy (body->data + body->len, data, n);
     body->len += n;
     body->data[body->len] = '\0';

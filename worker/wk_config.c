@@ -74,14 +74,13 @@ static const edge_cfg_spec_t s_spec[] = {
      "published files no longer current are deleted this much later, ms", NULL},
     EDGE_METRICS_HTTP_CFG_ROW (wk_config_t, metrics_listen),
 };
-#define S_SPEC_COUNT (sizeof s_spec / sizeof s_spec[0])
 
 
 int
 wk_config_load (wk_config_t *config, edge_cfg_getenv_fn *env)
 {
     memset (config, 0, sizeof *config);
-    if (edge_cfg_load (s_spec, S_SPEC_COUNT, config, env))
+    if (edge_cfg_load (s_spec, EDGE_COUNT (s_spec), config, env))
         return -1;
     if (!*config->worker_id) {
         char host[64] = "", rand[5];
@@ -102,12 +101,12 @@ wk_config_load (wk_config_t *config, edge_cfg_getenv_fn *env)
 void
 wk_config_print (const wk_config_t *config)
 {
-    edge_cfg_print (s_spec, S_SPEC_COUNT, config);
+    edge_cfg_print (s_spec, EDGE_COUNT (s_spec), config);
 }
 
 
 void
 wk_config_fini (wk_config_t *config)
 {
-    edge_cfg_fini (s_spec, S_SPEC_COUNT, config);
+    edge_cfg_fini (s_spec, EDGE_COUNT (s_spec), config);
 }

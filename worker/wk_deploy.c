@@ -78,12 +78,8 @@ static int
 s_collect (const char *key, uint64_t size, void *arg)
 {
     s_run_t *run = arg;
-    if (run->count == run->cap) {
-        run->cap = run->cap ? run->cap * 2 : 16;
-        s_obj_t *objs = realloc (run->objs, run->cap * sizeof *objs);
-        edge_assert (objs);
-        run->objs = objs;
-    }
+    run->objs =
+        edge_grow (run->objs, &run->cap, run->count + 1, 16, sizeof *run->objs);
     run->objs[run->count].key = edge_strdup (key);
     run->objs[run->count].size = size;
     run->count++;
@@ -646,4 +642,4 @@ cleanup:
 
 const wk_task_t wk_deploy_task = {"deploy", s_run,
                                   WK_TASK_DEPOT | WK_TASK_REDIS, s_param_rows,
-                                  sizeof s_param_rows / sizeof s_param_rows[0]};
+                                  EDGE_COUNT (s_param_rows)};

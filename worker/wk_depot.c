@@ -123,10 +123,8 @@ s_collect (const char *key, uint64_t size, void *arg)
 {
     (void) size;
     s_keys_t *keys = arg;
-    if (keys->count == keys->cap) {
-        keys->cap = keys->cap ? keys->cap * 2 : 16;
-        keys->keys = edge_realloc (keys->keys, keys->cap * sizeof (char *));
-    }
+    keys->keys = edge_grow (keys->keys, &keys->cap, keys->count + 1, 16,
+                            sizeof (char *));
     keys->keys[keys->count++] = edge_strdup (key);
     return 0;
 }

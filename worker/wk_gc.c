@@ -119,12 +119,8 @@ s_collect (const char *key, uint64_t size, void *arg)
 {
     (void) size;
     s_pass_t *pass = arg;
-    if (pass->count == pass->cap) {
-        pass->cap = pass->cap ? pass->cap * 2 : 64;
-        char **keys = realloc (pass->keys, pass->cap * sizeof *keys);
-        edge_assert (keys);
-        pass->keys = keys;
-    }
+    pass->keys = edge_grow (pass->keys, &pass->cap, pass->count + 1, 64,
+                            sizeof *pass->keys);
     pass->keys[pass->count++] = edge_strdup (key);
     return pass->count < pass->limit ? 0 : -1;
 }
@@ -186,7 +182,7 @@ s_prefix_is_valid (const char *prefix, const char *org, const char *app)
     bool is_valid = edge_store_key_is_valid (probe);
     free (probe);
     bool is_known = false;
-    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0] && is_valid; i++) {
+    for (size_t i = 0; i < EDGE_COUNT (kinds) && is_valid; i++) {
         char *base = edge_sprintf ("%s/%s/%s/", kinds[i], org, app);
         is_known = is_known || strncmp (prefix, base, strlen (base)) == 0;
         free (base);

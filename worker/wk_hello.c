@@ -1,6 +1,7 @@
 /*  wk_hello - the hello task handler.  */
 #include "wk_hello.h"
 #include "edge_assert.h"
+#include "edge_util.h"
 #include <stdlib.h>
 
 #define S_TEXT(x)  #x
@@ -49,4 +50,4 @@ s_run (wk_job_t *job)
 
 
 const wk_task_t wk_hello_task = {"hello", s_run, 0, s_params,
-                                 sizeof s_params / sizeof s_params[0]};
+                                 EDGE_COUNT (s_params)};

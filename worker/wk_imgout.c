@@ -34,7 +34,8 @@ struct wk_imgout {
     void *zbuf;                  //  compression output
     size_t zbuf_size;            //  its size
     wk_manifest_chunk_t *chunks; //  unique chunks in load order
-    uint32_t nchunks, chunks_cap;
+    uint32_t nchunks;
+    size_t chunks_cap;
     uint32_t *slots;    //  open-addressing index: chunk + 1, 0 free
     uint32_t slots_cap; //  power of two
     s_ref_t *refs;      //  current file's chunk list
@@ -188,11 +189,9 @@ s_store (wk_imgout_t *self,
         != 0)
         return s_error (self, "cannot write a segment in %s: %s", self->dir,
                         strerror (errno));
-    if (self->nchunks == self->chunks_cap) {
-        self->chunks_cap = self->chunks_cap ? self->chunks_cap * 2 : 1024;
-        self->chunks = edge_realloc (
-            self->chunks, self->chunks_cap * sizeof (wk_manifest_chunk_t));
-    }
+    self->chunks =
+        edge_grow (self->chunks, &self->chunks_cap, (size_t) self->nchunks + 1,
+                   1024, sizeof (wk_manifest_chunk_t));
     self->chunks[self->nchunks] = chunk;
     self->unique_bytes += len;
     return self->nchunks++;
@@ -218,11 +217,8 @@ wk_imgout_chunk (wk_imgout_t *self,
         if ((uint64_t) self->nchunks * 2 > self->slots_cap)
             s_index_grow (self);
     }
-    if (self->nrefs == self->refs_cap) {
-        self->refs_cap = self->refs_cap ? self->refs_cap * 2 : 64;
-        self->refs =
-            edge_realloc (self->refs, self->refs_cap * sizeof (s_ref_t));
-    }
+    self->refs = edge_grow (self->refs, &self->refs_cap, self->nrefs + 1, 64,
+                            sizeof (s_ref_t));
     self->refs[self->nrefs++] = (s_ref_t){(uint32_t) index, len, file_offset};
     self->chunk_refs++;
     return 0;

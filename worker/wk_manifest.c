@@ -415,8 +415,7 @@ wk_manifest_load (const char *path, char *err, size_t errsize)
     size_t n;
     while ((n = fread (text + len, 1, cap - len, file)) > 0) {
         len += n;
-        if (len == cap)
-            text = edge_realloc (text, cap *= 2);
+        text = edge_grow (text, &cap, len + 1, 65536, 1);
     }
     bool is_error = ferror (file);
     fclose (file);
@@ -471,11 +470,8 @@ s_chunk_item (wk_mscan_t *scan, size_t index, void *arg)
 {
     s_table_t *table = arg;
     wk_manifest_t *self = table->self;
-    if (index == table->chunks_cap) {
-        table->chunks_cap = table->chunks_cap ? table->chunks_cap * 2 : 1024;
-        self->chunks = edge_realloc (
-            self->chunks, table->chunks_cap * sizeof (*self->chunks));
-    }
+    self->chunks = edge_grow (self->chunks, &table->chunks_cap, index + 1, 1024,
+                              sizeof (*self->chunks));
     table->item_seen = 0;
     table->sha[0] = table->text[0] = '\0';
     for (int i = 0; i < 4; i++)
@@ -495,11 +491,8 @@ s_load_item (wk_mscan_t *scan, size_t index, void *arg)
 {
     s_table_t *table = arg;
     wk_manifest_t *self = table->self;
-    if (index == table->load_cap) {
-        table->load_cap = table->load_cap ? table->load_cap * 2 : 1024;
-        self->load_order = edge_realloc (self->load_order,
-                                         table->load_cap * sizeof (uint32_t));
-    }
+    self->load_order = edge_grow (self->load_order, &table->load_cap, index + 1,
+                                  1024, sizeof (uint32_t));
     int64_t value;
     if (wk_mscan_number (scan, &value) != 0 || value < 0 || value > UINT32_MAX)
         return s_bad (&table->ctx, "loadOrder[%zu] is not a chunk", index);
@@ -529,12 +522,8 @@ s_segment_item (wk_mscan_t *scan, size_t index, void *arg)
 {
     s_table_t *table = arg;
     wk_manifest_t *self = table->self;
-    if (index == table->segments_cap) {
-        table->segments_cap =
-            table->segments_cap ? table->segments_cap * 2 : 16;
-        self->segments = edge_realloc (
-            self->segments, table->segments_cap * sizeof (*self->segments));
-    }
+    self->segments = edge_grow (self->segments, &table->segments_cap, index + 1,
+                                16, sizeof (*self->segments));
     table->item_seen = 0;
     table->text[0] = '\0';
     table->values[0] = -1;

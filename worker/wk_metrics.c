@@ -3,6 +3,7 @@
     afterwards.  */
 #include "wk_metrics.h"
 #include "edge_assert.h"
+#include "edge_util.h"
 #include "wk_task.h"
 #include <string.h>
 
@@ -59,7 +60,7 @@ wk_metrics_setup (edge_metrics_t *registry)
     s_metrics.duration = edge_metrics_histogram (
         registry, "edge_worker_task_duration_seconds", "type",
         "Time from a task's claim to its recorded outcome.", s_duration_bounds,
-        sizeof s_duration_bounds / sizeof s_duration_bounds[0]);
+        EDGE_COUNT (s_duration_bounds));
     for (size_t i = 0; wk_task_type (i); i++) {
         const char *type = wk_task_type (i);
         edge_metrics_series (s_metrics.started, type);

@@ -559,7 +559,7 @@ s_finish (s_run_t *run, wk_job_rc_t rc)
                           "buildChanged",
                           run->is_changed ? "true" : "false"};
     const char *keys[] = {run->app_key, run->training_key};
-    int nargs = rc == WK_JOB_DONE ? (int) (sizeof args / sizeof args[0]) : 5;
+    int nargs = rc == WK_JOB_DONE ? (int) EDGE_COUNT (args) : 5;
     redisReply *reply = edge_redis_eval (
         job->redis, &wk_lua_mkraw_traces_end, 2, keys, nargs, args);
     if (edge_redis_script_is (reply, "ok")

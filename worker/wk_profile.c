@@ -187,11 +187,8 @@ wk_profile_add_trace (wk_profile_t *self, const wk_trace_t *trace)
         chunk = trace->touches[i].chunk;
         t_ms = trace->touches[i].t_ms;
     }
-    if (self->ntraces == self->traces_cap) {
-        self->traces_cap = self->traces_cap ? self->traces_cap * 2 : 64;
-        self->traces =
-            edge_realloc (self->traces, self->traces_cap * sizeof (s_trace_t));
-    }
+    self->traces = edge_grow (self->traces, &self->traces_cap,
+                              self->ntraces + 1, 64, sizeof (s_trace_t));
     size_t size = (size_t) (p - packed);
     const char *id = trace->trace_id ? trace->trace_id : "";
     self->traces[self->ntraces++] =

@@ -1,6 +1,7 @@
 /*  wk_task - the table of task types and the job runner; see wk_task.h. */
 #include "wk_task.h"
 #include "edge_assert.h"
+#include "edge_util.h"
 #include "wk_deploy.h"
 #include "wk_depot.h"
 #include "wk_dltar.h"
@@ -14,7 +15,6 @@ static const wk_task_t *const s_tasks[] = {
     &wk_deploy_task,
     &wk_mkraw_task,
 };
-#define S_TASKS (sizeof s_tasks / sizeof s_tasks[0])
 
 
 //  Fail job when it lacks what task needs. Returns 0, or -1 (failed).
@@ -63,7 +63,7 @@ s_bad_param (const wk_task_t *task, const json_t *params)
 const wk_task_t *
 wk_task_find (const char *type)
 {
-    for (size_t i = 0; type && i < S_TASKS; i++)
+    for (size_t i = 0; type && i < EDGE_COUNT (s_tasks); i++)
         if (strcmp (s_tasks[i]->type, type) == 0)
             return s_tasks[i];
     return NULL;
@@ -73,7 +73,7 @@ wk_task_find (const char *type)
 const char *
 wk_task_type (size_t index)
 {
-    return index < S_TASKS ? s_tasks[index]->type : NULL;
+    return index < EDGE_COUNT (s_tasks) ? s_tasks[index]->type : NULL;
 }
 
 

@@ -428,11 +428,9 @@ s_touch (s_load_t *load, uint32_t chunk, uint32_t t_ms)
         return;
     mapper->mark[chunk] = mapper->epoch;
     wk_trace_t *trace = load->trace;
-    if (trace->ntouches == load->touches_cap) {
-        load->touches_cap = load->touches_cap ? load->touches_cap * 2 : 256;
-        trace->touches = edge_realloc (
-            trace->touches, load->touches_cap * sizeof (wk_trace_touch_t));
-    }
+    trace->touches =
+        edge_grow (trace->touches, &load->touches_cap, trace->ntouches + 1, 256,
+                   sizeof (wk_trace_touch_t));
     trace->touches[trace->ntouches++] = (wk_trace_touch_t){chunk, t_ms};
 }
 

@@ -1,4 +1,5 @@
-/*  edge_testutil - free ports and a real redis-server for unit tests.  */
+/*  edge_testutil - free ports, a real redis-server (and a handle on it),
+    s3rver and small checks for unit tests.  */
 #include "edge_testutil.h"
 #include <arpa/inet.h>
 #include <hiredis/hiredis.h>
@@ -205,6 +206,34 @@ edge_testutil_redis_stop (edge_testutil_redis_t *redis)
             fprintf (stderr, "could not remove %s\n", redis->dir);
         redis->dir[0] = 0;
     }
+}
+
+
+int
+edge_testutil_redis_open (edge_testutil_redis_t *server,
+                          edge_redis_t **redis,
+                          int timeout_ms)
+{
+    int rc = edge_testutil_redis_start (server);
+    if (rc == 77)
+        return 77;
+    if (rc != 0) {
+        fprintf (stderr, "cannot start redis-server\n");
+        edge_testutil_redis_stop (server);
+        return 1;
+    }
+    if (redis)
+        *redis = edge_redis_new (server->url, timeout_ms);
+    return 0;
+}
+
+
+void
+edge_testutil_redis_close (edge_testutil_redis_t *server, edge_redis_t **redis)
+{
+    if (redis)
+        edge_redis_destroy (redis);
+    edge_testutil_redis_stop (server);
 }
 
 

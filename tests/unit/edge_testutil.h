@@ -3,6 +3,7 @@
     scripts/s3rver.sh), and counting a store's objects.  */
 #ifndef EDGE_TESTUTIL_H_INCLUDED
 #define EDGE_TESTUTIL_H_INCLUDED
+#include "edge_redis.h"
 #include "edge_store.h"
 #include <stdbool.h>
 #include <stdint.h>
@@ -34,6 +35,18 @@ int edge_testutil_sentinel_start (edge_testutil_redis_t *sentinel,
                                   int down_ms);
 //  Stop it (SIGTERM, then SIGKILL after a deadline) and remove its directory.
 void edge_testutil_redis_stop (edge_testutil_redis_t *redis);
+//  A unit test's Redis: start server (edge_testutil_redis_start) and, when
+//  redis is not NULL, a handle on it (timeout_ms for connects and commands).
+//  Returns 0, 77 when redis-server is not installed, or 1 when the server
+//  did not start (said on stderr; what was started is stopped): a main ()
+//  can return it as its exit status (77: skipped). Close both with
+//  edge_testutil_redis_close.
+int edge_testutil_redis_open (edge_testutil_redis_t *server,
+                              edge_redis_t **redis,
+                              int timeout_ms);
+//  Destroy *redis (NULL-safe; nulls it; redis may be NULL) and stop server.
+void edge_testutil_redis_close (edge_testutil_redis_t *server,
+                                edge_redis_t **redis);
 typedef struct {
     pid_t pid;         //  s3rver's process group (its leader)
     int port;          //  its port on 127.0.0.1

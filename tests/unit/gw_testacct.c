@@ -58,13 +58,12 @@ int
 gw_testacct_start (void)
 {
     edge_log_init ("test");
-    int rc = edge_testutil_redis_start (&s_server);
+    int rc = edge_testutil_redis_open (&s_server, &s_redis, 5000);
     if (rc)
         return rc;
     if (gw_ident_init ()
         || gw_ident_hash_password (GW_TESTACCT_ADMIN_PW, s_admin_hash))
         return -1;
-    s_redis = edge_redis_new (s_server.url, 5000);
     char broker[64];
     snprintf (broker, sizeof broker, "tcp://127.0.0.1:%d",
               edge_testutil_free_port ());
@@ -77,8 +76,7 @@ void
 gw_testacct_stop (void)
 {
     gw_thread_destroy (&s_thread);
-    edge_redis_destroy (&s_redis);
-    edge_testutil_redis_stop (&s_server);
+    edge_testutil_redis_close (&s_server, &s_redis);
 }
 
 

@@ -459,7 +459,7 @@ int
 gw_testhttp_start_depot (const char *name, bool is_s3)
 {
     edge_log_init ("test");
-    int rc = edge_testutil_redis_start (&s_redis_server);
+    int rc = edge_testutil_redis_open (&s_redis_server, &s_redis, 5000);
     if (rc)
         return rc;
     snprintf (s_depot, sizeof s_depot, "/tmp/%s_XXXXXX", name);
@@ -468,7 +468,6 @@ gw_testhttp_start_depot (const char *name, bool is_s3)
         || !mkdtemp (s_depot))
         return -1;
     curl_global_init (CURL_GLOBAL_DEFAULT);
-    s_redis = edge_redis_new (s_redis_server.url, 5000);
     snprintf (s_store_url, sizeof s_store_url, "file://%s", s_depot);
     s_depot_cfg = (edge_depot_cfg_t){.url = s_store_url};
     if (is_s3 && s_start_s3 ())
@@ -494,8 +493,7 @@ gw_testhttp_stop (void)
     edge_store_destroy (&s_store);
     edge_testutil_s3rver_stop (&s_s3rver);
     zsock_destroy (&s_broker);
-    edge_redis_destroy (&s_redis);
-    edge_testutil_redis_stop (&s_redis_server);
+    edge_testutil_redis_close (&s_redis_server, &s_redis);
     curl_global_cleanup ();
     char cmd[160];
     snprintf (cmd, sizeof cmd, "rm -rf '%s'", s_depot);

@@ -432,13 +432,9 @@ int
 main (void)
 {
     edge_log_init ("test");
-    int rc = edge_testutil_redis_start (&s_server);
-    if (rc == 77)
-        return 77;
-    if (rc != 0) {
-        fprintf (stderr, "cannot start redis-server\n");
-        return 1;
-    }
+    int rc = edge_testutil_redis_open (&s_server, NULL, 0);
+    if (rc)
+        return rc;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_hash_field_reads_an_hgetall_reply),
         cmocka_unit_test (test_script_status_is_the_first_string_of_the_answer),
@@ -458,6 +454,6 @@ main (void)
             test_password_user_and_database_are_applied_on_connect),
     };
     rc = cmocka_run_group_tests (tests, NULL, NULL);
-    edge_testutil_redis_stop (&s_server);
+    edge_testutil_redis_close (&s_server, NULL);
     return rc;
 }

@@ -688,14 +688,9 @@ int
 main (void)
 {
     edge_log_init ("test");
-    int rc = edge_testutil_redis_start (&s_server);
-    if (rc == 77)
-        return 77;
-    if (rc != 0) {
-        fprintf (stderr, "cannot start redis-server\n");
-        return 1;
-    }
-    s_redis = edge_redis_new (s_server.url, 2000);
+    int rc = edge_testutil_redis_open (&s_server, &s_redis, 2000);
+    if (rc)
+        return rc;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup (
             test_created_task_reads_back_with_the_public_shape, s_flush),
@@ -730,7 +725,6 @@ main (void)
             test_unreachable_redis_is_reported_as_a_redis_failure),
     };
     rc = cmocka_run_group_tests (tests, NULL, NULL);
-    edge_redis_destroy (&s_redis);
-    edge_testutil_redis_stop (&s_server);
+    edge_testutil_redis_close (&s_server, &s_redis);
     return rc;
 }

@@ -238,11 +238,9 @@ test_list_filters_pages_and_orders (void **state)
 int
 main (void)
 {
-    int rc = edge_testutil_redis_start (&s_server);
-    if (rc == 77)
-        return 77;
-    assert_int_equal (rc, 0);
-    s_redis = edge_redis_new (s_server.url, 3000);
+    int rc = edge_testutil_redis_open (&s_server, &s_redis, 3000);
+    if (rc)
+        return rc;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup (test_another_orgs_task_is_not_found, s_setup),
         cmocka_unit_test_setup (
@@ -253,7 +251,6 @@ main (void)
         cmocka_unit_test_setup (test_list_filters_pages_and_orders, s_setup),
     };
     rc = cmocka_run_group_tests (tests, NULL, NULL);
-    edge_redis_destroy (&s_redis);
-    edge_testutil_redis_stop (&s_server);
+    edge_testutil_redis_close (&s_server, &s_redis);
     return rc;
 }

@@ -1,5 +1,6 @@
-/*  test_edge_util - name, build name and request id rules at their edges, RFC 3339
-    formatting, task names, random ids, allocation helpers and clocks.  */
+/*  test_edge_util - name, build name and request id rules at their edges,
+    RFC 3339 formatting, task names, random ids, allocation helpers (edge_grow
+    growth and overflow refusal), clocks and EDGE_COUNT.  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,8 +8,12 @@
 #include <cmocka.h>
 
 #include "edge_util.h"
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 
 //  A string of len copies of c (static, len < 200).
@@ -55,7 +60,7 @@ test_name_allows_only_ascii_letters_digits_underscore (void **state)
                          "\xff\xfe",
                          "a\tb",
                          "ab$"};
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+    for (size_t i = 0; i < EDGE_COUNT (bad); i++)
         if (edge_name_is_valid (bad[i]))
             fail_msg ("'%s' accepted", bad[i]);
 }
@@ -73,7 +78,7 @@ test_request_id_is_1_to_128_safe_characters (void **state)
     assert_false (edge_request_id_is_valid (NULL));
     const char *bad[] = {"a b", "a\r\nX-Evil: 1", "a\"b", "<script>",
                          "a/b", "\xc3\xa9",       "a;b",  "a%20b"};
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+    for (size_t i = 0; i < EDGE_COUNT (bad); i++)
         if (edge_request_id_is_valid (bad[i]))
             fail_msg ("'%s' accepted", bad[i]);
 }
@@ -192,7 +197,7 @@ test_build_name_is_1_to_100_letters_digits_dot_dash_underscore (void **state)
             fail_msg ("refused \"%s\"", good[i]);
     const char *bad[] = {"v1 0",  "v1/0", "a\\b", "v1:0", "\xc3\xa9",
                          "v\n1", "v1+0", "%2e",  "a\"b", "v1\t"};
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+    for (size_t i = 0; i < EDGE_COUNT (bad); i++)
         if (edge_build_name_is_valid (bad[i]))
             fail_msg ("accepted \"%s\"", bad[i]);
 }
@@ -215,7 +220,7 @@ test_rfc3339_parses_back_what_it_formats (void **state)
     (void) state;
     int64_t samples[] = {0, 1, 999, 1000, 951782400000LL /* 2000-02-29 */,
                          1795771928123LL, 4102444799999LL};
-    for (size_t i = 0; i < sizeof samples / sizeof samples[0]; i++) {
+    for (size_t i = 0; i < EDGE_COUNT (samples); i++) {
         char text[32];
         int64_t back = -1;
         edge_rfc3339 (samples[i], text, sizeof text);
@@ -231,8 +236,107 @@ test_rfc3339_parses_back_what_it_formats (void **state)
                          "2026-11-27T09:12:08+01:00", "2026-13-01T00:00:00Z",
                          "2026-11-27T24:00:00Z", "2026-11-27T09:12:08.Z",
                          "2026-11-27T09:12:08Zjunk", "x026-11-27T09:12:08Z"};
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+    for (size_t i = 0; i < EDGE_COUNT (bad); i++)
         assert_int_equal (edge_rfc3339_parse (bad[i], &ms), -1);
+}
+
+
+static void
+test_count_is_the_number_of_elements_at_compile_time (void **state)
+{
+    (void) state;
+    static const char *const names[] = {"a", "b", "c"};
+    uint64_t wide[7];
+    char text[] = "four";
+    _Static_assert(EDGE_COUNT (names) == 3, "usable in constant expressions");
+    assert_int_equal (EDGE_COUNT (names), 3);
+    assert_int_equal (EDGE_COUNT (wide), 7);
+    assert_int_equal (EDGE_COUNT (text), 5);
+    //  (EDGE_COUNT (pointer) does not compile: see edge_util.h)
+}
+
+
+static void
+test_grow_doubles_from_first_until_need_fits (void **state)
+{
+    (void) state;
+    size_t cap = 0;
+    uint64_t *array = edge_grow (NULL, &cap, 1, 4, sizeof *array);
+    assert_int_equal (cap, 4);
+    for (size_t i = 0; i < 4; i++)
+        array[i] = i;
+    //  Room enough: the same block, cap untouched
+    assert_ptr_equal (edge_grow (array, &cap, 4, 4, sizeof *array), array);
+    assert_int_equal (cap, 4);
+    array = edge_grow (array, &cap, 5, 4, sizeof *array);
+    assert_int_equal (cap, 8);
+    array = edge_grow (array, &cap, 33, 4, sizeof *array);
+    assert_int_equal (cap, 64);
+    array[63] = 63;
+    for (size_t i = 0; i < 4; i++)
+        assert_int_equal (array[i], i); //  contents kept
+    free (array);
+    //  A first allocation may need more than first
+    cap = 0;
+    char *text = edge_grow (NULL, &cap, 1000, 256, 1);
+    assert_int_equal (cap, 1024);
+    free (text);
+    //  need 0 allocates nothing
+    cap = 0;
+    assert_null (edge_grow (NULL, &cap, 0, 8, 1));
+    assert_int_equal (cap, 0);
+}
+
+
+//  True when fn (arg) aborts in a child process (SIGABRT).
+static bool
+s_aborts (void (*fn) (void))
+{
+    pid_t pid = fork ();
+    assert_true (pid >= 0);
+    if (pid == 0) {
+        struct rlimit none = {0, 0};
+        setrlimit (RLIMIT_CORE, &none); //  no core file
+        fn ();
+        _exit (0);
+    }
+    int status = 0;
+    assert_int_equal (waitpid (pid, &status, 0), pid);
+    return WIFSIGNALED (status) && WTERMSIG (status) == SIGABRT;
+}
+
+
+static void
+s_grow_bytes_past_size_max (void)
+{
+    size_t cap = 0;
+    edge_grow (NULL, &cap, SIZE_MAX / 2 + 1, 1, 2);
+}
+
+
+static void
+s_grow_count_past_size_max (void)
+{
+    size_t cap = SIZE_MAX / 2 + 1;
+    edge_grow (NULL, &cap, cap + 1, 1, 1);
+}
+
+
+static void
+s_grow_within_limits (void)
+{
+    size_t cap = 0;
+    free (edge_grow (NULL, &cap, 100, 1, 8));
+}
+
+
+static void
+test_grow_refuses_sizes_that_overflow (void **state)
+{
+    (void) state;
+    assert_false (s_aborts (s_grow_within_limits));
+    assert_true (s_aborts (s_grow_bytes_past_size_max));
+    assert_true (s_aborts (s_grow_count_past_size_max));
 }
 
 
@@ -253,6 +357,9 @@ main (void)
         cmocka_unit_test (test_random_hex_has_the_requested_length),
         cmocka_unit_test (test_allocators_return_usable_memory),
         cmocka_unit_test (test_clocks_move_forward),
+        cmocka_unit_test (test_count_is_the_number_of_elements_at_compile_time),
+        cmocka_unit_test (test_grow_doubles_from_first_until_need_fits),
+        cmocka_unit_test (test_grow_refuses_sizes_that_overflow),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

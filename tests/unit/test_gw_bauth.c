@@ -336,14 +336,13 @@ int
 main (void)
 {
     edge_log_init ("test");
-    int rc = edge_testutil_redis_start (&s_server);
-    if (rc == 77)
-        return 77;
-    if (rc != 0 || gw_ident_init ()) {
-        fprintf (stderr, "cannot start redis-server or libsodium\n");
+    int rc = edge_testutil_redis_open (&s_server, &s_redis, 2000);
+    if (rc)
+        return rc;
+    if (gw_ident_init ()) {
+        fprintf (stderr, "cannot start libsodium\n");
         return 1;
     }
-    s_redis = edge_redis_new (s_server.url, 2000);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_an_auth_token_authenticates_in_either_header),
         cmocka_unit_test (
@@ -360,7 +359,6 @@ main (void)
             test_api_key_headers_and_tokens_are_found_for_login_routes),
     };
     rc = cmocka_run_group_tests (tests, s_setup, NULL);
-    edge_redis_destroy (&s_redis);
-    edge_testutil_redis_stop (&s_server);
+    edge_testutil_redis_close (&s_server, &s_redis);
     return rc;
 }

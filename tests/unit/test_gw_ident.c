@@ -700,15 +700,14 @@ int
 main (void)
 {
     edge_log_init ("test");
-    int rc = edge_testutil_redis_start (&s_server);
-    if (rc == 77)
-        return 77;
-    if (rc != 0 || gw_ident_init ()
+    int rc = edge_testutil_redis_open (&s_server, &s_redis, 2000);
+    if (rc)
+        return rc;
+    if (gw_ident_init ()
         || gw_ident_hash_password ("correct horse battery", s_pwhash)) {
-        fprintf (stderr, "cannot start redis-server or libsodium\n");
+        fprintf (stderr, "cannot start libsodium\n");
         return 1;
     }
-    s_redis = edge_redis_new (s_server.url, 2000);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_password_hash_verifies_only_the_password),
         cmocka_unit_test (
@@ -750,7 +749,6 @@ main (void)
             test_an_unreachable_redis_is_reported_not_taken_for_absence),
     };
     rc = cmocka_run_group_tests (tests, NULL, NULL);
-    edge_redis_destroy (&s_redis);
-    edge_testutil_redis_stop (&s_server);
+    edge_testutil_redis_close (&s_server, &s_redis);
     return rc;
 }

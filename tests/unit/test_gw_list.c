@@ -219,11 +219,11 @@ test_fetch_reads_one_sorted_page_of_a_redis_index (void **state)
 {
     (void) state;
     edge_testutil_redis_t server;
-    int rc = edge_testutil_redis_start (&server);
+    edge_redis_t *redis = NULL;
+    int rc = edge_testutil_redis_open (&server, &redis, 2000);
     if (rc == 77)
         skip ();
     assert_int_equal (rc, 0);
-    edge_redis_t *redis = edge_redis_new (server.url, 2000);
     redisReply *reply = edge_redis_command (
         redis, "ZADD e:{o}:users 1700000000003 c 1700000000001 a "
                "1700000000002 b");
@@ -251,8 +251,7 @@ test_fetch_reads_one_sorted_page_of_a_redis_index (void **state)
     freeReplyObject (reply);
     assert_int_equal (gw_list_fetch (redis, "e:{o}:str", &list, &page), -1);
     gw_list_page_fini (&page);
-    edge_redis_destroy (&redis);
-    edge_testutil_redis_stop (&server);
+    edge_testutil_redis_close (&server, &redis);
 }
 
 

@@ -268,10 +268,9 @@ s_setup (void **state)
     (void) state;
     zsys_init (); //  as main.c: before request threads make sockets
     edge_log_init ("test");
-    int rc = edge_testutil_redis_start (&s_server);
+    int rc = edge_testutil_redis_open (&s_server, &s_redis, 5000);
     if (rc)
         return rc;
-    s_redis = edge_redis_new (s_server.url, 5000);
     snprintf (s_depot, sizeof s_depot, "/tmp/gw_traces_XXXXXX");
     assert_non_null (mkdtemp (s_depot));
     char listen[64], broker[64];
@@ -316,8 +315,7 @@ s_teardown (void **state)
     free (s_config.listen);
     free (s_config.broker_frontend);
     free (s_config.depot.url);
-    edge_redis_destroy (&s_redis);
-    edge_testutil_redis_stop (&s_server);
+    edge_testutil_redis_close (&s_server, &s_redis);
     char command[200];
     snprintf (command, sizeof command, "rm -rf %s", s_depot);
     return system (command) == 0 ? 0 : -1;

@@ -267,10 +267,9 @@ s_setup (void **state)
 {
     (void) state;
     edge_log_init ("test");
-    int rc = edge_testutil_redis_start (&s_server);
+    int rc = edge_testutil_redis_open (&s_server, &s_redis, 5000);
     if (rc)
         return rc;
-    s_redis = edge_redis_new (s_server.url, 5000);
     return s_redis ? 0 : -1;
 }
 
@@ -279,8 +278,7 @@ static int
 s_teardown (void **state)
 {
     (void) state;
-    edge_redis_destroy (&s_redis);
-    edge_testutil_redis_stop (&s_server);
+    edge_testutil_redis_close (&s_server, &s_redis);
     return 0;
 }
 

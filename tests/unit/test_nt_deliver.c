@@ -1042,13 +1042,9 @@ test_slack_ok_false_is_a_failed_attempt (void **state)
 int
 main (void)
 {
-    int rc = edge_testutil_redis_start (&s_server);
-    if (rc == 77)
-        return 77;
-    if (rc != 0) {
-        fprintf (stderr, "could not start redis-server\n");
-        return 1;
-    }
+    int rc = edge_testutil_redis_open (&s_server, NULL, 0);
+    if (rc)
+        return rc;
     curl_global_init (CURL_GLOBAL_DEFAULT);
     s_receiver = s_receiver_start ();
     const struct CMUnitTest tests[] = {
@@ -1071,6 +1067,6 @@ main (void)
     rc = cmocka_run_group_tests (tests, NULL, NULL);
     s_receiver_stop (&s_receiver);
     curl_global_cleanup ();
-    edge_testutil_redis_stop (&s_server);
+    edge_testutil_redis_close (&s_server, NULL);
     return rc;
 }

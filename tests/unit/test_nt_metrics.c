@@ -166,7 +166,7 @@ int
 main (void)
 {
     edge_log_threshold = EDGE_LOG_ERROR;
-    int rc = edge_testutil_redis_start (&s_server);
+    int rc = edge_testutil_redis_open (&s_server, NULL, 0);
     if (rc)
         return rc;
     const struct CMUnitTest tests[] = {
@@ -176,6 +176,6 @@ main (void)
         cmocka_unit_test (test_the_notifier_counts_events_it_takes),
     };
     rc = cmocka_run_group_tests (tests, NULL, NULL);
-    edge_testutil_redis_stop (&s_server);
+    edge_testutil_redis_close (&s_server, NULL);
     return rc;
 }

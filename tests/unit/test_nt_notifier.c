@@ -384,13 +384,9 @@ test_unreachable_redis_is_reported_as_an_error (void **state)
 int
 main (void)
 {
-    int rc = edge_testutil_redis_start (&s_server);
-    if (rc == 77)
-        return 77;
-    if (rc != 0) {
-        fprintf (stderr, "could not start redis-server\n");
-        return 1;
-    }
+    int rc = edge_testutil_redis_open (&s_server, NULL, 0);
+    if (rc)
+        return rc;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown (
             test_events_written_before_the_group_exists_are_counted_once,
@@ -418,6 +414,6 @@ main (void)
             s_teardown),
     };
     rc = cmocka_run_group_tests (tests, NULL, NULL);
-    edge_testutil_redis_stop (&s_server);
+    edge_testutil_redis_close (&s_server, NULL);
     return rc;
 }

@@ -177,7 +177,7 @@ s_group_setup (void **state)
 {
     (void) state;
     edge_log_init ("test");
-    int rc = edge_testutil_redis_start (&s_redis);
+    int rc = edge_testutil_redis_open (&s_redis, &s_conn, 2000);
     if (rc == 77)
         exit (77);
     if (rc != 0 || !mkdtemp (s_dir))
@@ -199,7 +199,6 @@ s_group_setup (void **state)
     if (!s_ctx)
         return -1;
     mg_set_request_handler (s_ctx, "/", s_handler, NULL);
-    s_conn = edge_redis_new (s_redis.url, 2000);
     s_check = edge_redis_new (s_redis.url, 2000);
     return s_conn && s_check ? s_setup_dltar ("127.0.0.0/8") : -1;
 }
@@ -213,9 +212,8 @@ s_group_teardown (void **state)
     wk_env_fini (&s_jobs_env);
     if (s_ctx)
         mg_stop (s_ctx);
-    edge_redis_destroy (&s_conn);
     edge_redis_destroy (&s_check);
-    edge_testutil_redis_stop (&s_redis);
+    edge_testutil_redis_close (&s_redis, &s_conn);
     char *cmd = edge_sprintf ("rm -rf '%s'", s_dir);
     assert_int_equal (system (cmd), 0);
     free (cmd);

@@ -198,14 +198,9 @@ int
 main (void)
 {
     edge_log_init ("test");
-    int rc = edge_testutil_redis_start (&s_server);
-    if (rc == 77)
-        return 77;
-    if (rc != 0) {
-        fprintf (stderr, "cannot start redis-server\n");
-        return 1;
-    }
-    s_redis = edge_redis_new (s_server.url, 2000);
+    int rc = edge_testutil_redis_open (&s_server, &s_redis, 2000);
+    if (rc)
+        return rc;
     s_router = zsock_new (ZMQ_ROUTER);
     zsock_set_rcvtimeo (s_router, 0);
     int port = zsock_bind (s_router, "tcp://127.0.0.1:*[30000-60000]");
@@ -229,7 +224,6 @@ main (void)
     rc = cmocka_run_group_tests (tests, NULL, NULL);
     zsock_destroy (&s_dealer);
     zsock_destroy (&s_router);
-    edge_redis_destroy (&s_redis);
-    edge_testutil_redis_stop (&s_server);
+    edge_testutil_redis_close (&s_server, &s_redis);
     return rc;
 }

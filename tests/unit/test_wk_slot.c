@@ -293,14 +293,9 @@ int
 main (void)
 {
     edge_log_init ("test");
-    int rc = edge_testutil_redis_start (&s_server);
-    if (rc == 77)
-        return 77;
-    if (rc != 0) {
-        fprintf (stderr, "cannot start redis-server\n");
-        return 1;
-    }
-    s_redis = edge_redis_new (s_server.url, 2000);
+    int rc = edge_testutil_redis_open (&s_server, &s_redis, 2000);
+    if (rc)
+        return rc;
     s_pull = zsock_new (ZMQ_PULL);
     if (zsock_bind (s_pull, S_DONE_ENDPOINT)) {
         fprintf (stderr, "cannot bind %s\n", S_DONE_ENDPOINT);
@@ -324,7 +319,6 @@ main (void)
     };
     rc = cmocka_run_group_tests (tests, NULL, NULL);
     zsock_destroy (&s_pull);
-    edge_redis_destroy (&s_redis);
-    edge_testutil_redis_stop (&s_server);
+    edge_testutil_redis_close (&s_server, &s_redis);
     return rc;
 }

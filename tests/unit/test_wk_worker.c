@@ -389,14 +389,9 @@ int
 main (void)
 {
     edge_log_init ("test");
-    int rc = edge_testutil_redis_start (&s_server);
-    if (rc == 77)
-        return 77;
-    if (rc != 0) {
-        fprintf (stderr, "cannot start redis-server\n");
-        return 1;
-    }
-    s_redis = edge_redis_new (s_server.url, 2000);
+    int rc = edge_testutil_redis_open (&s_server, &s_redis, 2000);
+    if (rc)
+        return rc;
     s_backend = zsock_new (ZMQ_ROUTER);
     s_frontend = zsock_new (ZMQ_ROUTER);
     zsock_set_rcvtimeo (s_backend, 0);
@@ -433,7 +428,6 @@ main (void)
     rc = cmocka_run_group_tests (tests, NULL, NULL);
     zsock_destroy (&s_frontend);
     zsock_destroy (&s_backend);
-    edge_redis_destroy (&s_redis);
-    edge_testutil_redis_stop (&s_server);
+    edge_testutil_redis_close (&s_server, &s_redis);
     return rc;
 }

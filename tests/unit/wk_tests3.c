@@ -20,15 +20,14 @@ int
 wk_tests3_start (wk_tests3_t *self, const char *name, const char *no_npm)
 {
     memset (self, 0, sizeof *self);
-    int rc = edge_testutil_redis_start (&self->redis);
+    int rc = edge_testutil_redis_open (&self->redis, &self->conn, 2000);
     if (rc != 0)
-        return rc == 77 ? 77 : 1;
+        return rc;
     snprintf (self->dir, sizeof self->dir, "/tmp/%s_XXXXXX", name);
     if (!mkdtemp (self->dir)) {
         self->dir[0] = '\0';
         return 1;
     }
-    self->conn = edge_redis_new (self->redis.url, 2000);
     self->check = edge_redis_new (self->redis.url, 2000);
     if (!no_npm)
         return 0; //  s3rver is not wanted
@@ -54,8 +53,7 @@ wk_tests3_stop (wk_tests3_t *self)
 {
     edge_testutil_s3rver_stop (&self->s3);
     edge_redis_destroy (&self->check);
-    edge_redis_destroy (&self->conn);
-    edge_testutil_redis_stop (&self->redis);
+    edge_testutil_redis_close (&self->redis, &self->conn);
     if (!self->dir[0])
         return;
     char *cmd = edge_sprintf ("rm -rf '%s'", self->dir);
