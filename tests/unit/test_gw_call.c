@@ -17,8 +17,6 @@
 #include <string.h>
 #include <cmocka.h>
 
-#define S_N(array) (sizeof (array) / sizeof (array)[0])
-
 static edge_testutil_redis_t s_server;
 static gw_thread_t *s_thread;
 
@@ -93,8 +91,8 @@ test_ok_hands_back_the_reply_with_everything_in_order (void **state)
     redisReply *reply = s_run (req, "ok");
     assert_non_null (reply);
     const char *want[] = {"ok", "k1", "k2", "|", "-42", "x-7", "title", "boss"};
-    assert_int_equal (reply->elements, S_N (want));
-    for (size_t i = 0; i < S_N (want); i++)
+    assert_int_equal (reply->elements, EDGE_COUNT (want));
+    for (size_t i = 0; i < EDGE_COUNT (want); i++)
         assert_string_equal (reply->element[i]->str, want[i]);
     freeReplyObject (reply);
     reply = s_run (req, "unchanged"); //  a success row
@@ -193,7 +191,7 @@ test_hash_rows (void **state)
         {"notObject", GW_HASH_OBJECT, "arr", 0},
         {"any", GW_HASH_JSON, "arr", 0},
     };
-    json_t *obj = gw_hash_json (hash, rows, S_N (rows));
+    json_t *obj = gw_hash_json (hash, rows, EDGE_COUNT (rows));
     char *text = json_dumps (obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
     assert_string_equal (
         text, "{\"name\":\"a\",\"label\":null,\"count\":12,\"missing\":5,"
