@@ -1,244 +1,62 @@
-/*  edge_keys - the Redis key schema; see edge_keys.h.  */
+/*  edge_keys - the Redis key schema; see edge_keys.h. Each builder is one
+    row: its name and its format; the header names the arguments.  */
 #include "edge_keys.h"
 #include "edge_util.h"
 
-//  ---- global ----------------------------------------------------------
-
-char *
-edge_key_task (const char *name)
-{
-    return edge_sprintf (EDGE_KEY_TASK_PREFIX "%s", name);
-}
-
-
-char *
-edge_key_token (const char *sha)
-{
-    return edge_sprintf (EDGE_KEY_TOKEN_PREFIX "%s", sha);
-}
-
-
-char *
-edge_key_login_user (const char *org, const char *name)
-{
-    return edge_sprintf (EDGE_KEY_LOGIN_USER_FMT, org, name);
-}
-
-
-char *
-edge_key_login_addr (const char *addr)
-{
-    return edge_sprintf (EDGE_KEY_LOGIN_ADDR_FMT, addr);
-}
-
-
-//  ---- per organisation ------------------------------------------------
-
+//  Builders of keys made of one, two or three strings.
+#define S_KEY1(name, fmt)                                                      \
+    char *name (const char *a)                                                 \
+    {                                                                          \
+        return edge_sprintf (fmt, a);                                          \
+    }
+#define S_KEY2(name, fmt)                                                      \
+    char *name (const char *a, const char *b)                                  \
+    {                                                                          \
+        return edge_sprintf (fmt, a, b);                                       \
+    }
+#define S_KEY3(name, fmt)                                                      \
+    char *name (const char *a, const char *b, const char *c)                   \
+    {                                                                          \
+        return edge_sprintf (fmt, a, b, c);                                    \
+    }
 //  e:{<org>}:<rest>, rest a literal that may hold one more %s.
 #define S_ORG(rest) EDGE_KEY_ORG_FMT rest
 
-char *
-edge_key_org (const char *org)
-{
-    return edge_sprintf (EDGE_KEY_ORG_FMT, org);
-}
+//  ---- global ----
+S_KEY1 (edge_key_task, EDGE_KEY_TASK_PREFIX "%s")
+S_KEY1 (edge_key_token, EDGE_KEY_TOKEN_PREFIX "%s")
+S_KEY2 (edge_key_login_user, EDGE_KEY_LOGIN_USER_FMT)
+S_KEY1 (edge_key_login_addr, EDGE_KEY_LOGIN_ADDR_FMT)
 
-
-char *
-edge_key_org_info (const char *org)
-{
-    return edge_sprintf (S_ORG ("info"), org);
-}
-
-
-char *
-edge_key_org_roles (const char *org)
-{
-    return edge_sprintf (S_ORG ("roles"), org);
-}
-
-
-char *
-edge_key_org_users (const char *org)
-{
-    return edge_sprintf (S_ORG ("users"), org);
-}
-
-
-char *
-edge_key_org_keys (const char *org)
-{
-    return edge_sprintf (S_ORG ("keys"), org);
-}
-
-
-char *
-edge_key_org_tokens (const char *org)
-{
-    return edge_sprintf (S_ORG (EDGE_KEY_ORG_TOKENS), org);
-}
-
-
-char *
-edge_key_org_tasks (const char *org)
-{
-    return edge_sprintf (EDGE_KEY_ORG_TASKS_FMT, org);
-}
-
-
-char *
-edge_key_org_match (const char *org)
-{
-    return edge_sprintf (S_ORG ("*"), org);
-}
-
-
-char *
-edge_key_role (const char *org, const char *name)
-{
-    return edge_sprintf (S_ORG (EDGE_KEY_ORG_ROLE "%s"), org, name);
-}
-
-
-char *
-edge_key_user (const char *org, const char *name)
-{
-    return edge_sprintf (S_ORG (EDGE_KEY_ORG_USER "%s"), org, name);
-}
-
-
-char *
-edge_key_user_keys (const char *org, const char *name)
-{
-    return edge_sprintf (S_ORG (EDGE_KEY_ORG_USER "%s:keys"), org, name);
-}
-
-
-char *
-edge_key_user_tokens (const char *org, const char *name)
-{
-    return edge_sprintf (S_ORG (EDGE_KEY_ORG_USER "%s" EDGE_KEY_USER_TOKENS),
-                         org, name);
-}
-
-
-char *
-edge_key_api_key (const char *org, const char *id)
-{
-    return edge_sprintf (S_ORG ("key:%s"), org, id);
-}
-
-
-char *
-edge_key_apps (const char *org)
-{
-    return edge_sprintf (S_ORG ("apps"), org);
-}
-
-
-char *
-edge_key_app (const char *org, const char *app)
-{
-    return edge_sprintf (EDGE_KEY_APP_FMT, org, app);
-}
-
-
-char *
-edge_key_app_imports (const char *org, const char *app)
-{
-    return edge_sprintf (EDGE_KEY_APP_FMT EDGE_KEY_APP_IMPORTS, org, app);
-}
-
-
-char *
-edge_key_app_traces (const char *org, const char *app)
-{
-    return edge_sprintf (EDGE_KEY_APP_FMT EDGE_KEY_APP_TRACES, org, app);
-}
-
-
-char *
-edge_key_app_trace (const char *org, const char *app, const char *id)
-{
-    return edge_sprintf (EDGE_KEY_APP_FMT EDGE_KEY_APP_TRACE "%s", org, app,
-                         id);
-}
-
-
-char *
-edge_key_app_tracecounts (const char *org, const char *app)
-{
-    return edge_sprintf (EDGE_KEY_APP_FMT EDGE_KEY_APP_TRACECOUNTS, org, app);
-}
-
-
-char *
-edge_key_training (const char *org, const char *app)
-{
-    return edge_sprintf (EDGE_KEY_TRAINING_FMT, org, app);
-}
-
-
-char *
-edge_key_deployments (const char *org)
-{
-    return edge_sprintf (EDGE_KEY_DEPLOYMENTS_FMT, org);
-}
-
-
-char *
-edge_key_deployment (const char *org, const char *name)
-{
-    return edge_sprintf (EDGE_KEY_DEPLOYMENT_FMT, org, name);
-}
-
-
-char *
-edge_key_deployment_apps (const char *org, const char *name)
-{
-    return edge_sprintf (EDGE_KEY_DEPLOYMENT_FMT EDGE_KEY_DEPLOYMENT_APPS, org,
-                         name);
-}
-
-
-char *
-edge_key_subs (const char *org)
-{
-    return edge_sprintf (EDGE_KEY_SUBS_FMT, org);
-}
-
-
-char *
-edge_key_sub (const char *org, const char *name)
-{
-    return edge_sprintf (EDGE_KEY_SUB_FMT, org, name);
-}
-
-
-char *
-edge_key_sub_pending (const char *org, const char *name)
-{
-    return edge_sprintf (EDGE_KEY_SUB_FMT EDGE_KEY_SUB_PENDING, org, name);
-}
-
-
-char *
-edge_key_sub_failed (const char *org, const char *name)
-{
-    return edge_sprintf (EDGE_KEY_SUB_FMT EDGE_KEY_SUB_FAILED, org, name);
-}
-
-
-char *
-edge_key_sub_chain (const char *org, const char *name, const char *task)
-{
-    return edge_sprintf (EDGE_KEY_SUB_FMT EDGE_KEY_SUB_CHAIN "%s", org, name,
-                         task);
-}
-
-
-char *
-edge_key_sub_attempts (const char *org, const char *name)
-{
-    return edge_sprintf (EDGE_KEY_SUB_FMT EDGE_KEY_SUB_ATTEMPTS, org, name);
-}
+//  ---- per organisation ----
+S_KEY1 (edge_key_org, EDGE_KEY_ORG_FMT)
+S_KEY1 (edge_key_org_info, S_ORG ("info"))
+S_KEY1 (edge_key_org_roles, S_ORG ("roles"))
+S_KEY1 (edge_key_org_users, S_ORG ("users"))
+S_KEY1 (edge_key_org_keys, S_ORG ("keys"))
+S_KEY1 (edge_key_org_tokens, S_ORG (EDGE_KEY_ORG_TOKENS))
+S_KEY1 (edge_key_org_tasks, EDGE_KEY_ORG_TASKS_FMT)
+S_KEY1 (edge_key_org_match, S_ORG ("*"))
+S_KEY2 (edge_key_role, S_ORG (EDGE_KEY_ORG_ROLE "%s"))
+S_KEY2 (edge_key_user, S_ORG (EDGE_KEY_ORG_USER "%s"))
+S_KEY2 (edge_key_user_keys, S_ORG (EDGE_KEY_ORG_USER "%s:keys"))
+S_KEY2 (edge_key_user_tokens,
+        S_ORG (EDGE_KEY_ORG_USER "%s" EDGE_KEY_USER_TOKENS))
+S_KEY2 (edge_key_api_key, S_ORG ("key:%s"))
+S_KEY1 (edge_key_apps, S_ORG ("apps"))
+S_KEY2 (edge_key_app, EDGE_KEY_APP_FMT)
+S_KEY2 (edge_key_app_imports, EDGE_KEY_APP_FMT EDGE_KEY_APP_IMPORTS)
+S_KEY2 (edge_key_app_traces, EDGE_KEY_APP_FMT EDGE_KEY_APP_TRACES)
+S_KEY3 (edge_key_app_trace, EDGE_KEY_APP_FMT EDGE_KEY_APP_TRACE "%s")
+S_KEY2 (edge_key_app_tracecounts, EDGE_KEY_APP_FMT EDGE_KEY_APP_TRACECOUNTS)
+S_KEY2 (edge_key_training, EDGE_KEY_TRAINING_FMT)
+S_KEY1 (edge_key_deployments, EDGE_KEY_DEPLOYMENTS_FMT)
+S_KEY2 (edge_key_deployment, EDGE_KEY_DEPLOYMENT_FMT)
+S_KEY2 (edge_key_deployment_apps,
+        EDGE_KEY_DEPLOYMENT_FMT EDGE_KEY_DEPLOYMENT_APPS)
+S_KEY1 (edge_key_subs, EDGE_KEY_SUBS_FMT)
+S_KEY2 (edge_key_sub, EDGE_KEY_SUB_FMT)
+S_KEY2 (edge_key_sub_pending, EDGE_KEY_SUB_FMT EDGE_KEY_SUB_PENDING)
+S_KEY2 (edge_key_sub_failed, EDGE_KEY_SUB_FMT EDGE_KEY_SUB_FAILED)
+S_KEY3 (edge_key_sub_chain, EDGE_KEY_SUB_FMT EDGE_KEY_SUB_CHAIN "%s")
+S_KEY2 (edge_key_sub_attempts, EDGE_KEY_SUB_FMT EDGE_KEY_SUB_ATTEMPTS)

@@ -152,9 +152,29 @@ static void
 test_builders (void **state)
 {
     (void) state;
-    char *key = edge_key_task ("t-1");
-    assert_string_equal (key, "e:task:t-1");
-    free (key);
+    struct {
+        char *key;
+        const char *want;
+    } rows[] = {
+        {edge_key_task ("t-1"), "e:task:t-1"},
+        {edge_key_token ("ab"), "e:tok:ab"},
+        {edge_key_login_user ("o", "u"), "e:rl:user:{o}:u"},
+        {edge_key_org ("o"), "e:{o}:"},
+        {edge_key_org_info ("o"), "e:{o}:info"},
+        {edge_key_org_match ("o"), "e:{o}:*"},
+        {edge_key_role ("o", ""), "e:{o}:role:"},
+        {edge_key_user_tokens ("o", "u"), "e:{o}:user:u:tokens"},
+        {edge_key_api_key ("o", "k"), "e:{o}:key:k"},
+        {edge_key_app ("o", "a"), "e:{o}:app:a"},
+        {edge_key_app_trace ("o", "a", "t"), "e:{o}:app:a:trace:t"},
+        {edge_key_training ("o", "a"), "e:{o}:training:a"},
+        {edge_key_deployment_apps ("o", "d"), "e:{o}:deployment:d:apps"},
+        {edge_key_sub_chain ("o", "s", "t"), "e:{o}:sub:s:chain:t"},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        assert_string_equal (rows[i].key, rows[i].want);
+        free (rows[i].key);
+    }
 }
 
 
