@@ -44,7 +44,7 @@ const char *
 edge_depot_fs_root (const edge_depot_cfg_t *cfg)
 {
     edge_assert (cfg && cfg->url);
-    return strncmp (cfg->url, "file://", 7) == 0 ? cfg->url + 7 : NULL;
+    return edge_store_url_dir (cfg->url);
 }
 
 

@@ -480,8 +480,9 @@ edge_store_new_s3 (const edge_store_s3_opts_t *opts)
 edge_store_t *
 edge_store_new_from_url (const char *url, const edge_store_s3_opts_t *s3)
 {
-    if (url && strncmp (url, "file://", 7) == 0)
-        return edge_store_new_fs (url + 7);
+    const char *path = edge_store_url_dir (url);
+    if (path)
+        return edge_store_new_fs (path);
     if (url && strncmp (url, "s3://", 5) == 0 && s3) {
         const char *bucket = url + 5;
         size_t len = strcspn (bucket, "/");
@@ -496,6 +497,15 @@ edge_store_new_from_url (const char *url, const edge_store_s3_opts_t *s3)
     edge_error ("store: URL must be file:///path or s3://bucket/prefix "
                 "(with S3 options)");
     return NULL;
+}
+
+
+const char *
+edge_store_url_dir (const char *url)
+{
+    static const char scheme[] = "file://";
+    size_t len = sizeof scheme - 1;
+    return url && strncmp (url, scheme, len) == 0 ? url + len : NULL;
 }
 
 

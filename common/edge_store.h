@@ -70,6 +70,9 @@ edge_store_t *edge_store_new_s3 (const edge_store_s3_opts_t *opts);
 //  ignored). Returns NULL (and logs why) on a bad URL. Caller owns it.
 edge_store_t *edge_store_new_from_url (const char *url,
                                        const edge_store_s3_opts_t *s3);
+//  The directory of a "file://" store URL (what follows the scheme), or
+//  NULL for any other URL or NULL. Borrowed from url.
+const char *edge_store_url_dir (const char *url);
 //  Destroy the store and nullify the caller's reference; NULL-safe.
 void edge_store_destroy (edge_store_t **self_p);
 //  The part size for a multipart upload of size bytes: preferred, or

@@ -377,6 +377,10 @@ test_store_from_url_picks_the_kind (void **state)
     assert_null (edge_store_new_from_url ("s3:///p", &opts));
     assert_null (edge_store_new_from_url ("ftp://x/y", &opts));
     assert_null (edge_store_new_from_url ("file://relative", NULL));
+    assert_string_equal (edge_store_url_dir ("file:///srv/depot"),
+                         "/srv/depot");
+    assert_null (edge_store_url_dir ("s3://my-bucket"));
+    assert_null (edge_store_url_dir (NULL));
     opts.endpoint = "ftp://127.0.0.1:1";
     assert_null (edge_store_new_from_url ("s3://my-bucket", &opts));
     opts.endpoint = "http://127.0.0.1:1/some/path";
