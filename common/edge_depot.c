@@ -44,7 +44,7 @@ const char *
 edge_depot_fs_root (const edge_depot_cfg_t *cfg)
 {
     edge_assert (cfg && cfg->url);
-    return strncmp (cfg->url, "file://", 7) == 0 ? cfg->url + 7 : NULL;
+    return edge_store_url_dir (cfg->url);
 }
 
 
@@ -97,7 +97,7 @@ edge_depot_check (const edge_depot_cfg_t *cfg, char *why, size_t whylen)
     if (edge_depot_is_s3 (cfg)) {
         edge_store_set_list_page (store, 1);
         if (edge_store_list (store, "", s_first, NULL) == -1
-            && edge_store_err (store) != EDGE_STORE_OK) {
+            && edge_store_err (store) != EDGE_ERR_OK) {
             snprintf (why, whylen, "the S3 depot %s does not answer: %s",
                       cfg->url, edge_store_errstr (store));
             rc = -1;

@@ -27,7 +27,7 @@
 
 int
 edge_store_fail (
-    edge_store_t *self, edge_store_err_t err, int status, const char *fmt, ...)
+    edge_store_t *self, edge_err_t err, int status, const char *fmt, ...)
 {
     va_list args;
     va_start (args, fmt);
@@ -42,7 +42,7 @@ edge_store_fail (
 void
 edge_store_reset (edge_store_t *self)
 {
-    self->err = EDGE_STORE_OK;
+    self->err = EDGE_ERR_OK;
     self->http_status = 0;
     self->errstr[0] = '\0';
 }
@@ -53,7 +53,7 @@ s_check_key (edge_store_t *self, const char *key)
 {
     if (key && edge_store_key_is_valid (key))
         return 0;
-    return edge_store_fail (self, EDGE_STORE_ERR_KEY, 0,
+    return edge_store_fail (self, EDGE_ERR_STORE_KEY, 0,
                             "invalid key \"%.64s\"", key ? key : "(null)");
 }
 
@@ -94,14 +94,14 @@ int
 edge_store_tmp_open (edge_store_t *self, const char *dest, char **tmp)
 {
     if (edge_store_mkdirs_for (dest) == -1)
-        return edge_store_fail (self, EDGE_STORE_ERR_IO, 0,
+        return edge_store_fail (self, EDGE_ERR_STORE_IO, 0,
                                 "mkdir for %.128s: %s", dest, strerror (errno));
     const char *slash = strrchr (dest, '/');
     int dirlen = slash ? (int) (slash - dest + 1) : 0;
     *tmp = edge_sprintf ("%.*s" EDGE_STORE_TMP_PREFIX "XXXXXX", dirlen, dest);
     int fd = mkstemp (*tmp);
     if (fd == -1) {
-        edge_store_fail (self, EDGE_STORE_ERR_IO, 0,
+        edge_store_fail (self, EDGE_ERR_STORE_IO, 0,
                          "create temporary for %.128s: %s", dest,
                          strerror (errno));
         free (*tmp);
@@ -120,12 +120,12 @@ edge_store_tmp_commit (edge_store_t *self, int fd, char *tmp, const char *dest)
     int rc = 0;
     int sync_rc = fsync (fd);
     if (close (fd) == -1 || sync_rc == -1) {
-        rc = edge_store_fail (self, EDGE_STORE_ERR_IO, 0, "write %.128s: %s",
+        rc = edge_store_fail (self, EDGE_ERR_STORE_IO, 0, "write %.128s: %s",
                               dest, strerror (errno));
         unlink (tmp);
     }
     else if (rename (tmp, dest) == -1) {
-        rc = edge_store_fail (self, EDGE_STORE_ERR_IO, 0,
+        rc = edge_store_fail (self, EDGE_ERR_STORE_IO, 0,
                               "rename to %.128s: %s", dest, strerror (errno));
         unlink (tmp);
     }
@@ -196,7 +196,7 @@ s_file_replace (edge_store_t *self,
     int rc = src_fd >= 0 ? s_copy_fd (src_fd, fd)
                          : edge_store_write_all (fd, data, size);
     if (rc == -1) {
-        edge_store_fail (self, EDGE_STORE_ERR_IO, 0, "write %.128s: %s", dest,
+        edge_store_fail (self, EDGE_ERR_STORE_IO, 0, "write %.128s: %s", dest,
                          strerror (errno));
         edge_store_tmp_abort (fd, tmp);
         return -1;
@@ -236,10 +236,10 @@ s_fs_get_file (edge_store_t *self, const char *key, const char *dest)
     int src = open (path, O_RDONLY | O_CLOEXEC);
     free (path);
     if (src == -1 && (errno == ENOENT || errno == ENOTDIR))
-        return edge_store_fail (self, EDGE_STORE_ERR_NOT_FOUND, 0,
+        return edge_store_fail (self, EDGE_ERR_NOT_FOUND, 0,
                                 "no such object \"%.64s\"", key);
     if (src == -1)
-        return edge_store_fail (self, EDGE_STORE_ERR_IO, 0,
+        return edge_store_fail (self, EDGE_ERR_STORE_IO, 0,
                                 "open \"%.64s\": %s", key, strerror (errno));
     int rc = s_file_replace (self, dest, src, NULL, 0);
     close (src);
@@ -255,7 +255,7 @@ s_fs_head (edge_store_t *self, const char *key, bool *exists, uint64_t *size)
     int rc = stat (path, &st);
     free (path);
     if (rc == -1 && errno != ENOENT && errno != ENOTDIR)
-        return edge_store_fail (self, EDGE_STORE_ERR_IO, 0,
+        return edge_store_fail (self, EDGE_ERR_STORE_IO, 0,
                                 "stat \"%.64s\": %s", key, strerror (errno));
     *exists = rc == 0 && S_ISREG (st.st_mode);
     if (size)
@@ -270,7 +270,7 @@ s_fs_delete (edge_store_t *self, const char *key)
     char *path = edge_store_fs_path (self, key);
     int rc = 0;
     if (unlink (path) == -1 && errno != ENOENT && errno != ENOTDIR)
-        rc = edge_store_fail (self, EDGE_STORE_ERR_IO, 0,
+        rc = edge_store_fail (self, EDGE_ERR_STORE_IO, 0,
                               "delete \"%.64s\": %s", key, strerror (errno));
     //  Remove directories left empty, up to the root (rmdir stops at the
     //  first one that is not empty).
@@ -300,7 +300,7 @@ s_fs_walk (edge_store_t *self,
     if (!d) {
         if (errno == ENOENT || errno == ENOTDIR)
             return 0;
-        return edge_store_fail (self, EDGE_STORE_ERR_IO, 0, "list %.128s: %s",
+        return edge_store_fail (self, EDGE_ERR_STORE_IO, 0, "list %.128s: %s",
                                 dir, strerror (errno));
     }
     int rc = 0;
@@ -480,8 +480,9 @@ edge_store_new_s3 (const edge_store_s3_opts_t *opts)
 edge_store_t *
 edge_store_new_from_url (const char *url, const edge_store_s3_opts_t *s3)
 {
-    if (url && strncmp (url, "file://", 7) == 0)
-        return edge_store_new_fs (url + 7);
+    const char *path = edge_store_url_dir (url);
+    if (path)
+        return edge_store_new_fs (path);
     if (url && strncmp (url, "s3://", 5) == 0 && s3) {
         const char *bucket = url + 5;
         size_t len = strcspn (bucket, "/");
@@ -496,6 +497,15 @@ edge_store_new_from_url (const char *url, const edge_store_s3_opts_t *s3)
     edge_error ("store: URL must be file:///path or s3://bucket/prefix "
                 "(with S3 options)");
     return NULL;
+}
+
+
+const char *
+edge_store_url_dir (const char *url)
+{
+    static const char scheme[] = "file://";
+    size_t len = sizeof scheme - 1;
+    return url && strncmp (url, scheme, len) == 0 ? url + len : NULL;
 }
 
 
@@ -598,7 +608,7 @@ edge_store_put_file (edge_store_t *self, const char *key, const char *path)
     int fd = open (path, O_RDONLY | O_CLOEXEC);
     struct stat st;
     if (fd == -1 || fstat (fd, &st) == -1) {
-        edge_store_fail (self, EDGE_STORE_ERR_IO, 0, "open %.128s: %s", path,
+        edge_store_fail (self, EDGE_ERR_STORE_IO, 0, "open %.128s: %s", path,
                          strerror (errno));
         if (fd != -1)
             close (fd);
@@ -619,7 +629,7 @@ s_fs_move (edge_store_t *self, const char *key, const char *path)
 {
     int fd = open (path, O_RDONLY | O_CLOEXEC);
     if (fd == -1 || fsync (fd) == -1) {
-        edge_store_fail (self, EDGE_STORE_ERR_IO, 0, "sync %.128s: %s", path,
+        edge_store_fail (self, EDGE_ERR_STORE_IO, 0, "sync %.128s: %s", path,
                          strerror (errno));
         if (fd != -1)
             close (fd);
@@ -632,7 +642,7 @@ s_fs_move (edge_store_t *self, const char *key, const char *path)
     if (rc == 0 && rename (path, dest) == -1)
         rc = errno == EXDEV ? 1 : -1;
     if (rc == -1)
-        edge_store_fail (self, EDGE_STORE_ERR_IO, 0, "move to %.128s: %s", dest,
+        edge_store_fail (self, EDGE_ERR_STORE_IO, 0, "move to %.128s: %s", dest,
                          strerror (errno));
     free (dest);
     return rc;
@@ -726,7 +736,7 @@ edge_store_list (edge_store_t *self,
     edge_assert (self && prefix && fn);
     edge_store_reset (self);
     if (prefix[0] == '/' || strstr (prefix, ".."))
-        return edge_store_fail (self, EDGE_STORE_ERR_KEY, 0,
+        return edge_store_fail (self, EDGE_ERR_STORE_KEY, 0,
                                 "invalid prefix \"%.64s\"", prefix);
     if (self->is_s3)
         return edge_store_s3_list (self, prefix, fn, arg);
@@ -742,7 +752,7 @@ edge_store_set_list_page (edge_store_t *self, int max_keys)
 }
 
 
-edge_store_err_t
+edge_err_t
 edge_store_err (const edge_store_t *self)
 {
     edge_assert (self);

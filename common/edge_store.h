@@ -10,27 +10,25 @@
     never held in memory.
 
     Errors stay on the object, as hiredis does: each call resets them, and
-    a failed call sets edge_store_err (an edge_store_err_t), a short
+    a failed call sets edge_store_err (an edge_err_t), a short
     edge_store_errstr (never a secret) and, for S3, the HTTP status. One
     store is used by one thread at a time.  */
 #ifndef EDGE_STORE_H_INCLUDED
 #define EDGE_STORE_H_INCLUDED
+#include "edge_err.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 typedef struct edge_store edge_store_t;
 
-typedef enum {
-    EDGE_STORE_OK = 0,
-    EDGE_STORE_ERR_KEY,       //  the key is not acceptable
-    EDGE_STORE_ERR_IO,        //  local file or directory error
-    EDGE_STORE_ERR_NOT_FOUND, //  no such object (get)
-    EDGE_STORE_ERR_CONNECT,   //  the endpoint could not be reached
-    EDGE_STORE_ERR_HTTP,      //  the server answered with an error
-    EDGE_STORE_ERR_PROTOCOL,  //  the server's answer made no sense
-    EDGE_STORE_ERR_SIZE       //  an upload got more bytes than announced
-} edge_store_err_t;
+//  The errors a store sets (edge_err.h): EDGE_ERR_OK when none;
+//  EDGE_ERR_STORE_KEY, the key is not acceptable; EDGE_ERR_STORE_IO, a
+//  local file or directory error; EDGE_ERR_NOT_FOUND, no such object (get);
+//  EDGE_ERR_STORE_CONNECT, the endpoint could not be reached;
+//  EDGE_ERR_STORE_HTTP, the server answered with an error;
+//  EDGE_ERR_STORE_PROTOCOL, the server's answer made no sense;
+//  EDGE_ERR_SIZE_MISMATCH, an upload got more bytes than announced.
 
 //  S3 parameters (architecture §7). Borrowed: the store copies what it keeps.
 typedef struct {
@@ -72,6 +70,9 @@ edge_store_t *edge_store_new_s3 (const edge_store_s3_opts_t *opts);
 //  ignored). Returns NULL (and logs why) on a bad URL. Caller owns it.
 edge_store_t *edge_store_new_from_url (const char *url,
                                        const edge_store_s3_opts_t *s3);
+//  The directory of a "file://" store URL (what follows the scheme), or
+//  NULL for any other URL or NULL. Borrowed from url.
+const char *edge_store_url_dir (const char *url);
 //  Destroy the store and nullify the caller's reference; NULL-safe.
 void edge_store_destroy (edge_store_t **self_p);
 //  The part size for a multipart upload of size bytes: preferred, or
@@ -113,7 +114,7 @@ int edge_store_put_mem (edge_store_t *self,
                         size_t size);
 //  Write object key to the file path (replaced atomically: written to a
 //  temporary name in its directory, then renamed). Returns 0, or -1 (err
-//  EDGE_STORE_ERR_NOT_FOUND when there is no such object).
+//  EDGE_ERR_NOT_FOUND when there is no such object).
 int edge_store_get_file (edge_store_t *self, const char *key, const char *path);
 //  Whether key exists, and its size (size may be NULL). Returns 0 (also
 //  when it does not exist), or -1 when that could not be found out.
@@ -125,7 +126,7 @@ int edge_store_head (edge_store_t *self,
 int edge_store_delete (edge_store_t *self, const char *key);
 //  Call fn for every object whose key starts with prefix ("" for all).
 //  S3 lists in key order; fs in directory order. Returns 0, or -1 on
-//  error or when fn returned -1 (then err stays EDGE_STORE_OK).
+//  error or when fn returned -1 (then err stays EDGE_ERR_OK).
 int edge_store_list (edge_store_t *self,
                      const char *prefix,
                      edge_store_list_fn *fn,
@@ -151,7 +152,7 @@ typedef struct edge_store_upload edge_store_upload_t;
 edge_store_upload_t *
 edge_store_upload_new (edge_store_t *store, const char *key, uint64_t size);
 //  Append len bytes (S3: PUTs a part when one is full). Returns 0, or -1
-//  with the store's error set (EDGE_STORE_ERR_SIZE past the announced
+//  with the store's error set (EDGE_ERR_SIZE_MISMATCH past the announced
 //  size): the upload is then failed, and only destroy is left.
 int edge_store_upload_write (edge_store_upload_t *self,
                              const void *data,
@@ -179,7 +180,7 @@ int edge_store_upload_abort (edge_store_t *store,
 
 //  Last error code, message ("" when none) and HTTP status (0 if none).
 //  Borrowed: valid until the next call on self.
-edge_store_err_t edge_store_err (const edge_store_t *self);
+edge_err_t edge_store_err (const edge_store_t *self);
 const char *edge_store_errstr (const edge_store_t *self);
 int edge_store_http_status (const edge_store_t *self);
 #endif

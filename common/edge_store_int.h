@@ -31,14 +31,14 @@ struct edge_store {
     int64_t connect_timeout_ms; //  s3
     int64_t timeout_ms;         //  s3: whole request, 0 = none
     int list_page;              //  s3: max-keys per ListObjectsV2 page
-    edge_store_err_t err;       //  last error, EDGE_STORE_OK when none
+    edge_err_t err;             //  last error, EDGE_ERR_OK when none
     int http_status;            //  HTTP status of the last failure, or 0
     char errstr[256];           //  short message, never a secret
 };
 
 //  Set err, status and a printf message on self. Returns -1.
 int edge_store_fail (edge_store_t *self,
-                     edge_store_err_t err,
+                     edge_err_t err,
                      int status,
                      const char *fmt,
                      ...) __attribute__ ((format (printf, 4, 5)));

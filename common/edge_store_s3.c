@@ -314,8 +314,7 @@ s_s3_http_error (edge_store_t *self, s_req_t *req)
     //  A missing bucket is a deployment error, not a missing object.
     bool is_missing =
         req->status == 404 && (!code || strcmp (code, "NoSuchKey") == 0);
-    edge_store_err_t err =
-        is_missing ? EDGE_STORE_ERR_NOT_FOUND : EDGE_STORE_ERR_HTTP;
+    edge_err_t err = is_missing ? EDGE_ERR_NOT_FOUND : EDGE_ERR_STORE_HTTP;
     edge_store_fail (self, err, (int) req->status,
                      "s3 %s \"%.64s\": HTTP %ld%s%.40s%s%.100s", req->method,
                      req->key, req->status, code ? " " : "", code ? code : "",
@@ -347,10 +346,10 @@ s_s3_perform (edge_store_t *self, s_req_t *req)
                 req->query[0] ? "?" : "", req->query, req->status);
     if (req->is_read_failed || req->is_write_failed)
         return edge_store_fail (
-            self, EDGE_STORE_ERR_IO, 0, "s3 %s \"%.64s\": local %s failed",
+            self, EDGE_ERR_STORE_IO, 0, "s3 %s \"%.64s\": local %s failed",
             req->method, req->key, req->is_read_failed ? "read" : "write");
     if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && req->status >= 300))
-        return edge_store_fail (self, EDGE_STORE_ERR_CONNECT, 0,
+        return edge_store_fail (self, EDGE_ERR_STORE_CONNECT, 0,
                                 "s3 %s \"%.64s\": %.120s", req->method,
                                 req->key,
                                 errbuf[0] ? errbuf : curl_easy_strerror (rc));
@@ -475,7 +474,7 @@ edge_store_s3_part_size (edge_store_t *self, const char *key, uint64_t size)
 {
     uint64_t part_size = edge_store_part_size (size, self->part_size);
     if (part_size == 0)
-        edge_store_fail (self, EDGE_STORE_ERR_PROTOCOL, 0,
+        edge_store_fail (self, EDGE_ERR_STORE_PROTOCOL, 0,
                          "s3 PUT \"%.64s\": %llu bytes is more than one S3 "
                          "object can hold",
                          key, (unsigned long long) size);
@@ -493,7 +492,7 @@ edge_store_s3_mp_create (edge_store_t *self, const char *key)
         upload_id = s_xml_text (req.resp.data, req.resp.data + req.resp.len,
                                 "UploadId");
         if (!upload_id || !upload_id[0]) {
-            edge_store_fail (self, EDGE_STORE_ERR_PROTOCOL, (int) req.status,
+            edge_store_fail (self, EDGE_ERR_STORE_PROTOCOL, (int) req.status,
                              "s3 POST \"%.64s\": no UploadId in the answer",
                              key);
             free (upload_id);
@@ -524,7 +523,7 @@ edge_store_s3_mp_part (edge_store_t *self,
     if (rc == -1)
         return -1;
     if (!etag[0] || strpbrk (etag, "<>&"))
-        return edge_store_fail (self, EDGE_STORE_ERR_PROTOCOL, 0,
+        return edge_store_fail (self, EDGE_ERR_STORE_PROTOCOL, 0,
                                 "s3 PUT \"%.64s\" part %d: no usable ETag", key,
                                 part);
     char *entry = edge_sprintf (
@@ -588,7 +587,7 @@ edge_store_s3_mp_discard (edge_store_t *self,
                           const char *upload_id)
 {
     //  Keep the error that made us abort, not the abort's own.
-    edge_store_err_t err = self->err;
+    edge_err_t err = self->err;
     int status = self->http_status;
     char errstr[sizeof self->errstr];
     memcpy (errstr, self->errstr, sizeof errstr);
@@ -682,7 +681,7 @@ edge_store_s3_head (edge_store_t *self,
         rc = 0;
     }
     else if (rc == 0 && length < 0)
-        rc = edge_store_fail (self, EDGE_STORE_ERR_PROTOCOL, (int) req.status,
+        rc = edge_store_fail (self, EDGE_ERR_STORE_PROTOCOL, (int) req.status,
                               "s3 HEAD \"%.64s\": no Content-Length", key);
     if (size)
         *size = *exists && length > 0 ? (uint64_t) length : 0;
@@ -697,7 +696,7 @@ edge_store_s3_delete (edge_store_t *self, const char *key)
     s_req_t req;
     s_s3_req_init (self, &req, "DELETE", key, "");
     int rc = s_s3_perform (self, &req);
-    if (rc == -1 && req.status == 404 && self->err == EDGE_STORE_ERR_NOT_FOUND
+    if (rc == -1 && req.status == 404 && self->err == EDGE_ERR_NOT_FOUND
         && req.resp.data && strstr (req.resp.data, "NoSuchKey")) {
         edge_store_reset (self);
         rc = 0;
@@ -725,7 +724,7 @@ s_s3_list_page (edge_store_t *self,
         char *stop = NULL;
         unsigned long long n = size ? strtoull (size, &stop, 10) : 0;
         if (!key || !size || !size[0] || *stop)
-            rc = edge_store_fail (self, EDGE_STORE_ERR_PROTOCOL, 200,
+            rc = edge_store_fail (self, EDGE_ERR_STORE_PROTOCOL, 200,
                                   "s3 list: malformed <Contents>");
         else if (strncmp (key, self->prefix, plen) == 0 && key[plen])
             rc = fn (key + plen, (uint64_t) n, arg);
@@ -761,7 +760,7 @@ edge_store_s3_list (edge_store_t *self,
         rc = s_s3_perform (self, &req);
         const char *body = req.resp.data, *end = body + req.resp.len;
         if (rc == 0 && !body)
-            rc = edge_store_fail (self, EDGE_STORE_ERR_PROTOCOL, 200,
+            rc = edge_store_fail (self, EDGE_ERR_STORE_PROTOCOL, 200,
                                   "s3 list: empty answer");
         if (rc == 0)
             rc = s_s3_list_page (self, body, end, fn, arg);
@@ -770,7 +769,7 @@ edge_store_s3_list (edge_store_t *self,
             if (truncated && strcmp (truncated, "true") == 0) {
                 token = s_xml_text (body, end, "NextContinuationToken");
                 if (!token || !token[0])
-                    rc = edge_store_fail (self, EDGE_STORE_ERR_PROTOCOL, 200,
+                    rc = edge_store_fail (self, EDGE_ERR_STORE_PROTOCOL, 200,
                                           "s3 list: truncated without a token");
             }
             free (truncated);

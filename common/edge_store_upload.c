@@ -55,7 +55,7 @@ s_fs_begin (edge_store_upload_t *self)
         self->fd = open (self->part_path,
                          O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (self->fd == -1)
-        return edge_store_fail (self->store, EDGE_STORE_ERR_IO, 0,
+        return edge_store_fail (self->store, EDGE_ERR_STORE_IO, 0,
                                 "create %.128s: %s", self->part_path,
                                 strerror (errno));
     return 0;
@@ -66,7 +66,7 @@ static int
 s_fs_write (edge_store_upload_t *self, const void *data, size_t len)
 {
     if (edge_store_write_all (self->fd, data, len) == -1)
-        return edge_store_fail (self->store, EDGE_STORE_ERR_IO, 0,
+        return edge_store_fail (self->store, EDGE_ERR_STORE_IO, 0,
                                 "write %.128s: %s", self->part_path,
                                 strerror (errno));
     return 0;
@@ -112,13 +112,13 @@ s_fs_abort (edge_store_t *store, const char *key, const char *id)
 {
     size_t len = strlen (id);
     if (len == 0 || len > 64 || strspn (id, "0123456789abcdef") != len)
-        return edge_store_fail (store, EDGE_STORE_ERR_KEY, 0,
+        return edge_store_fail (store, EDGE_ERR_STORE_KEY, 0,
                                 "invalid upload id for \"%.64s\"", key);
     char *dest = edge_store_fs_path (store, key);
     char *path = edge_sprintf ("%s.part-%s", dest, id);
     int rc = 0;
     if (unlink (path) == -1 && errno != ENOENT && errno != ENOTDIR)
-        rc = edge_store_fail (store, EDGE_STORE_ERR_IO, 0, "delete %.128s: %s",
+        rc = edge_store_fail (store, EDGE_ERR_STORE_IO, 0, "delete %.128s: %s",
                               path, strerror (errno));
     free (path);
     free (dest);
@@ -207,7 +207,7 @@ edge_store_upload_new (edge_store_t *store, const char *key, uint64_t size)
     edge_assert (store);
     edge_store_reset (store);
     if (!key || !edge_store_key_is_valid (key)) {
-        edge_store_fail (store, EDGE_STORE_ERR_KEY, 0, "invalid key \"%.64s\"",
+        edge_store_fail (store, EDGE_ERR_STORE_KEY, 0, "invalid key \"%.64s\"",
                          key ? key : "(null)");
         return NULL;
     }
@@ -233,11 +233,11 @@ edge_store_upload_write (edge_store_upload_t *self,
     edge_assert (self && (data || len == 0));
     edge_store_reset (self->store);
     if (self->is_done)
-        return edge_store_fail (self->store, EDGE_STORE_ERR_IO, 0,
+        return edge_store_fail (self->store, EDGE_ERR_STORE_IO, 0,
                                 "upload of \"%.64s\" is over", self->key);
     int rc = 0;
     if (len > self->size - self->written)
-        rc = edge_store_fail (self->store, EDGE_STORE_ERR_SIZE, 0,
+        rc = edge_store_fail (self->store, EDGE_ERR_SIZE_MISMATCH, 0,
                               "upload of \"%.64s\": more than the %llu bytes "
                               "announced",
                               self->key, (unsigned long long) self->size);
@@ -258,7 +258,7 @@ edge_store_upload_commit (edge_store_upload_t *self)
     edge_assert (self);
     edge_store_reset (self->store);
     if (self->is_done)
-        return edge_store_fail (self->store, EDGE_STORE_ERR_IO, 0,
+        return edge_store_fail (self->store, EDGE_ERR_STORE_IO, 0,
                                 "upload of \"%.64s\" is over", self->key);
     self->is_done = true;
     int rc = self->store->is_s3 ? s_s3_commit (self) : s_fs_commit (self);
@@ -308,7 +308,7 @@ edge_store_upload_abort (edge_store_t *store,
     edge_assert (store && upload_id);
     edge_store_reset (store);
     if (!key || !edge_store_key_is_valid (key) || !upload_id[0])
-        return edge_store_fail (store, EDGE_STORE_ERR_KEY, 0,
+        return edge_store_fail (store, EDGE_ERR_STORE_KEY, 0,
                                 "invalid key or upload id \"%.64s\"",
                                 key ? key : "(null)");
     return store->is_s3 ? edge_store_s3_mp_abort (store, key, upload_id)

@@ -44,12 +44,12 @@ s_eval (edge_redis_t *redis,
 
 
 //  Map a 1/0 script reply to OK/GONE; anything else is a Redis failure.
-static edge_task_rc_t
+static edge_err_t
 s_fenced_rc (redisReply *reply, const char *what, const char *name)
 {
-    edge_task_rc_t rc = EDGE_TASK_REDIS;
+    edge_err_t rc = EDGE_ERR_REDIS;
     if (reply && reply->type == REDIS_REPLY_INTEGER)
-        rc = reply->integer == 1 ? EDGE_TASK_OK : EDGE_TASK_GONE;
+        rc = reply->integer == 1 ? EDGE_ERR_OK : EDGE_ERR_GONE;
     else if (reply)
         edge_warn ("task %s: %s failed: %s", name, what,
                    reply->type == REDIS_REPLY_ERROR ? reply->str
@@ -225,7 +225,7 @@ s_element_str (const redisReply *reply, size_t index)
 }
 
 
-edge_task_rc_t
+edge_err_t
 edge_task_claim (edge_redis_t *redis,
                  const char *name,
                  const char *owner,
@@ -242,9 +242,9 @@ edge_task_claim (edge_redis_t *redis,
     const char *args[] = {owner, now_ms, until, now_iso};
     redisReply *reply =
         s_eval (redis, &edge_lua_task_claim, name, NULL, 4, args);
-    edge_task_rc_t rc = EDGE_TASK_REDIS;
+    edge_err_t rc = EDGE_ERR_REDIS;
     if (reply && reply->type == REDIS_REPLY_NIL)
-        rc = EDGE_TASK_GONE;
+        rc = EDGE_ERR_GONE;
     else if (reply && reply->type == REDIS_REPLY_ARRAY && reply->elements == 4
              && reply->element[0]->type == REDIS_REPLY_INTEGER) {
         claim->name = edge_strdup (name);
@@ -252,7 +252,7 @@ edge_task_claim (edge_redis_t *redis,
         claim->type = s_element_str (reply, 1);
         claim->org = s_element_str (reply, 2);
         claim->params = s_element_str (reply, 3);
-        rc = EDGE_TASK_OK;
+        rc = EDGE_ERR_OK;
     }
     else if (reply)
         edge_warn ("task %s: claim failed: %s", name,
@@ -276,7 +276,7 @@ edge_task_claim_fini (edge_task_claim_t *claim)
 }
 
 
-edge_task_rc_t
+edge_err_t
 edge_task_renew (edge_redis_t *redis,
                  const char *name,
                  const char *owner,
@@ -295,7 +295,7 @@ edge_task_renew (edge_redis_t *redis,
 }
 
 
-edge_task_rc_t
+edge_err_t
 edge_task_progress (edge_redis_t *redis,
                     const char *name,
                     const char *owner,
@@ -330,7 +330,7 @@ s_build_changed (const char *result)
 }
 
 
-edge_task_rc_t
+edge_err_t
 edge_task_succeed (edge_redis_t *redis,
                    const char *name,
                    const char *owner,
@@ -402,7 +402,7 @@ s_task_org (edge_redis_t *redis, const char *name)
 }
 
 
-edge_task_rc_t
+edge_err_t
 edge_task_succeed_next (edge_redis_t *redis,
                         const char *name,
                         const char *owner,
@@ -416,13 +416,13 @@ edge_task_succeed_next (edge_redis_t *redis,
         result = "{}";
     char *org = s_task_org (redis, name);
     if (!org)
-        return EDGE_TASK_REDIS;
+        return EDGE_ERR_REDIS;
     int64_t now = edge_now_ms ();
     char att[16], now_iso[32], now_ms[24];
     snprintf (att, sizeof att, "%d", attempt);
     snprintf (now_ms, sizeof now_ms, "%lld", (long long) now);
     edge_rfc3339 (now, now_iso, sizeof now_iso);
-    edge_task_rc_t rc = EDGE_TASK_REDIS;
+    edge_err_t rc = EDGE_ERR_REDIS;
     for (int tries = 0; tries < 3; tries++) {
         edge_task_name_make (next->type, next_name, EDGE_TASK_NAME_MAX);
         const char *args[] = {owner,
@@ -438,19 +438,19 @@ edge_task_succeed_next (edge_redis_t *redis,
         int outcome = s_succeed_next_named (redis, name, args, next_name, org);
         if (outcome == -1)
             continue;
-        rc = outcome == 1   ? EDGE_TASK_OK
-             : outcome == 0 ? EDGE_TASK_GONE
-                            : EDGE_TASK_REDIS;
+        rc = outcome == 1   ? EDGE_ERR_OK
+             : outcome == 0 ? EDGE_ERR_GONE
+                            : EDGE_ERR_REDIS;
         break;
     }
     free (org);
-    if (rc != EDGE_TASK_OK)
+    if (rc != EDGE_ERR_OK)
         next_name[0] = 0;
     return rc;
 }
 
 
-edge_task_rc_t
+edge_err_t
 edge_task_enqueue (edge_redis_t *redis,
                    const char *name,
                    const char *params,
@@ -469,7 +469,7 @@ edge_task_enqueue (edge_redis_t *redis,
 }
 
 
-edge_task_rc_t
+edge_err_t
 edge_task_fail (edge_redis_t *redis,
                 const char *name,
                 const char *owner,
@@ -493,7 +493,7 @@ edge_task_fail (edge_redis_t *redis,
 }
 
 
-edge_task_rc_t
+edge_err_t
 edge_task_release (edge_redis_t *redis,
                    const char *name,
                    const char *owner,

@@ -13,6 +13,7 @@
     record a result, so a task has exactly one result.  */
 #ifndef EDGE_TASK_H_INCLUDED
 #define EDGE_TASK_H_INCLUDED
+#include "edge_err.h"
 #include "edge_keys.h"
 #include "edge_redis.h"
 #include <jansson.h>
@@ -48,11 +49,9 @@ typedef struct {
     const char *dxf;    //  dxfName of the new task, or NULL (inherited)
 } edge_task_next_t;
 
-typedef enum {
-    EDGE_TASK_OK = 0,     //  done
-    EDGE_TASK_GONE,       //  not in the expected state, or no longer ours
-    EDGE_TASK_REDIS       //  Redis failed; nothing was changed
-} edge_task_rc_t;
+//  Results of the state changes (edge_err.h): EDGE_ERR_OK, done;
+//  EDGE_ERR_GONE, not in the expected state, or no longer ours;
+//  EDGE_ERR_REDIS, Redis failed and nothing was changed.
 
 //  What a successful claim hands the worker. Owned by the struct;
 //  release with edge_task_claim_fini.
@@ -78,46 +77,64 @@ json_t *edge_task_get (edge_redis_t *redis, const char *name,
 json_t *edge_task_record (const redisReply *hash);
 
 //  queued -> running, owner and lease set, attempts + 1, `begin` event.
-edge_task_rc_t edge_task_claim (edge_redis_t *redis, const char *name,
-                                const char *owner, int64_t lease_ms,
-                                edge_task_claim_t *claim);
+edge_err_t edge_task_claim (edge_redis_t *redis,
+                            const char *name,
+                            const char *owner,
+                            int64_t lease_ms,
+                            edge_task_claim_t *claim);
 void edge_task_claim_fini (edge_task_claim_t *claim);
 //  Extend the lease; GONE when the task is no longer ours.
-edge_task_rc_t edge_task_renew (edge_redis_t *redis, const char *name,
-                                const char *owner, int attempt,
-                                int64_t lease_ms);
+edge_err_t edge_task_renew (edge_redis_t *redis,
+                            const char *name,
+                            const char *owner,
+                            int attempt,
+                            int64_t lease_ms);
 //  Record progress {doneBytes,totalBytes} while running.
-edge_task_rc_t edge_task_progress (edge_redis_t *redis, const char *name,
-                                   const char *owner, int attempt,
-                                   int64_t done_bytes, int64_t total_bytes);
+edge_err_t edge_task_progress (edge_redis_t *redis,
+                               const char *name,
+                               const char *owner,
+                               int attempt,
+                               int64_t done_bytes,
+                               int64_t total_bytes);
 //  running -> succeeded with result (JSON object text), `end` event.
-edge_task_rc_t edge_task_succeed (edge_redis_t *redis, const char *name,
-                                  const char *owner, int attempt,
-                                  const char *result);
+edge_err_t edge_task_succeed (edge_redis_t *redis,
+                              const char *name,
+                              const char *owner,
+                              int attempt,
+                              const char *result);
 //  The same, and in the same script the next task of the pipeline is
 //  created queued (with its `submit` event after this task's `end`): both
 //  happen or neither. Its name is written to next_name (EDGE_TASK_NAME_MAX).
 //  A retried succeed that finds the task no longer ours is GONE and creates
 //  nothing, so a step never starts its successor twice. The app's import
 //  entry and trace processing reservation follow the chain (edge_task.c).
-edge_task_rc_t edge_task_succeed_next (edge_redis_t *redis, const char *name,
-                                       const char *owner, int attempt,
-                                       const char *result,
-                                       const edge_task_next_t *next,
-                                       char *next_name);
+edge_err_t edge_task_succeed_next (edge_redis_t *redis,
+                                   const char *name,
+                                   const char *owner,
+                                   int attempt,
+                                   const char *result,
+                                   const edge_task_next_t *next,
+                                   char *next_name);
 //  waiting -> queued (a committed upload), params replaced when params is
 //  not NULL; a `submit` event with message. GONE when not waiting.
-edge_task_rc_t edge_task_enqueue (edge_redis_t *redis, const char *name,
-                                  const char *params, const char *message);
+edge_err_t edge_task_enqueue (edge_redis_t *redis,
+                              const char *name,
+                              const char *params,
+                              const char *message);
 //  running -> failed with message and optional exception / error JSON
 //  objects (webhook body shapes), `error` event.
-edge_task_rc_t edge_task_fail (edge_redis_t *redis, const char *name,
-                               const char *owner, int attempt,
-                               const char *message, const char *exception,
-                               const char *error);
+edge_err_t edge_task_fail (edge_redis_t *redis,
+                           const char *name,
+                           const char *owner,
+                           int attempt,
+                           const char *message,
+                           const char *exception,
+                           const char *error);
 //  running -> queued without counting the attempt (graceful shutdown).
-edge_task_rc_t edge_task_release (edge_redis_t *redis, const char *name,
-                                  const char *owner, int attempt);
+edge_err_t edge_task_release (edge_redis_t *redis,
+                              const char *name,
+                              const char *owner,
+                              int attempt);
 
 //  Names (and types) of tasks the reaper wants sent to the broker again.
 typedef struct {

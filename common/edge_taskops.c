@@ -17,12 +17,12 @@ json_t *
 edge_taskops_get (edge_redis_t *redis,
                   const char *org,
                   const char *name,
-                  edge_taskops_rc_t *rc)
+                  edge_err_t *rc)
 {
     edge_assert (redis && org && name && rc);
     bool is_redis_error = false;
     json_t *record = edge_task_get (redis, name, &is_redis_error);
-    *rc = is_redis_error ? EDGE_TASKOPS_REDIS : EDGE_TASKOPS_NOT_FOUND;
+    *rc = is_redis_error ? EDGE_ERR_REDIS : EDGE_ERR_NOT_FOUND;
     if (!record)
         return NULL;
     const char *owner = json_string_value (json_object_get (record, "orgName"));
@@ -30,7 +30,7 @@ edge_taskops_get (edge_redis_t *redis,
         json_decref (record); //  another org's task: exactly as absent
         return NULL;
     }
-    *rc = EDGE_TASKOPS_OK;
+    *rc = EDGE_ERR_OK;
     return record;
 }
 
@@ -59,20 +59,20 @@ s_eval (edge_redis_t *redis,
 
 
 //  Map an integer script answer: 1 OK, 0 not found, -1 conflict.
-static edge_taskops_rc_t
+static edge_err_t
 s_rc (redisReply *reply)
 {
-    edge_taskops_rc_t rc = EDGE_TASKOPS_REDIS;
+    edge_err_t rc = EDGE_ERR_REDIS;
     if (reply && reply->type == REDIS_REPLY_INTEGER)
-        rc = reply->integer == 1   ? EDGE_TASKOPS_OK
-             : reply->integer == 0 ? EDGE_TASKOPS_NOT_FOUND
-                                   : EDGE_TASKOPS_CONFLICT;
+        rc = reply->integer == 1   ? EDGE_ERR_OK
+             : reply->integer == 0 ? EDGE_ERR_NOT_FOUND
+                                   : EDGE_ERR_CONFLICT;
     freeReplyObject (reply);
     return rc;
 }
 
 
-edge_taskops_rc_t
+edge_err_t
 edge_taskops_acknowledge (edge_redis_t *redis,
                           const char *org,
                           const char *name)
@@ -83,7 +83,7 @@ edge_taskops_acknowledge (edge_redis_t *redis,
 }
 
 
-edge_taskops_rc_t
+edge_err_t
 edge_taskops_expire (edge_redis_t *redis,
                      const char *org,
                      const char *name,
@@ -94,14 +94,14 @@ edge_taskops_expire (edge_redis_t *redis,
     edge_rfc3339 (edge_now_ms (), now_iso, sizeof now_iso);
     char *message = edge_sprintf ("upload expired by %s", by);
     const char *args[] = {org, now_iso, message};
-    edge_taskops_rc_t rc =
+    edge_err_t rc =
         s_rc (s_eval (redis, &edge_lua_taskops_expire, name, 3, args));
     free (message);
     return rc;
 }
 
 
-edge_taskops_rc_t
+edge_err_t
 edge_taskops_retry (edge_redis_t *redis,
                     const char *org,
                     const char *name,
@@ -121,7 +121,7 @@ edge_taskops_retry (edge_redis_t *redis,
     if (reply && reply->type == REDIS_REPLY_STRING) {
         snprintf (type, typelen, "%s", reply->str);
         freeReplyObject (reply);
-        return EDGE_TASKOPS_OK;
+        return EDGE_ERR_OK;
     }
     return s_rc (reply);
 }

@@ -4,17 +4,15 @@
     events are one Lua script each (see edge_task.h for the keys).  */
 #ifndef EDGE_TASKOPS_H_INCLUDED
 #define EDGE_TASKOPS_H_INCLUDED
+#include "edge_err.h"
 #include "edge_redis.h"
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 
-typedef enum {
-    EDGE_TASKOPS_OK = 0,
-    EDGE_TASKOPS_NOT_FOUND, //  no such task in this organization
-    EDGE_TASKOPS_CONFLICT,  //  the task is not in a state that allows it
-    EDGE_TASKOPS_REDIS      //  Redis failed; nothing changed
-} edge_taskops_rc_t;
+//  Results (edge_err.h): EDGE_ERR_OK; EDGE_ERR_NOT_FOUND, no such task in
+//  this organization; EDGE_ERR_CONFLICT, the task is not in a state that
+//  allows it; EDGE_ERR_REDIS, Redis failed and nothing changed.
 
 typedef enum {
     EDGE_TASKOPS_NEWEST_FIRST = 0, //  -created (default)
@@ -42,7 +40,7 @@ typedef struct {
 json_t *edge_taskops_get (edge_redis_t *redis,
                           const char *org,
                           const char *name,
-                          edge_taskops_rc_t *rc);
+                          edge_err_t *rc);
 //  One page of the org's tasks matching query: an array of records (caller
 //  owns) and the number of matches in *total; NULL when Redis failed.
 json_t *edge_taskops_list (edge_redis_t *redis,
@@ -50,22 +48,22 @@ json_t *edge_taskops_list (edge_redis_t *redis,
                            int64_t *total);
 //  Mark every warning of the task acknowledged (they stay visible).
 //  CONFLICT when it has no warnings.
-edge_taskops_rc_t edge_taskops_acknowledge (edge_redis_t *redis,
-                                            const char *org,
-                                            const char *name);
+edge_err_t edge_taskops_acknowledge (edge_redis_t *redis,
+                                     const char *org,
+                                     const char *name);
 //  waiting (an upload that never came) -> expired, with an `error` event.
 //  CONFLICT for any other state.
-edge_taskops_rc_t edge_taskops_expire (edge_redis_t *redis,
-                                       const char *org,
-                                       const char *name,
-                                       const char *by);
+edge_err_t edge_taskops_expire (edge_redis_t *redis,
+                                const char *org,
+                                const char *name,
+                                const char *by);
 //  failed -> queued for a new round of attempts, with a `submit` event.
 //  CONFLICT when the task is not failed. Copies its type into type
 //  (at least 32 bytes) so the caller can send the job.
-edge_taskops_rc_t edge_taskops_retry (edge_redis_t *redis,
-                                      const char *org,
-                                      const char *name,
-                                      const char *by,
-                                      char *type,
-                                      size_t typelen);
+edge_err_t edge_taskops_retry (edge_redis_t *redis,
+                               const char *org,
+                               const char *name,
+                               const char *by,
+                               char *type,
+                               size_t typelen);
 #endif

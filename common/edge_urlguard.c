@@ -322,19 +322,19 @@ edge_urlguard_addr_ok (const edge_urlguard_t *self, const struct sockaddr *addr)
 
 
 //  Parse url with libcurl; fill target host and port.
-static edge_urlguard_result_t
+static edge_err_t
 s_parse_url (const char *url,
              edge_urlguard_target_t *target,
              char *why,
              size_t whylen)
 {
-    edge_urlguard_result_t result = EDGE_URLGUARD_BAD_URL;
+    edge_err_t result = EDGE_ERR_URL_BAD;
     char *scheme = NULL, *host = NULL, *port = NULL;
     CURLU *handle = curl_url ();
     edge_assert (handle);
     CURLUcode rc = curl_url_set (handle, CURLUPART_URL, url, 0);
     if (rc == CURLUE_UNSUPPORTED_SCHEME) {
-        result = EDGE_URLGUARD_BAD_SCHEME;
+        result = EDGE_ERR_URL_SCHEME;
         s_why (why, whylen, "only http and https URLs are allowed");
         goto cleanup;
     }
@@ -344,7 +344,7 @@ s_parse_url (const char *url,
         goto cleanup;
     }
     if (strcmp (scheme, "http") != 0 && strcmp (scheme, "https") != 0) {
-        result = EDGE_URLGUARD_BAD_SCHEME;
+        result = EDGE_ERR_URL_SCHEME;
         s_why (why, whylen, "only http and https URLs are allowed, not %.16s",
                scheme);
         goto cleanup;
@@ -373,7 +373,7 @@ s_parse_url (const char *url,
         s_why (why, whylen, "malformed URL: bad port");
         goto cleanup;
     }
-    result = EDGE_URLGUARD_OK;
+    result = EDGE_ERR_OK;
 cleanup:
     curl_free (port);
     curl_free (host);
@@ -384,7 +384,7 @@ cleanup:
 
 
 //  Resolve target->host (numeric first) and check every address.
-static edge_urlguard_result_t
+static edge_err_t
 s_resolve_check (const edge_urlguard_t *self,
                  edge_urlguard_target_t *target,
                  char *why,
@@ -404,9 +404,9 @@ s_resolve_check (const edge_urlguard_t *self,
                rc ? gai_strerror (rc) : "no address");
         if (list)
             freeaddrinfo (list);
-        return EDGE_URLGUARD_UNRESOLVED;
+        return EDGE_ERR_URL_UNRESOLVED;
     }
-    edge_urlguard_result_t result = EDGE_URLGUARD_OK;
+    edge_err_t result = EDGE_ERR_OK;
     target->address[0] = 0;
     for (struct addrinfo *ai = list; ai; ai = ai->ai_next) {
         const void *bytes = NULL;
@@ -417,24 +417,24 @@ s_resolve_check (const edge_urlguard_t *self,
         else
             continue;
         if (!s_addr_check (self, ai->ai_family, bytes, why, whylen)) {
-            result = EDGE_URLGUARD_FORBIDDEN;
+            result = EDGE_ERR_URL_REFUSED;
             break;
         }
         if (!target->address[0])
             inet_ntop (ai->ai_family, bytes, target->address,
                        sizeof target->address);
     }
-    if (result == EDGE_URLGUARD_OK && !target->address[0]) {
+    if (result == EDGE_ERR_OK && !target->address[0]) {
         s_why (why, whylen, "could not resolve '%.200s': no IP address",
                target->host);
-        result = EDGE_URLGUARD_UNRESOLVED;
+        result = EDGE_ERR_URL_UNRESOLVED;
     }
     freeaddrinfo (list);
     return result;
 }
 
 
-edge_urlguard_result_t
+edge_err_t
 edge_urlguard_check (const edge_urlguard_t *self,
                      const char *url,
                      edge_urlguard_target_t *target,
@@ -449,12 +449,12 @@ edge_urlguard_check (const edge_urlguard_t *self,
     memset (target, 0, sizeof *target);
     if (!url) {
         s_why (why, whylen, "malformed URL: missing");
-        return EDGE_URLGUARD_BAD_URL;
+        return EDGE_ERR_URL_BAD;
     }
-    edge_urlguard_result_t result = s_parse_url (url, target, why, whylen);
-    if (result == EDGE_URLGUARD_OK)
+    edge_err_t result = s_parse_url (url, target, why, whylen);
+    if (result == EDGE_ERR_OK)
         result = s_resolve_check (self, target, why, whylen);
-    if (result != EDGE_URLGUARD_OK)
+    if (result != EDGE_ERR_OK)
         target->address[0] = 0; //  nothing checked to pin to
     return result;
 }

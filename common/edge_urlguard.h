@@ -7,19 +7,12 @@
     so DNS cannot change between the check and the connection.  */
 #ifndef EDGE_URLGUARD_H_INCLUDED
 #define EDGE_URLGUARD_H_INCLUDED
+#include "edge_err.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/socket.h>
 
 typedef struct edge_urlguard edge_urlguard_t;
-
-typedef enum {
-    EDGE_URLGUARD_OK = 0,
-    EDGE_URLGUARD_BAD_URL,       //  not a parsable absolute URL
-    EDGE_URLGUARD_BAD_SCHEME,    //  not http or https
-    EDGE_URLGUARD_UNRESOLVED,    //  the name did not resolve
-    EDGE_URLGUARD_FORBIDDEN      //  an address is in a refused range
-} edge_urlguard_result_t;
 
 //  Result of a successful check: what to pin the connection to.
 typedef struct {
@@ -37,9 +30,13 @@ void edge_urlguard_destroy (edge_urlguard_t **self_p);
 bool edge_urlguard_addr_ok (const edge_urlguard_t *self, const struct sockaddr *addr);
 //  Check url: scheme http/https, host resolves and every resolved address is
 //  allowed. Fills target (may be NULL). why gets a one-line reason on refusal.
-edge_urlguard_result_t edge_urlguard_check (const edge_urlguard_t *self,
-                                            const char *url,
-                                            edge_urlguard_target_t *target,
-                                            char *why,
-                                            size_t whylen);
+//  Returns EDGE_ERR_OK, or (edge_err.h) EDGE_ERR_URL_BAD, not a parsable
+//  absolute URL; EDGE_ERR_URL_SCHEME, not http or https;
+//  EDGE_ERR_URL_UNRESOLVED, the name did not resolve; EDGE_ERR_URL_REFUSED,
+//  an address is in a refused range.
+edge_err_t edge_urlguard_check (const edge_urlguard_t *self,
+                                const char *url,
+                                edge_urlguard_target_t *target,
+                                char *why,
+                                size_t whylen);
 #endif

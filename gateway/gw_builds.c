@@ -245,7 +245,7 @@ s_create_task (s_import_t *imp)
         && (!imp->url
             || edge_task_enqueue (imp->redis, imp->task, NULL,
                                   "download queued")
-                   == EDGE_TASK_OK))
+                   == EDGE_ERR_OK))
         return 0;
     if (is_named) //  expired below, the task no longer holds the entry
         edge_error ("builds: could not queue task %s of %s/%s", imp->task,
@@ -428,12 +428,12 @@ gw_builds_commit (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
     const char *message = gw_req_sprintf (req, "upload committed (%s bytes)",
                                           reply->element[3]->str);
     freeReplyObject (reply);
-    edge_task_rc_t rc = edge_task_enqueue (redis, task, NULL, message);
-    if (rc == EDGE_TASK_REDIS) {
+    edge_err_t rc = edge_task_enqueue (redis, task, NULL, message);
+    if (rc == EDGE_ERR_REDIS) {
         gw_req_reply_redis_failed (req, NULL, NULL);
         return;
     }
-    if (rc == EDGE_TASK_GONE) {
+    if (rc == EDGE_ERR_GONE) {
         gw_req_reply_fail (req, 409, "already_committed", NULL,
                            "the upload of build '%s' was already committed "
                            "(task %s)",

@@ -245,7 +245,7 @@ s_allow_add (char *allow, size_t size, const char *method)
 }
 
 
-gw_router_rc_t
+edge_err_t
 gw_router_match (gw_req_t *req, const gw_route_t **route, edge_json_err_t *err)
 {
     edge_assert (req && route && err);
@@ -270,7 +270,7 @@ gw_router_match (gw_req_t *req, const gw_route_t **route, edge_json_err_t *err)
                                   params[i].value_len);
             }
             *route = &s_routes[r];
-            return GW_ROUTER_FOUND;
+            return EDGE_ERR_OK;
         }
         s_allow_add (allow, sizeof allow, s_routes[r].method);
     }
@@ -280,12 +280,12 @@ gw_router_match (gw_req_t *req, const gw_route_t **route, edge_json_err_t *err)
                            "method %.16s is not allowed on %.200s (allowed: "
                            "%s)",
                            method, path, allow);
-        return GW_ROUTER_BAD_METHOD;
+        return EDGE_ERR_METHOD_NOT_ALLOWED;
     }
     if (has_bad)
         s_not_found_param (&bad, err);
     else
         edge_json_err_set (err, 404, "not_found", NULL,
                            "no route for %.16s %.200s", method, path);
-    return GW_ROUTER_NOT_FOUND;
+    return EDGE_ERR_NOT_FOUND;
 }

@@ -4,6 +4,7 @@
     Allow header.  */
 #ifndef GW_ROUTER_H_INCLUDED
 #define GW_ROUTER_H_INCLUDED
+#include "edge_err.h"
 #include "edge_json.h"
 #include "gw_ctx.h"
 #include "gw_req.h"
@@ -35,15 +36,12 @@ typedef struct {
                           //  still act on itself (the handler checks)
 } gw_route_t;
 
-typedef enum {
-    GW_ROUTER_FOUND = 0, //  *route set, path parameters added to req
-    GW_ROUTER_NOT_FOUND, //  err: 404
-    GW_ROUTER_BAD_METHOD //  err: 405; an Allow header was added to req
-} gw_router_rc_t;
-
 //  The route table (static). Sets *count.
 const gw_route_t *gw_router_routes (size_t *count);
-//  Match req's method and path against the table.
-gw_router_rc_t
+//  Match req's method and path against the table. Returns EDGE_ERR_OK
+//  (*route set, path parameters added to req), EDGE_ERR_NOT_FOUND (err:
+//  404) or EDGE_ERR_METHOD_NOT_ALLOWED (err: 405; an Allow header was
+//  added to req).
+edge_err_t
 gw_router_match (gw_req_t *req, const gw_route_t **route, edge_json_err_t *err);
 #endif

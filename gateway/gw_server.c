@@ -173,7 +173,7 @@ s_dispatch (gw_server_t *self,
 {
     edge_json_err_t err;
     size_t max_body = (size_t) self->config->max_body;
-    if (gw_router_match (req, route, &err) != GW_ROUTER_FOUND) {
+    if (gw_router_match (req, route, &err) != EDGE_ERR_OK) {
         gw_req_reply_error (req, &err);
         return;
     }

@@ -120,11 +120,11 @@ gw_tasks_get (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
     if (gw_list_parse_req (req, &s_spec, true, &list))
         return;
     const char *name = gw_req_param (req, "taskName");
-    edge_taskops_rc_t rc;
+    edge_err_t rc;
     json_t *record = edge_taskops_get (gw_thread_redis (thread),
                                        gw_req_principal (req)->org, name, &rc);
     if (!record) {
-        if (rc == EDGE_TASKOPS_REDIS)
+        if (rc == EDGE_ERR_REDIS)
             gw_req_reply_redis_failed (req, NULL, NULL);
         else
             s_not_found (req, name);
@@ -139,14 +139,14 @@ static void
 s_reply_after (gw_req_t *req,
                gw_thread_t *thread,
                const char *name,
-               edge_taskops_rc_t rc,
+               edge_err_t rc,
                const char *conflict)
 {
-    if (rc == EDGE_TASKOPS_REDIS)
+    if (rc == EDGE_ERR_REDIS)
         gw_req_reply_redis_failed (req, NULL, NULL);
-    else if (rc == EDGE_TASKOPS_NOT_FOUND)
+    else if (rc == EDGE_ERR_NOT_FOUND)
         s_not_found (req, name);
-    else if (rc == EDGE_TASKOPS_CONFLICT)
+    else if (rc == EDGE_ERR_CONFLICT)
         gw_req_reply_fail (req, 409, "conflict", NULL, "%s", conflict);
     else {
         json_t *record = edge_taskops_get (
@@ -181,7 +181,7 @@ gw_tasks_patch (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
     const char *org = gw_req_principal (req)->org;
     edge_redis_t *redis = gw_thread_redis (thread);
     char conflict[160];
-    edge_taskops_rc_t rc;
+    edge_err_t rc;
     if (is_ack) {
         rc = edge_taskops_acknowledge (redis, org, name);
         snprintf (conflict, sizeof conflict,
@@ -202,7 +202,7 @@ s_retry (gw_req_t *req, gw_thread_t *thread, const char *name)
 {
     const char *org = gw_req_principal (req)->org;
     edge_redis_t *redis = gw_thread_redis (thread);
-    edge_taskops_rc_t rc;
+    edge_err_t rc;
     json_t *record = edge_taskops_get (redis, org, name, &rc);
     char conflict[160];
     snprintf (conflict, sizeof conflict, "task '%s' is %s, not failed", name,
@@ -210,10 +210,10 @@ s_retry (gw_req_t *req, gw_thread_t *thread, const char *name)
                      : "gone");
     json_decref (record);
     char type[32] = "";
-    if (rc == EDGE_TASKOPS_OK)
+    if (rc == EDGE_ERR_OK)
         rc = edge_taskops_retry (redis, org, name, gw_req_identity (req), type,
                                  sizeof type);
-    if (rc != EDGE_TASKOPS_OK) {
+    if (rc != EDGE_ERR_OK) {
         s_reply_after (req, thread, name, rc, conflict);
         return;
     }

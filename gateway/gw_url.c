@@ -12,13 +12,13 @@ gw_url_check (const char *allow,
 {
     char why[256] = "";
     edge_urlguard_t *guard = edge_urlguard_new (allow, why, sizeof why);
-    edge_urlguard_result_t rc =
+    edge_err_t rc =
         guard ? edge_urlguard_check (guard, url, NULL, why, sizeof why)
-              : EDGE_URLGUARD_FORBIDDEN;
+              : EDGE_ERR_URL_REFUSED;
     edge_urlguard_destroy (&guard);
-    if (rc == EDGE_URLGUARD_OK)
+    if (rc == EDGE_ERR_OK)
         return 0;
-    if (rc == EDGE_URLGUARD_BAD_URL || rc == EDGE_URLGUARD_BAD_SCHEME)
+    if (rc == EDGE_ERR_URL_BAD || rc == EDGE_ERR_URL_SCHEME)
         return edge_json_err_set (err, 400, "invalid_field", "url",
                                   "field 'url' must be an http or https URL: "
                                   "%s",

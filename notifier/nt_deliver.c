@@ -292,13 +292,13 @@ s_guard (nt_deliver_t *self,
 {
     edge_urlguard_target_t target;
     char reason[256];
-    edge_urlguard_result_t rc =
+    edge_err_t rc =
         edge_urlguard_check (self->guard, url, &target, reason, sizeof reason);
-    if (rc == EDGE_URLGUARD_UNRESOLVED) {
+    if (rc == EDGE_ERR_URL_UNRESOLVED) {
         snprintf (why, whylen, "%s", reason);
         return -1;
     }
-    if (rc != EDGE_URLGUARD_OK) {
+    if (rc != EDGE_ERR_OK) {
         snprintf (why, whylen, "refused by URL guard: %s", reason);
         return -1;
     }

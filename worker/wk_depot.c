@@ -100,7 +100,7 @@ wk_depot_fetch (edge_store_t *store,
         rc = -1;
     }
     else if (edge_store_get_file (store, key, path) != 0) {
-        rc = edge_store_err (store) == EDGE_STORE_ERR_NOT_FOUND ? 1 : -1;
+        rc = edge_store_err (store) == EDGE_ERR_NOT_FOUND ? 1 : -1;
         snprintf (why, whylen, "cannot fetch %s from the depot: %s", key,
                   edge_store_errstr (store));
     }

@@ -143,7 +143,7 @@ s_progress (s_dl_t *dl, bool is_final)
     int64_t total = dl->total > 0 ? dl->total : 0;
     if (edge_task_progress (dl->job->redis, dl->job->name, dl->job->worker,
                             dl->job->attempt, dl->received, total)
-        != EDGE_TASK_OK)
+        != EDGE_ERR_OK)
         edge_debug ("task %s: progress not recorded", dl->job->name);
 }
 
@@ -427,14 +427,14 @@ s_request (s_dl_t *dl, const char *url, const edge_urlguard_target_t *target)
 
 //  The CURLcode reported for a URL the guard refused (see the header).
 static int
-s_guard_code (edge_urlguard_result_t result)
+s_guard_code (edge_err_t result)
 {
     switch (result) {
-        case EDGE_URLGUARD_BAD_URL:
+        case EDGE_ERR_URL_BAD:
             return CURLE_URL_MALFORMAT;
-        case EDGE_URLGUARD_BAD_SCHEME:
+        case EDGE_ERR_URL_SCHEME:
             return CURLE_UNSUPPORTED_PROTOCOL;
-        case EDGE_URLGUARD_UNRESOLVED:
+        case EDGE_ERR_URL_UNRESOLVED:
             return CURLE_COULDNT_RESOLVE_HOST;
         default:
             return CURLE_COULDNT_CONNECT;
@@ -453,9 +453,9 @@ s_fetch (s_dl_t *dl)
     for (int hop = 0;; hop++) {
         edge_urlguard_target_t target;
         char why[256] = "";
-        edge_urlguard_result_t checked = edge_urlguard_check (
-            dl->job->env->url_guard, url, &target, why, sizeof why);
-        if (checked != EDGE_URLGUARD_OK) {
+        edge_err_t checked = edge_urlguard_check (dl->job->env->url_guard, url,
+                                                  &target, why, sizeof why);
+        if (checked != EDGE_ERR_OK) {
             step = s_fail (dl, 0, s_guard_code (checked),
                            "refused by the URL guard%s: %s",
                            hop ? " after a redirect" : "", why);

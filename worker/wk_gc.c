@@ -141,7 +141,7 @@ s_sweep (s_pass_t *pass,
     bool is_partial = false; //  the listing stopped at the limit
     s_rc_t rc = S_DONE;
     if (edge_store_list (store, prefix, s_collect, pass) != 0) {
-        is_partial = edge_store_err (store) == EDGE_STORE_OK;
+        is_partial = edge_store_err (store) == EDGE_ERR_OK;
         if (!is_partial) {
             snprintf (why, S_WHY, "%s: cannot list %s: %s", where, prefix,
                       edge_store_errstr (store));
@@ -410,7 +410,7 @@ s_delete_parts (s_pass_t *pass, edge_store_t *depot, const char *tar, char *why)
     pass->count = 0;
     pass->limit = S_PARTS_MAX;
     int rc = edge_store_list (depot, prefix, s_collect, pass) != 0
-                     && edge_store_err (depot) != EDGE_STORE_OK
+                     && edge_store_err (depot) != EDGE_ERR_OK
                  ? -1
                  : 0;
     if (rc != 0)
@@ -488,15 +488,15 @@ s_committed (s_pass_t *pass, const char *task, const char *expires)
     long long expires_ms = expires ? strtoll (expires, NULL, 10) : 0;
     if (pass->now < expires_ms + WK_GC_RETRY_MS)
         return S_MORE;
-    edge_task_rc_t rc = edge_task_enqueue (
+    edge_err_t rc = edge_task_enqueue (
         pass->redis, task, NULL, "upload committed; queued by the reaper");
-    if (rc == EDGE_TASK_OK) {
+    if (rc == EDGE_ERR_OK) {
         pass->stats->enqueued++;
         edge_warn ("gc: upload task %s was committed but never queued: "
                    "queued now",
                    task);
     }
-    return rc == EDGE_TASK_OK || rc == EDGE_TASK_GONE ? S_DONE : S_FAILED;
+    return rc == EDGE_ERR_OK || rc == EDGE_ERR_GONE ? S_DONE : S_FAILED;
 }
 
 

@@ -472,7 +472,7 @@ wk_mkraw_progress (wk_job_t *job, uint64_t done, uint64_t total)
     if (job->redis && job->worker
         && edge_task_progress (job->redis, job->name, job->worker, job->attempt,
                                (int64_t) done, (int64_t) total)
-               != EDGE_TASK_OK)
+               != EDGE_ERR_OK)
         edge_debug ("task %s: progress not recorded", job->name);
 }
 

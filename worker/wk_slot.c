@@ -64,7 +64,7 @@ s_set_claimed (wk_slot_t *self, const char *name, int attempt)
 
 //  Record the outcome, retrying while Redis is unreachable (bounded by the
 //  lease: past it the reaper gives the task to another worker anyway).
-static edge_task_rc_t
+static edge_err_t
 s_record (wk_slot_t *self,
           edge_redis_t *redis,
           const edge_task_claim_t *claim,
@@ -75,7 +75,7 @@ s_record (wk_slot_t *self,
     next_name[0] = 0;
     int64_t deadline = edge_mono_ms () + self->lease_ms;
     while (true) {
-        edge_task_rc_t rc;
+        edge_err_t rc;
         if (outcome == WK_JOB_DONE && job->next_type) {
             edge_task_next_t next = {job->next_type, job->next_params,
                                      job->next_dxf};
@@ -90,7 +90,7 @@ s_record (wk_slot_t *self,
                 : edge_task_fail (redis, claim->name, self->worker_id,
                                   claim->attempt, job->message, job->exception,
                                   job->error);
-        if (rc != EDGE_TASK_REDIS || edge_mono_ms () >= deadline
+        if (rc != EDGE_ERR_REDIS || edge_mono_ms () >= deadline
             || atomic_load (&self->cancel) == S_CANCEL_SHUTDOWN)
             return rc;
         edge_sleep_ms (S_RECORD_RETRY_MS, NULL);
@@ -103,16 +103,16 @@ static const char *
 s_report (const edge_task_claim_t *claim,
           wk_job_rc_t outcome,
           const wk_job_t *job,
-          edge_task_rc_t rc,
+          edge_err_t rc,
           int64_t took_ms)
 {
-    if (rc == EDGE_TASK_GONE) {
+    if (rc == EDGE_ERR_GONE) {
         edge_warn ("task %s (%s) attempt %d: outcome not recorded, the task "
                    "is no longer ours",
                    claim->name, claim->type, claim->attempt);
         return "released";
     }
-    if (rc == EDGE_TASK_REDIS) {
+    if (rc == EDGE_ERR_REDIS) {
         edge_warn ("task %s (%s) attempt %d: outcome not recorded, Redis is "
                    "unavailable (the reaper will run it again)",
                    claim->name, claim->type, claim->attempt);
@@ -147,7 +147,7 @@ s_cancelled (wk_slot_t *self,
     if (!is_owners_job
         && edge_task_release (redis, claim->name, self->worker_id,
                               claim->attempt)
-               == EDGE_TASK_OK)
+               == EDGE_ERR_OK)
         edge_info ("task %s (%s) attempt %d released at shutdown", claim->name,
                    claim->type, claim->attempt);
     return "released";
@@ -212,15 +212,15 @@ s_run (wk_slot_t *self,
        size_t next_type_size)
 {
     edge_task_claim_t claim;
-    edge_task_rc_t rc =
+    edge_err_t rc =
         edge_task_claim (redis, task, self->worker_id, self->lease_ms, &claim);
-    if (rc == EDGE_TASK_GONE) {
+    if (rc == EDGE_ERR_GONE) {
         edge_debug ("task %s (%s) is not queued (taken or finished), "
                     "skipped",
                     task, type);
         return "skipped";
     }
-    if (rc == EDGE_TASK_REDIS) {
+    if (rc == EDGE_ERR_REDIS) {
         edge_warn ("task %s (%s) not claimed: Redis is unavailable (it stays "
                    "queued)",
                    task, type);
@@ -392,17 +392,17 @@ s_get_claimed (wk_slot_t *self, char *name, size_t size, int *attempt)
 }
 
 
-edge_task_rc_t
+edge_err_t
 wk_slot_renew (wk_slot_t *self, edge_redis_t *redis, int64_t lease_ms)
 {
     edge_assert (self && redis);
     char name[EDGE_TASK_NAME_MAX * 4];
     int attempt;
     if (!s_get_claimed (self, name, sizeof name, &attempt))
-        return EDGE_TASK_OK;
-    edge_task_rc_t rc =
+        return EDGE_ERR_OK;
+    edge_err_t rc =
         edge_task_renew (redis, name, self->worker_id, attempt, lease_ms);
-    if (rc != EDGE_TASK_GONE)
+    if (rc != EDGE_ERR_GONE)
         return rc;
     //  Cancel only if the slot still runs that very claim
     pthread_mutex_lock (&self->lock);
@@ -433,7 +433,7 @@ wk_slot_release (wk_slot_t *self, edge_redis_t *redis)
     pthread_mutex_unlock (&self->lock);
     if (!has_claim
         || edge_task_release (redis, name, self->worker_id, attempt)
-               != EDGE_TASK_OK)
+               != EDGE_ERR_OK)
         return false;
     edge_info ("task %s attempt %d released at shutdown", name, attempt);
     return true;

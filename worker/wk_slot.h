@@ -41,7 +41,7 @@ void wk_slot_done (wk_slot_t *self);
 //  Renew the lease of the task the slot runs, if any (with the owner's
 //  connection). GONE cancels the job. Returns the renewal's outcome, OK
 //  when there was nothing to renew.
-edge_task_rc_t
+edge_err_t
 wk_slot_renew (wk_slot_t *self, edge_redis_t *redis, int64_t lease_ms);
 //  Shutdown: cancel the job, take no other, and give its task back to the
 //  queue (with the owner's connection). Returns true when a task was

@@ -128,7 +128,7 @@ s_handle (gw_req_t *req, gw_principal_t *principal)
     edge_json_err_t err;
     const gw_route_t *route = NULL;
     gw_ctx_t ctx = {0};
-    if (gw_router_match (req, &route, &err) != GW_ROUTER_FOUND
+    if (gw_router_match (req, &route, &err) != EDGE_ERR_OK
         || gw_req_read_body (req, 1 << 20, &err)) {
         gw_req_reply_error (req, &err);
         return;

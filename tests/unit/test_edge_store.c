@@ -155,12 +155,12 @@ s_round_trip (edge_store_t *store)
     assert_int_equal (
         edge_store_head (store, "dxf/o/a/0001/seg 1+2", &exists, &size), 0);
     assert_false (exists);
-    assert_int_equal (edge_store_err (store), EDGE_STORE_OK);
+    assert_int_equal (edge_store_err (store), EDGE_ERR_OK);
     //  Deleting again is fine; getting it is "not found".
     assert_int_equal (edge_store_delete (store, "dxf/o/a/0001/seg 1+2"), 0);
     assert_int_equal (edge_store_get_file (store, "dxf/o/a/0001/seg 1+2", dst),
                       -1);
-    assert_int_equal (edge_store_err (store), EDGE_STORE_ERR_NOT_FOUND);
+    assert_int_equal (edge_store_err (store), EDGE_ERR_NOT_FOUND);
     assert_string_not_equal (edge_store_errstr (store), "");
     //  The failed get left the previous file alone.
     assert_true (s_files_equal (src, dst));
@@ -193,7 +193,7 @@ s_listing (edge_store_t *store)
     //  The callback can stop the walk; that is not a store error.
     assert_int_equal (edge_store_list (store, "", s_collect, &stop), -1);
     assert_int_equal (stop.count, 2);
-    assert_int_equal (edge_store_err (store), EDGE_STORE_OK);
+    assert_int_equal (edge_store_err (store), EDGE_ERR_OK);
     for (size_t i = 0; i < 5; i++)
         assert_int_equal (edge_store_delete (store, keys[i]), 0);
     s_listing_t after = {"", 0, 0};
@@ -210,7 +210,7 @@ s_bad_keys (edge_store_t *store)
                          "a/./b", "a\\b", "a\nb",  ".edge-tmp.x"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         assert_int_equal (edge_store_put_mem (store, bad[i], "x", 1), -1);
-        assert_int_equal (edge_store_err (store), EDGE_STORE_ERR_KEY);
+        assert_int_equal (edge_store_err (store), EDGE_ERR_STORE_KEY);
         bool exists = true;
         assert_int_equal (edge_store_head (store, bad[i], &exists, NULL), -1);
         assert_false (exists);
@@ -219,7 +219,7 @@ s_bad_keys (edge_store_t *store)
     assert_int_equal (edge_store_put_mem (store, NULL, "x", 1), -1);
     s_listing_t l = {"", 0, 0};
     assert_int_equal (edge_store_list (store, "../", s_collect, &l), -1);
-    assert_int_equal (edge_store_err (store), EDGE_STORE_ERR_KEY);
+    assert_int_equal (edge_store_err (store), EDGE_ERR_STORE_KEY);
     assert_true (edge_store_key_is_valid ("dxf/org/app/0001/x.y-z_~"));
     assert_true (edge_store_key_is_valid ("a..b/.c"));
 }
@@ -377,6 +377,10 @@ test_store_from_url_picks_the_kind (void **state)
     assert_null (edge_store_new_from_url ("s3:///p", &opts));
     assert_null (edge_store_new_from_url ("ftp://x/y", &opts));
     assert_null (edge_store_new_from_url ("file://relative", NULL));
+    assert_string_equal (edge_store_url_dir ("file:///srv/depot"),
+                         "/srv/depot");
+    assert_null (edge_store_url_dir ("s3://my-bucket"));
+    assert_null (edge_store_url_dir (NULL));
     opts.endpoint = "ftp://127.0.0.1:1";
     assert_null (edge_store_new_from_url ("s3://my-bucket", &opts));
     opts.endpoint = "http://127.0.0.1:1/some/path";
@@ -619,7 +623,7 @@ test_s3_store_wrong_access_key_is_a_clear_error (void **state)
     (void) state;
     edge_store_t *store = s_s3_store (S_BUCKET, "NOT-A-KEY", "");
     assert_int_equal (edge_store_put_mem (store, "k", "x", 1), -1);
-    assert_int_equal (edge_store_err (store), EDGE_STORE_ERR_HTTP);
+    assert_int_equal (edge_store_err (store), EDGE_ERR_STORE_HTTP);
     assert_int_equal (edge_store_http_status (store), 403);
     assert_non_null (strstr (edge_store_errstr (store), "InvalidAccessKeyId"));
     assert_null (strstr (edge_store_errstr (store), S_SECRET));
@@ -646,12 +650,12 @@ test_s3_store_missing_bucket_is_a_clear_error (void **state)
     (void) state;
     edge_store_t *store = s_s3_store ("no-such-bucket", "S3RVER", "");
     assert_int_equal (edge_store_put_mem (store, "k", "x", 1), -1);
-    assert_int_equal (edge_store_err (store), EDGE_STORE_ERR_HTTP);
+    assert_int_equal (edge_store_err (store), EDGE_ERR_STORE_HTTP);
     assert_int_equal (edge_store_http_status (store), 404);
     assert_non_null (strstr (edge_store_errstr (store), "NoSuchBucket"));
     char *dst = s_path ("nb.dst");
     assert_int_equal (edge_store_get_file (store, "k", dst), -1);
-    assert_int_equal (edge_store_err (store), EDGE_STORE_ERR_HTTP);
+    assert_int_equal (edge_store_err (store), EDGE_ERR_STORE_HTTP);
     assert_int_equal (access (dst, F_OK), -1);
     free (dst);
     edge_store_destroy (&store);
@@ -707,7 +711,7 @@ test_s3_store_unreachable_endpoint_is_a_clear_error (void **state)
     edge_store_set_connect_timeout (store, 2000);
     int64_t start = edge_mono_ms ();
     assert_int_equal (edge_store_put_mem (store, "k", "x", 1), -1);
-    assert_int_equal (edge_store_err (store), EDGE_STORE_ERR_CONNECT);
+    assert_int_equal (edge_store_err (store), EDGE_ERR_STORE_CONNECT);
     assert_int_equal (edge_store_http_status (store), 0);
     assert_non_null (strstr (edge_store_errstr (store), "connect"));
     assert_null (strstr (edge_store_errstr (store), S_SECRET));

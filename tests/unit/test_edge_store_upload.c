@@ -156,7 +156,7 @@ s_bytes_past_the_size_are_refused (edge_store_t *store)
     assert_non_null (upload);
     assert_int_equal (edge_store_upload_write (upload, "0123456", 7), 0);
     assert_int_equal (edge_store_upload_write (upload, "7890", 4), -1);
-    assert_int_equal (edge_store_err (store), EDGE_STORE_ERR_SIZE);
+    assert_int_equal (edge_store_err (store), EDGE_ERR_SIZE_MISMATCH);
     //  the upload is over: no more bytes, no commit
     assert_int_equal (edge_store_upload_write (upload, "7", 1), -1);
     assert_int_equal (edge_store_upload_commit (upload), -1);
@@ -174,7 +174,7 @@ s_bytes_past_the_size_are_refused (edge_store_t *store)
     assert_int_equal (size, 3);
     assert_int_equal (edge_store_delete (store, S_KEY), 0);
     assert_null (edge_store_upload_new (store, "../x", 10));
-    assert_int_equal (edge_store_err (store), EDGE_STORE_ERR_KEY);
+    assert_int_equal (edge_store_err (store), EDGE_ERR_STORE_KEY);
 }
 
 
@@ -257,7 +257,7 @@ test_fs_upload_is_a_part_file_beside_the_key_and_aborts_by_id (void **state)
     s_abort_by_id (store);
     //  ids that are not ours name no file
     assert_int_equal (edge_store_upload_abort (store, S_KEY, "../../x"), -1);
-    assert_int_equal (edge_store_err (store), EDGE_STORE_ERR_KEY);
+    assert_int_equal (edge_store_err (store), EDGE_ERR_STORE_KEY);
     edge_store_destroy (&store);
 }
 
@@ -332,7 +332,7 @@ test_s3_upload_with_a_refused_key_fails_at_once (void **state)
     (void) state;
     edge_store_t *store = s_s3_store ("NOT-A-KEY");
     assert_null (edge_store_upload_new (store, S_KEY, 100));
-    assert_int_equal (edge_store_err (store), EDGE_STORE_ERR_HTTP);
+    assert_int_equal (edge_store_err (store), EDGE_ERR_STORE_HTTP);
     assert_int_equal (edge_store_http_status (store), 403);
     assert_non_null (strstr (edge_store_errstr (store), "InvalidAccessKeyId"));
     assert_null (strstr (edge_store_errstr (store), "S3RVER"));
@@ -357,7 +357,7 @@ test_s3_upload_whose_part_cannot_be_sent_fails_cleanly (void **state)
     edge_testutil_s3rver_stop (&s_s3rver);
     char byte = 'x';
     assert_int_equal (edge_store_upload_write (upload, &byte, 1), -1);
-    assert_int_equal (edge_store_err (store), EDGE_STORE_ERR_CONNECT);
+    assert_int_equal (edge_store_err (store), EDGE_ERR_STORE_CONNECT);
     assert_int_equal (edge_store_upload_write (upload, &byte, 1), -1);
     assert_int_equal (edge_store_upload_commit (upload), -1);
     edge_store_upload_destroy (&upload); //  the abort fails: logged

@@ -209,7 +209,7 @@ test_missing_task_reads_as_absent_not_as_an_error (void **state)
     edge_task_claim_t claim;
     assert_int_equal (
         edge_task_claim (s_redis, "hello_nope", "w1", 1000, &claim),
-        EDGE_TASK_GONE);
+        EDGE_ERR_GONE);
     edge_task_claim_fini (&claim);
     edge_task_claim_fini (NULL);
 }
@@ -223,7 +223,7 @@ test_a_task_is_claimed_once_and_the_second_claim_is_gone (void **state)
     s_create_hello (name);
     edge_task_claim_t claim;
     assert_int_equal (edge_task_claim (s_redis, name, "w1", 30000, &claim),
-                      EDGE_TASK_OK);
+                      EDGE_ERR_OK);
     assert_string_equal (claim.name, name);
     assert_string_equal (claim.type, "hello");
     assert_string_equal (claim.org, "");
@@ -232,7 +232,7 @@ test_a_task_is_claimed_once_and_the_second_claim_is_gone (void **state)
     edge_task_claim_fini (&claim);
     assert_null (claim.name);
     assert_int_equal (edge_task_claim (s_redis, name, "w2", 30000, &claim),
-                      EDGE_TASK_GONE);
+                      EDGE_ERR_GONE);
 
     json_t *task = s_get (name);
     assert_string_equal (s_str (task, "state"), "running");
@@ -256,25 +256,25 @@ test_only_the_current_owner_and_attempt_record_one_result (void **state)
     s_create_hello (name);
     edge_task_claim_t claim;
     assert_int_equal (edge_task_claim (s_redis, name, "w1", 30000, &claim),
-                      EDGE_TASK_OK);
+                      EDGE_ERR_OK);
     const char *result = "{\"reply\":\"Hello, hi\",\"buildChanged\":true}";
     assert_int_equal (edge_task_succeed (s_redis, name, "w1", 2, result),
-                      EDGE_TASK_GONE);
+                      EDGE_ERR_GONE);
     assert_int_equal (edge_task_succeed (s_redis, name, "w2", 1, result),
-                      EDGE_TASK_GONE);
+                      EDGE_ERR_GONE);
     assert_int_equal (edge_task_fail (s_redis, name, "w1", 0, "x", NULL, NULL),
-                      EDGE_TASK_GONE);
+                      EDGE_ERR_GONE);
     assert_int_equal (edge_task_succeed (s_redis, name, "w1", 1, result),
-                      EDGE_TASK_OK);
+                      EDGE_ERR_OK);
     assert_int_equal (edge_task_succeed (s_redis, name, "w1", 1, "{}"),
-                      EDGE_TASK_GONE);
+                      EDGE_ERR_GONE);
     assert_int_equal (
         edge_task_fail (s_redis, name, "w1", 1, "late", NULL, NULL),
-        EDGE_TASK_GONE);
+        EDGE_ERR_GONE);
     assert_int_equal (edge_task_renew (s_redis, name, "w1", 1, 1000),
-                      EDGE_TASK_GONE);
+                      EDGE_ERR_GONE);
     assert_int_equal (edge_task_release (s_redis, name, "w1", 1),
-                      EDGE_TASK_GONE);
+                      EDGE_ERR_GONE);
     edge_task_claim_fini (&claim);
 
     json_t *task = s_get (name);
@@ -301,7 +301,7 @@ test_failure_keeps_message_exception_and_error_objects (void **state)
     s_create_hello (name);
     edge_task_claim_t claim;
     assert_int_equal (edge_task_claim (s_redis, name, "w1", 30000, &claim),
-                      EDGE_TASK_OK);
+                      EDGE_ERR_OK);
     const char *exception = "{\"httpDownloadFailed\":{\"url\":\"http://x\","
                             "\"httpStatus\":404,\"exitCode\":0,"
                             "\"sizeBytes\":0}}";
@@ -309,7 +309,7 @@ test_failure_keeps_message_exception_and_error_objects (void **state)
                         "\"succeededDeployments\":[]}}";
     assert_int_equal (edge_task_fail (s_redis, name, "w1", 1, "download failed",
                                       exception, error),
-                      EDGE_TASK_OK);
+                      EDGE_ERR_OK);
     edge_task_claim_fini (&claim);
     json_t *task = s_get (name);
     assert_string_equal (s_str (task, "state"), "failed");
@@ -338,17 +338,17 @@ test_progress_and_renewal_apply_while_running (void **state)
     s_create_hello (name);
     edge_task_claim_t claim;
     assert_int_equal (edge_task_claim (s_redis, name, "w1", 1000, &claim),
-                      EDGE_TASK_OK);
+                      EDGE_ERR_OK);
     long long first = s_score ("e:tasks:leases", name);
     assert_int_equal (edge_task_renew (s_redis, name, "w1", 1, 60000),
-                      EDGE_TASK_OK);
+                      EDGE_ERR_OK);
     assert_true (s_score ("e:tasks:leases", name) >= first + 59000);
     assert_int_equal (edge_task_renew (s_redis, name, "w2", 1, 60000),
-                      EDGE_TASK_GONE);
+                      EDGE_ERR_GONE);
     assert_int_equal (edge_task_progress (s_redis, name, "w1", 1, 10, 100),
-                      EDGE_TASK_OK);
+                      EDGE_ERR_OK);
     assert_int_equal (edge_task_progress (s_redis, name, "w1", 7, 10, 100),
-                      EDGE_TASK_GONE);
+                      EDGE_ERR_GONE);
     edge_task_claim_fini (&claim);
     json_t *task = s_get (name);
     json_t *progress = json_object_get (task, "progress");
@@ -370,11 +370,11 @@ test_release_requeues_without_counting_the_attempt (void **state)
     s_create_hello (name);
     edge_task_claim_t claim;
     assert_int_equal (edge_task_claim (s_redis, name, "w1", 30000, &claim),
-                      EDGE_TASK_OK);
+                      EDGE_ERR_OK);
     edge_task_claim_fini (&claim);
     assert_int_equal (edge_task_release (s_redis, name, "w2", 1),
-                      EDGE_TASK_GONE);
-    assert_int_equal (edge_task_release (s_redis, name, "w1", 1), EDGE_TASK_OK);
+                      EDGE_ERR_GONE);
+    assert_int_equal (edge_task_release (s_redis, name, "w1", 1), EDGE_ERR_OK);
     json_t *task = s_get (name);
     assert_string_equal (s_str (task, "state"), "queued");
     assert_int_equal (json_integer_value (json_object_get (task, "attempts")),
@@ -389,7 +389,7 @@ test_release_requeues_without_counting_the_attempt (void **state)
     assert_non_null (strstr (s_event_field (name, 2, "message"), "released"));
     //  The next worker runs it as attempt 1
     assert_int_equal (edge_task_claim (s_redis, name, "w2", 30000, &claim),
-                      EDGE_TASK_OK);
+                      EDGE_ERR_OK);
     assert_int_equal (claim.attempt, 1);
     edge_task_claim_fini (&claim);
 }
@@ -405,10 +405,10 @@ test_reaper_requeues_an_expired_lease_then_fails_after_max_attempts (
     s_create_hello (live);
     edge_task_claim_t claim;
     assert_int_equal (edge_task_claim (s_redis, live, "w9", 60000, &claim),
-                      EDGE_TASK_OK);
+                      EDGE_ERR_OK);
     edge_task_claim_fini (&claim);
     assert_int_equal (edge_task_claim (s_redis, name, "w1", 1000, &claim),
-                      EDGE_TASK_OK);
+                      EDGE_ERR_OK);
     edge_task_claim_fini (&claim);
 
     edge_task_list_t resend;
@@ -429,10 +429,10 @@ test_reaper_requeues_an_expired_lease_then_fails_after_max_attempts (
     assert_int_equal (s_score ("e:tasks:queued", name), later);
     //  The lost worker cannot record anything any more
     assert_int_equal (edge_task_succeed (s_redis, name, "w1", 1, "{}"),
-                      EDGE_TASK_GONE);
+                      EDGE_ERR_GONE);
 
     assert_int_equal (edge_task_claim (s_redis, name, "w2", 1000, &claim),
-                      EDGE_TASK_OK);
+                      EDGE_ERR_OK);
     assert_int_equal (claim.attempt, 2);
     edge_task_claim_fini (&claim);
     later = edge_now_ms () + 5000;
@@ -519,7 +519,7 @@ s_create_claimed_dltar (char *name)
     assert_int_equal (edge_task_create (s_redis, &spec, name), 0);
     edge_task_claim_t claim;
     assert_int_equal (edge_task_claim (s_redis, name, "w1", 30000, &claim),
-                      EDGE_TASK_OK);
+                      EDGE_ERR_OK);
     edge_task_claim_fini (&claim);
 }
 
@@ -551,7 +551,7 @@ test_success_with_a_next_step_creates_it_queued_in_the_same_script (
     edge_task_next_t step = {"mkraw", "{\"mode\":\"build\"}", NULL};
     assert_int_equal (edge_task_succeed_next (s_redis, name, "w1", 1,
                                               "{\"key\":\"k\"}", &step, next),
-                      EDGE_TASK_OK);
+                      EDGE_ERR_OK);
     assert_true (strncmp (next, "mkraw", 5) == 0);
     json_t *task = s_get (next);
     assert_string_equal (s_str (task, "state"), "queued");
@@ -586,9 +586,9 @@ test_success_with_a_next_step_creates_it_queued_in_the_same_script (
     freeReplyObject (reply);
     //  A retried record finds the task no longer ours: nothing more
     char again[EDGE_TASK_NAME_MAX];
-    assert_int_equal (edge_task_succeed_next (s_redis, name, "w1", 1, "{}",
-                                              &step, again),
-                      EDGE_TASK_GONE);
+    assert_int_equal (
+        edge_task_succeed_next (s_redis, name, "w1", 1, "{}", &step, again),
+        EDGE_ERR_GONE);
     assert_string_equal (again, "");
 }
 
@@ -605,7 +605,7 @@ test_a_result_dxf_name_is_recorded_before_the_end_event (void **state)
                                 "{\"dxfName\":\"dxf_0123456789abcdef\","
                                 "\"buildChanged\":true}",
                                 &step, next),
-        EDGE_TASK_OK);
+        EDGE_ERR_OK);
     json_t *task = s_get (name);
     assert_string_equal (s_str (task, "dxfName"), "dxf_0123456789abcdef");
     json_decref (task);
@@ -641,18 +641,18 @@ test_a_waiting_upload_is_not_queued_until_enqueued (void **state)
                          "waiting for the client upload");
     edge_task_claim_t claim;
     assert_int_equal (edge_task_claim (s_redis, name, "w1", 30000, &claim),
-                      EDGE_TASK_GONE);
+                      EDGE_ERR_GONE);
     assert_int_equal (edge_task_enqueue (s_redis, name,
                                          "{\"upload\":true,\"size\":5}",
                                          "upload committed"),
-                      EDGE_TASK_OK);
+                      EDGE_ERR_OK);
     assert_true (s_score ("e:tasks:queued", name) > 0);
     assert_string_equal (s_event_field (name, 1, "message"),
                          "upload committed");
     assert_int_equal (edge_task_enqueue (s_redis, name, NULL, "again"),
-                      EDGE_TASK_GONE);
+                      EDGE_ERR_GONE);
     assert_int_equal (edge_task_claim (s_redis, name, "w1", 30000, &claim),
-                      EDGE_TASK_OK);
+                      EDGE_ERR_OK);
     assert_string_equal (claim.params, "{\"upload\":true,\"size\":5}");
     edge_task_claim_fini (&claim);
 }
@@ -674,9 +674,9 @@ test_unreachable_redis_is_reported_as_a_redis_failure (void **state)
     assert_true (is_redis_error);
     edge_task_claim_t claim;
     assert_int_equal (edge_task_claim (down, "hello_x", "w", 1000, &claim),
-                      EDGE_TASK_REDIS);
+                      EDGE_ERR_REDIS);
     assert_int_equal (edge_task_succeed (down, "hello_x", "w", 1, "{}"),
-                      EDGE_TASK_REDIS);
+                      EDGE_ERR_REDIS);
     edge_task_list_t resend;
     assert_int_equal (edge_task_reap (down, 0, 3, 1000, 10, &resend), -1);
     assert_int_equal (resend.count, 0);

@@ -72,21 +72,21 @@ test_another_orgs_task_is_not_found (void **state)
     (void) state;
     char name[EDGE_TASK_NAME_MAX];
     s_create ("acme", "hello", NULL, name);
-    edge_taskops_rc_t rc;
+    edge_err_t rc;
     json_t *record = edge_taskops_get (s_redis, "acme", name, &rc);
     assert_non_null (record);
-    assert_int_equal (rc, EDGE_TASKOPS_OK);
+    assert_int_equal (rc, EDGE_ERR_OK);
     json_decref (record);
     assert_null (edge_taskops_get (s_redis, "other", name, &rc));
-    assert_int_equal (rc, EDGE_TASKOPS_NOT_FOUND);
+    assert_int_equal (rc, EDGE_ERR_NOT_FOUND);
     assert_null (edge_taskops_get (s_redis, "acme", "hello_nope", &rc));
-    assert_int_equal (rc, EDGE_TASKOPS_NOT_FOUND);
+    assert_int_equal (rc, EDGE_ERR_NOT_FOUND);
     char type[32];
     assert_int_equal (
         edge_taskops_retry (s_redis, "other", name, "x", type, sizeof type),
-        EDGE_TASKOPS_NOT_FOUND);
+        EDGE_ERR_NOT_FOUND);
     assert_int_equal (edge_taskops_acknowledge (s_redis, "other", name),
-                      EDGE_TASKOPS_NOT_FOUND);
+                      EDGE_ERR_NOT_FOUND);
 }
 
 
@@ -98,19 +98,19 @@ test_only_a_failed_task_is_retried_and_emits_submit (void **state)
     s_create ("acme", "hello", NULL, name);
     assert_int_equal (
         edge_taskops_retry (s_redis, "acme", name, "bob", type, sizeof type),
-        EDGE_TASKOPS_CONFLICT);
+        EDGE_ERR_CONFLICT);
     edge_task_claim_t claim;
     assert_int_equal (edge_task_claim (s_redis, name, "w1", 10000, &claim),
-                      EDGE_TASK_OK);
+                      EDGE_ERR_OK);
     assert_int_equal (
         edge_task_fail (s_redis, name, "w1", claim.attempt, "boom", NULL, NULL),
-        EDGE_TASK_OK);
+        EDGE_ERR_OK);
     edge_task_claim_fini (&claim);
     assert_int_equal (
         edge_taskops_retry (s_redis, "acme", name, "bob", type, sizeof type),
-        EDGE_TASKOPS_OK);
+        EDGE_ERR_OK);
     assert_string_equal (type, "hello");
-    edge_taskops_rc_t rc;
+    edge_err_t rc;
     json_t *record = edge_taskops_get (s_redis, "acme", name, &rc);
     assert_string_equal (json_string_value (json_object_get (record, "state")),
                          "queued");
@@ -121,7 +121,7 @@ test_only_a_failed_task_is_retried_and_emits_submit (void **state)
     assert_int_equal (s_events (name, "submit"), 2);
     //  It runs again from attempt 1.
     assert_int_equal (edge_task_claim (s_redis, name, "w2", 10000, &claim),
-                      EDGE_TASK_OK);
+                      EDGE_ERR_OK);
     assert_int_equal (claim.attempt, 1);
     edge_task_claim_fini (&claim);
 }
@@ -134,14 +134,14 @@ test_warnings_are_acknowledged_and_stay_visible (void **state)
     char name[EDGE_TASK_NAME_MAX];
     s_create ("acme", "hello", NULL, name);
     assert_int_equal (edge_taskops_acknowledge (s_redis, "acme", name),
-                      EDGE_TASKOPS_CONFLICT);
+                      EDGE_ERR_CONFLICT);
     char key[96];
     snprintf (key, sizeof key, "e:task:%s", name);
     s_command ("HSET %s warnings %s", key,
                "[{\"code\":\"w1\",\"message\":\"m\",\"acknowledged\":false}]");
     assert_int_equal (edge_taskops_acknowledge (s_redis, "acme", name),
-                      EDGE_TASKOPS_OK);
-    edge_taskops_rc_t rc;
+                      EDGE_ERR_OK);
+    edge_err_t rc;
     json_t *record = edge_taskops_get (s_redis, "acme", name, &rc);
     json_t *warning = json_array_get (json_object_get (record, "warnings"), 0);
     assert_non_null (warning);
@@ -159,20 +159,20 @@ test_only_a_waiting_upload_expires (void **state)
     char name[EDGE_TASK_NAME_MAX];
     s_create ("acme", "dltar", "game", name);
     assert_int_equal (edge_taskops_expire (s_redis, "acme", name, "bob"),
-                      EDGE_TASKOPS_CONFLICT);
+                      EDGE_ERR_CONFLICT);
     char key[96];
     snprintf (key, sizeof key, "e:task:%s", name);
     s_command ("HSET %s state %s", key, "waiting");
     assert_int_equal (edge_taskops_expire (s_redis, "acme", name, "bob"),
-                      EDGE_TASKOPS_OK);
+                      EDGE_ERR_OK);
     assert_int_equal (s_events (name, "error"), 1);
-    edge_taskops_rc_t rc;
+    edge_err_t rc;
     json_t *record = edge_taskops_get (s_redis, "acme", name, &rc);
     assert_string_equal (json_string_value (json_object_get (record, "state")),
                          "expired");
     json_decref (record);
     assert_int_equal (edge_taskops_expire (s_redis, "acme", name, "bob"),
-                      EDGE_TASKOPS_CONFLICT);
+                      EDGE_ERR_CONFLICT);
 }
 
 

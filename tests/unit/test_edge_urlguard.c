@@ -17,38 +17,37 @@
 
 
 static const char *
-s_result_name (edge_urlguard_result_t result)
+s_result_name (edge_err_t result)
 {
     switch (result) {
-        case EDGE_URLGUARD_OK:
+        case EDGE_ERR_OK:
             return "OK";
-        case EDGE_URLGUARD_BAD_URL:
+        case EDGE_ERR_URL_BAD:
             return "BAD_URL";
-        case EDGE_URLGUARD_BAD_SCHEME:
+        case EDGE_ERR_URL_SCHEME:
             return "BAD_SCHEME";
-        case EDGE_URLGUARD_UNRESOLVED:
+        case EDGE_ERR_URL_UNRESOLVED:
             return "UNRESOLVED";
-        case EDGE_URLGUARD_FORBIDDEN:
+        case EDGE_ERR_URL_REFUSED:
             return "FORBIDDEN";
+        default:
+            return "?";
     }
-    return "?";
 }
 
 
 //  Check url with guard and expect result; returns why (static).
 static const char *
-s_expect (const edge_urlguard_t *guard,
-          const char *url,
-          edge_urlguard_result_t expected)
+s_expect (const edge_urlguard_t *guard, const char *url, edge_err_t expected)
 {
     static char why[256];
     edge_urlguard_target_t target;
-    edge_urlguard_result_t result =
+    edge_err_t result =
         edge_urlguard_check (guard, url, &target, why, sizeof why);
     if (result != expected)
         fail_msg ("%s: got %s (%s), expected %s", url, s_result_name (result),
                   why, s_result_name (expected));
-    if (result == EDGE_URLGUARD_OK)
+    if (result == EDGE_ERR_OK)
         assert_string_equal (why, "");
     else
         assert_true (strlen (why) > 0);
@@ -135,7 +134,7 @@ test_every_refused_ipv4_range_is_refused (void **state)
     for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
         char url[64];
         snprintf (url, sizeof url, "http://%s/", refused[i]);
-        const char *why = s_expect (guard, url, EDGE_URLGUARD_FORBIDDEN);
+        const char *why = s_expect (guard, url, EDGE_ERR_URL_REFUSED);
         s_assert_contains (why, refused[i]);
     }
     edge_urlguard_destroy (&guard);
@@ -148,20 +147,20 @@ test_refusals_name_the_address_and_range (void **state)
     (void) state;
     edge_urlguard_t *guard = edge_urlguard_new (NULL, NULL, 0);
     assert_string_equal (
-        s_expect (guard, "http://127.0.0.1/", EDGE_URLGUARD_FORBIDDEN),
+        s_expect (guard, "http://127.0.0.1/", EDGE_ERR_URL_REFUSED),
         "127.0.0.1 is a loopback address (127.0.0.0/8)");
     assert_string_equal (
         s_expect (guard, "http://169.254.169.254/latest/meta-data/",
-                  EDGE_URLGUARD_FORBIDDEN),
+                  EDGE_ERR_URL_REFUSED),
         "169.254.169.254 is a cloud metadata address (169.254.169.254/32)");
     assert_string_equal (
-        s_expect (guard, "https://10.1.2.3:8443/", EDGE_URLGUARD_FORBIDDEN),
+        s_expect (guard, "https://10.1.2.3:8443/", EDGE_ERR_URL_REFUSED),
         "10.1.2.3 is a private address (10.0.0.0/8)");
     assert_string_equal (
-        s_expect (guard, "http://[::ffff:127.0.0.1]/", EDGE_URLGUARD_FORBIDDEN),
+        s_expect (guard, "http://[::ffff:127.0.0.1]/", EDGE_ERR_URL_REFUSED),
         "::ffff:127.0.0.1 maps to 127.0.0.1, a loopback address (127.0.0.0/8)");
     assert_string_equal (
-        s_expect (guard, "http://[fe80::1]/", EDGE_URLGUARD_FORBIDDEN),
+        s_expect (guard, "http://[fe80::1]/", EDGE_ERR_URL_REFUSED),
         "fe80::1 is a link-local address (fe80::/10)");
     edge_urlguard_destroy (&guard);
 }
@@ -195,7 +194,7 @@ test_every_refused_ipv6_range_is_refused (void **state)
     for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
         char url[96];
         snprintf (url, sizeof url, "http://[%s]:8080/x", refused[i]);
-        s_expect (guard, url, EDGE_URLGUARD_FORBIDDEN);
+        s_expect (guard, url, EDGE_ERR_URL_REFUSED);
     }
     edge_urlguard_destroy (&guard);
 }
@@ -225,9 +224,9 @@ test_public_literals_are_allowed_with_their_target (void **state)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         edge_urlguard_target_t target;
         char why[128] = "x";
-        edge_urlguard_result_t result =
+        edge_err_t result =
             edge_urlguard_check (guard, cases[i].url, &target, why, sizeof why);
-        if (result != EDGE_URLGUARD_OK)
+        if (result != EDGE_ERR_OK)
             fail_msg ("%s refused: %s", cases[i].url, why);
         assert_string_equal (target.host, cases[i].host);
         assert_string_equal (target.address, cases[i].address);
@@ -236,7 +235,7 @@ test_public_literals_are_allowed_with_their_target (void **state)
     //  target and why may be omitted
     assert_int_equal (
         edge_urlguard_check (guard, "http://8.8.8.8/", NULL, NULL, 0),
-        EDGE_URLGUARD_OK);
+        EDGE_ERR_OK);
     edge_urlguard_destroy (&guard);
 }
 
@@ -260,7 +259,7 @@ test_neighbours_of_refused_ranges_are_public (void **state)
         "http://[fe7f::1]/",       "http://[2a00:1450::1]/",
     };
     for (size_t i = 0; i < sizeof public / sizeof public[0]; i++)
-        s_expect (guard, public[i], EDGE_URLGUARD_OK);
+        s_expect (guard, public[i], EDGE_ERR_OK);
     edge_urlguard_destroy (&guard);
 }
 
@@ -270,30 +269,30 @@ test_allow_list_opens_only_its_ranges (void **state)
 {
     (void) state;
     edge_urlguard_t *guard = edge_urlguard_new ("127.0.0.0/8", NULL, 0);
-    s_expect (guard, "http://127.0.0.1:6379/", EDGE_URLGUARD_OK);
-    s_expect (guard, "http://127.9.9.9/", EDGE_URLGUARD_OK);
-    s_expect (guard, "http://[::ffff:127.0.0.1]/", EDGE_URLGUARD_OK);
-    s_expect (guard, "http://10.0.0.1/", EDGE_URLGUARD_FORBIDDEN);
-    s_expect (guard, "http://[::1]/", EDGE_URLGUARD_FORBIDDEN);
+    s_expect (guard, "http://127.0.0.1:6379/", EDGE_ERR_OK);
+    s_expect (guard, "http://127.9.9.9/", EDGE_ERR_OK);
+    s_expect (guard, "http://[::ffff:127.0.0.1]/", EDGE_ERR_OK);
+    s_expect (guard, "http://10.0.0.1/", EDGE_ERR_URL_REFUSED);
+    s_expect (guard, "http://[::1]/", EDGE_ERR_URL_REFUSED);
     edge_urlguard_destroy (&guard);
 
     guard = edge_urlguard_new ("::1/128", NULL, 0);
-    s_expect (guard, "http://[::1]:8080/", EDGE_URLGUARD_OK);
-    s_expect (guard, "http://127.0.0.1/", EDGE_URLGUARD_FORBIDDEN);
+    s_expect (guard, "http://[::1]:8080/", EDGE_ERR_OK);
+    s_expect (guard, "http://127.0.0.1/", EDGE_ERR_URL_REFUSED);
     edge_urlguard_destroy (&guard);
 
     //  A bare address is one host; host bits of a CIDR are ignored
     guard = edge_urlguard_new ("10.1.2.3, 192.168.7.9/16", NULL, 0);
-    s_expect (guard, "http://10.1.2.3/", EDGE_URLGUARD_OK);
-    s_expect (guard, "http://10.1.2.4/", EDGE_URLGUARD_FORBIDDEN);
-    s_expect (guard, "http://192.168.200.1/", EDGE_URLGUARD_OK);
+    s_expect (guard, "http://10.1.2.3/", EDGE_ERR_OK);
+    s_expect (guard, "http://10.1.2.4/", EDGE_ERR_URL_REFUSED);
+    s_expect (guard, "http://192.168.200.1/", EDGE_ERR_OK);
     edge_urlguard_destroy (&guard);
 
     guard = edge_urlguard_new ("fd00::/8,169.254.169.0/25", NULL, 0);
-    s_expect (guard, "http://[fd12::1]/", EDGE_URLGUARD_OK);
-    s_expect (guard, "http://[fc00::1]/", EDGE_URLGUARD_FORBIDDEN);
-    s_expect (guard, "http://169.254.169.1/", EDGE_URLGUARD_OK);
-    s_expect (guard, "http://169.254.169.254/", EDGE_URLGUARD_FORBIDDEN);
+    s_expect (guard, "http://[fd12::1]/", EDGE_ERR_OK);
+    s_expect (guard, "http://[fc00::1]/", EDGE_ERR_URL_REFUSED);
+    s_expect (guard, "http://169.254.169.1/", EDGE_ERR_OK);
+    s_expect (guard, "http://169.254.169.254/", EDGE_ERR_URL_REFUSED);
     edge_urlguard_destroy (&guard);
 }
 
@@ -304,17 +303,16 @@ test_names_are_judged_by_what_they_resolve_to (void **state)
     (void) state;
     edge_urlguard_t *guard = edge_urlguard_new (NULL, NULL, 0);
     const char *why =
-        s_expect (guard, "http://localhost:8080/", EDGE_URLGUARD_FORBIDDEN);
+        s_expect (guard, "http://localhost:8080/", EDGE_ERR_URL_REFUSED);
     s_assert_contains (why, "loopback");
-    s_expect (guard, "http://does-not-exist.invalid/",
-              EDGE_URLGUARD_UNRESOLVED);
+    s_expect (guard, "http://does-not-exist.invalid/", EDGE_ERR_URL_UNRESOLVED);
     edge_urlguard_destroy (&guard);
 
     guard = edge_urlguard_new ("127.0.0.0/8,::1/128", NULL, 0);
     edge_urlguard_target_t target;
     assert_int_equal (edge_urlguard_check (guard, "http://localhost:8080/p",
                                            &target, NULL, 0),
-                      EDGE_URLGUARD_OK);
+                      EDGE_ERR_OK);
     assert_string_equal (target.host, "localhost");
     assert_int_equal (target.port, 8080);
     assert_true (strcmp (target.address, "127.0.0.1") == 0
@@ -332,7 +330,7 @@ test_schemes_other_than_http_are_refused (void **state)
                           "gopher://8.8.8.8/",     "ws://8.8.8.8/",
                           "dict://8.8.8.8:11211/", "foo://8.8.8.8/"};
     for (size_t i = 0; i < sizeof urls / sizeof urls[0]; i++)
-        s_expect (guard, urls[i], EDGE_URLGUARD_BAD_SCHEME);
+        s_expect (guard, urls[i], EDGE_ERR_URL_SCHEME);
     edge_urlguard_destroy (&guard);
 }
 
@@ -352,8 +350,8 @@ test_garbage_is_a_bad_url (void **state)
                           "http://8.8.8.8:0/",
                           "http://exa mple.com/"};
     for (size_t i = 0; i < sizeof urls / sizeof urls[0]; i++)
-        s_expect (guard, urls[i], EDGE_URLGUARD_BAD_URL);
-    s_expect (guard, NULL, EDGE_URLGUARD_BAD_URL);
+        s_expect (guard, urls[i], EDGE_ERR_URL_BAD);
+    s_expect (guard, NULL, EDGE_ERR_URL_BAD);
     edge_urlguard_destroy (&guard);
 }
 
@@ -363,11 +361,10 @@ test_url_tricks_do_not_hide_the_host (void **state)
 {
     (void) state;
     edge_urlguard_t *guard = edge_urlguard_new (NULL, NULL, 0);
-    s_expect (guard, "http://8.8.8.8@127.0.0.1/", EDGE_URLGUARD_FORBIDDEN);
-    s_expect (guard, "http://8.8.8.8:80@127.0.0.1:80/",
-              EDGE_URLGUARD_FORBIDDEN);
-    s_expect (guard, "http://127.0.0.1#@8.8.8.8/", EDGE_URLGUARD_FORBIDDEN);
-    s_expect (guard, "http://127.0.0.1?@8.8.8.8/", EDGE_URLGUARD_FORBIDDEN);
+    s_expect (guard, "http://8.8.8.8@127.0.0.1/", EDGE_ERR_URL_REFUSED);
+    s_expect (guard, "http://8.8.8.8:80@127.0.0.1:80/", EDGE_ERR_URL_REFUSED);
+    s_expect (guard, "http://127.0.0.1#@8.8.8.8/", EDGE_ERR_URL_REFUSED);
+    s_expect (guard, "http://127.0.0.1?@8.8.8.8/", EDGE_ERR_URL_REFUSED);
     //  Other spellings of 127.0.0.1 (inet_aton forms)
     const char *odd[] = {"http://2130706433/",      "http://0x7f000001/",
                          "http://0177.0.0.1/",      "http://127.1/",
@@ -375,9 +372,9 @@ test_url_tricks_do_not_hide_the_host (void **state)
                          "http://LOCALHOST/"};
     for (size_t i = 0; i < sizeof odd / sizeof odd[0]; i++) {
         char why[128];
-        edge_urlguard_result_t result =
+        edge_err_t result =
             edge_urlguard_check (guard, odd[i], NULL, why, sizeof why);
-        if (result == EDGE_URLGUARD_OK)
+        if (result == EDGE_ERR_OK)
             fail_msg ("%s was allowed", odd[i]);
     }
     edge_urlguard_destroy (&guard);

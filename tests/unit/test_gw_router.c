@@ -23,7 +23,7 @@ s_req (const char *method, const char *path)
 
 
 //  Match and return the rc; *route and err filled.
-static gw_router_rc_t
+static edge_err_t
 s_match (gw_req_t *req, const gw_route_t **route, edge_json_err_t *err)
 {
     memset (err, 0, sizeof *err);
@@ -64,7 +64,7 @@ test_static_path_matches_its_route (void **state)
     gw_req_t *req = s_req ("GET", "/healthz");
     const gw_route_t *route = NULL;
     edge_json_err_t err;
-    assert_int_equal (s_match (req, &route, &err), GW_ROUTER_FOUND);
+    assert_int_equal (s_match (req, &route, &err), EDGE_ERR_OK);
     assert_non_null (route);
     assert_string_equal (route->name, "healthz");
     assert_int_equal (route->auth, GW_AUTH_NONE);
@@ -89,15 +89,15 @@ test_deployment_parameter_admits_brackets_and_others_do_not (void **state)
         gw_req_t *req = s_req ("GET", cases[i][0]);
         const gw_route_t *route = NULL;
         edge_json_err_t err;
-        gw_router_rc_t rc = s_match (req, &route, &err);
+        edge_err_t rc = s_match (req, &route, &err);
         if (cases[i][1]) {
-            assert_int_equal (rc, GW_ROUTER_FOUND);
+            assert_int_equal (rc, EDGE_ERR_OK);
             assert_string_equal (route->name, cases[i][1]);
             assert_string_equal (gw_req_param (req, "deploymentName"),
                                  cases[i][2]);
         }
         else {
-            assert_int_equal (rc, GW_ROUTER_NOT_FOUND);
+            assert_int_equal (rc, EDGE_ERR_NOT_FOUND);
             assert_int_equal (err.status, 404);
         }
         gw_req_destroy (&req);
@@ -163,7 +163,7 @@ test_identity_routes_name_their_permission (void **state)
         gw_req_t *req = s_req (cases[i].method, cases[i].pattern);
         const gw_route_t *route = NULL;
         edge_json_err_t err;
-        assert_int_equal (s_match (req, &route, &err), GW_ROUTER_FOUND);
+        assert_int_equal (s_match (req, &route, &err), EDGE_ERR_OK);
         assert_int_equal (route->auth, GW_AUTH_BACKEND);
         if (cases[i].resource)
             assert_string_equal (route->resource, cases[i].resource);
@@ -186,7 +186,7 @@ test_path_parameter_is_captured (void **state)
     gw_req_t *req = s_req ("GET", "/adm/v1/tasks/hello_20261127_abc");
     const gw_route_t *route = NULL;
     edge_json_err_t err;
-    assert_int_equal (s_match (req, &route, &err), GW_ROUTER_FOUND);
+    assert_int_equal (s_match (req, &route, &err), EDGE_ERR_OK);
     assert_string_equal (route->name, "adm_task_get");
     assert_string_equal (gw_req_param (req, "taskName"), "hello_20261127_abc");
     assert_null (gw_req_param (req, "other"));
@@ -207,7 +207,7 @@ test_invalid_path_parameter_is_not_found (void **state)
         gw_req_t *req = s_req ("GET", bad[i]);
         const gw_route_t *route = NULL;
         edge_json_err_t err;
-        assert_int_equal (s_match (req, &route, &err), GW_ROUTER_NOT_FOUND);
+        assert_int_equal (s_match (req, &route, &err), EDGE_ERR_NOT_FOUND);
         assert_null (route);
         assert_int_equal (err.status, 404);
         assert_string_equal (err.code, "not_found");
@@ -243,7 +243,7 @@ test_unknown_paths_are_not_found (void **state)
         gw_req_t *req = s_req ("GET", paths[i]);
         const gw_route_t *route = NULL;
         edge_json_err_t err;
-        assert_int_equal (s_match (req, &route, &err), GW_ROUTER_NOT_FOUND);
+        assert_int_equal (s_match (req, &route, &err), EDGE_ERR_NOT_FOUND);
         assert_int_equal (err.status, 404);
         assert_string_equal (err.code, "not_found");
         assert_int_equal (gw_req_reply_header_count (req), 0);
@@ -265,7 +265,8 @@ test_wrong_method_is_405_with_allow (void **state)
         gw_req_t *req = s_req (cases[i][0], cases[i][1]);
         const gw_route_t *route = NULL;
         edge_json_err_t err;
-        assert_int_equal (s_match (req, &route, &err), GW_ROUTER_BAD_METHOD);
+        assert_int_equal (s_match (req, &route, &err),
+                          EDGE_ERR_METHOD_NOT_ALLOWED);
         assert_int_equal (err.status, 405);
         assert_string_equal (err.code, "method_not_allowed");
         assert_int_equal (gw_req_reply_header_count (req), 1);

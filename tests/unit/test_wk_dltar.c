@@ -232,7 +232,7 @@ s_task (const char *params, wk_job_t *job, edge_task_claim_t *claim)
     char name[EDGE_TASK_NAME_MAX];
     assert_int_equal (edge_task_create (s_check, &spec, name), 0);
     assert_int_equal (edge_task_claim (s_check, name, "w-1", 60000, claim),
-                      EDGE_TASK_OK);
+                      EDGE_ERR_OK);
     memset (job, 0, sizeof *job);
     job->worker = "w-1";
     job->name = claim->name;

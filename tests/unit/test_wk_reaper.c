@@ -147,7 +147,7 @@ test_expired_lease_is_requeued_and_sent_at_once (void **state)
     assert_int_equal (edge_task_create (s_redis, &spec, name), 0);
     edge_task_claim_t claim;
     assert_int_equal (edge_task_claim (s_redis, name, "dead", -1, &claim),
-                      EDGE_TASK_OK);
+                      EDGE_ERR_OK);
     edge_task_claim_fini (&claim);
     wk_reaper_t *reaper = wk_reaper_new ("w1", 1000, 3, 5000, NULL);
     assert_int_equal (

@@ -106,7 +106,7 @@ static bool
 s_slot_knows_its_claim (void *arg)
 {
     s_claim_probe_t *probe = arg;
-    if (wk_slot_renew (probe->slot, s_redis, 600000) != EDGE_TASK_OK)
+    if (wk_slot_renew (probe->slot, s_redis, 600000) != EDGE_ERR_OK)
         return false;
     redisReply *reply = edge_redis_command (s_redis, "ZSCORE e:tasks:leases %s",
                                             probe->name);
@@ -153,7 +153,7 @@ test_task_that_is_not_queued_is_skipped_untouched (void **state)
     s_create ("hello", "{\"message\":\"x\"}", name);
     edge_task_claim_t claim;
     assert_int_equal (edge_task_claim (s_redis, name, "other", 5000, &claim),
-                      EDGE_TASK_OK);
+                      EDGE_ERR_OK);
     edge_task_claim_fini (&claim);
     wk_slot_start (slot, name, "hello");
     assert_string_equal (s_wait_end (5000), "skipped");
@@ -211,7 +211,7 @@ test_renewals_keep_a_long_task_ours (void **state)
     int64_t deadline = edge_mono_ms () + 5000;
     while (!zpoller_wait (poller, 100)) {
         assert_true (edge_mono_ms () < deadline);
-        assert_int_equal (wk_slot_renew (slot, s_redis, 600), EDGE_TASK_OK);
+        assert_int_equal (wk_slot_renew (slot, s_redis, 600), EDGE_ERR_OK);
         edge_task_list_t resend;
         assert_int_equal (
             edge_task_reap (s_redis, edge_now_ms (), 3, 60000, 100, &resend),
@@ -223,7 +223,7 @@ test_renewals_keep_a_long_task_ours (void **state)
     wk_slot_done (slot);
     assert_string_equal (s_field (name, "attempts"), "1");
     //  Nothing to renew on an idle slot
-    assert_int_equal (wk_slot_renew (slot, s_redis, 300), EDGE_TASK_OK);
+    assert_int_equal (wk_slot_renew (slot, s_redis, 300), EDGE_ERR_OK);
     wk_slot_destroy (&slot);
 }
 
@@ -242,7 +242,7 @@ test_refused_renewal_cancels_the_job_and_records_nothing (void **state)
         edge_redis_command (s_redis, "HSET e:task:%s owner thief", name);
     freeReplyObject (reply);
     int64_t start = edge_mono_ms ();
-    assert_int_equal (wk_slot_renew (slot, s_redis, 5000), EDGE_TASK_GONE);
+    assert_int_equal (wk_slot_renew (slot, s_redis, 5000), EDGE_ERR_GONE);
     assert_string_equal (s_wait_end (2000), "released");
     assert_true (edge_mono_ms () - start < 1000);
     wk_slot_done (slot);
