@@ -65,24 +65,24 @@ gw_apikeys_create (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
         username = edge_json_str (body, "username", username);
     }
     char key_id[GW_IDENT_KEY_ID_LEN + 1], api_key[GW_IDENT_API_KEY_MAX];
-    gw_ident_rc_t rc = gw_ident_api_key_new (
+    edge_err_t rc = gw_ident_api_key_new (
         gw_thread_redis (thread), principal->org, username, key_id, api_key);
-    if (rc == GW_IDENT_OK) {
+    if (rc == EDGE_ERR_OK) {
         edge_info ("API key %s for %s of %s made by %s", key_id, username,
                    principal->org, principal->username);
         json_t *answer = json_pack ("{s:s,s:s,s:s}", "username", username,
                                     "keyId", key_id, "apiKey", api_key);
         gw_req_reply_json (req, 201, answer);
     }
-    else if (rc == GW_IDENT_NOT_FOUND)
+    else if (rc == EDGE_ERR_NOT_FOUND)
         gw_req_reply_fail (req, 404, "not_found", NULL, "user '%s' not found",
                            username);
-    else if (rc == GW_IDENT_NOT_MACHINE)
+    else if (rc == EDGE_ERR_NOT_A_MACHINE_USER)
         gw_req_reply_fail (req, 422, "not_a_machine_user", "username",
                            "user '%s' is not a machine user; API keys are "
                            "for machine users only",
                            username);
-    else if (rc == GW_IDENT_REDIS)
+    else if (rc == EDGE_ERR_REDIS)
         gw_req_reply_redis_failed (req, NULL, NULL);
     else //  a key id collided (64 random bits): a retry will do
         gw_req_reply_fail (req, 500, "internal", NULL,
@@ -108,16 +108,16 @@ gw_apikeys_delete (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
     }
     const char *username = edge_json_str (body, "username", NULL);
     const char *key_id = edge_json_str (body, "keyId", NULL);
-    gw_ident_rc_t rc = GW_IDENT_NOT_FOUND;
+    edge_err_t rc = EDGE_ERR_NOT_FOUND;
     if (s_key_id_is_valid (key_id))
         rc = gw_ident_api_key_delete (gw_thread_redis (thread), principal->org,
                                       username, key_id);
-    if (rc == GW_IDENT_OK) {
+    if (rc == EDGE_ERR_OK) {
         edge_info ("API key %s of %s in %s deleted by %s", key_id, username,
                    principal->org, principal->username);
         gw_req_reply_data (req, 204, "application/json", "", 0);
     }
-    else if (rc == GW_IDENT_NOT_FOUND)
+    else if (rc == EDGE_ERR_NOT_FOUND)
         gw_req_reply_fail (req, 404, "not_found", NULL,
                            "API key '%s' of user '%s' not found",
                            s_key_id_is_valid (key_id) ? key_id : "?", username);

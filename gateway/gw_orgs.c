@@ -71,11 +71,11 @@ s_create (gw_req_t *req, gw_thread_t *thread, const char *by)
     char password[GW_IDENT_PASSWORD_LEN + 1], pwhash[GW_IDENT_PWHASH_MAX];
     gw_ident_random_password (password);
     int64_t created = edge_now_ms ();
-    gw_ident_rc_t rc = GW_IDENT_REDIS;
+    edge_err_t rc = EDGE_ERR_REDIS;
     if (gw_ident_hash_password (password, pwhash) == 0)
         rc = gw_ident_org_create (gw_thread_redis (thread), &org, pwhash,
                                   created);
-    if (rc == GW_IDENT_OK) {
+    if (rc == EDGE_ERR_OK) {
         edge_info ("organization %s created by %s", org.name, by);
         char iso[32];
         edge_rfc3339 (created, iso, sizeof iso);
@@ -88,7 +88,7 @@ s_create (gw_req_t *req, gw_thread_t *thread, const char *by)
         json_object_set_new (body, "created", json_string (iso));
         gw_req_reply_json (req, 201, body);
     }
-    else if (rc == GW_IDENT_CONFLICT)
+    else if (rc == EDGE_ERR_CONFLICT)
         gw_req_reply_fail (req, 409, "conflict", "orgName",
                            "organization '%s' already exists", org.name);
     else
@@ -127,12 +127,12 @@ s_delete (gw_req_t *req, gw_thread_t *thread, const char *org, const char *by)
         gw_req_reply_error (req, &err);
         return;
     }
-    gw_ident_rc_t rc = gw_ident_org_delete (gw_thread_redis (thread), org);
-    if (rc == GW_IDENT_OK) {
+    edge_err_t rc = gw_ident_org_delete (gw_thread_redis (thread), org);
+    if (rc == EDGE_ERR_OK) {
         edge_info ("organization %s deleted by %s", org, by);
         gw_req_reply_data (req, 204, "application/json", "", 0);
     }
-    else if (rc == GW_IDENT_NOT_FOUND)
+    else if (rc == EDGE_ERR_NOT_FOUND)
         gw_req_reply_fail (req, 404, "not_found", NULL,
                            "organization '%s' not found", org);
     else
