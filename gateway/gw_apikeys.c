@@ -6,7 +6,9 @@
 #include "gw_apikeys.h"
 #include "edge_log.h"
 #include "edge_util.h"
+#include "gw_call.h"
 #include "gw_ident.h"
+#include <sodium.h>
 #include <string.h>
 
 static const edge_json_field_t s_create_fields[] = {
@@ -16,21 +18,6 @@ static const edge_json_field_t s_delete_fields[] = {
     {"username", EDGE_JSON_NAME, true, 0, 0, false},
     {"keyId", EDGE_JSON_STRING, true, 1, 64, false},
 };
-#define S_COUNT(table) (sizeof (table) / sizeof (table)[0])
-
-
-//  The caller (set by the auth step); a missing one is a wiring bug: 500.
-static const gw_principal_t *
-s_principal (gw_req_t *req)
-{
-    const gw_principal_t *principal = gw_req_principal (req);
-    if (!principal) {
-        edge_error ("apikeys: route %s %s ran without a principal",
-                    gw_req_method (req), gw_req_path (req));
-        gw_req_reply_fail (req, 500, "internal", NULL, "internal error");
-    }
-    return principal;
-}
 
 
 //  True when key_id has the form gw_ident makes: 16 lowercase hex.
@@ -46,10 +33,8 @@ void
 gw_apikeys_create (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
 {
     (void) ctx;
-    const gw_principal_t *principal = s_principal (req);
+    const gw_principal_t *principal = gw_req_caller (req);
     edge_json_err_t err;
-    if (!principal)
-        return;
     //  No body: a key for the caller
     const char *username = principal->username;
     size_t len;
@@ -57,8 +42,9 @@ gw_apikeys_create (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
     if (len > 0) {
         json_t *body = gw_req_json (req, &err);
         if (!body
-            || edge_json_check (body, s_create_fields,
-                                S_COUNT (s_create_fields), &err)) {
+            || edge_json_check (
+                body, s_create_fields,
+                sizeof s_create_fields / sizeof *s_create_fields, &err)) {
             gw_req_reply_error (req, &err);
             return;
         }
@@ -75,19 +61,18 @@ gw_apikeys_create (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
         gw_req_reply_json (req, 201, answer);
     }
     else if (rc == EDGE_ERR_NOT_FOUND)
-        gw_req_reply_fail (req, 404, "not_found", NULL, "user '%s' not found",
-                           username);
+        gw_call_fail (req, rc, NULL, "user '%s' not found", username);
     else if (rc == EDGE_ERR_NOT_A_MACHINE_USER)
-        gw_req_reply_fail (req, 422, "not_a_machine_user", "username",
-                           "user '%s' is not a machine user; API keys are "
-                           "for machine users only",
-                           username);
+        gw_call_fail (req, rc, "username",
+                      "user '%s' is not a machine user; API keys are for "
+                      "machine users only",
+                      username);
     else if (rc == EDGE_ERR_REDIS)
         gw_req_reply_redis_failed (req, NULL, NULL);
     else //  a key id collided (64 random bits): a retry will do
-        gw_req_reply_fail (req, 500, "internal", NULL,
-                           "internal error; try again");
-    memset (api_key, 0, sizeof api_key);
+        gw_call_fail (req, EDGE_ERR_INTERNAL, NULL,
+                      "internal error; try again");
+    sodium_memzero (api_key, sizeof api_key);
 }
 
 
@@ -95,13 +80,12 @@ void
 gw_apikeys_delete (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
 {
     (void) ctx;
-    const gw_principal_t *principal = s_principal (req);
+    const gw_principal_t *principal = gw_req_caller (req);
     edge_json_err_t err;
-    if (!principal)
-        return;
     json_t *body = gw_req_json (req, &err);
     if (!body
-        || edge_json_check (body, s_delete_fields, S_COUNT (s_delete_fields),
+        || edge_json_check (body, s_delete_fields,
+                            sizeof s_delete_fields / sizeof *s_delete_fields,
                             &err)) {
         gw_req_reply_error (req, &err);
         return;
@@ -118,9 +102,8 @@ gw_apikeys_delete (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
         gw_req_reply_data (req, 204, "application/json", "", 0);
     }
     else if (rc == EDGE_ERR_NOT_FOUND)
-        gw_req_reply_fail (req, 404, "not_found", NULL,
-                           "API key '%s' of user '%s' not found",
-                           s_key_id_is_valid (key_id) ? key_id : "?", username);
+        gw_call_fail (req, rc, NULL, "API key '%s' of user '%s' not found",
+                      s_key_id_is_valid (key_id) ? key_id : "?", username);
     else
         gw_req_reply_redis_failed (req, NULL, NULL);
 }

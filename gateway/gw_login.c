@@ -5,6 +5,7 @@
 #include "gw_login.h"
 #include "edge_log.h"
 #include "gw_bauth.h"
+#include "gw_call.h"
 #include "gw_ident.h"
 #include "gw_server.h"
 #include <sodium.h>
@@ -27,17 +28,9 @@ s_refuse_api_key (gw_req_t *req, const char *what)
 {
     if (!gw_bauth_has_api_key_header (req))
         return false;
-    gw_req_reply_fail (req, 400, "api_key_not_allowed", NULL,
-                       "API-key authentication cannot be used to %s", what);
+    gw_call_fail (req, EDGE_ERR_API_KEY_NOT_ALLOWED, NULL,
+                  "API-key authentication cannot be used to %s", what);
     return true;
-}
-
-
-static void
-s_reply_redis (gw_req_t *req)
-{
-    gw_req_reply_fail (req, 503, "redis_unavailable", NULL,
-                       "Redis is unavailable; try again later");
 }
 
 
@@ -48,9 +41,9 @@ s_reply_limited (gw_req_t *req, int64_t retry_after_s)
     char value[24];
     snprintf (value, sizeof value, "%lld", (long long) retry_after_s);
     gw_req_reply_header (req, "Retry-After", value);
-    gw_req_reply_fail (req, 429, "rate_limited", NULL,
-                       "too many failed logins; retry in %lld seconds",
-                       (long long) retry_after_s);
+    gw_call_fail (req, EDGE_ERR_RATE_LIMITED, NULL,
+                  "too many failed logins; retry in %lld seconds",
+                  (long long) retry_after_s);
 }
 
 
@@ -113,7 +106,7 @@ s_begin (gw_req_t *req,
         s_reply_limited (req, retry_after_s);
     }
     else if (rc != EDGE_ERR_OK)
-        s_reply_redis (req);
+        gw_req_reply_redis_failed (req, NULL, NULL);
     return rc == EDGE_ERR_OK;
 }
 
@@ -152,11 +145,10 @@ gw_login_login (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
         const char *addr = gw_req_header (req, GW_SERVER_CLIENT_ADDR);
         edge_info ("login of %s@%s from %s failed", username, org,
                    addr ? addr : "?");
-        gw_req_reply_fail (req, 401, "unauthorized", NULL,
-                           "invalid credentials");
+        gw_call_fail (req, EDGE_ERR_UNAUTHORIZED, NULL, "invalid credentials");
     }
     else
-        s_reply_redis (req);
+        gw_req_reply_redis_failed (req, NULL, NULL);
 }
 
 
@@ -167,8 +159,8 @@ gw_login_auth (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
         return;
     const char *session = gw_req_header (req, GW_BAUTH_SESSION_HEADER);
     if (!session || !*session) {
-        gw_req_reply_fail (req, 401, "unauthorized", NULL,
-                           "missing " GW_BAUTH_SESSION_HEADER " header");
+        gw_call_fail (req, EDGE_ERR_UNAUTHORIZED, NULL,
+                      "missing " GW_BAUTH_SESSION_HEADER " header");
         return;
     }
     char token[GW_IDENT_TOKEN_MAX];
@@ -184,17 +176,17 @@ gw_login_auth (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
         gw_req_reply_json (req, 200, body);
     }
     else if (rc == EDGE_ERR_WRONG_KIND)
-        gw_req_reply_fail (req, 401, "unauthorized", NULL,
-                           "not a session token: send the token of POST "
-                           "/be/v1/login");
+        gw_call_fail (req, EDGE_ERR_UNAUTHORIZED, NULL,
+                      "not a session token: send the token of POST "
+                      "/be/v1/login");
     else if (rc == EDGE_ERR_USER_GONE)
-        gw_req_reply_fail (req, 401, "unauthorized", NULL,
-                           "the session's user no longer exists");
+        gw_call_fail (req, EDGE_ERR_UNAUTHORIZED, NULL,
+                      "the session's user no longer exists");
     else if (rc == EDGE_ERR_REDIS)
-        s_reply_redis (req);
+        gw_req_reply_redis_failed (req, NULL, NULL);
     else
-        gw_req_reply_fail (req, 401, "unauthorized", NULL,
-                           "unknown, expired or revoked session token");
+        gw_call_fail (req, EDGE_ERR_UNAUTHORIZED, NULL,
+                      "unknown, expired or revoked session token");
     sodium_memzero (token, sizeof token);
 }
 
@@ -210,9 +202,9 @@ gw_login_logout (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
     if (!token)
         token = gw_bauth_auth_token (req, &is_ambiguous);
     if (!token || !*token) {
-        gw_req_reply_fail (req, 401, "unauthorized", NULL,
-                           "missing " GW_BAUTH_SESSION_HEADER
-                           " (or " GW_BAUTH_TOKEN_HEADER ") header");
+        gw_call_fail (req, EDGE_ERR_UNAUTHORIZED, NULL,
+                      "missing " GW_BAUTH_SESSION_HEADER
+                      " (or " GW_BAUTH_TOKEN_HEADER ") header");
         return;
     }
     edge_err_t rc = EDGE_ERR_NOT_FOUND;
@@ -221,8 +213,8 @@ gw_login_logout (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
     if (rc == EDGE_ERR_OK)
         gw_req_reply_data (req, 204, "application/json", "", 0);
     else if (rc == EDGE_ERR_REDIS)
-        s_reply_redis (req);
+        gw_req_reply_redis_failed (req, NULL, NULL);
     else
-        gw_req_reply_fail (req, 401, "unauthorized", NULL,
-                           "unknown, expired or revoked token");
+        gw_call_fail (req, EDGE_ERR_UNAUTHORIZED, NULL,
+                      "unknown, expired or revoked token");
 }

@@ -4,6 +4,7 @@
 #include "gw_orgs.h"
 #include "edge_log.h"
 #include "edge_util.h"
+#include "gw_call.h"
 #include "gw_ident.h"
 #include <sodium.h>
 #include <stdio.h>
@@ -18,14 +19,6 @@ static const edge_json_field_t s_create_fields[] = {
     {"publicKey", EDGE_JSON_STRING, false, 1, S_PUBLIC_KEY_MAX, false},
 };
 #define S_CREATE_FIELDS (sizeof s_create_fields / sizeof s_create_fields[0])
-
-
-static void
-s_reply_redis (gw_req_t *req)
-{
-    gw_req_reply_fail (req, 503, "redis_unavailable", NULL,
-                       "Redis is unavailable; try again later");
-}
 
 
 //  An email: one '@' with text on both sides (length checked already).
@@ -79,20 +72,17 @@ s_create (gw_req_t *req, gw_thread_t *thread, const char *by)
         edge_info ("organization %s created by %s", org.name, by);
         char iso[32];
         edge_rfc3339 (created, iso, sizeof iso);
-        json_t *body = json_object ();
-        json_object_set_new (body, "orgName", json_string (org.name));
-        json_object_set_new (body, "email", json_string (org.email));
-        json_object_set_new (body, "adminUsername",
-                             json_string (org.admin_username));
-        json_object_set_new (body, "password", json_string (password));
-        json_object_set_new (body, "created", json_string (iso));
-        gw_req_reply_json (req, 201, body);
+        gw_req_reply_json (req, 201,
+                           json_pack ("{s:s,s:s,s:s,s:s,s:s}", "orgName",
+                                      org.name, "email", org.email,
+                                      "adminUsername", org.admin_username,
+                                      "password", password, "created", iso));
     }
     else if (rc == EDGE_ERR_CONFLICT)
-        gw_req_reply_fail (req, 409, "conflict", "orgName",
-                           "organization '%s' already exists", org.name);
+        gw_call_fail (req, EDGE_ERR_CONFLICT, "orgName",
+                      "organization '%s' already exists", org.name);
     else
-        s_reply_redis (req);
+        gw_req_reply_redis_failed (req, NULL, NULL);
     sodium_memzero (password, sizeof password);
     sodium_memzero (pwhash, sizeof pwhash);
 }
@@ -133,10 +123,10 @@ s_delete (gw_req_t *req, gw_thread_t *thread, const char *org, const char *by)
         gw_req_reply_data (req, 204, "application/json", "", 0);
     }
     else if (rc == EDGE_ERR_NOT_FOUND)
-        gw_req_reply_fail (req, 404, "not_found", NULL,
-                           "organization '%s' not found", org);
+        gw_call_fail (req, EDGE_ERR_NOT_FOUND, NULL,
+                      "organization '%s' not found", org);
     else
-        s_reply_redis (req);
+        gw_req_reply_redis_failed (req, NULL, NULL);
 }
 
 
@@ -161,14 +151,14 @@ gw_orgs_adm_delete (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
 void
 gw_orgs_be_create (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
 {
-    const gw_principal_t *principal = gw_req_principal (req);
+    const gw_principal_t *principal = gw_req_caller (req);
     const char *operator_org = ctx->config->operator_org;
-    if (!principal || !operator_org || !*operator_org
+    if (!operator_org || !*operator_org
         || strcmp (principal->org, operator_org) != 0
         || !principal->is_administrator) {
-        gw_req_reply_fail (req, 403, "forbidden", NULL,
-                           "creating organizations through the backend API "
-                           "is reserved to the operator organization");
+        gw_call_fail (req, EDGE_ERR_FORBIDDEN, NULL,
+                      "creating organizations through the backend API "
+                      "is reserved to the operator organization");
         return;
     }
     char *by =
@@ -181,16 +171,16 @@ void
 gw_orgs_be_delete (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
 {
     (void) ctx;
-    const gw_principal_t *principal = gw_req_principal (req);
+    const gw_principal_t *principal = gw_req_caller (req);
     const char *org = gw_req_param (req, "orgName");
-    if (!principal || strcmp (principal->org, org) != 0) {
-        gw_req_reply_fail (req, 404, "not_found", NULL,
-                           "organization '%s' not found", org);
+    if (strcmp (principal->org, org) != 0) {
+        gw_call_fail (req, EDGE_ERR_NOT_FOUND, NULL,
+                      "organization '%s' not found", org);
         return;
     }
     if (!principal->is_administrator) {
-        gw_req_reply_fail (
-            req, 403, "forbidden", NULL,
+        gw_call_fail (
+            req, EDGE_ERR_FORBIDDEN, NULL,
             "deleting an organization requires the " GW_IDENT_ADMIN_ROLE
             " role");
         return;
