@@ -516,19 +516,19 @@ s_patch_password (gw_req_t *req,
     const char *old_hash = old->type == REDIS_REPLY_STRING ? old->str : NULL;
     if (machine->type == REDIS_REPLY_STRING
         && strcmp (machine->str, "1") == 0) {
-        gw_req_reply_fail (
-            req, 422, "machine_user", patch->reset ? "resetCreds" : "newPW",
+        gw_call_fail (
+            req, EDGE_ERR_MACHINE_USER, patch->reset ? "resetCreds" : "newPW",
             "user '%s' is a machine user and has no password", patch->username);
         return -1;
     }
     if (patch->old_pw && !gw_ident_verify_password (old_hash, patch->old_pw)) {
-        gw_req_reply_fail (req, 422, "wrong_password", "oldPW",
-                           "oldPW is not the current password");
+        gw_call_fail (req, EDGE_ERR_WRONG_PASSWORD, "oldPW",
+                      "oldPW is not the current password");
         return -1;
     }
     if (gw_ident_hash_password (new_pw, hash)) {
-        gw_req_reply_fail (req, 503, "redis_unavailable", NULL,
-                           "password hashing failed; try again later");
+        gw_call_fail (req, EDGE_ERR_REDIS, NULL,
+                      "password hashing failed; try again later");
         return -1;
     }
     *guard = old_hash ? gw_req_strdup (req, old_hash) : "";
