@@ -1,10 +1,11 @@
 /*  gw_adm - admin handlers: ping, hello task, task details.  */
 #include "gw_adm.h"
 #include "edge_json.h"
-#include "edge_keys.h"
 #include "edge_log.h"
 #include "edge_task.h"
 #include "edge_util.h"
+#include "gw_call.h"
+#include "gw_ident.h"
 #include <jansson.h>
 #include <stdlib.h>
 
@@ -16,20 +17,6 @@ static const edge_json_field_t s_hello_fields[] = {
     {"fail", EDGE_JSON_BOOL, false, 0, 0, false},
     {"orgName", EDGE_JSON_NAME, false, 0, 0, false},
 };
-
-
-//  1 when org exists, 0 when not, -1 when Redis failed.
-static int
-s_org_exists (edge_redis_t *redis, const char *org)
-{
-    redisReply *reply =
-        edge_redis_command (redis, "ZSCORE " EDGE_KEY_ORGS " %s", org);
-    int rc = !reply || reply->type == REDIS_REPLY_ERROR ? -1
-             : reply->type == REDIS_REPLY_NIL           ? 0
-                                                        : 1;
-    freeReplyObject (reply);
-    return rc;
-}
 
 
 void
@@ -61,16 +48,15 @@ gw_adm_hello (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
         return;
     }
     const char *org = edge_json_str (body, "orgName", NULL);
-    if (org) {
-        int rc = s_org_exists (gw_thread_redis (thread), org);
-        if (rc != 1) {
-            if (rc < 0)
-                gw_req_reply_redis_failed (req, NULL, NULL);
-            else
-                gw_req_reply_fail (req, 404, "not_found", "orgName",
-                                   "organization '%s' not found", org);
-            return;
-        }
+    edge_err_t rc =
+        org ? gw_ident_org_exists (gw_thread_redis (thread), org) : EDGE_ERR_OK;
+    if (rc == EDGE_ERR_NOT_FOUND) {
+        gw_call_fail (req, rc, "orgName", "organization '%s' not found", org);
+        return;
+    }
+    if (rc != EDGE_ERR_OK) {
+        gw_req_reply_redis_failed (req, NULL, NULL);
+        return;
     }
     edge_task_spec_t spec = {
         .type = "hello",
@@ -111,6 +97,6 @@ gw_adm_task_get (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
     else if (is_redis_error)
         gw_req_reply_redis_failed (req, NULL, NULL);
     else
-        gw_req_reply_fail (req, 404, "not_found", NULL, "task '%s' not found",
-                           name);
+        gw_call_fail (req, EDGE_ERR_NOT_FOUND, NULL, "task '%s' not found",
+                      name);
 }

@@ -6,7 +6,9 @@
 #include "gw_apikeys.h"
 #include "edge_log.h"
 #include "edge_util.h"
+#include "gw_call.h"
 #include "gw_ident.h"
+#include <sodium.h>
 #include <string.h>
 
 static const edge_json_field_t s_create_fields[] = {
@@ -16,20 +18,6 @@ static const edge_json_field_t s_delete_fields[] = {
     {"username", EDGE_JSON_NAME, true, 0, 0, false},
     {"keyId", EDGE_JSON_STRING, true, 1, 64, false},
 };
-
-
-//  The caller (set by the auth step); a missing one is a wiring bug: 500.
-static const gw_principal_t *
-s_principal (gw_req_t *req)
-{
-    const gw_principal_t *principal = gw_req_principal (req);
-    if (!principal) {
-        edge_error ("apikeys: route %s %s ran without a principal",
-                    gw_req_method (req), gw_req_path (req));
-        gw_req_reply_fail (req, 500, "internal", NULL, "internal error");
-    }
-    return principal;
-}
 
 
 //  True when key_id has the form gw_ident makes: 16 lowercase hex.
@@ -45,10 +33,8 @@ void
 gw_apikeys_create (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
 {
     (void) ctx;
-    const gw_principal_t *principal = s_principal (req);
+    const gw_principal_t *principal = gw_req_caller (req);
     edge_json_err_t err;
-    if (!principal)
-        return;
     //  No body: a key for the caller
     const char *username = principal->username;
     size_t len;
@@ -64,29 +50,28 @@ gw_apikeys_create (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
         username = edge_json_str (body, "username", username);
     }
     char key_id[GW_IDENT_KEY_ID_LEN + 1], api_key[GW_IDENT_API_KEY_MAX];
-    gw_ident_rc_t rc = gw_ident_api_key_new (
+    edge_err_t rc = gw_ident_api_key_new (
         gw_thread_redis (thread), principal->org, username, key_id, api_key);
-    if (rc == GW_IDENT_OK) {
+    if (rc == EDGE_ERR_OK) {
         edge_info ("API key %s for %s of %s made by %s", key_id, username,
                    principal->org, principal->username);
         json_t *answer = json_pack ("{s:s,s:s,s:s}", "username", username,
                                     "keyId", key_id, "apiKey", api_key);
         gw_req_reply_json (req, 201, answer);
     }
-    else if (rc == GW_IDENT_NOT_FOUND)
-        gw_req_reply_fail (req, 404, "not_found", NULL, "user '%s' not found",
-                           username);
-    else if (rc == GW_IDENT_NOT_MACHINE)
-        gw_req_reply_fail (req, 422, "not_a_machine_user", "username",
-                           "user '%s' is not a machine user; API keys are "
-                           "for machine users only",
-                           username);
-    else if (rc == GW_IDENT_REDIS)
+    else if (rc == EDGE_ERR_NOT_FOUND)
+        gw_call_fail (req, rc, NULL, "user '%s' not found", username);
+    else if (rc == EDGE_ERR_NOT_A_MACHINE_USER)
+        gw_call_fail (req, rc, "username",
+                      "user '%s' is not a machine user; API keys are for "
+                      "machine users only",
+                      username);
+    else if (rc == EDGE_ERR_REDIS)
         gw_req_reply_redis_failed (req, NULL, NULL);
     else //  a key id collided (64 random bits): a retry will do
-        gw_req_reply_fail (req, 500, "internal", NULL,
-                           "internal error; try again");
-    memset (api_key, 0, sizeof api_key);
+        gw_call_fail (req, EDGE_ERR_INTERNAL, NULL,
+                      "internal error; try again");
+    sodium_memzero (api_key, sizeof api_key);
 }
 
 
@@ -94,10 +79,8 @@ void
 gw_apikeys_delete (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
 {
     (void) ctx;
-    const gw_principal_t *principal = s_principal (req);
+    const gw_principal_t *principal = gw_req_caller (req);
     edge_json_err_t err;
-    if (!principal)
-        return;
     json_t *body = gw_req_json (req, &err);
     if (!body
         || edge_json_check (body, s_delete_fields, EDGE_COUNT (s_delete_fields),
@@ -107,19 +90,18 @@ gw_apikeys_delete (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
     }
     const char *username = edge_json_str (body, "username", NULL);
     const char *key_id = edge_json_str (body, "keyId", NULL);
-    gw_ident_rc_t rc = GW_IDENT_NOT_FOUND;
+    edge_err_t rc = EDGE_ERR_NOT_FOUND;
     if (s_key_id_is_valid (key_id))
         rc = gw_ident_api_key_delete (gw_thread_redis (thread), principal->org,
                                       username, key_id);
-    if (rc == GW_IDENT_OK) {
+    if (rc == EDGE_ERR_OK) {
         edge_info ("API key %s of %s in %s deleted by %s", key_id, username,
                    principal->org, principal->username);
         gw_req_reply_data (req, 204, "application/json", "", 0);
     }
-    else if (rc == GW_IDENT_NOT_FOUND)
-        gw_req_reply_fail (req, 404, "not_found", NULL,
-                           "API key '%s' of user '%s' not found",
-                           s_key_id_is_valid (key_id) ? key_id : "?", username);
+    else if (rc == EDGE_ERR_NOT_FOUND)
+        gw_call_fail (req, rc, NULL, "API key '%s' of user '%s' not found",
+                      s_key_id_is_valid (key_id) ? key_id : "?", username);
     else
         gw_req_reply_redis_failed (req, NULL, NULL);
 }

@@ -55,19 +55,19 @@ gw_bauth_auth_token (const gw_req_t *req, bool *is_ambiguous)
 
 
 static int
-s_token_failure (gw_ident_rc_t rc, edge_json_err_t *err)
+s_token_failure (edge_err_t rc, edge_json_err_t *err)
 {
     switch (rc) {
-        case GW_IDENT_WRONG_KIND:
+        case EDGE_ERR_WRONG_KIND:
             return edge_json_err_set (
                 err, 401, "unauthorized", NULL,
                 "a session token cannot authenticate requests: exchange it "
                 "for an auth token at POST /be/v1/auth");
-        case GW_IDENT_USER_GONE:
+        case EDGE_ERR_USER_GONE:
             return edge_json_err_set (err, 401, "unauthorized", NULL,
                                       "the auth token's user no longer "
                                       "exists");
-        case GW_IDENT_REDIS:
+        case EDGE_ERR_REDIS:
             return edge_json_err_set (err, 503, "redis_unavailable", NULL,
                                       "Redis is unavailable; try again later");
         default:
@@ -85,27 +85,27 @@ s_by_token (edge_redis_t *redis,
             edge_json_err_t *err)
 {
     if (!*token || strlen (token) > S_SECRET_MAX)
-        return s_token_failure (GW_IDENT_NOT_FOUND, err);
-    gw_ident_rc_t rc =
+        return s_token_failure (EDGE_ERR_NOT_FOUND, err);
+    edge_err_t rc =
         gw_ident_principal_by_token (redis, token, GW_IDENT_AUTH, principal);
-    return rc == GW_IDENT_OK ? 0 : s_token_failure (rc, err);
+    return rc == EDGE_ERR_OK ? 0 : s_token_failure (rc, err);
 }
 
 
 static int
-s_key_failure (gw_ident_rc_t rc, edge_json_err_t *err)
+s_key_failure (edge_err_t rc, edge_json_err_t *err)
 {
     switch (rc) {
-        case GW_IDENT_MISMATCH:
+        case EDGE_ERR_MISMATCH:
             return edge_json_err_set (err, 401, "unauthorized", NULL,
                                       "wrong API key");
-        case GW_IDENT_WRONG_USER:
+        case EDGE_ERR_WRONG_USER:
             return edge_json_err_set (err, 401, "unauthorized", NULL,
                                       "the API key belongs to another user");
-        case GW_IDENT_USER_GONE:
+        case EDGE_ERR_USER_GONE:
             return edge_json_err_set (err, 401, "unauthorized", NULL,
                                       "the API key's user no longer exists");
-        case GW_IDENT_REDIS:
+        case EDGE_ERR_REDIS:
             return edge_json_err_set (err, 503, "redis_unavailable", NULL,
                                       "Redis is unavailable; try again later");
         default:
@@ -135,10 +135,10 @@ s_by_key (gw_req_t *req,
                                   "invalid " GW_BAUTH_USER_HEADER
                                   " (expected ^[A-Za-z0-9_]{2,50}$)");
     if (strlen (key) > S_SECRET_MAX)
-        return s_key_failure (GW_IDENT_NOT_FOUND, err);
-    gw_ident_rc_t rc =
+        return s_key_failure (EDGE_ERR_NOT_FOUND, err);
+    edge_err_t rc =
         gw_ident_principal_by_key (redis, org, user, key, principal);
-    return rc == GW_IDENT_OK ? 0 : s_key_failure (rc, err);
+    return rc == EDGE_ERR_OK ? 0 : s_key_failure (rc, err);
 }
 
 

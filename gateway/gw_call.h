@@ -29,7 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define GW_CALL_KEYS_MAX 16
+#define GW_CALL_KEYS_MAX 40 //  users: 6 keys and one per role (32)
 #define GW_CALL_ARGS_MAX 96
 
 //  A script's keys and arguments. A plain value on the handler's stack.

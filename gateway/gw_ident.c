@@ -136,20 +136,20 @@ s_str_at (const redisReply *reply, size_t i)
 
 
 //  Map a failure word ({'none'}, {'kind'}, {'gone'}, {'user'}) to its rc.
-static gw_ident_rc_t
+static edge_err_t
 s_failure_rc (const redisReply *reply, const char *what)
 {
     const char *word = s_str_at (reply, 0);
     if (strcmp (word, "none") == 0)
-        return GW_IDENT_NOT_FOUND;
+        return EDGE_ERR_NOT_FOUND;
     if (strcmp (word, "kind") == 0)
-        return GW_IDENT_WRONG_KIND;
+        return EDGE_ERR_WRONG_KIND;
     if (strcmp (word, "gone") == 0)
-        return GW_IDENT_USER_GONE;
+        return EDGE_ERR_USER_GONE;
     if (strcmp (word, "user") == 0)
-        return GW_IDENT_WRONG_USER;
+        return EDGE_ERR_WRONG_USER;
     s_warn_reply (reply, what);
-    return GW_IDENT_REDIS;
+    return EDGE_ERR_REDIS;
 }
 
 
@@ -172,7 +172,7 @@ s_read_rights (const redisReply *reply, size_t first, gw_principal_t *p)
 
 
 //  Read {'ok', org, user, machine, admin, perms...} into principal.
-static gw_ident_rc_t
+static edge_err_t
 s_read_principal (const redisReply *reply,
                   gw_principal_t *principal,
                   const char *what)
@@ -184,9 +184,9 @@ s_read_principal (const redisReply *reply,
     if (!principal->org[0] || !principal->username[0]
         || s_read_rights (reply, 3, principal)) {
         s_warn_reply (reply, what);
-        return GW_IDENT_REDIS;
+        return EDGE_ERR_REDIS;
     }
-    return GW_IDENT_OK;
+    return EDGE_ERR_OK;
 }
 
 
@@ -200,14 +200,14 @@ s_is_ok (const redisReply *reply)
 
 
 //  Map an array script reply with a failure word to an rc (NULL: Redis).
-static gw_ident_rc_t
+static edge_err_t
 s_array_failure (const redisReply *reply, const char *what)
 {
     if (!reply)
-        return GW_IDENT_REDIS;
+        return EDGE_ERR_REDIS;
     if (reply->type != REDIS_REPLY_ARRAY) {
         s_warn_reply (reply, what);
-        return GW_IDENT_REDIS;
+        return EDGE_ERR_REDIS;
     }
     return s_failure_rc (reply, what);
 }
@@ -216,7 +216,7 @@ s_array_failure (const redisReply *reply, const char *what)
 //  ----------------------------------------------------------------------
 //  Tokens
 
-gw_ident_rc_t
+edge_err_t
 gw_ident_session_new (edge_redis_t *redis,
                       const char *org,
                       const char *username,
@@ -236,16 +236,16 @@ gw_ident_session_new (edge_redis_t *redis,
     s_add_resources (args, &nargs);
     redisReply *reply = edge_redis_eval (redis, &gw_lua_ident_session_new, 1,
                                          keys, nargs, args);
-    gw_ident_rc_t rc;
+    edge_err_t rc;
     if (s_is_ok (reply)) {
         rc = s_read_principal (reply, principal, "session");
         snprintf (principal->token_sha, sizeof principal->token_sha, "%s", sha);
     }
     else {
         rc = s_array_failure (reply, "session");
-        rc = rc == GW_IDENT_USER_GONE ? GW_IDENT_NOT_FOUND : rc;
+        rc = rc == EDGE_ERR_USER_GONE ? EDGE_ERR_NOT_FOUND : rc;
     }
-    if (rc != GW_IDENT_OK)
+    if (rc != EDGE_ERR_OK)
         sodium_memzero (token, GW_IDENT_TOKEN_MAX);
     freeReplyObject (reply);
     free (key);
@@ -253,7 +253,7 @@ gw_ident_session_new (edge_redis_t *redis,
 }
 
 
-gw_ident_rc_t
+edge_err_t
 gw_ident_auth_new (edge_redis_t *redis,
                    const char *session_token,
                    int64_t ttl_s,
@@ -272,15 +272,15 @@ gw_ident_auth_new (edge_redis_t *redis,
     const char *args[5] = {"session", ttl, iso, session_sha, sha};
     redisReply *reply =
         edge_redis_eval (redis, &gw_lua_ident_auth_new, 2, keys, 5, args);
-    gw_ident_rc_t rc;
+    edge_err_t rc;
     if (s_is_ok (reply) && reply->elements == 2
         && reply->element[1]->type == REDIS_REPLY_INTEGER) {
         *expires_in_s = (reply->element[1]->integer + 999) / 1000;
-        rc = GW_IDENT_OK;
+        rc = EDGE_ERR_OK;
     }
     else
         rc = s_array_failure (reply, "auth token");
-    if (rc != GW_IDENT_OK)
+    if (rc != EDGE_ERR_OK)
         sodium_memzero (token, GW_IDENT_TOKEN_MAX);
     freeReplyObject (reply);
     free (key);
@@ -289,7 +289,7 @@ gw_ident_auth_new (edge_redis_t *redis,
 }
 
 
-gw_ident_rc_t
+edge_err_t
 gw_ident_principal_by_token (edge_redis_t *redis,
                              const char *token,
                              gw_ident_kind_t kind,
@@ -305,7 +305,7 @@ gw_ident_principal_by_token (edge_redis_t *redis,
     s_add_resources (args, &nargs);
     redisReply *reply =
         edge_redis_eval (redis, &gw_lua_ident_principal, 1, keys, nargs, args);
-    gw_ident_rc_t rc;
+    edge_err_t rc;
     if (s_is_ok (reply)) {
         rc = s_read_principal (reply, principal, "token lookup");
         snprintf (principal->token_sha, sizeof principal->token_sha, "%s", sha);
@@ -318,7 +318,7 @@ gw_ident_principal_by_token (edge_redis_t *redis,
 }
 
 
-gw_ident_rc_t
+edge_err_t
 gw_ident_logout (edge_redis_t *redis, const char *token)
 {
     edge_assert (redis && token);
@@ -329,9 +329,9 @@ gw_ident_logout (edge_redis_t *redis, const char *token)
     const char *args[1] = {sha};
     redisReply *reply =
         edge_redis_eval (redis, &gw_lua_ident_logout, 1, keys, 1, args);
-    gw_ident_rc_t rc = GW_IDENT_REDIS;
+    edge_err_t rc = EDGE_ERR_REDIS;
     if (reply && reply->type == REDIS_REPLY_INTEGER)
-        rc = reply->integer == 1 ? GW_IDENT_OK : GW_IDENT_NOT_FOUND;
+        rc = reply->integer == 1 ? EDGE_ERR_OK : EDGE_ERR_NOT_FOUND;
     else
         s_warn_reply (reply, "logout");
     freeReplyObject (reply);
@@ -340,7 +340,7 @@ gw_ident_logout (edge_redis_t *redis, const char *token)
 }
 
 
-gw_ident_rc_t
+edge_err_t
 gw_ident_revoke_user_tokens (edge_redis_t *redis,
                              const char *org,
                              const char *username)
@@ -351,9 +351,9 @@ gw_ident_revoke_user_tokens (edge_redis_t *redis,
     const char *keys[2] = {user_tokens, org_tokens};
     redisReply *reply =
         edge_redis_eval (redis, &gw_lua_ident_revoke_user, 2, keys, 0, NULL);
-    gw_ident_rc_t rc = GW_IDENT_REDIS;
+    edge_err_t rc = EDGE_ERR_REDIS;
     if (reply && reply->type == REDIS_REPLY_INTEGER)
-        rc = GW_IDENT_OK;
+        rc = EDGE_ERR_OK;
     else
         s_warn_reply (reply, "token revocation");
     freeReplyObject (reply);
@@ -383,7 +383,7 @@ gw_ident_api_key_make (char *key_id, char *api_key, char *sha)
 }
 
 
-gw_ident_rc_t
+edge_err_t
 gw_ident_api_key_new (edge_redis_t *redis,
                       const char *org,
                       const char *username,
@@ -403,20 +403,20 @@ gw_ident_api_key_new (edge_redis_t *redis,
     const char *args[5] = {key_id, username, sha, ms, iso};
     redisReply *reply =
         edge_redis_eval (redis, &gw_lua_ident_key_new, 4, keys, 5, args);
-    gw_ident_rc_t rc = GW_IDENT_REDIS;
+    edge_err_t rc = EDGE_ERR_REDIS;
     if (reply && reply->type == REDIS_REPLY_STRING) {
         if (strcmp (reply->str, "ok") == 0)
-            rc = GW_IDENT_OK;
+            rc = EDGE_ERR_OK;
         else if (strcmp (reply->str, "none") == 0)
-            rc = GW_IDENT_NOT_FOUND;
+            rc = EDGE_ERR_NOT_FOUND;
         else if (strcmp (reply->str, "person") == 0)
-            rc = GW_IDENT_NOT_MACHINE;
+            rc = EDGE_ERR_NOT_A_MACHINE_USER;
         else
-            rc = GW_IDENT_CONFLICT; //  64 random bits collided
+            rc = EDGE_ERR_CONFLICT; //  64 random bits collided
     }
     else
         s_warn_reply (reply, "API key create");
-    if (rc != GW_IDENT_OK)
+    if (rc != EDGE_ERR_OK)
         sodium_memzero (api_key, GW_IDENT_API_KEY_MAX);
     freeReplyObject (reply);
     for (size_t i = 0; i < 4; i++)
@@ -425,7 +425,7 @@ gw_ident_api_key_new (edge_redis_t *redis,
 }
 
 
-gw_ident_rc_t
+edge_err_t
 gw_ident_api_key_delete (edge_redis_t *redis,
                          const char *org,
                          const char *username,
@@ -438,9 +438,9 @@ gw_ident_api_key_delete (edge_redis_t *redis,
     const char *args[2] = {key_id, username};
     redisReply *reply =
         edge_redis_eval (redis, &gw_lua_ident_key_delete, 3, keys, 2, args);
-    gw_ident_rc_t rc = GW_IDENT_REDIS;
+    edge_err_t rc = EDGE_ERR_REDIS;
     if (reply && reply->type == REDIS_REPLY_INTEGER)
-        rc = reply->integer == 1 ? GW_IDENT_OK : GW_IDENT_NOT_FOUND;
+        rc = reply->integer == 1 ? EDGE_ERR_OK : EDGE_ERR_NOT_FOUND;
     else
         s_warn_reply (reply, "API key delete");
     freeReplyObject (reply);
@@ -469,7 +469,7 @@ s_key_split (const char *api_key, char *key_id)
 
 //  Compare the stored sha (reply element 1) with the secret's, in
 //  constant time, then read the rights.
-static gw_ident_rc_t
+static edge_err_t
 s_key_check (const redisReply *reply,
              const char *secret,
              gw_principal_t *principal)
@@ -479,19 +479,19 @@ s_key_check (const redisReply *reply,
     const char *stored = s_str_at (reply, 1);
     if (strlen (stored) != GW_IDENT_SHA_HEX - 1) {
         s_warn_reply (reply, "API key lookup");
-        return GW_IDENT_REDIS;
+        return EDGE_ERR_REDIS;
     }
     if (!edge_ct_equal (stored, sha, GW_IDENT_SHA_HEX - 1))
-        return GW_IDENT_MISMATCH;
+        return EDGE_ERR_MISMATCH;
     if (s_read_rights (reply, 2, principal)) {
         s_warn_reply (reply, "API key lookup");
-        return GW_IDENT_REDIS;
+        return EDGE_ERR_REDIS;
     }
-    return GW_IDENT_OK;
+    return EDGE_ERR_OK;
 }
 
 
-gw_ident_rc_t
+edge_err_t
 gw_ident_principal_by_key (edge_redis_t *redis,
                            const char *org,
                            const char *username,
@@ -503,7 +503,7 @@ gw_ident_principal_by_key (edge_redis_t *redis,
     char key_id[GW_IDENT_KEY_ID_LEN + 1];
     const char *secret = s_key_split (api_key, key_id);
     if (!secret || !edge_name_is_valid (org) || !edge_name_is_valid (username))
-        return GW_IDENT_NOT_FOUND; //  names become key names: never unchecked
+        return EDGE_ERR_NOT_FOUND; //  names become key names: never unchecked
     char *owned[3] = {edge_key_api_key (org, key_id),
                       edge_key_user (org, username),
                       edge_key_user_keys (org, username)};
@@ -513,12 +513,12 @@ gw_ident_principal_by_key (edge_redis_t *redis,
     s_add_resources (args, &nargs);
     redisReply *reply = edge_redis_eval (redis, &gw_lua_ident_key_principal, 3,
                                          keys, nargs, args);
-    gw_ident_rc_t rc;
+    edge_err_t rc;
     if (s_is_ok (reply))
         rc = s_key_check (reply, secret, principal);
     else
         rc = s_array_failure (reply, "API key lookup");
-    if (rc == GW_IDENT_OK) {
+    if (rc == EDGE_ERR_OK) {
         snprintf (principal->org, sizeof principal->org, "%s", org);
         snprintf (principal->username, sizeof principal->username, "%s",
                   username);
@@ -536,7 +536,7 @@ gw_ident_principal_by_key (edge_redis_t *redis,
 //  ----------------------------------------------------------------------
 //  Login support
 
-gw_ident_rc_t
+edge_err_t
 gw_ident_user_pwhash (edge_redis_t *redis,
                       const char *org,
                       const char *username,
@@ -550,10 +550,10 @@ gw_ident_user_pwhash (edge_redis_t *redis,
     redisReply *reply =
         edge_redis_command (redis, "HMGET %s username machine pwhash", key);
     free (key);
-    gw_ident_rc_t rc = GW_IDENT_REDIS;
+    edge_err_t rc = EDGE_ERR_REDIS;
     if (reply && reply->type == REDIS_REPLY_ARRAY && reply->elements == 3) {
-        rc = reply->element[0]->type == REDIS_REPLY_STRING ? GW_IDENT_OK
-                                                           : GW_IDENT_NOT_FOUND;
+        rc = reply->element[0]->type == REDIS_REPLY_STRING ? EDGE_ERR_OK
+                                                           : EDGE_ERR_NOT_FOUND;
         *is_machine = strcmp (s_str_at (reply, 1), "1") == 0;
         const char *hash = s_str_at (reply, 2);
         if (strlen (hash) < GW_IDENT_PWHASH_MAX)
@@ -579,7 +579,7 @@ s_login_keys (const char *org,
 }
 
 
-gw_ident_rc_t
+edge_err_t
 gw_ident_login_begin (edge_redis_t *redis,
                       const char *org,
                       const char *username,
@@ -599,10 +599,10 @@ gw_ident_login_begin (edge_redis_t *redis,
     const char *args[3] = {args_text[0], args_text[1], args_text[2]};
     redisReply *reply = edge_redis_eval (redis, &gw_lua_ident_login_begin,
                                          nkeys, (const char **) keys, 3, args);
-    gw_ident_rc_t rc = GW_IDENT_REDIS;
+    edge_err_t rc = EDGE_ERR_REDIS;
     *retry_after_s = 0;
     if (reply && reply->type == REDIS_REPLY_INTEGER) {
-        rc = reply->integer > 0 ? GW_IDENT_LIMITED : GW_IDENT_OK;
+        rc = reply->integer > 0 ? EDGE_ERR_RATE_LIMITED : EDGE_ERR_OK;
         *retry_after_s = (reply->integer + 999) / 1000;
     }
     else
@@ -614,7 +614,7 @@ gw_ident_login_begin (edge_redis_t *redis,
 }
 
 
-gw_ident_rc_t
+edge_err_t
 gw_ident_login_succeeded (edge_redis_t *redis,
                           const char *org,
                           const char *username,
@@ -625,9 +625,9 @@ gw_ident_login_succeeded (edge_redis_t *redis,
     int nkeys = s_login_keys (org, username, addr, keys);
     redisReply *reply = edge_redis_eval (redis, &gw_lua_ident_login_succeeded,
                                          nkeys, (const char **) keys, 0, NULL);
-    gw_ident_rc_t rc = GW_IDENT_REDIS;
+    edge_err_t rc = EDGE_ERR_REDIS;
     if (reply && reply->type == REDIS_REPLY_INTEGER)
-        rc = GW_IDENT_OK;
+        rc = EDGE_ERR_OK;
     else
         s_warn_reply (reply, "login success count");
     freeReplyObject (reply);

@@ -9,6 +9,7 @@
     borrowed; strings written out go to caller-provided buffers.  */
 #ifndef GW_IDENT_H_INCLUDED
 #define GW_IDENT_H_INCLUDED
+#include "edge_err.h"
 #include "edge_redis.h"
 #include "gw_principal.h"
 #include <jansson.h>
@@ -23,19 +24,13 @@
 #define GW_IDENT_API_KEY_MAX  64  //  "keyId.secret" (60 chars) + NUL fits
 #define GW_IDENT_SHA_HEX      65  //  SHA-256 hex + NUL
 
-typedef enum {
-    GW_IDENT_OK = 0,
-    GW_IDENT_NOT_FOUND,   //  no such org, user, key or token (or expired,
-                          //  revoked)
-    GW_IDENT_CONFLICT,    //  already exists
-    GW_IDENT_WRONG_KIND,  //  a token of the other kind (session vs auth)
-    GW_IDENT_USER_GONE,   //  the token's or key's user no longer exists
-    GW_IDENT_MISMATCH,    //  API key: wrong secret
-    GW_IDENT_WRONG_USER,  //  API key: the key of another user
-    GW_IDENT_NOT_MACHINE, //  the user is a person (API keys: machines only)
-    GW_IDENT_LIMITED,     //  login rate limit reached
-    GW_IDENT_REDIS        //  Redis failed or answered oddly (503)
-} gw_ident_rc_t;
+//  Results are edge_err_t: EDGE_ERR_OK, or NOT_FOUND (no such org, user,
+//  key or token; or expired, revoked), CONFLICT (already exists),
+//  WRONG_KIND (a token of the other kind, session vs auth), USER_GONE (the
+//  token's or key's user no longer exists), MISMATCH (API key: wrong
+//  secret), WRONG_USER (API key: the key of another user),
+//  NOT_A_MACHINE_USER (API keys are for machines only), RATE_LIMITED
+//  (login rate limit reached), REDIS (Redis failed or answered oddly).
 
 typedef enum { GW_IDENT_SESSION = 0, GW_IDENT_AUTH } gw_ident_kind_t;
 
@@ -70,17 +65,17 @@ typedef struct {
 //  Create the org in one Lua script: its EDGE_KEY_ORGS entry, info hash,
 //  role Administrators with every maximum, the admin user (roles
 //  ["Administrators"], firstname "Admin", surname = org name, pwhash).
-//  created_ms is the creation time. GW_IDENT_CONFLICT when the org exists.
-gw_ident_rc_t gw_ident_org_create (edge_redis_t *redis,
-                                   const gw_ident_org_t *org,
-                                   const char *pwhash,
-                                   int64_t created_ms);
+//  created_ms is the creation time. EDGE_ERR_CONFLICT when the org exists.
+edge_err_t gw_ident_org_create (edge_redis_t *redis,
+                                const gw_ident_org_t *org,
+                                const char *pwhash,
+                                int64_t created_ms);
 //  Delete every key of the org (SCAN + UNLINK, batched), its tokens, its
-//  task records, and its EDGE_KEY_ORGS entry; nothing else. GW_IDENT_NOT_FOUND
+//  task records, and its EDGE_KEY_ORGS entry; nothing else. EDGE_ERR_NOT_FOUND
 //  when the org does not exist.
-gw_ident_rc_t gw_ident_org_delete (edge_redis_t *redis, const char *org);
-//  GW_IDENT_OK when the org exists, GW_IDENT_NOT_FOUND when not.
-gw_ident_rc_t gw_ident_org_exists (edge_redis_t *redis, const char *org);
+edge_err_t gw_ident_org_delete (edge_redis_t *redis, const char *org);
+//  EDGE_ERR_OK when the org exists, EDGE_ERR_NOT_FOUND when not.
+edge_err_t gw_ident_org_exists (edge_redis_t *redis, const char *org);
 
 //  ----------------------------------------------------------------------
 //  Tokens: 32 random bytes, base64url (43 characters), stored by sha with
@@ -91,38 +86,38 @@ void gw_ident_sha (const char *secret, char *sha);
 //  Log in (the password was checked): a new session token for the user
 //  into token (GW_IDENT_TOKEN_MAX), living ttl_s seconds; fills principal
 //  (perms included).
-//  GW_IDENT_NOT_FOUND when the user does not exist.
-gw_ident_rc_t gw_ident_session_new (edge_redis_t *redis,
-                                    const char *org,
-                                    const char *username,
-                                    int64_t ttl_s,
-                                    char *token,
-                                    gw_principal_t *principal);
-//  A new auth token from a session token, living ttl_s seconds but never
-//  past its session; *expires_in_s says how long. GW_IDENT_NOT_FOUND
-//  (unknown, expired, revoked), GW_IDENT_WRONG_KIND (not a session token),
-//  GW_IDENT_USER_GONE.
-gw_ident_rc_t gw_ident_auth_new (edge_redis_t *redis,
-                                 const char *session_token,
+//  EDGE_ERR_NOT_FOUND when the user does not exist.
+edge_err_t gw_ident_session_new (edge_redis_t *redis,
+                                 const char *org,
+                                 const char *username,
                                  int64_t ttl_s,
                                  char *token,
-                                 int64_t *expires_in_s);
+                                 gw_principal_t *principal);
+//  A new auth token from a session token, living ttl_s seconds but never
+//  past its session; *expires_in_s says how long. EDGE_ERR_NOT_FOUND
+//  (unknown, expired, revoked), EDGE_ERR_WRONG_KIND (not a session token),
+//  EDGE_ERR_USER_GONE.
+edge_err_t gw_ident_auth_new (edge_redis_t *redis,
+                              const char *session_token,
+                              int64_t ttl_s,
+                              char *token,
+                              int64_t *expires_in_s);
 //  The principal of a token of the given kind, in one round trip: org,
 //  username, machine flag, OR of the roles' permissions, Administrators.
 //  Same failures as gw_ident_auth_new.
-gw_ident_rc_t gw_ident_principal_by_token (edge_redis_t *redis,
-                                           const char *token,
-                                           gw_ident_kind_t kind,
-                                           gw_principal_t *principal);
+edge_err_t gw_ident_principal_by_token (edge_redis_t *redis,
+                                        const char *token,
+                                        gw_ident_kind_t kind,
+                                        gw_principal_t *principal);
 //  Log out with a session token or an auth token: the session and every
-//  auth token made from it stop working. GW_IDENT_NOT_FOUND when the token
+//  auth token made from it stop working. EDGE_ERR_NOT_FOUND when the token
 //  is unknown.
-gw_ident_rc_t gw_ident_logout (edge_redis_t *redis, const char *token);
+edge_err_t gw_ident_logout (edge_redis_t *redis, const char *token);
 //  Revoke every token of a user (after deleting it, for instance). OK also
 //  when there were none.
-gw_ident_rc_t gw_ident_revoke_user_tokens (edge_redis_t *redis,
-                                           const char *org,
-                                           const char *username);
+edge_err_t gw_ident_revoke_user_tokens (edge_redis_t *redis,
+                                        const char *org,
+                                        const char *username);
 
 //  ----------------------------------------------------------------------
 //  API keys: "keyId.secret"; edge_key_api_key holds keyId, username,
@@ -134,60 +129,60 @@ gw_ident_rc_t gw_ident_revoke_user_tokens (edge_redis_t *redis,
 //  (GW_IDENT_SHA_HEX). For callers that store the key in their own script.
 void gw_ident_api_key_make (char *key_id, char *api_key, char *sha);
 //  Make and store a key for the machine user org/username. Fills key_id and
-//  api_key (shown once). GW_IDENT_NOT_FOUND (no such user),
-//  GW_IDENT_NOT_MACHINE (a person).
-gw_ident_rc_t gw_ident_api_key_new (edge_redis_t *redis,
+//  api_key (shown once). EDGE_ERR_NOT_FOUND (no such user),
+//  EDGE_ERR_NOT_A_MACHINE_USER (a person).
+edge_err_t gw_ident_api_key_new (edge_redis_t *redis,
+                                 const char *org,
+                                 const char *username,
+                                 char *key_id,
+                                 char *api_key);
+//  Delete a key of org/username. EDGE_ERR_NOT_FOUND when the user has no
+//  such key.
+edge_err_t gw_ident_api_key_delete (edge_redis_t *redis,
                                     const char *org,
                                     const char *username,
-                                    char *key_id,
-                                    char *api_key);
-//  Delete a key of org/username. GW_IDENT_NOT_FOUND when the user has no
-//  such key.
-gw_ident_rc_t gw_ident_api_key_delete (edge_redis_t *redis,
-                                       const char *org,
-                                       const char *username,
-                                       const char *key_id);
-//  The principal of an API-key triple. GW_IDENT_NOT_FOUND (no such key in
+                                    const char *key_id);
+//  The principal of an API-key triple. EDGE_ERR_NOT_FOUND (no such key in
 //  that org, malformed key text, or org/username not valid names),
-//  GW_IDENT_MISMATCH (wrong secret),
-//  GW_IDENT_WRONG_USER (the key of another user), GW_IDENT_USER_GONE.
-gw_ident_rc_t gw_ident_principal_by_key (edge_redis_t *redis,
-                                         const char *org,
-                                         const char *username,
-                                         const char *api_key,
-                                         gw_principal_t *principal);
+//  EDGE_ERR_MISMATCH (wrong secret),
+//  EDGE_ERR_WRONG_USER (the key of another user), EDGE_ERR_USER_GONE.
+edge_err_t gw_ident_principal_by_key (edge_redis_t *redis,
+                                      const char *org,
+                                      const char *username,
+                                      const char *api_key,
+                                      gw_principal_t *principal);
 
 //  ----------------------------------------------------------------------
 //  Login support
 
 //  The user's password hash (GW_IDENT_PWHASH_MAX; "" for machine users)
-//  and machine flag. GW_IDENT_NOT_FOUND when no such org or user.
-gw_ident_rc_t gw_ident_user_pwhash (edge_redis_t *redis,
-                                    const char *org,
-                                    const char *username,
-                                    char *pwhash,
-                                    bool *is_machine);
+//  and machine flag. EDGE_ERR_NOT_FOUND when no such org or user.
+edge_err_t gw_ident_user_pwhash (edge_redis_t *redis,
+                                 const char *org,
+                                 const char *username,
+                                 char *pwhash,
+                                 bool *is_machine);
 //  Before any password work: check the failed-login counters of (org,
 //  username) and of the client address (NULL or "" = not counted) and, in
 //  the same step, count this attempt as a failure, so that concurrent
-//  attempts cannot overrun a limit. GW_IDENT_LIMITED with *retry_after_s
+//  attempts cannot overrun a limit. EDGE_ERR_RATE_LIMITED with *retry_after_s
 //  (>= 1) when either counter reached its maximum within its window (a
 //  window of window_s starts at a counter's first failure); else
-//  GW_IDENT_OK, the attempt counted.
-gw_ident_rc_t gw_ident_login_begin (edge_redis_t *redis,
-                                    const char *org,
-                                    const char *username,
-                                    const char *addr,
-                                    int64_t max_user,
-                                    int64_t max_addr,
-                                    int64_t window_s,
-                                    int64_t *retry_after_s);
+//  EDGE_ERR_OK, the attempt counted.
+edge_err_t gw_ident_login_begin (edge_redis_t *redis,
+                                 const char *org,
+                                 const char *username,
+                                 const char *addr,
+                                 int64_t max_user,
+                                 int64_t max_addr,
+                                 int64_t window_s,
+                                 int64_t *retry_after_s);
 //  The attempt counted by gw_ident_login_begin succeeded: clear the user's
 //  counter and take the attempt back from the address's counter.
-gw_ident_rc_t gw_ident_login_succeeded (edge_redis_t *redis,
-                                        const char *org,
-                                        const char *username,
-                                        const char *addr);
+edge_err_t gw_ident_login_succeeded (edge_redis_t *redis,
+                                     const char *org,
+                                     const char *username,
+                                     const char *addr);
 
 //  ----------------------------------------------------------------------
 //  Permissions

@@ -27,7 +27,7 @@ s_warn_reply (const redisReply *reply, const char *what)
 }
 
 
-gw_ident_rc_t
+edge_err_t
 gw_ident_org_create (edge_redis_t *redis,
                      const gw_ident_org_t *org,
                      const char *pwhash,
@@ -61,9 +61,9 @@ gw_ident_org_create (edge_redis_t *redis,
                            perms_text};
     redisReply *reply =
         edge_redis_eval (redis, &gw_lua_ident_org_create, 6, keys, 8, args);
-    gw_ident_rc_t rc = GW_IDENT_REDIS;
+    edge_err_t rc = EDGE_ERR_REDIS;
     if (reply && reply->type == REDIS_REPLY_INTEGER)
-        rc = reply->integer == 1 ? GW_IDENT_OK : GW_IDENT_CONFLICT;
+        rc = reply->integer == 1 ? EDGE_ERR_OK : EDGE_ERR_CONFLICT;
     else
         s_warn_reply (reply, "org create");
     freeReplyObject (reply);
@@ -74,17 +74,17 @@ gw_ident_org_create (edge_redis_t *redis,
 }
 
 
-gw_ident_rc_t
+edge_err_t
 gw_ident_org_exists (edge_redis_t *redis, const char *org)
 {
     edge_assert (redis && org);
     redisReply *reply =
         edge_redis_command (redis, "ZSCORE " EDGE_KEY_ORGS " %s", org);
-    gw_ident_rc_t rc = GW_IDENT_REDIS;
+    edge_err_t rc = EDGE_ERR_REDIS;
     if (reply && reply->type == REDIS_REPLY_STRING)
-        rc = GW_IDENT_OK;
+        rc = EDGE_ERR_OK;
     else if (reply && reply->type == REDIS_REPLY_NIL)
-        rc = GW_IDENT_NOT_FOUND;
+        rc = EDGE_ERR_NOT_FOUND;
     else
         s_warn_reply (reply, "org lookup");
     freeReplyObject (reply);
@@ -173,12 +173,12 @@ s_scan_unlink (edge_redis_t *redis,
 }
 
 
-gw_ident_rc_t
+edge_err_t
 gw_ident_org_delete (edge_redis_t *redis, const char *org)
 {
     edge_assert (redis && org);
-    gw_ident_rc_t rc = gw_ident_org_exists (redis, org);
-    if (rc != GW_IDENT_OK)
+    edge_err_t rc = gw_ident_org_exists (redis, org);
+    if (rc != EDGE_ERR_OK)
         return rc;
     char *tokens = edge_key_org_tokens (org);
     char *tasks = edge_key_org_tasks (org);
@@ -191,7 +191,7 @@ gw_ident_org_delete (edge_redis_t *redis, const char *org)
         || s_scan_unlink (redis, "ZSCAN", tasks, NULL, EDGE_KEY_TASK_PREFIX,
                           NULL)
         || s_scan_unlink (redis, "SCAN", NULL, match, "", tokens))
-        rc = GW_IDENT_REDIS;
+        rc = EDGE_ERR_REDIS;
     else {
         const char *keys[2] = {tokens, EDGE_KEY_ORGS};
         const char *args[1] = {org};
@@ -199,7 +199,7 @@ gw_ident_org_delete (edge_redis_t *redis, const char *org)
             edge_redis_eval (redis, &gw_lua_ident_org_finish, 2, keys, 1, args);
         if (!reply || reply->type != REDIS_REPLY_INTEGER) {
             s_warn_reply (reply, "org delete");
-            rc = GW_IDENT_REDIS;
+            rc = EDGE_ERR_REDIS;
         }
         freeReplyObject (reply);
     }

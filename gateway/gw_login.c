@@ -5,6 +5,7 @@
 #include "gw_login.h"
 #include "edge_log.h"
 #include "gw_bauth.h"
+#include "gw_call.h"
 #include "gw_ident.h"
 #include "gw_server.h"
 #include <sodium.h>
@@ -27,17 +28,9 @@ s_refuse_api_key (gw_req_t *req, const char *what)
 {
     if (!gw_bauth_has_api_key_header (req))
         return false;
-    gw_req_reply_fail (req, 400, "api_key_not_allowed", NULL,
-                       "API-key authentication cannot be used to %s", what);
+    gw_call_fail (req, EDGE_ERR_API_KEY_NOT_ALLOWED, NULL,
+                  "API-key authentication cannot be used to %s", what);
     return true;
-}
-
-
-static void
-s_reply_redis (gw_req_t *req)
-{
-    gw_req_reply_fail (req, 503, "redis_unavailable", NULL,
-                       "Redis is unavailable; try again later");
 }
 
 
@@ -48,16 +41,16 @@ s_reply_limited (gw_req_t *req, int64_t retry_after_s)
     char value[24];
     snprintf (value, sizeof value, "%lld", (long long) retry_after_s);
     gw_req_reply_header (req, "Retry-After", value);
-    gw_req_reply_fail (req, 429, "rate_limited", NULL,
-                       "too many failed logins; retry in %lld seconds",
-                       (long long) retry_after_s);
+    gw_call_fail (req, EDGE_ERR_RATE_LIMITED, NULL,
+                  "too many failed logins; retry in %lld seconds",
+                  (long long) retry_after_s);
 }
 
 
 //  Check the password (against a dummy hash when the user is unknown or a
 //  machine, so the time spent does not tell). Returns OK, NOT_FOUND
 //  (invalid credentials) or REDIS.
-static gw_ident_rc_t
+static edge_err_t
 s_check_password (edge_redis_t *redis,
                   const char *org,
                   const char *username,
@@ -65,15 +58,15 @@ s_check_password (edge_redis_t *redis,
 {
     char pwhash[GW_IDENT_PWHASH_MAX];
     bool is_machine;
-    gw_ident_rc_t rc =
+    edge_err_t rc =
         gw_ident_user_pwhash (redis, org, username, pwhash, &is_machine);
-    if (rc == GW_IDENT_REDIS)
+    if (rc == EDGE_ERR_REDIS)
         return rc;
-    bool is_usable = rc == GW_IDENT_OK && !is_machine && pwhash[0];
+    bool is_usable = rc == EDGE_ERR_OK && !is_machine && pwhash[0];
     bool is_match =
         gw_ident_verify_password (is_usable ? pwhash : NULL, password);
     sodium_memzero (pwhash, sizeof pwhash);
-    return is_usable && is_match ? GW_IDENT_OK : GW_IDENT_NOT_FOUND;
+    return is_usable && is_match ? EDGE_ERR_OK : EDGE_ERR_NOT_FOUND;
 }
 
 
@@ -104,17 +97,17 @@ s_begin (gw_req_t *req,
 {
     const char *addr = gw_req_header (req, GW_SERVER_CLIENT_ADDR);
     int64_t retry_after_s;
-    gw_ident_rc_t rc = gw_ident_login_begin (
+    edge_err_t rc = gw_ident_login_begin (
         redis, org, username, addr, config->login_max_failures,
         config->login_max_failures_ip, config->login_window_s, &retry_after_s);
-    if (rc == GW_IDENT_LIMITED) {
+    if (rc == EDGE_ERR_RATE_LIMITED) {
         edge_info ("login of %s@%s from %s refused: rate limited", username,
                    org, addr ? addr : "?");
         s_reply_limited (req, retry_after_s);
     }
-    else if (rc != GW_IDENT_OK)
-        s_reply_redis (req);
-    return rc == GW_IDENT_OK;
+    else if (rc != EDGE_ERR_OK)
+        gw_req_reply_redis_failed (req, NULL, NULL);
+    return rc == EDGE_ERR_OK;
 }
 
 
@@ -138,25 +131,24 @@ gw_login_login (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
         return;
     char token[GW_IDENT_TOKEN_MAX];
     gw_principal_t principal;
-    gw_ident_rc_t rc = s_check_password (redis, org, username, password);
-    if (rc == GW_IDENT_OK)
+    edge_err_t rc = s_check_password (redis, org, username, password);
+    if (rc == EDGE_ERR_OK)
         rc = gw_ident_session_new (redis, org, username, config->session_ttl_s,
                                    token, &principal);
-    if (rc == GW_IDENT_OK) {
+    if (rc == EDGE_ERR_OK) {
         const char *addr = gw_req_header (req, GW_SERVER_CLIENT_ADDR);
         gw_ident_login_succeeded (redis, org, username, addr);
         s_reply_session (req, token, config->session_ttl_s, &principal);
         sodium_memzero (token, sizeof token);
     }
-    else if (rc == GW_IDENT_NOT_FOUND) { //  the attempt stays counted
+    else if (rc == EDGE_ERR_NOT_FOUND) { //  the attempt stays counted
         const char *addr = gw_req_header (req, GW_SERVER_CLIENT_ADDR);
         edge_info ("login of %s@%s from %s failed", username, org,
                    addr ? addr : "?");
-        gw_req_reply_fail (req, 401, "unauthorized", NULL,
-                           "invalid credentials");
+        gw_call_fail (req, EDGE_ERR_UNAUTHORIZED, NULL, "invalid credentials");
     }
     else
-        s_reply_redis (req);
+        gw_req_reply_redis_failed (req, NULL, NULL);
 }
 
 
@@ -167,34 +159,34 @@ gw_login_auth (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
         return;
     const char *session = gw_req_header (req, GW_BAUTH_SESSION_HEADER);
     if (!session || !*session) {
-        gw_req_reply_fail (req, 401, "unauthorized", NULL,
-                           "missing " GW_BAUTH_SESSION_HEADER " header");
+        gw_call_fail (req, EDGE_ERR_UNAUTHORIZED, NULL,
+                      "missing " GW_BAUTH_SESSION_HEADER " header");
         return;
     }
     char token[GW_IDENT_TOKEN_MAX];
     int64_t expires_in_s = 0;
-    gw_ident_rc_t rc = GW_IDENT_NOT_FOUND;
+    edge_err_t rc = EDGE_ERR_NOT_FOUND;
     if (strlen (session) <= S_TOKEN_MAX)
         rc = gw_ident_auth_new (gw_thread_redis (thread), session,
                                 ctx->config->auth_ttl_s, token, &expires_in_s);
-    if (rc == GW_IDENT_OK) {
+    if (rc == EDGE_ERR_OK) {
         json_t *body = json_object ();
         json_object_set_new (body, "authToken", json_string (token));
         json_object_set_new (body, "expiresIn", json_integer (expires_in_s));
         gw_req_reply_json (req, 200, body);
     }
-    else if (rc == GW_IDENT_WRONG_KIND)
-        gw_req_reply_fail (req, 401, "unauthorized", NULL,
-                           "not a session token: send the token of POST "
-                           "/be/v1/login");
-    else if (rc == GW_IDENT_USER_GONE)
-        gw_req_reply_fail (req, 401, "unauthorized", NULL,
-                           "the session's user no longer exists");
-    else if (rc == GW_IDENT_REDIS)
-        s_reply_redis (req);
+    else if (rc == EDGE_ERR_WRONG_KIND)
+        gw_call_fail (req, EDGE_ERR_UNAUTHORIZED, NULL,
+                      "not a session token: send the token of POST "
+                      "/be/v1/login");
+    else if (rc == EDGE_ERR_USER_GONE)
+        gw_call_fail (req, EDGE_ERR_UNAUTHORIZED, NULL,
+                      "the session's user no longer exists");
+    else if (rc == EDGE_ERR_REDIS)
+        gw_req_reply_redis_failed (req, NULL, NULL);
     else
-        gw_req_reply_fail (req, 401, "unauthorized", NULL,
-                           "unknown, expired or revoked session token");
+        gw_call_fail (req, EDGE_ERR_UNAUTHORIZED, NULL,
+                      "unknown, expired or revoked session token");
     sodium_memzero (token, sizeof token);
 }
 
@@ -210,19 +202,19 @@ gw_login_logout (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
     if (!token)
         token = gw_bauth_auth_token (req, &is_ambiguous);
     if (!token || !*token) {
-        gw_req_reply_fail (req, 401, "unauthorized", NULL,
-                           "missing " GW_BAUTH_SESSION_HEADER
-                           " (or " GW_BAUTH_TOKEN_HEADER ") header");
+        gw_call_fail (req, EDGE_ERR_UNAUTHORIZED, NULL,
+                      "missing " GW_BAUTH_SESSION_HEADER
+                      " (or " GW_BAUTH_TOKEN_HEADER ") header");
         return;
     }
-    gw_ident_rc_t rc = GW_IDENT_NOT_FOUND;
+    edge_err_t rc = EDGE_ERR_NOT_FOUND;
     if (strlen (token) <= S_TOKEN_MAX)
         rc = gw_ident_logout (gw_thread_redis (thread), token);
-    if (rc == GW_IDENT_OK)
+    if (rc == EDGE_ERR_OK)
         gw_req_reply_data (req, 204, "application/json", "", 0);
-    else if (rc == GW_IDENT_REDIS)
-        s_reply_redis (req);
+    else if (rc == EDGE_ERR_REDIS)
+        gw_req_reply_redis_failed (req, NULL, NULL);
     else
-        gw_req_reply_fail (req, 401, "unauthorized", NULL,
-                           "unknown, expired or revoked token");
+        gw_call_fail (req, EDGE_ERR_UNAUTHORIZED, NULL,
+                      "unknown, expired or revoked token");
 }

@@ -4,6 +4,7 @@
 #include "gw_orgs.h"
 #include "edge_log.h"
 #include "edge_util.h"
+#include "gw_call.h"
 #include "gw_ident.h"
 #include <sodium.h>
 #include <stdio.h>
@@ -17,14 +18,6 @@ static const edge_json_field_t s_create_fields[] = {
     {"adminUsername", EDGE_JSON_NAME, false, 0, 0, false},
     {"publicKey", EDGE_JSON_STRING, false, 1, S_PUBLIC_KEY_MAX, false},
 };
-
-
-static void
-s_reply_redis (gw_req_t *req)
-{
-    gw_req_reply_fail (req, 503, "redis_unavailable", NULL,
-                       "Redis is unavailable; try again later");
-}
 
 
 //  An email: one '@' with text on both sides (length checked already).
@@ -72,28 +65,25 @@ s_create (gw_req_t *req, gw_thread_t *thread, const char *by)
     char password[GW_IDENT_PASSWORD_LEN + 1], pwhash[GW_IDENT_PWHASH_MAX];
     gw_ident_random_password (password);
     int64_t created = edge_now_ms ();
-    gw_ident_rc_t rc = GW_IDENT_REDIS;
+    edge_err_t rc = EDGE_ERR_REDIS;
     if (gw_ident_hash_password (password, pwhash) == 0)
         rc = gw_ident_org_create (gw_thread_redis (thread), &org, pwhash,
                                   created);
-    if (rc == GW_IDENT_OK) {
+    if (rc == EDGE_ERR_OK) {
         edge_info ("organization %s created by %s", org.name, by);
         char iso[32];
         edge_rfc3339 (created, iso, sizeof iso);
-        json_t *body = json_object ();
-        json_object_set_new (body, "orgName", json_string (org.name));
-        json_object_set_new (body, "email", json_string (org.email));
-        json_object_set_new (body, "adminUsername",
-                             json_string (org.admin_username));
-        json_object_set_new (body, "password", json_string (password));
-        json_object_set_new (body, "created", json_string (iso));
-        gw_req_reply_json (req, 201, body);
+        gw_req_reply_json (req, 201,
+                           json_pack ("{s:s,s:s,s:s,s:s,s:s}", "orgName",
+                                      org.name, "email", org.email,
+                                      "adminUsername", org.admin_username,
+                                      "password", password, "created", iso));
     }
-    else if (rc == GW_IDENT_CONFLICT)
-        gw_req_reply_fail (req, 409, "conflict", "orgName",
-                           "organization '%s' already exists", org.name);
+    else if (rc == EDGE_ERR_CONFLICT)
+        gw_call_fail (req, EDGE_ERR_CONFLICT, "orgName",
+                      "organization '%s' already exists", org.name);
     else
-        s_reply_redis (req);
+        gw_req_reply_redis_failed (req, NULL, NULL);
     sodium_memzero (password, sizeof password);
     sodium_memzero (pwhash, sizeof pwhash);
 }
@@ -128,16 +118,16 @@ s_delete (gw_req_t *req, gw_thread_t *thread, const char *org, const char *by)
         gw_req_reply_error (req, &err);
         return;
     }
-    gw_ident_rc_t rc = gw_ident_org_delete (gw_thread_redis (thread), org);
-    if (rc == GW_IDENT_OK) {
+    edge_err_t rc = gw_ident_org_delete (gw_thread_redis (thread), org);
+    if (rc == EDGE_ERR_OK) {
         edge_info ("organization %s deleted by %s", org, by);
         gw_req_reply_data (req, 204, "application/json", "", 0);
     }
-    else if (rc == GW_IDENT_NOT_FOUND)
-        gw_req_reply_fail (req, 404, "not_found", NULL,
-                           "organization '%s' not found", org);
+    else if (rc == EDGE_ERR_NOT_FOUND)
+        gw_call_fail (req, EDGE_ERR_NOT_FOUND, NULL,
+                      "organization '%s' not found", org);
     else
-        s_reply_redis (req);
+        gw_req_reply_redis_failed (req, NULL, NULL);
 }
 
 
@@ -162,14 +152,14 @@ gw_orgs_adm_delete (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
 void
 gw_orgs_be_create (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
 {
-    const gw_principal_t *principal = gw_req_principal (req);
+    const gw_principal_t *principal = gw_req_caller (req);
     const char *operator_org = ctx->config->operator_org;
-    if (!principal || !operator_org || !*operator_org
+    if (!operator_org || !*operator_org
         || strcmp (principal->org, operator_org) != 0
         || !principal->is_administrator) {
-        gw_req_reply_fail (req, 403, "forbidden", NULL,
-                           "creating organizations through the backend API "
-                           "is reserved to the operator organization");
+        gw_call_fail (req, EDGE_ERR_FORBIDDEN, NULL,
+                      "creating organizations through the backend API "
+                      "is reserved to the operator organization");
         return;
     }
     char *by =
@@ -182,16 +172,16 @@ void
 gw_orgs_be_delete (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
 {
     (void) ctx;
-    const gw_principal_t *principal = gw_req_principal (req);
+    const gw_principal_t *principal = gw_req_caller (req);
     const char *org = gw_req_param (req, "orgName");
-    if (!principal || strcmp (principal->org, org) != 0) {
-        gw_req_reply_fail (req, 404, "not_found", NULL,
-                           "organization '%s' not found", org);
+    if (strcmp (principal->org, org) != 0) {
+        gw_call_fail (req, EDGE_ERR_NOT_FOUND, NULL,
+                      "organization '%s' not found", org);
         return;
     }
     if (!principal->is_administrator) {
-        gw_req_reply_fail (
-            req, 403, "forbidden", NULL,
+        gw_call_fail (
+            req, EDGE_ERR_FORBIDDEN, NULL,
             "deleting an organization requires the " GW_IDENT_ADMIN_ROLE
             " role");
         return;

@@ -12,6 +12,8 @@
 #include "edge_log.h"
 #include "edge_perm.h"
 #include "edge_util.h"
+#include "gw_call.h"
+#include "gw_hash.h"
 #include "gw_ident.h"
 #include "gw_list.h"
 #include "gw_lua.h"
@@ -35,65 +37,55 @@ static const edge_json_field_t s_patch_fields[] = {
     {"permissions", EDGE_JSON_OBJECT, false, 0, 0, false},
 };
 
+//  The role object; permissions as stored, made whole by s_role_json.
+static const gw_hash_row_t s_rows[] = {
+    {"name", GW_HASH_TEXT, NULL, 0},
+    {"label", GW_HASH_TEXT, NULL, 0},
+    {"permissions", GW_HASH_OBJECT, NULL, 0},
+    {"created", GW_HASH_TEXT, NULL, 0},
+    {"updated", GW_HASH_TEXT, NULL, 0},
+};
 
-//  The caller (set by the auth step); a missing one is a wiring bug: 500.
-static const gw_principal_t *
-s_principal (gw_req_t *req)
-{
-    const gw_principal_t *principal = gw_req_principal (req);
-    if (!principal) {
-        edge_error ("roles: route %s %s ran without a principal",
-                    gw_req_method (req), gw_req_path (req));
-        gw_req_reply_fail (req, 500, "internal", NULL, "internal error");
-    }
-    return principal;
-}
-
-
-static void
-s_not_found (gw_req_t *req, const char *name)
-{
-    gw_req_reply_fail (req, 404, "not_found", NULL, "role '%s' not found",
-                       name);
-}
+//  The answers of the scripts, besides "ok".
+static const gw_call_answer_t s_create_answers[] = {
+    {"conflict", EDGE_ERR_CONFLICT, "name", "role '{}' already exists"},
+    {"no_org", EDGE_ERR_NOT_FOUND, NULL, "organization '{org}' not found"},
+    {NULL, EDGE_ERR_OK, NULL, NULL}};
+static const gw_call_answer_t s_patch_answers[] = {
+    {"not_found", EDGE_ERR_NOT_FOUND, NULL, "role '{}' not found"},
+    {NULL, EDGE_ERR_OK, NULL, NULL}};
+static const gw_call_answer_t s_delete_answers[] = {
+    {"not_found", EDGE_ERR_NOT_FOUND, NULL, "role '{}' not found"},
+    {"role_in_use", EDGE_ERR_ROLE_IN_USE, NULL,
+     "role '{}' is held by {1} user(s); take it from them first"},
+    {NULL, EDGE_ERR_OK, NULL, NULL}};
 
 
 static void
 s_immutable (gw_req_t *req)
 {
-    gw_req_reply_fail (req, 409, "immutable_role", NULL,
-                       "role '%s' cannot be changed or deleted", S_ADMIN);
+    gw_call_fail (req, EDGE_ERR_IMMUTABLE_ROLE, NULL,
+                  "role '%s' cannot be changed or deleted", S_ADMIN);
 }
 
 
 //  The role object of a HGETALL reply, or NULL when the role is gone.
-//  Stored values that are not valid grants read as 0.
+//  Every resource is answered; stored values that are not valid grants
+//  read as 0.
 static json_t *
 s_role_json (const redisReply *hash)
 {
-    const char *name = edge_redis_hash_field (hash, "name");
-    if (!name)
+    if (!edge_redis_hash_field (hash, "name"))
         return NULL;
-    const char *text = edge_redis_hash_field (hash, "permissions");
-    json_t *stored = text ? json_loads (text, 0, NULL) : NULL;
+    json_t *obj = gw_hash_json (hash, s_rows, EDGE_COUNT (s_rows));
+    const json_t *stored = json_object_get (obj, "permissions");
     int perms[EDGE_PERM_COUNT];
     for (size_t i = 0; i < EDGE_PERM_COUNT; i++) {
         json_t *value = json_object_get (stored, edge_perm_name (i));
         long long v = json_is_integer (value) ? json_integer_value (value) : 0;
         perms[i] = edge_perm_is_valid (i, v) ? (int) v : 0;
     }
-    json_decref (stored);
-    json_t *obj = json_object ();
-    json_object_set_new (obj, "name", edge_json_text (name));
-    json_object_set_new (
-        obj, "label", edge_json_text (edge_redis_hash_field (hash, "label")));
     json_object_set_new (obj, "permissions", gw_ident_perms_json (perms));
-    json_object_set_new (
-        obj, "created",
-        edge_json_text (edge_redis_hash_field (hash, "created")));
-    json_object_set_new (
-        obj, "updated",
-        edge_json_text (edge_redis_hash_field (hash, "updated")));
     return obj;
 }
 
@@ -150,9 +142,10 @@ s_perms_text (const long long values[EDGE_PERM_COUNT])
 }
 
 
-//  Answer the {'ok', HGETALL} of the create and patch scripts.
+//  Answer the {'ok', HGETALL} of the create and patch scripts; frees
+//  reply.
 static void
-s_reply_role (gw_req_t *req, const redisReply *reply, int status)
+s_reply_role (gw_req_t *req, redisReply *reply, int status)
 {
     json_t *role =
         reply->elements == 2 ? s_role_json (reply->element[1]) : NULL;
@@ -160,6 +153,7 @@ s_reply_role (gw_req_t *req, const redisReply *reply, int status)
         gw_req_reply_json (req, status, role);
     else
         gw_req_reply_redis_failed (req, reply, "roles: write");
+    freeReplyObject (reply);
 }
 
 
@@ -167,14 +161,11 @@ void
 gw_roles_list (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
 {
     (void) ctx;
-    const gw_principal_t *principal = s_principal (req);
-    if (!principal)
-        return;
-    gw_list_reply_hashes (
-        req, gw_thread_redis (thread), &s_spec,
-        gw_req_adopt (req, edge_key_org_roles (principal->org)),
-        gw_req_adopt (req, edge_key_role (principal->org, "")), s_role_json,
-        "roles: list");
+    const char *org = gw_req_org (req);
+    gw_list_reply_hashes (req, gw_thread_redis (thread), &s_spec,
+                          gw_req_adopt (req, edge_key_org_roles (org)),
+                          gw_req_adopt (req, edge_key_role (org, "")),
+                          s_role_json, "roles: list");
 }
 
 
@@ -182,28 +173,25 @@ void
 gw_roles_get (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
 {
     (void) ctx;
-    const gw_principal_t *principal = s_principal (req);
     edge_json_err_t err;
     gw_list_t list;
-    if (!principal)
-        return;
     if (gw_list_parse_fields (gw_req_query (req), &s_spec, &list, &err)) {
         gw_req_reply_error (req, &err);
         return;
     }
     const char *name = gw_req_param (req, "roleName");
-    char *key = gw_req_adopt (req, edge_key_role (principal->org, name));
+    char *key = gw_req_adopt (req, edge_key_role (gw_req_org (req), name));
     redisReply *reply =
         edge_redis_command (gw_thread_redis (thread), "HGETALL %s", key);
-    if (!reply || reply->type != REDIS_REPLY_ARRAY)
+    json_t *role =
+        reply && reply->type == REDIS_REPLY_ARRAY ? s_role_json (reply) : NULL;
+    if (role)
+        gw_req_reply_json (req, 200, gw_list_project (&list, role));
+    else if (reply && reply->type == REDIS_REPLY_ARRAY)
+        gw_call_fail (req, EDGE_ERR_NOT_FOUND, NULL, "role '%s' not found",
+                      name);
+    else
         gw_req_reply_redis_failed (req, reply, "roles: get");
-    else {
-        json_t *role = s_role_json (reply);
-        if (role)
-            gw_req_reply_json (req, 200, gw_list_project (&list, role));
-        else
-            s_not_found (req, name);
-    }
     freeReplyObject (reply);
 }
 
@@ -212,11 +200,8 @@ void
 gw_roles_create (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
 {
     (void) ctx;
-    const gw_principal_t *principal = s_principal (req);
     edge_json_err_t err;
     long long values[EDGE_PERM_COUNT];
-    if (!principal)
-        return;
     json_t *body = gw_req_json (req, &err);
     if (!body
         || edge_json_check (body, s_create_fields, EDGE_COUNT (s_create_fields),
@@ -226,42 +211,31 @@ gw_roles_create (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
         gw_req_reply_error (req, &err);
         return;
     }
-    const char *org = principal->org;
+    const char *org = gw_req_org (req);
     const char *name = edge_json_str (body, "name", NULL);
-    const char *label = edge_json_str (body, "label", NULL);
     int64_t now_ms = edge_now_ms ();
     char created[32];
     edge_rfc3339 (now_ms, created, sizeof created);
-    const char *keys[] = {
-        gw_req_adopt (req, edge_key_org_info (org)),
-        gw_req_adopt (req, edge_key_org_roles (org)),
-        gw_req_adopt (req, edge_key_role (org, name)),
-    };
-    const char *args[] = {
-        name,          gw_req_sprintf (req, "%lld", (long long) now_ms),
-        "name",        name,
-        "permissions", gw_req_adopt (req, s_perms_text (values)),
-        "created",     created,
-        "updated",     created,
-        "label",       label, //  last: left out when NULL
-    };
-    int nargs = (int) EDGE_COUNT (args) - (label ? 0 : 2);
-    redisReply *reply = edge_redis_eval (
-        gw_thread_redis (thread), &gw_lua_roles_create, 3, keys, nargs, args);
-    if (edge_redis_script_is (reply, "ok")) {
-        gw_req_reply_header (req, "Location",
-                             gw_req_sprintf (req, "/be/v1/roles/%s", name));
-        s_reply_role (req, reply, 201);
-    }
-    else if (edge_redis_script_is (reply, "conflict"))
-        gw_req_reply_fail (req, 409, "conflict", "name",
-                           "role '%s' already exists", name);
-    else if (edge_redis_script_is (reply, "no_org"))
-        gw_req_reply_fail (req, 404, "not_found", NULL,
-                           "organization '%s' not found", org);
-    else
-        gw_req_reply_redis_failed (req, reply, "roles: create");
-    freeReplyObject (reply);
+    gw_call_t call;
+    gw_call_init (&call, req);
+    gw_call_key_take (&call, edge_key_org_info (org));
+    gw_call_key_take (&call, edge_key_org_roles (org));
+    gw_call_key_take (&call, edge_key_role (org, name));
+    gw_call_arg (&call, name);
+    gw_call_int (&call, now_ms);
+    gw_call_pair (&call, "name", name);
+    gw_call_pair (&call, "permissions",
+                  gw_req_adopt (req, s_perms_text (values)));
+    gw_call_pair (&call, "created", created);
+    gw_call_pair (&call, "updated", created);
+    gw_call_pair (&call, "label", edge_json_str (body, "label", NULL));
+    redisReply *reply = gw_call_run (&call, thread, &gw_lua_roles_create,
+                                     s_create_answers, name);
+    if (!reply)
+        return;
+    gw_req_reply_header (req, "Location",
+                         gw_req_sprintf (req, "/be/v1/roles/%s", name));
+    s_reply_role (req, reply, 201);
 }
 
 
@@ -269,11 +243,8 @@ void
 gw_roles_patch (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
 {
     (void) ctx;
-    const gw_principal_t *principal = s_principal (req);
     edge_json_err_t err;
     long long values[EDGE_PERM_COUNT];
-    if (!principal)
-        return;
     json_t *body = gw_req_json (req, &err);
     json_t *perms = body ? json_object_get (body, "permissions") : NULL;
     if (!body
@@ -291,25 +262,24 @@ gw_roles_patch (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
     json_t *label = json_object_get (body, "label");
     char updated[32];
     edge_rfc3339 (edge_now_ms (), updated, sizeof updated);
-    const char *key = gw_req_adopt (req, edge_key_role (principal->org, name));
-    const char *args[3 + 2 * EDGE_PERM_COUNT] = {
-        updated, json_is_string (label) ? json_string_value (label) : "",
-        json_is_null (label) ? "1" : "0"};
-    int nargs = 3;
+    gw_call_t call;
+    gw_call_init (&call, req);
+    gw_call_key_take (&call, edge_key_role (gw_req_org (req), name));
+    gw_call_arg (&call, updated);
+    gw_call_arg (&call,
+                 json_is_string (label) ? json_string_value (label) : "");
+    gw_call_arg (&call, json_is_null (label) ? "1" : "0");
     for (size_t i = 0; perms && i < EDGE_PERM_COUNT; i++) {
-        args[nargs++] = edge_perm_name (i);
-        args[nargs++] =
-            values[i] < 0 ? "" : gw_req_sprintf (req, "%lld", values[i]);
+        gw_call_arg (&call, edge_perm_name (i));
+        if (values[i] < 0)
+            gw_call_arg (&call, "");
+        else
+            gw_call_int (&call, values[i]);
     }
-    redisReply *reply = edge_redis_eval (
-        gw_thread_redis (thread), &gw_lua_roles_patch, 1, &key, nargs, args);
-    if (edge_redis_script_is (reply, "ok"))
+    redisReply *reply =
+        gw_call_run (&call, thread, &gw_lua_roles_patch, s_patch_answers, name);
+    if (reply)
         s_reply_role (req, reply, 200);
-    else if (edge_redis_script_is (reply, "not_found"))
-        s_not_found (req, name);
-    else
-        gw_req_reply_redis_failed (req, reply, "roles: patch");
-    freeReplyObject (reply);
 }
 
 
@@ -317,41 +287,25 @@ void
 gw_roles_delete (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
 {
     (void) ctx;
-    const gw_principal_t *principal = s_principal (req);
-    if (!principal)
-        return;
-    const char *org = principal->org;
+    const char *org = gw_req_org (req);
     const char *name = gw_req_param (req, "roleName");
     if (strcmp (name, S_ADMIN) == 0) {
         s_immutable (req);
         return;
     }
-    const char *keys[] = {
-        gw_req_adopt (req, edge_key_role (org, name)),
-        gw_req_adopt (req, edge_key_org_roles (org)),
-        gw_req_adopt (req, edge_key_org_users (org)),
-    };
-    const char *args[] = {name, gw_req_adopt (req, edge_key_user (org, ""))};
-    redisReply *reply = edge_redis_eval (
-        gw_thread_redis (thread), &gw_lua_roles_delete, 3, keys, 2, args);
-    if (edge_redis_script_is (reply, "ok")) {
-        edge_info ("role %s of %s deleted by %s", name, org,
-                   principal->username);
-        gw_req_reply_data (req, 204, "application/json", "", 0);
-    }
-    else if (edge_redis_script_is (reply, "not_found"))
-        s_not_found (req, name);
-    else if (edge_redis_script_is (reply, "role_in_use")) {
-        const char *n =
-            reply->elements > 1 && reply->element[1]->type == REDIS_REPLY_STRING
-                ? reply->element[1]->str
-                : "some";
-        gw_req_reply_fail (req, 409, "role_in_use", NULL,
-                           "role '%s' is held by %s user(s); take it from "
-                           "them first",
-                           name, n);
-    }
-    else
-        gw_req_reply_redis_failed (req, reply, "roles: delete");
+    gw_call_t call;
+    gw_call_init (&call, req);
+    gw_call_key_take (&call, edge_key_role (org, name));
+    gw_call_key_take (&call, edge_key_org_roles (org));
+    gw_call_key_take (&call, edge_key_org_users (org));
+    gw_call_arg (&call, name);
+    gw_call_arg (&call, gw_req_adopt (req, edge_key_user (org, "")));
+    redisReply *reply = gw_call_run (&call, thread, &gw_lua_roles_delete,
+                                     s_delete_answers, name);
+    if (!reply)
+        return;
+    edge_info ("role %s of %s deleted by %s", name, org,
+               gw_req_caller (req)->username);
+    gw_req_reply_data (req, 204, "application/json", "", 0);
     freeReplyObject (reply);
 }

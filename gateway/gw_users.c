@@ -8,22 +8,21 @@
     multi-key write is one Lua script (gateway/lua/users_*.lua); pwhash
     never leaves this file except into Redis.  */
 #include "gw_users.h"
-#include "edge_assert.h"
 #include "edge_keys.h"
 #include "edge_log.h"
 #include "edge_perm.h"
 #include "edge_util.h"
 #include "gw_bauth.h"
+#include "gw_call.h"
 #include "gw_ident.h"
 #include "gw_list.h"
 #include "gw_lua.h"
 #include "gw_users_rec.h"
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define S_ROLES_MAX 32 //  roles of one user
-#define S_ARGS_MAX  48 //  script arguments
-#define S_KEYS_MAX  40 //  script keys (fixed ones + roles)
 #define S_ADMIN     GW_IDENT_ADMIN_ROLE
 
 //  The role names of a body's "roles", duplicates dropped.
@@ -33,13 +32,19 @@ typedef struct {
     char *text; //  JSON array text (request scope)
 } s_roles_t;
 
-//  A script's keys and arguments (strings in request scope).
+//  A user to create: the checked body and what is made for it.
 typedef struct {
-    const char *keys[S_KEYS_MAX];
-    int nkeys;
-    const char *args[S_ARGS_MAX];
-    int nargs;
-} s_call_t;
+    gw_users_rec_t user;
+    s_roles_t roles;
+    const char *given;                        //  the body's password or NULL
+    char password[GW_IDENT_PASSWORD_LEN + 1]; //  made when none is given
+    char pwhash[GW_IDENT_PWHASH_MAX];
+    char key_id[GW_IDENT_KEY_ID_LEN + 1]; //  a machine user's first key
+    char api_key[GW_IDENT_API_KEY_MAX];
+    char sha[GW_IDENT_SHA_HEX];
+    int64_t now_ms;
+    char created[32];
+} s_new_t;
 
 static const char *const s_fields[] = {
     "username", "email",   "firstname", "surname", "title",   "label",
@@ -81,76 +86,27 @@ static const char *const s_self_fields[] = {"username", "email", "firstname",
                                             "surname",  "title", "oldPW",
                                             "newPW",    NULL};
 
-
-static void
-s_internal (gw_req_t *req)
-{
-    gw_req_reply_fail (req, 500, "internal", NULL, "internal error");
-}
-
-
-//  The caller (set by the auth step); a missing one is a wiring bug: 500.
-static const gw_principal_t *
-s_principal (gw_req_t *req)
-{
-    const gw_principal_t *principal = gw_req_principal (req);
-    if (!principal) {
-        edge_error ("users: route %s %s ran without a principal",
-                    gw_req_method (req), gw_req_path (req));
-        s_internal (req);
-    }
-    return principal;
-}
-
-
-static void
-s_not_found (gw_req_t *req, const char *username)
-{
-    gw_req_reply_fail (req, 404, "not_found", NULL, "user '%s' not found",
-                       username);
-}
-
-
-static void
-s_call_key (s_call_t *call, const char *key)
-{
-    edge_assert (call->nkeys < S_KEYS_MAX);
-    call->keys[call->nkeys++] = key;
-}
-
-
-static void
-s_call_arg (s_call_t *call, const char *arg)
-{
-    edge_assert (call->nargs < S_ARGS_MAX);
-    call->args[call->nargs++] = arg;
-}
-
-
-//  A field/value pair, skipped when value is NULL.
-static void
-s_call_pair (s_call_t *call, const char *name, const char *value)
-{
-    if (!value)
-        return;
-    s_call_arg (call, name);
-    s_call_arg (call, value);
-}
-
-
-static redisReply *
-s_call_eval (gw_thread_t *thread, edge_redis_script_t *script, s_call_t *call)
-{
-    return edge_redis_eval (gw_thread_redis (thread), script, call->nkeys,
-                            call->keys, call->nargs, call->args);
-}
-
-
-static char *
-s_user_key (gw_req_t *req, const char *org, const char *username)
-{
-    return gw_req_adopt (req, edge_key_user (org, username));
-}
+//  The answers of the scripts, besides "ok". unknown_role names the role
+//  by its index (s_unknown_role).
+#define S_LAST_ADMIN                                                           \
+    "user '{}' is the last member of " S_ADMIN "; give the role to another "   \
+    "user first"
+static const gw_call_answer_t s_create_answers[] = {
+    {"conflict", EDGE_ERR_CONFLICT, "username", "user '{}' already exists"},
+    {"no_org", EDGE_ERR_NOT_FOUND, NULL, "organization '{org}' not found"},
+    {"unknown_role", EDGE_ERR_OK, NULL, NULL},
+    {NULL, EDGE_ERR_OK, NULL, NULL}};
+static const gw_call_answer_t s_patch_answers[] = {
+    {"not_found", EDGE_ERR_NOT_FOUND, NULL, "user '{}' not found"},
+    {"conflict", EDGE_ERR_CONFLICT, NULL,
+     "the password of user '{}' changed meanwhile; try again"},
+    {"unknown_role", EDGE_ERR_OK, NULL, NULL},
+    {"last_administrator", EDGE_ERR_LAST_ADMINISTRATOR, NULL, S_LAST_ADMIN},
+    {NULL, EDGE_ERR_OK, NULL, NULL}};
+static const gw_call_answer_t s_delete_answers[] = {
+    {"not_found", EDGE_ERR_NOT_FOUND, NULL, "user '{}' not found"},
+    {"last_administrator", EDGE_ERR_LAST_ADMINISTRATOR, NULL, S_LAST_ADMIN},
+    {NULL, EDGE_ERR_OK, NULL, NULL}};
 
 
 //  Run the fetch script for names; the reply (caller frees) or NULL.
@@ -163,7 +119,7 @@ s_fetch_users (gw_req_t *req,
 {
     const char **keys = gw_req_alloc (req, (2 * count + 1) * sizeof *keys);
     for (size_t i = 0; i < count; i++) {
-        keys[2 * i] = s_user_key (req, org, names[i]);
+        keys[2 * i] = gw_req_adopt (req, edge_key_user (org, names[i]));
         keys[2 * i + 1] =
             gw_req_adopt (req, edge_key_user_keys (org, names[i]));
     }
@@ -223,27 +179,22 @@ s_roles_parse (gw_req_t *req,
 }
 
 
-static void
+//  Answer a script's {'unknown_role', index}: the index-th of roles (from
+//  1). False for any other answer.
+static bool
 s_unknown_role (gw_req_t *req, const redisReply *reply, const s_roles_t *roles)
 {
+    if (!edge_redis_script_is (reply, "unknown_role"))
+        return false;
     long index = 0;
     if (reply->elements > 1 && reply->element[1]->type == REDIS_REPLY_STRING)
         index = strtol (reply->element[1]->str, NULL, 10);
     const char *name = index >= 1 && (size_t) index <= roles->count
                            ? roles->names[index - 1]
                            : "?";
-    gw_req_reply_fail (req, 422, "unknown_role", "roles",
-                       "role '%s' does not exist", name);
-}
-
-
-static void
-s_last_administrator (gw_req_t *req, const char *username)
-{
-    gw_req_reply_fail (req, 409, "last_administrator", NULL,
-                       "user '%s' is the last member of %s; give the role "
-                       "to another user first",
-                       username, S_ADMIN);
+    gw_call_fail (req, EDGE_ERR_UNKNOWN_ROLE, "roles",
+                  "role '%s' does not exist", name);
+    return true;
 }
 
 
@@ -251,24 +202,21 @@ void
 gw_users_list (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
 {
     (void) ctx;
-    const gw_principal_t *principal = s_principal (req);
+    const char *org = gw_req_org (req);
     edge_json_err_t err;
     gw_list_t list;
-    if (!principal)
-        return;
     if (gw_list_parse (gw_req_query (req), &s_spec, &list, &err)) {
         gw_req_reply_error (req, &err);
         return;
     }
-    char *index = gw_req_adopt (req, edge_key_org_users (principal->org));
+    char *index = gw_req_adopt (req, edge_key_org_users (org));
     gw_list_page_t page;
     redisReply *reply = NULL;
     if (gw_list_fetch (gw_thread_redis (thread), index, &list, &page))
         goto unavailable;
     json_t *items = json_array ();
     if (page.count > 0) {
-        reply =
-            s_fetch_users (req, thread, principal->org, page.names, page.count);
+        reply = s_fetch_users (req, thread, org, page.names, page.count);
         if (!reply || reply->type != REDIS_REPLY_ARRAY) {
             json_decref (items);
             gw_req_reply_redis_failed (req, reply, "users: list");
@@ -294,17 +242,14 @@ void
 gw_users_get (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
 {
     (void) ctx;
-    const gw_principal_t *principal = s_principal (req);
     edge_json_err_t err;
     gw_list_t list;
-    if (!principal)
-        return;
     if (gw_list_parse_fields (gw_req_query (req), &s_spec, &list, &err)) {
         gw_req_reply_error (req, &err);
         return;
     }
     char *name = gw_req_strdup (req, gw_req_param (req, "username"));
-    redisReply *reply = s_fetch_users (req, thread, principal->org, &name, 1);
+    redisReply *reply = s_fetch_users (req, thread, gw_req_org (req), &name, 1);
     if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != 1)
         gw_req_reply_redis_failed (req, reply, "users: get");
     else {
@@ -312,20 +257,16 @@ gw_users_get (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
         if (user)
             gw_req_reply_json (req, 200, gw_list_project (&list, user));
         else
-            s_not_found (req, name);
+            gw_call_fail (req, EDGE_ERR_NOT_FOUND, NULL, "user '%s' not found",
+                          name);
     }
     freeReplyObject (reply);
 }
 
 
-//  Check a create body into user and roles; *password is the given one or
-//  NULL.
+//  Check a create body into new_user (user, roles, the given password).
 static int
-s_create_parse (gw_req_t *req,
-                gw_users_rec_t *user,
-                s_roles_t *roles,
-                const char **password,
-                edge_json_err_t *err)
+s_create_parse (gw_req_t *req, s_new_t *new_user, edge_json_err_t *err)
 {
     json_t *body = gw_req_json (req, err);
     if (!body)
@@ -341,84 +282,110 @@ s_create_parse (gw_req_t *req,
                                       EDGE_COUNT (s_person_fields), err))
         return -1;
     if (s_check_email (body, err)
-        || s_roles_parse (req, json_object_get (body, "roles"), roles, err))
+        || s_roles_parse (req, json_object_get (body, "roles"),
+                          &new_user->roles, err))
         return -1;
-    *user = (gw_users_rec_t){
+    new_user->user = (gw_users_rec_t){
         .username = edge_json_str (body, "username", NULL),
         .email = edge_json_str (body, "email", NULL),
         .firstname = edge_json_str (body, "firstname", NULL),
         .surname = edge_json_str (body, "surname", NULL),
         .title = edge_json_str (body, "title", NULL),
         .label = edge_json_str (body, "label", NULL),
-        .roles = roles->text,
+        .roles = new_user->roles.text,
         .is_machine = is_machine,
     };
-    *password = edge_json_str (body, "password", NULL);
+    new_user->given = edge_json_str (body, "password", NULL);
+    return 0;
+}
+
+
+//  Make a machine user's first key, or hash a person's password (the
+//  given one or a new one); then stamp the times. Returns 0, or -1 after
+//  answering.
+static int
+s_create_secrets (gw_req_t *req, s_new_t *new_user)
+{
+    gw_users_rec_t *user = &new_user->user;
+    if (user->is_machine)
+        gw_ident_api_key_make (new_user->key_id, new_user->api_key,
+                               new_user->sha);
+    else {
+        if (!new_user->given)
+            gw_ident_random_password (new_user->password);
+        if (gw_ident_hash_password (new_user->given ? new_user->given
+                                                    : new_user->password,
+                                    new_user->pwhash)) {
+            gw_call_fail (req, EDGE_ERR_REDIS, NULL,
+                          "password hashing failed; try again later");
+            return -1;
+        }
+        user->pwhash = new_user->pwhash;
+    }
+    new_user->now_ms = edge_now_ms ();
+    edge_rfc3339 (new_user->now_ms, new_user->created,
+                  sizeof new_user->created);
+    user->created = user->updated = new_user->created;
     return 0;
 }
 
 
 //  The create script's keys and arguments.
 static void
-s_create_call (gw_req_t *req,
-               const char *org,
-               const gw_users_rec_t *user,
-               const s_roles_t *roles,
-               const char *key_id,
-               const char *key_sha,
-               int64_t now_ms,
-               s_call_t *call)
+s_create_call (gw_req_t *req, const s_new_t *new_user, gw_call_t *call)
 {
-    char *user_key = s_user_key (req, org, user->username);
-    s_call_key (call, gw_req_adopt (req, edge_key_org_info (org)));
-    s_call_key (call, gw_req_adopt (req, edge_key_org_users (org)));
-    s_call_key (call, user_key);
-    s_call_key (call, gw_req_adopt (req, edge_key_org_keys (org)));
-    s_call_key (call, gw_req_adopt (
-                          req, edge_key_api_key (org, key_id ? key_id : "-")));
-    s_call_key (call,
-                gw_req_adopt (req, edge_key_user_keys (org, user->username)));
-    for (size_t i = 0; i < roles->count; i++)
-        s_call_key (call,
-                    gw_req_adopt (req, edge_key_role (org, roles->names[i])));
-    s_call_arg (call, user->username);
-    s_call_arg (call, gw_req_sprintf (req, "%lld", (long long) now_ms));
-    s_call_arg (call, key_id ? key_id : "");
-    s_call_arg (call, key_sha ? key_sha : "");
-    s_call_arg (call, user->created);
-    s_call_pair (call, "username", user->username);
-    s_call_pair (call, "email", user->email);
-    s_call_pair (call, "firstname", user->firstname);
-    s_call_pair (call, "surname", user->surname);
-    s_call_pair (call, "title", user->title);
-    s_call_pair (call, "label", user->label);
-    s_call_pair (call, "machine", user->is_machine ? "1" : "0");
-    s_call_pair (call, "roles", user->roles);
-    s_call_pair (call, "pwhash", user->pwhash);
-    s_call_pair (call, "created", user->created);
-    s_call_pair (call, "updated", user->updated);
+    const char *org = gw_req_org (req);
+    const gw_users_rec_t *user = &new_user->user;
+    const char *key_id = new_user->key_id;
+    gw_call_init (call, req);
+    gw_call_key_take (call, edge_key_org_info (org));
+    gw_call_key_take (call, edge_key_org_users (org));
+    gw_call_key_take (call, edge_key_user (org, user->username));
+    gw_call_key_take (call, edge_key_org_keys (org));
+    gw_call_key_take (call, edge_key_api_key (org, key_id[0] ? key_id : "-"));
+    gw_call_key_take (call, edge_key_user_keys (org, user->username));
+    for (size_t i = 0; i < new_user->roles.count; i++)
+        gw_call_key_take (call, edge_key_role (org, new_user->roles.names[i]));
+    gw_call_arg (call, user->username);
+    gw_call_int (call, new_user->now_ms);
+    gw_call_arg (call, key_id);
+    gw_call_arg (call, new_user->sha);
+    gw_call_arg (call, user->created);
+    gw_call_pair (call, "username", user->username);
+    gw_call_pair (call, "email", user->email);
+    gw_call_pair (call, "firstname", user->firstname);
+    gw_call_pair (call, "surname", user->surname);
+    gw_call_pair (call, "title", user->title);
+    gw_call_pair (call, "label", user->label);
+    gw_call_pair (call, "machine", user->is_machine ? "1" : "0");
+    gw_call_pair (call, "roles", user->roles);
+    gw_call_pair (call, "pwhash", user->pwhash);
+    gw_call_pair (call, "created", user->created);
+    gw_call_pair (call, "updated", user->updated);
 }
 
 
-//  Answer a successful create: the user, plus the secret shown once.
+//  Answer a successful create: the user, plus the secret shown once (the
+//  made password, or a machine user's API key).
 static void
-s_create_reply (gw_req_t *req,
-                const gw_users_rec_t *user,
-                const char *password,
-                const char *key_id,
-                const char *api_key)
+s_create_reply (gw_req_t *req, const s_new_t *new_user)
 {
+    const gw_users_rec_t *user = &new_user->user;
+    edge_info ("user %s created in %s by %s%s", user->username,
+               gw_req_org (req), gw_req_caller (req)->username,
+               user->is_machine ? " (machine, 1 key)" : "");
     json_t *keys = NULL;
-    if (key_id) {
+    if (user->is_machine) {
         keys = json_array ();
-        json_array_append_new (keys, json_string (key_id));
+        json_array_append_new (keys, json_string (new_user->key_id));
     }
     json_t *body = gw_users_rec_json (user, keys);
-    if (password)
-        json_object_set_new (body, "password", json_string (password));
-    if (api_key) {
-        json_object_set_new (body, "apiKey", json_string (api_key));
-        json_object_set_new (body, "keyId", json_string (key_id));
+    if (!user->is_machine && !new_user->given)
+        json_object_set_new (body, "password",
+                             json_string (new_user->password));
+    if (user->is_machine) {
+        json_object_set_new (body, "apiKey", json_string (new_user->api_key));
+        json_object_set_new (body, "keyId", json_string (new_user->key_id));
     }
     gw_req_reply_header (
         req, "Location",
@@ -431,65 +398,22 @@ void
 gw_users_create (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
 {
     (void) ctx;
-    const gw_principal_t *principal = s_principal (req);
-    gw_users_rec_t user = {0};
-    s_roles_t roles = {.count = 0};
-    const char *given = NULL;
+    s_new_t new_user = {.given = NULL};
     edge_json_err_t err;
-    if (!principal)
-        return;
-    if (s_create_parse (req, &user, &roles, &given, &err)) {
+    if (s_create_parse (req, &new_user, &err))
         gw_req_reply_error (req, &err);
-        return;
+    else if (s_create_secrets (req, &new_user) == 0) {
+        gw_call_t call;
+        s_create_call (req, &new_user, &call);
+        redisReply *reply =
+            gw_call_run (&call, thread, &gw_lua_users_create, s_create_answers,
+                         new_user.user.username);
+        if (reply && !s_unknown_role (req, reply, &new_user.roles))
+            s_create_reply (req, &new_user);
+        freeReplyObject (reply);
     }
-    char password[GW_IDENT_PASSWORD_LEN + 1] = "";
-    char pwhash[GW_IDENT_PWHASH_MAX] = "";
-    char key_id[GW_IDENT_KEY_ID_LEN + 1] = "";
-    char api_key[GW_IDENT_API_KEY_MAX] = "", sha[GW_IDENT_SHA_HEX] = "";
-    if (user.is_machine)
-        gw_ident_api_key_make (key_id, api_key, sha);
-    else {
-        if (!given)
-            gw_ident_random_password (password);
-        if (gw_ident_hash_password (given ? given : password, pwhash)) {
-            gw_req_reply_fail (req, 503, "redis_unavailable", NULL,
-                               "password hashing failed; try again later");
-            goto cleanup;
-        }
-        user.pwhash = pwhash;
-    }
-    int64_t now_ms = edge_now_ms ();
-    char created[32];
-    edge_rfc3339 (now_ms, created, sizeof created);
-    user.created = user.updated = created;
-    s_call_t call = {.nkeys = 0};
-    s_create_call (req, principal->org, &user, &roles,
-                   user.is_machine ? key_id : NULL, sha, now_ms, &call);
-    redisReply *reply = s_call_eval (thread, &gw_lua_users_create, &call);
-    const char *status = edge_redis_script_status (reply);
-    if (status && strcmp (status, "ok") == 0) {
-        edge_info ("user %s created in %s by %s%s", user.username,
-                   principal->org, principal->username,
-                   user.is_machine ? " (machine, 1 key)" : "");
-        s_create_reply (req, &user, user.is_machine || given ? NULL : password,
-                        user.is_machine ? key_id : NULL,
-                        user.is_machine ? api_key : NULL);
-    }
-    else if (status && strcmp (status, "conflict") == 0)
-        gw_req_reply_fail (req, 409, "conflict", "username",
-                           "user '%s' already exists", user.username);
-    else if (status && strcmp (status, "unknown_role") == 0)
-        s_unknown_role (req, reply, &roles);
-    else if (status && strcmp (status, "no_org") == 0)
-        gw_req_reply_fail (req, 404, "not_found", NULL,
-                           "organization '%s' not found", principal->org);
-    else
-        gw_req_reply_redis_failed (req, reply, "users: create");
-    freeReplyObject (reply);
-cleanup:
     //  The secrets live on the stack only; wipe them
-    memset (password, 0, sizeof password);
-    memset (api_key, 0, sizeof api_key);
+    sodium_memzero (&new_user, sizeof new_user);
 }
 
 
@@ -589,19 +513,19 @@ s_patch_password (gw_req_t *req,
     const char *old_hash = old->type == REDIS_REPLY_STRING ? old->str : NULL;
     if (machine->type == REDIS_REPLY_STRING
         && strcmp (machine->str, "1") == 0) {
-        gw_req_reply_fail (
-            req, 422, "machine_user", patch->reset ? "resetCreds" : "newPW",
+        gw_call_fail (
+            req, EDGE_ERR_MACHINE_USER, patch->reset ? "resetCreds" : "newPW",
             "user '%s' is a machine user and has no password", patch->username);
         return -1;
     }
     if (patch->old_pw && !gw_ident_verify_password (old_hash, patch->old_pw)) {
-        gw_req_reply_fail (req, 422, "wrong_password", "oldPW",
-                           "oldPW is not the current password");
+        gw_call_fail (req, EDGE_ERR_WRONG_PASSWORD, "oldPW",
+                      "oldPW is not the current password");
         return -1;
     }
     if (gw_ident_hash_password (new_pw, hash)) {
-        gw_req_reply_fail (req, 503, "redis_unavailable", NULL,
-                           "password hashing failed; try again later");
+        gw_call_fail (req, EDGE_ERR_REDIS, NULL,
+                      "password hashing failed; try again later");
         return -1;
     }
     *guard = old_hash ? gw_req_strdup (req, old_hash) : "";
@@ -609,73 +533,90 @@ s_patch_password (gw_req_t *req,
 }
 
 
-//  The patch script's keys and arguments.
+//  The patch script's keys and arguments; user_key is the user's hash.
 static void
 s_patch_call (gw_req_t *req,
-              const char *org,
               const s_patch_t *patch,
+              const char *user_key,
               const char *pwhash,
               const char *guard,
-              s_call_t *call)
+              gw_call_t *call)
 {
     static const char *const profile[] = {"email", "firstname", "surname",
                                           "title", "label",     NULL};
-    char *user_key = s_user_key (req, org, patch->username);
-    s_call_key (call, user_key);
-    s_call_key (call, gw_req_adopt (req, edge_key_org_users (org)));
-    s_call_key (call,
-                gw_req_adopt (req, edge_key_user_keys (org, patch->username)));
+    const char *org = gw_req_org (req);
+    gw_call_init (call, req);
+    gw_call_key (call, user_key);
+    gw_call_key_take (call, edge_key_org_users (org));
+    gw_call_key_take (call, edge_key_user_keys (org, patch->username));
     for (size_t i = 0; patch->has_roles && i < patch->roles.count; i++)
-        s_call_key (call, gw_req_adopt (
-                              req, edge_key_role (org, patch->roles.names[i])));
-    s_call_arg (call, patch->username);
-    s_call_arg (call, patch->has_roles ? patch->roles.text : "");
-    s_call_arg (call, guard);
-    s_call_arg (call, "0"); //  the pair count, set below
+        gw_call_key_take (call, edge_key_role (org, patch->roles.names[i]));
+    gw_call_arg (call, patch->username);
+    gw_call_arg (call, patch->has_roles ? patch->roles.text : "");
+    gw_call_arg (call, guard);
+    gw_call_arg (call, "0"); //  the pair count, set below
     for (size_t i = 0; profile[i]; i++)
-        s_call_pair (call, profile[i],
-                     edge_json_str (patch->body, profile[i], NULL));
-    s_call_pair (call, "roles", patch->has_roles ? patch->roles.text : NULL);
-    s_call_pair (call, "pwhash", pwhash[0] ? pwhash : NULL);
+        gw_call_pair (call, profile[i],
+                      edge_json_str (patch->body, profile[i], NULL));
+    gw_call_pair (call, "roles", patch->has_roles ? patch->roles.text : NULL);
+    gw_call_pair (call, "pwhash", pwhash[0] ? pwhash : NULL);
     bool has_null = false; //  title or label null: cleared
     for (size_t i = 3; profile[i]; i++)
         has_null |= json_is_null (json_object_get (patch->body, profile[i]));
     if (call->nargs > 4 || has_null) {
         char updated[32];
         edge_rfc3339 (edge_now_ms (), updated, sizeof updated);
-        s_call_pair (call, "updated", gw_req_strdup (req, updated));
+        gw_call_pair (call, "updated", gw_req_strdup (req, updated));
     }
     call->args[3] = gw_req_sprintf (req, "%d", (call->nargs - 4) / 2);
     for (size_t i = 3; profile[i]; i++)
         if (json_is_null (json_object_get (patch->body, profile[i])))
-            s_call_arg (call, profile[i]);
+            gw_call_arg (call, profile[i]);
 }
 
 
-//  Map the patch script's answer to the response.
+//  Answer the patch script's {'ok', HGETALL, SMEMBERS}; frees reply.
 static void
-s_patch_reply (gw_req_t *req, const redisReply *reply, const s_patch_t *patch)
+s_patch_reply (gw_req_t *req, redisReply *reply)
 {
-    const char *status = edge_redis_script_status (reply);
     gw_users_rec_t user = {0};
-    if (status && strcmp (status, "ok") == 0 && reply->elements == 3
+    if (reply->elements == 3
         && gw_users_rec_from_hash (reply->element[1], &user))
         gw_req_reply_json (req, 200,
                            gw_users_rec_json (&user, gw_users_rec_key_ids (
                                                          reply->element[2])));
-    else if (status && strcmp (status, "not_found") == 0)
-        s_not_found (req, patch->username);
-    else if (status && strcmp (status, "conflict") == 0)
-        gw_req_reply_fail (req, 409, "conflict", NULL,
-                           "the password of user '%s' changed meanwhile; try "
-                           "again",
-                           patch->username);
-    else if (status && strcmp (status, "unknown_role") == 0)
-        s_unknown_role (req, reply, &patch->roles);
-    else if (status && strcmp (status, "last_administrator") == 0)
-        s_last_administrator (req, patch->username);
     else
         gw_req_reply_redis_failed (req, reply, "users: patch");
+    freeReplyObject (reply);
+}
+
+
+//  Check the password change against the stored user (target: HMGET
+//  username machine pwhash) and run the patch script.
+static void
+s_patch_run (gw_req_t *req,
+             gw_thread_t *thread,
+             const s_patch_t *patch,
+             const char *user_key,
+             const redisReply *target)
+{
+    char pwhash[GW_IDENT_PWHASH_MAX];
+    const char *guard;
+    if (s_patch_password (req, patch, target, pwhash, &guard))
+        return;
+    gw_call_t call;
+    s_patch_call (req, patch, user_key, pwhash, guard, &call);
+    redisReply *reply = gw_call_run (&call, thread, &gw_lua_users_patch,
+                                     s_patch_answers, patch->username);
+    if (!reply || s_unknown_role (req, reply, &patch->roles)) {
+        freeReplyObject (reply);
+        return;
+    }
+    s_patch_reply (req, reply);
+    if (pwhash[0] && gw_req_status (req) == 200)
+        edge_info ("user %s of %s: password %s by %s", patch->username,
+                   gw_req_org (req), patch->reset ? "reset" : "changed",
+                   gw_req_caller (req)->username);
 }
 
 
@@ -683,45 +624,33 @@ void
 gw_users_patch (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
 {
     (void) ctx;
-    const gw_principal_t *principal = s_principal (req);
+    const gw_principal_t *caller = gw_req_caller (req);
     edge_json_err_t err;
     s_patch_t patch;
-    if (!principal)
-        return;
     json_t *body = gw_req_json (req, &err);
     if (!body) {
         gw_req_reply_error (req, &err);
         return;
     }
-    if (principal->lacks_route_bit && !s_is_self_service (body, principal)) {
+    if (caller->lacks_route_bit && !s_is_self_service (body, caller)) {
         gw_bauth_reply_forbidden (req, "beUsers", EDGE_PERM_U);
         return;
     }
-    if (s_patch_parse (req, body, principal, &patch, &err)) {
+    if (s_patch_parse (req, body, caller, &patch, &err)) {
         gw_req_reply_error (req, &err);
         return;
     }
-    char *user_key = s_user_key (req, principal->org, patch.username);
+    char *user_key =
+        gw_req_adopt (req, edge_key_user (caller->org, patch.username));
     redisReply *target = edge_redis_command (
         gw_thread_redis (thread), "HMGET %s username machine pwhash", user_key);
-    char pwhash[GW_IDENT_PWHASH_MAX];
-    const char *guard;
-    redisReply *reply = NULL;
     if (!target || target->type != REDIS_REPLY_ARRAY || target->elements != 3)
         gw_req_reply_redis_failed (req, target, "users: patch");
     else if (target->element[0]->type != REDIS_REPLY_STRING)
-        s_not_found (req, patch.username);
-    else if (s_patch_password (req, &patch, target, pwhash, &guard) == 0) {
-        s_call_t call = {.nkeys = 0};
-        s_patch_call (req, principal->org, &patch, pwhash, guard, &call);
-        reply = s_call_eval (thread, &gw_lua_users_patch, &call);
-        s_patch_reply (req, reply, &patch);
-        if (pwhash[0] && gw_req_status (req) == 200)
-            edge_info ("user %s of %s: password %s by %s", patch.username,
-                       principal->org, patch.reset ? "reset" : "changed",
-                       principal->username);
-    }
-    freeReplyObject (reply);
+        gw_call_fail (req, EDGE_ERR_NOT_FOUND, NULL, "user '%s' not found",
+                      patch.username);
+    else
+        s_patch_run (req, thread, &patch, user_key, target);
     freeReplyObject (target);
 }
 
@@ -730,34 +659,24 @@ void
 gw_users_delete (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
 {
     (void) ctx;
-    const gw_principal_t *principal = s_principal (req);
-    if (!principal)
-        return;
-    const char *org = principal->org;
+    const char *org = gw_req_org (req);
     const char *username = gw_req_param (req, "username");
-    char *user_key = s_user_key (req, org, username);
-    s_call_t call = {.nkeys = 0};
-    s_call_key (&call, user_key);
-    s_call_key (&call, gw_req_adopt (req, edge_key_org_users (org)));
-    s_call_key (&call, gw_req_adopt (req, edge_key_user_keys (org, username)));
-    s_call_key (&call, gw_req_adopt (req, edge_key_org_keys (org)));
-    s_call_key (&call,
-                gw_req_adopt (req, edge_key_user_tokens (org, username)));
-    s_call_key (&call, gw_req_adopt (req, edge_key_org_tokens (org)));
-    s_call_arg (&call, username);
-    s_call_arg (&call, gw_req_adopt (req, edge_key_api_key (org, "")));
-    redisReply *reply = s_call_eval (thread, &gw_lua_users_delete, &call);
-    const char *status = edge_redis_script_status (reply);
-    if (status && strcmp (status, "ok") == 0) {
-        edge_info ("user %s of %s deleted by %s (tokens and keys revoked)",
-                   username, org, principal->username);
-        gw_req_reply_data (req, 204, "application/json", "", 0);
-    }
-    else if (status && strcmp (status, "not_found") == 0)
-        s_not_found (req, username);
-    else if (status && strcmp (status, "last_administrator") == 0)
-        s_last_administrator (req, username);
-    else
-        gw_req_reply_redis_failed (req, reply, "users: delete");
+    gw_call_t call;
+    gw_call_init (&call, req);
+    gw_call_key_take (&call, edge_key_user (org, username));
+    gw_call_key_take (&call, edge_key_org_users (org));
+    gw_call_key_take (&call, edge_key_user_keys (org, username));
+    gw_call_key_take (&call, edge_key_org_keys (org));
+    gw_call_key_take (&call, edge_key_user_tokens (org, username));
+    gw_call_key_take (&call, edge_key_org_tokens (org));
+    gw_call_arg (&call, username);
+    gw_call_arg (&call, gw_req_adopt (req, edge_key_api_key (org, "")));
+    redisReply *reply = gw_call_run (&call, thread, &gw_lua_users_delete,
+                                     s_delete_answers, username);
+    if (!reply)
+        return;
+    edge_info ("user %s of %s deleted by %s (tokens and keys revoked)",
+               username, org, gw_req_caller (req)->username);
+    gw_req_reply_data (req, 204, "application/json", "", 0);
     freeReplyObject (reply);
 }

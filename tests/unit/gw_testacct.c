@@ -98,7 +98,7 @@ gw_testacct_org_create (edge_redis_t *redis,
     gw_ident_org_t spec = {org, email, admin, NULL};
     assert_int_equal (
         gw_ident_org_create (redis, &spec, pwhash, edge_now_ms ()),
-        GW_IDENT_OK);
+        EDGE_ERR_OK);
 }
 
 
@@ -156,7 +156,7 @@ gw_testacct_call (const char *org,
     char token[GW_IDENT_TOKEN_MAX];
     assert_int_equal (
         gw_ident_session_new (s_redis, org, username, 60, token, &principal),
-        GW_IDENT_OK);
+        EDGE_ERR_OK);
     s_client_t client = {body, body ? strlen (body) : 0, 0};
     gw_req_source_t source = {
         .method = method,

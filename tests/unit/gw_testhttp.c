@@ -579,10 +579,10 @@ gw_testhttp_auth (const char *org, const char *username, char *token)
     int64_t expires;
     assert_int_equal (gw_ident_session_new (s_redis, org, username, 3600,
                                             session, &principal),
-                      GW_IDENT_OK);
+                      EDGE_ERR_OK);
     assert_int_equal (
         gw_ident_auth_new (s_redis, session, 300, token, &expires),
-        GW_IDENT_OK);
+        EDGE_ERR_OK);
 }
 
 

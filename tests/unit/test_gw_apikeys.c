@@ -42,7 +42,7 @@ s_key_works (const char *org, const char *username, const char *key)
     gw_principal_t principal;
     return gw_ident_principal_by_key (gw_testacct_redis (), org, username, key,
                                       &principal)
-           == GW_IDENT_OK;
+           == EDGE_ERR_OK;
 }
 
 

@@ -82,7 +82,7 @@ s_create_org (const char *name)
 {
     gw_ident_org_t org = {name, "owner@example.com", "boss", NULL};
     assert_int_equal (gw_ident_org_create (s_redis, &org, s_pwhash, 1000),
-                      GW_IDENT_OK);
+                      EDGE_ERR_OK);
 }
 
 
@@ -137,7 +137,7 @@ test_org_creation_writes_info_administrators_and_admin_user (void **state)
     gw_ident_org_t org = {"acme", "owner@example.com", "boss",
                           "-----BEGIN PUBLIC KEY-----"};
     assert_int_equal (gw_ident_org_create (s_redis, &org, s_pwhash, 1234),
-                      GW_IDENT_OK);
+                      EDGE_ERR_OK);
     redisReply *r = s_cmd ("ZSCORE e:orgs acme");
     assert_string_equal (r->str, "1234");
     freeReplyObject (r);
@@ -170,9 +170,9 @@ test_org_creation_writes_info_administrators_and_admin_user (void **state)
         gw_ident_verify_password (r->element[6]->str, "correct horse battery"));
     freeReplyObject (r);
     assert_true (s_exists ("e:{acme}:users") && s_exists ("e:{acme}:roles"));
-    assert_int_equal (gw_ident_org_exists (s_redis, "acme"), GW_IDENT_OK);
+    assert_int_equal (gw_ident_org_exists (s_redis, "acme"), EDGE_ERR_OK);
     assert_int_equal (gw_ident_org_exists (s_redis, "nope"),
-                      GW_IDENT_NOT_FOUND);
+                      EDGE_ERR_NOT_FOUND);
 }
 
 
@@ -184,7 +184,7 @@ test_creating_an_existing_org_conflicts_and_changes_nothing (void **state)
     long long before = s_dbsize ();
     gw_ident_org_t org = {"acme", "other@example.com", "other", NULL};
     assert_int_equal (gw_ident_org_create (s_redis, &org, s_pwhash, 5),
-                      GW_IDENT_CONFLICT);
+                      EDGE_ERR_CONFLICT);
     assert_int_equal (s_dbsize (), before);
     assert_false (s_exists ("e:{acme}:user:other"));
 }
@@ -199,7 +199,7 @@ s_populate (const char *org, const char *task)
     gw_principal_t p;
     assert_int_equal (
         gw_ident_session_new (s_redis, org, "boss", 600, token, &p),
-        GW_IDENT_OK);
+        EDGE_ERR_OK);
     freeReplyObject (s_cmd ("HSET e:task:%s name %s", task, task));
     freeReplyObject (s_cmd ("ZADD e:{%s}:tasks 1 %s", org, task));
 }
@@ -226,9 +226,9 @@ test_org_deletion_removes_only_that_orgs_keys (void **state)
     size_t acme2_keys = r->elements;
     freeReplyObject (r);
 
-    assert_int_equal (gw_ident_org_delete (s_redis, "tasks"), GW_IDENT_OK);
-    assert_int_equal (gw_ident_org_delete (s_redis, "tok"), GW_IDENT_OK);
-    assert_int_equal (gw_ident_org_delete (s_redis, "acme"), GW_IDENT_OK);
+    assert_int_equal (gw_ident_org_delete (s_redis, "tasks"), EDGE_ERR_OK);
+    assert_int_equal (gw_ident_org_delete (s_redis, "tok"), EDGE_ERR_OK);
+    assert_int_equal (gw_ident_org_delete (s_redis, "acme"), EDGE_ERR_OK);
     const char *kept[] = {
         "e:tasks:queued",  "e:tasks:leases",  "e:task:t_other",
         "e:tok:unrelated", "e:events",        "e:tasks:x",
@@ -253,7 +253,7 @@ test_org_deletion_removes_only_that_orgs_keys (void **state)
     freeReplyObject (r);
     assert_true (s_dbsize () < all);
     assert_int_equal (gw_ident_org_delete (s_redis, "acme"),
-                      GW_IDENT_NOT_FOUND);
+                      EDGE_ERR_NOT_FOUND);
 }
 
 
@@ -269,7 +269,7 @@ test_org_deletion_unlinks_keys_in_batches (void **state)
         freeReplyObject (s_cmd ("ZADD e:{big}:tasks %d big_%d", i, i));
     }
     freeReplyObject (s_cmd ("SET e:{bigger}:x 1"));
-    assert_int_equal (gw_ident_org_delete (s_redis, "big"), GW_IDENT_OK);
+    assert_int_equal (gw_ident_org_delete (s_redis, "big"), EDGE_ERR_OK);
     assert_int_equal (s_dbsize (), 1);
     assert_true (s_exists ("e:{bigger}:x"));
 }
@@ -284,7 +284,7 @@ test_session_and_auth_tokens_resolve_to_the_principal (void **state)
     gw_principal_t p;
     assert_int_equal (
         gw_ident_session_new (s_redis, "acme", "boss", 600, session, &p),
-        GW_IDENT_OK);
+        EDGE_ERR_OK);
     assert_int_equal (strlen (session), 43);
     assert_string_equal (p.org, "acme");
     assert_string_equal (p.username, "boss");
@@ -306,28 +306,28 @@ test_session_and_auth_tokens_resolve_to_the_principal (void **state)
     int64_t expires_in = 0;
     assert_int_equal (
         gw_ident_auth_new (s_redis, session, 300, auth, &expires_in),
-        GW_IDENT_OK);
+        EDGE_ERR_OK);
     assert_int_equal (expires_in, 300);
     assert_string_not_equal (session, auth);
     gw_principal_t q;
     assert_int_equal (
         gw_ident_principal_by_token (s_redis, auth, GW_IDENT_AUTH, &q),
-        GW_IDENT_OK);
+        EDGE_ERR_OK);
     assert_string_equal (q.username, "boss");
     assert_false (q.is_machine || q.is_api_key);
     assert_memory_equal (q.perms, p.perms, sizeof p.perms);
     //  each kind only where it belongs
     assert_int_equal (
         gw_ident_principal_by_token (s_redis, session, GW_IDENT_AUTH, &q),
-        GW_IDENT_WRONG_KIND);
+        EDGE_ERR_WRONG_KIND);
     assert_int_equal (gw_ident_auth_new (s_redis, auth, 300, auth, &expires_in),
-                      GW_IDENT_WRONG_KIND);
+                      EDGE_ERR_WRONG_KIND);
     assert_int_equal (
         gw_ident_principal_by_token (s_redis, "nope", GW_IDENT_AUTH, &q),
-        GW_IDENT_NOT_FOUND);
+        EDGE_ERR_NOT_FOUND);
     assert_int_equal (
         gw_ident_session_new (s_redis, "acme", "ghost", 600, session, &p),
-        GW_IDENT_NOT_FOUND);
+        EDGE_ERR_NOT_FOUND);
 }
 
 
@@ -336,7 +336,7 @@ s_token_is_gone (void *arg)
 {
     gw_principal_t p;
     return gw_ident_principal_by_token (s_redis, arg, GW_IDENT_SESSION, &p)
-           == GW_IDENT_NOT_FOUND;
+           == EDGE_ERR_NOT_FOUND;
 }
 
 
@@ -349,22 +349,22 @@ test_tokens_expire_and_auth_tokens_never_outlive_their_session (void **state)
     gw_principal_t p;
     assert_int_equal (
         gw_ident_session_new (s_redis, "acme", "boss", 1, session, &p),
-        GW_IDENT_OK);
+        EDGE_ERR_OK);
     int64_t expires_in = 0;
     assert_int_equal (
         gw_ident_auth_new (s_redis, session, 300, auth, &expires_in),
-        GW_IDENT_OK);
+        EDGE_ERR_OK);
     assert_true (expires_in >= 0 && expires_in <= 1);
     assert_int_equal (
         gw_ident_principal_by_token (s_redis, session, GW_IDENT_SESSION, &p),
-        GW_IDENT_OK);
+        EDGE_ERR_OK);
     assert_true (edge_testutil_poll (s_token_is_gone, session, 5000));
     assert_int_equal (
         gw_ident_principal_by_token (s_redis, auth, GW_IDENT_AUTH, &p),
-        GW_IDENT_NOT_FOUND);
+        EDGE_ERR_NOT_FOUND);
     assert_int_equal (
         gw_ident_auth_new (s_redis, session, 300, auth, &expires_in),
-        GW_IDENT_NOT_FOUND);
+        EDGE_ERR_NOT_FOUND);
 }
 
 
@@ -378,34 +378,34 @@ test_logout_revokes_the_session_and_its_auth_tokens_only (void **state)
     gw_principal_t p;
     int64_t ttl;
     assert_int_equal (gw_ident_session_new (s_redis, "acme", "boss", 60, a, &p),
-                      GW_IDENT_OK);
+                      EDGE_ERR_OK);
     assert_int_equal (gw_ident_session_new (s_redis, "acme", "boss", 60, b, &p),
-                      GW_IDENT_OK);
+                      EDGE_ERR_OK);
     assert_int_equal (gw_ident_auth_new (s_redis, a, 60, a1, &ttl),
-                      GW_IDENT_OK);
+                      EDGE_ERR_OK);
     assert_int_equal (gw_ident_auth_new (s_redis, a, 60, a2, &ttl),
-                      GW_IDENT_OK);
+                      EDGE_ERR_OK);
     assert_int_equal (gw_ident_auth_new (s_redis, b, 60, b1, &ttl),
-                      GW_IDENT_OK);
+                      EDGE_ERR_OK);
     //  logging out with an auth token ends its whole session
-    assert_int_equal (gw_ident_logout (s_redis, a2), GW_IDENT_OK);
+    assert_int_equal (gw_ident_logout (s_redis, a2), EDGE_ERR_OK);
     assert_int_equal (
         gw_ident_principal_by_token (s_redis, a, GW_IDENT_SESSION, &p),
-        GW_IDENT_NOT_FOUND);
+        EDGE_ERR_NOT_FOUND);
     assert_int_equal (
         gw_ident_principal_by_token (s_redis, a1, GW_IDENT_AUTH, &p),
-        GW_IDENT_NOT_FOUND);
+        EDGE_ERR_NOT_FOUND);
     assert_int_equal (
         gw_ident_principal_by_token (s_redis, b1, GW_IDENT_AUTH, &p),
-        GW_IDENT_OK);
-    assert_int_equal (gw_ident_logout (s_redis, a), GW_IDENT_NOT_FOUND);
+        EDGE_ERR_OK);
+    assert_int_equal (gw_ident_logout (s_redis, a), EDGE_ERR_NOT_FOUND);
     redisReply *r = s_cmd ("SCARD e:{acme}:user:boss:tokens");
     assert_int_equal (r->integer, 2);
     freeReplyObject (r);
-    assert_int_equal (gw_ident_logout (s_redis, b), GW_IDENT_OK);
+    assert_int_equal (gw_ident_logout (s_redis, b), EDGE_ERR_OK);
     assert_int_equal (
         gw_ident_principal_by_token (s_redis, b1, GW_IDENT_AUTH, &p),
-        GW_IDENT_NOT_FOUND);
+        EDGE_ERR_NOT_FOUND);
 }
 
 
@@ -421,26 +421,26 @@ test_revoking_a_user_ends_all_its_tokens (void **state)
     int64_t ttl;
     assert_int_equal (
         gw_ident_session_new (s_redis, "acme", "boss", 60, s1, &p),
-        GW_IDENT_OK);
+        EDGE_ERR_OK);
     assert_int_equal (gw_ident_auth_new (s_redis, s1, 60, a1, &ttl),
-                      GW_IDENT_OK);
+                      EDGE_ERR_OK);
     assert_int_equal (
         gw_ident_session_new (s_redis, "acme", "other", 60, s2, &p),
-        GW_IDENT_OK);
+        EDGE_ERR_OK);
     assert_int_equal (gw_ident_revoke_user_tokens (s_redis, "acme", "boss"),
-                      GW_IDENT_OK);
+                      EDGE_ERR_OK);
     assert_int_equal (
         gw_ident_principal_by_token (s_redis, s1, GW_IDENT_SESSION, &p),
-        GW_IDENT_NOT_FOUND);
+        EDGE_ERR_NOT_FOUND);
     assert_int_equal (
         gw_ident_principal_by_token (s_redis, a1, GW_IDENT_AUTH, &p),
-        GW_IDENT_NOT_FOUND);
+        EDGE_ERR_NOT_FOUND);
     assert_int_equal (
         gw_ident_principal_by_token (s_redis, s2, GW_IDENT_SESSION, &p),
-        GW_IDENT_OK);
+        EDGE_ERR_OK);
     assert_false (s_exists ("e:{acme}:user:boss:tokens"));
     assert_int_equal (gw_ident_revoke_user_tokens (s_redis, "acme", "nobody"),
-                      GW_IDENT_OK);
+                      EDGE_ERR_OK);
 }
 
 
@@ -454,16 +454,16 @@ test_a_deleted_or_recreated_user_loses_its_tokens (void **state)
     gw_principal_t p;
     assert_int_equal (
         gw_ident_session_new (s_redis, "acme", "ann", 60, session, &p),
-        GW_IDENT_OK);
+        EDGE_ERR_OK);
     freeReplyObject (s_cmd ("HSET e:{acme}:user:ann created "
                             "2026-02-02T00:00:00.000Z"));
     assert_int_equal (
         gw_ident_principal_by_token (s_redis, session, GW_IDENT_SESSION, &p),
-        GW_IDENT_USER_GONE);
+        EDGE_ERR_USER_GONE);
     freeReplyObject (s_cmd ("DEL e:{acme}:user:ann"));
     assert_int_equal (
         gw_ident_principal_by_token (s_redis, session, GW_IDENT_SESSION, &p),
-        GW_IDENT_USER_GONE);
+        EDGE_ERR_USER_GONE);
 }
 
 
@@ -481,7 +481,7 @@ test_rights_are_the_or_of_the_roles_that_exist (void **state)
     gw_principal_t p;
     assert_int_equal (
         gw_ident_session_new (s_redis, "acme", "ann", 60, session, &p),
-        GW_IDENT_OK);
+        EDGE_ERR_OK);
     assert_false (p.is_administrator);
     int expected[EDGE_PERM_COUNT] = {0};
     expected[edge_perm_index ("apps")] = 7;
@@ -492,7 +492,7 @@ test_rights_are_the_or_of_the_roles_that_exist (void **state)
     freeReplyObject (s_cmd ("DEL e:{acme}:role:r2"));
     assert_int_equal (
         gw_ident_principal_by_token (s_redis, session, GW_IDENT_SESSION, &p),
-        GW_IDENT_OK);
+        EDGE_ERR_OK);
     assert_int_equal (p.perms[edge_perm_index ("apps")], 1);
     assert_int_equal (p.perms[edge_perm_index ("tasks")], 0);
     json_t *json = gw_ident_perms_json (expected);
@@ -514,7 +514,7 @@ test_api_keys_verify_only_for_their_org_user_and_secret (void **state)
     char key_id[GW_IDENT_KEY_ID_LEN + 1], api_key[GW_IDENT_API_KEY_MAX];
     assert_int_equal (
         gw_ident_api_key_new (s_redis, "acme", "ci", key_id, api_key),
-        GW_IDENT_OK);
+        EDGE_ERR_OK);
     assert_int_equal (strlen (key_id), GW_IDENT_KEY_ID_LEN);
     assert_int_equal (strncmp (api_key, key_id, GW_IDENT_KEY_ID_LEN), 0);
     assert_int_equal (api_key[GW_IDENT_KEY_ID_LEN], '.');
@@ -527,7 +527,7 @@ test_api_keys_verify_only_for_their_org_user_and_secret (void **state)
     gw_principal_t p;
     assert_int_equal (
         gw_ident_principal_by_key (s_redis, "acme", "ci", api_key, &p),
-        GW_IDENT_OK);
+        EDGE_ERR_OK);
     assert_true (p.is_api_key && p.is_machine && p.is_administrator);
     assert_string_equal (p.org, "acme");
     assert_string_equal (p.username, "ci");
@@ -536,29 +536,29 @@ test_api_keys_verify_only_for_their_org_user_and_secret (void **state)
     wrong[strlen (wrong) - 1] ^= 1;
     assert_int_equal (
         gw_ident_principal_by_key (s_redis, "acme", "ci", wrong, &p),
-        GW_IDENT_MISMATCH);
+        EDGE_ERR_MISMATCH);
     assert_int_equal (
         gw_ident_principal_by_key (s_redis, "acme", "ci2", api_key, &p),
-        GW_IDENT_WRONG_USER);
+        EDGE_ERR_WRONG_USER);
     assert_int_equal (
         gw_ident_principal_by_key (s_redis, "other", "ci", api_key, &p),
-        GW_IDENT_NOT_FOUND);
+        EDGE_ERR_NOT_FOUND);
     const char *malformed[] = {
         "",      "nodot", ".secret", "0123456789abcdef.", "0123456789ABCDEF.x",
         "0123.x"};
     for (size_t i = 0; i < sizeof malformed / sizeof malformed[0]; i++)
         assert_int_equal (
             gw_ident_principal_by_key (s_redis, "acme", "ci", malformed[i], &p),
-            GW_IDENT_NOT_FOUND);
+            EDGE_ERR_NOT_FOUND);
     //  deleting the key ends it on the very next lookup
     assert_int_equal (gw_ident_api_key_delete (s_redis, "acme", "ci2", key_id),
-                      GW_IDENT_NOT_FOUND);
+                      EDGE_ERR_NOT_FOUND);
     assert_int_equal (gw_ident_api_key_delete (s_redis, "acme", "ci", key_id),
-                      GW_IDENT_OK);
+                      EDGE_ERR_OK);
     assert_false (s_exists (key));
     assert_int_equal (
         gw_ident_principal_by_key (s_redis, "acme", "ci", api_key, &p),
-        GW_IDENT_NOT_FOUND);
+        EDGE_ERR_NOT_FOUND);
     free (key);
 }
 
@@ -572,13 +572,13 @@ test_api_keys_are_for_existing_machine_users_only (void **state)
     char key_id[GW_IDENT_KEY_ID_LEN + 1], api_key[GW_IDENT_API_KEY_MAX];
     assert_int_equal (
         gw_ident_api_key_new (s_redis, "acme", "boss", key_id, api_key),
-        GW_IDENT_NOT_MACHINE);
+        EDGE_ERR_NOT_A_MACHINE_USER);
     assert_int_equal (
         gw_ident_api_key_new (s_redis, "acme", "ghost", key_id, api_key),
-        GW_IDENT_NOT_FOUND);
+        EDGE_ERR_NOT_FOUND);
     assert_int_equal (
         gw_ident_api_key_new (s_redis, "acme", "ci", key_id, api_key),
-        GW_IDENT_OK);
+        EDGE_ERR_OK);
     redisReply *r = s_cmd ("SISMEMBER e:{acme}:user:ci:keys %s", key_id);
     assert_int_equal (r->integer, 1);
     freeReplyObject (r);
@@ -590,13 +590,13 @@ test_api_keys_are_for_existing_machine_users_only (void **state)
     gw_principal_t p;
     assert_int_equal (
         gw_ident_principal_by_key (s_redis, "acme", "ci", api_key, &p),
-        GW_IDENT_USER_GONE);
+        EDGE_ERR_USER_GONE);
 }
 
 
 //  One counted attempt (gw_ident_login_begin) with limits 3 per user and
 //  5 per address; returns the rc.
-static gw_ident_rc_t
+static edge_err_t
 s_begin (const char *user, const char *addr, int64_t window_s, int64_t *retry)
 {
     return gw_ident_login_begin (s_redis, "acme", user, addr, 3, 5, window_s,
@@ -622,12 +622,12 @@ test_login_attempts_count_before_the_check_per_user_and_address (void **state)
     //  each attempt is counted as it passes: no race can overrun a limit
     for (int i = 0; i < 3; i++) {
         assert_int_equal (s_begin ("boss", "10.0.0.1", 900, &retry),
-                          GW_IDENT_OK);
+                          EDGE_ERR_OK);
         assert_int_equal (retry, 0);
     }
     assert_int_equal (s_counter ("e:rl:user:{acme}:boss"), 3);
     assert_int_equal (s_begin ("boss", "10.0.0.2", 900, &retry),
-                      GW_IDENT_LIMITED);
+                      EDGE_ERR_RATE_LIMITED);
     assert_true (retry >= 899 && retry <= 900);
     assert_int_equal (s_counter ("e:rl:user:{acme}:boss"), 3);
     assert_int_equal (s_counter ("e:rl:ip:10.0.0.2"), 0);
@@ -635,12 +635,12 @@ test_login_attempts_count_before_the_check_per_user_and_address (void **state)
     assert_true (r->integer > 0 && r->integer <= 900);
     freeReplyObject (r);
     //  other users from the same address: the address has 3 of 5
-    assert_int_equal (s_begin ("ann", "10.0.0.1", 60, &retry), GW_IDENT_OK);
-    assert_int_equal (s_begin ("ann", "10.0.0.1", 60, &retry), GW_IDENT_OK);
+    assert_int_equal (s_begin ("ann", "10.0.0.1", 60, &retry), EDGE_ERR_OK);
+    assert_int_equal (s_begin ("ann", "10.0.0.1", 60, &retry), EDGE_ERR_OK);
     assert_int_equal (s_begin ("carl", "10.0.0.1", 60, &retry),
-                      GW_IDENT_LIMITED);
+                      EDGE_ERR_RATE_LIMITED);
     assert_true (retry >= 899); //  the longest full window
-    assert_int_equal (s_begin ("carl", NULL, 60, &retry), GW_IDENT_OK);
+    assert_int_equal (s_begin ("carl", NULL, 60, &retry), EDGE_ERR_OK);
 }
 
 
@@ -650,22 +650,22 @@ test_a_successful_login_clears_the_user_and_returns_the_address_count (
 {
     (void) state;
     int64_t retry;
-    assert_int_equal (s_begin ("boss", "10.0.0.1", 900, &retry), GW_IDENT_OK);
-    assert_int_equal (s_begin ("boss", "10.0.0.1", 900, &retry), GW_IDENT_OK);
-    assert_int_equal (s_begin ("ann", "10.0.0.1", 900, &retry), GW_IDENT_OK);
+    assert_int_equal (s_begin ("boss", "10.0.0.1", 900, &retry), EDGE_ERR_OK);
+    assert_int_equal (s_begin ("boss", "10.0.0.1", 900, &retry), EDGE_ERR_OK);
+    assert_int_equal (s_begin ("ann", "10.0.0.1", 900, &retry), EDGE_ERR_OK);
     assert_int_equal (
         gw_ident_login_succeeded (s_redis, "acme", "boss", "10.0.0.1"),
-        GW_IDENT_OK);
+        EDGE_ERR_OK);
     assert_false (s_exists ("e:rl:user:{acme}:boss"));
     assert_int_equal (s_counter ("e:rl:ip:10.0.0.1"), 2);
     assert_int_equal (s_counter ("e:rl:user:{acme}:ann"), 1);
     //  never below zero
     assert_int_equal (
         gw_ident_login_succeeded (s_redis, "acme", "x", "10.9.9.9"),
-        GW_IDENT_OK);
+        EDGE_ERR_OK);
     assert_int_equal (s_counter ("e:rl:ip:10.9.9.9"), 0);
     assert_int_equal (gw_ident_login_succeeded (s_redis, "acme", "x", NULL),
-                      GW_IDENT_OK);
+                      EDGE_ERR_OK);
 }
 
 
@@ -682,15 +682,15 @@ test_an_unreachable_redis_is_reported_not_taken_for_absence (void **state)
     int64_t n;
     assert_int_equal (
         gw_ident_principal_by_token (down, "x", GW_IDENT_AUTH, &p),
-        GW_IDENT_REDIS);
+        EDGE_ERR_REDIS);
     assert_int_equal (gw_ident_principal_by_key (down, "acme", "ci",
                                                  "0123456789abcdef.x", &p),
-                      GW_IDENT_REDIS);
+                      EDGE_ERR_REDIS);
     assert_int_equal (gw_ident_auth_new (down, "x", 5, token, &n),
-                      GW_IDENT_REDIS);
-    assert_int_equal (gw_ident_org_delete (down, "acme"), GW_IDENT_REDIS);
+                      EDGE_ERR_REDIS);
+    assert_int_equal (gw_ident_org_delete (down, "acme"), EDGE_ERR_REDIS);
     assert_int_equal (gw_ident_login_begin (down, "a", "b", NULL, 1, 1, 9, &n),
-                      GW_IDENT_REDIS);
+                      EDGE_ERR_REDIS);
     edge_redis_destroy (&down);
     assert_null (down);
 }

@@ -103,7 +103,7 @@ test_person_gets_a_generated_password_once_and_never_a_hash (void **state)
     bool is_machine = true;
     assert_int_equal (gw_ident_user_pwhash (gw_testacct_redis (), "acme", "ann",
                                             hash, &is_machine),
-                      GW_IDENT_OK);
+                      EDGE_ERR_OK);
     assert_false (is_machine);
     assert_true (gw_ident_verify_password (hash, password));
     json_decref (user);
@@ -135,7 +135,7 @@ test_person_with_a_given_password_gets_no_password_back (void **state)
     bool is_machine;
     assert_int_equal (gw_ident_user_pwhash (gw_testacct_redis (), "acme", "bob",
                                             hash, &is_machine),
-                      GW_IDENT_OK);
+                      EDGE_ERR_OK);
     assert_true (gw_ident_verify_password (hash, "correct-horse-1"));
 }
 
@@ -164,7 +164,7 @@ test_machine_user_gets_an_api_key_that_authenticates (void **state)
     gw_principal_t principal;
     assert_int_equal (gw_ident_principal_by_key (gw_testacct_redis (), "acme",
                                                  "ci", key, &principal),
-                      GW_IDENT_OK);
+                      EDGE_ERR_OK);
     assert_true (principal.is_machine);
     //  Only the secret's hash is stored
     const char *secret = strchr (key, '.') + 1;
@@ -517,7 +517,7 @@ test_delete_revokes_tokens_and_keys_at_once (void **state)
     gw_principal_t principal;
     assert_int_equal (gw_ident_session_new (gw_testacct_redis (), "acme", "ann",
                                             60, token, &principal),
-                      GW_IDENT_OK);
+                      EDGE_ERR_OK);
     int status;
     assert_null (
         gw_testacct_boss ("DELETE", "/be/v1/users/ci", NULL, NULL, &status));
@@ -528,11 +528,11 @@ test_delete_revokes_tokens_and_keys_at_once (void **state)
     assert_int_not_equal (gw_ident_principal_by_key (gw_testacct_redis (),
                                                      "acme", "ci", key,
                                                      &principal),
-                          GW_IDENT_OK);
+                          EDGE_ERR_OK);
     assert_int_not_equal (gw_ident_principal_by_token (gw_testacct_redis (),
                                                        token, GW_IDENT_SESSION,
                                                        &principal),
-                          GW_IDENT_OK);
+                          EDGE_ERR_OK);
     assert_false (gw_testacct_exists ("e:{acme}:user:ci"));
     assert_false (gw_testacct_exists ("e:{acme}:user:ci:keys"));
     assert_false (gw_testacct_exists ("e:{acme}:user:ann:tokens"));
