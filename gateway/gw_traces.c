@@ -377,7 +377,7 @@ gw_traces_upload (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
                            json_pack ("{s:s,s:I}", "traceId", id, "traces",
                                       (json_int_t) count));
         gw_trainings_outcome_t out;
-        gw_trainings_process (thread, gw_req_principal (req)->org, trace->app,
+        gw_trainings_process (thread, gw_req_org (req), trace->app,
                               gw_req_identity (req), true, &out);
     }
     gw_trace_destroy (&trace);
