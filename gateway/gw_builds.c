@@ -8,6 +8,7 @@
 #include "edge_task.h"
 #include "edge_taskops.h"
 #include "edge_util.h"
+#include "gw_call.h"
 #include "gw_lua.h"
 #include "gw_upload.h"
 #include "gw_url.h"
@@ -30,10 +31,30 @@ static const edge_json_field_t s_commit_fields[] = {
     {"buildName", EDGE_JSON_STRING, true, 1, 100, false},
 };
 
+//  The reserve script's refusal that names only the app ({}); those that
+//  name the build too are s_reserve_refused's.
+static const gw_call_answer_t s_reserve_answers[] = {
+    {"not_found", EDGE_ERR_NOT_FOUND, NULL, "app '{}' not found"}, {NULL}};
+//  The commit script's refusals ({} = the build, {1} = its task or the
+//  upload's state); "not_found" names the app too (gw_builds_commit).
+static const gw_call_answer_t s_commit_answers[] = {
+    {"not_upload", EDGE_ERR_NOT_AN_UPLOAD, NULL,
+     "build '{}' is imported from a URL (task {1}): there is nothing to "
+     "commit"},
+    {"committed", EDGE_ERR_ALREADY_COMMITTED, NULL,
+     "the upload of build '{}' was already committed (task {1})"},
+    {"expired", EDGE_ERR_UPLOAD_EXPIRED, NULL,
+     "the upload of build '{}' has expired; import it again"},
+    {"incomplete", EDGE_ERR_UPLOAD_INCOMPLETE, NULL,
+     "the upload of build '{}' is {1}, not received: PUT the tar to its "
+     "uploadUrl first"},
+    {NULL}};
+
 //  One import being created.
 typedef struct {
     gw_req_t *req;
     const gw_ctx_t *ctx;
+    gw_thread_t *thread;
     edge_redis_t *redis;
     const char *org, *app, *build, *url;
     const json_t *size;                  //  the body's size, or NULL
@@ -60,9 +81,9 @@ s_body (gw_req_t *req, const edge_json_field_t *fields, size_t count)
         return NULL;
     }
     if (!edge_build_name_is_valid (edge_json_str (body, "buildName", NULL))) {
-        gw_req_reply_fail (req, 400, "invalid_field", "buildName",
-                           "field 'buildName' must match "
-                           "^[A-Za-z0-9_.-]{1,100}$ (not \".\" or \"..\")");
+        gw_call_fail (req, EDGE_ERR_INVALID_FIELD, "buildName",
+                      "field 'buildName' must match ^[A-Za-z0-9_.-]{1,100}$ "
+                      "(not \".\" or \"..\")");
         return NULL;
     }
     return body;
@@ -82,49 +103,61 @@ s_check_url (gw_req_t *req, const gw_ctx_t *ctx, const char *url)
 }
 
 
+//  Answer the reserve script's refusals that name the build. Returns true
+//  when reply was one (then freed).
+static bool
+s_reserve_refused (s_import_t *imp, redisReply *reply)
+{
+    const char *word = edge_redis_script_status (reply);
+    const redisReply *more =
+        word && reply->elements == 2 ? reply->element[1] : NULL;
+    if (word && strcmp (word, "exists") == 0)
+        gw_call_fail (imp->req, EDGE_ERR_BUILD_EXISTS, "buildName",
+                      "app '%s' already has a build '%s'", imp->app,
+                      imp->build);
+    else if (more && strcmp (word, "locked") == 0)
+        gw_call_fail (imp->req, EDGE_ERR_APP_LOCKED, NULL,
+                      "app '%s' is locked after a failed deploy (error: "
+                      "%.150s); retry the failed task or patch the app",
+                      imp->app, more->len ? more->str : "none");
+    else if (more && strcmp (word, "importing") == 0)
+        gw_call_fail (imp->req, EDGE_ERR_BUILD_IMPORTING, "buildName",
+                      "build '%s' of app '%s' is being imported%s%s",
+                      imp->build, imp->app, more->len ? " by task " : "",
+                      more->str);
+    else
+        return false;
+    freeReplyObject (reply);
+    return true;
+}
+
+
 //  Check the app and reserve the import entry. Returns 0, or -1 with the
 //  response set.
 static int
 s_reserve_entry (s_import_t *imp)
 {
-    char now_ms[24], stale[24];
-    snprintf (now_ms, sizeof now_ms, "%lld", (long long) edge_now_ms ());
-    snprintf (stale, sizeof stale, "%d", GW_BUILDS_RESERVE_STALE_MS);
-    imp->reservation = gw_req_sprintf (imp->req, "%s@%s", imp->group, now_ms);
-    const char *keys[] = {
-        gw_req_adopt (imp->req, edge_key_app (imp->org, imp->app)),
-        imp->imports};
-    const char *args[] = {imp->build, imp->reservation, now_ms, stale};
+    int64_t now_ms = edge_now_ms ();
+    imp->reservation =
+        gw_req_sprintf (imp->req, "%s@%lld", imp->group, (long long) now_ms);
+    gw_call_t call;
+    gw_call_init (&call, imp->req);
+    gw_call_key_take (&call, edge_key_app (imp->org, imp->app));
+    gw_call_key (&call, imp->imports);
+    gw_call_arg (&call, imp->build);
+    gw_call_arg (&call, imp->reservation);
+    gw_call_int (&call, now_ms);
+    gw_call_int (&call, GW_BUILDS_RESERVE_STALE_MS);
     redisReply *reply =
-        edge_redis_eval (imp->redis, &gw_lua_builds_reserve, 2, keys, 4, args);
-    int rc = edge_redis_script_is (reply, "ok") ? 0 : -1;
-    if (rc == 0) {
-        freeReplyObject (reply);
-        return 0;
-    }
-    if (edge_redis_script_is (reply, "not_found"))
-        gw_req_reply_fail (imp->req, 404, "not_found", NULL,
-                           "app '%s' not found", imp->app);
-    else if (edge_redis_script_is (reply, "locked") && reply->elements == 2)
-        gw_req_reply_fail (
-            imp->req, 409, "app_locked", NULL,
-            "app '%s' is locked after a failed deploy (error: "
-            "%.150s); retry the failed task or patch the app",
-            imp->app, reply->element[1]->len ? reply->element[1]->str : "none");
-    else if (edge_redis_script_is (reply, "exists"))
-        gw_req_reply_fail (imp->req, 409, "build_exists", "buildName",
-                           "app '%s' already has a build '%s'", imp->app,
-                           imp->build);
-    else if (edge_redis_script_is (reply, "importing") && reply->elements == 2)
-        gw_req_reply_fail (imp->req, 409, "build_importing", "buildName",
-                           "build '%s' of app '%s' is being imported%s%s",
-                           imp->build, imp->app,
-                           reply->element[1]->len ? " by task " : "",
-                           reply->element[1]->str);
-    else
-        gw_req_reply_redis_failed (imp->req, reply, "builds: reserve");
+        gw_call_eval (&call, imp->thread, &gw_lua_builds_reserve);
+    if (s_reserve_refused (imp, reply))
+        return -1;
+    reply = gw_call_answer (imp->req, reply, s_reserve_answers, imp->app,
+                            "builds: reserve");
+    if (!reply)
+        return -1;
     freeReplyObject (reply);
-    return rc;
+    return 0;
 }
 
 
@@ -132,10 +165,13 @@ s_reserve_entry (s_import_t *imp)
 static void
 s_unreserve_entry (s_import_t *imp)
 {
-    const char *keys[] = {imp->imports};
-    const char *args[] = {imp->build, imp->reservation};
-    freeReplyObject (edge_redis_eval (imp->redis, &gw_lua_builds_unreserve, 1,
-                                      keys, 2, args));
+    gw_call_t call;
+    gw_call_init (&call, imp->req);
+    gw_call_key (&call, imp->imports);
+    gw_call_arg (&call, imp->build);
+    gw_call_arg (&call, imp->reservation);
+    freeReplyObject (
+        gw_call_eval (&call, imp->thread, &gw_lua_builds_unreserve));
 }
 
 
@@ -158,49 +194,48 @@ s_params (s_import_t *imp)
 }
 
 
+//  The upload record's field/value pairs.
+static void
+s_record_pairs (s_import_t *imp, gw_call_t *call)
+{
+    gw_call_pair (call, "org", imp->org);
+    gw_call_pair (call, "app", imp->app);
+    gw_call_pair (call, "build", imp->build);
+    gw_call_pair (call, "task", imp->task);
+    gw_call_pair (call, "group", imp->group);
+    gw_call_pair (call, "tarKey", imp->tar_key);
+    gw_call_pair (call, "state", "open");
+    gw_call_pair (call, "sizeBytes", "0");
+    gw_call_arg (call, "expiresMs");
+    gw_call_int (call, imp->expires_ms);
+    if (imp->size) { //  the PUT must match it
+        gw_call_arg (call, "size");
+        gw_call_int (call, json_integer_value (imp->size));
+    }
+}
+
+
 //  Name the task in the import entry; an upload also gets its record and
 //  its e:uploads:due entry. Returns 0, or -1 when Redis failed.
 static int
 s_finish_entry (s_import_t *imp)
 {
-    const char *task_key = gw_req_adopt (imp->req, edge_key_task (imp->task));
-    const char *keys[] = {imp->imports, task_key, imp->upload_key,
-                          EDGE_KEY_UPLOADS_DUE};
-    const char *args[] = {
-        imp->build,
-        imp->reservation,
-        imp->task,
-        gw_req_sprintf (imp->req, "%lld", (long long) imp->expires_ms),
-        gw_req_sprintf (imp->req, "%lld",
-                        (long long) (imp->ctx->config->upload_expiry_ms
-                                     + GW_UPLOAD_KEEP_MS)),
-        "org",
-        imp->org,
-        "app",
-        imp->app,
-        "build",
-        imp->build,
-        "task",
-        imp->task,
-        "group",
-        imp->group,
-        "tarKey",
-        imp->tar_key,
-        "state",
-        "open",
-        "sizeBytes",
-        "0",
-        "expiresMs",
-        gw_req_sprintf (imp->req, "%lld", (long long) imp->expires_ms),
-        "size", //  the PUT must match it (only when the import gave one)
-        imp->size ? gw_req_sprintf (imp->req, "%lld",
-                                    (long long) json_integer_value (imp->size))
-                  : NULL};
-    bool is_upload = !imp->url;
-    int nargs = (int) EDGE_COUNT (args) - (imp->size ? 0 : 2);
+    gw_call_t call;
+    gw_call_init (&call, imp->req);
+    gw_call_key (&call, imp->imports);
+    gw_call_key_take (&call, edge_key_task (imp->task));
+    gw_call_arg (&call, imp->build);
+    gw_call_arg (&call, imp->reservation);
+    gw_call_arg (&call, imp->task);
+    gw_call_int (&call, imp->expires_ms);
+    gw_call_int (&call, imp->ctx->config->upload_expiry_ms + GW_UPLOAD_KEEP_MS);
+    if (!imp->url) { //  an upload: its record
+        gw_call_key (&call, imp->upload_key);
+        gw_call_key (&call, EDGE_KEY_UPLOADS_DUE);
+        s_record_pairs (imp, &call);
+    }
     redisReply *reply =
-        edge_redis_eval (imp->redis, &gw_lua_builds_finish, is_upload ? 4 : 2,
-                         keys, is_upload ? nargs : 5, args);
+        gw_call_eval (&call, imp->thread, &gw_lua_builds_finish);
     int rc = edge_redis_script_is (reply, "ok") ? 0 : -1;
     if (edge_redis_script_is (reply, "lost"))
         edge_warn ("builds: import entry of %s/%s was replaced before task %s "
@@ -333,8 +368,9 @@ gw_builds_create (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
     s_import_t imp = {
         .req = req,
         .ctx = ctx,
+        .thread = thread,
         .redis = gw_thread_redis (thread),
-        .org = gw_req_principal (req)->org,
+        .org = gw_req_org (req),
         .app = edge_json_str (body, "appName", NULL),
         .build = edge_json_str (body, "buildName", NULL),
         .url = edge_json_str (body, "url", NULL),
@@ -344,9 +380,9 @@ gw_builds_create (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
         return;
     if (!imp.url && imp.size
         && json_integer_value (imp.size) > ctx->config->upload_max_bytes) {
-        gw_req_reply_fail (req, 422, "upload_too_large", "size",
-                           "uploads are limited to %lld bytes",
-                           (long long) ctx->config->upload_max_bytes);
+        gw_call_fail (req, EDGE_ERR_UPLOAD_TOO_LARGE, "size",
+                      "uploads are limited to %lld bytes",
+                      (long long) ctx->config->upload_max_bytes);
         return;
     }
     edge_task_name_make ("import", imp.group, sizeof imp.group);
@@ -363,42 +399,35 @@ gw_builds_create (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
 }
 
 
-//  Answer a refusal of the commit script.
-static void
-s_commit_refused (gw_req_t *req,
-                  const redisReply *reply,
-                  const char *app,
-                  const char *build)
+//  Mark the upload of build (app's) committed. Returns the script's
+//  {'ok', task, group, sizeBytes} (caller frees), or NULL with the answer
+//  set.
+static redisReply *
+s_commit_entry (gw_req_t *req,
+                gw_thread_t *thread,
+                const char *app,
+                const char *build)
 {
-    const char *what =
-        reply && reply->type == REDIS_REPLY_ARRAY && reply->elements == 2
-            ? reply->element[1]->str
-            : "";
-    if (edge_redis_script_is (reply, "not_found"))
-        gw_req_reply_fail (req, 404, "not_found", NULL,
-                           "no import of build '%s' in app '%s'", build, app);
-    else if (edge_redis_script_is (reply, "not_upload"))
-        gw_req_reply_fail (req, 409, "not_an_upload", NULL,
-                           "build '%s' is imported from a URL (task %s): "
-                           "there is nothing to commit",
-                           build, what);
-    else if (edge_redis_script_is (reply, "committed"))
-        gw_req_reply_fail (req, 409, "already_committed", NULL,
-                           "the upload of build '%s' was already committed "
-                           "(task %s)",
-                           build, what);
-    else if (edge_redis_script_is (reply, "expired"))
-        gw_req_reply_fail (req, 410, "upload_expired", NULL,
-                           "the upload of build '%s' has expired; import it "
-                           "again",
-                           build);
-    else if (edge_redis_script_is (reply, "incomplete"))
-        gw_req_reply_fail (req, 409, "upload_incomplete", NULL,
-                           "the upload of build '%s' is %s, not received: PUT "
-                           "the tar to its uploadUrl first",
-                           build, what);
-    else
+    gw_call_t call;
+    gw_call_init (&call, req);
+    gw_call_key_take (&call, edge_key_app_imports (gw_req_org (req), app));
+    gw_call_arg (&call, build);
+    gw_call_int (&call, edge_now_ms ());
+    redisReply *reply = gw_call_eval (&call, thread, &gw_lua_builds_commit);
+    if (edge_redis_script_is (reply, "not_found")) {
+        freeReplyObject (reply);
+        gw_call_fail (req, EDGE_ERR_NOT_FOUND, NULL,
+                      "no import of build '%s' in app '%s'", build, app);
+        return NULL;
+    }
+    reply =
+        gw_call_answer (req, reply, s_commit_answers, build, "builds: commit");
+    if (reply && reply->elements != 4) {
         gw_req_reply_redis_failed (req, reply, "builds: commit");
+        freeReplyObject (reply);
+        reply = NULL;
+    }
+    return reply;
 }
 
 
@@ -409,20 +438,12 @@ gw_builds_commit (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
     json_t *body = s_body (req, s_commit_fields, EDGE_COUNT (s_commit_fields));
     if (!body)
         return;
-    const char *org = gw_req_principal (req)->org;
     const char *app = edge_json_str (body, "appName", NULL);
     const char *build = edge_json_str (body, "buildName", NULL);
     edge_redis_t *redis = gw_thread_redis (thread);
-    const char *keys[] = {gw_req_adopt (req, edge_key_app_imports (org, app))};
-    const char *args[] = {
-        build, gw_req_sprintf (req, "%lld", (long long) edge_now_ms ())};
-    redisReply *reply =
-        edge_redis_eval (redis, &gw_lua_builds_commit, 1, keys, 2, args);
-    if (!edge_redis_script_is (reply, "ok") || reply->elements != 4) {
-        s_commit_refused (req, reply, app, build);
-        freeReplyObject (reply);
+    redisReply *reply = s_commit_entry (req, thread, app, build);
+    if (!reply)
         return;
-    }
     const char *task = gw_req_strdup (req, reply->element[1]->str);
     const char *group = gw_req_strdup (req, reply->element[2]->str);
     const char *message = gw_req_sprintf (req, "upload committed (%s bytes)",

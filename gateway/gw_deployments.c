@@ -25,6 +25,8 @@
 #include "edge_log.h"
 #include "edge_urlguard.h"
 #include "edge_util.h"
+#include "gw_call.h"
+#include "gw_hash.h"
 #include "gw_list.h"
 #include "gw_lua.h"
 #include <civetweb.h>
@@ -35,7 +37,7 @@
 #include <string.h>
 #include <strings.h>
 
-#define S_PATCH_TRIES  3
+#define S_PATCH_TRIES 3
 
 static const char *const s_fields[] = {
     "name",   "kind",    "originPrefix", "s3",      "fs",
@@ -67,6 +69,43 @@ static const edge_json_field_t s_fs_fields[] = {
     {"path", EDGE_JSON_STRING, false, 1, 4096, false},
 };
 
+//  The public object by its hash's fields; "s3" and "fs" hold their place
+//  (no such field: null) until s_object sets the kind's settings.
+static const gw_hash_row_t s_rows[] = {
+    {"name", GW_HASH_TEXT, NULL, 0},         {"kind", GW_HASH_TEXT, NULL, 0},
+    {"originPrefix", GW_HASH_TEXT, NULL, 0}, {"s3", GW_HASH_OBJECT, NULL, 0},
+    {"fs", GW_HASH_OBJECT, NULL, 0},         {"status", GW_HASH_TEXT, NULL, 0},
+    {"message", GW_HASH_TEXT, NULL, 0},      {"created", GW_HASH_TEXT, NULL, 0},
+    {"updated", GW_HASH_TEXT, NULL, 0},
+};
+static const gw_hash_row_t s_s3_rows[] = {
+    {"endpoint", GW_HASH_TEXT, NULL, 0},
+    {"region", GW_HASH_TEXT, NULL, 0},
+    {"bucket", GW_HASH_TEXT, NULL, 0},
+    {"accessKeyId", GW_HASH_TEXT, NULL, 0},
+};
+static const gw_hash_row_t s_fs_rows[] = {{"path", GW_HASH_TEXT, NULL, 0}};
+//  The settings of each kind (a patch to the other kind deletes them).
+static const char *const s_fs_names[] = {"path"};
+static const char *const s_s3_names[] = {"endpoint", "region", "bucket",
+                                         "accessKeyId", "secretAccessKey"};
+
+static const gw_call_answer_t s_create_answers[] = {
+    {"conflict", EDGE_ERR_CONFLICT, "name", "deployment '{}' already exists"},
+    {"deleting", EDGE_ERR_DEPLOYMENT_DELETING, "name",
+     "deployment '{}' was deleted and its published files are still being "
+     "removed; try again shortly"},
+    {"no_org", EDGE_ERR_NOT_FOUND, NULL, "organization '{org}' not found"},
+    {NULL}};
+static const gw_call_answer_t s_patch_answers[] = {
+    {"not_found", EDGE_ERR_NOT_FOUND, NULL, "deployment '{}' not found"},
+    {"changed", EDGE_ERR_CONFLICT, NULL,
+     "deployment '{}' kept changing; try again"},
+    {NULL}};
+static const gw_call_answer_t s_delete_answers[] = {
+    {"not_found", EDGE_ERR_NOT_FOUND, NULL, "deployment '{}' not found"},
+    {NULL}};
+
 
 bool
 gw_deployments_name_is_valid (const char *name)
@@ -79,60 +118,28 @@ gw_deployments_name_is_valid (const char *name)
 }
 
 
-static const char *
-s_org (gw_req_t *req)
-{
-    return gw_req_principal (req)->org;
-}
-
-
-static char *
-s_key (gw_req_t *req, const char *name)
-{
-    return gw_req_adopt (req, edge_key_deployment (s_org (req), name));
-}
-
-
-static void
-s_not_found (gw_req_t *req, const char *name)
-{
-    gw_req_reply_fail (req, 404, "not_found", NULL, "deployment '%s' not found",
-                       name);
-}
-
-
 //  The public object of a HGETALL reply (secret masked), or NULL when the
 //  deployment is gone. Caller owns.
 static json_t *
 s_object (const redisReply *hash)
 {
-    const char *name = edge_redis_hash_field (hash, "name");
-    if (!name)
+    if (!edge_redis_hash_field (hash, "name"))
         return NULL;
+    json_t *obj = gw_hash_json (hash, s_rows, EDGE_COUNT (s_rows));
     const char *kind = edge_redis_hash_field (hash, "kind");
-    bool is_s3 = kind && strcmp (kind, "s3") == 0;
-    json_t *s3 = json_null (), *fs = json_null ();
-    if (is_s3)
-        s3 = json_pack (
-            "{s:o,s:o,s:o,s:o,s:s}", "endpoint",
-            edge_json_text (edge_redis_hash_field (hash, "endpoint")), "region",
-            edge_json_text (edge_redis_hash_field (hash, "region")), "bucket",
-            edge_json_text (edge_redis_hash_field (hash, "bucket")),
-            "accessKeyId",
-            edge_json_text (edge_redis_hash_field (hash, "accessKeyId")),
-            "secretAccessKey", GW_DEPLOYMENTS_MASK);
+    if (kind && strcmp (kind, "s3") == 0) {
+        json_t *s3 = gw_hash_json (hash, s_s3_rows, EDGE_COUNT (s_s3_rows));
+        json_object_set_new (s3, "secretAccessKey",
+                             json_string (GW_DEPLOYMENTS_MASK));
+        json_object_set_new (obj, "s3", s3);
+    }
     else
-        fs = json_pack ("{s:o}", "path",
-                        edge_json_text (edge_redis_hash_field (hash, "path")));
-    const char *prefix = edge_redis_hash_field (hash, "originPrefix");
-    const char *status = edge_redis_hash_field (hash, "status");
-    return json_pack (
-        "{s:s,s:o,s:s,s:o,s:o,s:s,s:o,s:o,s:o}", "name", name, "kind",
-        edge_json_text (kind), "originPrefix", prefix ? prefix : "", "s3", s3,
-        "fs", fs, "status", status ? status : "new", "message",
-        edge_json_text (edge_redis_hash_field (hash, "message")), "created",
-        edge_json_text (edge_redis_hash_field (hash, "created")), "updated",
-        edge_json_text (edge_redis_hash_field (hash, "updated")));
+        json_object_set_new (obj, "fs", gw_hash_json (hash, s_fs_rows, 1));
+    if (json_is_null (json_object_get (obj, "originPrefix")))
+        json_object_set_new (obj, "originPrefix", json_string (""));
+    if (json_is_null (json_object_get (obj, "status")))
+        json_object_set_new (obj, "status", json_string ("new"));
+    return obj;
 }
 
 
@@ -198,27 +205,19 @@ s_apply (const json_t *body, gw_deployments_dep_t *dep, edge_json_err_t *err)
 }
 
 
-//  The hash's settings pairs of dep into args (>= 16 slots). Returns the
-//  count.
-static int
-s_pairs (const gw_deployments_dep_t *dep, const char **args)
+//  The hash's settings pairs of dep (those set).
+static void
+s_pairs (gw_call_t *call, const gw_deployments_dep_t *dep)
 {
-    int n = 0;
-    const char *pairs[][2] = {{"name", dep->name},
-                              {"kind", dep->kind},
-                              {"originPrefix", dep->prefix},
-                              {"endpoint", dep->endpoint},
-                              {"region", dep->region},
-                              {"bucket", dep->bucket},
-                              {"accessKeyId", dep->key_id},
-                              {"secretAccessKey", dep->secret},
-                              {"path", dep->path}};
-    for (size_t i = 0; i < EDGE_COUNT (pairs); i++)
-        if (pairs[i][1]) {
-            args[n++] = pairs[i][0];
-            args[n++] = pairs[i][1];
-        }
-    return n;
+    gw_call_pair (call, "name", dep->name);
+    gw_call_pair (call, "kind", dep->kind);
+    gw_call_pair (call, "originPrefix", dep->prefix);
+    gw_call_pair (call, "endpoint", dep->endpoint);
+    gw_call_pair (call, "region", dep->region);
+    gw_call_pair (call, "bucket", dep->bucket);
+    gw_call_pair (call, "accessKeyId", dep->key_id);
+    gw_call_pair (call, "secretAccessKey", dep->secret);
+    gw_call_pair (call, "path", dep->path);
 }
 
 
@@ -268,44 +267,31 @@ gw_deployments_create (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
         gw_req_reply_error (req, &err);
         return;
     }
+    const char *org = gw_req_org (req);
     int64_t now_ms = edge_now_ms ();
     char created[32];
     edge_rfc3339 (now_ms, created, sizeof created);
-    const char *keys[] = {
-        gw_req_adopt (req, edge_key_org_info (s_org (req))),
-        gw_req_adopt (req, edge_key_deployments (s_org (req))),
-        s_key (req, dep.name)};
-    const char *args[32] = {dep.name,
-                            gw_req_sprintf (req, "%lld", (long long) now_ms)};
-    int nargs = 2 + s_pairs (&dep, args + 2);
-    const char *tail[] = {"status", "new",     "created",
-                          created,  "updated", created};
-    for (size_t i = 0; i < EDGE_COUNT (tail); i++)
-        args[nargs++] = tail[i];
-    redisReply *reply =
-        edge_redis_eval (gw_thread_redis (thread), &gw_lua_deployments_create,
-                         3, keys, nargs, args);
-    if (edge_redis_script_is (reply, "ok")) {
-        edge_info ("deployment %s (%s) created by %s", dep.name, dep.kind,
-                   gw_req_identity (req));
-        gw_req_reply_header (
-            req, "Location",
-            gw_req_sprintf (req, "/be/v1/deployments/%s", dep.name));
-        s_reply_object (req, reply, 201);
-    }
-    else if (edge_redis_script_is (reply, "conflict"))
-        gw_req_reply_fail (req, 409, "conflict", "name",
-                           "deployment '%s' already exists", dep.name);
-    else if (edge_redis_script_is (reply, "deleting"))
-        gw_req_reply_fail (req, 409, "deployment_deleting", "name",
-                           "deployment '%s' was deleted and its published "
-                           "files are still being removed; try again shortly",
-                           dep.name);
-    else if (edge_redis_script_is (reply, "no_org"))
-        gw_req_reply_fail (req, 404, "not_found", NULL,
-                           "organization '%s' not found", s_org (req));
-    else
-        gw_req_reply_redis_failed (req, reply, "deployments: create");
+    gw_call_t call;
+    gw_call_init (&call, req);
+    gw_call_key_take (&call, edge_key_org_info (org));
+    gw_call_key_take (&call, edge_key_deployments (org));
+    gw_call_key_take (&call, edge_key_deployment (org, dep.name));
+    gw_call_arg (&call, dep.name);
+    gw_call_int (&call, now_ms);
+    s_pairs (&call, &dep);
+    gw_call_pair (&call, "status", "new");
+    gw_call_pair (&call, "created", created);
+    gw_call_pair (&call, "updated", created);
+    redisReply *reply = gw_call_run (&call, thread, &gw_lua_deployments_create,
+                                     s_create_answers, dep.name);
+    if (!reply)
+        return;
+    edge_info ("deployment %s (%s) created by %s", dep.name, dep.kind,
+               gw_req_identity (req));
+    gw_req_reply_header (
+        req, "Location",
+        gw_req_sprintf (req, "/be/v1/deployments/%s", dep.name));
+    s_reply_object (req, reply, 201);
     freeReplyObject (reply);
 }
 
@@ -379,9 +365,10 @@ s_page_items (gw_req_t *req,
     json_t *items = json_array ();
     if (count == 0)
         return items;
+    const char *org = gw_req_org (req);
     const char **keys = gw_req_alloc (req, count * sizeof *keys);
     for (size_t i = 0; i < count; i++)
-        keys[i] = s_key (req, page[i].name);
+        keys[i] = gw_req_adopt (req, edge_key_deployment (org, page[i].name));
     redisReply *reply = edge_redis_eval (redis, &gw_lua_list_hashes,
                                          (int) count, keys, 0, NULL);
     if (!reply || reply->type != REDIS_REPLY_ARRAY) {
@@ -412,11 +399,12 @@ gw_deployments_list (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
         return;
     }
     edge_redis_t *redis = gw_thread_redis (thread);
-    const char *keys[] = {
-        gw_req_adopt (req, edge_key_deployments (s_org (req)))};
-    const char *args[] = {s_key (req, "")};
-    redisReply *reply =
-        edge_redis_eval (redis, &gw_lua_deployments_index, 1, keys, 1, args);
+    const char *org = gw_req_org (req);
+    gw_call_t call;
+    gw_call_init (&call, req);
+    gw_call_key_take (&call, edge_key_deployments (org));
+    gw_call_arg (&call, gw_req_adopt (req, edge_key_deployment (org, "")));
+    redisReply *reply = gw_call_eval (&call, thread, &gw_lua_deployments_index);
     gw_list_entry_t *entries =
         reply && reply->type == REDIS_REPLY_ARRAY
             ? gw_req_alloc (req, (reply->elements / 3 + 1) * sizeof *entries)
@@ -442,15 +430,17 @@ gw_deployments_list (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
 static redisReply *
 s_read (gw_req_t *req, gw_thread_t *thread, const char *name)
 {
-    redisReply *hash = edge_redis_command (gw_thread_redis (thread),
-                                           "HGETALL %s", s_key (req, name));
+    redisReply *hash = edge_redis_command (
+        gw_thread_redis (thread), "HGETALL %s",
+        gw_req_adopt (req, edge_key_deployment (gw_req_org (req), name)));
     if (!hash || hash->type != REDIS_REPLY_ARRAY) {
         gw_req_reply_redis_failed (req, hash, "deployments: get");
         freeReplyObject (hash);
         return NULL;
     }
     if (hash->elements == 0)
-        s_not_found (req, name);
+        gw_call_fail (req, EDGE_ERR_NOT_FOUND, NULL,
+                      "deployment '%s' not found", name);
     return hash;
 }
 
@@ -518,21 +508,20 @@ s_patch_once (gw_req_t *req,
     const char *updated = edge_redis_hash_field (hash, "updated");
     char now[32];
     edge_rfc3339 (edge_now_ms (), now, sizeof now);
-    const char *s3_names[] = {"endpoint", "region", "bucket", "accessKeyId",
-                              "secretAccessKey"};
     bool is_s3 = strcmp (dep.kind, "s3") == 0;
-    const char *args[40] = {updated ? updated : "", is_s3 ? "1" : "5"};
-    int nargs = 2;
-    if (is_s3)
-        args[nargs++] = "path";
-    for (size_t i = 0; !is_s3 && i < EDGE_COUNT (s3_names); i++)
-        args[nargs++] = s3_names[i];
-    nargs += s_pairs (&dep, args + nargs);
-    args[nargs++] = "updated";
-    args[nargs++] = now;
-    const char *keys[] = {s_key (req, name)};
-    reply = edge_redis_eval (gw_thread_redis (thread),
-                             &gw_lua_deployments_patch, 1, keys, nargs, args);
+    gw_call_t call;
+    gw_call_init (&call, req);
+    gw_call_key_take (&call, edge_key_deployment (gw_req_org (req), name));
+    gw_call_arg (&call, updated ? updated : "");
+    //  The other kind's settings go
+    const char *const *drop = is_s3 ? s_fs_names : s_s3_names;
+    size_t ndrop = is_s3 ? EDGE_COUNT (s_fs_names) : EDGE_COUNT (s_s3_names);
+    gw_call_int (&call, (int64_t) ndrop);
+    for (size_t i = 0; i < ndrop; i++)
+        gw_call_arg (&call, drop[i]);
+    s_pairs (&call, &dep);
+    gw_call_pair (&call, "updated", now);
+    reply = gw_call_eval (&call, thread, &gw_lua_deployments_patch);
     if (!edge_redis_script_status (reply)) {
         gw_req_reply_redis_failed (req, reply, "deployments: patch");
         freeReplyObject (reply);
@@ -562,16 +551,30 @@ gw_deployments_patch (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
         if (!edge_redis_script_is (reply, "changed"))
             break;
     }
-    if (edge_redis_script_is (reply, "ok")) {
-        edge_info ("deployment %s patched by %s", name, gw_req_identity (req));
-        s_reply_object (req, reply, 200);
-    }
-    else if (edge_redis_script_is (reply, "not_found"))
-        s_not_found (req, name);
-    else if (edge_redis_script_is (reply, "changed"))
-        gw_req_reply_fail (req, 409, "conflict", NULL,
-                           "deployment '%s' kept changing; try again", name);
+    if (reply)
+        reply = gw_call_answer (req, reply, s_patch_answers, name,
+                                "deployments: patch");
+    if (!reply)
+        return;
+    edge_info ("deployment %s patched by %s", name, gw_req_identity (req));
+    s_reply_object (req, reply, 200);
     freeReplyObject (reply);
+}
+
+
+//  Answer the refusal {'in_use', app...} of the delete script.
+static void
+s_in_use (gw_req_t *req, const redisReply *reply, const char *name)
+{
+    char apps[400] = "";
+    for (size_t i = 1; i < reply->elements; i++)
+        if (reply->element[i]->type == REDIS_REPLY_STRING)
+            snprintf (apps + strlen (apps), sizeof apps - strlen (apps), "%s%s",
+                      i > 1 ? ", " : "", reply->element[i]->str);
+    gw_call_fail (req, EDGE_ERR_DEPLOYMENT_IN_USE, NULL,
+                  "deployment '%s' is used by app(s) %s%s; deregister it "
+                  "with PATCH /be/v1/apps first",
+                  name, apps, reply->elements > 5 ? ", ..." : "");
 }
 
 
@@ -580,41 +583,34 @@ gw_deployments_delete (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
 {
     (void) ctx;
     const char *name = gw_req_param (req, "deploymentName");
-    const char *org = s_org (req);
-    const char *keys[] = {
-        s_key (req, name), gw_req_adopt (req, edge_key_deployments (org)),
-        gw_req_adopt (req, edge_key_deployment_apps (org, name)),
-        EDGE_KEY_GC_DUE};
+    const char *org = gw_req_org (req);
+    gw_call_t call;
+    gw_call_init (&call, req);
+    gw_call_key_take (&call, edge_key_deployment (org, name));
+    gw_call_key_take (&call, edge_key_deployments (org));
+    gw_call_key_take (&call, edge_key_deployment_apps (org, name));
+    gw_call_key (&call, EDGE_KEY_GC_DUE);
+    gw_call_arg (&call, name);
     //  Names are [A-Za-z0-9_[]]: nothing to escape in the JSON
-    const char *entry =
-        gw_req_sprintf (req,
-                        "{\"org\":\"%s\",\"deployment\":\"%s\",\"prefixes\":"
-                        "[\"dxf/%s/\",\"pat/%s/\"]}",
-                        org, name, org, org);
-    const char *args[] = {
-        name, entry, gw_req_sprintf (req, "%lld", (long long) edge_now_ms ())};
-    redisReply *reply = edge_redis_eval (
-        gw_thread_redis (thread), &gw_lua_deployments_delete, 4, keys, 3, args);
-    if (edge_redis_script_is (reply, "ok")) {
-        edge_info ("deployment %s deleted by %s (its published files are "
-                   "deleted by the next reaper pass)",
-                   name, gw_req_identity (req));
-        gw_req_reply_data (req, 204, "application/json", "", 0);
+    gw_call_argf (&call,
+                  "{\"org\":\"%s\",\"deployment\":\"%s\",\"prefixes\":"
+                  "[\"dxf/%s/\",\"pat/%s/\"]}",
+                  org, name, org, org);
+    gw_call_int (&call, edge_now_ms ());
+    redisReply *reply =
+        gw_call_eval (&call, thread, &gw_lua_deployments_delete);
+    if (edge_redis_script_is (reply, "in_use")) {
+        s_in_use (req, reply, name);
+        freeReplyObject (reply);
+        return;
     }
-    else if (edge_redis_script_is (reply, "not_found"))
-        s_not_found (req, name);
-    else if (edge_redis_script_is (reply, "in_use")) {
-        char apps[400] = "";
-        for (size_t i = 1; i < reply->elements; i++)
-            if (reply->element[i]->type == REDIS_REPLY_STRING)
-                snprintf (apps + strlen (apps), sizeof apps - strlen (apps),
-                          "%s%s", i > 1 ? ", " : "", reply->element[i]->str);
-        gw_req_reply_fail (req, 409, "deployment_in_use", NULL,
-                           "deployment '%s' is used by app(s) %s%s; "
-                           "deregister it with PATCH /be/v1/apps first",
-                           name, apps, reply->elements > 5 ? ", ..." : "");
-    }
-    else
-        gw_req_reply_redis_failed (req, reply, "deployments: delete");
+    reply = gw_call_answer (req, reply, s_delete_answers, name,
+                            "deployments: delete");
+    if (!reply)
+        return;
+    edge_info ("deployment %s deleted by %s (its published files are "
+               "deleted by the next reaper pass)",
+               name, gw_req_identity (req));
+    gw_req_reply_data (req, 204, "application/json", "", 0);
     freeReplyObject (reply);
 }

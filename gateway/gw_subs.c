@@ -7,6 +7,7 @@
 #include "edge_keys.h"
 #include "edge_log.h"
 #include "edge_util.h"
+#include "gw_call.h"
 #include "gw_list.h"
 #include "gw_lua.h"
 #include "gw_url.h"
@@ -35,40 +36,37 @@ static const edge_json_field_t s_create_fields[] = {
     {"events", EDGE_JSON_ARRAY, true, 1, 16, false},
 };
 
-//  Free reply; when it is not an integer, answer the failure. Returns true
-//  when the reply was an integer (in *value).
+//  A checked create body (strings live as long as the request).
+typedef struct {
+    const char *name;
+    const char *target;  //  "url" or "slackChannel"
+    const char *address; //  the target's value
+    const char *types;   //  deduplicated JSON array text
+    const char *events;  //  same
+} s_sub_t;
+
+//  Run a script that answers an integer. Returns true with it in *value;
+//  else false with the failure answered.
 static bool
-s_integer (gw_req_t *req, redisReply *reply, long long *value)
+s_run (gw_call_t *call,
+       gw_thread_t *thread,
+       edge_redis_script_t *script,
+       long long *value)
 {
+    redisReply *reply = gw_call_eval (call, thread, script);
     bool is_int = reply && reply->type == REDIS_REPLY_INTEGER;
     if (is_int)
         *value = reply->integer;
     else
-        gw_req_reply_redis_failed (req, reply, "subscriptions");
+        gw_req_reply_redis_failed (call->req, reply, "subscriptions");
     freeReplyObject (reply);
     return is_int;
 }
 
 
-//  The caller's org (the router guarantees a principal). Borrowed.
-static const char *
-s_org (gw_req_t *req)
-{
-    return gw_req_principal (req)->org;
-}
-
-
-//  Key of subscription name in the caller's org. Freed with the request.
-static char *
-s_key (gw_req_t *req, const char *name)
-{
-    return gw_req_adopt (req, edge_key_sub (s_org (req), name));
-}
-
-
 //  Check that every item of array is one of allowed; returns a deduplicated
 //  compact JSON array text (freed with the request), or NULL with err set.
-static char *
+static const char *
 s_enum_array (gw_req_t *req,
               const json_t *array,
               const char *field,
@@ -155,68 +153,87 @@ s_object (const redisReply *hash)
 }
 
 
+//  Check a create body into sub. Returns 0, or -1 with err set.
+static int
+s_create_parse (gw_req_t *req,
+                const gw_ctx_t *ctx,
+                s_sub_t *sub,
+                edge_json_err_t *err)
+{
+    json_t *body = gw_req_json (req, err);
+    if (!body
+        || edge_json_check (body, s_create_fields, EDGE_COUNT (s_create_fields),
+                            err))
+        return -1;
+    sub->name = edge_json_str (body, "name", "");
+    const char *url = edge_json_str (body, "url", NULL);
+    const char *slack = edge_json_str (body, "slackChannel", NULL);
+    sub->target = url ? "url" : "slackChannel";
+    sub->address = url ? url : slack;
+    sub->types = s_enum_array (req, json_object_get (body, "types"), "types",
+                               s_types, err);
+    sub->events = sub->types
+                      ? s_enum_array (req, json_object_get (body, "events"),
+                                      "events", s_events, err)
+                      : NULL;
+    if (!sub->types || !sub->events || s_check_target (ctx, url, slack, err))
+        return -1;
+    return 0;
+}
+
+
+//  201 with the new subscription and, this once, its secret.
+static void
+s_reply_created (gw_req_t *req,
+                 const s_sub_t *sub,
+                 const char *created,
+                 const char *secret)
+{
+    json_t *out = json_pack ("{s:s,s:s,s:o,s:o,s:s,s:s,s:s}", "name", sub->name,
+                             sub->target, sub->address, "types",
+                             json_loads (sub->types, 0, NULL), "events",
+                             json_loads (sub->events, 0, NULL), "state",
+                             "enabled", "created", created, "secret", secret);
+    edge_info ("subscription %s created for %s", sub->name,
+               gw_req_identity (req));
+    gw_req_reply_json (req, 201, out);
+}
+
+
 void
 gw_subs_create (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
 {
     edge_json_err_t err;
-    json_t *body = gw_req_json (req, &err);
-    if (!body || edge_json_check (body, s_create_fields, 5, &err)) {
+    s_sub_t sub;
+    if (s_create_parse (req, ctx, &sub, &err)) {
         gw_req_reply_error (req, &err);
         return;
     }
-    const char *name = edge_json_str (body, "name", "");
-    const char *url = edge_json_str (body, "url", NULL);
-    const char *slack = edge_json_str (body, "slackChannel", NULL);
-    char *types = s_enum_array (req, json_object_get (body, "types"), "types",
-                                s_types, &err);
-    char *events = types ? s_enum_array (req, json_object_get (body, "events"),
-                                         "events", s_events, &err)
-                         : NULL;
-    if (!types || !events || s_check_target (ctx, url, slack, &err)) {
-        gw_req_reply_error (req, &err);
+    int64_t now_ms = edge_now_ms ();
+    char created[32];
+    edge_rfc3339 (now_ms, created, sizeof created);
+    const char *secret = s_new_secret (req);
+    gw_call_t call;
+    gw_call_init (&call, req);
+    gw_call_key_take (&call, edge_key_sub (gw_req_org (req), sub.name));
+    gw_call_key_take (&call, edge_key_subs (gw_req_org (req)));
+    gw_call_int (&call, now_ms);
+    gw_call_pair (&call, "name", sub.name);
+    gw_call_pair (&call, sub.target, sub.address);
+    gw_call_pair (&call, "types", sub.types);
+    gw_call_pair (&call, "events", sub.events);
+    gw_call_pair (&call, "secret", secret);
+    gw_call_pair (&call, "state", "enabled");
+    gw_call_pair (&call, "created", created);
+    gw_call_pair (&call, "updated", created);
+    long long is_created = 0;
+    if (!s_run (&call, thread, &gw_lua_subs_create, &is_created))
         return;
-    }
-    int64_t now = edge_now_ms ();
-    char created[32], now_ms[24];
-    edge_rfc3339 (now, created, sizeof created);
-    snprintf (now_ms, sizeof now_ms, "%lld", (long long) now);
-    char *secret = s_new_secret (req);
-    const char *keys[] = {s_key (req, name),
-                          gw_req_adopt (req, edge_key_subs (s_org (req)))};
-    const char *args[] = {now_ms,
-                          "name",
-                          name,
-                          url ? "url" : "slackChannel",
-                          url ? url : slack,
-                          "types",
-                          types,
-                          "events",
-                          events,
-                          "secret",
-                          secret,
-                          "state",
-                          "enabled",
-                          "created",
-                          created,
-                          "updated",
-                          created};
-    redisReply *reply = edge_redis_eval (
-        gw_thread_redis (thread), &gw_lua_subs_create, 2, keys, 17, args);
-    long long created_rc = 0;
-    if (!s_integer (req, reply, &created_rc))
-        return;
-    if (created_rc != 1) {
-        gw_req_reply_fail (req, 409, "conflict", "name",
-                           "subscription '%s' already exists", name);
-        return;
-    }
-    json_t *out = json_pack ("{s:s,s:s,s:o,s:o,s:s,s:s,s:s}", "name", name,
-                             url ? "url" : "slackChannel", url ? url : slack,
-                             "types", json_loads (types, 0, NULL), "events",
-                             json_loads (events, 0, NULL), "state", "enabled",
-                             "created", created, "secret", secret);
-    edge_info ("subscription %s created for %s", name, gw_req_identity (req));
-    gw_req_reply_json (req, 201, out);
+    if (is_created == 1)
+        s_reply_created (req, &sub, created, secret);
+    else
+        gw_call_fail (req, EDGE_ERR_CONFLICT, "name",
+                      "subscription '%s' already exists", sub.name);
 }
 
 
@@ -224,7 +241,7 @@ void
 gw_subs_list (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
 {
     (void) ctx;
-    const char *org = gw_req_principal (req)->org;
+    const char *org = gw_req_org (req);
     gw_list_reply_hashes (req, gw_thread_redis (thread), &s_spec,
                           gw_req_adopt (req, edge_key_subs (org)),
                           gw_req_adopt (req, edge_key_sub (org, "")), s_object,
@@ -238,7 +255,7 @@ s_attempts (gw_req_t *req, edge_redis_t *redis, const char *name)
 {
     redisReply *reply = edge_redis_command (
         redis, "LRANGE %s 0 %d",
-        gw_req_adopt (req, edge_key_sub_attempts (s_org (req), name)),
+        gw_req_adopt (req, edge_key_sub_attempts (gw_req_org (req), name)),
         S_ATTEMPTS_SHOWN - 1);
     if (!reply || reply->type != REDIS_REPLY_ARRAY) {
         freeReplyObject (reply);
@@ -261,8 +278,9 @@ gw_subs_get (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
     (void) ctx;
     const char *name = gw_req_param (req, "name");
     edge_redis_t *redis = gw_thread_redis (thread);
-    redisReply *hash =
-        edge_redis_command (redis, "HGETALL %s", s_key (req, name));
+    const char *org = gw_req_org (req);
+    redisReply *hash = edge_redis_command (
+        redis, "HGETALL %s", gw_req_adopt (req, edge_key_sub (org, name)));
     if (!hash || hash->type != REDIS_REPLY_ARRAY) {
         freeReplyObject (hash);
         gw_req_reply_redis_failed (req, NULL, NULL);
@@ -270,16 +288,15 @@ gw_subs_get (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
     }
     if (hash->elements == 0) {
         freeReplyObject (hash);
-        gw_req_reply_fail (req, 404, "not_found", NULL,
-                           "subscription '%s' not found", name);
+        gw_call_fail (req, EDGE_ERR_NOT_FOUND, NULL,
+                      "subscription '%s' not found", name);
         return;
     }
     json_t *obj = s_object (hash);
     freeReplyObject (hash);
     json_t *attempts = s_attempts (req, redis, name);
     redisReply *failed = edge_redis_command (
-        redis, "ZCARD %s",
-        gw_req_adopt (req, edge_key_sub_failed (s_org (req), name)));
+        redis, "ZCARD %s", gw_req_adopt (req, edge_key_sub_failed (org, name)));
     if (!attempts || !failed || failed->type != REDIS_REPLY_INTEGER) {
         json_decref (obj);
         json_decref (attempts);
@@ -300,23 +317,23 @@ gw_subs_delete (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
 {
     (void) ctx;
     const char *name = gw_req_param (req, "name");
-    const char *keys[] = {
-        s_key (req, name),
-        gw_req_adopt (req, edge_key_subs (s_org (req))),
-        gw_req_adopt (req, edge_key_sub_attempts (s_org (req), name)),
-        gw_req_adopt (req, edge_key_sub_failed (s_org (req), name)),
-        gw_req_adopt (req, edge_key_sub_pending (s_org (req), name)),
-        EDGE_KEY_DELIVERIES_DUE};
-    const char *args[] = {
-        name, gw_req_adopt (req, edge_key_sub_chain (s_org (req), name, ""))};
-    redisReply *reply = edge_redis_eval (gw_thread_redis (thread),
-                                         &gw_lua_subs_delete, 6, keys, 2, args);
+    const char *org = gw_req_org (req);
+    gw_call_t call;
+    gw_call_init (&call, req);
+    gw_call_key_take (&call, edge_key_sub (org, name));
+    gw_call_key_take (&call, edge_key_subs (org));
+    gw_call_key_take (&call, edge_key_sub_attempts (org, name));
+    gw_call_key_take (&call, edge_key_sub_failed (org, name));
+    gw_call_key_take (&call, edge_key_sub_pending (org, name));
+    gw_call_key (&call, EDGE_KEY_DELIVERIES_DUE);
+    gw_call_arg (&call, name);
+    gw_call_arg (&call, gw_req_adopt (req, edge_key_sub_chain (org, name, "")));
     long long deleted = 0;
-    if (!s_integer (req, reply, &deleted))
+    if (!s_run (&call, thread, &gw_lua_subs_delete, &deleted))
         return;
     if (deleted != 1) {
-        gw_req_reply_fail (req, 404, "not_found", NULL,
-                           "subscription '%s' not found", name);
+        gw_call_fail (req, EDGE_ERR_NOT_FOUND, NULL,
+                      "subscription '%s' not found", name);
         return;
     }
     edge_info ("subscription %s deleted by %s", name, gw_req_identity (req));
@@ -329,27 +346,23 @@ gw_subs_redeliver (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
 {
     (void) ctx;
     const char *name = gw_req_param (req, "name");
-    int64_t now = edge_now_ms ();
-    char since[24], now_ms[24];
-    snprintf (since, sizeof since, "%lld",
-              (long long) (now - S_REDELIVER_WINDOW_MS));
-    snprintf (now_ms, sizeof now_ms, "%lld", (long long) now);
-    const char *keys[] = {
-        s_key (req, name),
-        gw_req_adopt (req, edge_key_sub_failed (s_org (req), name)),
-        EDGE_KEY_DELIVERIES_DUE,
-        gw_req_adopt (req, edge_key_sub_pending (s_org (req), name))};
-    const char *args[] = {
-        since, now_ms,
-        gw_req_adopt (req, edge_key_sub_chain (s_org (req), name, ""))};
-    redisReply *reply = edge_redis_eval (
-        gw_thread_redis (thread), &gw_lua_subs_redeliver, 4, keys, 3, args);
+    const char *org = gw_req_org (req);
+    int64_t now_ms = edge_now_ms ();
+    gw_call_t call;
+    gw_call_init (&call, req);
+    gw_call_key_take (&call, edge_key_sub (org, name));
+    gw_call_key_take (&call, edge_key_sub_failed (org, name));
+    gw_call_key (&call, EDGE_KEY_DELIVERIES_DUE);
+    gw_call_key_take (&call, edge_key_sub_pending (org, name));
+    gw_call_int (&call, now_ms - S_REDELIVER_WINDOW_MS);
+    gw_call_int (&call, now_ms);
+    gw_call_arg (&call, gw_req_adopt (req, edge_key_sub_chain (org, name, "")));
     long long count = 0;
-    if (!s_integer (req, reply, &count))
+    if (!s_run (&call, thread, &gw_lua_subs_redeliver, &count))
         return;
     if (count < 0) {
-        gw_req_reply_fail (req, 404, "not_found", NULL,
-                           "subscription '%s' not found", name);
+        gw_call_fail (req, EDGE_ERR_NOT_FOUND, NULL,
+                      "subscription '%s' not found", name);
         return;
     }
     edge_info ("subscription %s: %lld deliveries re-queued by %s", name, count,

@@ -3,6 +3,7 @@
     the .tr file are in the depot, read and written with the request
     thread's store (file:// or s3://).  */
 #include "gw_traces.h"
+#include "gw_call.h"
 #include "gw_lua.h"
 #include "edge_json.h"
 #include "edge_keys.h"
@@ -40,6 +41,9 @@ static pthread_cond_t s_gate_cond = PTHREAD_COND_INITIALIZER;
 static int64_t s_gate_busy; //  large decodes running
 
 static gw_manifest_cache_t *s_cache; //  shared by every request thread
+
+static const gw_call_answer_t s_index_answers[] = {
+    {"no_app", EDGE_ERR_NOT_FOUND, "appName", "app '{}' not found"}, {NULL}};
 static pthread_once_t s_cache_once = PTHREAD_ONCE_INIT;
 
 
@@ -70,9 +74,9 @@ s_gate_enter (gw_req_t *req, int64_t limit)
     pthread_mutex_unlock (&s_gate_lock);
     if (!is_in) {
         gw_req_reply_header (req, "Retry-After", "5");
-        gw_req_reply_fail (req, 503, "busy", NULL,
-                           "too many large traces are being decoded; try "
-                           "again shortly");
+        gw_call_fail (req, EDGE_ERR_BUSY, NULL,
+                      "too many large traces are being decoded; try "
+                      "again shortly");
     }
     return is_in;
 }
@@ -138,14 +142,14 @@ s_find_build (gw_req_t *req,
     if (is_found && build->id > 0 && edge_name_is_valid (build->dxf))
         return 0;
     if (trace->build[0] && !trace->dxf[0])
-        gw_req_reply_fail (req, 404, "not_found", "buildName",
-                           "build '%s' of app '%s' not found", trace->build,
-                           trace->app);
+        gw_call_fail (req, EDGE_ERR_NOT_FOUND, "buildName",
+                      "build '%s' of app '%s' not found", trace->build,
+                      trace->app);
     else
-        gw_req_reply_fail (req, 404, "not_found", "dxfName",
-                           "image '%s' of app '%s'%s%s not found", trace->dxf,
-                           trace->app, trace->build[0] ? " build " : "",
-                           trace->build);
+        gw_call_fail (req, EDGE_ERR_NOT_FOUND, "dxfName",
+                      "image '%s' of app '%s'%s%s not found", trace->dxf,
+                      trace->app, trace->build[0] ? " build " : "",
+                      trace->build);
     return -1;
 }
 
@@ -160,14 +164,13 @@ s_resolve (gw_req_t *req,
 {
     redisReply *reply = edge_redis_command (
         gw_thread_redis (thread), "HMGET %s name builds",
-        gw_req_adopt (req,
-                      edge_key_app (gw_req_principal (req)->org, trace->app)));
+        gw_req_adopt (req, edge_key_app (gw_req_org (req), trace->app)));
     int rc = -1;
     if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != 2)
         gw_req_reply_redis_failed (req, reply, "traces: app");
     else if (reply->element[0]->type != REDIS_REPLY_STRING)
-        gw_req_reply_fail (req, 404, "not_found", "appName",
-                           "app '%s' not found", trace->app);
+        gw_call_fail (req, EDGE_ERR_NOT_FOUND, "appName", "app '%s' not found",
+                      trace->app);
     else
         rc = s_find_build (req, trace, reply->element[1]->str, build);
     freeReplyObject (reply);
@@ -227,26 +230,25 @@ s_accept (gw_req_t *req,
         return NULL;
     }
     if (!trace->build[0] && !trace->dxf[0]) {
-        gw_req_reply_fail (req, 400, "missing_field", "buildName",
-                           "give \"buildName\" or \"dxfName\"");
+        gw_call_fail (req, EDGE_ERR_MISSING_FIELD, "buildName",
+                      "give \"buildName\" or \"dxfName\"");
         goto refused;
     }
     if (s_resolve (req, thread, trace, build))
         goto refused;
     char *key = gw_req_sprintf (req, "dxf/%s/%s/%04lld/%s/manifest.json",
-                                gw_req_principal (req)->org, trace->app,
+                                gw_req_org (req), trace->app,
                                 (long long) build->id, build->dxf);
     char why[256];
     gw_manifest_t *manifest =
         s_manifest (req, ctx, store, key, why, sizeof why);
     if (!manifest) {
         edge_error ("traces: manifest of %s/%s build %lld: %s",
-                    gw_req_principal (req)->org, trace->app,
-                    (long long) build->id, why);
-        gw_req_reply_fail (req, 503, "store_unavailable", NULL,
-                           "the manifest of build %lld cannot be read; try "
-                           "again later",
-                           (long long) build->id);
+                    gw_req_org (req), trace->app, (long long) build->id, why);
+        gw_call_fail (req, EDGE_ERR_STORE, NULL,
+                      "the manifest of build %lld cannot be read; try "
+                      "again later",
+                      (long long) build->id);
         goto refused;
     }
     int rc = gw_trace_validate (trace, manifest, &err);
@@ -270,50 +272,39 @@ s_index_trace (gw_req_t *req,
                const char *id,
                const char *key)
 {
-    const char *org = gw_req_principal (req)->org;
-    const char *keys[] = {
-        gw_req_adopt (req, edge_key_app (org, trace->app)),
-        gw_req_adopt (req, edge_key_app_traces (org, trace->app)),
-        gw_req_adopt (req, edge_key_app_trace (org, trace->app, id)),
-        gw_req_adopt (req, edge_key_app_tracecounts (org, trace->app))};
+    const char *org = gw_req_org (req);
     int64_t now_ms = edge_now_ms ();
     char created[32];
     edge_rfc3339 (now_ms, created, sizeof created);
-    const char *bid = gw_req_sprintf (req, "%lld", (long long) build->id);
     const char *identity = gw_req_identity (req);
-    const char *args[] = {
-        id,
-        gw_req_sprintf (req, "%lld", (long long) now_ms),
-        bid,
-        "traceId",
-        id,
-        "buildId",
-        bid,
-        "buildName",
-        build->name,
-        "dxfName",
-        build->dxf,
-        "key",
-        key,
-        "accesses",
-        gw_req_sprintf (req, "%zu", trace->count),
-        "durationMs",
-        gw_req_sprintf (req, "%lld", (long long) gw_trace_duration_ms (trace)),
-        "created",
-        created,
-        "createdBy",
-        identity ? identity : ""};
-    redisReply *reply =
-        edge_redis_eval (gw_thread_redis (thread), &gw_lua_traces_index, 4,
-                         keys, (int) EDGE_COUNT (args), args);
+    gw_call_t call;
+    gw_call_init (&call, req);
+    gw_call_key_take (&call, edge_key_app (org, trace->app));
+    gw_call_key_take (&call, edge_key_app_traces (org, trace->app));
+    gw_call_key_take (&call, edge_key_app_trace (org, trace->app, id));
+    gw_call_key_take (&call, edge_key_app_tracecounts (org, trace->app));
+    gw_call_arg (&call, id);
+    gw_call_int (&call, now_ms);
+    gw_call_int (&call, build->id);
+    gw_call_pair (&call, "traceId", id);
+    gw_call_arg (&call, "buildId");
+    gw_call_int (&call, build->id);
+    gw_call_pair (&call, "buildName", build->name);
+    gw_call_pair (&call, "dxfName", build->dxf);
+    gw_call_pair (&call, "key", key);
+    gw_call_arg (&call, "accesses");
+    gw_call_int (&call, (int64_t) trace->count);
+    gw_call_arg (&call, "durationMs");
+    gw_call_int (&call, gw_trace_duration_ms (trace));
+    gw_call_pair (&call, "created", created);
+    gw_call_pair (&call, "createdBy", identity ? identity : "");
+    redisReply *reply = gw_call_run (&call, thread, &gw_lua_traces_index,
+                                     s_index_answers, trace->app);
     long long count = -1;
-    if (edge_redis_script_is (reply, "ok") && reply->elements == 2
+    if (reply && reply->elements == 2
         && reply->element[1]->type == REDIS_REPLY_INTEGER)
         count = reply->element[1]->integer;
-    else if (edge_redis_script_is (reply, "no_app"))
-        gw_req_reply_fail (req, 404, "not_found", "appName",
-                           "app '%s' not found", trace->app);
-    else
+    else if (reply)
         gw_req_reply_redis_failed (req, reply, "traces: index");
     freeReplyObject (reply);
     return count;
@@ -330,9 +321,9 @@ s_store (gw_req_t *req,
          const s_build_t *build,
          const char *id)
 {
-    char *key = gw_req_sprintf (req, "traces/%s/%s/%04lld/%s.tr",
-                                gw_req_principal (req)->org, trace->app,
-                                (long long) build->id, id);
+    char *key =
+        gw_req_sprintf (req, "traces/%s/%s/%04lld/%s.tr", gw_req_org (req),
+                        trace->app, (long long) build->id, id);
     char *data = NULL;
     size_t size = 0;
     gw_trace_encode (trace, id, build->dxf, build->id, &data, &size);
@@ -341,8 +332,8 @@ s_store (gw_req_t *req,
     if (rc) {
         edge_error ("traces: cannot write %s: %s", key,
                     edge_store_errstr (store));
-        gw_req_reply_fail (req, 503, "store_unavailable", NULL,
-                           "the trace cannot be stored; try again later");
+        gw_call_fail (req, EDGE_ERR_STORE, NULL,
+                      "the trace cannot be stored; try again later");
         return -1;
     }
     long long count = s_index_trace (req, thread, trace, build, id, key);
@@ -358,8 +349,8 @@ gw_traces_upload (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
 {
     edge_store_t *store = gw_thread_depot (thread);
     if (!store) {
-        gw_req_reply_fail (req, 503, "store_unavailable", NULL,
-                           "the depot (EDGE_STORE) cannot be opened");
+        gw_call_fail (req, EDGE_ERR_STORE, NULL,
+                      "the depot (EDGE_STORE) cannot be opened");
         return;
     }
     s_build_t build = {0};
@@ -371,13 +362,13 @@ gw_traces_upload (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
     long long count = s_store (req, store, thread, trace, &build, id);
     if (count >= 0) {
         edge_info ("trace %s of %s/%s build %lld: %zu accesses, %lld traces",
-                   id, gw_req_principal (req)->org, trace->app,
-                   (long long) build.id, trace->count, count);
+                   id, gw_req_org (req), trace->app, (long long) build.id,
+                   trace->count, count);
         gw_req_reply_json (req, 201,
                            json_pack ("{s:s,s:I}", "traceId", id, "traces",
                                       (json_int_t) count));
         gw_trainings_outcome_t out;
-        gw_trainings_process (thread, gw_req_principal (req)->org, trace->app,
+        gw_trainings_process (thread, gw_req_org (req), trace->app,
                               gw_req_identity (req), true, &out);
     }
     gw_trace_destroy (&trace);

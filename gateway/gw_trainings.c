@@ -6,6 +6,7 @@
 #include "edge_keys.h"
 #include "edge_log.h"
 #include "edge_util.h"
+#include "gw_call.h"
 #include "gw_list.h"
 #include "gw_lua.h"
 #include <jansson.h>
@@ -55,6 +56,29 @@ static const char *const s_fields[] = {"appName",
                                        NULL};
 static const gw_list_spec_t s_spec = {s_fields, "appName"};
 
+//  The reserve script's refusals that carry nothing more.
+static const struct {
+    const char *word;
+    edge_err_t err;
+} s_reserve_words[] = {{"not_found", EDGE_ERR_NOT_FOUND},
+                       {"no_build", EDGE_ERR_NO_BUILD},
+                       {"locked", EDGE_ERR_APP_LOCKED},
+                       {"skip", EDGE_ERR_SKIPPED}};
+
+//  The trigger's refusals that name only the app.
+static const struct {
+    edge_err_t err;
+    const char *message;
+} s_trigger_refusals[] = {
+    {EDGE_ERR_NOT_FOUND, "app '%s' not found"},
+    {EDGE_ERR_NO_BUILD,
+     "app '%s' has no current build whose traces could be processed"},
+    {EDGE_ERR_APP_LOCKED, "app '%s' is locked by a failed deploy; retry that "
+                          "task or patch the app first"}};
+
+static const gw_call_answer_t s_patch_answers[] = {
+    {"not_found", EDGE_ERR_NOT_FOUND, NULL, "app '{}' not found"}, {NULL}};
+
 //  The buildName of build_id in the app's builds JSON, or NULL. Borrowed
 //  from builds.
 static const char *
@@ -72,7 +96,7 @@ s_build_name (const json_t *builds, int64_t build_id)
 
 
 //  Create the mkraw task of a reserved processing and send its job.
-static gw_trainings_rc_t
+static edge_err_t
 s_create (gw_thread_t *thread,
           const char *org,
           const char *app,
@@ -98,7 +122,7 @@ s_create (gw_thread_t *thread,
     free (params);
     json_decref (builds);
     if (rc)
-        return GW_TRAININGS_REDIS;
+        return EDGE_ERR_REDIS;
     if (gw_thread_send_job (thread, out->task, "mkraw"))
         edge_warn ("task %s: broker did not take the job; the reaper will",
                    out->task);
@@ -106,46 +130,41 @@ s_create (gw_thread_t *thread,
                "by %s",
                org, app, (long long) out->build_id, (long long) out->traces,
                out->task, identity ? identity : "-");
-    return GW_TRAININGS_STARTED;
+    return EDGE_ERR_OK;
 }
 
 
-//  A reply {'status', ...} to an rc (the outcome's numbers filled).
-static gw_trainings_rc_t
+//  The outcome of a reserve reply {'status', ...} (the numbers filled).
+static edge_err_t
 s_reserve_rc (const redisReply *reply, gw_trainings_outcome_t *out)
 {
     const char *status = edge_redis_script_status (reply);
     if (!status)
-        return GW_TRAININGS_REDIS;
-    static const char *const words[] = {"not_found", "no_build", "locked",
-                                        "skip"};
-    static const gw_trainings_rc_t rcs[] = {
-        GW_TRAININGS_NOT_FOUND, GW_TRAININGS_NO_BUILD, GW_TRAININGS_LOCKED,
-        GW_TRAININGS_SKIPPED};
-    for (size_t i = 0; i < 4; i++)
-        if (strcmp (status, words[i]) == 0)
-            return rcs[i];
+        return EDGE_ERR_REDIS;
+    for (size_t i = 0; i < EDGE_COUNT (s_reserve_words); i++)
+        if (strcmp (status, s_reserve_words[i].word) == 0)
+            return s_reserve_words[i].err;
     if (strcmp (status, "busy") == 0 && reply->elements == 2) {
         snprintf (out->task, sizeof out->task, "%s", reply->element[1]->str);
-        return GW_TRAININGS_BUSY;
+        return EDGE_ERR_PROCESSING_BUSY;
     }
     if (strcmp (status, "not_enough") == 0 && reply->elements == 4) {
         out->build_id = strtoll (reply->element[1]->str, NULL, 10);
         out->traces = strtoll (reply->element[2]->str, NULL, 10);
         out->needed = strtoll (reply->element[3]->str, NULL, 10);
-        return GW_TRAININGS_NOT_ENOUGH;
+        return EDGE_ERR_NOT_ENOUGH_TRACES;
     }
     if (strcmp (status, "ok") == 0 && reply->elements == 6) {
         out->build_id = strtoll (reply->element[1]->str, NULL, 10);
         out->traces = strtoll (reply->element[4]->str, NULL, 10);
         out->needed = strtoll (reply->element[5]->str, NULL, 10);
-        return GW_TRAININGS_STARTED;
+        return EDGE_ERR_OK;
     }
-    return GW_TRAININGS_REDIS;
+    return EDGE_ERR_REDIS;
 }
 
 
-gw_trainings_rc_t
+edge_err_t
 gw_trainings_process (gw_thread_t *thread,
                       const char *org,
                       const char *app,
@@ -170,15 +189,15 @@ gw_trainings_process (gw_thread_t *thread,
     edge_redis_t *redis = gw_thread_redis (thread);
     redisReply *reply =
         edge_redis_eval (redis, &gw_lua_trainings_reserve, 3, keys, 6, args);
-    gw_trainings_rc_t rc = s_reserve_rc (reply, out);
-    if (rc == GW_TRAININGS_REDIS && reply)
+    edge_err_t rc = s_reserve_rc (reply, out);
+    if (rc == EDGE_ERR_REDIS && reply)
         edge_error ("trainings: unexpected reserve reply (type %d%s%.200s)",
                     reply->type, reply->type == REDIS_REPLY_ERROR ? ": " : "",
                     reply->type == REDIS_REPLY_ERROR ? reply->str : "");
-    if (rc == GW_TRAININGS_STARTED) {
+    if (rc == EDGE_ERR_OK) {
         rc = s_create (thread, org, app, identity, reply, out);
         const char *settle[] = {reservation,
-                                rc == GW_TRAININGS_STARTED ? out->task : ""};
+                                rc == EDGE_ERR_OK ? out->task : ""};
         redisReply *settled = edge_redis_eval (redis, &gw_lua_trainings_settle,
                                                1, &keys[1], 2, settle);
         if (!settled || settled->type != REDIS_REPLY_INTEGER
@@ -188,7 +207,7 @@ gw_trainings_process (gw_thread_t *thread,
                        org, app,
                        settled ? "had expired or been replaced"
                                : "could not be settled (Redis failed)",
-                       rc == GW_TRAININGS_STARTED ? out->task : "none");
+                       rc == EDGE_ERR_OK ? out->task : "none");
         freeReplyObject (settled);
     }
     freeReplyObject (reply);
@@ -203,51 +222,32 @@ void
 gw_trainings_trigger (gw_req_t *req, gw_thread_t *thread, const char *app)
 {
     gw_trainings_outcome_t out;
-    gw_trainings_rc_t rc =
-        gw_trainings_process (thread, gw_req_principal (req)->org, app,
-                              gw_req_identity (req), false, &out);
-    switch (rc) {
-        case GW_TRAININGS_STARTED:
-            gw_req_reply_header (
-                req, "Location",
-                gw_req_sprintf (req, "/be/v1/tasks/%s", out.task));
-            gw_req_reply_json (req, 202,
-                               json_pack ("{s:s,s:s,s:s}", "taskName", out.task,
-                                          "group", out.task, "state",
-                                          "queued"));
-            break;
-        case GW_TRAININGS_NOT_FOUND:
-            gw_req_reply_fail (req, 404, "not_found", NULL,
-                               "app '%s' not found", app);
-            break;
-        case GW_TRAININGS_NO_BUILD:
-            gw_req_reply_fail (req, 409, "no_build", NULL,
-                               "app '%s' has no current build whose traces "
-                               "could be processed",
-                               app);
-            break;
-        case GW_TRAININGS_LOCKED:
-            gw_req_reply_fail (req, 409, "app_locked", NULL,
-                               "app '%s' is locked by a failed deploy; retry "
-                               "that task or patch the app first",
-                               app);
-            break;
-        case GW_TRAININGS_NOT_ENOUGH:
-            gw_req_reply_fail (
-                req, 409, "not_enough_traces", NULL,
-                "app '%s' has %lld traces of its current build %lld; "
-                "processing needs nTracesReliable = %lld",
-                app, (long long) out.traces, (long long) out.build_id,
-                (long long) out.needed);
-            break;
-        case GW_TRAININGS_BUSY:
-            gw_req_reply_fail (req, 409, "processing_busy", NULL,
-                               "trace processing of app '%s' is already "
-                               "queued or running (%s)",
-                               app, out.task);
-            break;
-        default:
-            gw_req_reply_redis_failed (req, NULL, NULL);
+    edge_err_t rc = gw_trainings_process (thread, gw_req_org (req), app,
+                                          gw_req_identity (req), false, &out);
+    for (size_t i = 0; i < EDGE_COUNT (s_trigger_refusals); i++)
+        if (rc == s_trigger_refusals[i].err) {
+            gw_call_fail (req, rc, NULL, s_trigger_refusals[i].message, app);
+            return;
+        }
+    if (rc == EDGE_ERR_NOT_ENOUGH_TRACES)
+        gw_call_fail (req, rc, NULL,
+                      "app '%s' has %lld traces of its current build %lld; "
+                      "processing needs nTracesReliable = %lld",
+                      app, (long long) out.traces, (long long) out.build_id,
+                      (long long) out.needed);
+    else if (rc == EDGE_ERR_PROCESSING_BUSY)
+        gw_call_fail (req, rc, NULL,
+                      "trace processing of app '%s' is already queued or "
+                      "running (%s)",
+                      app, out.task);
+    else if (rc != EDGE_ERR_OK)
+        gw_req_reply_redis_failed (req, NULL, NULL);
+    else {
+        gw_req_reply_header (req, "Location",
+                             gw_req_sprintf (req, "/be/v1/tasks/%s", out.task));
+        gw_req_reply_json (req, 202,
+                           json_pack ("{s:s,s:s,s:s}", "taskName", out.task,
+                                      "group", out.task, "state", "queued"));
     }
 }
 
@@ -350,7 +350,7 @@ s_read_items (gw_req_t *req,
               size_t count,
               json_t *items)
 {
-    const char *org = gw_req_principal (req)->org;
+    const char *org = gw_req_org (req);
     const char **args = gw_req_alloc (req, (count + 2) * sizeof (char *));
     args[0] = gw_req_adopt (req, edge_key_app (org, ""));
     args[1] = gw_req_adopt (req, edge_key_training (org, ""));
@@ -383,8 +383,7 @@ gw_trainings_list (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
     if (gw_list_parse_req (req, &s_spec, false, &list))
         return;
     gw_list_page_t page = {0};
-    const char *index =
-        gw_req_adopt (req, edge_key_apps (gw_req_principal (req)->org));
+    const char *index = gw_req_adopt (req, edge_key_apps (gw_req_org (req)));
     if (gw_list_fetch (gw_thread_redis (thread), index, &list, &page)) {
         gw_list_page_fini (&page);
         gw_req_reply_redis_failed (req, NULL, NULL);
@@ -416,8 +415,8 @@ s_reply_one (gw_req_t *req,
             gw_req_reply_json (req, status,
                                json_incref (json_array_get (items, 0)));
         else
-            gw_req_reply_fail (req, 404, "not_found", NULL,
-                               "app '%s' not found", app);
+            gw_call_fail (req, EDGE_ERR_NOT_FOUND, NULL, "app '%s' not found",
+                          app);
     }
     json_decref (items);
 }
@@ -434,15 +433,22 @@ gw_trainings_get (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
 }
 
 
-//  Check one PATCH member; adds it to the deletions or the pairs.
+//  A PATCH body's settings: those reset (null) and those set.
+typedef struct {
+    const char *app;
+    const char *dels[EDGE_COUNT (s_settings)];
+    size_t ndels;
+    const char *pairs[EDGE_COUNT (s_settings) * 2];
+    size_t npairs;
+} s_patch_t;
+
+
+//  Check one PATCH member; adds it to the patch's deletions or pairs.
 static int
 s_patch_member (gw_req_t *req,
                 const char *key,
                 const json_t *value,
-                const char **dels,
-                size_t *ndels,
-                const char **pairs,
-                size_t *npairs,
+                s_patch_t *patch,
                 edge_json_err_t *err)
 {
     const s_setting_t *s = NULL;
@@ -453,7 +459,7 @@ s_patch_member (gw_req_t *req,
         return edge_json_err_set (err, 400, "unknown_field", key,
                                   "unknown field '%s'", key);
     if (json_is_null (value)) {
-        dels[(*ndels)++] = s->name;
+        patch->dels[patch->ndels++] = s->name;
         return 0;
     }
     bool is_ok = s->is_real ? json_is_number (value) : json_is_integer (value);
@@ -464,11 +470,42 @@ s_patch_member (gw_req_t *req,
                                   "null for the default %s)",
                                   key, s->is_real ? "a number" : "an integer",
                                   s->min, s->max, s->dflt);
-    pairs[(*npairs)++] = s->name;
-    pairs[(*npairs)++] =
+    patch->pairs[patch->npairs++] = s->name;
+    patch->pairs[patch->npairs++] =
         json_is_integer (value) ? gw_req_sprintf (
             req, "%lld", (long long) json_integer_value (value))
                                 : gw_req_sprintf (req, "%.17g", number);
+    return 0;
+}
+
+
+//  Check a PATCH body into patch. Returns 0, or -1 with err set.
+static int
+s_patch_parse (gw_req_t *req, s_patch_t *patch, edge_json_err_t *err)
+{
+    json_t *body = gw_req_json (req, err);
+    if (!body)
+        return -1;
+    if (!json_is_object (body))
+        return edge_json_err_set (err, 400, "invalid_json", NULL,
+                                  "the body must be a JSON object");
+    //  Members before appName: an unknown member is named first, as
+    //  everywhere in the API.
+    const char *key;
+    json_t *value;
+    json_object_foreach (body, key, value)
+    {
+        if (strcmp (key, "appName") != 0
+            && s_patch_member (req, key, value, patch, err))
+            return -1;
+    }
+    patch->app = edge_json_str (body, "appName", NULL);
+    if (!edge_name_is_valid (patch->app))
+        return edge_json_err_set (
+            err, 400,
+            json_object_get (body, "appName") ? "invalid_field"
+                                              : "missing_field",
+            "appName", "field 'appName' must be an app name");
     return 0;
 }
 
@@ -478,56 +515,28 @@ gw_trainings_patch (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
 {
     (void) ctx;
     edge_json_err_t err;
-    json_t *body = gw_req_json (req, &err);
-    const char *app = edge_json_str (body, "appName", NULL);
-    const char *args[1 + EDGE_COUNT (s_settings) * 3],
-        *pairs[EDGE_COUNT (s_settings) * 2];
-    size_t ndels = 0, npairs = 0;
-    bool is_bad = !body;
-    if (!is_bad && !json_is_object (body))
-        is_bad = edge_json_err_set (&err, 400, "invalid_json", NULL,
-                                    "the body must be a JSON object");
-    //  Members before appName: an unknown member is named first, as
-    //  everywhere in the API.
-    const char *key;
-    json_t *value;
-    json_object_foreach (is_bad ? NULL : body, key, value)
-    {
-        if (strcmp (key, "appName") != 0
-            && s_patch_member (req, key, value, args + 1, &ndels, pairs,
-                               &npairs, &err)) {
-            is_bad = true;
-            break;
-        }
-    }
-    if (!is_bad && !edge_name_is_valid (app))
-        is_bad = edge_json_err_set (
-            &err, 400,
-            json_object_get (body, "appName") ? "invalid_field"
-                                              : "missing_field",
-            "appName", "field 'appName' must be an app name");
-    if (is_bad) {
+    s_patch_t patch = {0};
+    if (s_patch_parse (req, &patch, &err)) {
         gw_req_reply_error (req, &err);
         return;
     }
-    args[0] = gw_req_sprintf (req, "%zu", ndels);
-    memcpy (args + 1 + ndels, pairs, npairs * sizeof (char *));
-    const char *org = gw_req_principal (req)->org;
-    const char *keys[] = {gw_req_adopt (req, edge_key_app (org, app)),
-                          gw_req_adopt (req, edge_key_training (org, app))};
-    redisReply *reply =
-        edge_redis_eval (gw_thread_redis (thread), &gw_lua_trainings_patch, 2,
-                         keys, (int) (1 + ndels + npairs), args);
-    if (edge_redis_script_is (reply, "ok")) {
-        edge_info ("training settings of %s patched by %s", app,
-                   gw_req_identity (req));
-        gw_list_t list = {.limit = GW_LIST_DEFAULT_LIMIT};
-        s_reply_one (req, thread, &list, app, 200);
-    }
-    else if (edge_redis_script_is (reply, "not_found"))
-        gw_req_reply_fail (req, 404, "not_found", NULL, "app '%s' not found",
-                           app);
-    else
-        gw_req_reply_redis_failed (req, reply, "trainings: patch");
+    const char *org = gw_req_org (req);
+    gw_call_t call;
+    gw_call_init (&call, req);
+    gw_call_key_take (&call, edge_key_app (org, patch.app));
+    gw_call_key_take (&call, edge_key_training (org, patch.app));
+    gw_call_int (&call, (int64_t) patch.ndels);
+    for (size_t i = 0; i < patch.ndels; i++)
+        gw_call_arg (&call, patch.dels[i]);
+    for (size_t i = 0; i < patch.npairs; i++)
+        gw_call_arg (&call, patch.pairs[i]);
+    redisReply *reply = gw_call_run (&call, thread, &gw_lua_trainings_patch,
+                                     s_patch_answers, patch.app);
+    if (!reply)
+        return;
     freeReplyObject (reply);
+    edge_info ("training settings of %s patched by %s", patch.app,
+               gw_req_identity (req));
+    gw_list_t list = {.limit = GW_LIST_DEFAULT_LIMIT};
+    s_reply_one (req, thread, &list, patch.app, 200);
 }

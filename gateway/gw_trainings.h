@@ -24,6 +24,7 @@
     Only one processing task of an app is queued or running at a time.  */
 #ifndef GW_TRAININGS_H_INCLUDED
 #define GW_TRAININGS_H_INCLUDED
+#include "edge_err.h"
 #include "edge_task.h"
 #include "gw_ctx.h"
 #include "gw_req.h"
@@ -33,20 +34,10 @@
 
 #define GW_TRAININGS_DEFAULT_RELIABLE 10
 
-typedef enum {
-    GW_TRAININGS_STARTED = 0, //  the task was created and sent
-    GW_TRAININGS_SKIPPED,     //  automatic processing is not due
-    GW_TRAININGS_NOT_FOUND,   //  no such app
-    GW_TRAININGS_NO_BUILD,    //  the app has no current build
-    GW_TRAININGS_LOCKED,      //  the app is locked by a failed deploy
-    GW_TRAININGS_NOT_ENOUGH,  //  fewer traces than nTracesReliable
-    GW_TRAININGS_BUSY,        //  a processing task is queued or running
-    GW_TRAININGS_REDIS        //  Redis failed
-} gw_trainings_rc_t;
-
 //  What gw_trainings_process found out. A plain value.
 typedef struct {
-    char task[EDGE_TASK_NAME_MAX]; //  STARTED: the new task; BUSY: the busy one
+    char task[EDGE_TASK_NAME_MAX]; //  OK: the new task; PROCESSING_BUSY: the
+                                   //  busy one
     int64_t build_id;              //  the current build
     int64_t traces;                //  traces of the current build
     int64_t needed;                //  nTracesReliable
@@ -56,14 +47,18 @@ typedef struct {
 //  and reserves in one script, creates the mkraw task (params {"appName",
 //  "mode":"traces","buildId","dxfName"}, buildName and dxfName of the
 //  build), sends the job. With is_auto, only when autoProcessEvery new
-//  traces of the current build arrived since the last start (else
-//  SKIPPED). identity is the audit identity. Fills out.
-gw_trainings_rc_t gw_trainings_process (gw_thread_t *thread,
-                                        const char *org,
-                                        const char *app,
-                                        const char *identity,
-                                        bool is_auto,
-                                        gw_trainings_outcome_t *out);
+//  traces of the current build arrived since the last start. identity is
+//  the audit identity. Fills out. Returns EDGE_ERR_OK (the task was
+//  created and sent), SKIPPED (is_auto: not due), NOT_FOUND (no such
+//  app), NO_BUILD (no current build), APP_LOCKED (by a failed deploy),
+//  NOT_ENOUGH_TRACES (fewer than nTracesReliable), PROCESSING_BUSY (a
+//  processing task is queued or running) or REDIS.
+edge_err_t gw_trainings_process (gw_thread_t *thread,
+                                 const char *org,
+                                 const char *app,
+                                 const char *identity,
+                                 bool is_auto,
+                                 gw_trainings_outcome_t *out);
 //  POST /be/v1/trigger {"appName"}: gw_trainings_process answered as
 //  202 {"taskName","group"}, 404, 409 (no_build, app_locked,
 //  not_enough_traces, processing_busy) or 503.

@@ -8,6 +8,7 @@
 #include "edge_log.h"
 #include "edge_store.h"
 #include "edge_util.h"
+#include "gw_call.h"
 #include "gw_lua.h"
 #include <jansson.h>
 #include <openssl/evp.h>
@@ -26,10 +27,20 @@
 //  PUTs streaming now, in this process (at most EDGE_UPLOAD_PARALLEL).
 static atomic_llong s_busy;
 
+//  The open script's refusals.
+static const gw_call_answer_t s_open_answers[] = {
+    {"unknown", EDGE_ERR_UNAUTHORIZED, NULL, "unknown upload URL"},
+    {"expired", EDGE_ERR_UPLOAD_EXPIRED, NULL,
+     "this upload URL has expired; import the build again"},
+    {"used", EDGE_ERR_UPLOAD_USED, NULL, "this upload URL was already used"},
+    {"busy", EDGE_ERR_UPLOAD_IN_PROGRESS, NULL,
+     "another PUT to this upload URL is in progress"},
+    {NULL}};
+
 //  One PUT in flight.
 typedef struct {
     gw_req_t *req;
-    edge_redis_t *redis;
+    gw_thread_t *thread;
     char key[GW_UPLOAD_KEY_MAX]; //  the record
     char attempt[17];            //  this PUT's fence on the record
     edge_store_t *store;         //  the thread's depot (borrowed)
@@ -85,17 +96,23 @@ gw_upload_token_new (char *token, char *key)
 }
 
 
-//  Run a script on the PUT's record with args; the integer it returned, or
-//  -1 when Redis failed.
-static long long
-s_eval_int (s_put_t *self,
-            edge_redis_script_t *script,
-            int nargs,
-            const char **args)
+//  A call of a script on the PUT's record, its first argument the PUT's
+//  fence (attempt) and then now in ms.
+static void
+s_call (s_put_t *self, gw_call_t *call)
 {
-    const char *keys[] = {self->key};
-    redisReply *reply =
-        edge_redis_eval (self->redis, script, 1, keys, nargs, args);
+    gw_call_init (call, self->req);
+    gw_call_key (call, self->key);
+    gw_call_arg (call, self->attempt);
+    gw_call_int (call, edge_now_ms ());
+}
+
+
+//  Run the call; the integer the script returned, or -1 when Redis failed.
+static long long
+s_eval_int (s_put_t *self, gw_call_t *call, edge_redis_script_t *script)
+{
+    redisReply *reply = gw_call_eval (call, self->thread, script);
     long long rc =
         reply && reply->type == REDIS_REPLY_INTEGER ? reply->integer : -1;
     if (reply && reply->type != REDIS_REPLY_INTEGER)
@@ -111,17 +128,18 @@ static int
 s_stamp (s_put_t *self, const char *part)
 {
     self->touched = edge_mono_ms ();
-    char now_ms[24];
-    snprintf (now_ms, sizeof now_ms, "%lld", (long long) edge_now_ms ());
-    const char *args[] = {self->attempt, now_ms, part};
-    long long rc = s_eval_int (self, &gw_lua_upload_touch, part ? 3 : 2, args);
+    gw_call_t call;
+    s_call (self, &call);
+    if (part)
+        gw_call_arg (&call, part);
+    long long rc = s_eval_int (self, &call, &gw_lua_upload_touch);
     if (rc == 1)
         return 0;
     if (rc < 0)
         gw_req_reply_redis_failed (self->req, NULL, NULL);
     else
-        gw_req_reply_fail (self->req, 409, "upload_in_progress", NULL,
-                           "another PUT took this upload over");
+        gw_call_fail (self->req, EDGE_ERR_UPLOAD_IN_PROGRESS, NULL,
+                      "another PUT took this upload over");
     return -1;
 }
 
@@ -146,8 +164,8 @@ s_depot_failed (s_put_t *self, const char *what)
     edge_error ("upload: cannot %s %s: %s", what, self->tar_key,
                 edge_store_errstr (self->store));
     gw_req_reply_header (self->req, "Retry-After", "5");
-    gw_req_reply_fail (self->req, 503, "depot_unavailable", NULL,
-                       "the depot could not store the upload; send it again");
+    gw_call_fail (self->req, EDGE_ERR_DEPOT, NULL,
+                  "the depot could not store the upload; send it again");
     return -1;
 }
 
@@ -156,10 +174,10 @@ s_depot_failed (s_put_t *self, const char *what)
 static int
 s_size_mismatch (gw_req_t *req, long long got, int64_t expected)
 {
-    gw_req_reply_fail (req, 422, "size_mismatch", NULL,
-                       "the upload has %lld bytes but the import's size is "
-                       "%lld",
-                       got, (long long) expected);
+    gw_call_fail (req, EDGE_ERR_SIZE_MISMATCH, NULL,
+                  "the upload has %lld bytes but the import's size is "
+                  "%lld",
+                  got, (long long) expected);
     return -1;
 }
 
@@ -171,9 +189,9 @@ static int
 s_check_progress (s_put_t *self)
 {
     if (self->size > self->max) {
-        gw_req_reply_fail (self->req, 413, "payload_too_large", NULL,
-                           "the upload exceeds the limit of %lld bytes",
-                           (long long) self->max);
+        gw_call_fail (self->req, EDGE_ERR_PAYLOAD_TOO_LARGE, NULL,
+                      "the upload exceeds the limit of %lld bytes",
+                      (long long) self->max);
         return -1;
     }
     if (self->expected >= 0 && self->size > self->expected)
@@ -188,10 +206,10 @@ s_check_progress (s_put_t *self)
                    (long long) self->size,
                    (long long) (self->size - self->window_size),
                    (long long) (now - self->window_start));
-        gw_req_reply_fail (self->req, 408, "upload_too_slow", NULL,
-                           "the upload sent less than %d bytes in %lld s",
-                           GW_UPLOAD_RATE_MIN_BYTES,
-                           (long long) (self->rate_ms / 1000));
+        gw_call_fail (self->req, EDGE_ERR_UPLOAD_TOO_SLOW, NULL,
+                      "the upload sent less than %d bytes in %lld s",
+                      GW_UPLOAD_RATE_MIN_BYTES,
+                      (long long) (self->rate_ms / 1000));
         return -1;
     }
     self->window_start = now;
@@ -207,14 +225,14 @@ s_check_end (s_put_t *self, int n)
 {
     long long declared = gw_req_content_length (self->req);
     if (n < 0 || (declared >= 0 && self->size < declared)) {
-        gw_req_reply_fail (self->req, 400, "malformed_body", NULL,
-                           "the body ended after %lld of %lld bytes",
-                           (long long) self->size, declared);
+        gw_call_fail (self->req, EDGE_ERR_MALFORMED_BODY, NULL,
+                      "the body ended after %lld of %lld bytes",
+                      (long long) self->size, declared);
         return -1;
     }
     if (self->size == 0) {
-        gw_req_reply_fail (self->req, 400, "malformed_body", NULL,
-                           "the body is empty: PUT the build's tar");
+        gw_call_fail (self->req, EDGE_ERR_MALFORMED_BODY, NULL,
+                      "the body is empty: PUT the build's tar");
         return -1;
     }
     if (self->expected >= 0 && self->size != self->expected)
@@ -318,28 +336,6 @@ s_store (s_put_t *self)
 }
 
 
-//  Answer a refusal of the open script.
-static void
-s_refuse (gw_req_t *req, const redisReply *reply)
-{
-    if (edge_redis_script_is (reply, "unknown"))
-        gw_req_reply_fail (req, 401, "unauthorized", NULL,
-                           "unknown upload URL");
-    else if (edge_redis_script_is (reply, "expired"))
-        gw_req_reply_fail (req, 410, "upload_expired", NULL,
-                           "this upload URL has expired; import the build "
-                           "again");
-    else if (edge_redis_script_is (reply, "used"))
-        gw_req_reply_fail (req, 409, "upload_used", NULL,
-                           "this upload URL was already used");
-    else if (edge_redis_script_is (reply, "busy"))
-        gw_req_reply_fail (req, 409, "upload_in_progress", NULL,
-                           "another PUT to this upload URL is in progress");
-    else
-        gw_req_reply_redis_failed (req, reply, "upload: open");
-}
-
-
 //  Refuse a request that cannot carry the tar: no length, an empty body,
 //  one over max or other than the import's size (expected, -1 = any).
 //  Returns 0, or -1 with the response set.
@@ -352,20 +348,20 @@ s_check_length (gw_req_t *req, int64_t max, int64_t expected)
     for (const char *p = te; p && *p && !is_chunked; p++)
         is_chunked = strncasecmp (p, "chunked", 7) == 0;
     if (declared < 0 && !is_chunked) {
-        gw_req_reply_fail (req, 411, "length_required", NULL,
-                           "send the tar with a Content-Length or chunked");
+        gw_call_fail (req, EDGE_ERR_LENGTH_REQUIRED, NULL,
+                      "send the tar with a Content-Length or chunked");
         return -1;
     }
     if (declared > max) {
-        gw_req_reply_fail (req, 413, "payload_too_large", NULL,
-                           "the upload of %lld bytes exceeds the limit of "
-                           "%lld bytes",
-                           declared, (long long) max);
+        gw_call_fail (req, EDGE_ERR_PAYLOAD_TOO_LARGE, NULL,
+                      "the upload of %lld bytes exceeds the limit of "
+                      "%lld bytes",
+                      declared, (long long) max);
         return -1;
     }
     if (declared == 0) {
-        gw_req_reply_fail (req, 400, "malformed_body", NULL,
-                           "the body is empty: PUT the build's tar");
+        gw_call_fail (req, EDGE_ERR_MALFORMED_BODY, NULL,
+                      "the body is empty: PUT the build's tar");
         return -1;
     }
     if (declared > 0 && expected >= 0 && declared != expected)
@@ -391,19 +387,23 @@ s_abort_stale (s_put_t *self, const char *part)
 static int
 s_open_record (s_put_t *self)
 {
-    char now_ms[24], stale[24];
-    snprintf (now_ms, sizeof now_ms, "%lld", (long long) edge_now_ms ());
-    snprintf (stale, sizeof stale, "%lld", (long long) GW_UPLOAD_STALE_MS);
-    const char *keys[] = {self->key};
-    const char *args[] = {now_ms, self->attempt, stale, ""};
-    redisReply *reply =
-        edge_redis_eval (self->redis, &gw_lua_upload_open, 1, keys, 4, args);
+    gw_call_t call;
+    gw_call_init (&call, self->req);
+    gw_call_key (&call, self->key);
+    gw_call_int (&call, edge_now_ms ());
+    gw_call_arg (&call, self->attempt);
+    gw_call_int (&call, GW_UPLOAD_STALE_MS);
+    gw_call_arg (&call, "");
+    redisReply *reply = gw_call_run (&call, self->thread, &gw_lua_upload_open,
+                                     s_open_answers, NULL);
+    if (!reply)
+        return -1;
     int rc = -1;
-    if (!edge_redis_script_is (reply, "ok") || reply->elements != 4)
-        s_refuse (self->req, reply);
+    if (reply->elements != 4)
+        gw_req_reply_redis_failed (self->req, reply, "upload: open");
     else if (!edge_store_key_is_valid (reply->element[1]->str)) {
         edge_error ("upload: record %.20s... has a bad tarKey", self->key);
-        gw_req_reply_fail (self->req, 500, "internal", NULL, "internal error");
+        gw_call_fail (self->req, EDGE_ERR_INTERNAL, NULL, "internal error");
     }
     else {
         self->tar_key = gw_req_strdup (self->req, reply->element[1]->str);
@@ -420,12 +420,11 @@ s_open_record (s_put_t *self)
 static void
 s_reply_done (s_put_t *self)
 {
-    char size[24];
-    snprintf (size, sizeof size, "%lld", (long long) self->size);
-    char now_ms[24];
-    snprintf (now_ms, sizeof now_ms, "%lld", (long long) edge_now_ms ());
-    const char *args[] = {self->attempt, now_ms, size, self->sha};
-    long long rc = s_eval_int (self, &gw_lua_upload_done, 4, args);
+    gw_call_t call;
+    s_call (self, &call);
+    gw_call_int (&call, self->size);
+    gw_call_arg (&call, self->sha);
+    long long rc = s_eval_int (self, &call, &gw_lua_upload_done);
     if (rc < 0) {
         //  The bytes are in place; the record stays receiving until
         //  GW_UPLOAD_STALE_MS passes, then the PUT can be redone.
@@ -433,8 +432,8 @@ s_reply_done (s_put_t *self)
         return;
     }
     if (rc == 0) {
-        gw_req_reply_fail (self->req, 409, "upload_in_progress", NULL,
-                           "another PUT took this upload over");
+        gw_call_fail (self->req, EDGE_ERR_UPLOAD_IN_PROGRESS, NULL,
+                      "another PUT took this upload over");
         return;
     }
     edge_info ("upload: %lld bytes stored as %s", (long long) self->size,
@@ -455,8 +454,8 @@ s_slot_take (gw_req_t *req, int64_t limit)
         return 0;
     atomic_fetch_sub (&s_busy, 1);
     gw_req_reply_header (req, "Retry-After", "30");
-    gw_req_reply_fail (req, 503, "busy", NULL,
-                       "too many uploads are in progress; try again later");
+    gw_call_fail (req, EDGE_ERR_BUSY, NULL,
+                  "too many uploads are in progress; try again later");
     return -1;
 }
 
@@ -473,8 +472,11 @@ s_put (s_put_t *self)
         s_reply_done (self);
         return;
     }
-    const char *args[] = {self->attempt};
-    if (s_eval_int (self, &gw_lua_upload_revert, 1, args) < 0)
+    gw_call_t call;
+    gw_call_init (&call, self->req);
+    gw_call_key (&call, self->key);
+    gw_call_arg (&call, self->attempt);
+    if (s_eval_int (self, &call, &gw_lua_upload_revert) < 0)
         edge_warn ("upload: record left receiving (Redis failed); a new "
                    "PUT may take it over after %d s",
                    GW_UPLOAD_STALE_MS / 1000);
@@ -486,22 +488,21 @@ gw_upload_put (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
 {
     const char *token = gw_req_param (req, "token");
     if (!gw_upload_token_is_valid (token)) {
-        gw_req_reply_fail (req, 401, "unauthorized", NULL,
-                           "unknown upload URL");
+        gw_call_fail (req, EDGE_ERR_UNAUTHORIZED, NULL, "unknown upload URL");
         return;
     }
     edge_store_t *store = gw_thread_depot (thread);
     if (!store) {
         gw_req_reply_header (req, "Retry-After", "5");
-        gw_req_reply_fail (req, 503, "depot_unavailable", NULL,
-                           "the depot is unavailable; send the upload again");
+        gw_call_fail (req, EDGE_ERR_DEPOT, NULL,
+                      "the depot is unavailable; send the upload again");
         return;
     }
     if (s_slot_take (req, ctx->config->upload_parallel))
         return;
     int64_t rate_ms = ctx->config->upload_rate_ms;
     s_put_t self = {.req = req,
-                    .redis = gw_thread_redis (thread),
+                    .thread = thread,
                     .store = store,
                     .max = ctx->config->upload_max_bytes,
                     .expected = -1,
