@@ -12,9 +12,30 @@
 void
 gw_call_init (gw_call_t *self, gw_req_t *req)
 {
-    edge_assert (self && req);
+    edge_assert (self);
     memset (self, 0, sizeof *self);
     self->req = req;
+}
+
+
+void
+gw_call_fini (gw_call_t *self)
+{
+    for (int i = 0; i < self->nowned; i++)
+        free (self->owned[i]);
+    self->nowned = 0;
+}
+
+
+//  Keep ptr (from malloc) as long as the call's strings must live.
+static char *
+s_take (gw_call_t *self, char *ptr)
+{
+    if (self->req)
+        return gw_req_adopt (self->req, ptr);
+    edge_assert (self->nowned < (int) EDGE_COUNT (self->owned));
+    self->owned[self->nowned++] = ptr;
+    return ptr;
 }
 
 
@@ -29,7 +50,7 @@ gw_call_key (gw_call_t *self, const char *key)
 void
 gw_call_key_take (gw_call_t *self, char *key)
 {
-    gw_call_key (self, gw_req_adopt (self->req, key));
+    gw_call_key (self, s_take (self, key));
 }
 
 
@@ -48,7 +69,7 @@ gw_call_argf (gw_call_t *self, const char *fmt, ...)
     va_start (args, fmt);
     char *text = edge_vsprintf (fmt, args);
     va_end (args);
-    gw_call_arg (self, gw_req_adopt (self->req, text));
+    gw_call_arg (self, s_take (self, text));
 }
 
 
@@ -72,8 +93,17 @@ gw_call_pair (gw_call_t *self, const char *name, const char *value)
 redisReply *
 gw_call_eval (gw_call_t *self, gw_thread_t *thread, edge_redis_script_t *script)
 {
-    return edge_redis_eval (gw_thread_redis (thread), script, self->nkeys,
-                            self->keys, self->nargs, self->args);
+    return gw_call_eval_on (self, gw_thread_redis (thread), script);
+}
+
+
+redisReply *
+gw_call_eval_on (gw_call_t *self,
+                 edge_redis_t *redis,
+                 edge_redis_script_t *script)
+{
+    return edge_redis_eval (redis, script, self->nkeys, self->keys, self->nargs,
+                            self->args);
 }
 
 
@@ -120,7 +150,9 @@ s_message (gw_req_t *req,
             skip = 3;
         if (text) {
             int n = snprintf (out + len, size - len, "%s", text);
-            len = n < 0 ? len : len + (size_t) n < size ? len + (size_t) n : size - 1;
+            len = n < 0                     ? len
+                  : len + (size_t) n < size ? len + (size_t) n
+                                            : size - 1;
             at += skip;
         }
         else
@@ -169,17 +201,14 @@ gw_call_run (gw_call_t *self,
              const gw_call_answer_t *rows,
              const char *subject)
 {
-    return gw_call_answer (self->req, gw_call_eval (self, thread, script),
-                           rows, subject, script->name);
+    return gw_call_answer (self->req, gw_call_eval (self, thread, script), rows,
+                           subject, script->name);
 }
 
 
 void
-gw_call_fail (gw_req_t *req,
-              edge_err_t err,
-              const char *field,
-              const char *fmt,
-              ...)
+gw_call_fail (
+    gw_req_t *req, edge_err_t err, const char *field, const char *fmt, ...)
 {
     edge_json_err_t json_err;
     edge_json_err_set (&json_err, edge_err_status (err), edge_err_code (err),

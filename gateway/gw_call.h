@@ -10,16 +10,15 @@
         gw_call_pair (&call, "label", label);            //  NULL: left out
         static const gw_call_answer_t answers[] = {
             {"conflict", EDGE_ERR_CONFLICT, "name", "role '{}' already exists"},
-            {"no_org", EDGE_ERR_NOT_FOUND, NULL, "organization '{org}' not found"},
-            {NULL}};
-        redisReply *reply =
-            gw_call_run (&call, thread, &gw_lua_roles_create, answers, name);
-        if (!reply)
-            return;                       //  the error answer is set
+            {"no_org", EDGE_ERR_NOT_FOUND, NULL, "organization '{org}' not
+   found"}, {NULL}}; redisReply *reply = gw_call_run (&call, thread,
+   &gw_lua_roles_create, answers, name); if (!reply) return; //  the error
+   answer is set
         ...                               //  "ok": answer the success
         freeReplyObject (reply);
 
-    Every string a call holds lives as long as the request.  */
+    Every string a call holds lives as long as the request (or, for a call
+    without one, until gw_call_fini).  */
 #ifndef GW_CALL_H_INCLUDED
 #define GW_CALL_H_INCLUDED
 #include "edge_err.h"
@@ -32,16 +31,22 @@
 #define GW_CALL_KEYS_MAX 40 //  users: 6 keys and one per role (32)
 #define GW_CALL_ARGS_MAX 96
 
-//  A script's keys and arguments. A plain value on the handler's stack.
+//  A script's keys and arguments. A plain value on the caller's stack.
 typedef struct {
     gw_req_t *req;
     const char *keys[GW_CALL_KEYS_MAX];
     int nkeys;
     const char *args[GW_CALL_ARGS_MAX];
     int nargs;
+    char *owned[GW_CALL_KEYS_MAX + GW_CALL_ARGS_MAX]; //  without a request
+    int nowned;
 } gw_call_t;
 
+//  Start a call for req; req may be NULL (a call outside a request, e.g.
+//  in gw_ident): then what the call takes is freed by gw_call_fini.
 void gw_call_init (gw_call_t *self, gw_req_t *req);
+//  Free what a call without a request took; a no-op with a request.
+void gw_call_fini (gw_call_t *self);
 //  Append a key that lives as long as the request (a constant, or from
 //  the request's allocators).
 void gw_call_key (gw_call_t *self, const char *key);
@@ -56,11 +61,15 @@ void gw_call_argf (gw_call_t *self, const char *fmt, ...)
 void gw_call_int (gw_call_t *self, int64_t value);
 //  Append name and value, or nothing when value is NULL.
 void gw_call_pair (gw_call_t *self, const char *name, const char *value);
-//  EVALSHA the script with the keys and arguments. Caller owns the reply
-//  (NULL when Redis could not be reached).
+//  EVALSHA the script with the keys and arguments on the thread's Redis
+//  (or on redis). Caller owns the reply (NULL when Redis could not be
+//  reached).
 redisReply *gw_call_eval (gw_call_t *self,
                           gw_thread_t *thread,
                           edge_redis_script_t *script);
+redisReply *gw_call_eval_on (gw_call_t *self,
+                             edge_redis_t *redis,
+                             edge_redis_script_t *script);
 
 //  How one status word of a script answers, when it is not "ok". The
 //  message may hold "{}" for the subject, "{org}" for the caller's org and

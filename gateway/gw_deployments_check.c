@@ -1,9 +1,9 @@
 /*  gw_deployments_check - a deployment's settings, checked.  */
 #include "gw_deployments_check.h"
 #include "edge_store.h"
-#include "edge_urlguard.h"
 #include "edge_util.h"
 #include "gw_deployments.h"
+#include "gw_url.h"
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,13 +100,8 @@ s_check_endpoint_guard (const gw_ctx_t *ctx,
                         const char *url,
                         edge_json_err_t *err)
 {
-    char why[256] = "";
-    edge_urlguard_t *guard =
-        edge_urlguard_new (ctx->config->url_allow, why, sizeof why);
-    edge_err_t rc =
-        guard ? edge_urlguard_check (guard, url, NULL, why, sizeof why)
-              : EDGE_ERR_URL_REFUSED;
-    edge_urlguard_destroy (&guard);
+    char why[256];
+    edge_err_t rc = gw_url_guard (ctx->config->url_allow, url, why, sizeof why);
     if (rc == EDGE_ERR_OK)
         return 0;
     if (rc == EDGE_ERR_URL_BAD || rc == EDGE_ERR_URL_SCHEME)

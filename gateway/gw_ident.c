@@ -10,6 +10,7 @@
 #include "edge_log.h"
 #include "edge_perm.h"
 #include "edge_util.h"
+#include "gw_call.h"
 #include "gw_lua.h"
 #include <sodium.h>
 #include <stdio.h>
@@ -396,13 +397,19 @@ gw_ident_api_key_new (edge_redis_t *redis,
     int64_t now = edge_now_ms ();
     snprintf (ms, sizeof ms, "%lld", (long long) now);
     edge_rfc3339 (now, iso, sizeof iso);
-    char *owned[4] = {edge_key_user (org, username), edge_key_org_keys (org),
-                      edge_key_api_key (org, key_id),
-                      edge_key_user_keys (org, username)};
-    const char *keys[4] = {owned[0], owned[1], owned[2], owned[3]};
-    const char *args[5] = {key_id, username, sha, ms, iso};
-    redisReply *reply =
-        edge_redis_eval (redis, &gw_lua_ident_key_new, 4, keys, 5, args);
+    gw_call_t call;
+    gw_call_init (&call, NULL);
+    gw_call_key_take (&call, edge_key_user (org, username));
+    gw_call_key_take (&call, edge_key_org_keys (org));
+    gw_call_key_take (&call, edge_key_api_key (org, key_id));
+    gw_call_key_take (&call, edge_key_user_keys (org, username));
+    gw_call_arg (&call, key_id);
+    gw_call_arg (&call, username);
+    gw_call_arg (&call, sha);
+    gw_call_arg (&call, ms);
+    gw_call_arg (&call, iso);
+    redisReply *reply = gw_call_eval_on (&call, redis, &gw_lua_ident_key_new);
+    gw_call_fini (&call);
     edge_err_t rc = EDGE_ERR_REDIS;
     if (reply && reply->type == REDIS_REPLY_STRING) {
         if (strcmp (reply->str, "ok") == 0)
@@ -419,8 +426,6 @@ gw_ident_api_key_new (edge_redis_t *redis,
     if (rc != EDGE_ERR_OK)
         sodium_memzero (api_key, GW_IDENT_API_KEY_MAX);
     freeReplyObject (reply);
-    for (size_t i = 0; i < 4; i++)
-        free (owned[i]);
     return rc;
 }
 
@@ -432,20 +437,22 @@ gw_ident_api_key_delete (edge_redis_t *redis,
                          const char *key_id)
 {
     edge_assert (redis && org && username && key_id);
-    char *owned[3] = {edge_key_api_key (org, key_id), edge_key_org_keys (org),
-                      edge_key_user_keys (org, username)};
-    const char *keys[3] = {owned[0], owned[1], owned[2]};
-    const char *args[2] = {key_id, username};
+    gw_call_t call;
+    gw_call_init (&call, NULL);
+    gw_call_key_take (&call, edge_key_api_key (org, key_id));
+    gw_call_key_take (&call, edge_key_org_keys (org));
+    gw_call_key_take (&call, edge_key_user_keys (org, username));
+    gw_call_arg (&call, key_id);
+    gw_call_arg (&call, username);
     redisReply *reply =
-        edge_redis_eval (redis, &gw_lua_ident_key_delete, 3, keys, 2, args);
+        gw_call_eval_on (&call, redis, &gw_lua_ident_key_delete);
+    gw_call_fini (&call);
     edge_err_t rc = EDGE_ERR_REDIS;
     if (reply && reply->type == REDIS_REPLY_INTEGER)
         rc = reply->integer == 1 ? EDGE_ERR_OK : EDGE_ERR_NOT_FOUND;
     else
         s_warn_reply (reply, "API key delete");
     freeReplyObject (reply);
-    for (size_t i = 0; i < 3; i++)
-        free (owned[i]);
     return rc;
 }
 
@@ -504,15 +511,18 @@ gw_ident_principal_by_key (edge_redis_t *redis,
     const char *secret = s_key_split (api_key, key_id);
     if (!secret || !edge_name_is_valid (org) || !edge_name_is_valid (username))
         return EDGE_ERR_NOT_FOUND; //  names become key names: never unchecked
-    char *owned[3] = {edge_key_api_key (org, key_id),
-                      edge_key_user (org, username),
-                      edge_key_user_keys (org, username)};
-    const char *keys[3] = {owned[0], owned[1], owned[2]};
-    const char *args[S_MAX_ARGS] = {org, username, key_id};
-    int nargs = 3;
-    s_add_resources (args, &nargs);
-    redisReply *reply = edge_redis_eval (redis, &gw_lua_ident_key_principal, 3,
-                                         keys, nargs, args);
+    gw_call_t call;
+    gw_call_init (&call, NULL);
+    gw_call_key_take (&call, edge_key_api_key (org, key_id));
+    gw_call_key_take (&call, edge_key_user (org, username));
+    gw_call_key_take (&call, edge_key_user_keys (org, username));
+    gw_call_arg (&call, org);
+    gw_call_arg (&call, username);
+    gw_call_arg (&call, key_id);
+    s_add_resources (call.args, &call.nargs);
+    redisReply *reply =
+        gw_call_eval_on (&call, redis, &gw_lua_ident_key_principal);
+    gw_call_fini (&call);
     edge_err_t rc;
     if (s_is_ok (reply))
         rc = s_key_check (reply, secret, principal);
@@ -527,8 +537,6 @@ gw_ident_principal_by_key (edge_redis_t *redis,
     else
         memset (principal, 0, sizeof *principal);
     freeReplyObject (reply);
-    for (size_t i = 0; i < 3; i++)
-        free (owned[i]);
     return rc;
 }
 

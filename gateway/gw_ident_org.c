@@ -7,6 +7,7 @@
 #include "edge_log.h"
 #include "edge_perm.h"
 #include "edge_util.h"
+#include "gw_call.h"
 #include "gw_ident.h"
 #include "gw_lua.h"
 #include <stdio.h>
@@ -45,30 +46,31 @@ gw_ident_org_create (edge_redis_t *redis,
     char *perms_text = edge_json_dumps (perms);
     json_decref (perms);
     const char *n = org->name;
-    char *keys_owned[5] = {edge_key_org_info (n), edge_key_org_roles (n),
-                           edge_key_role (n, GW_IDENT_ADMIN_ROLE),
-                           edge_key_org_users (n),
-                           edge_key_user (n, org->admin_username)};
-    const char *keys[6] = {EDGE_KEY_ORGS, keys_owned[0], keys_owned[1],
-                           keys_owned[2], keys_owned[3], keys_owned[4]};
-    const char *args[8] = {n,
-                           org->email,
-                           org->admin_username,
-                           org->public_key ? org->public_key : "",
-                           ms,
-                           iso,
-                           pwhash,
-                           perms_text};
+    gw_call_t call;
+    gw_call_init (&call, NULL);
+    gw_call_key (&call, EDGE_KEY_ORGS);
+    gw_call_key_take (&call, edge_key_org_info (n));
+    gw_call_key_take (&call, edge_key_org_roles (n));
+    gw_call_key_take (&call, edge_key_role (n, GW_IDENT_ADMIN_ROLE));
+    gw_call_key_take (&call, edge_key_org_users (n));
+    gw_call_key_take (&call, edge_key_user (n, org->admin_username));
+    gw_call_arg (&call, n);
+    gw_call_arg (&call, org->email);
+    gw_call_arg (&call, org->admin_username);
+    gw_call_arg (&call, org->public_key ? org->public_key : "");
+    gw_call_arg (&call, ms);
+    gw_call_arg (&call, iso);
+    gw_call_arg (&call, pwhash);
+    gw_call_arg (&call, perms_text);
     redisReply *reply =
-        edge_redis_eval (redis, &gw_lua_ident_org_create, 6, keys, 8, args);
+        gw_call_eval_on (&call, redis, &gw_lua_ident_org_create);
+    gw_call_fini (&call);
     edge_err_t rc = EDGE_ERR_REDIS;
     if (reply && reply->type == REDIS_REPLY_INTEGER)
         rc = reply->integer == 1 ? EDGE_ERR_OK : EDGE_ERR_CONFLICT;
     else
         s_warn_reply (reply, "org create");
     freeReplyObject (reply);
-    for (size_t i = 0; i < 5; i++)
-        free (keys_owned[i]);
     free (perms_text);
     return rc;
 }

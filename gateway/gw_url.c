@@ -4,18 +4,26 @@
 #include "edge_urlguard.h"
 
 
+edge_err_t
+gw_url_guard (const char *allow, const char *url, char *why, size_t size)
+{
+    why[0] = '\0';
+    edge_urlguard_t *guard = edge_urlguard_new (allow, why, size);
+    edge_err_t rc = guard ? edge_urlguard_check (guard, url, NULL, why, size)
+                          : EDGE_ERR_URL_REFUSED;
+    edge_urlguard_destroy (&guard);
+    return rc;
+}
+
+
 int
 gw_url_check (const char *allow,
               const char *url,
               const char *what,
               edge_json_err_t *err)
 {
-    char why[256] = "";
-    edge_urlguard_t *guard = edge_urlguard_new (allow, why, sizeof why);
-    edge_err_t rc =
-        guard ? edge_urlguard_check (guard, url, NULL, why, sizeof why)
-              : EDGE_ERR_URL_REFUSED;
-    edge_urlguard_destroy (&guard);
+    char why[256];
+    edge_err_t rc = gw_url_guard (allow, url, why, sizeof why);
     if (rc == EDGE_ERR_OK)
         return 0;
     if (rc == EDGE_ERR_URL_BAD || rc == EDGE_ERR_URL_SCHEME)
