@@ -7,7 +7,9 @@ Usage: bench/hello_bench.py [-n 10000] [-k 2] [-c 16] [--rate R] [--bin build/bi
 Unpaced, the run measures throughput and the latency includes queueing;
 with --rate below the throughput it measures latency of an unsaturated stack.
 Latency per task = notifier consumption time - task creation time, both
-taken on this machine (the notifier logs it as age_ms for each event)."""
+taken on this machine (the notifier logs it as age_ms for each event).
+Also prints Redis's cost per task: commands (INFO commandstats, script
+commands included) and server CPU microseconds (INFO cpu), before/after."""
 import argparse
 import http.client
 import json
@@ -50,6 +52,38 @@ def submitter(port, token, count, names, errors, interval=0.0):
         names.append(json.loads(data)["taskName"])
 
 
+def redis_cost(r):
+    """Redis's own accounting: calls per command (INFO commandstats; the
+    commands a script runs count too) and the server's CPU seconds (INFO
+    cpu, user + sys)."""
+    calls = {}
+    for line in r("INFO", "commandstats").splitlines():
+        m = re.match(r"cmdstat_([^:]+):calls=(\d+)", line)
+        if m:
+            calls[m.group(1)] = int(m.group(2))
+    cpu = 0.0
+    for line in r("INFO", "cpu").splitlines():
+        m = re.match(r"used_cpu_(user|sys):([0-9.]+)", line)
+        if m:
+            cpu += float(m.group(2))
+    return calls, cpu
+
+
+def print_cost(before, after, tasks):
+    """Redis commands and CPU per task between two redis_cost readings
+    (the INFO calls themselves are left out)."""
+    (c0, cpu0), (c1, cpu1) = before, after
+    delta = {k: v - c0.get(k, 0) for k, v in c1.items() if k != "info"}
+    delta = {k: v for k, v in delta.items() if v > 0}
+    total = sum(delta.values())
+    print("  redis per task  %.1f commands (%.2f EVALSHA/EVAL round trips with a script),"
+          " %.0f us CPU" % (total / tasks,
+                            (delta.get("evalsha", 0) + delta.get("eval", 0)) / tasks,
+                            (cpu1 - cpu0) * 1e6 / tasks))
+    top = sorted(delta.items(), key=lambda kv: -kv[1])[:10]
+    print("  redis commands  " + ", ".join("%s %.2f" % (k, v / tasks) for k, v in top))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("-n", type=int, default=10000, help="tasks")
@@ -67,6 +101,7 @@ def main():
         poll(lambda: len(stack.http("GET", "/srv/v1/versions")[2]["workers"]) == args.k,
              20, what="workers registered")
         names, errors, threads = [], [], []
+        cost_before = redis_cost(stack.redis)
         per = [args.n // args.c + (1 if i < args.n % args.c else 0) for i in range(args.c)]
         t0 = time.monotonic()
         for count in per:
@@ -83,6 +118,7 @@ def main():
         poll(lambda: int(r.hgetall("e:notifier:counts").get("hello.end", 0)) >= len(names),
              600, interval=0.05, what="all end events consumed")
         t_done = time.monotonic()
+        cost_after = redis_cost(r)
         ages = [int(m) for m in re.findall(r"event hello/end .* age_ms=(\d+)",
                                            stack.procs["notifier"].output())]
         print("hello_bench: N=%d tasks, K=%d workers, C=%d HTTP clients, rate %s"
@@ -95,6 +131,7 @@ def main():
               % percentile(ages, 50))
         print("  latency p99     %d ms" % percentile(ages, 99))
         print("  latency max     %d ms over %d samples" % (max(ages) if ages else -1, len(ages)))
+        print_cost(cost_before, cost_after, max(1, len(names)))
     finally:
         stack.close()
 
