@@ -135,11 +135,10 @@ s_check_bounds (const edge_json_field_t *spec,
 }
 
 
-//  Check one listed field of obj: presence, null, kind, bounds.
-static int
-s_check_field (const json_t *obj,
-               const edge_json_field_t *spec,
-               edge_json_err_t *err)
+int
+edge_json_check_field (const json_t *obj,
+                       const edge_json_field_t *spec,
+                       edge_json_err_t *err)
 {
     const json_t *value = json_object_get (obj, spec->name);
     if (!value) {
@@ -259,7 +258,7 @@ edge_json_check (const json_t *value,
                                       "unknown field '%s'", key);
     }
     for (size_t i = 0; i < count; i++)
-        if (s_check_field (value, &fields[i], err))
+        if (edge_json_check_field (value, &fields[i], err))
             return -1;
     return 0;
 }

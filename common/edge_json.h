@@ -62,6 +62,12 @@ int edge_json_check (const json_t *value,
                      const edge_json_field_t *fields,
                      size_t count,
                      edge_json_err_t *err);
+//  Check one field of obj, an object (presence when required, null, kind,
+//  bounds), whatever other members it has. Returns 0, or -1 with err set
+//  (missing_field / invalid_field); err may be NULL.
+int edge_json_check_field (const json_t *obj,
+                           const edge_json_field_t *field,
+                           edge_json_err_t *err);
 
 //  Getters: the member's value, or dflt when absent, null or of another type.
 //  Borrowed: valid while obj lives.

@@ -29,7 +29,6 @@ S_KEY2 (edge_key_login_user, EDGE_KEY_LOGIN_USER_FMT)
 S_KEY1 (edge_key_login_addr, EDGE_KEY_LOGIN_ADDR_FMT)
 
 //  ---- per organisation ----
-S_KEY1 (edge_key_org, EDGE_KEY_ORG_FMT)
 S_KEY1 (edge_key_org_info, S_ORG ("info"))
 S_KEY1 (edge_key_org_roles, S_ORG ("roles"))
 S_KEY1 (edge_key_org_users, S_ORG ("users"))

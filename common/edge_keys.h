@@ -86,7 +86,6 @@ char *edge_key_login_addr (const char *addr);
 #define EDGE_KEY_ORG_TOKENS  "tokens"  //  org prefix + this
 #define EDGE_KEY_USER_TOKENS ":tokens" //  user key + this
 #define EDGE_KEY_ORG_TASKS_FMT EDGE_KEY_ORG_FMT "tasks"
-char *edge_key_org (const char *org); //  e:{<org>}: (the prefix)
 char *edge_key_org_info (const char *org);
 char *edge_key_org_roles (const char *org);
 char *edge_key_org_users (const char *org);

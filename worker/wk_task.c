@@ -40,22 +40,14 @@ s_check_needs (const wk_task_t *task, wk_job_t *job)
 }
 
 
-//  The message of the first parameter row params fails, or NULL. Each row
-//  sees only its own member, so that members no row lists pass.
+//  The message of the first parameter row params fails, or NULL. Members
+//  no row lists pass.
 static const char *
 s_bad_param (const wk_task_t *task, const json_t *params)
 {
-    for (size_t i = 0; i < task->nparams; i++) {
-        const edge_json_field_t *field = &task->params[i].field;
-        json_t *one = json_object ();
-        json_t *value = json_object_get (params, field->name);
-        if (value)
-            json_object_set (one, field->name, value);
-        int rc = edge_json_check (one, field, 1, NULL);
-        json_decref (one);
-        if (rc != 0)
+    for (size_t i = 0; i < task->nparams; i++)
+        if (edge_json_check_field (params, &task->params[i].field, NULL))
             return task->params[i].message;
-    }
     return NULL;
 }
 

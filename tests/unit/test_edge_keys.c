@@ -159,7 +159,6 @@ test_builders (void **state)
         {edge_key_task ("t-1"), "e:task:t-1"},
         {edge_key_token ("ab"), "e:tok:ab"},
         {edge_key_login_user ("o", "u"), "e:rl:user:{o}:u"},
-        {edge_key_org ("o"), "e:{o}:"},
         {edge_key_org_info ("o"), "e:{o}:info"},
         {edge_key_org_match ("o"), "e:{o}:*"},
         {edge_key_role ("o", ""), "e:{o}:role:"},
