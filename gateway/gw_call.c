@@ -210,12 +210,9 @@ void
 gw_call_fail (
     gw_req_t *req, edge_err_t err, const char *field, const char *fmt, ...)
 {
-    edge_json_err_t json_err;
-    edge_json_err_set (&json_err, edge_err_status (err), edge_err_code (err),
-                       field, "%s", "");
     va_list args;
     va_start (args, fmt);
-    vsnprintf (json_err.message, sizeof json_err.message, fmt, args);
+    gw_req_reply_failv (req, edge_err_status (err), edge_err_code (err), field,
+                        fmt, args);
     va_end (args);
-    gw_req_reply_error (req, &json_err);
 }

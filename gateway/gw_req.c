@@ -500,13 +500,25 @@ gw_req_reply_fail (gw_req_t *self,
                    const char *fmt,
                    ...)
 {
+    va_list args;
+    va_start (args, fmt);
+    gw_req_reply_failv (self, status, code, field, fmt, args);
+    va_end (args);
+}
+
+
+void
+gw_req_reply_failv (gw_req_t *self,
+                    int status,
+                    const char *code,
+                    const char *field,
+                    const char *fmt,
+                    va_list args)
+{
     edge_assert (self);
     edge_json_err_t err;
     edge_json_err_set (&err, status, code, field, "%s", "");
-    va_list args;
-    va_start (args, fmt);
     vsnprintf (err.message, sizeof err.message, fmt, args);
-    va_end (args);
     gw_req_reply_error (self, &err);
 }
 

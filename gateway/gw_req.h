@@ -11,6 +11,7 @@
 #include "gw_principal.h"
 #include <hiredis/hiredis.h>
 #include <jansson.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -124,6 +125,13 @@ void gw_req_reply_fail (gw_req_t *self,
                         const char *field,
                         const char *fmt,
                         ...) __attribute__ ((format (printf, 5, 6)));
+//  The same with a va_list, which it uses up.
+void gw_req_reply_failv (gw_req_t *self,
+                         int status,
+                         const char *code,
+                         const char *field,
+                         const char *fmt,
+                         va_list args) __attribute__ ((format (printf, 5, 0)));
 //  A Redis failure: reply NULL (Redis not reached) is 503
 //  redis_unavailable; any other reply is unexpected: logged once here with
 //  what (e.g. "roles: list") and answered 500 internal.
