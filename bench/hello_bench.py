@@ -56,23 +56,24 @@ def redis_cost(r):
     """Redis's own accounting: calls per command (INFO commandstats; the
     commands a script runs count too) and the server's CPU seconds (INFO
     cpu, user + sys)."""
-    calls = {}
+    calls, usec = {}, {}
     for line in r("INFO", "commandstats").splitlines():
-        m = re.match(r"cmdstat_([^:]+):calls=(\d+)", line)
+        m = re.match(r"cmdstat_([^:]+):calls=(\d+),usec=(\d+)", line)
         if m:
             calls[m.group(1)] = int(m.group(2))
+            usec[m.group(1)] = int(m.group(3))
     cpu = 0.0
     for line in r("INFO", "cpu").splitlines():
         m = re.match(r"used_cpu_(user|sys):([0-9.]+)", line)
         if m:
             cpu += float(m.group(2))
-    return calls, cpu
+    return calls, usec, cpu
 
 
 def print_cost(before, after, tasks):
     """Redis commands and CPU per task between two redis_cost readings
     (the INFO calls themselves are left out)."""
-    (c0, cpu0), (c1, cpu1) = before, after
+    (c0, u0, cpu0), (c1, u1, cpu1) = before, after
     delta = {k: v - c0.get(k, 0) for k, v in c1.items() if k != "info"}
     delta = {k: v for k, v in delta.items() if v > 0}
     total = sum(delta.values())
@@ -82,6 +83,12 @@ def print_cost(before, after, tasks):
                             (cpu1 - cpu0) * 1e6 / tasks))
     top = sorted(delta.items(), key=lambda kv: -kv[1])[:10]
     print("  redis commands  " + ", ".join("%s %.2f" % (k, v / tasks) for k, v in top))
+    # usec of a script command includes the commands it ran (counted again
+    # under their own names): top-level time is evalsha + the plain ones
+    spent = {k: v - u0.get(k, 0) for k, v in u1.items() if k != "info"}
+    top = sorted(((k, v) for k, v in spent.items() if v > 0), key=lambda kv: -kv[1])[:8]
+    print("  redis us/task   " + ", ".join("%s %.1f" % (k, v / tasks) for k, v in top)
+          + " (command time; a script's includes the commands it runs)")
 
 
 def main():
