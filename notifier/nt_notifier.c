@@ -74,47 +74,67 @@ nt_notifier_set_metrics (nt_notifier_t *self, nt_metrics_t *metrics)
 }
 
 
-//  Count, deliver, log and acknowledge one entry [id, [field, value, ...]].
-//  Returns 0, or -1 when Redis failed (the entry stays pending).
-static int
-s_handle_entry (nt_notifier_t *self, const redisReply *entry)
+//  What became of one taken entry: log it, count it.
+static void
+s_report (nt_notifier_t *self, const nt_store_entry_t *entry, int64_t age)
 {
-    if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 2
-        || entry->element[0]->type != REDIS_REPLY_STRING)
-        return 0; //  deleted entry: nothing to do
-    nt_event_t event;
-    nt_event_init (&event, entry->element[0]->str, entry->element[1]);
-    //  Stream ids start with their time: an event that waited too long for
-    //  its task's earlier ones (trimmed away, say) goes anyway.
-    int64_t age = edge_now_ms () - strtoll (event.id, NULL, 10);
-    bool is_forced = age > self->order_wait_ms;
-    int acked = 0, created = 0;
-    if (nt_store_ingest (self->redis, self->group, &event, edge_now_ms (),
-                         is_forced, &acked, &created))
-        return -1;
-    if (acked < 0) {
+    const nt_event_t *event = entry->event;
+    if (entry->acked < 0) {
         self->deferred++;
         edge_debug ("event %s of task %s waits for its earlier events",
-                    event.id, event.task_name);
-        return 0;
+                    event->id, event->task_name);
+        return;
     }
-    if (is_forced && acked == 1 && *event.seq)
+    if (entry->is_forced && entry->acked == 1 && *event->seq)
         edge_warn ("event %s of task %s taken out of order after %lld ms",
-                   event.id, event.task_name, (long long) age);
-    if (acked == 1) {
+                   event->id, event->task_name, (long long) age);
+    if (entry->acked == 1) {
         nt_metrics_consumed (self->metrics);
         int64_t age_ms = -1;
-        if (*event.created_ms)
-            age_ms = edge_now_ms () - strtoll (event.created_ms, NULL, 10);
+        if (*event->created_ms)
+            age_ms = edge_now_ms () - strtoll (event->created_ms, NULL, 10);
         edge_info ("event %s/%s task=%s org=%s id=%s age_ms=%lld "
                    "deliveries=%d",
-                   *event.type ? event.type : "?",
-                   *event.event ? event.event : "?",
-                   *event.task_name ? event.task_name : "?",
-                   *event.org ? event.org : "-", event.id, (long long) age_ms,
-                   created);
+                   *event->type ? event->type : "?",
+                   *event->event ? event->event : "?",
+                   *event->task_name ? event->task_name : "?",
+                   *event->org ? event->org : "-", event->id,
+                   (long long) age_ms, entry->created);
     }
     self->handled++;
+}
+
+
+//  Count, deliver, log and acknowledge up to NT_STORE_INGEST_MAX entries
+//  [id, [field, value, ...]] in one script call. Returns 0, or -1 when
+//  Redis failed (the entries stay pending).
+static int
+s_handle_chunk (nt_notifier_t *self, redisReply *const *items, size_t n)
+{
+    nt_event_t events[NT_STORE_INGEST_MAX];
+    nt_store_entry_t entries[NT_STORE_INGEST_MAX];
+    int64_t ages[NT_STORE_INGEST_MAX];
+    size_t count = 0;
+    int64_t now = edge_now_ms ();
+    for (size_t i = 0; i < n; i++) {
+        const redisReply *entry = items[i];
+        if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 2
+            || entry->element[0]->type != REDIS_REPLY_STRING)
+            continue; //  deleted entry: nothing to do
+        nt_event_init (&events[count], entry->element[0]->str,
+                       entry->element[1]);
+        //  Stream ids start with their time: an event that waited too
+        //  long for its task's earlier ones (trimmed away, say) goes anyway.
+        ages[count] = now - strtoll (events[count].id, NULL, 10);
+        entries[count] = (nt_store_entry_t) {
+            .event = &events[count],
+            .is_forced = ages[count] > self->order_wait_ms};
+        count++;
+    }
+    if (nt_store_ingest (self->redis, self->group, entries, count, now))
+        return -1;
+    for (size_t i = 0; i < count; i++)
+        s_report (self, &entries[i], ages[i]);
     return 0;
 }
 
@@ -123,15 +143,16 @@ s_handle_entry (nt_notifier_t *self, const redisReply *entry)
 static int
 s_handle_entries (nt_notifier_t *self, const redisReply *entries)
 {
-    int count = 0;
     if (!entries || entries->type != REDIS_REPLY_ARRAY)
         return 0;
-    for (size_t i = 0; i < entries->elements; i++) {
-        if (s_handle_entry (self, entries->element[i]))
+    for (size_t i = 0; i < entries->elements; i += NT_STORE_INGEST_MAX) {
+        size_t n = entries->elements - i;
+        if (n > NT_STORE_INGEST_MAX)
+            n = NT_STORE_INGEST_MAX;
+        if (s_handle_chunk (self, entries->element + i, n))
             return -1;
-        count++;
     }
-    return count;
+    return (int) entries->elements;
 }
 
 

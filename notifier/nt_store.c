@@ -54,48 +54,91 @@ s_slack_text_json (const nt_event_t *event)
 }
 
 
+//  The strings one entry passes to the ingest script (S_INGEST_FIELDS,
+//  in the script's order); the ones it allocates are freed by s_args_fini.
+#define S_INGEST_FIELDS 10
+typedef struct {
+    char counter[80];
+    char *body;  //  webhook body, or "" (owned)
+    char *slack; //  Slack text as a JSON string (owned)
+} s_ingest_args_t;
+
+
+static void
+s_ingest_args (s_ingest_args_t *self,
+               const nt_store_entry_t *entry,
+               const char **args)
+{
+    const nt_event_t *event = entry->event;
+    snprintf (self->counter, sizeof self->counter, "%.30s.%.30s",
+              *event->type ? event->type : "?",
+              *event->event ? event->event : "?");
+    bool has_org = *event->org && *event->task_name;
+    self->body = has_org ? nt_body_webhook (event) : edge_strdup ("");
+    self->slack = has_org ? s_slack_text_json (event) : edge_strdup ("\"\"");
+    const char *fields[S_INGEST_FIELDS] = {
+        event->id,        self->counter, event->org,   event->type,
+        event->event,     event->task_name, self->body, self->slack,
+        event->seq,       entry->is_forced ? "1" : "0"};
+    memcpy (args, fields, sizeof fields);
+}
+
+
 int
 nt_store_ingest (edge_redis_t *redis,
                  const char *group,
-                 const nt_event_t *event,
-                 int64_t now_ms,
-                 bool is_forced,
-                 int *acked,
-                 int *created)
+                 nt_store_entry_t *entries,
+                 size_t count,
+                 int64_t now_ms)
 {
-    edge_assert (redis && group && event && acked && created);
-    *acked = 0;
-    *created = 0;
-    char counter[80], now[24];
-    snprintf (counter, sizeof counter, "%.30s.%.30s",
-              *event->type ? event->type : "?",
-              *event->event ? event->event : "?");
+    edge_assert (redis && group && (entries || count == 0));
+    edge_assert (count <= NT_STORE_INGEST_MAX);
+    if (count == 0)
+        return 0;
+    char now[24];
     snprintf (now, sizeof now, "%lld", (long long) now_ms);
-    bool has_org = *event->org && *event->task_name;
-    char *body = has_org ? nt_body_webhook (event) : edge_strdup ("");
-    char *slack = has_org ? s_slack_text_json (event) : edge_strdup ("\"\"");
+    s_ingest_args_t *owned = edge_calloc (count, sizeof *owned);
+    size_t nargs = 2 + count * S_INGEST_FIELDS;
+    const char **args = edge_calloc (nargs, sizeof *args);
+    args[0] = group;
+    args[1] = now;
+    for (size_t i = 0; i < count; i++) {
+        entries[i].acked = 0;
+        entries[i].created = 0;
+        s_ingest_args (&owned[i], &entries[i],
+                       args + 2 + i * S_INGEST_FIELDS);
+    }
     const char *keys[] = {EDGE_KEY_DELIVERIES_DUE, EDGE_KEY_EVENTS,
                           EDGE_KEY_NOTIFIER_COUNTS};
-    const char *args[] = {
-        group,       event->id,    counter,          event->org,
-        event->type, event->event, event->task_name, body,
-        slack,       now,          event->seq,       is_forced ? "1" : "0"};
-    redisReply *reply =
-        edge_redis_eval (redis, &nt_lua_store_ingest, 3, keys, 12, args);
-    free (slack);
-    free (body);
-    int rc = -1;
-    if (reply && reply->type == REDIS_REPLY_ARRAY && reply->elements == 2
-        && reply->element[0]->type == REDIS_REPLY_INTEGER
-        && reply->element[1]->type == REDIS_REPLY_INTEGER) {
-        *acked = (int) reply->element[0]->integer;
-        *created = (int) reply->element[1]->integer;
-        rc = 0;
+    redisReply *reply = edge_redis_eval (redis, &nt_lua_store_ingest, 3, keys,
+                                         (int) nargs, args);
+    for (size_t i = 0; i < count; i++) {
+        free (owned[i].body);
+        free (owned[i].slack);
     }
-    else if (reply)
-        edge_warn ("notifier: handling event %s failed: %s", event->id,
-                   reply->type == REDIS_REPLY_ERROR ? reply->str
-                                                    : "unexpected reply");
+    free (owned);
+    free (args);
+    int rc = -1;
+    if (reply && reply->type == REDIS_REPLY_ARRAY
+        && reply->elements == 2 * count) {
+        rc = 0;
+        for (size_t i = 0; i < count; i++) {
+            const redisReply *acked = reply->element[2 * i];
+            const redisReply *created = reply->element[2 * i + 1];
+            if (acked->type != REDIS_REPLY_INTEGER
+                || created->type != REDIS_REPLY_INTEGER) {
+                rc = -1;
+                break;
+            }
+            entries[i].acked = (int) acked->integer;
+            entries[i].created = (int) created->integer;
+        }
+    }
+    if (rc)
+        edge_warn ("notifier: handling %zu events from %s failed: %s", count,
+                   entries[0].event->id,
+                   reply && reply->type == REDIS_REPLY_ERROR ? reply->str
+                                                             : "unexpected reply");
     freeReplyObject (reply);
     return rc;
 }

@@ -56,22 +56,33 @@ typedef struct {
 //  Free a taken delivery and nullify the reference; NULL-safe.
 void nt_store_dlv_destroy (nt_store_dlv_t **self_p);
 
-//  Acknowledge the event in group, count it in e:notifier:counts, and create
-//  one delivery per enabled subscription of its org whose types and events
-//  match, all in one script. Only the XACK that removes the entry from the
-//  pending list counts and creates, and an existing delivery is never
-//  created again. A task's events are taken in their seq order: one whose
-//  predecessor was not taken yet is deferred (left pending, untouched)
-//  unless is_forced. Sets *acked (1 taken, 0 already handled, -1 deferred)
-//  and *created. Returns 0, or -1 when Redis failed (the entry stays
-//  pending).
+//  One stream entry for nt_store_ingest: the event (borrowed), whether to
+//  take it even out of order, and what became of it.
+typedef struct {
+    const nt_event_t *event;
+    bool is_forced;
+    int acked;   //  out: 1 taken, 0 already handled, -1 deferred
+    int created; //  out: deliveries created
+} nt_store_entry_t;
+
+//  Most entries nt_store_ingest takes in one script call.
+#define NT_STORE_INGEST_MAX 256
+
+//  For each of count entries (at most NT_STORE_INGEST_MAX), in order and
+//  in one script call: acknowledge its event in group, count it in
+//  e:notifier:counts, and create one delivery per enabled subscription of
+//  its org whose types and events match. Only the XACK that removes the
+//  entry from the pending list counts and creates, and an existing
+//  delivery is never created again. A task's events are taken in their seq
+//  order: one whose predecessor was not taken yet (in this batch or
+//  before) is deferred (left pending, untouched) unless is_forced. Sets
+//  each entry's acked and created. Returns 0, or -1 when Redis failed
+//  (every entry stays pending).
 int nt_store_ingest (edge_redis_t *redis,
                      const char *group,
-                     const nt_event_t *event,
-                     int64_t now_ms,
-                     bool is_forced,
-                     int *acked,
-                     int *created);
+                     nt_store_entry_t *entries,
+                     size_t count,
+                     int64_t now_ms);
 
 //  Take up to max deliveries due at now_ms, pushing their due time to
 //  lease_until_ms and counting the attempt. Deliveries of a deleted

@@ -849,13 +849,12 @@ test_the_same_event_handled_twice_creates_one_delivery (void **state)
                         .error = "",
                         .message = "",
                         .seq = ""};
-    int acked = 1;
-    int created = -1;
-    assert_int_equal (nt_store_ingest (fx->redis, "notifiers", &event,
-                                       edge_now_ms (), false, &acked, &created),
-                      0);
-    assert_int_equal (acked, 0);
-    assert_int_equal (created, 0);
+    nt_store_entry_t entry = {.event = &event, .acked = 1, .created = -1};
+    assert_int_equal (
+        nt_store_ingest (fx->redis, "notifiers", &entry, 1, edge_now_ms ()),
+        0);
+    assert_int_equal (entry.acked, 0);
+    assert_int_equal (entry.created, 0);
 }
 
 

@@ -346,6 +346,51 @@ test_a_tasks_events_are_taken_in_order_when_a_dead_consumer_holds_one (
 }
 
 
+//  One read, one script call: a task's events in the same batch see each
+//  other. seq 2 is in the stream before seq 1 (two writers raced): seq 2
+//  waits, seq 1 and another task's event go, and the next read takes seq 2.
+static void
+test_a_batch_takes_a_tasks_events_in_seq_order (void **state)
+{
+    fixture_t *fx = *state;
+    s_subscribe (fx->redis, "all", "enabled", "[\"dltar\"]",
+                 "[\"submit\",\"begin\",\"end\"]");
+    assert_true (nt_notifier_poll (fx->notifier, 0) >= 0); //  the group
+    char begin[64], submit[64], other[64], end[64];
+    s_add_seq_event (fx->redis, "dltar_b", "begin", "2", begin, sizeof begin);
+    s_add_seq_event (fx->redis, "dltar_b", "submit", "1", submit,
+                     sizeof submit);
+    s_add_seq_event (fx->redis, "dltar_c", "submit", "1", other, sizeof other);
+    assert_int_equal (nt_notifier_poll (fx->notifier, 0), 3);
+    assert_int_equal (s_pending (fx->redis), 1); //  begin waits
+    assert_true (s_exists (fx->redis, submit, "all"));
+    assert_true (s_exists (fx->redis, other, "all"));
+    assert_false (s_exists (fx->redis, begin, "all"));
+    assert_int_equal (s_int (fx->redis, "GET %s", "e:evseq:dltar_b"), 1);
+    assert_int_equal (
+        s_int (fx->redis, "HGET e:notifier:counts %s", "dltar.submit"), 2);
+    //  begin and end (written now) go in one later read, in order
+    s_add_seq_event (fx->redis, "dltar_b", "end", "3", end, sizeof end);
+    int64_t deadline = edge_mono_ms () + 5000;
+    while (s_pending (fx->redis) > 0 && edge_mono_ms () < deadline)
+        assert_true (nt_notifier_poll (fx->notifier, 20) >= 0);
+    assert_int_equal (s_pending (fx->redis), 0);
+    assert_int_equal (s_int (fx->redis, "GET %s", "e:evseq:dltar_b"), 3);
+    redisReply *chain = edge_redis_command (
+        fx->redis, "LRANGE e:{acme}:sub:all:chain:dltar_b 0 -1");
+    assert_non_null (chain);
+    assert_int_equal (chain->elements, 3);
+    char want[128];
+    snprintf (want, sizeof want, "%s-all", submit);
+    assert_string_equal (chain->element[0]->str, want);
+    snprintf (want, sizeof want, "%s-all", begin);
+    assert_string_equal (chain->element[1]->str, want);
+    snprintf (want, sizeof want, "%s-all", end);
+    assert_string_equal (chain->element[2]->str, want);
+    freeReplyObject (chain);
+}
+
+
 static void
 test_an_event_whose_predecessor_never_comes_goes_after_the_wait (void **state)
 {
@@ -405,6 +450,9 @@ main (void)
             s_teardown),
         cmocka_unit_test_setup_teardown (
             test_a_tasks_events_are_taken_in_order_when_a_dead_consumer_holds_one,
+            s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_a_batch_takes_a_tasks_events_in_seq_order,
             s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (
             test_an_event_whose_predecessor_never_comes_goes_after_the_wait,
