@@ -330,8 +330,7 @@ s_on_done (wk_worker_t *self)
         self->nbacklog--;
         s_dispatch (self, job);
     }
-    s_send_done (self, task, state);
-    s_send_ready (self, false, false);
+    s_send_done (self, task, state); //  carries our credit: no READY
     free (task);
     zstr_free (&index);
     zstr_free (&state);

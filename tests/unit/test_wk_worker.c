@@ -232,9 +232,8 @@ test_job_is_claimed_run_and_reported_done (void **state)
     assert_string_equal (msg.state, "succeeded");
     assert_int_equal (msg.free, 1);
     assert_int_equal (msg.last_seq, s_seq);
-    //  READY follows the completion
-    assert_true (s_pump_for (PROTO_READY, &msg, 2000));
-    assert_int_equal (msg.last_seq, s_seq);
+    //  DONE carries the credit: no READY follows the completion
+    assert_false (s_pump_for (PROTO_READY, &msg, 300));
     assert_string_equal (s_field (name, "state"), "succeeded");
     assert_non_null (strstr (s_field (name, "result"), "Hello, loop"));
     //  A second JOB for the same task (a re-send) is skipped
