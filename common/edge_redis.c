@@ -10,7 +10,15 @@
     (OpenSSL) the first time the script is used, under one process-wide lock,
     so a script struct shared by threads that use different connections is
     race-free; a NOSCRIPT answer falls back to EVAL, which also loads the
-    script into that server's cache.  */
+    script into that server's cache.
+
+    A shared handle (edge_redis_new_shared) serves many threads over its one
+    connection by group commit: each caller formats its command and queues
+    it; whoever finds the connection idle becomes the leader, writes every
+    queued command in one go and reads their replies in order, while the
+    others wait for theirs. Commands that arrive meanwhile make the next
+    group, so under load one write and one read carry many commands and
+    Redis spends its time on commands rather than on system calls.  */
 #include "edge_redis.h"
 #include "edge_assert.h"
 #include "edge_log.h"
@@ -38,9 +46,32 @@ struct edge_redis {
     int64_t next_attempt_ms; //  monotonic time of the next allowed attempt
     bool has_failed;         //  a failure was logged since the last connect
     size_t sentinel;         //  sentinel to ask first (the last that answered)
-    int replicas;            //  master's replicas as last seen by ROLE
-    int64_t replicas_at_ms;  //  when replicas was read (monotonic), 0 = never
+    //  Atomic: edge_redis_replicated reads them beside a shared handle's
+    //  leader
+    atomic_int replicas;            //  master's replicas as last seen by ROLE
+    _Atomic int64_t replicas_at_ms; //  when replicas was read (monotonic),
+                                    //  0 = never
+    atomic_bool is_up;              //  ctx != NULL, readable by any thread
+    //  Shared handles only (is_shared): the queue of the next group
+    bool is_shared;
+    pthread_mutex_t lock; //  guards the members below
+    pthread_cond_t cond;  //  a group ended or the connection is free
+    bool is_busy;         //  a leader owns ctx (and every member above)
+    struct s_call *head;  //  queued, oldest first
+    struct s_call **tail;
+    size_t queued;        //  calls in the queue
+    uint64_t groups;      //  groups sent
+    uint64_t commands;    //  commands sent in them
 };
+
+//  One queued command of a shared handle (on its caller's stack).
+typedef struct s_call {
+    char *cmd;          //  RESP text (hiredis format)
+    long long len;      //  its length
+    redisReply *reply;  //  the answer, or NULL when Redis failed
+    bool is_done;       //  reply is set
+    struct s_call *next;
+} s_call_t;
 
 //  Guards the lazy SHA1 of every edge_redis_script_t in the process.
 static pthread_mutex_t s_sha_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -368,6 +399,39 @@ edge_redis_new (const char *url, int timeout_ms)
 }
 
 
+edge_redis_t *
+edge_redis_new_shared (const char *url, int timeout_ms)
+{
+    edge_redis_t *self = edge_redis_new (url, timeout_ms);
+    if (!self)
+        return NULL;
+    self->is_shared = true;
+    pthread_mutex_init (&self->lock, NULL);
+    pthread_cond_init (&self->cond, NULL);
+    self->tail = &self->head;
+    return self;
+}
+
+
+void
+edge_redis_group_stats (edge_redis_t *self,
+                        uint64_t *groups,
+                        uint64_t *commands,
+                        size_t *queued)
+{
+    edge_assert (self && groups && commands && queued);
+    *groups = *commands = 0;
+    *queued = 0;
+    if (!self->is_shared)
+        return;
+    pthread_mutex_lock (&self->lock);
+    *groups = self->groups;
+    *commands = self->commands;
+    *queued = self->queued;
+    pthread_mutex_unlock (&self->lock);
+}
+
+
 void
 edge_redis_destroy (edge_redis_t **self_p)
 {
@@ -375,6 +439,11 @@ edge_redis_destroy (edge_redis_t **self_p)
     edge_redis_t *self = *self_p;
     if (!self)
         return;
+    if (self->is_shared) {
+        edge_assert (!self->head && !self->is_busy);
+        pthread_cond_destroy (&self->cond);
+        pthread_mutex_destroy (&self->lock);
+    }
     redisFree (self->ctx);
     edge_redis_url_fini (&self->url);
     free (self);
@@ -410,6 +479,7 @@ s_drop (edge_redis_t *self, const char *what, const char *why)
                                              : "connection lost");
     redisFree (self->ctx);
     self->ctx = NULL;
+    atomic_store (&self->is_up, false);
     self->has_failed = true;
     self->next_attempt_ms = edge_mono_ms ();
 }
@@ -569,10 +639,14 @@ s_check_master (edge_redis_t *self, redisContext *ctx, char *why, size_t whylen)
 }
 
 
-int
-edge_redis_connect (edge_redis_t *self)
+static void s_own (edge_redis_t *self);
+static void s_disown (edge_redis_t *self);
+
+
+//  Connect unless connected (the caller owns the connection).
+static int
+s_connect (edge_redis_t *self)
 {
-    edge_assert (self);
     if (self->ctx)
         return 0;
     if (edge_mono_ms () < self->next_attempt_ms)
@@ -588,6 +662,7 @@ edge_redis_connect (edge_redis_t *self)
     if (self->url.nsentinels && s_check_master (self, ctx, why, sizeof why))
         goto failed;
     self->ctx = ctx;
+    atomic_store (&self->is_up, true);
     self->backoff_ms = 0;
     char where[200];
     if (self->has_failed) {
@@ -604,6 +679,17 @@ failed:
     redisFree (ctx);
     s_backoff (self, why);
     return -1;
+}
+
+
+int
+edge_redis_connect (edge_redis_t *self)
+{
+    edge_assert (self);
+    s_own (self);
+    int rc = s_connect (self);
+    s_disown (self);
+    return rc;
 }
 
 
@@ -634,7 +720,7 @@ bool
 edge_redis_is_connected (const edge_redis_t *self)
 {
     edge_assert (self);
-    return self->ctx != NULL;
+    return atomic_load (&self->is_up);
 }
 
 
@@ -642,7 +728,7 @@ int
 edge_redis_replicated (edge_redis_t *self, int timeout_ms)
 {
     edge_assert (self);
-    if (!self->ctx)
+    if (!edge_redis_is_connected (self))
         return -1; //  the write itself did not reach Redis
     int64_t now = edge_mono_ms ();
     if (!self->replicas_at_ms || now - self->replicas_at_ms >= 1000) {
@@ -694,17 +780,126 @@ s_checked (edge_redis_t *self, redisReply *reply)
 }
 
 
+//  Shared handles: wait until no leader owns the connection and take it.
+//  No-op for a plain handle.
+static void
+s_own (edge_redis_t *self)
+{
+    if (!self->is_shared)
+        return;
+    pthread_mutex_lock (&self->lock);
+    while (self->is_busy)
+        pthread_cond_wait (&self->cond, &self->lock);
+    self->is_busy = true;
+    pthread_mutex_unlock (&self->lock);
+}
+
+
+//  Give the connection back (after s_own) and wake every waiter.
+static void
+s_disown (edge_redis_t *self)
+{
+    if (!self->is_shared)
+        return;
+    pthread_mutex_lock (&self->lock);
+    self->is_busy = false;
+    pthread_cond_broadcast (&self->cond);
+    pthread_mutex_unlock (&self->lock);
+}
+
+
+//  The leader's work: write every command of the group, then read their
+//  replies in order. After an I/O error the rest get NULL; a READONLY
+//  answer (the node was demoted) drops the connection once the group is
+//  read, and its command gets NULL as with a plain handle.
+static void
+s_send_group (edge_redis_t *self, s_call_t *group)
+{
+    bool is_up = s_connect (self) == 0;
+    for (s_call_t *call = group; is_up && call; call = call->next)
+        if (redisAppendFormattedCommand (self->ctx, call->cmd,
+                                         (size_t) call->len)
+            != REDIS_OK)
+            is_up = false;
+    bool is_readonly = false;
+    for (s_call_t *call = group; call; call = call->next) {
+        void *reply = NULL;
+        if (is_up && redisGetReply (self->ctx, &reply) != REDIS_OK) {
+            freeReplyObject (reply);
+            reply = NULL;
+            is_up = false;
+        }
+        redisReply *r = reply;
+        if (r && r->type == REDIS_REPLY_ERROR
+            && (strncmp (r->str, "READONLY", 8) == 0
+                || strstr (r->str, "-READONLY"))) {
+            freeReplyObject (r);
+            r = NULL;
+            is_readonly = true;
+        }
+        call->reply = is_up ? r : NULL;
+    }
+    if (self->ctx && (!is_up || self->ctx->err))
+        s_drop (self, "command to", NULL);
+    else if (self->ctx && is_readonly)
+        s_drop (self, "write to", "the node is a read-only replica now");
+}
+
+
+//  Queue a formatted command on a shared handle and return its reply,
+//  leading the group when the connection is idle. Frees cmd.
+static redisReply *
+s_group_call (edge_redis_t *self, char *cmd, long long len)
+{
+    if (len < 0)
+        return NULL; //  hiredis could not format it (out of memory)
+    s_call_t call = {.cmd = cmd, .len = len};
+    pthread_mutex_lock (&self->lock);
+    *self->tail = &call;
+    self->tail = &call.next;
+    self->queued++;
+    while (!call.is_done) {
+        if (self->is_busy) {
+            pthread_cond_wait (&self->cond, &self->lock);
+            continue;
+        }
+        s_call_t *group = self->head; //  ours is in it
+        self->groups++;
+        self->commands += self->queued;
+        self->head = NULL;
+        self->tail = &self->head;
+        self->queued = 0;
+        self->is_busy = true;
+        pthread_mutex_unlock (&self->lock);
+        s_send_group (self, group);
+        pthread_mutex_lock (&self->lock);
+        for (s_call_t *done = group; done; done = done->next)
+            done->is_done = true;
+        self->is_busy = false;
+        pthread_cond_broadcast (&self->cond);
+    }
+    pthread_mutex_unlock (&self->lock);
+    redisFreeCommand (cmd);
+    return call.reply;
+}
+
+
 redisReply *
 edge_redis_command (edge_redis_t *self, const char *fmt, ...)
 {
     edge_assert (self && fmt);
-    if (edge_redis_connect (self))
-        return NULL;
     va_list args;
     va_start (args, fmt);
-    redisReply *reply = redisvCommand (self->ctx, fmt, args);
+    redisReply *reply = NULL;
+    if (self->is_shared) {
+        char *cmd = NULL;
+        int len = redisvFormatCommand (&cmd, fmt, args);
+        reply = s_group_call (self, cmd, len);
+    }
+    else if (s_connect (self) == 0)
+        reply = s_checked (self, redisvCommand (self->ctx, fmt, args));
     va_end (args);
-    return s_checked (self, reply);
+    return reply;
 }
 
 
@@ -715,7 +910,12 @@ edge_redis_argv (edge_redis_t *self,
                  const size_t *argvlen)
 {
     edge_assert (self && argc > 0 && argv);
-    if (edge_redis_connect (self))
+    if (self->is_shared) {
+        char *cmd = NULL;
+        long long len = redisFormatCommandArgv (&cmd, argc, argv, argvlen);
+        return s_group_call (self, cmd, len);
+    }
+    if (s_connect (self))
         return NULL;
     redisReply *reply = redisCommandArgv (self->ctx, argc, argv, argvlen);
     return s_checked (self, reply);

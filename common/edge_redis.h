@@ -9,6 +9,7 @@
 #include <hiredis/hiredis.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 //  One Redis Sentinel of a sentinel URL.
 typedef struct {
@@ -55,7 +56,19 @@ typedef struct edge_redis edge_redis_t;
 //  resolves the master again: a failover is followed by itself. Caller owns
 //  the result.
 edge_redis_t *edge_redis_new (const char *url, int timeout_ms);
-//  Close and nullify; NULL-safe.
+//  Same, for many threads at once: commands that threads send while
+//  another's are on the wire go out together as the next group, in one
+//  write, and each caller gets its own reply (group commit). Any call may
+//  come from any thread; there is no per-thread state (no MULTI, WATCH,
+//  SELECT or blocking reads on it). Caller owns the result.
+edge_redis_t *edge_redis_new_shared (const char *url, int timeout_ms);
+//  A shared handle's group commits so far and the commands waiting for
+//  the next one (0 for a plain handle); for metrics and tests.
+void edge_redis_group_stats (edge_redis_t *self,
+                             uint64_t *groups,
+                             uint64_t *commands,
+                             size_t *queued);
+//  Close and nullify; NULL-safe. No thread may be using it.
 void edge_redis_destroy (edge_redis_t **self_p);
 //  Try to connect now if not connected (respecting backoff). Returns 0 when
 //  connected, -1 otherwise.

@@ -33,6 +33,7 @@ struct wk_slot {
     int64_t lease_ms;
     char *done_endpoint; //  owner's inproc PULL
     const wk_env_t *env; //  handed to every job (borrowed)
+    edge_redis_t *tasks; //  claims and outcomes (shared, borrowed)
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t cond;
@@ -181,10 +182,10 @@ s_execute (wk_slot_t *self,
     s_set_claimed (self, NULL, 0);
     const char *state;
     if (outcome == WK_JOB_CANCELLED)
-        state = s_cancelled (self, redis, claim);
+        state = s_cancelled (self, self->tasks, claim);
     else {
         state = s_report (claim, outcome, &job,
-                          s_record (self, redis, claim, outcome, &job,
+                          s_record (self, self->tasks, claim, outcome, &job,
                                     next_name),
                           edge_mono_ms () - start);
         if (*next_name) {
@@ -213,7 +214,8 @@ s_run (wk_slot_t *self,
 {
     edge_task_claim_t claim;
     edge_err_t rc =
-        edge_task_claim (redis, task, self->worker_id, self->lease_ms, &claim);
+        edge_task_claim (self->tasks, task, self->worker_id, self->lease_ms,
+                         &claim);
     if (rc == EDGE_ERR_GONE) {
         edge_debug ("task %s (%s) is not queued (taken or finished), "
                     "skipped",
@@ -294,7 +296,7 @@ wk_slot_t *
 wk_slot_new (const wk_slot_opts_t *opts, int index)
 {
     edge_assert (opts && opts->worker_id && opts->redis_url
-                 && opts->done_endpoint);
+                 && opts->done_endpoint && opts->tasks);
     wk_slot_t *self = edge_calloc (1, sizeof *self);
     self->index = index;
     self->worker_id = edge_strdup (opts->worker_id);
@@ -303,6 +305,7 @@ wk_slot_new (const wk_slot_opts_t *opts, int index)
     self->lease_ms = opts->lease_ms;
     self->done_endpoint = edge_strdup (opts->done_endpoint);
     self->env = opts->env;
+    self->tasks = opts->tasks;
     pthread_mutex_init (&self->lock, NULL);
     pthread_cond_init (&self->cond, NULL);
     atomic_init (&self->cancel, S_CANCEL_NONE);

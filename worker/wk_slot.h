@@ -1,5 +1,7 @@
-/*  wk_slot - one task slot: a thread with its own Redis connection that
-    claims a task, runs its handler, and records the outcome.
+/*  wk_slot - one task slot: a thread that claims a task, runs its handler
+    (which gets the slot's own Redis connection), and records the outcome.
+    Claims and outcomes go through the worker's shared connection (group
+    commit: the slots' claims and results that meet go to Redis together).
 
     The worker's main thread owns the slot: it hands it a job
     (wk_slot_start), renews the lease of the task it runs (wk_slot_renew),
@@ -16,8 +18,10 @@
 
 typedef struct {
     const char *worker_id; //  owner written on claims
-    const char *redis_url; //  for the slot's own connection
+    const char *redis_url; //  for the slot's own connection (the handler's)
     int redis_timeout_ms;
+    edge_redis_t *tasks; //  shared handle for claims and outcomes
+                         //  (borrowed; outlives the slot)
     int64_t lease_ms;          //  lease taken at claim and each renewal
     const char *done_endpoint; //  inproc endpoint of the owner's PULL
     const wk_env_t *env; //  jobs' environment (borrowed; outlives the slot)

@@ -30,6 +30,7 @@ struct wk_worker {
     zsock_t *done;             //  PULL: slot completions
     zpoller_t *poller;
     edge_redis_t *redis; //  renewals and reaper
+    edge_redis_t *tasks; //  the slots' claims and outcomes (shared handle)
     wk_reaper_t *reaper;
     wk_slot_t **slots;
     size_t nslots;
@@ -163,6 +164,9 @@ wk_worker_new (const wk_config_t *config, const wk_env_t *env)
     self->redis =
         edge_redis_new (config->redis_url, (int) config->redis_timeout_ms);
     edge_assert (self->redis); //  the URL was validated with the config
+    self->tasks = edge_redis_new_shared (config->redis_url,
+                                         (int) config->redis_timeout_ms);
+    edge_assert (self->tasks);
     self->reaper = wk_reaper_new (config->worker_id, config->reaper_interval_ms,
                                   (int) config->max_attempts,
                                   config->reaper_resend_ms, env);
@@ -173,6 +177,7 @@ wk_worker_new (const wk_config_t *config, const wk_env_t *env)
                            .redis_timeout_ms = (int) config->redis_timeout_ms,
                            .lease_ms = config->lease_ms,
                            .done_endpoint = self->done_endpoint,
+                           .tasks = self->tasks,
                            .env = env};
     for (size_t i = 0; i < self->nslots; i++)
         self->slots[i] = wk_slot_new (&opts, (int) i);
@@ -208,6 +213,7 @@ wk_worker_destroy (wk_worker_t **self_p)
     free (self->slots);
     wk_reaper_destroy (&self->reaper);
     edge_redis_destroy (&self->redis);
+    edge_redis_destroy (&self->tasks); //  the slots are gone
     s_close_sockets (self);
     edge_info ("worker stopped (%zu running tasks given back)", released);
     free (self);

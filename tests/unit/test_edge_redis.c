@@ -340,6 +340,167 @@ test_one_script_shared_by_threads_on_their_own_connections (void **state)
 }
 
 
+//  Threads of one shared handle: every caller gets the reply to its own
+//  command, whatever group it went in.
+typedef struct {
+    edge_redis_t *redis;
+    int id;
+} s_worker_arg_t;
+
+static void *
+s_shared_calls (void *arg)
+{
+    s_worker_arg_t *w = arg;
+    intptr_t failures = 0;
+    for (int i = 0; i < 300; i++) {
+        char num[32];
+        snprintf (num, sizeof num, "%d", w->id * 100000 + i);
+        const char *args[] = {num};
+        redisReply *reply =
+            edge_redis_eval (w->redis, &s_shared, 0, NULL, 1, args);
+        if (!reply || reply->type != REDIS_REPLY_INTEGER
+            || reply->integer != 2LL * (w->id * 100000 + i))
+            failures++;
+        freeReplyObject (reply);
+        reply = edge_redis_command (w->redis, "ECHO %s", num);
+        if (!reply || reply->type != REDIS_REPLY_STRING
+            || strcmp (reply->str, num) != 0)
+            failures++;
+        freeReplyObject (reply);
+    }
+    return (void *) failures;
+}
+
+static void
+test_a_shared_handle_answers_each_thread_its_own_reply (void **state)
+{
+    (void) state;
+    edge_redis_t *redis = edge_redis_new_shared (s_server.url, 2000);
+    assert_non_null (redis);
+    enum { N = 8 };
+    pthread_t threads[N];
+    s_worker_arg_t args[N];
+    for (int i = 0; i < N; i++) {
+        args[i] = (s_worker_arg_t) {redis, i};
+        assert_int_equal (
+            pthread_create (&threads[i], NULL, s_shared_calls, &args[i]), 0);
+    }
+    for (int i = 0; i < N; i++) {
+        void *failures;
+        pthread_join (threads[i], &failures);
+        assert_int_equal ((intptr_t) failures, 0);
+    }
+    uint64_t groups, commands;
+    size_t queued;
+    edge_redis_group_stats (redis, &groups, &commands, &queued);
+    assert_true (commands >= N * 600); //  + EVAL after NOSCRIPT
+    assert_true (groups > 0 && groups <= commands);
+    assert_int_equal (queued, 0);
+    edge_redis_destroy (&redis);
+}
+
+
+typedef struct {
+    edge_redis_t *redis;
+    const char *cmd;
+    redisReply *reply;
+} s_call_arg_t;
+
+static void *
+s_one_call (void *arg)
+{
+    s_call_arg_t *c = arg;
+    c->reply = edge_redis_command (c->redis, c->cmd);
+    return NULL;
+}
+
+static bool
+s_four_queued (void *arg)
+{
+    uint64_t groups, commands;
+    size_t queued;
+    edge_redis_group_stats (arg, &groups, &commands, &queued);
+    return queued == 4;
+}
+
+static bool
+s_slow_sent (void *arg)
+{
+    uint64_t groups, commands;
+    size_t queued;
+    edge_redis_group_stats (arg, &groups, &commands, &queued);
+    return groups >= 2;
+}
+
+//  Commands sent while a group is on the wire wait and go out together as
+//  the next group: four commands, one group.
+static void
+test_commands_queued_behind_a_group_go_out_as_one (void **state)
+{
+    (void) state;
+    edge_redis_t *redis = edge_redis_new_shared (s_server.url, 3000);
+    assert_int_equal (s_simple (redis, "PING"), 0); //  connected: group 1
+    //  A slow command holds the connection (BLPOP waits 2 s: group 2)
+    s_call_arg_t slow = {redis, "BLPOP edge-test-nothing 2", NULL};
+    pthread_t slow_thread, threads[4];
+    assert_int_equal (pthread_create (&slow_thread, NULL, s_one_call, &slow),
+                      0);
+    assert_true (edge_testutil_poll (s_slow_sent, redis, 5000));
+    s_call_arg_t calls[4];
+    const char *cmds[] = {"ECHO a", "ECHO b", "ECHO c", "ECHO d"};
+    for (int i = 0; i < 4; i++) {
+        calls[i] = (s_call_arg_t) {redis, cmds[i], NULL};
+        assert_int_equal (
+            pthread_create (&threads[i], NULL, s_one_call, &calls[i]), 0);
+    }
+    assert_true (edge_testutil_poll (s_four_queued, redis, 5000));
+    pthread_join (slow_thread, NULL);
+    for (int i = 0; i < 4; i++)
+        pthread_join (threads[i], NULL);
+    assert_non_null (slow.reply);
+    assert_int_equal (slow.reply->type, REDIS_REPLY_NIL);
+    freeReplyObject (slow.reply);
+    for (int i = 0; i < 4; i++) {
+        assert_non_null (calls[i].reply);
+        assert_string_equal (calls[i].reply->str, cmds[i] + 5);
+        freeReplyObject (calls[i].reply);
+    }
+    uint64_t groups, commands;
+    size_t queued;
+    edge_redis_group_stats (redis, &groups, &commands, &queued);
+    assert_int_equal (groups, 3);
+    assert_int_equal (commands, 6);
+    edge_redis_destroy (&redis);
+}
+
+
+//  A shared handle whose server dies answers NULL to everyone, then
+//  reconnects like a plain one.
+static void
+test_a_shared_handle_survives_a_server_restart (void **state)
+{
+    (void) state;
+    char dir[] = "/tmp/edge-test-redis3-XXXXXX";
+    assert_non_null (mkdtemp (dir));
+    int port = edge_testutil_free_port ();
+    pid_t pid = s_server_spawn (port, dir);
+    char url[64];
+    snprintf (url, sizeof url, "redis://127.0.0.1:%d/0", port);
+    edge_redis_t *redis = edge_redis_new_shared (url, 1000);
+    assert_true (edge_testutil_poll (s_ping_works, redis, 10000));
+    assert_true (edge_redis_is_connected (redis));
+    s_server_kill (pid);
+    assert_null (edge_redis_command (redis, "PING"));
+    assert_false (edge_redis_is_connected (redis));
+    pid = s_server_spawn (port, dir);
+    assert_true (edge_testutil_poll (s_ping_works, redis, 15000));
+    assert_true (edge_redis_is_connected (redis));
+    edge_redis_destroy (&redis);
+    s_server_kill (pid);
+    rmdir (dir);
+}
+
+
 static void
 test_password_user_and_database_are_applied_on_connect (void **state)
 {
@@ -444,6 +605,10 @@ main (void)
         cmocka_unit_test (
             test_new_refuses_a_bad_url_and_destroy_nulls_and_is_null_safe),
         cmocka_unit_test (test_commands_round_trip_binary_safe),
+        cmocka_unit_test (
+            test_a_shared_handle_answers_each_thread_its_own_reply),
+        cmocka_unit_test (test_commands_queued_behind_a_group_go_out_as_one),
+        cmocka_unit_test (test_a_shared_handle_survives_a_server_restart),
         cmocka_unit_test (test_restarted_server_is_reached_again_after_backoff),
         cmocka_unit_test (test_unreachable_server_backs_off_between_attempts),
         cmocka_unit_test (

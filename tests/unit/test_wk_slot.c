@@ -18,6 +18,7 @@
 
 static edge_testutil_redis_t s_server;
 static edge_redis_t *s_redis;
+static edge_redis_t *s_tasks; //  the slots' shared handle, as a worker's
 static zsock_t *s_pull;
 
 
@@ -34,8 +35,12 @@ s_setup (void **state)
 static wk_slot_t *
 s_slot_new (int64_t lease_ms)
 {
-    wk_slot_opts_t opts = {"w1",     s_server.url,    2000,
-                           lease_ms, S_DONE_ENDPOINT, NULL};
+    wk_slot_opts_t opts = {.worker_id = "w1",
+                           .redis_url = s_server.url,
+                           .redis_timeout_ms = 2000,
+                           .tasks = s_tasks,
+                           .lease_ms = lease_ms,
+                           .done_endpoint = S_DONE_ENDPOINT};
     return wk_slot_new (&opts, 3);
 }
 
@@ -296,6 +301,7 @@ main (void)
     int rc = edge_testutil_redis_open (&s_server, &s_redis, 2000);
     if (rc)
         return rc;
+    s_tasks = edge_redis_new_shared (s_server.url, 2000);
     s_pull = zsock_new (ZMQ_PULL);
     if (zsock_bind (s_pull, S_DONE_ENDPOINT)) {
         fprintf (stderr, "cannot bind %s\n", S_DONE_ENDPOINT);
@@ -319,6 +325,7 @@ main (void)
     };
     rc = cmocka_run_group_tests (tests, NULL, NULL);
     zsock_destroy (&s_pull);
+    edge_redis_destroy (&s_tasks);
     edge_testutil_redis_close (&s_server, &s_redis);
     return rc;
 }
