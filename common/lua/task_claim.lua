@@ -21,16 +21,20 @@ local task_key, queued_key, leases_key, events_key =
 local owner, lease_until, now_iso = ARGV[1], ARGV[3], ARGV[4]
 --#include lib/task_emit.lua
 
-if redis.call('HGET', task_key, 'state') ~= 'queued' then
+local f = redis.call('HMGET', task_key, 'state', 'params',
+  unpack(EMIT_FIELDS))
+if f[1] ~= 'queued' then
   return false
 end
+local params = f[2]
+table.remove(f, 1)
+table.remove(f, 1) -- f: the EMIT_FIELDS, which the claim does not change
 local n = redis.call('HINCRBY', task_key, 'attempts', 1)
 redis.call('HSET', task_key, 'state', 'running', 'owner', owner,
   'leaseUntil', lease_until, 'started', now_iso)
 redis.call('HDEL', task_key, 'finished')
-local name = redis.call('HGET', task_key, 'name')
+local name = f[1]
 redis.call('ZREM', queued_key, name)
 redis.call('ZADD', leases_key, lease_until, name)
-emit_key(task_key, 'begin', now_iso, {'attempt', tostring(n)})
-local f = redis.call('HMGET', task_key, 'type', 'orgName', 'params')
-return {n, f[1] or '', f[2] or '', f[3] or '{}'}
+emit_fields(task_key, f, 'begin', now_iso, {'attempt', tostring(n)})
+return {n, f[2] or '', f[3] or '', params or '{}'}

@@ -23,11 +23,15 @@ local now_ms, now_iso = ARGV[1], ARGV[2]
 
 if redis.call('EXISTS', task_key) == 1 then return 0 end
 redis.call('HSET', task_key, unpack(ARGV, 3))
-local name = redis.call('HGET', task_key, 'name')
-if redis.call('HGET', task_key, 'state') == 'queued' then
-  redis.call('ZADD', queued_key, now_ms, name)
+-- The record is what ARGV says (the last of a repeated field wins, as in
+-- HSET): no need to read it back.
+local rec = {}
+for i = 3, #ARGV - 1, 2 do rec[ARGV[i]] = ARGV[i + 1] end
+if rec.state == 'queued' then
+  redis.call('ZADD', queued_key, now_ms, rec.name)
 end
-if org_tasks_key then redis.call('ZADD', org_tasks_key, now_ms, name) end
-emit_key(task_key, 'submit', now_iso, {'message',
-  redis.call('HGET', task_key, 'message') or ''})
+if org_tasks_key then redis.call('ZADD', org_tasks_key, now_ms, rec.name) end
+local f = {}
+for i, field in ipairs(EMIT_FIELDS) do f[i] = rec[field] end
+emit_fields(task_key, f, 'submit', now_iso, {'message', rec.message or ''})
 return 1

@@ -9,10 +9,14 @@
 -- "seq" (1, 2, 3 ... per task: the task's evseq, so consumers can take a
 -- task's events in order whoever reads them first), createdMs and the
 -- record's buildChanged ("true"/"false") when known.
+--
+-- emit_fields(key, f, event, at_iso, extra): the same, with f the task's
+-- EMIT_FIELDS already read (HMGET, in that order), for scripts that read
+-- them with other fields in one call. Only evseq is read and bumped.
 -- luacheck: push ignore 211
-local function emit_key(key, event, at_iso, extra)
-  local f = redis.call('HMGET', key, 'name', 'type', 'orgName',
-    'appName', 'buildName', 'dxfName', 'createdMs', 'buildChanged')
+local EMIT_FIELDS = {'name', 'type', 'orgName', 'appName', 'buildName',
+  'dxfName', 'createdMs', 'buildChanged'}
+local function emit_fields(key, f, event, at_iso, extra)
   local a = {'XADD', events_key, 'MAXLEN', '~', '1000000',
     '*', 'taskName', f[1], 'type', f[2], 'event', event}
   local names = {'orgName', 'appName', 'buildName', 'dxfName'}
@@ -32,5 +36,9 @@ local function emit_key(key, event, at_iso, extra)
     end
   end
   redis.call(unpack(a))
+end
+local function emit_key(key, event, at_iso, extra)
+  emit_fields(key, redis.call('HMGET', key, unpack(EMIT_FIELDS)), event,
+    at_iso, extra)
 end
 -- luacheck: pop

@@ -16,10 +16,13 @@ local function succeed()
   if build_changed ~= '' then
     redis.call('HSET', task_key, 'buildChanged', build_changed)
   end
-  local ok, r = pcall(cjson.decode, result)
-  if ok and type(r) == 'table' and type(r.dxfName) == 'string' then
-    redis.call('HSET', task_key, 'dxfName', r.dxfName)
+  if string.find(result, 'dxfName', 1, true) then -- else no need to decode
+    local ok, r = pcall(cjson.decode, result)
+    if ok and type(r) == 'table' and type(r.dxfName) == 'string' then
+      redis.call('HSET', task_key, 'dxfName', r.dxfName)
+    end
   end
-  redis.call('ZREM', leases_key, redis.call('HGET', task_key, 'name'))
-  emit_key(task_key, 'end', now_iso, {'attempt', attempt})
+  local f = redis.call('HMGET', task_key, unpack(EMIT_FIELDS))
+  redis.call('ZREM', leases_key, f[1])
+  emit_fields(task_key, f, 'end', now_iso, {'attempt', attempt})
 end
