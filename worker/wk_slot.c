@@ -164,8 +164,8 @@ s_execute (wk_slot_t *self,
            char *next_type,
            size_t next_type_size)
 {
-    edge_info ("task %s (%s) attempt %d started", claim->name, claim->type,
-               claim->attempt);
+    edge_debug ("task %s (%s) attempt %d started", claim->name, claim->type,
+                claim->attempt);
     int64_t start = edge_mono_ms ();
     wk_metrics_task_started (claim->type);
     json_t *params = json_loads (claim->params, 0, NULL);
