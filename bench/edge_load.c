@@ -358,7 +358,8 @@ static void
 s_print (edge_load_t *self, double cpu_s)
 {
     double elapsed = self->elapsed_s;
-    qsort (self->lat, self->n_lat, sizeof *self->lat, s_cmp_u32);
+    if (self->n_lat) //  no answer: no array
+        qsort (self->lat, self->n_lat, sizeof *self->lat, s_cmp_u32);
     double sum = 0;
     for (size_t i = 0; i < self->n_lat; i++)
         sum += self->lat[i];
@@ -427,9 +428,14 @@ main (int argc, char **argv)
     edge_load_run (&load);
     double cpu = s_cpu_s () - cpu0;
     s_print (&load, cpu);
+    int rc = 0;
     if (load.names && fclose (load.names)) {
         perror ("edge-load: --names");
-        return 1;
+        rc = 1;
     }
-    return 0;
+    free (load.lat);
+    free (load.request);
+    free (load.body);
+    free (load.headers);
+    return rc;
 }

@@ -44,7 +44,7 @@ typedef struct {
     char *request;
     size_t request_len;
     bool is_head;
-    //  run state (edge_load_run.c)
+    //  run state (edge_load_run.c; freed when edge_load_run returns)
     edge_load_conn_t *conn;
     uint32_t *idle; //  stack of connection indexes, maybe stale
     int n_idle, n_busy, n_down;

@@ -761,9 +761,16 @@ edge_load_run (edge_load_t *self)
     s_run (self);
     self->elapsed_s =
         self->is_started ? (double) (self->last_done - self->t0) / S_NS : 0;
-    for (int i = 0; i < self->conns; i++)
+    for (int i = 0; i < self->conns; i++) {
         if (self->conn[i].fd >= 0)
             close (self->conn[i].fd);
+        free (self->conn[i].buf);
+        free (self->conn[i].body);
+    }
+    free (self->conn);
+    free (self->idle);
+    self->conn = NULL;
+    self->idle = NULL;
     close (self->timerfd);
     close (self->epfd);
 }
