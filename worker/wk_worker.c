@@ -307,27 +307,31 @@ s_send_next (wk_worker_t *self, const char *name, const char *type)
 }
 
 
-//  A slot finished its job: report it, start the next backlog job.
-static void
-s_on_done (wk_worker_t *self)
+//  One slot end message: the slot is idle again and takes the next backlog
+//  job. Returns the ended task's name and state (caller owns both), or
+//  false when the message was malformed.
+static bool
+s_take_done (wk_worker_t *self, char **task, char **state)
 {
-    char *index = NULL, *state = NULL, *next_name = NULL, *next_type = NULL;
-    if (zstr_recvx (self->done, &index, &state, &next_name, &next_type, NULL)
+    char *index = NULL, *next_name = NULL, *next_type = NULL;
+    *state = NULL;
+    if (zstr_recvx (self->done, &index, state, &next_name, &next_type, NULL)
             < 4
-        || !state) {
+        || !*state) {
         zstr_free (&index);
-        zstr_free (&state);
+        zstr_free (state);
         zstr_free (&next_name);
         zstr_free (&next_type);
-        return;
+        return false;
     }
     if (*next_name)
         s_send_next (self, next_name, next_type);
     zstr_free (&next_name);
     zstr_free (&next_type);
     size_t i = (size_t) atoi (index);
+    zstr_free (&index);
     edge_assert (i < self->nslots && wk_slot_is_busy (self->slots[i]));
-    char *task = edge_strdup (wk_slot_task (self->slots[i]));
+    *task = edge_strdup (wk_slot_task (self->slots[i]));
     wk_slot_done (self->slots[i]);
     if (self->nbacklog) {
         proto_job_t *job = self->backlog[0];
@@ -336,9 +340,29 @@ s_on_done (wk_worker_t *self)
         self->nbacklog--;
         s_dispatch (self, job);
     }
-    s_send_done (self, task, state); //  carries our credit: no READY
+    return true;
+}
+
+
+//  Slots finished jobs: take every end message waiting, then send one DONE
+//  (of the last task) whose credit counts them all: the broker needs only
+//  the credit, so completions that meet cost one message.
+static void
+s_on_done (wk_worker_t *self)
+{
+    char *task = NULL, *state = NULL;
+    do {
+        char *next_task, *next_state;
+        if (s_take_done (self, &next_task, &next_state)) {
+            free (task);
+            zstr_free (&state);
+            task = next_task;
+            state = next_state;
+        }
+    } while (zsock_events (self->done) & ZMQ_POLLIN);
+    if (task)
+        s_send_done (self, task, state);
     free (task);
-    zstr_free (&index);
     zstr_free (&state);
 }
 
