@@ -128,9 +128,11 @@ typedef struct {
     size_t ntaken;
 } nt_store_round_t;
 //  Record round->count outcomes in one script call, then take (one more
-//  script call), both in one round trip. Returns 0, or -1 when Redis failed
-//  (the rcs of a failed finish are -1; deliveries taken are set even when
-//  the finish failed).
+//  script call), both in one round trip. The take sees the chains the
+//  finish advanced, except when Redis had not cached the finish script yet
+//  (it runs after the take then: those deliveries wait for the next round).
+//  Returns 0, or -1 when Redis failed (the rcs of a failed finish are -1;
+//  deliveries taken are set even when the finish failed).
 int nt_store_round (edge_redis_t *redis, nt_store_round_t *round);
 //  "succeeded", "retry", "failed" or "disabled". Static.
 const char *nt_store_outcome_name (nt_store_outcome_t outcome);
