@@ -2,16 +2,25 @@
 """webhook_bench: webhook deliveries per second to one local receiver, and
 the latency from an `end` event being written to the receiver having it.
 
-Usage: bench/webhook_bench.py [-n 2000] [--subs 1 10] [--bin build/bin]
-                               [--receiver sink|python]
+Usage: bench/webhook_bench.py [-n 2000] [--subs 1 10] [--rate R]
+                               [--mode burst|backlog] [--bin build/bin]
+                               [--receiver sink|python] [--notifier-log info]
 The receiver is webhook-sink (C, civetweb; built with the project) by
 default, or tests/e2e/receiver.py (Python) with --receiver python.
 For each subscription count S: N hello tasks of one org, S subscriptions to
-their `end` events, all pointing at one receiver on loopback. Deliveries/s
-= N*S / (first `end` event written .. last delivery received). Latency per
-delivery = arrival at the receiver - the event's timestamp (same clock).
-In one burst the latency includes queueing; with --rate below the
-throughput it is the latency of an unsaturated pipeline."""
+their `end` events, all pointing at one receiver on loopback.
+burst (default): the tasks run while the notifier delivers; deliveries/s =
+N*S / (first `end` event written .. last delivery received), so the task
+pipeline may be the limit. backlog: every task ends first, then the
+notifier starts; deliveries/s = N*S / (notifier start .. last delivery
+received): the notifier alone (ingest and deliveries).
+Latency per delivery = arrival at the receiver - the event's timestamp
+(same clock). In one burst the latency includes queueing; with --rate below
+the throughput it is the latency of an unsaturated pipeline.
+Also printed: CPU seconds of the notifier and the receiver (/proc/<pid>/stat)
+and Redis's cost per delivery (INFO commandstats and INFO cpu before/after;
+in burst mode it includes the task pipeline's). The notifier logs at info
+(one line per delivery) as in production."""
 import argparse
 import calendar
 import concurrent.futures
