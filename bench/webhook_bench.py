@@ -2,21 +2,31 @@
 """webhook_bench: webhook deliveries per second to one local receiver, and
 the latency from an `end` event being written to the receiver having it.
 
-Usage: bench/webhook_bench.py [-n 2000] [--subs 1 10] [--bin build/bin]
-                               [--receiver sink|python]
+Usage: bench/webhook_bench.py [-n 2000] [--subs 1 10] [--rate R]
+                               [--mode burst|backlog] [--bin build/bin]
+                               [--receiver sink|python] [--notifier-log info]
 The receiver is webhook-sink (C, civetweb; built with the project) by
 default, or tests/e2e/receiver.py (Python) with --receiver python.
 For each subscription count S: N hello tasks of one org, S subscriptions to
-their `end` events, all pointing at one receiver on loopback. Deliveries/s
-= N*S / (first `end` event written .. last delivery received). Latency per
-delivery = arrival at the receiver - the event's timestamp (same clock).
-In one burst the latency includes queueing; with --rate below the
-throughput it is the latency of an unsaturated pipeline."""
+their `end` events, all pointing at one receiver on loopback.
+burst (default): the tasks run while the notifier delivers; deliveries/s =
+N*S / (first `end` event written .. last delivery received), so the task
+pipeline may be the limit. backlog: every task ends first, then the
+notifier starts; deliveries/s = N*S / (notifier start .. last delivery
+received): the notifier alone (ingest and deliveries).
+Latency per delivery = arrival at the receiver - the event's timestamp
+(same clock). In one burst the latency includes queueing; with --rate below
+the throughput it is the latency of an unsaturated pipeline.
+Also printed: CPU seconds of the notifier and the receiver (/proc/<pid>/stat)
+and Redis's cost per delivery (INFO commandstats and INFO cpu before/after;
+in burst mode it includes the task pipeline's). The notifier logs at info
+(one line per delivery) as in production."""
 import argparse
 import calendar
 import concurrent.futures
 import json
 import os
+import re
 import sys
 import time
 
@@ -72,15 +82,73 @@ def python_stats(rx):
     got = rx.received()
     written = [event_time(json.loads(r["body"])["timestamp"]) for r in got]
     lat = [(r["at"] - w) * 1000 for r, w in zip(got, written)]
-    return {"count": len(got), "p50Ms": percentile(lat, 50), "p99Ms": percentile(lat, 99),
+    return {"count": len(got), "p50Ms": percentile(lat, 50), "p90Ms": percentile(lat, 90),
+            "p99Ms": percentile(lat, 99), "maxMs": max(lat),
             "firstMs": min(written) * 1000, "lastMs": max(r["at"] for r in got) * 1000}
 
 
+def cpu_seconds(pid):
+    """User + system CPU seconds of a process so far (/proc/<pid>/stat)."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def redis_cost(r):
+    """Calls and usec per command (INFO commandstats; the commands a script
+    runs count too) and the server's CPU seconds (INFO cpu, user + sys)."""
+    calls, usec = {}, {}
+    for line in r("INFO", "commandstats").splitlines():
+        m = re.match(r"cmdstat_([^:]+):calls=(\d+),usec=(\d+)", line)
+        if m:
+            calls[m.group(1)] = int(m.group(2))
+            usec[m.group(1)] = int(m.group(3))
+    cpu = 0.0
+    for line in r("INFO", "cpu").splitlines():
+        m = re.match(r"used_cpu_(user|sys):([0-9.]+)", line)
+        if m:
+            cpu += float(m.group(2))
+    return calls, usec, cpu
+
+
+def cost_line(before, after, count):
+    """Redis commands (all, and script calls), CPU us per delivery, and the
+    command time of the script calls (which includes the commands they run)
+    and of the plain commands."""
+    (c0, u0, cpu0), (c1, u1, cpu1) = before, after
+    delta = {k: v - c0.get(k, 0) for k, v in c1.items() if k != "info"}
+    total = sum(v for v in delta.values() if v > 0)
+    scripts = delta.get("evalsha", 0) + delta.get("eval", 0)
+    top = sorted(((k, v) for k, v in delta.items() if v > 0), key=lambda kv: -kv[1])[:6]
+    spent = {k: v - u0.get(k, 0) for k, v in u1.items() if k != "info"}
+    script_us = spent.get("evalsha", 0) + spent.get("eval", 0)
+    plain = [(k, v) for k, v in spent.items()
+             if v > 0 and k not in ("evalsha", "eval") and c1.get(k, 0) > c0.get(k, 0)]
+    return ("redis per delivery %.1f commands (%.2f script calls), %.0f us CPU, "
+            "%.0f us in scripts; top calls %s; plain commands' us: %s"
+            % (total / count, scripts / count, (cpu1 - cpu0) * 1e6 / count,
+               script_us / count,
+               ", ".join("%s %.2f" % (k, v / count) for k, v in top),
+               ", ".join("%s %.1f" % (k, v / count)
+                         for k, v in sorted(plain, key=lambda kv: -kv[1])[:3])))
+
+
 def run(n, subs, args):
+    """One run: N tasks, subs subscriptions. burst: tasks submitted with the
+    notifier running (the task pipeline feeds it); backlog: every task ends
+    first with the notifier stopped, then the notifier starts on the
+    backlog (the notifier alone: ingest and deliveries)."""
     from harness import Stack, poll, token_headers
     from receiver import Receiver
     rx = Receiver() if args.receiver == "python" else Sink(os.path.join(args.bin, "webhook-sink"))
-    stack = Stack(workers=2, env={"EDGE_URL_ALLOW": "127.0.0.0/8", "EDGE_LOG_LEVEL": "warn"})
+    env = {"EDGE_URL_ALLOW": "127.0.0.0/8", "EDGE_LOG_LEVEL": "warn"}
+    backlog = args.mode == "backlog"
+    stack = Stack(workers=2, env=env, notifier=not backlog)
+    # the notifier logs one line per delivery (info), as in production
+    notifier_env = {"EDGE_LOG_LEVEL": args.notifier_log}
+    if not backlog:
+        stack.procs["notifier"].stop()
+        stack.start("notifier", env=notifier_env)
     try:
         doc = stack.create_org("bench")
         _, token = stack.auth_token("bench", doc["adminUsername"], doc["password"])
@@ -90,6 +158,7 @@ def run(n, subs, args):
                                           "types": ["hello"], "events": ["end"]},
                                          headers=token_headers(token))
             assert status == 201, body
+        cost0 = redis_cost(stack.redis)
         start = time.monotonic()
 
         def submit(i):
@@ -98,16 +167,42 @@ def run(n, subs, args):
                 if delay > 0:
                     time.sleep(delay)       # pacing the load, not synchronisation
             stack.hello("b%d" % i, orgName="bench")
+        if not backlog:
+            cpu0 = cpu_seconds(stack.pid("notifier"))
+            rx_cpu0 = cpu_seconds(rx.proc.pid) if args.receiver == "sink" else 0
         with concurrent.futures.ThreadPoolExecutor(8) as pool:
             list(pool.map(submit, range(n)))
-        poll(lambda: rx.count() >= n * subs, 600, interval=0.1,
+        if backlog:
+            r = stack.redis
+            # submit, begin, end per hello task: end is the last
+            poll(lambda: r("XLEN", "e:events") >= 3 * n, 600, interval=0.1,
+                 what="every task's events written")
+            cost0 = redis_cost(r)
+            rx_cpu0 = cpu_seconds(rx.proc.pid) if args.receiver == "sink" else 0
+            started_ms = time.time() * 1000
+            stack.start("notifier", env=notifier_env)
+            cpu0 = 0.0
+        poll(lambda: rx.count() >= n * subs, 600, interval=0.05,
              what="all deliveries")
+        cost1 = redis_cost(stack.redis)
+        cpu1 = cpu_seconds(stack.pid("notifier"))
+        rx_cpu1 = cpu_seconds(rx.proc.pid) if args.receiver == "sink" else 0
         st = rx.stats() if args.receiver == "sink" else python_stats(rx)
-        # from the first delivery's arrival to the last one's
-        span = (st["lastMs"] - st["firstMs"]) / 1000.0
+        if backlog:     # from the notifier's start to the last arrival
+            first = started_ms
+        else:           # from the first `end` event to the last arrival
+            first = min(st.get("firstEventMs") or st["firstMs"], st["firstMs"])
+        span = (st["lastMs"] - first) / 1000.0
+        count = st["count"]
         print("  %2d subscription(s): %6d deliveries in %.2f s = %6.0f deliveries/s; "
-              "latency p50 %.0f ms p99 %.0f ms"
-              % (subs, st["count"], span, st["count"] / span, st["p50Ms"], st["p99Ms"]))
+              "latency p50 %.0f ms p90 %.0f ms p99 %.0f ms max %.0f ms%s"
+              % (subs, count, span, count / span, st["p50Ms"], st.get("p90Ms", -1),
+                 st["p99Ms"], st.get("maxMs", -1),
+                 " (includes the backlog's wait)" if backlog else ""))
+        print("      CPU: notifier %.2f s (%.0f us/delivery), receiver %.2f s; %s"
+              % (cpu1 - cpu0, (cpu1 - cpu0) * 1e6 / count, rx_cpu1 - rx_cpu0,
+                 cost_line(cost0, cost1, count)
+                 + ("" if backlog else " (includes the task pipeline)")))
     finally:
         stack.close()
         rx.close()
@@ -120,11 +215,17 @@ def main():
     ap.add_argument("--rate", type=float, default=0,
                     help="tasks per second (0: one burst, which measures throughput)")
     ap.add_argument("--receiver", choices=["sink", "python"], default="sink")
+    ap.add_argument("--mode", choices=["burst", "backlog"], default="burst",
+                    help="burst: tasks run while the notifier delivers (end to end); "
+                    "backlog: the notifier starts once every task has ended "
+                    "(the notifier alone)")
+    ap.add_argument("--notifier-log", default="info",
+                    help="the notifier's EDGE_LOG_LEVEL (info: one line per delivery)")
     ap.add_argument("--bin", default=os.path.join(HERE, "..", "build", "bin"))
     args = ap.parse_args()
     os.environ["EDGE_BIN_DIR"] = os.path.abspath(args.bin)
-    print("webhook_bench: N=%d tasks (%s), one receiver (%s) on loopback"
-          % (args.n, "%g tasks/s" % args.rate if args.rate else "one burst",
+    print("webhook_bench: N=%d tasks (%s, %s mode), one receiver (%s) on loopback"
+          % (args.n, "%g tasks/s" % args.rate if args.rate else "one burst", args.mode,
              "webhook-sink, C" if args.receiver == "sink" else "Python"))
     for subs in args.subs:
         run(args.n, subs, args)

@@ -5,7 +5,9 @@
     Answers every POST with 200 {"ok":true}, and measures each delivery's
     latency: its arrival time minus the body's "timestamp" (the event's
     time, same machine clock). GET /stats answers
-    {"count":N,"p50Ms":x,"p99Ms":y,"firstMs":t0,"lastMs":t1}.
+    {"count":N,"p50Ms":x,"p90Ms":x,"p99Ms":y,"maxMs":z,"firstMs":t0,
+     "lastMs":t1,"firstEventMs":e0} (first and last arrival; the earliest
+    event time of any delivery).
     Usage: webhook-sink <port>   (runs until SIGTERM/SIGINT)  */
 #include <civetweb.h>
 #include <pthread.h>
@@ -21,7 +23,7 @@
 static pthread_mutex_t s_lock = PTHREAD_MUTEX_INITIALIZER;
 static double *s_latency; //  ms per delivery
 static size_t s_count;
-static double s_first_ms, s_last_ms;
+static double s_first_ms, s_last_ms, s_first_event_ms;
 static volatile sig_atomic_t s_stop;
 
 
@@ -74,16 +76,18 @@ s_stats (struct mg_connection *conn)
     size_t n = s_count;
     double *copy = malloc ((n ? n : 1) * sizeof *copy);
     memcpy (copy, s_latency, n * sizeof *copy);
-    double first = s_first_ms, last = s_last_ms;
+    double first = s_first_ms, last = s_last_ms, event = s_first_event_ms;
     pthread_mutex_unlock (&s_lock);
     qsort (copy, n, sizeof *copy, s_cmp);
-    double p50 = n ? copy[n / 2] : 0, p99 = n ? copy[(n * 99) / 100] : 0;
+    double p50 = n ? copy[n / 2] : 0, p90 = n ? copy[(n * 90) / 100] : 0;
+    double p99 = n ? copy[(n * 99) / 100] : 0, max = n ? copy[n - 1] : 0;
     free (copy);
-    char body[256];
+    char body[320];
     int len = snprintf (body, sizeof body,
-                        "{\"count\":%zu,\"p50Ms\":%.1f,\"p99Ms\":%.1f,"
-                        "\"firstMs\":%.1f,\"lastMs\":%.1f}",
-                        n, p50, p99, first, last);
+                        "{\"count\":%zu,\"p50Ms\":%.1f,\"p90Ms\":%.1f,"
+                        "\"p99Ms\":%.1f,\"maxMs\":%.1f,\"firstMs\":%.1f,"
+                        "\"lastMs\":%.1f,\"firstEventMs\":%.1f}",
+                        n, p50, p90, p99, max, first, last, event);
     mg_printf (conn,
                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
                "Content-Length: %d\r\n\r\n%s",
@@ -109,6 +113,8 @@ s_handle (struct mg_connection *conn, void *data)
     pthread_mutex_lock (&s_lock);
     if (s_count < S_MAX_SAMPLES && at > 0)
         s_latency[s_count++] = now - at;
+    if (at > 0 && (s_first_event_ms == 0 || at < s_first_event_ms))
+        s_first_event_ms = at;
     if (s_count == 1)
         s_first_ms = now;
     s_last_ms = now;

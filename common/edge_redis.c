@@ -991,6 +991,105 @@ edge_redis_eval (edge_redis_t *self,
 }
 
 
+//  Append EVALSHA (or EVAL with the source when is_source) of call to the
+//  context's output buffer.
+static void
+s_append_eval (redisContext *ctx,
+               const edge_redis_call_t *call,
+               const char *sha,
+               bool is_source)
+{
+    int argc = 3 + call->nkeys + call->nargs;
+    const char **argv = edge_malloc (sizeof (char *) * (size_t) argc);
+    char numkeys[16];
+    snprintf (numkeys, sizeof numkeys, "%d", call->nkeys);
+    argv[0] = is_source ? "EVAL" : "EVALSHA";
+    argv[1] = is_source ? call->script->source : sha;
+    argv[2] = numkeys;
+    for (int i = 0; i < call->nkeys; i++)
+        argv[3 + i] = call->keys[i];
+    for (int i = 0; i < call->nargs; i++)
+        argv[3 + call->nkeys + i] = call->args[i];
+    //  Only fails on out-of-memory, which is fatal here
+    int rc = redisAppendCommandArgv (ctx, argc, argv, NULL);
+    edge_assert (rc == REDIS_OK);
+    free (argv);
+}
+
+
+//  Read count replies into replies; NOSCRIPT answers are sent again with
+//  EVAL (one more round trip). Returns 0, or -1 after an I/O error or a
+//  read-only answer (the context is dropped then).
+static int
+s_read_pipeline (edge_redis_t *self,
+                 const edge_redis_call_t *calls,
+                 size_t count,
+                 redisReply **replies)
+{
+    size_t resent = 0;
+    for (size_t i = 0; i < count; i++) {
+        void *reply = NULL;
+        if (redisGetReply (self->ctx, &reply) != REDIS_OK)
+            return -1;
+        replies[i] = s_checked (self, reply);
+        if (!replies[i])
+            return -1;
+        if (replies[i]->type == REDIS_REPLY_ERROR
+            && strncmp (replies[i]->str, "NOSCRIPT", 8) == 0) {
+            freeReplyObject (replies[i]);
+            replies[i] = NULL;
+            s_append_eval (self->ctx, &calls[i], NULL, true);
+            resent++;
+        }
+    }
+    for (size_t i = 0; i < count && resent > 0; i++) {
+        if (replies[i])
+            continue;
+        void *reply = NULL;
+        if (redisGetReply (self->ctx, &reply) != REDIS_OK)
+            return -1;
+        replies[i] = s_checked (self, reply);
+        if (!replies[i])
+            return -1;
+        resent--;
+    }
+    return 0;
+}
+
+
+int
+edge_redis_eval_pipeline (edge_redis_t *self,
+                          const edge_redis_call_t *calls,
+                          size_t count,
+                          redisReply **replies)
+{
+    edge_assert (self && (calls || count == 0) && (replies || count == 0));
+    for (size_t i = 0; i < count; i++) {
+        edge_assert (calls[i].script && calls[i].script->source);
+        edge_assert (calls[i].nkeys >= 0 && calls[i].nargs >= 0);
+        replies[i] = NULL;
+    }
+    if (count == 0)
+        return 0;
+    if (edge_redis_connect (self))
+        return -1;
+    for (size_t i = 0; i < count; i++) {
+        char sha[41];
+        s_script_sha (calls[i].script, sha);
+        s_append_eval (self->ctx, &calls[i], sha, false);
+    }
+    if (s_read_pipeline (self, calls, count, replies) == 0)
+        return 0;
+    for (size_t i = 0; i < count; i++) {
+        freeReplyObject (replies[i]);
+        replies[i] = NULL;
+    }
+    if (self->ctx)
+        s_drop (self, "pipeline to", NULL);
+    return -1;
+}
+
+
 const char *
 edge_redis_hash_field (const redisReply *reply, const char *name)
 {

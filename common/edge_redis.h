@@ -123,4 +123,24 @@ redisReply *edge_redis_eval (edge_redis_t *self,
                              const char **keys,
                              int nargs,
                              const char **args);
+
+//  One script call of a pipeline (edge_redis_eval_pipeline). Borrowed
+//  pointers: valid during the call.
+typedef struct {
+    edge_redis_script_t *script;
+    int nkeys;
+    const char **keys;
+    int nargs;
+    const char **args;
+} edge_redis_call_t;
+//  Run count script calls in one round trip (EVALSHA each, sent together;
+//  Redis runs them in order; one that answers NOSCRIPT is sent again with
+//  EVAL after the others). Sets replies[i] to the answer of calls[i] (caller
+//  owns each, freeReplyObject; may be REDIS_REPLY_ERROR). Returns 0, or -1
+//  when Redis could not be reached or the connection failed on the way
+//  (every replies[i] NULL then; some calls may have run).
+int edge_redis_eval_pipeline (edge_redis_t *self,
+                              const edge_redis_call_t *calls,
+                              size_t count,
+                              redisReply **replies);
 #endif

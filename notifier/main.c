@@ -12,7 +12,9 @@
 #include <curl/curl.h>
 #include <signal.h>
 
-#define S_PUMP_MS     50   //  curl wait while attempts are in flight
+#define S_PUMP_MS     10   //  curl wait while attempts are in flight: new
+                           //  events wait at most this long behind a slow
+                           //  receiver (an idle read costs ~0.1 ms)
 #define S_DRAIN_MS    2000 //  grace for attempts in flight at shutdown
 #define S_LEASE_PAD   5000 //  lease = EDGE_WEBHOOK_TIMEOUT_MS + this
 #define S_BACKOFF_MAX 5000

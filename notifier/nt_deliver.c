@@ -2,7 +2,11 @@
 
     One transfer per delivery attempt. The delivery is owned by its transfer
     from take to finish; a transfer that cannot start (URL refused, no Slack
-    token, bad secret) is finished at once as a failed attempt.  */
+    token, bad secret) is a failed attempt at once. Completed attempts wait
+    in the done list until the next round with Redis, which records all of
+    them in one script call and takes the deliveries now due in the same
+    round trip (nt_store_round). Easy handles are reused (their options
+    reset), and the multi handle keeps one connection per slot alive.  */
 #include "nt_deliver.h"
 #include "edge_assert.h"
 #include "edge_log.h"
@@ -25,7 +29,7 @@
 typedef struct s_xfer s_xfer_t;
 
 struct s_xfer {
-    s_xfer_t *prev, *next;      //  in-flight list
+    s_xfer_t *prev, *next;      //  in-flight list, or done list (next only)
     nt_deliver_t *owner;        //  engine (for the guard)
     nt_store_dlv_t *dlv;        //  the delivery attempted (owned)
     CURL *easy;                 //  transfer
@@ -38,6 +42,9 @@ struct s_xfer {
     int64_t retry_after_ms;     //  Retry-After of the answer, or -1
     int64_t at_ms;              //  wall clock at start
     int64_t start_mono;         //  monotonic clock at start
+    nt_store_result_t result;   //  outcome, once completed
+    int64_t delay_ms;           //  NT_STORE_RETRY: the retry's delay
+    char why[CURL_ERROR_SIZE + 320]; //  result.error's text
     char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -53,11 +60,16 @@ struct nt_deliver {
     CURLM *multi;                 //  the multi handle
     s_xfer_t *xfers;              //  in-flight transfers
     size_t in_flight;             //  entries in xfers
+    s_xfer_t *done;               //  completed, not recorded yet (a queue)
+    s_xfer_t *done_tail;          //  its last entry
+    size_t ndone;                 //  entries in done
+    CURL **idle;                  //  easy handles to reuse
+    size_t nidle;                 //  entries in idle (at most concurrency)
     int finished;                 //  attempts finished this run
     bool is_redis_failed;         //  a finish failed this run
-    bool has_more_due;            //  the last take filled every free slot,
-                                  //  or attempts finished (their chains'
-                                  //  next deliveries may be due now)
+    bool has_more_due;            //  the last take filled every free slot
+                                  //  (or none was tried while attempts
+                                  //  finished)
     nt_metrics_t *metrics;        //  borrowed, or NULL
 };
 
@@ -83,6 +95,11 @@ nt_deliver_new (edge_redis_t *redis, const nt_deliver_opts_t *opts)
         edge_strdup (opts->slack_token ? opts->slack_token : "");
     self->multi = curl_multi_init ();
     edge_assert (self->multi);
+    //  Keep-alive: one cached connection per slot (curl's default cache is
+    //  sized by the easy handles present, which come and go here).
+    curl_multi_setopt (self->multi, CURLMOPT_MAXCONNECTS,
+                       (long) opts->concurrency);
+    self->idle = edge_calloc ((size_t) opts->concurrency, sizeof (CURL *));
     return self;
 }
 
@@ -94,8 +111,14 @@ s_xfer_destroy (s_xfer_t **self_p)
     if (!self)
         return;
     if (self->easy) {
-        curl_multi_remove_handle (self->owner->multi, self->easy);
-        curl_easy_cleanup (self->easy);
+        nt_deliver_t *owner = self->owner;
+        curl_multi_remove_handle (owner->multi, self->easy);
+        if (owner->nidle < (size_t) owner->concurrency) {
+            curl_easy_reset (self->easy);
+            owner->idle[owner->nidle++] = self->easy;
+        }
+        else
+            curl_easy_cleanup (self->easy);
     }
     curl_slist_free_all (self->headers);
     curl_slist_free_all (self->resolve);
@@ -126,15 +149,23 @@ nt_deliver_destroy (nt_deliver_t **self_p)
     if (!self_p || !*self_p)
         return;
     nt_deliver_t *self = *self_p;
-    if (self->in_flight)
-        edge_info ("notifier: abandoning %zu attempts in flight; they come "
-                   "due again after their lease",
-                   self->in_flight);
+    if (self->in_flight || self->ndone)
+        edge_info ("notifier: abandoning %zu attempts in flight and %zu not "
+                   "recorded; they come due again after their lease",
+                   self->in_flight, self->ndone);
     while (self->xfers) {
         s_xfer_t *xfer = self->xfers;
         s_unlink (self, xfer);
         s_xfer_destroy (&xfer);
     }
+    while (self->done) {
+        s_xfer_t *xfer = self->done;
+        self->done = xfer->next;
+        s_xfer_destroy (&xfer);
+    }
+    for (size_t i = 0; i < self->nidle; i++)
+        curl_easy_cleanup (self->idle[i]);
+    free (self->idle);
     curl_multi_cleanup (self->multi);
     free (self->slack_url);
     free (self->slack_token);
@@ -147,7 +178,7 @@ bool
 nt_deliver_has_work (const nt_deliver_t *self)
 {
     edge_assert (self);
-    return self->in_flight > 0 || self->has_more_due;
+    return self->in_flight > 0 || self->ndone > 0 || self->has_more_due;
 }
 
 
@@ -166,29 +197,50 @@ nt_deliver_in_flight (const nt_deliver_t *self)
 }
 
 
-//  Record the outcome of xfer's attempt and log one line.
+//  xfer's attempt ended with outcome and error (copied): count it and
+//  queue it to be recorded in the next round.
 static void
-s_finish (nt_deliver_t *self, s_xfer_t *xfer, nt_store_result_t *result)
+s_settle (nt_deliver_t *self,
+          s_xfer_t *xfer,
+          nt_store_outcome_t outcome,
+          int status_code,
+          const char *error)
+{
+    nt_store_result_t *result = &xfer->result;
+    result->outcome = outcome;
+    result->status_code = status_code;
+    if (error && error != xfer->why)
+        snprintf (xfer->why, sizeof xfer->why, "%s", error);
+    result->error = error ? xfer->why : NULL;
+    result->at_ms = xfer->at_ms;
+    int64_t now = edge_now_ms ();
+    result->latency_ms = edge_mono_ms () - xfer->start_mono;
+    if (result->outcome == NT_STORE_RETRY) {
+        xfer->delay_ms = nt_schedule_next (&self->schedule, xfer->dlv->attempt,
+                                           xfer->retry_after_ms);
+        if (xfer->delay_ms < 0)
+            result->outcome = NT_STORE_FAILED;
+        result->next_at_ms = now + xfer->delay_ms;
+    }
+    nt_metrics_delivered (self->metrics, result->outcome, xfer->dlv->event_id,
+                          now);
+    xfer->prev = NULL;
+    xfer->next = NULL;
+    if (self->done_tail)
+        self->done_tail->next = xfer;
+    else
+        self->done = xfer;
+    self->done_tail = xfer;
+    self->ndone++;
+}
+
+
+//  The one line per attempt, once recorded (rc as nt_store_finish).
+static void
+s_log (const s_xfer_t *xfer, int rc)
 {
     const nt_store_dlv_t *dlv = xfer->dlv;
-    result->at_ms = xfer->at_ms;
-    result->latency_ms = edge_mono_ms () - xfer->start_mono;
-    int64_t delay = 0;
-    if (result->outcome == NT_STORE_RETRY) {
-        delay = nt_schedule_next (&self->schedule, dlv->attempt,
-                                  xfer->retry_after_ms);
-        if (delay < 0)
-            result->outcome = NT_STORE_FAILED;
-        result->next_at_ms = edge_now_ms () + delay;
-    }
-    nt_metrics_delivered (self->metrics, result->outcome, dlv->event_id,
-                          edge_now_ms ());
-    int rc = nt_store_finish (self->redis, dlv, result);
-    self->finished++;
-    if (rc < 0) {
-        self->is_redis_failed = true;
-        return; //  nt_store logged it; the lease brings it back
-    }
+    const nt_store_result_t *result = &xfer->result;
     const char *outcome = nt_store_outcome_name (result->outcome);
     if (rc == 0)
         edge_info ("delivery %s attempt %lld (org %s, subscription %s): %s, "
@@ -205,7 +257,7 @@ s_finish (nt_deliver_t *self, s_xfer_t *xfer, nt_store_result_t *result)
                    "after %lld ms; retry in %lld ms",
                    dlv->id, (long long) dlv->attempt, dlv->org, dlv->sub,
                    result->error, (long long) result->latency_ms,
-                   (long long) delay);
+                   (long long) xfer->delay_ms);
     else
         edge_warn ("delivery %s attempt %lld (org %s, subscription %s): %s "
                    "after %lld ms; %s",
@@ -217,13 +269,11 @@ s_finish (nt_deliver_t *self, s_xfer_t *xfer, nt_store_result_t *result)
 }
 
 
-//  Finish an attempt that could not start: a failed attempt with error.
+//  An attempt that could not start: a failed attempt with error.
 static void
 s_fail_start (nt_deliver_t *self, s_xfer_t *xfer, const char *error)
 {
-    nt_store_result_t result = {.outcome = NT_STORE_RETRY, .error = error};
-    s_finish (self, xfer, &result);
-    s_xfer_destroy (&xfer);
+    s_settle (self, xfer, NT_STORE_RETRY, 0, error);
 }
 
 
@@ -366,7 +416,8 @@ s_headers (nt_deliver_t *self, s_xfer_t *xfer, char *why, size_t whylen)
 static void
 s_easy (nt_deliver_t *self, s_xfer_t *xfer, const char *url)
 {
-    CURL *easy = curl_easy_init ();
+    CURL *easy =
+        self->nidle > 0 ? self->idle[--self->nidle] : curl_easy_init ();
     edge_assert (easy);
     xfer->easy = easy;
     curl_easy_setopt (easy, CURLOPT_URL, url);
@@ -455,51 +506,46 @@ s_slack_refusal (const s_xfer_t *xfer, char *why, size_t whylen)
 }
 
 
-//  Classify a completed transfer and record it.
+//  Classify a completed transfer and queue it to be recorded.
 static void
 s_complete (nt_deliver_t *self, s_xfer_t *xfer, CURLcode code)
 {
-    nt_store_result_t result = {.outcome = NT_STORE_RETRY};
-    char why[CURL_ERROR_SIZE + 64];
+    char *why = xfer->why;
+    size_t whylen = sizeof xfer->why;
     long status = 0;
     curl_easy_getinfo (xfer->easy, CURLINFO_RESPONSE_CODE, &status);
-    if (code != CURLE_OK && xfer->is_refused) {
-        snprintf (why, sizeof why,
+    if (code != CURLE_OK && xfer->is_refused)
+        snprintf (why, whylen,
                   "refused by URL guard: the connection "
                   "went to a refused address");
-        result.error = why;
-    }
-    else if (code == CURLE_OPERATION_TIMEDOUT) {
-        snprintf (why, sizeof why, "no answer within %lld ms",
+    else if (code == CURLE_OPERATION_TIMEDOUT)
+        snprintf (why, whylen, "no answer within %lld ms",
                   (long long) self->timeout_ms);
-        result.error = why;
-    }
-    else if (code != CURLE_OK) {
-        snprintf (why, sizeof why, "%s",
+    else if (code != CURLE_OK)
+        snprintf (why, whylen, "%s",
                   *xfer->errbuf ? xfer->errbuf : curl_easy_strerror (code));
-        result.error = why;
+    else if (status >= 200 && status < 300) {
+        const char *refusal =
+            xfer->is_slack ? s_slack_refusal (xfer, why, whylen) : NULL;
+        if (refusal && refusal != why)
+            snprintf (why, whylen, "%s", refusal);
+        s_settle (self, xfer, refusal ? NT_STORE_RETRY : NT_STORE_SUCCEEDED,
+                  (int) status, refusal ? why : NULL);
+        return;
     }
     else {
-        result.status_code = (int) status;
-        if (status >= 200 && status < 300) {
-            result.error =
-                xfer->is_slack ? s_slack_refusal (xfer, why, sizeof why) : NULL;
-            if (!result.error)
-                result.outcome = NT_STORE_SUCCEEDED;
-        }
-        else {
-            snprintf (why, sizeof why, "HTTP %ld%s", status,
-                      status == 410 ? " Gone" : "");
-            result.error = why;
-            if (status == 410)
-                result.outcome = NT_STORE_DISABLED;
-        }
+        snprintf (why, whylen, "HTTP %ld%s", status,
+                  status == 410 ? " Gone" : "");
+        s_settle (self, xfer,
+                  status == 410 ? NT_STORE_DISABLED : NT_STORE_RETRY,
+                  (int) status, why);
+        return;
     }
-    s_finish (self, xfer, &result);
+    s_settle (self, xfer, NT_STORE_RETRY, 0, why);
 }
 
 
-//  Record every transfer that completed.
+//  Queue every transfer that completed.
 static void
 s_reap (nt_deliver_t *self)
 {
@@ -515,30 +561,60 @@ s_reap (nt_deliver_t *self)
         CURLcode code = msg->data.result; //  msg dies with remove_handle
         s_unlink (self, xfer);
         s_complete (self, xfer, code);
-        s_xfer_destroy (&xfer);
     }
 }
 
 
-//  Take due deliveries up to the free slots and start them.
+//  One round trip with Redis: record the done attempts (one line each) and,
+//  when is_taking, take due deliveries up to the free slots and start them.
 static void
-s_take (nt_deliver_t *self)
+s_round (nt_deliver_t *self, bool is_taking)
 {
     int free_slots = self->concurrency - (int) self->in_flight;
-    if (free_slots <= 0)
+    size_t count = self->ndone;
+    if (count == 0 && (!is_taking || free_slots <= 0))
         return;
-    int64_t now = edge_now_ms ();
-    nt_store_dlv_t **dlvs = NULL;
-    size_t count = 0;
-    if (nt_store_take (self->redis, now, now + self->lease_ms, free_slots,
-                       &dlvs, &count)) {
-        self->is_redis_failed = true;
-        return;
+    s_xfer_t **done = edge_calloc (count ? count : 1, sizeof (s_xfer_t *));
+    const nt_store_dlv_t **dlvs =
+        edge_calloc (count ? count : 1, sizeof (nt_store_dlv_t *));
+    nt_store_result_t *results =
+        edge_calloc (count ? count : 1, sizeof (nt_store_result_t));
+    int *rcs = edge_calloc (count ? count : 1, sizeof (int));
+    size_t i = 0;
+    for (s_xfer_t *xfer = self->done; xfer; xfer = xfer->next, i++) {
+        done[i] = xfer;
+        dlvs[i] = xfer->dlv;
+        results[i] = xfer->result;
     }
-    for (size_t i = 0; i < count; i++)
-        s_start (self, dlvs[i]);
+    self->done = self->done_tail = NULL;
+    self->ndone = 0;
+    int64_t now = edge_now_ms ();
+    nt_store_round_t round = {
+        dlvs,  results,
+        count, is_taking && free_slots > 0 ? free_slots : 0,
+        now,   now + self->lease_ms,
+        rcs,   NULL,
+        0};
+    if (nt_store_round (self->redis, &round))
+        self->is_redis_failed = true; //  logged; leases bring them back
+    for (i = 0; i < count; i++) {
+        if (rcs[i] >= 0)
+            s_log (done[i], rcs[i]);
+        s_xfer_destroy (&done[i]);
+    }
+    self->finished += (int) count;
+    for (i = 0; i < round.ntaken; i++)
+        s_start (self, round.taken[i]);
+    free (round.taken);
+    if (is_taking)
+        self->has_more_due =
+            free_slots <= 0 || (int) round.ntaken == free_slots;
+    else if (count > 0)
+        self->has_more_due = true; //  their chains' next may be due now
+    free (rcs);
+    free (results);
     free (dlvs);
-    self->has_more_due = (int) count == free_slots;
+    free (done);
 }
 
 
@@ -548,17 +624,16 @@ nt_deliver_run (nt_deliver_t *self, int wait_ms, bool is_taking)
     edge_assert (self);
     self->finished = 0;
     self->is_redis_failed = false;
-    if (is_taking)
-        s_take (self);
     int running = 0;
     curl_multi_perform (self->multi, &running);
     s_reap (self);
-    if (self->in_flight > 0 && wait_ms > 0) {
+    if (self->ndone == 0 && self->in_flight > 0 && wait_ms > 0) {
         curl_multi_poll (self->multi, NULL, 0, wait_ms, NULL);
         curl_multi_perform (self->multi, &running);
         s_reap (self);
     }
-    if (self->finished > 0)
-        self->has_more_due = true;
+    s_round (self, is_taking);
+    if (self->in_flight > 0) //  send the requests just started
+        curl_multi_perform (self->multi, &running);
     return self->is_redis_failed ? -1 : self->finished;
 }

@@ -187,32 +187,39 @@ s_dlv_decode (const redisReply *item)
 }
 
 
-int
-nt_store_take (edge_redis_t *redis,
-               int64_t now_ms,
-               int64_t lease_until_ms,
-               int max,
-               nt_store_dlv_t ***dlvs,
-               size_t *count)
+//  The take call's arguments (4 strings in buf, pointed to by args).
+typedef struct {
+    char now[24], until[24], limit[16], keep[24];
+    const char *args[4];
+} s_take_args_t;
+
+static void
+s_take_args (s_take_args_t *self, int64_t now_ms, int64_t until_ms, int max)
 {
-    edge_assert (redis && dlvs && count && max > 0);
+    snprintf (self->now, sizeof self->now, "%lld", (long long) now_ms);
+    snprintf (self->until, sizeof self->until, "%lld", (long long) until_ms);
+    snprintf (self->limit, sizeof self->limit, "%d", max);
+    snprintf (self->keep, sizeof self->keep, "%lld",
+              (long long) NT_STORE_KEEP_MS);
+    self->args[0] = self->now;
+    self->args[1] = self->until;
+    self->args[2] = self->limit;
+    self->args[3] = self->keep;
+}
+
+
+//  Decode the take reply into *dlvs and *count. Returns 0, or -1 when the
+//  reply is not an array (logged).
+static int
+s_take_decode (const redisReply *reply, nt_store_dlv_t ***dlvs, size_t *count)
+{
     *dlvs = NULL;
     *count = 0;
-    char now[24], until[24], limit[16], keep[24];
-    snprintf (now, sizeof now, "%lld", (long long) now_ms);
-    snprintf (until, sizeof until, "%lld", (long long) lease_until_ms);
-    snprintf (limit, sizeof limit, "%d", max);
-    snprintf (keep, sizeof keep, "%lld", (long long) NT_STORE_KEEP_MS);
-    const char *keys[] = {EDGE_KEY_DELIVERIES_DUE};
-    const char *args[] = {now, until, limit, keep};
-    redisReply *reply =
-        edge_redis_eval (redis, &nt_lua_store_take, 1, keys, 4, args);
     if (!reply || reply->type != REDIS_REPLY_ARRAY) {
         if (reply)
             edge_warn ("notifier: taking due deliveries failed: %s",
                        reply->type == REDIS_REPLY_ERROR ? reply->str
                                                         : "unexpected reply");
-        freeReplyObject (reply);
         return -1;
     }
     if (reply->elements > 0)
@@ -222,8 +229,27 @@ nt_store_take (edge_redis_t *redis,
         if (dlv)
             (*dlvs)[(*count)++] = dlv;
     }
-    freeReplyObject (reply);
     return 0;
+}
+
+
+int
+nt_store_take (edge_redis_t *redis,
+               int64_t now_ms,
+               int64_t lease_until_ms,
+               int max,
+               nt_store_dlv_t ***dlvs,
+               size_t *count)
+{
+    edge_assert (redis && dlvs && count && max > 0);
+    s_take_args_t args;
+    s_take_args (&args, now_ms, lease_until_ms, max);
+    const char *keys[] = {EDGE_KEY_DELIVERIES_DUE};
+    redisReply *reply =
+        edge_redis_eval (redis, &nt_lua_store_take, 1, keys, 4, args.args);
+    int rc = s_take_decode (reply, dlvs, count);
+    freeReplyObject (reply);
+    return rc;
 }
 
 
@@ -274,47 +300,147 @@ s_record (const nt_store_dlv_t *dlv, const nt_store_result_t *result)
 }
 
 
+//  The finish call's arguments for count attempts: 4 common ones, then 7
+//  per attempt (store_finish.lua). Free with s_finish_args_fini.
+typedef struct {
+    char now[24], now_iso[32], keep[24];
+    char (*numbers)[3][24]; //  per attempt: attempt, status, next_at
+    char **records;         //  per attempt: the attempt record (owned)
+    size_t count;
+    const char **args; //  4 + 7 * count
+    int nargs;
+} s_finish_args_t;
+
+static void
+s_finish_args_init (s_finish_args_t *self,
+                    const nt_store_dlv_t *const *dlvs,
+                    const nt_store_result_t *results,
+                    size_t count,
+                    int64_t now_ms)
+{
+    snprintf (self->now, sizeof self->now, "%lld", (long long) now_ms);
+    edge_rfc3339 (now_ms, self->now_iso, sizeof self->now_iso);
+    snprintf (self->keep, sizeof self->keep, "%lld",
+              (long long) NT_STORE_KEEP_MS);
+    self->count = count;
+    self->numbers = edge_calloc (count, sizeof *self->numbers);
+    self->records = edge_calloc (count, sizeof (char *));
+    self->nargs = (int) (4 + 7 * count);
+    self->args = edge_calloc ((size_t) self->nargs, sizeof (char *));
+    const char **a = self->args;
+    a[0] = self->now;
+    a[1] = self->now_iso;
+    a[2] = self->keep;
+    a[3] = NT_STORE_GONE_REASON;
+    for (size_t i = 0; i < count; i++) {
+        const nt_store_dlv_t *dlv = dlvs[i];
+        const nt_store_result_t *result = &results[i];
+        char (*n)[24] = self->numbers[i];
+        snprintf (n[0], 24, "%lld", (long long) dlv->attempt);
+        if (result->status_code)
+            snprintf (n[1], 24, "%d", result->status_code);
+        snprintf (n[2], 24, "%lld", (long long) result->next_at_ms);
+        self->records[i] = s_record (dlv, result);
+        const char **at = a + 4 + 7 * i;
+        at[0] = dlv->id;
+        at[1] = n[0];
+        at[2] = nt_store_outcome_name (result->outcome);
+        at[3] = n[1];
+        at[4] = result->error ? result->error : "";
+        at[5] = self->records[i];
+        at[6] = n[2];
+    }
+}
+
+
+static void
+s_finish_args_fini (s_finish_args_t *self)
+{
+    for (size_t i = 0; i < self->count; i++)
+        free (self->records[i]);
+    free (self->records);
+    free (self->numbers);
+    free (self->args);
+}
+
+
+//  Set rcs from the finish reply: 1 or 0 each. Returns 0, or -1 (every rc
+//  -1, logged) when the reply is not one integer per attempt.
+static int
+s_finish_decode (const redisReply *reply,
+                 const nt_store_dlv_t *const *dlvs,
+                 size_t count,
+                 int *rcs)
+{
+    bool is_ok =
+        reply && reply->type == REDIS_REPLY_ARRAY && reply->elements == count;
+    for (size_t i = 0; is_ok && i < count; i++)
+        is_ok = reply->element[i]->type == REDIS_REPLY_INTEGER;
+    for (size_t i = 0; i < count; i++)
+        rcs[i] = !is_ok ? -1 : reply->element[i]->integer == 1 ? 1 : 0;
+    if (!is_ok && reply)
+        edge_warn ("notifier: recording %zu attempts (the first: attempt "
+                   "%lld of %s) failed: %s",
+                   count, (long long) dlvs[0]->attempt, dlvs[0]->id,
+                   reply->type == REDIS_REPLY_ERROR ? reply->str
+                                                    : "unexpected reply");
+    return is_ok ? 0 : -1;
+}
+
+
 int
 nt_store_finish (edge_redis_t *redis,
                  const nt_store_dlv_t *dlv,
                  const nt_store_result_t *result)
 {
     edge_assert (redis && dlv && result);
-    char attempt[24], status[16], next_at[24], now[24], now_iso[32], keep[24];
-    snprintf (attempt, sizeof attempt, "%lld", (long long) dlv->attempt);
-    if (result->status_code)
-        snprintf (status, sizeof status, "%d", result->status_code);
-    else
-        status[0] = 0;
-    snprintf (next_at, sizeof next_at, "%lld", (long long) result->next_at_ms);
-    int64_t now_ms = edge_now_ms ();
-    snprintf (now, sizeof now, "%lld", (long long) now_ms);
-    edge_rfc3339 (now_ms, now_iso, sizeof now_iso);
-    snprintf (keep, sizeof keep, "%lld", (long long) NT_STORE_KEEP_MS);
-    char *record = s_record (dlv, result);
-    const char *keys[] = {EDGE_KEY_DELIVERIES_DUE};
-    const char *args[] = {dlv->id,
-                          attempt,
-                          nt_store_outcome_name (result->outcome),
-                          status,
-                          result->error ? result->error : "",
-                          record,
-                          next_at,
-                          now,
-                          now_iso,
-                          keep,
-                          NT_STORE_GONE_REASON};
-    redisReply *reply =
-        edge_redis_eval (redis, &nt_lua_store_finish, 1, keys, 11, args);
-    free (record);
     int rc = -1;
-    if (reply && reply->type == REDIS_REPLY_INTEGER)
-        rc = reply->integer == 1 ? 1 : 0;
-    else if (reply)
-        edge_warn ("notifier: recording attempt %lld of %s failed: %s",
-                   (long long) dlv->attempt, dlv->id,
-                   reply->type == REDIS_REPLY_ERROR ? reply->str
-                                                    : "unexpected reply");
-    freeReplyObject (reply);
+    nt_store_round_t round = {.dlvs = &dlv,
+                              .results = result,
+                              .count = 1,
+                              .now_ms = edge_now_ms (),
+                              .rcs = &rc};
+    nt_store_round (redis, &round);
+    return rc;
+}
+
+
+int
+nt_store_round (edge_redis_t *redis, nt_store_round_t *round)
+{
+    edge_assert (redis && round && (round->count == 0 || round->rcs));
+    edge_assert (round->count == 0 || (round->dlvs && round->results));
+    round->taken = NULL;
+    round->ntaken = 0;
+    const char *keys[] = {EDGE_KEY_DELIVERIES_DUE};
+    edge_redis_call_t calls[2];
+    size_t ncalls = 0;
+    s_finish_args_t fargs;
+    if (round->count > 0) {
+        s_finish_args_init (&fargs, round->dlvs, round->results, round->count,
+                            round->now_ms);
+        calls[ncalls++] = (edge_redis_call_t){&nt_lua_store_finish, 1, keys,
+                                              fargs.nargs, fargs.args};
+    }
+    s_take_args_t targs;
+    if (round->max > 0) {
+        s_take_args (&targs, round->now_ms, round->lease_until_ms, round->max);
+        calls[ncalls++] =
+            (edge_redis_call_t){&nt_lua_store_take, 1, keys, 4, targs.args};
+    }
+    redisReply *replies[2] = {NULL, NULL};
+    int rc = edge_redis_eval_pipeline (redis, calls, ncalls, replies);
+    size_t next = 0;
+    if (round->count > 0) {
+        if (s_finish_decode (replies[next++], round->dlvs, round->count,
+                             round->rcs))
+            rc = -1;
+        s_finish_args_fini (&fargs);
+    }
+    if (round->max > 0
+        && s_take_decode (replies[next], &round->taken, &round->ntaken))
+        rc = -1;
+    for (size_t i = 0; i < ncalls; i++)
+        freeReplyObject (replies[i]);
     return rc;
 }

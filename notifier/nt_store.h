@@ -120,6 +120,31 @@ typedef struct {
 int nt_store_finish (edge_redis_t *redis,
                      const nt_store_dlv_t *dlv,
                      const nt_store_result_t *result);
+
+//  One round of the delivery engine with Redis.
+typedef struct {
+    //  In: attempts to record, in order (borrowed), and their outcomes.
+    const nt_store_dlv_t *const *dlvs;
+    const nt_store_result_t *results;
+    size_t count;
+    //  In: take up to max due deliveries afterwards (0: take none), at
+    //  now_ms, leased until lease_until_ms.
+    int max;
+    int64_t now_ms;
+    int64_t lease_until_ms;
+    //  Out: per attempt as nt_store_finish answers (caller's array of
+    //  count), and what was taken as nt_store_take sets it.
+    int *rcs;
+    nt_store_dlv_t **taken;
+    size_t ntaken;
+} nt_store_round_t;
+//  Record round->count outcomes in one script call, then take (one more
+//  script call), both in one round trip. The take sees the chains the
+//  finish advanced, except when Redis had not cached the finish script yet
+//  (it runs after the take then: those deliveries wait for the next round).
+//  Returns 0, or -1 when Redis failed (the rcs of a failed finish are -1;
+//  deliveries taken are set even when the finish failed).
+int nt_store_round (edge_redis_t *redis, nt_store_round_t *round);
 //  "succeeded", "retry", "failed" or "disabled". Static.
 const char *nt_store_outcome_name (nt_store_outcome_t outcome);
 #endif

@@ -24,17 +24,23 @@ local now_ms, lease_until, max, keep_ms = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 
 local now = tonumber(now_ms)
 local out = {}
+local subs = {} -- subscription key -> {state, url, slackChannel, secret}
 local ids = redis.call('ZRANGEBYSCORE', due_key, '-inf', now,
   'LIMIT', 0, tonumber(max))
 for _, id in ipairs(ids) do
   local dkey = dlvkey(id)
-  local d = redis.call('HMGET', dkey, 'status', 'org', 'sub', 'taskName')
+  -- one read: the body of a delivery that is not pending any more is rare
+  local d = redis.call('HMGET', dkey, 'status', 'org', 'sub', 'taskName',
+    'eventId', 'type', 'event', 'body')
   if d[1] ~= 'pending' then
     redis.call('ZREM', due_key, id)
   else
     local key = subkey(d[2], d[3])
-    local s = redis.call('HMGET', key, 'state', 'url', 'slackChannel',
-      'secret')
+    local s = subs[key]
+    if not s then -- read once per call
+      s = redis.call('HMGET', key, 'state', 'url', 'slackChannel', 'secret')
+      subs[key] = s
+    end
     if not s[1] then
       drop(key, id, d[4], now)
     elseif s[1] ~= 'enabled' then
@@ -43,9 +49,8 @@ for _, id in ipairs(ids) do
     else
       redis.call('ZADD', due_key, lease_until, id)
       local n = redis.call('HINCRBY', dkey, 'attempt', 1)
-      local f = redis.call('HMGET', dkey, 'eventId', 'type', 'event', 'body')
-      out[#out + 1] = {id, d[2], d[3], d[4], f[1] or '', f[2] or '',
-        f[3] or '', f[4] or '', tostring(n), s[2] or '', s[3] or '',
+      out[#out + 1] = {id, d[2], d[3], d[4], d[5] or '', d[6] or '',
+        d[7] or '', d[8] or '', tostring(n), s[2] or '', s[3] or '',
         s[4] or ''}
     end
   end

@@ -589,6 +589,69 @@ test_script_status_is_the_first_string_of_the_answer (void **state)
 }
 
 
+static edge_redis_script_t s_pipe_incr = {
+    .source = "return redis.call('INCRBY', KEYS[1], ARGV[1])"};
+static edge_redis_script_t s_pipe_bad = {
+    .source = "return redis.error_reply('BAD ' .. ARGV[1])"};
+
+static void
+test_a_pipeline_answers_every_call_in_order_even_after_noscript (void **state)
+{
+    (void) state;
+    edge_redis_t *redis = edge_redis_new (s_server.url, 2000);
+    assert_int_equal (s_simple (redis, "DEL pipe"), 0);
+    //  Both scripts unknown to the server: every call answers NOSCRIPT first
+    assert_int_equal (s_simple (redis, "SCRIPT FLUSH"), 0);
+    const char *keys[] = {"pipe"};
+    const char *one[] = {"1"}, *ten[] = {"10"}, *why[] = {"x"};
+    edge_redis_call_t calls[] = {
+        {&s_pipe_incr, 1, keys, 1, one},
+        {&s_pipe_bad, 0, NULL, 1, why},
+        {&s_pipe_incr, 1, keys, 1, ten},
+        {&s_pipe_incr, 1, keys, 1, one},
+    };
+    redisReply *replies[4];
+    for (int round = 0; round < 2; round++) {
+        assert_int_equal (edge_redis_eval_pipeline (redis, calls, 4, replies),
+                          0);
+        //  Redis ran them in order: 1, 11, 12 (then 13, 23, 24)
+        long long base = round * 12;
+        assert_int_equal (replies[0]->type, REDIS_REPLY_INTEGER);
+        assert_int_equal (replies[0]->integer, base + 1);
+        assert_int_equal (replies[1]->type, REDIS_REPLY_ERROR);
+        assert_non_null (strstr (replies[1]->str, "BAD x"));
+        assert_int_equal (replies[2]->integer, base + 11);
+        assert_int_equal (replies[3]->integer, base + 12);
+        for (int i = 0; i < 4; i++)
+            freeReplyObject (replies[i]);
+    }
+    //  An empty pipeline is a no-op
+    assert_int_equal (edge_redis_eval_pipeline (redis, NULL, 0, NULL), 0);
+    assert_true (edge_redis_is_connected (redis));
+    edge_redis_destroy (&redis);
+}
+
+
+static void
+test_a_pipeline_to_an_unreachable_server_fails_with_no_replies (void **state)
+{
+    (void) state;
+    char url[64];
+    snprintf (url, sizeof url, "redis://127.0.0.1:%d/0",
+              edge_testutil_free_port ());
+    edge_redis_t *redis = edge_redis_new (url, 200);
+    const char *keys[] = {"k"};
+    const char *one[] = {"1"};
+    edge_redis_call_t calls[] = {{&s_pipe_incr, 1, keys, 1, one},
+                                 {&s_pipe_incr, 1, keys, 1, one}};
+    redisReply *replies[2] = {(redisReply *) 1, (redisReply *) 1};
+    assert_int_equal (edge_redis_eval_pipeline (redis, calls, 2, replies), -1);
+    assert_null (replies[0]);
+    assert_null (replies[1]);
+    edge_redis_destroy (&redis);
+}
+
+
 int
 main (void)
 {
@@ -615,6 +678,11 @@ main (void)
             test_eval_sends_the_script_after_noscript_and_caches_its_sha),
         cmocka_unit_test (
             test_one_script_shared_by_threads_on_their_own_connections),
+        cmocka_unit_test (
+            test_a_pipeline_answers_every_call_in_order_even_after_noscript),
+        cmocka_unit_test (
+            test_a_pipeline_to_an_unreachable_server_fails_with_no_replies),
+        //  Last: it leaves a password on the server
         cmocka_unit_test (
             test_password_user_and_database_are_applied_on_connect),
     };
