@@ -1071,22 +1071,25 @@ edge_redis_eval_pipeline (edge_redis_t *self,
     }
     if (count == 0)
         return 0;
-    if (edge_redis_connect (self))
-        return -1;
-    for (size_t i = 0; i < count; i++) {
+    s_own (self); //  a shared handle's connection is ours meanwhile
+    int rc = s_connect (self);
+    for (size_t i = 0; rc == 0 && i < count; i++) {
         char sha[41];
         s_script_sha (calls[i].script, sha);
         s_append_eval (self->ctx, &calls[i], sha, false);
     }
-    if (s_read_pipeline (self, calls, count, replies) == 0)
-        return 0;
-    for (size_t i = 0; i < count; i++) {
-        freeReplyObject (replies[i]);
-        replies[i] = NULL;
+    if (rc == 0)
+        rc = s_read_pipeline (self, calls, count, replies);
+    if (rc) {
+        for (size_t i = 0; i < count; i++) {
+            freeReplyObject (replies[i]);
+            replies[i] = NULL;
+        }
+        if (self->ctx)
+            s_drop (self, "pipeline to", NULL);
     }
-    if (self->ctx)
-        s_drop (self, "pipeline to", NULL);
-    return -1;
+    s_disown (self);
+    return rc;
 }
 
 

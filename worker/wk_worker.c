@@ -307,8 +307,7 @@ s_send_next (wk_worker_t *self, const char *name, const char *type)
 }
 
 
-//  One slot end message: the slot is idle again and takes the next backlog
-//  job. Returns the ended task's name and state (caller owns both), or
+//  One slot end message: the slot is idle again. Returns the ended task's name and state (caller owns both), or
 //  false when the message was malformed.
 static bool
 s_take_done (wk_worker_t *self, char **task, char **state)
@@ -333,13 +332,6 @@ s_take_done (wk_worker_t *self, char **task, char **state)
     edge_assert (i < self->nslots && wk_slot_is_busy (self->slots[i]));
     *task = edge_strdup (wk_slot_task (self->slots[i]));
     wk_slot_done (self->slots[i]);
-    if (self->nbacklog) {
-        proto_job_t *job = self->backlog[0];
-        memmove (self->backlog, self->backlog + 1,
-                 (self->nbacklog - 1) * sizeof self->backlog[0]);
-        self->nbacklog--;
-        s_dispatch (self, job);
-    }
     return true;
 }
 
@@ -364,6 +356,15 @@ s_on_done (wk_worker_t *self)
         s_send_done (self, task, state);
     free (task);
     zstr_free (&state);
+    //  Then the idle slots take the oldest waiting jobs (after the DONE, so
+    //  a DONE never stands for a job that started in this same round)
+    while (self->nbacklog && s_idle_slot (self)) {
+        proto_job_t *job = self->backlog[0];
+        memmove (self->backlog, self->backlog + 1,
+                 (self->nbacklog - 1) * sizeof self->backlog[0]);
+        self->nbacklog--;
+        s_dispatch (self, job);
+    }
 }
 
 
