@@ -22,6 +22,7 @@
 
 #define S_BACKEND_SNDHWM 100
 #define S_BACKEND_LINGER 250
+#define S_BACKEND_BATCH  256 //  messages taken from the broker per wake-up
 
 struct wk_worker {
     const wk_config_t *config; //  borrowed
@@ -420,8 +421,15 @@ wk_worker_poll (wk_worker_t *self, int timeout_ms)
 {
     edge_assert (self);
     void *which = zpoller_wait (self->poller, s_wait_ms (self, timeout_ms));
-    if (which == self->backend)
-        s_on_backend (self);
+    if (which == self->backend) {
+        //  Every JOB already here, not one a wake-up (bounded: the done
+        //  socket and the timers get their turn)
+        int n = 0;
+        do
+            s_on_backend (self);
+        while (++n < S_BACKEND_BATCH
+               && (zsock_events (self->backend) & ZMQ_POLLIN));
+    }
     else if (which == self->frontend)
         s_on_frontend (self);
     else if (which == self->done)
