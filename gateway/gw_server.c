@@ -10,6 +10,7 @@
 #include "gw_bauth.h"
 #include "gw_ident.h"
 #include "gw_openapi_data.h"
+#include "gw_pcache.h"
 #include "gw_req.h"
 #include "gw_router.h"
 #include "gw_thread.h"
@@ -109,8 +110,8 @@ s_authenticate_backend (gw_req_t *req,
 {
     edge_json_err_t err;
     gw_principal_t principal;
-    if (gw_bauth_authenticate (req, gw_thread_redis (thread), &principal,
-                               &err)) {
+    if (gw_bauth_authenticate (req, gw_thread_redis (thread),
+                               gw_thread_pcache (thread), &principal, &err)) {
         gw_req_reply_error (req, &err);
         return -1;
     }
@@ -204,6 +205,10 @@ s_dispatch (gw_server_t *self,
         return;
     }
     (*route)->handler (req, &self->ctx, thread);
+    //  Before the answer leaves: this gateway enforces its own identity
+    //  changes at once (other gateways within EDGE_AUTH_CACHE_MS)
+    if (gw_router_changes_identity (*route))
+        gw_pcache_invalidate_all ();
     if (gw_req_status (req) == 0) {
         edge_error ("route %s gave no response", (*route)->name);
         gw_req_reply_fail (req, 500, "internal", NULL, "internal error");
@@ -381,9 +386,11 @@ s_on_thread_start (const struct mg_context *mg, int thread_type)
     gw_thread_t *thread =
         gw_thread_new (config->redis_url, (int) config->redis_timeout_ms,
                        config->broker_frontend);
-    if (thread)
+    if (thread) {
         gw_thread_set_depot (thread, &config->depot,
                              (uint64_t) config->upload_part_bytes);
+        gw_thread_set_pcache (thread, config->auth_cache_ms);
+    }
     return thread;
 }
 
