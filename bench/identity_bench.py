@@ -6,7 +6,9 @@ Usage: bench/identity_bench.py [--duration 10] [--threads 2] [--connections 64]
                                [--logins 20] [--bin build/bin]
 Runs wrk (GET /be/v1/users/{username}, once with an auth token and once with
 an API key) and `redis-benchmark -t get -n 200000 -q` on the stack's own Redis,
-and prints requests per second and their ratio."""
+and prints requests per second and their ratio. The gateway gets as many
+request threads as wrk has connections (EDGE_GATEWAY_THREADS). The same
+GET next to nginx: bench/api_bench.py."""
 import argparse
 import os
 import re
@@ -48,8 +50,11 @@ def main():
     args = ap.parse_args()
     os.environ["EDGE_BIN_DIR"] = os.path.abspath(args.bin)
     from harness import Stack, key_headers, token_headers
+    # civetweb serves one keep-alive connection per thread: as many threads
+    # as wrk's connections, or most of them would wait unserved
     stack = Stack(workers=1, env={"EDGE_AUTH_TOKEN_TTL_S": "3600",
-                                  "EDGE_LOG_LEVEL": "warn"})
+                                  "EDGE_LOG_LEVEL": "warn",
+                                  "EDGE_GATEWAY_THREADS": str(args.connections)})
     try:
         doc = stack.create_org("bench")
         admin, password = doc["adminUsername"], doc["password"]

@@ -5,6 +5,7 @@
 #include "edge_perm.h"
 #include "edge_util.h"
 #include "gw_ident.h"
+#include "gw_pcache.h"
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -80,15 +81,29 @@ s_token_failure (edge_err_t rc, edge_json_err_t *err)
 
 static int
 s_by_token (edge_redis_t *redis,
+            gw_pcache_t *cache,
             const char *token,
             gw_principal_t *principal,
             edge_json_err_t *err)
 {
     if (!*token || strlen (token) > S_SECRET_MAX)
         return s_token_failure (EDGE_ERR_NOT_FOUND, err);
+    gw_pcache_key_t key;
+    int64_t born_ms = edge_mono_ms ();
+    uint64_t epoch = gw_pcache_epoch ();
+    if (cache) {
+        gw_pcache_key_token (token, &key);
+        if (gw_pcache_get (cache, &key, born_ms, principal))
+            return 0;
+    }
     edge_err_t rc =
         gw_ident_principal_by_token (redis, token, GW_IDENT_AUTH, principal);
-    return rc == EDGE_ERR_OK ? 0 : s_token_failure (rc, err);
+    if (rc != EDGE_ERR_OK)
+        return s_token_failure (rc, err);
+    if (cache)
+        gw_pcache_put (cache, &key, born_ms, epoch, principal->ttl_ms,
+                       principal);
+    return 0;
 }
 
 
@@ -120,6 +135,7 @@ s_key_failure (edge_err_t rc, edge_json_err_t *err)
 static int
 s_by_key (gw_req_t *req,
           edge_redis_t *redis,
+          gw_pcache_t *cache,
           gw_principal_t *principal,
           edge_json_err_t *err)
 {
@@ -136,9 +152,21 @@ s_by_key (gw_req_t *req,
                                   " (expected ^[A-Za-z0-9_]{2,50}$)");
     if (strlen (key) > S_SECRET_MAX)
         return s_key_failure (EDGE_ERR_NOT_FOUND, err);
+    gw_pcache_key_t digest;
+    int64_t born_ms = edge_mono_ms ();
+    uint64_t epoch = gw_pcache_epoch ();
+    if (cache) {
+        gw_pcache_key_api_key (org, user, key, &digest);
+        if (gw_pcache_get (cache, &digest, born_ms, principal))
+            return 0;
+    }
     edge_err_t rc =
         gw_ident_principal_by_key (redis, org, user, key, principal);
-    return rc == EDGE_ERR_OK ? 0 : s_key_failure (rc, err);
+    if (rc != EDGE_ERR_OK)
+        return s_key_failure (rc, err);
+    if (cache)
+        gw_pcache_put (cache, &digest, born_ms, epoch, -1, principal);
+    return 0;
 }
 
 
@@ -164,6 +192,7 @@ s_partial_triple (const gw_req_t *req, edge_json_err_t *err)
 int
 gw_bauth_authenticate (gw_req_t *req,
                        edge_redis_t *redis,
+                       gw_pcache_t *cache,
                        gw_principal_t *principal,
                        edge_json_err_t *err)
 {
@@ -181,11 +210,11 @@ gw_bauth_authenticate (gw_req_t *req,
                                   "send either an auth token or the API-key "
                                   "headers " S_KEY_HEADERS ", not both");
     if (token)
-        return s_by_token (redis, token, principal, err);
+        return s_by_token (redis, cache, token, principal, err);
     if (gw_req_header (req, GW_BAUTH_ORG_HEADER)
         && gw_req_header (req, GW_BAUTH_USER_HEADER)
         && gw_req_header (req, GW_BAUTH_KEY_HEADER))
-        return s_by_key (req, redis, principal, err);
+        return s_by_key (req, redis, cache, principal, err);
     if (has_key)
         return s_partial_triple (req, err);
     if (gw_req_header (req, "Authorization"))

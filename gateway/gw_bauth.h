@@ -12,6 +12,7 @@
 #define GW_BAUTH_H_INCLUDED
 #include "edge_json.h"
 #include "edge_redis.h"
+#include "gw_pcache.h"
 #include "gw_principal.h"
 #include "gw_req.h"
 #include "gw_router.h"
@@ -23,10 +24,12 @@
 #define GW_BAUTH_USER_HEADER    "x-rockit-username"
 #define GW_BAUTH_KEY_HEADER     "x-rockit-api-key"
 
-//  Authenticate req from its headers into principal. Returns 0, or -1 with
-//  err set (400, 401 or 503).
+//  Authenticate req from its headers into principal. A credential that
+//  cache (NULL: none) holds skips Redis; one Redis accepts is put there.
+//  Returns 0, or -1 with err set (400, 401 or 503).
 int gw_bauth_authenticate (gw_req_t *req,
                            edge_redis_t *redis,
+                           gw_pcache_t *cache,
                            gw_principal_t *principal,
                            edge_json_err_t *err);
 //  True when principal holds route's bit on route's resource (routes

@@ -172,9 +172,11 @@ s_read_rights (const redisReply *reply, size_t first, gw_principal_t *p)
 }
 
 
-//  Read {'ok', org, user, machine, admin, perms...} into principal.
+//  Read {'ok', org, user, [pttl,] machine, admin, perms...} into
+//  principal; has_ttl: the reply holds the token's pttl (else -1).
 static edge_err_t
 s_read_principal (const redisReply *reply,
+                  bool has_ttl,
                   gw_principal_t *principal,
                   const char *what)
 {
@@ -182,8 +184,14 @@ s_read_principal (const redisReply *reply,
     snprintf (principal->org, sizeof principal->org, "%s", s_str_at (reply, 1));
     snprintf (principal->username, sizeof principal->username, "%s",
               s_str_at (reply, 2));
-    if (!principal->org[0] || !principal->username[0]
-        || s_read_rights (reply, 3, principal)) {
+    principal->ttl_ms = -1;
+    if (has_ttl && reply->elements > 3
+        && reply->element[3]->type == REDIS_REPLY_INTEGER)
+        principal->ttl_ms = reply->element[3]->integer;
+    else if (has_ttl)
+        principal->ttl_ms = -2; //  malformed: refused below
+    if (!principal->org[0] || !principal->username[0] || principal->ttl_ms < -1
+        || s_read_rights (reply, has_ttl ? 4 : 3, principal)) {
         s_warn_reply (reply, what);
         return EDGE_ERR_REDIS;
     }
@@ -239,7 +247,7 @@ gw_ident_session_new (edge_redis_t *redis,
                                          keys, nargs, args);
     edge_err_t rc;
     if (s_is_ok (reply)) {
-        rc = s_read_principal (reply, principal, "session");
+        rc = s_read_principal (reply, false, principal, "session");
         snprintf (principal->token_sha, sizeof principal->token_sha, "%s", sha);
     }
     else {
@@ -308,7 +316,7 @@ gw_ident_principal_by_token (edge_redis_t *redis,
         edge_redis_eval (redis, &gw_lua_ident_principal, 1, keys, nargs, args);
     edge_err_t rc;
     if (s_is_ok (reply)) {
-        rc = s_read_principal (reply, principal, "token lookup");
+        rc = s_read_principal (reply, true, principal, "token lookup");
         snprintf (principal->token_sha, sizeof principal->token_sha, "%s", sha);
     }
     else
@@ -533,6 +541,7 @@ gw_ident_principal_by_key (edge_redis_t *redis,
         snprintf (principal->username, sizeof principal->username, "%s",
                   username);
         principal->is_api_key = true;
+        principal->ttl_ms = -1;
     }
     else
         memset (principal, 0, sizeof *principal);

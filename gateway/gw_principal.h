@@ -4,6 +4,7 @@
 #define GW_PRINCIPAL_H_INCLUDED
 #include "edge_perm.h"
 #include <stdbool.h>
+#include <stdint.h>
 
 typedef struct {
     char org[64];               //  the caller's organization
@@ -13,6 +14,8 @@ typedef struct {
     bool is_administrator;      //  holds the Administrators role
     bool lacks_route_bit;       //  self-service route passed without its bit
     char token_sha[65];         //  sha256 hex of the token used, or ""
+    int64_t ttl_ms;             //  token: its lifetime left at the lookup
+                                //  (-1: none); API key: -1
     int perms[EDGE_PERM_COUNT]; //  OR over the caller's roles
 } gw_principal_t;
 #endif

@@ -223,6 +223,22 @@ s_not_found_param (const s_param_t *bad, edge_json_err_t *err)
 }
 
 
+bool
+gw_router_changes_identity (const gw_route_t *route)
+{
+    edge_assert (route);
+    if (strcmp (route->method, "GET") == 0)
+        return false;
+    static const char *const resources[] = {"beUsers", "roles", "keys"};
+    for (size_t i = 0; route->resource && i < EDGE_COUNT (resources); i++)
+        if (strcmp (route->resource, resources[i]) == 0)
+            return true;
+    return route->handler == gw_login_logout
+           || route->handler == gw_orgs_be_delete
+           || route->handler == gw_orgs_adm_delete;
+}
+
+
 const gw_route_t *
 gw_router_routes (size_t *count)
 {

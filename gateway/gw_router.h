@@ -38,6 +38,10 @@ typedef struct {
 
 //  The route table (static). Sets *count.
 const gw_route_t *gw_router_routes (size_t *count);
+//  True when route may change who a credential authenticates as, or with
+//  which rights: logout, any write on users, roles or API keys, org
+//  deletion. The server empties the principal caches after such a route.
+bool gw_router_changes_identity (const gw_route_t *route);
 //  Match req's method and path against the table. Returns EDGE_ERR_OK
 //  (*route set, path parameters added to req), EDGE_ERR_NOT_FOUND (err:
 //  404) or EDGE_ERR_METHOD_NOT_ALLOWED (err: 405; an Allow header was

@@ -10,6 +10,7 @@
 #include "gw_bauth.h"
 #include "gw_ident.h"
 #include "gw_openapi_data.h"
+#include "gw_pcache.h"
 #include "gw_req.h"
 #include "gw_router.h"
 #include "gw_thread.h"
@@ -109,8 +110,8 @@ s_authenticate_backend (gw_req_t *req,
 {
     edge_json_err_t err;
     gw_principal_t principal;
-    if (gw_bauth_authenticate (req, gw_thread_redis (thread), &principal,
-                               &err)) {
+    if (gw_bauth_authenticate (req, gw_thread_redis (thread),
+                               gw_thread_pcache (thread), &principal, &err)) {
         gw_req_reply_error (req, &err);
         return -1;
     }
@@ -204,6 +205,10 @@ s_dispatch (gw_server_t *self,
         return;
     }
     (*route)->handler (req, &self->ctx, thread);
+    //  Before the answer leaves: this gateway enforces its own identity
+    //  changes at once (other gateways within EDGE_AUTH_CACHE_MS)
+    if (gw_router_changes_identity (*route))
+        gw_pcache_invalidate_all ();
     if (gw_req_status (req) == 0) {
         edge_error ("route %s gave no response", (*route)->name);
         gw_req_reply_fail (req, 500, "internal", NULL, "internal error");
@@ -244,48 +249,103 @@ s_is_keep_alive (const struct mg_connection *conn, const gw_req_t *req)
 }
 
 
+//  A response being assembled: a stack buffer, moved to the heap only
+//  when an answer outgrows it.
+typedef struct {
+    char *data;
+    size_t len, cap;
+    bool is_heap;
+} s_out_t;
+
+
+static void
+s_out_add (s_out_t *out, const void *bytes, size_t len)
+{
+    if (out->len + len > out->cap) {
+        size_t cap = out->cap;
+        while (cap < out->len + len)
+            cap *= 2;
+        char *data = edge_malloc (cap);
+        memcpy (data, out->data, out->len);
+        if (out->is_heap)
+            free (out->data);
+        out->data = data;
+        out->cap = cap;
+        out->is_heap = true;
+    }
+    memcpy (out->data + out->len, bytes, len);
+    out->len += len;
+}
+
+
+static void
+s_out_str (s_out_t *out, const char *text)
+{
+    s_out_add (out, text, strlen (text));
+}
+
+
+//  The Date header's value, formatted once a second per thread.
+static const char *
+s_http_date (void)
+{
+    static _Thread_local time_t s_when = 0;
+    static _Thread_local char s_date[64];
+    time_t now = time (NULL);
+    if (now != s_when) {
+        struct tm tm;
+        gmtime_r (&now, &tm);
+        strftime (s_date, sizeof s_date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+        s_when = now;
+    }
+    return s_date;
+}
+
+
 //  Write the response head and body. The head is written here rather than
 //  with mg_response_header_*, which refuse once a 100 Continue went out.
 static void
 s_send (struct mg_connection *conn, const gw_req_t *req)
 {
-    size_t len, head_len = 0;
+    size_t len;
     const char *body = gw_req_reply_body (req, &len);
     int status = gw_req_status (req);
     bool is_keep_alive = s_is_keep_alive (conn, req);
-    char date[64];
-    time_t now = time (NULL);
-    struct tm tm;
-    gmtime_r (&now, &tm);
-    strftime (date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-    char *head = NULL;
-    FILE *stream = open_memstream (&head, &head_len);
-    edge_assert (stream);
-    fprintf (stream, "HTTP/1.1 %d %s\r\nDate: %s\r\n", status,
-             mg_get_response_code_text (conn, status), date);
+    char stack[8192], line[160];
+    s_out_t out = {stack, 0, sizeof stack, false};
+    snprintf (line, sizeof line, "HTTP/1.1 %d %s\r\nDate: %s\r\n", status,
+              mg_get_response_code_text (conn, status), s_http_date ());
+    s_out_str (&out, line);
     if (status == 204) //  no content: no Content-Length (RFC 9110 §8.6)
         len = 0;
-    else
-        fprintf (stream, "Content-Type: %s\r\nContent-Length: %zu\r\n",
-                 gw_req_content_type (req), len);
-    fprintf (stream, "x-request-id: %s\r\nCache-Control: no-store\r\n",
-             gw_req_id (req));
+    else {
+        s_out_str (&out, "Content-Type: ");
+        s_out_str (&out, gw_req_content_type (req));
+        snprintf (line, sizeof line, "\r\nContent-Length: %zu\r\n", len);
+        s_out_str (&out, line);
+    }
+    s_out_str (&out, "x-request-id: ");
+    s_out_str (&out, gw_req_id (req));
+    s_out_str (&out, "\r\nCache-Control: no-store\r\n");
     for (size_t i = 0; i < gw_req_reply_header_count (req); i++) {
         const char *name, *value;
         gw_req_reply_header_at (req, i, &name, &value);
-        fprintf (stream, "%s: %s\r\n", name, value);
+        s_out_str (&out, name);
+        s_out_str (&out, ": ");
+        s_out_str (&out, value);
+        s_out_str (&out, "\r\n");
     }
-    fprintf (stream, "Connection: %s\r\n\r\n",
-             is_keep_alive ? "keep-alive" : "close");
+    s_out_str (&out, is_keep_alive ? "Connection: keep-alive\r\n\r\n"
+                                   : "Connection: close\r\n\r\n");
     //  Head and body in one write: two small writes meet Nagle and the
     //  client's delayed ACK, which costs 40 ms a request.
     if (strcmp (gw_req_method (req), "HEAD") != 0)
-        fwrite (body, 1, len, stream);
-    fclose (stream);
+        s_out_add (&out, body, len);
     if (!is_keep_alive)
         mg_disable_connection_keep_alive (conn);
-    mg_write (conn, head, head_len);
-    free (head);
+    mg_write (conn, out.data, out.len);
+    if (out.is_heap)
+        free (out.data);
 }
 
 
@@ -381,9 +441,11 @@ s_on_thread_start (const struct mg_context *mg, int thread_type)
     gw_thread_t *thread =
         gw_thread_new (config->redis_url, (int) config->redis_timeout_ms,
                        config->broker_frontend);
-    if (thread)
+    if (thread) {
         gw_thread_set_depot (thread, &config->depot,
                              (uint64_t) config->upload_part_bytes);
+        gw_thread_set_pcache (thread, config->auth_cache_ms);
+    }
     return thread;
 }
 

@@ -5,6 +5,7 @@
 #include "edge_assert.h"
 #include "edge_log.h"
 #include "edge_util.h"
+#include "gw_pcache.h"
 #include "proto_job.h"
 #include <czmq.h>
 #include <errno.h>
@@ -19,6 +20,7 @@ struct gw_thread {
     const edge_depot_cfg_t *depot_cfg; //  borrowed, or NULL: no depot
     uint64_t part_size;                //  S3 part size, 0 = the default
     edge_store_t *depot;               //  opened on first use, or NULL
+    gw_pcache_t *pcache; //  authenticated principals, or NULL: none
 };
 
 
@@ -63,6 +65,7 @@ gw_thread_destroy (gw_thread_t **self_p)
     zsock_destroy (&self->dealer);
     edge_redis_destroy (&self->redis);
     edge_store_destroy (&self->depot);
+    gw_pcache_destroy (&self->pcache);
     free (self);
     *self_p = NULL;
 }
@@ -84,6 +87,23 @@ gw_thread_set_depot (gw_thread_t *self,
     edge_assert (self && !self->depot);
     self->depot_cfg = cfg && cfg->url ? cfg : NULL;
     self->part_size = part_size;
+}
+
+
+void
+gw_thread_set_pcache (gw_thread_t *self, int64_t ttl_ms)
+{
+    edge_assert (self && !self->pcache && ttl_ms >= 0);
+    if (ttl_ms > 0)
+        self->pcache = gw_pcache_new (GW_PCACHE_THREAD_SIZE, ttl_ms);
+}
+
+
+gw_pcache_t *
+gw_thread_pcache (gw_thread_t *self)
+{
+    edge_assert (self);
+    return self->pcache;
 }
 
 

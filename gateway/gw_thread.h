@@ -1,12 +1,14 @@
 /*  gw_thread - what one civetweb request thread owns: a Redis connection,
     a DEALER socket to the broker's frontend and a store over the depot
-    (opened on first use). Made in civetweb's
+    (opened on first use), and its cache of authenticated principals.
+    Made in civetweb's
     init_thread, fetched with mg_get_thread_pointer, destroyed in
     exit_thread. Never shared between threads.  */
 #ifndef GW_THREAD_H_INCLUDED
 #define GW_THREAD_H_INCLUDED
 #include "edge_depot.h"
 #include "edge_redis.h"
+#include "gw_pcache.h"
 #include "proto_query.h"
 
 typedef struct gw_thread gw_thread_t;
@@ -24,6 +26,11 @@ void gw_thread_destroy (gw_thread_t **self_p);
 void gw_thread_set_depot (gw_thread_t *self,
                           const edge_depot_cfg_t *cfg,
                           uint64_t part_size);
+//  Give the thread a principal cache whose entries live ttl_ms (0: none).
+void gw_thread_set_pcache (gw_thread_t *self, int64_t ttl_ms);
+//  The thread's principal cache, or NULL when it has none. Borrowed:
+//  valid while self lives.
+gw_pcache_t *gw_thread_pcache (gw_thread_t *self);
 //  The thread's store over the depot, opened on the first call. NULL
 //  when no depot was set or it cannot be opened (logged). Borrowed:
 //  valid while self lives.

@@ -4,6 +4,7 @@
 #include "edge_log.h"
 #include "edge_util.h"
 #include "gw_ctx.h"
+#include "gw_pcache.h"
 #include "gw_server.h"
 #include <czmq.h>
 #include <stddef.h>
@@ -92,6 +93,11 @@ static const edge_cfg_spec_t s_spec[] = {
     {"EDGE_LOGIN_WINDOW_S", EDGE_CFG_INT,
      offsetof (gw_config_t, login_window_s), "900", 1, 86400, false,
      "failed-login counting window, seconds", NULL},
+    {"EDGE_AUTH_CACHE_MS", EDGE_CFG_INT, offsetof (gw_config_t, auth_cache_ms),
+     "1000", 0, GW_PCACHE_TTL_MAX_MS, false,
+     "how long a gateway may reuse a checked credential (0 = never): a "
+     "revocation made elsewhere applies within this time",
+     NULL},
     {"EDGE_OPERATOR_ORG", EDGE_CFG_STR, offsetof (gw_config_t, operator_org),
      "", 0, 0, false,
      "organization whose Administrators may create organizations through "

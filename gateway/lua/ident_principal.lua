@@ -7,7 +7,8 @@
 -- ARGV[2..] the resource names (edge_perm's order).
 -- Reads e:{org}:user:<user>, the roles e:{org}:role:<name> and, for an
 -- auth token, its session's token hash.
--- Returns {'ok', org, user, machine, admin, perms...} | {'none'} (no such
+-- Returns {'ok', org, user, pttl, machine, admin, perms...} (pttl: the
+-- token's lifetime left, ms, -1 when it has none) | {'none'} (no such
 -- token, or its session ended) | {'kind'} (another kind) | {'gone'} (its
 -- user was deleted).
 --
@@ -24,4 +25,5 @@ local kind = ARGV[1]
 --#include lib/ident_token_head.lua
 
 local p = perms(t[2], u[3], 2)
-return {'ok', t[2], t[3], u[2] or '0', unpack(p)}
+return {'ok', t[2], t[3], redis.call('PTTL', token_key), u[2] or '0',
+  unpack(p)}

@@ -6,6 +6,7 @@ over HTTP against the real processes, with Redis inspected to prove what was
 import base64
 import concurrent.futures
 import hashlib
+import http.client
 import json
 import os
 import re
@@ -15,7 +16,8 @@ import unittest
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import Stack, key_headers, poll, token_headers  # noqa: E402
+from harness import (Stack, check_response, free_port, key_headers, poll,  # noqa: E402
+                     token_headers)
 
 OPENAPI = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                        "..", "..", "docs", "openapi.yaml")
@@ -1530,6 +1532,185 @@ class Accounts(IdentityCase):
         self.assertIsNone(r("ZSCORE", "e:orgs", "tasks"))
         self.assertIsNotNone(r("ZSCORE", "e:tasks:queued", task))
         self.assertEqual(self.stack.task(task)["state"], "queued")
+
+
+# -- 11. the principal cache: revocations reach every gateway --------------------------
+# The guarantee (docs/architecture.md §6): a change to a credential or its
+# rights is enforced by the gateway that made it before it answers, and by
+# every other gateway within EDGE_AUTH_CACHE_MS (at most 1 s) of that answer.
+GUARANTEE_S = 1.0       # the documented bound, not the configured value
+MARGIN_S = 0.1          # clock reads and request parsing
+PATH = "/be/v1/users"   # beUsers R
+
+
+class KeepAlive:
+    """One keep-alive connection: civetweb serves it on one thread, so
+    every request on it meets the same thread's principal cache."""
+
+    def __init__(self, port):
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+
+    def get(self, path, cred):
+        try:
+            self.conn.request("GET", path, headers=cred)
+            resp = self.conn.getresponse()
+        except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+            # idle past civetweb's keep_alive_timeout_ms (a slow machine):
+            # a new connection, maybe another thread; never a wrong pass
+            self.conn.close()
+            self.conn.request("GET", path, headers=cred)
+            resp = self.conn.getresponse()
+        payload = resp.read()
+        headers = {k.lower(): v for k, v in resp.getheaders()}
+        check_response("GET", path, resp.status, headers, payload, None, None)
+        return resp.status
+
+    def close(self):
+        self.conn.close()
+
+
+class AuthCache(IdentityCase):
+    """Two gateways (A: the stack's, B: a second one) on one Redis. A
+    credential is used on B (cached there), then revoked or changed through
+    A; B must refuse every request sent more than GUARANTEE_S after A's
+    answer. Run with EDGE_AUTH_CACHE_MS=5000 in the environment (and the
+    maximum in gateway/main.c raised) and these tests fail."""
+    ORG = "cache_org"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        try:
+            cls.port_b = free_port()
+            cls.stack.start("gateway", "gateway_b",
+                            {"EDGE_HTTP_LISTEN": "127.0.0.1:%d" % cls.port_b})
+            poll(lambda: cls._b_ready(), 20, what="gateway B /healthz")
+            cls.doc = cls.stack.create_org(cls.ORG)
+            _, token = cls.stack.auth_token(cls.ORG, "adminPrincipal", cls.doc["password"])
+        except BaseException:
+            cls.stack.close()
+            raise
+        cls.admin = token_headers(token)
+
+    @classmethod
+    def _b_ready(cls):
+        try:
+            return cls.stack.http("GET", "/healthz", port=cls.port_b)[0] == 200
+        except OSError:
+            return False
+
+    def warm(self, port, path, cred):
+        """A keep-alive connection to port on which path answers 200 (so
+        the credential is in that connection's thread's cache)."""
+        conn = KeepAlive(port)
+        self.addCleanup(conn.close)
+        for _ in range(3):
+            self.assertEqual(conn.get(path, cred), 200)
+        return conn
+
+    def assertRefusedWithin(self, targets, change):
+        """Run change (a write through gateway A), then poll every target
+        (connection, credential, refusal status) until each answers its
+        refusal; a request sent more than GUARANTEE_S (+ margin) after A's
+        answer must be refused. The targets are polled in turn, every few
+        milliseconds: an idle connection would be closed by civetweb
+        (keep_alive_timeout_ms) and the next one might meet another thread."""
+        change()
+        t0 = time.monotonic()
+        waiting = list(targets)
+        while waiting:
+            for target in list(waiting):
+                conn, cred, refused = target
+                sent = time.monotonic()
+                status = conn.get(PATH, cred)
+                if status == refused:
+                    waiting.remove(target)
+                    # and it stays refused (failures are never cached)
+                    self.assertEqual(conn.get(PATH, cred), refused)
+                    continue
+                self.assertEqual(status, 200, "neither the old answer nor the refusal")
+                self.assertLess(sent - t0, GUARANTEE_S + MARGIN_S,
+                                "still accepted %.3f s after the change" % (sent - t0))
+            time.sleep(0.01)            # pacing of the poll, not a synchronisation
+
+    def user_headers(self, username, roles):
+        self.person(self.admin, username, roles)
+        _, token = self.stack.auth_token(self.ORG, username, PASSWORD)
+        return token_headers(token)
+
+    def test_logout_on_a_reaches_b_within_the_bound(self):
+        cred = self.user_headers("lo_user", ["Administrators"])
+        b = self.warm(self.port_b, PATH, cred)
+        self.assertRefusedWithin([(b, cred, 401)], lambda: self.ok(
+            self.call("POST", "/be/v1/logout", headers=cred), 204))
+
+    def test_deleted_user_token_and_key_reach_b_within_the_bound(self):
+        tok = self.user_headers("del_user", ["Administrators"])
+        _, key = self.machine(self.ORG, self.admin, "del_bot", ["Administrators"])
+        b_tok = self.warm(self.port_b, PATH, tok)
+        self.assertRefusedWithin([(b_tok, tok, 401)], lambda: self.ok(
+            self.call("DELETE", "/be/v1/users/del_user", cred=self.admin), 204))
+        b_key = self.warm(self.port_b, PATH, key)
+        self.assertRefusedWithin([(b_key, key, 401)], lambda: self.ok(
+            self.call("DELETE", "/be/v1/users/del_bot", cred=self.admin), 204))
+
+    def test_deleted_api_key_reaches_b_within_the_bound(self):
+        bot, key = self.machine(self.ORG, self.admin, "key_bot", ["Administrators"])
+        b = self.warm(self.port_b, PATH, key)
+        self.assertRefusedWithin([(b, key, 401)], lambda: self.ok(
+            self.call("DELETE", "/be/v1/apikeys",
+                      {"username": "key_bot", "keyId": bot["keyId"]}, self.admin), 204))
+
+    def test_role_changes_reach_b_within_the_bound(self):
+        self.role(self.admin, "cache_reader", {"beUsers": 2})
+        self.role(self.admin, "cache_other", {"roles": 2})
+        tok = self.user_headers("role_user", ["cache_reader"])
+        _, key = self.machine(self.ORG, self.admin, "role_bot", ["cache_reader"])
+        # the role's permissions change: 403 for both
+        b_tok = self.warm(self.port_b, PATH, tok)
+        b_key = self.warm(self.port_b, PATH, key)
+        self.assertRefusedWithin([(b_tok, tok, 403), (b_key, key, 403)], lambda: self.ok(
+            self.call("PATCH", "/be/v1/roles", {"name": "cache_reader",
+                                                "permissions": {"beUsers": 0}},
+                      self.admin), 200))
+        # restored, then the user's roles change
+        self.ok(self.call("PATCH", "/be/v1/roles", {"name": "cache_reader",
+                                                    "permissions": {"beUsers": 2}},
+                          self.admin), 200)
+        b_key = KeepAlive(self.port_b)
+        self.addCleanup(b_key.close)
+        poll(lambda: b_key.get(PATH, key) == 200, 10, what="the restored role on gateway B")
+        self.assertRefusedWithin([(b_key, key, 403)], lambda: self.ok(
+            self.call("PATCH", "/be/v1/users", {"username": "role_bot",
+                                                "roles": ["cache_other"]}, self.admin),
+            200))
+
+    def test_the_gateway_that_made_the_change_refuses_at_once(self):
+        port_a = self.stack.http_port
+        tok = self.user_headers("now_user", ["Administrators"])
+        bot, key = self.machine(self.ORG, self.admin, "now_bot", ["Administrators"])
+        self.role(self.admin, "now_reader", {"beUsers": 2})
+        rtok = self.user_headers("now_reader_user", ["now_reader"])
+        # warmed on their own connections (threads of A); the changes go
+        # through other connections, so other threads
+        a_tok = self.warm(port_a, PATH, tok)
+        self.ok(self.call("POST", "/be/v1/logout", headers=tok), 204)
+        self.assertEqual(a_tok.get(PATH, tok), 401)
+        a_key = self.warm(port_a, PATH, key)
+        self.ok(self.call("DELETE", "/be/v1/apikeys",
+                          {"username": "now_bot", "keyId": bot["keyId"]}, self.admin), 204)
+        self.assertEqual(a_key.get(PATH, key), 401)
+        a_role = self.warm(port_a, PATH, rtok)
+        self.ok(self.call("PATCH", "/be/v1/roles", {"name": "now_reader",
+                                                    "permissions": {"beUsers": 0}},
+                          self.admin), 200)
+        self.assertEqual(a_role.get(PATH, rtok), 403)
+        self.ok(self.call("PATCH", "/be/v1/users", {"username": "now_reader_user",
+                                                    "roles": ["Administrators"]}, self.admin),
+                200)
+        self.assertEqual(a_role.get(PATH, rtok), 200)
+        self.ok(self.call("DELETE", "/be/v1/users/now_reader_user", cred=self.admin), 204)
+        self.assertEqual(a_role.get(PATH, rtok), 401)
 
 
 if __name__ == "__main__":

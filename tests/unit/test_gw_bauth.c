@@ -55,15 +55,25 @@ s_req (s_headers_t *headers)
 //  Authenticate a request with headers; returns the status (0 = passed)
 //  and fills principal and err.
 static int
-s_auth_status (s_headers_t headers,
+s_auth_cached (s_headers_t headers,
+               gw_pcache_t *cache,
                gw_principal_t *principal,
                edge_json_err_t *err)
 {
     gw_req_t *req = s_req (&headers);
     memset (err, 0, sizeof *err);
-    int rc = gw_bauth_authenticate (req, s_redis, principal, err);
+    int rc = gw_bauth_authenticate (req, s_redis, cache, principal, err);
     gw_req_destroy (&req);
     return rc == 0 ? 0 : err->status;
+}
+
+
+static int
+s_auth_status (s_headers_t headers,
+               gw_principal_t *principal,
+               edge_json_err_t *err)
+{
+    return s_auth_cached (headers, NULL, principal, err);
 }
 
 
@@ -332,6 +342,57 @@ test_api_key_headers_and_tokens_are_found_for_login_routes (void **state)
 }
 
 
+//  A token or key Redis accepted is served from the cache (even once
+//  Redis forgot it) until the cache is invalidated; a wrong secret is
+//  never served from it; failures are not cached.
+static void
+test_a_cached_credential_skips_redis_until_invalidated (void **state)
+{
+    (void) state;
+    gw_pcache_t *cache = gw_pcache_new (16, 1000);
+    char session[GW_IDENT_TOKEN_MAX], auth[GW_IDENT_TOKEN_MAX];
+    char key_id[GW_IDENT_KEY_ID_LEN + 1], key[GW_IDENT_API_KEY_MAX];
+    gw_principal_t p;
+    edge_json_err_t err;
+    int64_t ttl;
+    assert_int_equal (
+        gw_ident_session_new (s_redis, "acme", "boss", 600, session, &p), 0);
+    assert_int_equal (gw_ident_auth_new (s_redis, session, 600, auth, &ttl), 0);
+    assert_int_equal (gw_ident_api_key_new (s_redis, "acme", "ci", key_id, key),
+                      0);
+    s_headers_t by_token = {{"x-rockit-beauth-token", auth}};
+    s_headers_t by_key = {{"x-rockit-orgname", "acme", "x-rockit-username",
+                           "ci", "x-rockit-api-key", key}};
+    assert_int_equal (s_auth_cached (by_token, cache, &p, &err), 0);
+    assert_int_equal (s_auth_cached (by_key, cache, &p, &err), 0);
+    assert_int_equal (gw_pcache_size (cache), 2);
+    //  revoked in Redis: the cache still answers, Redis does not
+    assert_int_equal (gw_ident_logout (s_redis, session), 0);
+    assert_int_equal (gw_ident_api_key_delete (s_redis, "acme", "ci", key_id),
+                      0);
+    assert_int_equal (s_auth_cached (by_token, cache, &p, &err), 0);
+    assert_string_equal (p.username, "boss");
+    assert_false (p.is_api_key);
+    assert_int_equal (s_auth_cached (by_key, cache, &p, &err), 0);
+    assert_string_equal (p.username, "ci");
+    assert_true (p.is_api_key);
+    assert_int_equal (s_auth_status (by_token, &p, &err), 401);
+    assert_int_equal (s_auth_status (by_key, &p, &err), 401);
+    //  another secret of the same key id is not the cached credential
+    char wrong[GW_IDENT_API_KEY_MAX];
+    snprintf (wrong, sizeof wrong, "%s", key);
+    wrong[strlen (wrong) - 1] = wrong[strlen (wrong) - 1] == 'A' ? 'B' : 'A';
+    s_headers_t by_wrong = {{"x-rockit-orgname", "acme", "x-rockit-username",
+                             "ci", "x-rockit-api-key", wrong}};
+    assert_int_equal (s_auth_cached (by_wrong, cache, &p, &err), 401);
+    //  an invalidation (this gateway's own identity write) ends it at once
+    gw_pcache_invalidate_all ();
+    assert_int_equal (s_auth_cached (by_token, cache, &p, &err), 401);
+    assert_int_equal (s_auth_cached (by_key, cache, &p, &err), 401);
+    gw_pcache_destroy (&cache);
+}
+
+
 int
 main (void)
 {
@@ -357,6 +418,8 @@ main (void)
             test_a_self_service_route_passes_without_its_bit_flagged),
         cmocka_unit_test (
             test_api_key_headers_and_tokens_are_found_for_login_routes),
+        cmocka_unit_test (
+            test_a_cached_credential_skips_redis_until_invalidated),
     };
     rc = cmocka_run_group_tests (tests, s_setup, NULL);
     edge_testutil_redis_close (&s_server, &s_redis);

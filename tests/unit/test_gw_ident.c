@@ -316,6 +316,8 @@ test_session_and_auth_tokens_resolve_to_the_principal (void **state)
     assert_string_equal (q.username, "boss");
     assert_false (q.is_machine || q.is_api_key);
     assert_memory_equal (q.perms, p.perms, sizeof p.perms);
+    //  the lifetime it has left (bounds a cached copy)
+    assert_true (q.ttl_ms > 290000 && q.ttl_ms <= 300000);
     //  each kind only where it belongs
     assert_int_equal (
         gw_ident_principal_by_token (s_redis, session, GW_IDENT_AUTH, &q),
@@ -531,6 +533,7 @@ test_api_keys_verify_only_for_their_org_user_and_secret (void **state)
     assert_true (p.is_api_key && p.is_machine && p.is_administrator);
     assert_string_equal (p.org, "acme");
     assert_string_equal (p.username, "ci");
+    assert_int_equal (p.ttl_ms, -1); //  keys do not expire
     char wrong[GW_IDENT_API_KEY_MAX];
     snprintf (wrong, sizeof wrong, "%s", api_key);
     wrong[strlen (wrong) - 1] ^= 1;

@@ -179,6 +179,50 @@ test_identity_routes_name_their_permission (void **state)
 }
 
 
+//  The routes after which the server empties the principal caches: every
+//  one that can change what a credential stands for, and none of the
+//  frequent others (reads, task triggers, traces).
+static void
+test_identity_changing_routes_are_flagged (void **state)
+{
+    (void) state;
+    const struct {
+        const char *method, *path;
+        bool changes;
+    } cases[] = {
+        {"POST", "/be/v1/logout", true},
+        {"POST", "/be/v1/users", true},
+        {"PATCH", "/be/v1/users", true},
+        {"DELETE", "/be/v1/users/ann", true},
+        {"POST", "/be/v1/roles", true},
+        {"PATCH", "/be/v1/roles", true},
+        {"DELETE", "/be/v1/roles/r1", true},
+        {"POST", "/be/v1/apikeys", true},
+        {"DELETE", "/be/v1/apikeys", true},
+        {"DELETE", "/be/v1/orgs/acme", true},
+        {"DELETE", "/adm/v1/orgs/acme", true},
+        {"GET", "/be/v1/users", false},
+        {"GET", "/be/v1/users/ann", false},
+        {"GET", "/be/v1/roles", false},
+        {"POST", "/be/v1/login", false},
+        {"POST", "/be/v1/auth", false},
+        {"POST", "/be/v1/trigger", false},
+        {"POST", "/client/v1/traces", false},
+        {"PATCH", "/be/v1/tasks", false},
+        {"GET", "/healthz", false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        gw_req_t *req = s_req (cases[i].method, cases[i].path);
+        const gw_route_t *route = NULL;
+        edge_json_err_t err;
+        assert_int_equal (s_match (req, &route, &err), EDGE_ERR_OK);
+        if (gw_router_changes_identity (route) != cases[i].changes)
+            fail_msg ("%s %s", cases[i].method, cases[i].path);
+        gw_req_destroy (&req);
+    }
+}
+
+
 static void
 test_path_parameter_is_captured (void **state)
 {
@@ -439,6 +483,7 @@ main (void)
         cmocka_unit_test (test_static_path_matches_its_route),
         cmocka_unit_test (test_admin_and_backend_routes_need_their_auth),
         cmocka_unit_test (test_identity_routes_name_their_permission),
+        cmocka_unit_test (test_identity_changing_routes_are_flagged),
         cmocka_unit_test (test_path_parameter_is_captured),
         cmocka_unit_test (test_invalid_path_parameter_is_not_found),
         cmocka_unit_test (test_unknown_paths_are_not_found),
