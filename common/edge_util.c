@@ -173,18 +173,47 @@ edge_rfc3339_parse (const char *text, int64_t *ms)
 }
 
 
-void
-edge_random_hex (char *buf, size_t nbytes)
+//  Lower-case hex of raw[0..nbytes) into buf (2 * nbytes + 1 bytes).
+static void
+s_hex (char *buf, const unsigned char *raw, size_t nbytes)
 {
     static const char digits[] = "0123456789abcdef";
-    unsigned char raw[64];
-    edge_assert (nbytes <= sizeof raw);
-    randombytes_buf (raw, nbytes);
     for (size_t i = 0; i < nbytes; i++) {
         buf[2 * i] = digits[raw[i] >> 4];
         buf[2 * i + 1] = digits[raw[i] & 15];
     }
     buf[2 * nbytes] = 0;
+}
+
+
+void
+edge_id_hex (char *buf, size_t nbytes)
+{
+    static __thread unsigned char t_seed[randombytes_SEEDBYTES];
+    static __thread uint64_t t_count; //  0: not seeded yet
+    unsigned char raw[64], seed[randombytes_SEEDBYTES];
+    edge_assert (nbytes <= sizeof raw);
+    if (t_count == 0) {
+        randombytes_buf (t_seed, sizeof t_seed);
+        t_count = 1;
+    }
+    //  Each id: the stream of (seed xor its number): never the same twice
+    memcpy (seed, t_seed, sizeof seed);
+    uint64_t n = t_count++;
+    for (size_t i = 0; i < sizeof n; i++)
+        seed[i] ^= (unsigned char) (n >> (8 * i));
+    randombytes_buf_deterministic (raw, nbytes, seed);
+    s_hex (buf, raw, nbytes);
+}
+
+
+void
+edge_random_hex (char *buf, size_t nbytes)
+{
+    unsigned char raw[64];
+    edge_assert (nbytes <= sizeof raw);
+    randombytes_buf (raw, nbytes);
+    s_hex (buf, raw, nbytes);
 }
 
 
@@ -242,7 +271,7 @@ edge_task_name_make (const char *type, char *buf, size_t size)
     struct tm tm;
     gmtime_r (&now, &tm);
     strftime (stamp, sizeof stamp, "%Y%m%d%H%M%S", &tm);
-    edge_random_hex (rand, 5);
+    edge_id_hex (rand, 5);
     snprintf (buf, size, "%s_%s_%s", type, stamp, rand);
 }
 

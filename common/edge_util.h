@@ -61,6 +61,11 @@ int edge_rfc3339_parse (const char *text, int64_t *ms);
 
 //  Fill buf with 2*nbytes lowercase hex characters of randomness + NUL.
 void edge_random_hex (char *buf, size_t nbytes);
+//  The same for identifiers that must be unique and unguessable enough but
+//  are not secrets (request ids, task names): a per-thread ChaCha20 stream
+//  seeded once from the system, so no system call per id. Never for keys,
+//  tokens or passwords (a forked child would repeat its parent's stream).
+void edge_id_hex (char *buf, size_t nbytes);
 //  True when name matches ^[A-Za-z0-9_]{2,50}$ (orgs, users, apps, roles...).
 bool edge_name_is_valid (const char *name);
 //  True when name is a build name: ^[A-Za-z0-9_.-]{1,100}$ but not "."

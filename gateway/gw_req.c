@@ -121,7 +121,7 @@ gw_req_new (const gw_req_source_t *source)
     if (rid && edge_request_id_is_valid (rid))
         snprintf (self->request_id, sizeof self->request_id, "%s", rid);
     else
-        edge_random_hex (self->request_id, 8);
+        edge_id_hex (self->request_id, 8);
     return self;
 }
 

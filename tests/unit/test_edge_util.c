@@ -10,6 +10,7 @@
 #include "edge_util.h"
 #include <signal.h>
 #include <stdlib.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -135,6 +136,47 @@ test_random_hex_has_the_requested_length (void **state)
     assert_string_not_equal (a, b);
     edge_random_hex (a, 0);
     assert_string_equal (a, "");
+}
+
+
+static int
+s_cmp_id (const void *a, const void *b)
+{
+    return strcmp (a, b);
+}
+
+static void *
+s_one_id (void *arg)
+{
+    edge_id_hex (arg, 8);
+    return NULL;
+}
+
+//  Ids are hex, never repeat in a thread, and differ between threads.
+static void
+test_id_hex_never_repeats (void **state)
+{
+    (void) state;
+    enum { N = 20000 };
+    char (*ids)[17] = edge_calloc (N, sizeof *ids);
+    for (int i = 0; i < N; i++) {
+        edge_id_hex (ids[i], 8);
+        assert_int_equal (strspn (ids[i], "0123456789abcdef"), 16);
+        assert_int_equal (strlen (ids[i]), 16);
+    }
+    qsort (ids, N, sizeof *ids, s_cmp_id);
+    for (int i = 1; i < N; i++)
+        assert_string_not_equal (ids[i - 1], ids[i]);
+    //  Another thread's first id is not this thread's first (own seed)
+    char theirs[17], ours[17];
+    pthread_t thread;
+    assert_int_equal (pthread_create (&thread, NULL, s_one_id, theirs), 0);
+    pthread_join (thread, NULL);
+    edge_id_hex (ours, 8);
+    assert_string_not_equal (theirs, ours);
+    edge_id_hex (ours, 0);
+    assert_string_equal (ours, "");
+    free (ids);
 }
 
 
@@ -355,6 +397,7 @@ main (void)
         cmocka_unit_test (test_rfc3339_has_milliseconds_in_utc),
         cmocka_unit_test (test_task_names_match_the_name_pattern),
         cmocka_unit_test (test_random_hex_has_the_requested_length),
+        cmocka_unit_test (test_id_hex_never_repeats),
         cmocka_unit_test (test_allocators_return_usable_memory),
         cmocka_unit_test (test_clocks_move_forward),
         cmocka_unit_test (test_count_is_the_number_of_elements_at_compile_time),
