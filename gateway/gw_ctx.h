@@ -28,6 +28,8 @@ typedef struct {
     int64_t login_max_failures_ip; //  EDGE_LOGIN_MAX_FAILURES_IP, per address
     int64_t login_window_s;        //  EDGE_LOGIN_WINDOW_S
     int64_t auth_cache_ms;         //  EDGE_AUTH_CACHE_MS, 0 = no cache
+    int64_t redis_shared;          //  EDGE_GATEWAY_REDIS_SHARED, 0 = one
+                                   //  connection per request thread
     char *operator_org; //  EDGE_OPERATOR_ORG, "" = none (POST /be/v1/orgs)
     edge_depot_cfg_t depot; //  EDGE_STORE, EDGE_STORE_S3_* (the depot)
     int64_t upload_expiry_ms; //  EDGE_UPLOAD_EXPIRY_MS, upload URL lifetime

@@ -42,6 +42,8 @@ struct gw_server {
     gw_metrics_t *metrics;
     struct mg_context *mg; //  civetweb, NULL until started
     int port;              //  the bound port
+    edge_redis_t **shared; //  EDGE_GATEWAY_REDIS_SHARED handles, or NULL
+    atomic_uint next_shared; //  round robin over them, per new thread
 };
 
 
@@ -441,6 +443,12 @@ s_on_thread_start (const struct mg_context *mg, int thread_type)
     gw_thread_t *thread =
         gw_thread_new (config->redis_url, (int) config->redis_timeout_ms,
                        config->broker_frontend);
+    if (thread && self->shared) {
+        gw_server_t *server = (gw_server_t *) self; //  the counter only
+        unsigned i = atomic_fetch_add (&server->next_shared, 1);
+        gw_thread_share_redis (thread,
+                               self->shared[i % config->redis_shared]);
+    }
     if (thread) {
         gw_thread_set_depot (thread, &config->depot,
                              (uint64_t) config->upload_part_bytes);
@@ -670,6 +678,15 @@ gw_server_new (const gw_config_t *config)
     edge_assert (config);
     gw_server_t *self = edge_calloc (1, sizeof *self);
     self->config = config;
+    if (config->redis_shared > 0) {
+        self->shared = edge_calloc ((size_t) config->redis_shared,
+                                    sizeof (edge_redis_t *));
+        for (int64_t i = 0; i < config->redis_shared; i++) {
+            self->shared[i] = edge_redis_new_shared (
+                config->redis_url, (int) config->redis_timeout_ms);
+            edge_assert (self->shared[i]); //  the URL was checked
+        }
+    }
     mg_init_library (0);
     if (s_prepare (self) || s_start (self))
         gw_server_destroy (&self);
@@ -686,6 +703,9 @@ gw_server_destroy (gw_server_t **self_p)
     if (self->mg)
         s_stop (self);
     mg_exit_library ();
+    for (int64_t i = 0; self->shared && i < self->config->redis_shared; i++)
+        edge_redis_destroy (&self->shared[i]); //  the threads are gone
+    free (self->shared);
     gw_metrics_destroy (&self->metrics);
     free (self->route_names);
     free (self->openapi_file);

@@ -1,4 +1,5 @@
-/*  gw_thread - a request thread's own Redis connection, DEALER socket
+/*  gw_thread - a request thread's Redis handle (its own, or one it shares
+    with other threads), DEALER socket
     to the broker frontend and depot store, with the job send and the
     query round trip.  */
 #include "gw_thread.h"
@@ -14,7 +15,8 @@
 #define S_RCVHWM 1000
 
 struct gw_thread {
-    edge_redis_t *redis;  //  this thread's Redis connection
+    edge_redis_t *redis;  //  this thread's Redis connection (or a shared one)
+    bool is_shared;       //  redis is borrowed
     zsock_t *dealer;      //  this thread's socket to the broker frontend
     uint64_t next_req_id; //  request id of the next QUERY
     const edge_depot_cfg_t *depot_cfg; //  borrowed, or NULL: no depot
@@ -63,11 +65,22 @@ gw_thread_destroy (gw_thread_t **self_p)
         return;
     gw_thread_t *self = *self_p;
     zsock_destroy (&self->dealer);
-    edge_redis_destroy (&self->redis);
+    if (!self->is_shared)
+        edge_redis_destroy (&self->redis);
     edge_store_destroy (&self->depot);
     gw_pcache_destroy (&self->pcache);
     free (self);
     *self_p = NULL;
+}
+
+
+void
+gw_thread_share_redis (gw_thread_t *self, edge_redis_t *redis)
+{
+    edge_assert (self && redis && !self->is_shared);
+    edge_redis_destroy (&self->redis); //  never connected: lazy
+    self->redis = redis;
+    self->is_shared = true;
 }
 
 

@@ -21,6 +21,9 @@ gw_thread_t *gw_thread_new (const char *redis_url,
                             const char *broker_endpoint);
 //  Close all it holds and nullify; NULL-safe.
 void gw_thread_destroy (gw_thread_t **self_p);
+//  Use redis, a shared handle (edge_redis_new_shared; borrowed: it must
+//  outlive self), instead of the thread's own connection.
+void gw_thread_share_redis (gw_thread_t *self, edge_redis_t *redis);
 //  The depot this thread's store opens: cfg (borrowed: must outlive
 //  self), with S3 parts of part_size bytes (0: EDGE_STORE_PART_SIZE).
 void gw_thread_set_depot (gw_thread_t *self,

@@ -93,6 +93,11 @@ static const edge_cfg_spec_t s_spec[] = {
     {"EDGE_LOGIN_WINDOW_S", EDGE_CFG_INT,
      offsetof (gw_config_t, login_window_s), "900", 1, 86400, false,
      "failed-login counting window, seconds", NULL},
+    {"EDGE_GATEWAY_REDIS_SHARED", EDGE_CFG_INT,
+     offsetof (gw_config_t, redis_shared), "0", 0, 64, false,
+     "Redis connections the request threads share by group commit (0 = one "
+     "per thread)",
+     NULL},
     {"EDGE_AUTH_CACHE_MS", EDGE_CFG_INT, offsetof (gw_config_t, auth_cache_ms),
      "1000", 0, GW_PCACHE_TTL_MAX_MS, false,
      "how long a gateway may reuse a checked credential (0 = never): a "
