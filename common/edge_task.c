@@ -225,23 +225,10 @@ s_element_str (const redisReply *reply, size_t index)
 }
 
 
-edge_err_t
-edge_task_claim (edge_redis_t *redis,
-                 const char *name,
-                 const char *owner,
-                 int64_t lease_ms,
-                 edge_task_claim_t *claim)
+//  The claim script's reply (freed here) into claim.
+static edge_err_t
+s_claim_reply (redisReply *reply, const char *name, edge_task_claim_t *claim)
 {
-    edge_assert (redis && name && owner && claim);
-    memset (claim, 0, sizeof *claim);
-    int64_t now = edge_now_ms ();
-    char now_ms[24], until[24], now_iso[32];
-    snprintf (now_ms, sizeof now_ms, "%lld", (long long) now);
-    snprintf (until, sizeof until, "%lld", (long long) (now + lease_ms));
-    edge_rfc3339 (now, now_iso, sizeof now_iso);
-    const char *args[] = {owner, now_ms, until, now_iso};
-    redisReply *reply =
-        s_eval (redis, &edge_lua_task_claim, name, NULL, 4, args);
     edge_err_t rc = EDGE_ERR_REDIS;
     if (reply && reply->type == REDIS_REPLY_NIL)
         rc = EDGE_ERR_GONE;
@@ -260,6 +247,92 @@ edge_task_claim (edge_redis_t *redis,
                                                     : "unexpected reply");
     freeReplyObject (reply);
     return rc;
+}
+
+
+//  The standard keys of a task script (keys[0] is allocated: free it).
+static void
+s_keys (const char *name, const char *keys[4])
+{
+    keys[0] = edge_key_task (name);
+    keys[1] = EDGE_KEY_TASKS_QUEUED;
+    keys[2] = EDGE_KEY_TASKS_LEASES;
+    keys[3] = EDGE_KEY_EVENTS;
+}
+
+
+//  Run calls[0..count) in one round trip into replies (NULL each when
+//  Redis failed), then free every call's task key.
+static void
+s_pipeline (edge_redis_t *redis,
+            edge_redis_call_t *calls,
+            const char *(*keys)[4],
+            size_t count,
+            redisReply **replies)
+{
+    if (edge_redis_eval_pipeline (redis, calls, count, replies))
+        for (size_t i = 0; i < count; i++)
+            replies[i] = NULL;
+    for (size_t i = 0; i < count; i++)
+        free ((char *) keys[i][0]);
+}
+
+
+void
+edge_task_claim_many (edge_redis_t *redis,
+                      const char *const *names,
+                      size_t count,
+                      const char *owner,
+                      int64_t lease_ms,
+                      edge_task_claim_t *claims,
+                      edge_err_t *rcs)
+{
+    edge_assert (redis && (names || count == 0) && owner);
+    if (count == 0)
+        return;
+    int64_t now = edge_now_ms ();
+    char now_ms[24], until[24], now_iso[32];
+    snprintf (now_ms, sizeof now_ms, "%lld", (long long) now);
+    snprintf (until, sizeof until, "%lld", (long long) (now + lease_ms));
+    edge_rfc3339 (now, now_iso, sizeof now_iso);
+    const char *args[] = {owner, now_ms, until, now_iso};
+    edge_redis_call_t *calls = edge_calloc (count, sizeof *calls);
+    const char *(*keys)[4] = edge_calloc (count, sizeof *keys);
+    redisReply **replies = edge_calloc (count, sizeof *replies);
+    for (size_t i = 0; i < count; i++) {
+        s_keys (names[i], keys[i]);
+        calls[i] = (edge_redis_call_t) {&edge_lua_task_claim, 4, keys[i], 4,
+                                        args};
+    }
+    s_pipeline (redis, calls, keys, count, replies);
+    for (size_t i = 0; i < count; i++) {
+        memset (&claims[i], 0, sizeof claims[i]);
+        rcs[i] = s_claim_reply (replies[i], names[i], &claims[i]);
+    }
+    free (replies);
+    free (keys);
+    free (calls);
+}
+
+
+edge_err_t
+edge_task_claim (edge_redis_t *redis,
+                 const char *name,
+                 const char *owner,
+                 int64_t lease_ms,
+                 edge_task_claim_t *claim)
+{
+    edge_assert (redis && name && owner && claim);
+    memset (claim, 0, sizeof *claim);
+    int64_t now = edge_now_ms ();
+    char now_ms[24], until[24], now_iso[32];
+    snprintf (now_ms, sizeof now_ms, "%lld", (long long) now);
+    snprintf (until, sizeof until, "%lld", (long long) (now + lease_ms));
+    edge_rfc3339 (now, now_iso, sizeof now_iso);
+    const char *args[] = {owner, now_ms, until, now_iso};
+    return s_claim_reply (
+        s_eval (redis, &edge_lua_task_claim, name, NULL, 4, args), name,
+        claim);
 }
 
 
@@ -490,6 +563,61 @@ edge_task_fail (edge_redis_t *redis,
                           error ? error : ""};
     return s_fenced_rc (
         s_eval (redis, &edge_lua_task_fail, name, NULL, 6, args), "fail", name);
+}
+
+
+void
+edge_task_finish_many (edge_redis_t *redis,
+                       const char *owner,
+                       const edge_task_outcome_t *outcomes,
+                       size_t count,
+                       edge_err_t *rcs)
+{
+    edge_assert (redis && owner && (outcomes || count == 0));
+    if (count == 0)
+        return;
+    char now_iso[32];
+    edge_rfc3339 (edge_now_ms (), now_iso, sizeof now_iso);
+    edge_redis_call_t *calls = edge_calloc (count, sizeof *calls);
+    const char *(*keys)[4] = edge_calloc (count, sizeof *keys);
+    const char *(*args)[6] = edge_calloc (count, sizeof *args);
+    char (*atts)[16] = edge_calloc (count, sizeof *atts);
+    redisReply **replies = edge_calloc (count, sizeof *replies);
+    for (size_t i = 0; i < count; i++) {
+        const edge_task_outcome_t *o = &outcomes[i];
+        s_keys (o->name, keys[i]);
+        snprintf (atts[i], sizeof atts[i], "%d", o->attempt);
+        const char *result = o->result ? o->result : "{}";
+        if (o->is_success) {
+            const char *a[] = {owner, atts[i], now_iso, result,
+                               s_build_changed (result)};
+            memcpy (args[i], a, sizeof a);
+            calls[i] = (edge_redis_call_t) {&edge_lua_task_succeed, 4, keys[i],
+                                            5, args[i]};
+        }
+        else {
+            const char *a[] = {
+                owner,
+                atts[i],
+                now_iso,
+                o->message && *o->message ? o->message : "task failed",
+                o->exception ? o->exception : "",
+                o->error ? o->error : ""};
+            memcpy (args[i], a, sizeof a);
+            calls[i] = (edge_redis_call_t) {&edge_lua_task_fail, 4, keys[i], 6,
+                                            args[i]};
+        }
+    }
+    s_pipeline (redis, calls, keys, count, replies);
+    for (size_t i = 0; i < count; i++)
+        rcs[i] = s_fenced_rc (replies[i],
+                              outcomes[i].is_success ? "succeed" : "fail",
+                              outcomes[i].name);
+    free (replies);
+    free (atts);
+    free (args);
+    free (keys);
+    free (calls);
 }
 
 

@@ -130,6 +130,34 @@ edge_err_t edge_task_fail (edge_redis_t *redis,
                            const char *message,
                            const char *exception,
                            const char *error);
+//  Claim count tasks in one round trip (edge_task_claim's script for each,
+//  pipelined): rcs[i] and claims[i] as edge_task_claim would set them for
+//  names[i] (every rcs[i] EDGE_ERR_REDIS when Redis failed).
+void edge_task_claim_many (edge_redis_t *redis,
+                           const char *const *names,
+                           size_t count,
+                           const char *owner,
+                           int64_t lease_ms,
+                           edge_task_claim_t *claims,
+                           edge_err_t *rcs);
+//  The outcome of one claimed task, for edge_task_finish_many.
+typedef struct {
+    const char *name;
+    int attempt;           //  the claim's fencing token
+    bool is_success;       //  succeed with result, else fail
+    const char *result;    //  JSON object text (success), NULL = "{}"
+    const char *message;   //  why it failed, NULL = "task failed"
+    const char *exception; //  optional JSON object text, or NULL
+    const char *error;     //  optional JSON object text, or NULL
+} edge_task_outcome_t;
+//  Record count outcomes in one round trip (edge_task_succeed's or
+//  edge_task_fail's script for each, fenced as they are): rcs[i] is OK,
+//  GONE (no longer ours) or REDIS.
+void edge_task_finish_many (edge_redis_t *redis,
+                            const char *owner,
+                            const edge_task_outcome_t *outcomes,
+                            size_t count,
+                            edge_err_t *rcs);
 //  running -> queued without counting the attempt (graceful shutdown).
 edge_err_t edge_task_release (edge_redis_t *redis,
                               const char *name,

@@ -293,6 +293,68 @@ test_only_the_current_owner_and_attempt_record_one_result (void **state)
 }
 
 
+//  Claims and outcomes of several tasks in one round trip each: the same
+//  answers and records as one by one, fencing included.
+static void
+test_many_claims_and_outcomes_go_in_one_round_trip (void **state)
+{
+    (void) state;
+    char a[EDGE_TASK_NAME_MAX], b[EDGE_TASK_NAME_MAX], c[EDGE_TASK_NAME_MAX];
+    s_create_hello (a);
+    s_create_hello (b);
+    s_create_hello (c);
+    edge_task_claim_t taken;
+    assert_int_equal (edge_task_claim (s_redis, b, "w0", 30000, &taken),
+                      EDGE_ERR_OK); //  b is someone else's already
+    const char *names[] = {a, b, c};
+    edge_task_claim_t claims[3];
+    edge_err_t rcs[3];
+    edge_task_claim_many (s_redis, names, 3, "w1", 30000, claims, rcs);
+    assert_int_equal (rcs[0], EDGE_ERR_OK);
+    assert_int_equal (rcs[1], EDGE_ERR_GONE);
+    assert_int_equal (rcs[2], EDGE_ERR_OK);
+    assert_string_equal (claims[0].name, a);
+    assert_string_equal (claims[0].type, "hello");
+    assert_string_equal (claims[0].params, "{\"message\":\"hi\"}");
+    assert_int_equal (claims[2].attempt, 1);
+    edge_task_outcome_t outcomes[] = {
+        {.name = a, .attempt = 1, .is_success = true,
+         .result = "{\"reply\":\"Hello\",\"buildChanged\":false}"},
+        {.name = b, .attempt = 1, .is_success = true}, //  w0's: fenced
+        {.name = c, .attempt = 1, .message = "no luck"},
+    };
+    edge_task_finish_many (s_redis, "w1", outcomes, 3, rcs);
+    assert_int_equal (rcs[0], EDGE_ERR_OK);
+    assert_int_equal (rcs[1], EDGE_ERR_GONE);
+    assert_int_equal (rcs[2], EDGE_ERR_OK);
+    json_t *task = s_get (a);
+    assert_string_equal (s_str (task, "state"), "succeeded");
+    assert_string_equal (s_str (json_object_get (task, "result"), "reply"),
+                         "Hello");
+    json_decref (task);
+    assert_string_equal (s_event_field (a, 2, "buildChanged"), "false");
+    task = s_get (b);
+    assert_string_equal (s_str (task, "state"), "running");
+    json_decref (task);
+    task = s_get (c);
+    assert_string_equal (s_str (task, "state"), "failed");
+    json_decref (task);
+    assert_string_equal (s_event_field (c, 2, "event"), "error");
+    for (int i = 0; i < 3; i++)
+        edge_task_claim_fini (&claims[i]);
+    edge_task_claim_fini (&taken);
+    //  Redis gone: every answer says so
+    edge_redis_t *dead = edge_redis_new ("redis://127.0.0.1:1/0", 200);
+    edge_task_claim_many (dead, names, 3, "w1", 30000, claims, rcs);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal (rcs[i], EDGE_ERR_REDIS);
+    edge_task_finish_many (dead, "w1", outcomes, 3, rcs);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal (rcs[i], EDGE_ERR_REDIS);
+    edge_redis_destroy (&dead);
+}
+
+
 static void
 test_failure_keeps_message_exception_and_error_objects (void **state)
 {
@@ -702,6 +764,8 @@ main (void)
             test_a_task_is_claimed_once_and_the_second_claim_is_gone, s_flush),
         cmocka_unit_test_setup (
             test_only_the_current_owner_and_attempt_record_one_result, s_flush),
+        cmocka_unit_test_setup (
+            test_many_claims_and_outcomes_go_in_one_round_trip, s_flush),
         cmocka_unit_test_setup (
             test_failure_keeps_message_exception_and_error_objects, s_flush),
         cmocka_unit_test_setup (test_progress_and_renewal_apply_while_running,
