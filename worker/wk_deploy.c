@@ -642,4 +642,4 @@ cleanup:
 
 const wk_task_t wk_deploy_task = {"deploy", s_run,
                                   WK_TASK_DEPOT | WK_TASK_REDIS, s_param_rows,
-                                  EDGE_COUNT (s_param_rows)};
+                                  EDGE_COUNT (s_param_rows), NULL};

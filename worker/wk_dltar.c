@@ -780,4 +780,4 @@ cleanup:
 
 
 const wk_task_t wk_dltar_task = {"dltar", s_run, WK_TASK_DEPOT, s_param_rows,
-                                 EDGE_COUNT (s_param_rows)};
+                                 EDGE_COUNT (s_param_rows), NULL};

@@ -49,5 +49,15 @@ s_run (wk_job_t *job)
 }
 
 
+//  A hello that does not sleep is instant.
+static bool
+s_is_instant (const json_t *params)
+{
+    json_t *sleep_ms = json_object_get (params, "sleepMs");
+    return !sleep_ms || (json_is_integer (sleep_ms)
+                         && json_integer_value (sleep_ms) == 0);
+}
+
+
 const wk_task_t wk_hello_task = {"hello", s_run, 0, s_params,
-                                 EDGE_COUNT (s_params)};
+                                 EDGE_COUNT (s_params), s_is_instant};

@@ -518,4 +518,4 @@ s_run (wk_job_t *job)
 
 
 const wk_task_t wk_mkraw_task = {"mkraw", s_run, WK_TASK_DEPOT | WK_TASK_REDIS,
-                                 s_param_rows, EDGE_COUNT (s_param_rows)};
+                                 s_param_rows, EDGE_COUNT (s_param_rows), NULL};

@@ -40,6 +40,8 @@ struct wk_slot {
     //  Under lock:
     char *next_task; //  handed over, not yet taken by the thread
     char *next_type;
+    edge_task_claim_t next_claim; //  its claim when the owner made it
+    bool has_next_claim;
     bool is_stopping;          //  take no more jobs; exit the thread
     char *claimed;             //  task claimed and running, or NULL
     int claimed_attempt;       //  its attempt (fencing token)
@@ -51,14 +53,22 @@ struct wk_slot {
 };
 
 
+//  Record the claim (or forget it with name NULL); the lock is held.
+static void
+s_set_claimed_locked (wk_slot_t *self, const char *name, int attempt)
+{
+    free (self->claimed);
+    self->claimed = edge_strdup (name);
+    self->claimed_attempt = attempt;
+}
+
+
 //  Record the claim (or forget it with name NULL) under the lock.
 static void
 s_set_claimed (wk_slot_t *self, const char *name, int attempt)
 {
     pthread_mutex_lock (&self->lock);
-    free (self->claimed);
-    self->claimed = edge_strdup (name);
-    self->claimed_attempt = attempt;
+    s_set_claimed_locked (self, name, attempt);
     pthread_mutex_unlock (&self->lock);
 }
 
@@ -208,14 +218,20 @@ s_run (wk_slot_t *self,
        edge_redis_t *redis,
        const char *task,
        const char *type,
+       edge_task_claim_t *claim_made, //  owner's claim (taken), or NULL
        char *next_name,
        char *next_type,
        size_t next_type_size)
 {
     edge_task_claim_t claim;
-    edge_err_t rc =
-        edge_task_claim (self->tasks, task, self->worker_id, self->lease_ms,
-                         &claim);
+    edge_err_t rc = EDGE_ERR_OK;
+    if (claim_made) {
+        claim = *claim_made;
+        memset (claim_made, 0, sizeof *claim_made);
+    }
+    else
+        rc = edge_task_claim (self->tasks, task, self->worker_id,
+                              self->lease_ms, &claim);
     if (rc == EDGE_ERR_GONE) {
         edge_debug ("task %s (%s) is not queued (taken or finished), "
                     "skipped",
@@ -239,7 +255,11 @@ s_run (wk_slot_t *self,
 //  Wait for the next job; false when the slot stops. Takes ownership of
 //  the handed-over strings into *task and *type.
 static bool
-s_take (wk_slot_t *self, char **task, char **type)
+s_take (wk_slot_t *self,
+        char **task,
+        char **type,
+        edge_task_claim_t *claim,
+        bool *has_claim)
 {
     pthread_mutex_lock (&self->lock);
     while (!self->next_task && !self->is_stopping)
@@ -248,12 +268,25 @@ s_take (wk_slot_t *self, char **task, char **type)
     *task = self->next_task;
     *type = self->next_type;
     self->next_task = self->next_type = NULL;
+    *claim = self->next_claim;
+    *has_claim = self->has_next_claim;
+    memset (&self->next_claim, 0, sizeof self->next_claim);
+    self->has_next_claim = false;
+    if (*has_claim && has_job) //  renewals cover it from now on
+        s_set_claimed_locked (self, claim->name, claim->attempt);
     atomic_store (&self->cancel,
                   self->is_stopping ? S_CANCEL_SHUTDOWN : S_CANCEL_NONE);
     pthread_mutex_unlock (&self->lock);
     if (!has_job) {
         free (*task);
         free (*type);
+        //  Shutdown before it ran: the owner's claim goes back (it was
+        //  never started; the task is queued again)
+        if (*has_claim)
+            edge_task_release (self->tasks, claim->name, self->worker_id,
+                               claim->attempt);
+        edge_task_claim_fini (claim);
+        *has_claim = false;
     }
     return has_job;
 }
@@ -273,10 +306,14 @@ s_thread (void *arg)
         edge_error ("slot %d: cannot connect to %s", self->index,
                     self->done_endpoint);
     char *task, *type;
-    while (s_take (self, &task, &type)) {
+    edge_task_claim_t claim;
+    bool has_claim;
+    while (s_take (self, &task, &type, &claim, &has_claim)) {
         char next_name[EDGE_TASK_NAME_MAX] = "", next_type[32] = "";
-        const char *state = s_run (self, redis, task, type, next_name,
-                                   next_type, sizeof next_type);
+        const char *state =
+            s_run (self, redis, task, type, has_claim ? &claim : NULL,
+                   next_name, next_type, sizeof next_type);
+        edge_task_claim_fini (&claim); //  NULL-safe members: s_run took it
         char index[16];
         snprintf (index, sizeof index, "%d", self->index);
         //  The owner sends the next step's job to the broker at once
@@ -332,6 +369,7 @@ wk_slot_destroy (wk_slot_t **self_p)
     pthread_mutex_destroy (&self->lock);
     free (self->next_task);
     free (self->next_type);
+    edge_task_claim_fini (&self->next_claim);
     free (self->claimed);
     free (self->task);
     free (self->done_endpoint);
@@ -366,6 +404,22 @@ wk_slot_start (wk_slot_t *self, const char *task, const char *type)
     pthread_mutex_lock (&self->lock);
     self->next_task = edge_strdup (task);
     self->next_type = edge_strdup (type);
+    pthread_cond_signal (&self->cond);
+    pthread_mutex_unlock (&self->lock);
+}
+
+
+void
+wk_slot_start_claimed (wk_slot_t *self, edge_task_claim_t *claim)
+{
+    edge_assert (self && claim && claim->name && !self->task);
+    self->task = edge_strdup (claim->name);
+    pthread_mutex_lock (&self->lock);
+    self->next_task = edge_strdup (claim->name);
+    self->next_type = edge_strdup (claim->type);
+    self->next_claim = *claim;
+    self->has_next_claim = true;
+    memset (claim, 0, sizeof *claim);
     pthread_cond_signal (&self->cond);
     pthread_mutex_unlock (&self->lock);
 }

@@ -40,6 +40,9 @@ bool wk_slot_is_busy (const wk_slot_t *self);
 const char *wk_slot_task (const wk_slot_t *self);
 //  Hand an idle slot a task (copies task and type).
 void wk_slot_start (wk_slot_t *self, const char *task, const char *type);
+//  Hand an idle slot a task the owner claimed already (takes the claim's
+//  contents, leaving it empty): the slot runs it without claiming.
+void wk_slot_start_claimed (wk_slot_t *self, edge_task_claim_t *claim);
 //  The owner received the slot's end message: the slot is idle again.
 void wk_slot_done (wk_slot_t *self);
 //  Renew the lease of the task the slot runs, if any (with the owner's

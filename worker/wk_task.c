@@ -69,6 +69,23 @@ wk_task_type (size_t index)
 }
 
 
+bool
+wk_task_may_be_instant (const char *type)
+{
+    const wk_task_t *task = wk_task_find (type);
+    return task && task->is_instant;
+}
+
+
+bool
+wk_task_is_instant (const char *type, const json_t *params)
+{
+    const wk_task_t *task = wk_task_find (type);
+    return task && task->is_instant && json_is_object (params)
+           && task->is_instant (params);
+}
+
+
 wk_job_rc_t
 wk_task_run (wk_job_t *job)
 {

@@ -35,6 +35,11 @@ typedef struct {
     unsigned needs;                //  WK_TASK_* bits
     const wk_task_param_t *params; //  checked in this order
     size_t nparams;
+    //  True when a job with these params finishes at once (no I/O, no
+    //  Redis, no wait, no next step): the worker's main thread then runs
+    //  it itself, claims and records such jobs in batches, and no slot
+    //  thread is woken. NULL: never.
+    bool (*is_instant) (const json_t *params);
 } wk_task_t;
 
 //  The row of a task type, or NULL when the type is unknown (or NULL).
@@ -42,6 +47,10 @@ typedef struct {
 const wk_task_t *wk_task_find (const char *type);
 //  The index-th task type, or NULL past the end of the table. Static.
 const char *wk_task_type (size_t index);
+//  True when type's row says a job with params is instant.
+bool wk_task_is_instant (const char *type, const json_t *params);
+//  True when type's row has an is_instant test at all.
+bool wk_task_may_be_instant (const char *type);
 //  Run job: find its type's row, check that params is an object, the
 //  needs and each parameter row, then run it. Returns the outcome; a
 //  failed check fails the job with its message ("unknown task type 'x'",

@@ -16,6 +16,8 @@
 #include "wk_metrics.h"
 #include "wk_reaper.h"
 #include "wk_slot.h"
+#include "wk_task.h"
+#include <stdatomic.h>
 #include <czmq.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +35,7 @@ struct wk_worker {
     edge_redis_t *redis; //  renewals and reaper
     edge_redis_t *tasks; //  the slots' claims and outcomes (shared handle)
     wk_reaper_t *reaper;
+    const wk_env_t *env; //  what instant jobs run with (borrowed)
     wk_slot_t **slots;
     size_t nslots;
     proto_job_t *backlog[WK_WORKER_BACKLOG_MAX]; //  FIFO of waiting jobs
@@ -157,6 +160,7 @@ wk_worker_new (const wk_config_t *config, const wk_env_t *env)
     edge_assert (config && config->worker_id && config->capacity > 0);
     wk_worker_t *self = edge_calloc (1, sizeof *self);
     self->config = config;
+    self->env = env;
     if (s_open_sockets (self)) {
         s_close_sockets (self);
         free (self);
@@ -244,16 +248,12 @@ s_idle_slot (wk_worker_t *self)
 }
 
 
-//  Run job on an idle slot or keep it in the backlog. Takes ownership.
+//  Keep job in the backlog (or drop it when full: it stays queued in
+//  Redis). Takes ownership.
 static void
-s_dispatch (wk_worker_t *self, proto_job_t *job)
+s_backlog_push (wk_worker_t *self, proto_job_t *job)
 {
-    wk_slot_t *slot = s_idle_slot (self);
-    if (slot) {
-        wk_slot_start (slot, job->task, job->type);
-        proto_job_destroy (&job);
-    }
-    else if (self->nbacklog < WK_WORKER_BACKLOG_MAX)
+    if (self->nbacklog < WK_WORKER_BACKLOG_MAX)
         self->backlog[self->nbacklog++] = job;
     else {
         edge_warn ("worker: backlog full, job %s dropped (it stays queued)",
@@ -263,13 +263,27 @@ s_dispatch (wk_worker_t *self, proto_job_t *job)
 }
 
 
-//  One message from the broker backend.
+//  Run job on an idle slot or keep it in the backlog. Takes ownership.
 static void
-s_on_backend (wk_worker_t *self)
+s_dispatch (wk_worker_t *self, proto_job_t *job)
+{
+    wk_slot_t *slot = s_idle_slot (self);
+    if (slot) {
+        wk_slot_start (slot, job->task, job->type);
+        proto_job_destroy (&job);
+    }
+    else
+        s_backlog_push (self, job);
+}
+
+
+//  One message from the broker backend: its job (caller owns), or NULL.
+static proto_job_t *
+s_recv_job (wk_worker_t *self)
 {
     zmsg_t *msg = zmsg_recv (self->backend);
     if (!msg)
-        return;
+        return NULL;
     //  The payload is the last frame (a broker may add an empty delimiter)
     zframe_t *frame = zmsg_last (msg);
     proto_job_t *job = NULL;
@@ -281,12 +295,183 @@ s_on_backend (wk_worker_t *self)
         edge_warn ("worker: unexpected message from the broker, dropped");
     zmsg_destroy (&msg);
     if (!job)
-        return;
+        return NULL;
     edge_debug ("worker: job %s (%s) seq %llu", job->task, job->type,
                 (unsigned long long) job->seq);
     if (job->seq)
         self->last_seq = job->seq;
-    s_dispatch (self, job);
+    return job;
+}
+
+
+//  Run an instant job (claimed) here; fill its outcome. The strings in
+//  *outcome point into *job (wk_job_fini frees them).
+static void
+s_run_instant (wk_worker_t *self,
+               const edge_task_claim_t *claim,
+               json_t *params,
+               wk_job_t *job,
+               edge_task_outcome_t *outcome)
+{
+    static const atomic_int no_cancel = 0;
+    *job = (wk_job_t) {.worker = self->config->worker_id,
+                       .name = claim->name,
+                       .type = claim->type,
+                       .org = claim->org,
+                       .params = params,
+                       .attempt = claim->attempt,
+                       .cancel = &no_cancel,
+                       .env = self->env};
+    wk_metrics_task_started (claim->type);
+    wk_job_rc_t rc = wk_task_run (job);
+    *outcome = (edge_task_outcome_t) {.name = claim->name,
+                                      .attempt = claim->attempt,
+                                      .is_success = rc == WK_JOB_DONE,
+                                      .result = job->result,
+                                      .message = job->message,
+                                      .exception = job->exception,
+                                      .error = job->error};
+}
+
+
+//  Log and count the outcome of an instant job; returns its end state.
+static const char *
+s_instant_report (const edge_task_claim_t *claim,
+                  const edge_task_outcome_t *outcome,
+                  edge_err_t rc,
+                  int64_t took_ms)
+{
+    const char *state = "released";
+    if (rc == EDGE_ERR_GONE)
+        edge_warn ("task %s (%s) attempt %d: outcome not recorded, the task "
+                   "is no longer ours",
+                   claim->name, claim->type, claim->attempt);
+    else if (rc != EDGE_ERR_OK)
+        edge_warn ("task %s (%s) attempt %d: outcome not recorded, Redis is "
+                   "unavailable (the reaper will run it again)",
+                   claim->name, claim->type, claim->attempt);
+    else if (outcome->is_success) {
+        state = "succeeded";
+        edge_info ("task %s (%s) attempt %d succeeded in %lld ms",
+                   claim->name, claim->type, claim->attempt,
+                   (long long) took_ms);
+    }
+    else {
+        state = "failed";
+        edge_warn ("task %s (%s) attempt %d failed: %s", claim->name,
+                   claim->type, claim->attempt,
+                   outcome->message ? outcome->message : "task failed");
+    }
+    wk_metrics_task_ended (claim->type, state, (double) took_ms / 1000.0);
+    return state;
+}
+
+
+//  Jobs of types that may be instant, one per idle slot: claim them all in
+//  one round trip; run the instant ones here and record their outcomes in
+//  one more; hand the others, claimed, to idle slots. Then one DONE gives
+//  the broker the credit back. Takes ownership of jobs[0..n).
+static void
+s_run_batch (wk_worker_t *self, proto_job_t **jobs, size_t n)
+{
+    int64_t start = edge_mono_ms ();
+    const char **names = edge_calloc (n, sizeof *names);
+    edge_task_claim_t *claims = edge_calloc (n, sizeof *claims);
+    edge_err_t *rcs = edge_calloc (n, sizeof *rcs);
+    json_t **params = edge_calloc (n, sizeof *params);
+    wk_job_t *runs = edge_calloc (n, sizeof *runs);
+    edge_task_outcome_t *outcomes = edge_calloc (n, sizeof *outcomes);
+    size_t *which = edge_calloc (n, sizeof *which); //  outcome -> claim
+    for (size_t i = 0; i < n; i++)
+        names[i] = jobs[i]->task;
+    edge_task_claim_many (self->redis, names, n, self->config->worker_id,
+                          self->config->lease_ms, claims, rcs);
+    size_t ran = 0;
+    const char *last_task = NULL, *last_state = NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (rcs[i] != EDGE_ERR_OK) {
+            edge_debug ("task %s (%s) not claimed (%s), skipped",
+                        jobs[i]->task, jobs[i]->type,
+                        rcs[i] == EDGE_ERR_GONE ? "not queued"
+                                                : "Redis unavailable");
+            last_task = jobs[i]->task;
+            last_state = "skipped";
+            continue;
+        }
+        params[i] = json_loads (claims[i].params, 0, NULL);
+        if (wk_task_is_instant (claims[i].type, params[i])) {
+            s_run_instant (self, &claims[i], params[i], &runs[ran],
+                           &outcomes[ran]);
+            which[ran++] = i;
+        }
+        else {
+            //  Slow after all (a hello that sleeps): a slot runs it
+            wk_slot_t *slot = s_idle_slot (self);
+            edge_assert (slot); //  one idle slot per job was counted
+            wk_slot_start_claimed (slot, &claims[i]);
+        }
+    }
+    edge_err_t *recorded = edge_calloc (ran ? ran : 1, sizeof *recorded);
+    edge_task_finish_many (self->redis, self->config->worker_id, outcomes,
+                           ran, recorded);
+    int64_t took = edge_mono_ms () - start;
+    for (size_t k = 0; k < ran; k++) {
+        const edge_task_claim_t *claim = &claims[which[k]];
+        last_state = s_instant_report (claim, &outcomes[k], recorded[k], took);
+        last_task = claim->name;
+    }
+    if (last_task) //  credit for what ended here
+        s_send_done (self, last_task, last_state);
+    for (size_t k = 0; k < ran; k++) {
+        edge_assert (!runs[k].next_type); //  instant jobs start no next step
+        wk_job_fini (&runs[k]);
+    }
+    for (size_t i = 0; i < n; i++) {
+        json_decref (params[i]);
+        edge_task_claim_fini (&claims[i]);
+        proto_job_destroy (&jobs[i]);
+    }
+    free (recorded);
+    free (which);
+    free (outcomes);
+    free (runs);
+    free (params);
+    free (rcs);
+    free (claims);
+    free (names);
+}
+
+
+//  Every JOB waiting (up to S_BACKEND_BATCH): jobs of types that may be
+//  instant and for which a slot is idle go to s_run_batch, the others to
+//  slots (or the backlog) as they come.
+static void
+s_on_backend (wk_worker_t *self)
+{
+    proto_job_t *batch[S_BACKEND_BATCH];
+    size_t nbatch = 0, idle = 0;
+    for (size_t i = 0; i < self->nslots; i++)
+        idle += wk_slot_is_busy (self->slots[i]) ? 0 : 1;
+    int n = 0;
+    do {
+        proto_job_t *job = s_recv_job (self);
+        if (!job)
+            continue;
+        if (idle > 0 && self->nbacklog == 0
+            && wk_task_may_be_instant (job->type)) {
+            batch[nbatch++] = job; //  keeps an idle slot in reserve
+            idle--;
+        }
+        else if (idle > 0 && self->nbacklog == 0) {
+            s_dispatch (self, job); //  takes an idle slot
+            idle--;
+        }
+        else
+            s_backlog_push (self, job);
+    } while (++n < S_BACKEND_BATCH
+             && (zsock_events (self->backend) & ZMQ_POLLIN));
+    if (nbatch)
+        s_run_batch (self, batch, nbatch);
 }
 
 
@@ -421,15 +606,8 @@ wk_worker_poll (wk_worker_t *self, int timeout_ms)
 {
     edge_assert (self);
     void *which = zpoller_wait (self->poller, s_wait_ms (self, timeout_ms));
-    if (which == self->backend) {
-        //  Every JOB already here, not one a wake-up (bounded: the done
-        //  socket and the timers get their turn)
-        int n = 0;
-        do
-            s_on_backend (self);
-        while (++n < S_BACKEND_BATCH
-               && (zsock_events (self->backend) & ZMQ_POLLIN));
-    }
+    if (which == self->backend)
+        s_on_backend (self);
     else if (which == self->frontend)
         s_on_frontend (self);
     else if (which == self->done)
