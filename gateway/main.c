@@ -63,7 +63,7 @@ static const edge_cfg_spec_t s_spec[] = {
      NULL, 0, 0, true, "base64 key of admin tokens (HS256)",
      edge_cfg_check_secret_b64},
     {"EDGE_GATEWAY_THREADS", EDGE_CFG_INT, offsetof (gw_config_t, threads),
-     "16", 1, 256, false, "HTTP request threads", NULL},
+     "64", 1, 256, false, "HTTP request threads", NULL},
     {"EDGE_GATEWAY_MAX_BODY", EDGE_CFG_INT, offsetof (gw_config_t, max_body),
      "1048576", 1024, 1073741824, false, "largest request body, bytes", NULL},
     {"EDGE_GATEWAY_BROKER_TIMEOUT_MS", EDGE_CFG_INT,
