@@ -180,7 +180,7 @@ def print_cost(before, after, tasks):
     delta = {k: v - c0.get(k, 0) for k, v in c1.items() if k != "info"}
     delta = {k: v for k, v in delta.items() if v > 0}
     total = sum(delta.values())
-    print("  redis per task  %.1f commands (%.2f EVALSHA/EVAL round trips with a script),"
+    print("  redis per task  %.1f commands (%.2f script calls: EVALSHA + EVAL, pipelined ones included),"
           " %.0f us CPU" % (total / tasks,
                             (delta.get("evalsha", 0) + delta.get("eval", 0)) / tasks,
                             (cpu1 - cpu0) * 1e6 / tasks))

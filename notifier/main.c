@@ -19,6 +19,7 @@
 #define S_LEASE_PAD   5000 //  lease = EDGE_WEBHOOK_TIMEOUT_MS + this
 #define S_BACKOFF_MAX 5000
 #define S_SAMPLE_MS   1000 //  metrics read from Redis this often
+#define S_TAKE_MS     100  //  due deliveries looked for at least this often
 
 static volatile sig_atomic_t s_interrupted = 0;
 
@@ -51,6 +52,8 @@ s_run (nt_notifier_t *notifier,
        edge_redis_t *redis)
 {
     int64_t backoff = 100, block_ms = cfg->block_ms, next_sample = 0;
+    int64_t next_take = 0;
+    uint64_t created = 0;
     while (!s_interrupted) {
         if (edge_mono_ms () >= next_sample) {
             nt_metrics_sample (metrics, redis, cfg->group,
@@ -59,9 +62,20 @@ s_run (nt_notifier_t *notifier,
         }
         bool is_busy = nt_deliver_has_work (deliver);
         int events = nt_notifier_poll (notifier, is_busy ? 0 : block_ms);
+        //  Look for due deliveries when events created some, when
+        //  attempts are under way, and every S_TAKE_MS (retries and
+        //  leases come due by the clock): events without subscribers
+        //  cost no look
+        bool is_taking = is_busy
+                         || nt_notifier_created (notifier) != created
+                         || edge_mono_ms () >= next_take;
+        created = nt_notifier_created (notifier);
+        if (is_taking)
+            next_take = edge_mono_ms () + S_TAKE_MS;
         int done = events < 0 ? -1
                               : nt_deliver_run (deliver,
-                                                is_busy ? S_PUMP_MS : 0, true);
+                                                is_busy ? S_PUMP_MS : 0,
+                                                is_taking);
         if (events >= 0 && done >= 0) {
             backoff = 100;
             continue;

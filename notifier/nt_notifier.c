@@ -27,6 +27,7 @@ struct nt_notifier {
     int deferred;            //  entries deferred in the current read
     int64_t next_claim_ms;   //  monotonic time of the next XAUTOCLAIM
     uint64_t handled;        //  entries handled since start
+    uint64_t created;        //  deliveries they created
     nt_metrics_t *metrics;   //  borrowed, or NULL
 };
 
@@ -66,6 +67,13 @@ nt_notifier_handled (const nt_notifier_t *self)
 }
 
 
+uint64_t
+nt_notifier_created (const nt_notifier_t *self)
+{
+    return self->created;
+}
+
+
 void
 nt_notifier_set_metrics (nt_notifier_t *self, nt_metrics_t *metrics)
 {
@@ -102,6 +110,9 @@ s_report (nt_notifier_t *self, const nt_store_entry_t *entry, int64_t age)
                    (long long) age_ms, entry->created);
     }
     self->handled++;
+    self->created += entry->acked == 1 && entry->created > 0
+                         ? (uint64_t) entry->created
+                         : 0;
 }
 
 

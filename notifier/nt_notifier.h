@@ -38,6 +38,8 @@ void nt_notifier_destroy (nt_notifier_t **self_p);
 int nt_notifier_poll (nt_notifier_t *self, int64_t block_ms);
 //  Entries handled since start.
 uint64_t nt_notifier_handled (const nt_notifier_t *self);
+//  Deliveries the handled entries created since start.
+uint64_t nt_notifier_created (const nt_notifier_t *self);
 //  Count the events taken in metrics (borrowed: must outlive the notifier;
 //  NULL, the default: not counted).
 void nt_notifier_set_metrics (nt_notifier_t *self, nt_metrics_t *metrics);
