@@ -1093,6 +1093,45 @@ edge_redis_eval_pipeline (edge_redis_t *self,
 }
 
 
+int
+edge_redis_pipeline (edge_redis_t *self,
+                     size_t count,
+                     const int *argcs,
+                     const char *const *const *argvs,
+                     redisReply **replies)
+{
+    edge_assert (self && (count == 0 || (argcs && argvs && replies)));
+    for (size_t i = 0; i < count; i++)
+        replies[i] = NULL;
+    if (count == 0)
+        return 0;
+    s_own (self); //  a shared handle's connection is ours meanwhile
+    int rc = s_connect (self);
+    for (size_t i = 0; rc == 0 && i < count; i++)
+        if (redisAppendCommandArgv (self->ctx, argcs[i],
+                                    (const char **) argvs[i], NULL)
+            != REDIS_OK)
+            rc = -1;
+    for (size_t i = 0; rc == 0 && i < count; i++) {
+        void *reply = NULL;
+        if (redisGetReply (self->ctx, &reply) != REDIS_OK)
+            rc = -1;
+        else if (!(replies[i] = s_checked (self, reply)))
+            rc = -1;
+    }
+    if (rc) {
+        for (size_t i = 0; i < count; i++) {
+            freeReplyObject (replies[i]);
+            replies[i] = NULL;
+        }
+        if (self->ctx)
+            s_drop (self, "pipeline to", NULL);
+    }
+    s_disown (self);
+    return rc;
+}
+
+
 const char *
 edge_redis_hash_field (const redisReply *reply, const char *name)
 {

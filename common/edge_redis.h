@@ -124,6 +124,17 @@ redisReply *edge_redis_eval (edge_redis_t *self,
                              int nargs,
                              const char **args);
 
+//  Run count commands (argument vectors, binary safe with argvlens; NULL
+//  argvlens: strings) in one round trip; replies[i] answers argvs[i]
+//  (caller owns each). Not atomic: other clients' commands may run in
+//  between. Returns 0, or -1 when Redis could not be reached or the
+//  connection failed on the way (every replies[i] NULL then).
+int edge_redis_pipeline (edge_redis_t *self,
+                         size_t count,
+                         const int *argcs,
+                         const char *const *const *argvs,
+                         redisReply **replies);
+
 //  One script call of a pipeline (edge_redis_eval_pipeline). Borrowed
 //  pointers: valid during the call.
 typedef struct {

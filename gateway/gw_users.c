@@ -248,19 +248,34 @@ gw_users_get (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
         gw_req_reply_error (req, &err);
         return;
     }
-    char *name = gw_req_strdup (req, gw_req_param (req, "username"));
-    redisReply *reply = s_fetch_users (req, thread, gw_req_org (req), &name, 1);
-    if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != 1)
-        gw_req_reply_redis_failed (req, reply, "users: get");
-    else {
-        json_t *user = gw_users_rec_json_of_pair (reply->element[0]);
-        if (user)
-            gw_req_reply_json (req, 200, gw_list_project (&list, user));
-        else
-            gw_call_fail (req, EDGE_ERR_NOT_FOUND, NULL, "user '%s' not found",
-                          name);
-    }
-    freeReplyObject (reply);
+    const char *name = gw_req_param (req, "username");
+    //  One round trip, no script: the hash and the key set, pipelined
+    const char *hgetall[] = {
+        "HGETALL", gw_req_adopt (req, edge_key_user (gw_req_org (req), name))};
+    const char *smembers[] = {
+        "SMEMBERS",
+        gw_req_adopt (req, edge_key_user_keys (gw_req_org (req), name))};
+    const char *const *argvs[] = {hgetall, smembers};
+    const int argcs[] = {2, 2};
+    redisReply *replies[2];
+    gw_users_rec_t user = {0};
+    if (edge_redis_pipeline (gw_thread_redis (thread), 2, argcs, argvs,
+                             replies))
+        gw_req_reply_redis_failed (req, NULL, "users: get");
+    else if (replies[0]->type != REDIS_REPLY_ARRAY
+             || replies[1]->type != REDIS_REPLY_ARRAY)
+        gw_req_reply_redis_failed (req, replies[0], "users: get");
+    else if (gw_users_rec_from_hash (replies[0], &user))
+        gw_req_reply_json (
+            req, 200,
+            gw_list_project (&list,
+                             gw_users_rec_json (
+                                 &user, gw_users_rec_key_ids (replies[1]))));
+    else
+        gw_call_fail (req, EDGE_ERR_NOT_FOUND, NULL, "user '%s' not found",
+                      name);
+    for (int i = 0; i < 2; i++)
+        freeReplyObject (replies[i]);
 }
 
 

@@ -340,6 +340,39 @@ test_one_script_shared_by_threads_on_their_own_connections (void **state)
 }
 
 
+//  Plain commands in one round trip, in order, binary safe; a dead server
+//  answers -1 with every reply NULL.
+static void
+test_pipeline_answers_each_command_in_order (void **state)
+{
+    (void) state;
+    edge_redis_t *redis = edge_redis_new_shared (s_server.url, 2000);
+    const char *set[] = {"SET", "edge-test-pipe", "v1"};
+    const char *get[] = {"GET", "edge-test-pipe"};
+    const char *bad[] = {"NOSUCHCOMMAND"};
+    const char *const *argvs[] = {set, get, bad};
+    const int argcs[] = {3, 2, 1};
+    redisReply *replies[3];
+    assert_int_equal (edge_redis_pipeline (redis, 3, argcs, argvs, replies),
+                      0);
+    assert_int_equal (replies[0]->type, REDIS_REPLY_STATUS);
+    assert_string_equal (replies[1]->str, "v1");
+    assert_int_equal (replies[2]->type, REDIS_REPLY_ERROR);
+    for (int i = 0; i < 3; i++)
+        freeReplyObject (replies[i]);
+    edge_redis_destroy (&redis);
+    char url[64];
+    snprintf (url, sizeof url, "redis://127.0.0.1:%d/0",
+              edge_testutil_free_port ());
+    redis = edge_redis_new (url, 200);
+    assert_int_equal (edge_redis_pipeline (redis, 2, argcs, argvs, replies),
+                      -1);
+    assert_null (replies[0]);
+    assert_null (replies[1]);
+    edge_redis_destroy (&redis);
+}
+
+
 //  Threads of one shared handle: every caller gets the reply to its own
 //  command, whatever group it went in.
 typedef struct {
@@ -668,6 +701,7 @@ main (void)
         cmocka_unit_test (
             test_new_refuses_a_bad_url_and_destroy_nulls_and_is_null_safe),
         cmocka_unit_test (test_commands_round_trip_binary_safe),
+        cmocka_unit_test (test_pipeline_answers_each_command_in_order),
         cmocka_unit_test (
             test_a_shared_handle_answers_each_thread_its_own_reply),
         cmocka_unit_test (test_commands_queued_behind_a_group_go_out_as_one),
