@@ -48,6 +48,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "e2e"))
+sys.path.insert(0, HERE)
+from benchlib import cpu_seconds, wrk  # noqa: E402
 
 NGINX_CONF = """worker_processes 2;
 pid {dir}/nginx.pid;
@@ -87,18 +89,6 @@ def get(port, path, headers=None):
         return resp.status, resp.read()
     finally:
         conn.close()
-
-
-def cpu_seconds(pid):
-    """User + system CPU seconds of a process and its threads so far."""
-    if not pid:
-        return 0.0
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except OSError:
-        return 0.0
 
 
 def children_cpu():
@@ -163,22 +153,6 @@ class Nginx:
                 self.proc.kill()
                 self.proc.wait(10)
         shutil.rmtree(self.dir, ignore_errors=True)
-
-
-def wrk(url, headers, threads, connections, duration):
-    argv = ["wrk", "-t%d" % threads, "-c%d" % connections, "-d%ds" % duration, "--latency"]
-    for k, v in headers.items():
-        argv += ["-H", "%s: %s" % (k, v)]
-    out = subprocess.run(argv + [url], capture_output=True, text=True, check=True).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    # the Latency Distribution lines ("    50%    1.70ms"), not the
-    # "+/- Stdev" column of the thread stats that may end in 50.00%
-    p50 = re.search(r"^\s*50%\s+(\S+)", out, re.M).group(1)
-    p99 = re.search(r"^\s*99%\s+(\S+)", out, re.M).group(1)
-    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    errors = re.search(r"Socket errors: (.*)", out)
-    return {"rps": rps, "p50": p50, "p99": p99, "bad": int(bad.group(1)) if bad else 0,
-            "errors": errors.group(1) if errors else ""}
 
 
 def edge_load(binary, url, headers, connections, duration, rate):

@@ -31,6 +31,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "e2e"))
+sys.path.insert(0, HERE)
+from benchlib import redis_cost  # noqa: E402
 
 
 def percentile(values, p):
@@ -153,24 +155,6 @@ def print_cpu(before, after, client_cpu, client, tasks):
     total = sum(v for _, v in parts)
     print("  server CPU      " + ", ".join("%s %.2f s" % kv for kv in parts)
           + " (total %.2f s, %.0f us/task)" % (total, total * 1e6 / tasks))
-
-
-def redis_cost(r):
-    """Redis's own accounting: calls per command (INFO commandstats; the
-    commands a script runs count too) and the server's CPU seconds (INFO
-    cpu, user + sys)."""
-    calls, usec = {}, {}
-    for line in r("INFO", "commandstats").splitlines():
-        m = re.match(r"cmdstat_([^:]+):calls=(\d+),usec=(\d+)", line)
-        if m:
-            calls[m.group(1)] = int(m.group(2))
-            usec[m.group(1)] = int(m.group(3))
-    cpu = 0.0
-    for line in r("INFO", "cpu").splitlines():
-        m = re.match(r"used_cpu_(user|sys):([0-9.]+)", line)
-        if m:
-            cpu += float(m.group(2))
-    return calls, usec, cpu
 
 
 def print_cost(before, after, tasks):

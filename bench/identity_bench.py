@@ -18,21 +18,13 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "e2e"))
+sys.path.insert(0, HERE)
+import benchlib  # noqa: E402
 
 
 def wrk(url, headers, args):
-    argv = ["wrk", "-t%d" % args.threads, "-c%d" % args.connections,
-            "-d%ds" % args.duration, "--latency"]
-    for k, v in headers.items():
-        argv += ["-H", "%s: %s" % (k, v)]
-    out = subprocess.run(argv + [url], capture_output=True, text=True, check=True).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    # the Latency Distribution lines ("    50%    1.70ms"), not the
-    # "+/- Stdev" column of the thread stats that may end in 50.00%
-    p50 = re.search(r"^\s*50%\s+(\S+)", out, re.M).group(1)
-    p99 = re.search(r"^\s*99%\s+(\S+)", out, re.M).group(1)
-    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return rps, p50, p99, int(bad.group(1)) if bad else 0
+    r = benchlib.wrk(url, headers, args.threads, args.connections, args.duration)
+    return r["rps"], r["p50"], r["p99"], r["bad"]
 
 
 def percentile(values, p):

@@ -32,6 +32,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "e2e"))
+sys.path.insert(0, HERE)
+from benchlib import cpu_seconds, redis_cost  # noqa: E402
 
 
 def event_time(text):
@@ -85,30 +87,6 @@ def python_stats(rx):
     return {"count": len(got), "p50Ms": percentile(lat, 50), "p90Ms": percentile(lat, 90),
             "p99Ms": percentile(lat, 99), "maxMs": max(lat),
             "firstMs": min(written) * 1000, "lastMs": max(r["at"] for r in got) * 1000}
-
-
-def cpu_seconds(pid):
-    """User + system CPU seconds of a process so far (/proc/<pid>/stat)."""
-    with open("/proc/%d/stat" % pid) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def redis_cost(r):
-    """Calls and usec per command (INFO commandstats; the commands a script
-    runs count too) and the server's CPU seconds (INFO cpu, user + sys)."""
-    calls, usec = {}, {}
-    for line in r("INFO", "commandstats").splitlines():
-        m = re.match(r"cmdstat_([^:]+):calls=(\d+),usec=(\d+)", line)
-        if m:
-            calls[m.group(1)] = int(m.group(2))
-            usec[m.group(1)] = int(m.group(3))
-    cpu = 0.0
-    for line in r("INFO", "cpu").splitlines():
-        m = re.match(r"used_cpu_(user|sys):([0-9.]+)", line)
-        if m:
-            cpu += float(m.group(2))
-    return calls, usec, cpu
 
 
 def cost_line(before, after, count):

@@ -1057,6 +1057,25 @@ s_read_pipeline (edge_redis_t *self,
 }
 
 
+//  End a pipeline (after s_own): on failure (rc != 0) free and clear
+//  every reply and drop the connection; give the connection back. Returns
+//  rc.
+static int
+s_pipeline_end (edge_redis_t *self, int rc, size_t count, redisReply **replies)
+{
+    if (rc) {
+        for (size_t i = 0; i < count; i++) {
+            freeReplyObject (replies[i]);
+            replies[i] = NULL;
+        }
+        if (self->ctx)
+            s_drop (self, "pipeline to", NULL);
+    }
+    s_disown (self);
+    return rc;
+}
+
+
 int
 edge_redis_eval_pipeline (edge_redis_t *self,
                           const edge_redis_call_t *calls,
@@ -1080,16 +1099,7 @@ edge_redis_eval_pipeline (edge_redis_t *self,
     }
     if (rc == 0)
         rc = s_read_pipeline (self, calls, count, replies);
-    if (rc) {
-        for (size_t i = 0; i < count; i++) {
-            freeReplyObject (replies[i]);
-            replies[i] = NULL;
-        }
-        if (self->ctx)
-            s_drop (self, "pipeline to", NULL);
-    }
-    s_disown (self);
-    return rc;
+    return s_pipeline_end (self, rc, count, replies);
 }
 
 
@@ -1119,16 +1129,7 @@ edge_redis_pipeline (edge_redis_t *self,
         else if (!(replies[i] = s_checked (self, reply)))
             rc = -1;
     }
-    if (rc) {
-        for (size_t i = 0; i < count; i++) {
-            freeReplyObject (replies[i]);
-            replies[i] = NULL;
-        }
-        if (self->ctx)
-            s_drop (self, "pipeline to", NULL);
-    }
-    s_disown (self);
-    return rc;
+    return s_pipeline_end (self, rc, count, replies);
 }
 
 

@@ -225,6 +225,22 @@ s_element_str (const redisReply *reply, size_t index)
 }
 
 
+//  The times a claim passes: now (ms), the lease's end (ms), now (RFC 3339).
+typedef struct {
+    char now_ms[24], until[24], now_iso[32];
+} s_claim_args_t;
+
+static void
+s_claim_args (s_claim_args_t *self, int64_t lease_ms)
+{
+    int64_t now = edge_now_ms ();
+    snprintf (self->now_ms, sizeof self->now_ms, "%lld", (long long) now);
+    snprintf (self->until, sizeof self->until, "%lld",
+              (long long) (now + lease_ms));
+    edge_rfc3339 (now, self->now_iso, sizeof self->now_iso);
+}
+
+
 //  The claim script's reply (freed here) into claim.
 static edge_err_t
 s_claim_reply (redisReply *reply, const char *name, edge_task_claim_t *claim)
@@ -290,12 +306,9 @@ edge_task_claim_many (edge_redis_t *redis,
     edge_assert (redis && (names || count == 0) && owner);
     if (count == 0)
         return;
-    int64_t now = edge_now_ms ();
-    char now_ms[24], until[24], now_iso[32];
-    snprintf (now_ms, sizeof now_ms, "%lld", (long long) now);
-    snprintf (until, sizeof until, "%lld", (long long) (now + lease_ms));
-    edge_rfc3339 (now, now_iso, sizeof now_iso);
-    const char *args[] = {owner, now_ms, until, now_iso};
+    s_claim_args_t t;
+    s_claim_args (&t, lease_ms);
+    const char *args[] = {owner, t.now_ms, t.until, t.now_iso};
     edge_redis_call_t *calls = edge_calloc (count, sizeof *calls);
     const char *(*keys)[4] = edge_calloc (count, sizeof *keys);
     redisReply **replies = edge_calloc (count, sizeof *replies);
@@ -324,12 +337,9 @@ edge_task_claim (edge_redis_t *redis,
 {
     edge_assert (redis && name && owner && claim);
     memset (claim, 0, sizeof *claim);
-    int64_t now = edge_now_ms ();
-    char now_ms[24], until[24], now_iso[32];
-    snprintf (now_ms, sizeof now_ms, "%lld", (long long) now);
-    snprintf (until, sizeof until, "%lld", (long long) (now + lease_ms));
-    edge_rfc3339 (now, now_iso, sizeof now_iso);
-    const char *args[] = {owner, now_ms, until, now_iso};
+    s_claim_args_t t;
+    s_claim_args (&t, lease_ms);
+    const char *args[] = {owner, t.now_ms, t.until, t.now_iso};
     return s_claim_reply (
         s_eval (redis, &edge_lua_task_claim, name, NULL, 4, args), name,
         claim);
