@@ -249,14 +249,17 @@ gw_users_get (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
         return;
     }
     const char *name = gw_req_param (req, "username");
-    //  One round trip, no script: the hash and the key set, pipelined
-    const char *hgetall[] = {
-        "HGETALL", gw_req_adopt (req, edge_key_user (gw_req_org (req), name))};
+    //  One round trip, no script: the record's fields (not the password
+    //  hash) and the key set, pipelined
+    const char *hmget[2 + GW_USERS_REC_NFIELDS] = {
+        "HMGET", gw_req_adopt (req, edge_key_user (gw_req_org (req), name))};
+    for (size_t i = 0; i < GW_USERS_REC_NFIELDS; i++)
+        hmget[2 + i] = gw_users_rec_fields[i];
     const char *smembers[] = {
         "SMEMBERS",
         gw_req_adopt (req, edge_key_user_keys (gw_req_org (req), name))};
-    const char *const *argvs[] = {hgetall, smembers};
-    const int argcs[] = {2, 2};
+    const char *const *argvs[] = {hmget, smembers};
+    const int argcs[] = {2 + GW_USERS_REC_NFIELDS, 2};
     redisReply *replies[2];
     gw_users_rec_t user = {0};
     if (edge_redis_pipeline (gw_thread_redis (thread), 2, argcs, argvs,
@@ -265,7 +268,7 @@ gw_users_get (gw_req_t *req, const gw_ctx_t *ctx, gw_thread_t *thread)
     else if (replies[0]->type != REDIS_REPLY_ARRAY
              || replies[1]->type != REDIS_REPLY_ARRAY)
         gw_req_reply_redis_failed (req, replies[0], "users: get");
-    else if (gw_users_rec_from_hash (replies[0], &user))
+    else if (gw_users_rec_from_values (replies[0], &user))
         gw_req_reply_json (
             req, 200,
             gw_list_project (&list,

@@ -7,24 +7,52 @@
 #include <string.h>
 
 
+const char *const gw_users_rec_fields[GW_USERS_REC_NFIELDS] = {
+    "username", "email", "firstname", "surname", "title",
+    "label",    "roles", "machine",   "created", "updated"};
+
+
+//  The record of the values of gw_users_rec_fields (NULL: absent).
+static bool
+s_rec_of (const char *const *v, gw_users_rec_t *user)
+{
+    *user = (gw_users_rec_t) {
+        .username = v[0],
+        .email = v[1],
+        .firstname = v[2],
+        .surname = v[3],
+        .title = v[4],
+        .label = v[5],
+        .roles = v[6],
+        .is_machine = v[7] && strcmp (v[7], "1") == 0,
+        .created = v[8],
+        .updated = v[9],
+    };
+    return user->username != NULL;
+}
+
+
 //  Read a user hash (HGETALL reply); borrowed strings. False when empty.
 bool
 gw_users_rec_from_hash (const redisReply *hash, gw_users_rec_t *user)
 {
-    const char *machine = edge_redis_hash_field (hash, "machine");
-    *user = (gw_users_rec_t){
-        .username = edge_redis_hash_field (hash, "username"),
-        .email = edge_redis_hash_field (hash, "email"),
-        .firstname = edge_redis_hash_field (hash, "firstname"),
-        .surname = edge_redis_hash_field (hash, "surname"),
-        .title = edge_redis_hash_field (hash, "title"),
-        .label = edge_redis_hash_field (hash, "label"),
-        .roles = edge_redis_hash_field (hash, "roles"),
-        .is_machine = machine && strcmp (machine, "1") == 0,
-        .created = edge_redis_hash_field (hash, "created"),
-        .updated = edge_redis_hash_field (hash, "updated"),
-    };
-    return user->username != NULL;
+    const char *v[GW_USERS_REC_NFIELDS];
+    for (size_t i = 0; i < GW_USERS_REC_NFIELDS; i++)
+        v[i] = edge_redis_hash_field (hash, gw_users_rec_fields[i]);
+    return s_rec_of (v, user);
+}
+
+
+bool
+gw_users_rec_from_values (const redisReply *values, gw_users_rec_t *user)
+{
+    const char *v[GW_USERS_REC_NFIELDS] = {NULL};
+    if (values && values->type == REDIS_REPLY_ARRAY
+        && values->elements == GW_USERS_REC_NFIELDS)
+        for (size_t i = 0; i < GW_USERS_REC_NFIELDS; i++)
+            if (values->element[i]->type == REDIS_REPLY_STRING)
+                v[i] = values->element[i]->str;
+    return s_rec_of (v, user);
 }
 
 

@@ -24,6 +24,13 @@ typedef struct {
 //  Read a user hash (HGETALL reply) into user; borrowed strings, pwhash
 //  left NULL. False when the hash is empty.
 bool gw_users_rec_from_hash (const redisReply *hash, gw_users_rec_t *user);
+//  The hash fields a record reads, for HMGET, in the order
+//  gw_users_rec_from_values expects (GW_USERS_REC_NFIELDS of them).
+#define GW_USERS_REC_NFIELDS 10
+extern const char *const gw_users_rec_fields[GW_USERS_REC_NFIELDS];
+//  Read an HMGET reply of gw_users_rec_fields; borrowed strings. False when
+//  the user does not exist.
+bool gw_users_rec_from_values (const redisReply *values, gw_users_rec_t *user);
 //  The key ids of a SMEMBERS reply, sorted. Caller owns the result.
 json_t *gw_users_rec_key_ids (const redisReply *set);
 //  The user object. Takes ownership of keys (machine users' key ids; NULL
