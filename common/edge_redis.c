@@ -848,22 +848,24 @@ s_send_group (edge_redis_t *self, s_call_t *group)
 
 //  Queue a formatted command on a shared handle and return its reply,
 //  leading the group when the connection is idle. Frees cmd.
-static redisReply *
-s_group_call (edge_redis_t *self, char *cmd, long long len)
+//  Queue calls[0..n) (formatted) together on a shared handle and wait for
+//  their replies, leading a group when the connection is idle. Calls queued
+//  under one lock hold go out in the same group, in order.
+static void
+s_group_run (edge_redis_t *self, s_call_t *calls, size_t n)
 {
-    if (len < 0)
-        return NULL; //  hiredis could not format it (out of memory)
-    s_call_t call = {.cmd = cmd, .len = len};
     pthread_mutex_lock (&self->lock);
-    *self->tail = &call;
-    self->tail = &call.next;
-    self->queued++;
-    while (!call.is_done) {
+    for (size_t i = 0; i < n; i++) {
+        *self->tail = &calls[i];
+        self->tail = &calls[i].next;
+    }
+    self->queued += n;
+    while (!calls[n - 1].is_done) {
         if (self->is_busy) {
             pthread_cond_wait (&self->cond, &self->lock);
             continue;
         }
-        s_call_t *group = self->head; //  ours is in it
+        s_call_t *group = self->head; //  ours are in it
         self->groups++;
         self->commands += self->queued;
         self->head = NULL;
@@ -879,6 +881,17 @@ s_group_call (edge_redis_t *self, char *cmd, long long len)
         pthread_cond_broadcast (&self->cond);
     }
     pthread_mutex_unlock (&self->lock);
+}
+
+
+//  One formatted command on a shared handle: its reply. Frees cmd.
+static redisReply *
+s_group_call (edge_redis_t *self, char *cmd, long long len)
+{
+    if (len < 0)
+        return NULL; //  hiredis could not format it (out of memory)
+    s_call_t call = {.cmd = cmd, .len = len};
+    s_group_run (self, &call, 1);
     redisFreeCommand (cmd);
     return call.reply;
 }
@@ -991,13 +1004,13 @@ edge_redis_eval (edge_redis_t *self,
 }
 
 
-//  Append EVALSHA (or EVAL with the source when is_source) of call to the
-//  context's output buffer.
-static void
-s_append_eval (redisContext *ctx,
-               const edge_redis_call_t *call,
+//  EVALSHA (or EVAL with the source when is_source) of call, formatted
+//  (RESP) into *cmd (redisFreeCommand it). Returns its length.
+static long long
+s_eval_format (const edge_redis_call_t *call,
                const char *sha,
-               bool is_source)
+               bool is_source,
+               char **cmd)
 {
     int argc = 3 + call->nkeys + call->nargs;
     const char **argv = edge_malloc (sizeof (char *) * (size_t) argc);
@@ -1010,10 +1023,93 @@ s_append_eval (redisContext *ctx,
         argv[3 + i] = call->keys[i];
     for (int i = 0; i < call->nargs; i++)
         argv[3 + call->nkeys + i] = call->args[i];
+    long long len = redisFormatCommandArgv (cmd, argc, argv, NULL);
     //  Only fails on out-of-memory, which is fatal here
-    int rc = redisAppendCommandArgv (ctx, argc, argv, NULL);
-    edge_assert (rc == REDIS_OK);
+    edge_assert (len >= 0);
     free (argv);
+    return len;
+}
+
+
+//  Append EVALSHA (or EVAL) of call to the context's output buffer.
+static void
+s_append_eval (redisContext *ctx,
+               const edge_redis_call_t *call,
+               const char *sha,
+               bool is_source)
+{
+    char *cmd = NULL;
+    long long len = s_eval_format (call, sha, is_source, &cmd);
+    int rc = redisAppendFormattedCommand (ctx, cmd, (size_t) len);
+    edge_assert (rc == REDIS_OK);
+    redisFreeCommand (cmd);
+}
+
+
+//  A pipeline on a shared handle: the formatted commands cmds[0..count)
+//  (freed here) go out together in one group. Returns 0, or -1 with every
+//  reply NULL when any came back NULL (Redis failed on the way).
+static int
+s_group_pipeline (edge_redis_t *self,
+                  char **cmds,
+                  const long long *lens,
+                  size_t count,
+                  redisReply **replies)
+{
+    s_call_t *calls = edge_calloc (count, sizeof *calls);
+    for (size_t i = 0; i < count; i++)
+        calls[i] = (s_call_t) {.cmd = cmds[i], .len = lens[i]};
+    s_group_run (self, calls, count);
+    int rc = 0;
+    for (size_t i = 0; i < count; i++) {
+        replies[i] = calls[i].reply;
+        rc = replies[i] ? rc : -1;
+        redisFreeCommand (cmds[i]);
+    }
+    free (calls);
+    if (rc)
+        for (size_t i = 0; i < count; i++) {
+            freeReplyObject (replies[i]);
+            replies[i] = NULL;
+        }
+    return rc;
+}
+
+
+//  edge_redis_eval_pipeline on a shared handle: EVALSHA each in one group,
+//  then the NOSCRIPT ones again with EVAL in another.
+static int
+s_group_eval_pipeline (edge_redis_t *self,
+                       const edge_redis_call_t *calls,
+                       size_t count,
+                       redisReply **replies)
+{
+    char **cmds = edge_calloc (count, sizeof *cmds);
+    long long *lens = edge_calloc (count, sizeof *lens);
+    for (size_t i = 0; i < count; i++) {
+        char sha[41];
+        s_script_sha (calls[i].script, sha);
+        lens[i] = s_eval_format (&calls[i], sha, false, &cmds[i]);
+    }
+    int rc = s_group_pipeline (self, cmds, lens, count, replies);
+    for (size_t i = 0; rc == 0 && i < count; i++) {
+        if (replies[i]->type != REDIS_REPLY_ERROR
+            || strncmp (replies[i]->str, "NOSCRIPT", 8) != 0)
+            continue;
+        freeReplyObject (replies[i]);
+        lens[0] = s_eval_format (&calls[i], NULL, true, &cmds[0]);
+        if (s_group_pipeline (self, cmds, lens, 1, &replies[i])) {
+            for (size_t j = 0; j < count; j++)
+                if (j != i)
+                    freeReplyObject (replies[j]);
+            for (size_t j = 0; j < count; j++)
+                replies[j] = NULL;
+            rc = -1;
+        }
+    }
+    free (lens);
+    free (cmds);
+    return rc;
 }
 
 
@@ -1057,7 +1153,7 @@ s_read_pipeline (edge_redis_t *self,
 }
 
 
-//  End a pipeline (after s_own): on failure (rc != 0) free and clear
+//  End a plain handle's pipeline (after s_own): on failure (rc != 0) free and clear
 //  every reply and drop the connection; give the connection back. Returns
 //  rc.
 static int
@@ -1090,7 +1186,9 @@ edge_redis_eval_pipeline (edge_redis_t *self,
     }
     if (count == 0)
         return 0;
-    s_own (self); //  a shared handle's connection is ours meanwhile
+    if (self->is_shared)
+        return s_group_eval_pipeline (self, calls, count, replies);
+    s_own (self);
     int rc = s_connect (self);
     for (size_t i = 0; rc == 0 && i < count; i++) {
         char sha[41];
@@ -1115,7 +1213,20 @@ edge_redis_pipeline (edge_redis_t *self,
         replies[i] = NULL;
     if (count == 0)
         return 0;
-    s_own (self); //  a shared handle's connection is ours meanwhile
+    if (self->is_shared) {
+        char **cmds = edge_calloc (count, sizeof *cmds);
+        long long *lens = edge_calloc (count, sizeof *lens);
+        for (size_t i = 0; i < count; i++) {
+            lens[i] = redisFormatCommandArgv (&cmds[i], argcs[i],
+                                              (const char **) argvs[i], NULL);
+            edge_assert (lens[i] >= 0); //  out of memory only
+        }
+        int rc = s_group_pipeline (self, cmds, lens, count, replies);
+        free (lens);
+        free (cmds);
+        return rc;
+    }
+    s_own (self);
     int rc = s_connect (self);
     for (size_t i = 0; rc == 0 && i < count; i++)
         if (redisAppendCommandArgv (self->ctx, argcs[i],

@@ -627,11 +627,26 @@ static edge_redis_script_t s_pipe_incr = {
 static edge_redis_script_t s_pipe_bad = {
     .source = "return redis.error_reply('BAD ' .. ARGV[1])"};
 
+static void s_pipeline_in_order (edge_redis_t *redis);
+
+//  On a plain handle and on a shared one (its pipelines go as one group).
 static void
 test_a_pipeline_answers_every_call_in_order_even_after_noscript (void **state)
 {
     (void) state;
-    edge_redis_t *redis = edge_redis_new (s_server.url, 2000);
+    for (int shared = 0; shared < 2; shared++) {
+        edge_redis_t *redis = shared
+                                  ? edge_redis_new_shared (s_server.url, 2000)
+                                  : edge_redis_new (s_server.url, 2000);
+        s_pipeline_in_order (redis);
+        edge_redis_destroy (&redis);
+    }
+}
+
+
+static void
+s_pipeline_in_order (edge_redis_t *redis)
+{
     assert_int_equal (s_simple (redis, "DEL pipe"), 0);
     //  Both scripts unknown to the server: every call answers NOSCRIPT first
     assert_int_equal (s_simple (redis, "SCRIPT FLUSH"), 0);
@@ -661,7 +676,6 @@ test_a_pipeline_answers_every_call_in_order_even_after_noscript (void **state)
     //  An empty pipeline is a no-op
     assert_int_equal (edge_redis_eval_pipeline (redis, NULL, 0, NULL), 0);
     assert_true (edge_redis_is_connected (redis));
-    edge_redis_destroy (&redis);
 }
 
 
