@@ -94,7 +94,7 @@ static const edge_cfg_spec_t s_spec[] = {
      offsetof (gw_config_t, login_window_s), "900", 1, 86400, false,
      "failed-login counting window, seconds", NULL},
     {"EDGE_GATEWAY_REDIS_SHARED", EDGE_CFG_INT,
-     offsetof (gw_config_t, redis_shared), "0", 0, 64, false,
+     offsetof (gw_config_t, redis_shared), "8", 0, 64, false,
      "Redis connections the request threads share by group commit (0 = one "
      "per thread)",
      NULL},
