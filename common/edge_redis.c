@@ -26,6 +26,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <openssl/evp.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -35,6 +36,10 @@
 #include <strings.h>
 
 #define S_BACKOFF_FIRST_MS 100
+//  A connection idle this long is checked before use: a server that went
+//  away meanwhile (a killed master) has closed it, and a fresh one is made
+//  before the command is sent rather than failing it.
+#define S_IDLE_CHECK_MS 100
 #define S_BACKOFF_MAX_MS   5000
 #define S_DB_MAX           100000
 
@@ -52,6 +57,7 @@ struct edge_redis {
     _Atomic int64_t replicas_at_ms; //  when replicas was read (monotonic),
                                     //  0 = never
     atomic_bool is_up;              //  ctx != NULL, readable by any thread
+    int64_t used_ms;                //  monotonic time of the last command
     //  Shared handles only (is_shared): the queue of the next group
     bool is_shared;
     pthread_mutex_t lock; //  guards the members below
@@ -647,6 +653,15 @@ static void s_disown (edge_redis_t *self);
 static int
 s_connect (edge_redis_t *self)
 {
+    int64_t now = edge_mono_ms ();
+    if (self->ctx && now - self->used_ms >= S_IDLE_CHECK_MS) {
+        //  Nothing is owed to us on an idle connection: anything readable
+        //  is the server's close (or garbage)
+        struct pollfd pfd = {.fd = self->ctx->fd, .events = POLLIN};
+        if (poll (&pfd, 1, 0) != 0)
+            s_drop (self, "idle connection to", "closed by the server");
+    }
+    self->used_ms = now;
     if (self->ctx)
         return 0;
     if (edge_mono_ms () < self->next_attempt_ms)

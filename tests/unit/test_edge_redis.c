@@ -245,6 +245,38 @@ test_restarted_server_is_reached_again_after_backoff (void **state)
 }
 
 
+//  An idle connection whose server went away and came back (a failover,
+//  a restart) is replaced before the next command, which then succeeds:
+//  only a command on the wire when the server dies fails.
+static void
+test_an_idle_connection_to_a_restarted_server_is_replaced_unseen (void **state)
+{
+    (void) state;
+    char dir[] = "/tmp/edge-test-redis4-XXXXXX";
+    assert_non_null (mkdtemp (dir));
+    int port = edge_testutil_free_port ();
+    pid_t pid = s_server_spawn (port, dir);
+    char url[64];
+    snprintf (url, sizeof url, "redis://127.0.0.1:%d/0", port);
+    for (int shared = 0; shared < 2; shared++) {
+        edge_redis_t *redis = shared ? edge_redis_new_shared (url, 1000)
+                                     : edge_redis_new (url, 1000);
+        edge_redis_t *probe = edge_redis_new (url, 1000);
+        assert_true (edge_testutil_poll (s_ping_works, redis, 10000));
+        s_server_kill (pid);
+        pid = s_server_spawn (port, dir);
+        assert_true (edge_testutil_poll (s_ping_works, probe, 15000));
+        //  The handle has been idle for longer than its check period
+        edge_sleep_ms (150, NULL);
+        assert_int_equal (s_simple (redis, "PING"), 0);
+        edge_redis_destroy (&probe);
+        edge_redis_destroy (&redis);
+    }
+    s_server_kill (pid);
+    rmdir (dir);
+}
+
+
 static void
 test_unreachable_server_backs_off_between_attempts (void **state)
 {
@@ -722,6 +754,8 @@ main (void)
         cmocka_unit_test (test_a_shared_handle_survives_a_server_restart),
         cmocka_unit_test (test_restarted_server_is_reached_again_after_backoff),
         cmocka_unit_test (test_unreachable_server_backs_off_between_attempts),
+        cmocka_unit_test (
+            test_an_idle_connection_to_a_restarted_server_is_replaced_unseen),
         cmocka_unit_test (
             test_eval_sends_the_script_after_noscript_and_caches_its_sha),
         cmocka_unit_test (
