@@ -49,6 +49,7 @@ struct edge_redis {
     redisContext *ctx;       //  live connection, or NULL
     int64_t backoff_ms;      //  delay after the last failed attempt, 0 = none
     int64_t next_attempt_ms; //  monotonic time of the next allowed attempt
+    int64_t failed_ms;       //  monotonic time of the last failed attempt
     bool has_failed;         //  a failure was logged since the last connect
     size_t sentinel;         //  sentinel to ask first (the last that answered)
     //  Atomic: edge_redis_replicated reads them beside a shared handle's
@@ -83,6 +84,8 @@ typedef struct s_call {
 static pthread_mutex_t s_sha_lock = PTHREAD_MUTEX_INITIALIZER;
 //  Reconnections of every handle of this process (edge_redis_reconnects).
 static atomic_ullong s_reconnects;
+//  Monotonic time of the last successful connection of any handle.
+static _Atomic int64_t s_connected_ms;
 
 
 //  Decode %XX escapes of text[0..len) into a new string. Returns NULL when
@@ -499,7 +502,8 @@ s_backoff (edge_redis_t *self, const char *why)
         self->backoff_ms ? self->backoff_ms * 2 : S_BACKOFF_FIRST_MS;
     if (self->backoff_ms > S_BACKOFF_MAX_MS)
         self->backoff_ms = S_BACKOFF_MAX_MS;
-    self->next_attempt_ms = edge_mono_ms () + self->backoff_ms;
+    self->failed_ms = edge_mono_ms ();
+    self->next_attempt_ms = self->failed_ms + self->backoff_ms;
     self->has_failed = true;
     char where[200];
     edge_warn ("redis: cannot connect to %s: %s (next attempt in %lld ms)",
@@ -664,7 +668,10 @@ s_connect (edge_redis_t *self)
     self->used_ms = now;
     if (self->ctx)
         return 0;
-    if (edge_mono_ms () < self->next_attempt_ms)
+    //  Backing off, unless another handle of this process connected since
+    //  our last failure: the server (or a new master) is back
+    if (now < self->next_attempt_ms
+        && atomic_load (&s_connected_ms) <= self->failed_ms)
         return -1;
     char why[200];
     redisContext *ctx = NULL;
@@ -678,6 +685,7 @@ s_connect (edge_redis_t *self)
         goto failed;
     self->ctx = ctx;
     atomic_store (&self->is_up, true);
+    atomic_store (&s_connected_ms, edge_mono_ms ());
     self->backoff_ms = 0;
     char where[200];
     if (self->has_failed) {
