@@ -49,7 +49,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "e2e"))
 sys.path.insert(0, HERE)
-from benchlib import cpu_seconds, wrk  # noqa: E402
+from benchlib import bench_org, cpu_seconds, wrk  # noqa: E402
 
 NGINX_CONF = """worker_processes 2;
 pid {dir}/nginx.pid;
@@ -240,14 +240,7 @@ def main():
                                   "EDGE_GATEWAY_THREADS": str(threads)})
     nginx = None
     try:
-        doc = stack.create_org("bench")
-        admin, password = doc["adminUsername"], doc["password"]
-        _, token = stack.auth_token("bench", admin, password)
-        status, _, bot = stack.http("POST", "/be/v1/users",
-                                    {"username": "bench_bot", "label": "bench",
-                                     "roles": ["Administrators"], "machine": True},
-                                    headers=token_headers(token))
-        assert status == 201, (status, bot)
+        admin, _, token, bot = bench_org(stack)
         path = "/be/v1/users/%s" % admin
         status, body = get(stack.http_port, path, token_headers(token))
         assert status == 200, (status, body)

@@ -5,17 +5,18 @@ import re
 import subprocess
 
 
-def cpu_seconds(pid):
+def cpu_seconds(pid, missing=0.0):
     """User + system CPU seconds of a process and its threads so far
-    (/proc/<pid>/stat); 0.0 without a pid or when it cannot be read."""
+    (/proc/<pid>/stat); missing without a pid or when it cannot be read."""
     if not pid:
-        return 0.0
+        return missing
     try:
         with open("/proc/%d/stat" % pid) as f:
             fields = f.read().rsplit(")", 1)[1].split()
+        # after the command: utime and stime are fields 14 and 15
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     except OSError:
-        return 0.0
+        return missing
 
 
 def redis_cost(r):
@@ -51,3 +52,19 @@ def wrk(url, headers, threads, connections, duration):
     errors = re.search(r"Socket errors: (.*)", out)
     return {"rps": rps, "p50": p50, "p99": p99, "bad": int(bad.group(1)) if bad else 0,
             "errors": errors.group(1) if errors else ""}
+
+
+def bench_org(stack):
+    """Org "bench" with its administrator and a machine user "bench_bot"
+    (Administrators): (admin username, its password, an auth token of it,
+    the bot's record with its apiKey)."""
+    from harness import token_headers
+    doc = stack.create_org("bench")
+    admin, password = doc["adminUsername"], doc["password"]
+    _, token = stack.auth_token("bench", admin, password)
+    status, _, bot = stack.http("POST", "/be/v1/users",
+                                {"username": "bench_bot", "label": "bench",
+                                 "roles": ["Administrators"], "machine": True},
+                                headers=token_headers(token))
+    assert status == 201, (status, bot)
+    return admin, password, token, bot

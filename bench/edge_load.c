@@ -48,17 +48,6 @@ static const char s_usage[] =
     "(default 30)\n";
 
 
-static void *
-s_alloc (size_t size)
-{
-    void *p = calloc (1, size ? size : 1);
-    if (!p) {
-        fprintf (stderr, "edge-load: out of memory\n");
-        exit (1);
-    }
-    return p;
-}
-
 
 static void
 s_bad (const char *fmt, const char *arg)
@@ -171,7 +160,7 @@ s_read_body (edge_load_t *self, const char *path)
         || st.st_size > (1LL << 30))
         s_bad ("cannot read the body file '%s' (a regular file up to 1 GiB)",
                path);
-    self->body = s_alloc ((size_t) st.st_size);
+    self->body = edge_load_alloc ((size_t) st.st_size);
     self->body_len = fread (self->body, 1, (size_t) st.st_size, f);
     if (self->body_len != (size_t) st.st_size || ferror (f))
         s_bad ("cannot read the body file '%s'", path);
@@ -243,7 +232,7 @@ s_option (edge_load_t *self, int opt)
             if (self->has_body)
                 s_bad ("give one body (%s)", "-b or -B");
             self->body_len = strlen (optarg);
-            self->body = s_alloc (self->body_len);
+            self->body = edge_load_alloc (self->body_len);
             memcpy (self->body, optarg, self->body_len);
             self->has_body = true;
             break;
@@ -325,7 +314,7 @@ s_build_request (edge_load_t *self)
     size_t total = 0;
     for (size_t i = 0; i < 6; i++)
         total += parts[i];
-    self->request = s_alloc (total);
+    self->request = edge_load_alloc (total);
     for (size_t i = 0; i < 6; i++)
         if (parts[i]) {
             memcpy (self->request + self->request_len, data[i], parts[i]);

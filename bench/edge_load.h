@@ -68,4 +68,6 @@ typedef struct {
 //  SIGTERM (in-flight requests finish; a second signal stops at once).
 //  Exits 1 when the target cannot be reached.
 void edge_load_run (edge_load_t *self);
+//  Zeroed memory of size bytes (at least one); out of memory exits 1.
+void *edge_load_alloc (size_t size);
 #endif

@@ -84,8 +84,8 @@ s_now (void)
 }
 
 
-static void *
-s_alloc (size_t size)
+void *
+edge_load_alloc (size_t size)
 {
     void *p = calloc (1, size ? size : 1);
     if (!p) {
@@ -738,14 +738,14 @@ s_setup (edge_load_t *self)
         perror ("edge-load: epoll");
         exit (1);
     }
-    self->conn = s_alloc ((size_t) self->conns * sizeof *self->conn);
-    self->idle = s_alloc ((size_t) self->conns * sizeof *self->idle);
+    self->conn = edge_load_alloc ((size_t) self->conns * sizeof *self->conn);
+    self->idle = edge_load_alloc ((size_t) self->conns * sizeof *self->idle);
     for (int i = 0; i < self->conns; i++) {
         edge_load_conn_t *c = &self->conn[i];
         c->fd = -1;
         c->state = S_DOWN;
-        c->buf = s_alloc (S_BUF_SIZE);
-        c->body = self->names ? s_alloc (S_BODY_CAP) : NULL;
+        c->buf = edge_load_alloc (S_BUF_SIZE);
+        c->body = self->names ? edge_load_alloc (S_BODY_CAP) : NULL;
         self->n_down++;
     }
     struct sigaction sa = {.sa_handler = s_on_signal};

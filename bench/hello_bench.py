@@ -32,7 +32,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "e2e"))
 sys.path.insert(0, HERE)
-from benchlib import redis_cost  # noqa: E402
+from benchlib import cpu_seconds, redis_cost  # noqa: E402
 
 
 def percentile(values, p):
@@ -122,24 +122,12 @@ def edge_load_submit(stack, args):
     return names, errors, figures["elapsed_s"], figures["client_cpu_s"], figures
 
 
-def proc_cpu(pid):
-    """CPU seconds (user + system) a live process has used so far, from
-    /proc/<pid>/stat; None when it cannot be read."""
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    # after the command: state is field 3, utime and stime fields 14 and 15
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def stack_cpu(stack):
     """{process name: CPU seconds so far} for the stack's processes and
     redis-server."""
     pids = {name: proc.popen.pid for name, proc in stack.procs.items()}
     pids["redis"] = stack.redis_proc.popen.pid
-    return {name: proc_cpu(pid) for name, pid in pids.items()}
+    return {name: cpu_seconds(pid, None) for name, pid in pids.items()}
 
 
 def print_cpu(before, after, client_cpu, client, tasks):

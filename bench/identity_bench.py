@@ -48,14 +48,7 @@ def main():
                                   "EDGE_LOG_LEVEL": "warn",
                                   "EDGE_GATEWAY_THREADS": str(args.connections)})
     try:
-        doc = stack.create_org("bench")
-        admin, password = doc["adminUsername"], doc["password"]
-        _, token = stack.auth_token("bench", admin, password)
-        status, _, bot = stack.http("POST", "/be/v1/users",
-                                    {"username": "bench_bot", "label": "bench",
-                                     "roles": ["Administrators"], "machine": True},
-                                    headers=token_headers(token))
-        assert status == 201, (status, bot)
+        admin, password, token, bot = benchlib.bench_org(stack)
         url = "http://127.0.0.1:%d/be/v1/users/%s" % (stack.http_port, admin)
         print("identity_bench: wrk -t%d -c%d -d%ds GET /be/v1/users/{username}"
               % (args.threads, args.connections, args.duration))
